@@ -1,0 +1,266 @@
+"""The shop's configuration: read with tomllib, validated into frozen dataclasses, written with tomli-w.
+
+Lookup order for the file: ``--config``, ``$SHOPKEEPER_CONFIG``, the user config dir. A broken file raises
+``ConfigError`` with one message naming the file, the key (or line) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+
+from shopkeeper.errors import ConfigError
+from shopkeeper.money import to_decimal
+
+APP_NAME = "shopkeeper"
+CONFIG_ENV = "SHOPKEEPER_CONFIG"
+DB_ENV = "SHOPKEEPER_DB"
+
+
+@dataclass(frozen=True)
+class ShopSection:
+    name: str = "My Shop"
+    currency: str = "EUR"
+    decimals: int = 2
+    prices_include_tax: bool = True
+    default_tax_rate: Decimal = Decimal("0")
+    negative_stock: Literal["allow", "warn", "refuse"] = "warn"
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    url: str = ""
+    busy_timeout_ms: int = 10_000
+
+
+@dataclass(frozen=True)
+class TillSection:
+    terminal: str = ""
+    staff: str = ""
+    receipt_printer: str = ""
+    receipt_width: int = 40
+
+
+def _scanner_section() -> type:
+    try:
+        from shopkeeper.scanner.settings import ScannerSettings
+    except ImportError:  # pragma: no cover - the scanner package ships with shopkeeper
+        return None
+    return ScannerSettings
+
+
+def _barcode_section() -> type:
+    try:
+        from shopkeeper.barcode_settings import BarcodeSettings
+    except ImportError:  # pragma: no cover
+        return None
+    return BarcodeSettings
+
+
+@dataclass(frozen=True)
+class Config:
+    shop: ShopSection = field(default_factory=ShopSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    till: TillSection = field(default_factory=TillSection)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Sections owned by optional packages (``scanner``, ``barcodes``), validated by their own dataclasses."""
+    path: Path | None = field(default=None, compare=False)
+
+    def section(self, name: str) -> Any:
+        return self.extra[name]
+
+
+OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section}
+
+
+def _validate_value(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ValueError(f"{where}: {value!r} is not one of {', '.join(map(repr, choices))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(hint):
+            if option is type(None):
+                if value is None:
+                    return None
+                continue
+            try:
+                return _validate_value(value, option, where)
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError(errors[0] if errors else f"{where}: unexpected value {value!r}")
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ValueError(f"{where}: expected a list, got {_toml_type(value)}")
+        return tuple(_validate_value(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ValueError(f"{where}: expected a list, got {_toml_type(value)}")
+        return tuple(_validate_value(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(hint):
+        return build_section(hint, value, where)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: expected true or false, got {_toml_type(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: expected a whole number, got {_toml_type(value)}")
+        if value < 0:
+            raise ValueError(f"{where}: must not be negative")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected a string, got {_toml_type(value)}")
+        return value
+    if hint is Decimal:
+        if isinstance(value, float):
+            raise ValueError(f'{where}: write decimals as strings, e.g. "{value}", so they stay exact')
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError(f"{where}: expected a number as a string, got {_toml_type(value)}")
+        try:
+            return to_decimal(value, what=where, decimal_comma=False)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+    raise TypeError(f"unsupported config type {hint!r} at {where}")  # a bug in a section class
+
+
+def _toml_type(value: Any) -> str:
+    return {bool: "a boolean", int: "a whole number", float: "a float", str: "a string", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def build_section(cls: type, data: Any, where: str) -> Any:
+    """Validate one TOML table into dataclass ``cls``; unknown keys are errors."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a table, got {_toml_type(data)}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: unknown key (known keys: {', '.join(sorted(known))})")
+    values = {name: _validate_value(value, hints[name], f"{where}.{name}") for name, value in data.items()}
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as exc:  # a section's own __post_init__ check
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate a parsed TOML document. Raises ConfigError naming the file and key."""
+    label = str(path) if path else "config"
+    core = {"shop": ShopSection, "database": DatabaseSection, "till": TillSection}
+    try:
+        unknown = sorted(set(data) - set(core) - set(OPTIONAL_SECTIONS))
+        if unknown:
+            known = ", ".join(sorted([*core, *OPTIONAL_SECTIONS]))
+            raise ValueError(f"[{unknown[0]}]: unknown section (known sections: {known})")
+        sections = {name: build_section(cls, data.get(name, {}), name) for name, cls in core.items()}
+        extra = {}
+        for name, loader in OPTIONAL_SECTIONS.items():
+            cls = loader()
+            if cls is not None:
+                extra[name] = build_section(cls, data.get(name, {}), name)
+        shop = sections["shop"]
+        if shop.decimals > 4:
+            raise ValueError("shop.decimals: at most 4 decimal places are supported")
+        if not 0 <= shop.default_tax_rate <= 100:
+            raise ValueError("shop.default_tax_rate: must be between 0 and 100")
+    except ValueError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+    return Config(**sections, extra=extra, path=path)
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """The config file to use, and whether it was asked for explicitly (then it must exist)."""
+    if explicit:
+        return Path(explicit), True
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]), True
+    return default_config_path(), False
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> Config:
+    path, required = find_config_path(explicit)
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: config file not found")
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def resolve_db(explicit: str | None, config: Config) -> str:
+    """Database location: ``--db``, ``$SHOPKEEPER_DB``, the config, then the user data dir."""
+    if explicit:
+        return explicit
+    if os.environ.get(DB_ENV):
+        return os.environ[DB_ENV]
+    if config.database.url:
+        url = config.database.url
+        if config.path and "://" not in url and not Path(url).is_absolute():
+            return str((config.path.parent / url).resolve())
+        return url
+    return str(default_data_dir() / "shop.db")
+
+
+def config_to_toml(config: Config) -> dict[str, Any]:
+    """The config as a TOML-ready dict (Decimals as strings, tuples as lists)."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till")}
+    for name, section in config.extra.items():
+        doc[name] = plain(section)
+    return doc
+
+
+def write_config(path: Path, config: Config, *, force: bool = False) -> None:
+    import tomli_w
+
+    if path.exists() and not force:
+        raise ConfigError(f"{path}: already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(tomli_w.dumps(config_to_toml(config)), encoding="utf-8")
+    tmp.replace(path)

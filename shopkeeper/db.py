@@ -1,0 +1,160 @@
+"""Open a shop database, keep its schema current, and run write transactions.
+
+SQLite is opened in WAL mode with ``synchronous=FULL`` (an acknowledged sale survives a power cut), foreign keys on,
+a busy timeout, and ``BEGIN IMMEDIATE`` for every write transaction, so two writers queue for the lock instead of
+deadlocking on a lock upgrade. PostgreSQL (``postgresql://…``) is accepted for shops with several tills.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+
+from shopkeeper.errors import ShopError
+from shopkeeper.models import ALL_MODELS, SchemaVersion, database
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": 2,  # FULL
+    "foreign_keys": 1,
+    "cache_size": -16_000,  # 16 MB
+    "temp_store": 2,
+}
+
+
+def utcnow() -> str:
+    """The current time as sortable UTC ISO-8601 text."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def is_sqlite(db: Database | None = None) -> bool:
+    db = db or database.obj
+    return isinstance(db, SqliteDatabase)
+
+
+def make_database(location: str, *, busy_timeout_ms: int = 10_000) -> Database:
+    """A database object for a path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
+    if location.startswith(("postgres://", "postgresql://")):
+        from playhouse.db_url import connect
+
+        return connect(location, autorollback=True)
+    if location.startswith("sqlite:///"):
+        location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
+    elif "://" in location:
+        raise ShopError(f"database {location!r}: unsupported URL (use a file path, sqlite:///… or postgresql://…)")
+    if location != ":memory:":
+        parent = Path(location).expanduser().parent
+        if not parent.exists():
+            raise ShopError(f"database {location}: folder {parent} does not exist")
+        location = str(Path(location).expanduser())
+    pragmas = dict(SQLITE_PRAGMAS, busy_timeout=busy_timeout_ms)
+    return SqliteDatabase(location, pragmas=pragmas, timeout=busy_timeout_ms / 1000, lock_type="IMMEDIATE")
+
+
+def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool = True) -> Database:
+    """Bind the models to the database at ``location`` and bring its schema up to date."""
+    if not create and "://" not in location and location != ":memory:" and not Path(location).exists():
+        raise ShopError(f"database {location}: not found (run `shopkeeper init` first)")
+    db = make_database(location, busy_timeout_ms=busy_timeout_ms)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:
+        raise ShopError(f"database {location}: cannot open: {exc}") from None
+    migrate(db)
+    return db
+
+
+def close_database() -> None:
+    if database.obj is not None and not database.obj.is_closed():
+        database.obj.close()
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints."""
+    with database.atomic():
+        yield
+
+
+def data_version() -> int:
+    """SQLite's ``PRAGMA data_version``: changes when another connection commits. Cheap; poll it."""
+    if is_sqlite():
+        return database.execute_sql("PRAGMA data_version").fetchone()[0]
+    # PostgreSQL has no per-connection equivalent; the newest movement id is a fair stand-in.
+    row = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM movement").fetchone()
+    return row[0]
+
+
+# --- migrations -----------------------------------------------------------------------------------------------
+# One numbered step per schema change; a shop's database is brought forward step by step, each in a transaction.
+
+APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
+
+
+def _append_only_sqlite(db: Database) -> None:
+    for table in APPEND_ONLY_TABLES:
+        for action in ("UPDATE", "DELETE"):
+            db.execute_sql(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a correcting entry instead'); END"
+            )
+
+
+def _append_only_postgres(db: Database) -> None:
+    db.execute_sql(
+        "CREATE OR REPLACE FUNCTION shopkeeper_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION '% is append-only: post a correcting entry instead', TG_TABLE_NAME; END $$ "
+        "LANGUAGE plpgsql"
+    )
+    for table in APPEND_ONLY_TABLES:
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        db.execute_sql(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION shopkeeper_append_only()"
+        )
+
+
+def _m001_initial(db: Database) -> None:
+    db.create_tables(ALL_MODELS)
+    if is_sqlite(db):
+        _append_only_sqlite(db)
+    else:
+        _append_only_postgres(db)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_name ON product (name COLLATE NOCASE)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_low ON product (on_hand - reorder_point)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(db: Database) -> int:
+    if not db.table_exists("schema_version"):
+        return 0
+    row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: Database) -> int:
+    """Apply every pending migration; returns the schema version."""
+    version = current_version(db)
+    if version > SCHEMA_VERSION:
+        raise ShopError(
+            f"database schema version {version} is newer than this shopkeeper understands ({SCHEMA_VERSION}); "
+            "upgrade shopkeeper"
+        )
+    while version < SCHEMA_VERSION:
+        with db.atomic():
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            version = current_version(db)
+            if version >= SCHEMA_VERSION:
+                break
+            MIGRATIONS[version](db)
+            version += 1
+            SchemaVersion.insert(version=version).execute()
+    return version

@@ -1,0 +1,144 @@
+"""Peewee models, nothing else.
+
+Money columns hold integer minor units; quantity columns hold integer thousandths (see ``money.py``).
+Timestamps are UTC ISO-8601 text (``2026-11-25T10:00:00.123456Z``), which sorts and compares as time does.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+class Supplier(BaseModel):
+    name = CharField(unique=True)
+    contact = TextField(default="")
+    lead_days = IntegerField(default=0)
+
+
+class Staff(BaseModel):
+    name = CharField(unique=True)
+    active = BooleanField(default=True)
+
+
+class Terminal(BaseModel):
+    name = CharField(unique=True)
+
+
+class Product(BaseModel):
+    sku = CharField(unique=True)
+    name = TextField()
+    unit = CharField(default="pcs")
+    price = IntegerField(default=0)  # minor units, as sold (tax-inclusive or not per config)
+    tax_rate = IntegerField(default=0)  # basis points: 2000 = 20 %
+    avg_cost = IntegerField(default=0)  # moving average cost, minor units per unit
+    reorder_point = IntegerField(default=0)  # thousandths
+    reorder_qty = IntegerField(default=0)  # thousandths
+    supplier = ForeignKeyField(Supplier, null=True, backref="products", on_delete="SET NULL")
+    category = TextField(default="")
+    active = BooleanField(default=True)
+    on_hand = IntegerField(default=0)  # cache of SUM(movement.quantity), thousandths
+    updated_at = TextField(default="")
+
+
+class Barcode(BaseModel):
+    code = CharField(unique=True)
+    product = ForeignKeyField(Product, backref="barcodes", on_delete="CASCADE")
+
+
+class Sale(BaseModel):
+    """A completed sale or refund. Refunds are ``kind='return'`` with negative totals."""
+
+    kind = CharField(default="sale")  # sale | return
+    created_at = TextField()
+    staff = ForeignKeyField(Staff, null=True)
+    terminal = ForeignKeyField(Terminal, null=True)
+    original = ForeignKeyField("self", null=True, backref="returns")
+    subtotal = IntegerField()  # before sale discount
+    discount = IntegerField(default=0)
+    tax = IntegerField(default=0)
+    total = IntegerField()
+    payment = CharField()  # cash | card | other
+    tendered = IntegerField(null=True)
+    change = IntegerField(null=True)
+    reason = TextField(default="")
+
+
+class SaleLine(BaseModel):
+    sale = ForeignKeyField(Sale, backref="lines")
+    line_no = IntegerField()
+    product = ForeignKeyField(Product, null=True)  # null for a one-off item sold at a typed price
+    description = TextField()
+    quantity = IntegerField()  # thousandths, positive on sales and refunds alike
+    unit_price = IntegerField()
+    discount = IntegerField(default=0)  # line discount plus its share of the sale discount
+    tax_rate = IntegerField(default=0)
+    tax = IntegerField(default=0)
+    total = IntegerField()  # amount paid for the line, tax included
+    unit_cost = IntegerField(default=0)
+    original_line = ForeignKeyField("self", null=True, backref="returned_by")
+
+
+class CountSession(BaseModel):
+    started_at = TextField()
+    finished_at = TextField(null=True)
+    status = CharField(default="open")  # open | posted | cancelled
+    staff = ForeignKeyField(Staff, null=True)
+    terminal = ForeignKeyField(Terminal, null=True)
+    note = TextField(default="")
+
+
+class CountLine(BaseModel):
+    """One product counted in a session: ``expected`` is the stock the moment it was counted."""
+
+    session = ForeignKeyField(CountSession, backref="lines", on_delete="CASCADE")
+    product = ForeignKeyField(Product)
+    counted = IntegerField()
+    expected = IntegerField()
+    counted_at = TextField()
+
+    class Meta:
+        indexes = ((("session", "product"), True),)
+
+
+class Movement(BaseModel):
+    """The journal: one row per stock change. Append-only; the database refuses UPDATE and DELETE."""
+
+    product = ForeignKeyField(Product, backref="movements")
+    kind = CharField()  # receive | sale | return | adjust | count
+    quantity = IntegerField()  # signed thousandths
+    unit_cost = IntegerField(null=True)
+    unit_price = IntegerField(null=True)
+    reason = TextField(default="")
+    staff = ForeignKeyField(Staff, null=True)
+    terminal = ForeignKeyField(Terminal, null=True)
+    created_at = TextField(index=True)
+    reference = TextField(default="")  # e.g. "sale:12", "count:3", "delivery:INV-881"
+    sale = ForeignKeyField(Sale, null=True, backref="movements")
+    count_session = ForeignKeyField(CountSession, null=True)
+
+    class Meta:
+        indexes = ((("product", "id"), False),)
+
+
+ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,
+              Movement]

@@ -1,0 +1,104 @@
+"""Exact money and quantities.
+
+Money is stored as integer minor units (cents); quantities as integer thousandths (so 0.250 kg is exact). Text is
+converted at the edges only, through these functions. Nothing here ever touches ``float``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from shopkeeper.errors import InvalidInput
+
+QTY_SCALE = 1000
+"""Quantities are integer thousandths of a unit."""
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def to_decimal(text: str | int | Decimal, *, what: str = "value", decimal_comma: bool = True) -> Decimal:
+    """Parse ``text`` as an exact decimal; ``1,50`` is accepted when ``decimal_comma``."""
+    if isinstance(text, Decimal):
+        return text
+    if isinstance(text, int):
+        return Decimal(text)
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what}: expected a number, got {type(text).__name__}")
+    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    if decimal_comma and "," in s and "." not in s:
+        s = s.replace(",", ".")
+    if not _NUMBER.match(s) or "," in s:
+        raise InvalidInput(f"{what}: {text.strip()!r} is not a number")
+    try:
+        return Decimal(s)
+    except InvalidOperation:  # pragma: no cover - the regex already guards this
+        raise InvalidInput(f"{what}: {text.strip()!r} is not a number") from None
+
+
+def _scaled(value: Decimal, places: int, what: str, text: object) -> int:
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput(f"{what}: {text!s} has more than {places} decimal places")
+    return int(scaled)
+
+
+def parse_money(text: str | int | Decimal, decimals: int = 2, *, what: str = "amount") -> int:
+    """``"2.50"`` → ``250`` minor units. Refuses more decimals than the currency has."""
+    return _scaled(to_decimal(text, what=what), decimals, what, text)
+
+
+def parse_qty(text: str | int | Decimal, *, what: str = "quantity") -> int:
+    """``"0.250"`` → ``250`` thousandths; ``"3"`` → ``3000``."""
+    return _scaled(to_decimal(text, what=what), 3, what, text)
+
+
+def parse_rate(text: str | int | Decimal, *, what: str = "tax rate") -> int:
+    """A percentage such as ``"20"`` or ``"5.5"`` → basis points (``2000``, ``550``)."""
+    value = _scaled(to_decimal(text, what=what), 2, what, text)
+    if not 0 <= value <= 100_00:
+        raise InvalidInput(f"{what}: {text!s} is not between 0 and 100")
+    return value
+
+
+def money_decimal(minor: int, decimals: int = 2) -> Decimal:
+    return Decimal(minor).scaleb(-decimals)
+
+
+def format_money(minor: int, decimals: int = 2) -> str:
+    """``250`` → ``"2.50"``: locale-free, the form the CLI and JSON use."""
+    return f"{money_decimal(minor, decimals):.{decimals}f}"
+
+
+def qty_decimal(milli: int) -> Decimal:
+    return Decimal(milli).scaleb(-3)
+
+
+def format_qty(milli: int) -> str:
+    """``3000`` → ``"3"``; ``250`` → ``"0.25"``; trailing zeros dropped."""
+    text = f"{qty_decimal(milli):.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_rate(bp: int) -> str:
+    """Basis points → ``"20"`` or ``"5.5"``."""
+    text = f"{Decimal(bp).scaleb(-2):.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def json_qty(milli: int) -> int | Decimal:
+    """A quantity as a JSON number: an int when whole, else an exact Decimal (the JSON encoder writes it as-is)."""
+    return milli // QTY_SCALE if milli % QTY_SCALE == 0 else qty_decimal(milli)
+
+
+def round_div(numerator: int, denominator: int) -> int:
+    """Integer division rounded half to even (banker's rounding), exact for any sign."""
+    if denominator == 0:
+        raise ZeroDivisionError("round_div by zero")
+    q = Decimal(numerator) / Decimal(denominator)
+    return int(q.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def extend(qty_milli: int, unit_minor: int) -> int:
+    """Amount for ``qty`` thousandths at ``unit`` minor units each, rounded half-even to a minor unit."""
+    return round_div(qty_milli * unit_minor, QTY_SCALE)

@@ -1,0 +1,144 @@
+"""Products, their barcodes, and suppliers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.errors import InvalidInput, NotFound
+from shopkeeper.models import Barcode, Product, Supplier
+
+try:  # GTIN normalisation (UPC-A ↔ EAN-13, UPC-E expansion) lives in barcodes.py
+    from shopkeeper.barcodes import lookup_keys as _lookup_keys
+except ImportError:  # pragma: no cover - barcodes.py ships with shopkeeper
+
+    def _lookup_keys(code: str) -> list[str]:
+        return [code]
+
+
+def barcode_keys(code: str) -> list[str]:
+    """The forms under which ``code`` may be stored; a malformed GTIN falls back to the code as typed."""
+    try:
+        keys = list(_lookup_keys(code))
+    except Exception:
+        keys = []
+    return keys or [code]
+
+
+def find_product(ref: str | int | Product) -> Product:
+    """A product by SKU or barcode (or id, or the product itself). Raises NotFound."""
+    if isinstance(ref, Product):
+        return ref
+    if isinstance(ref, int):
+        product = Product.get_or_none(Product.id == ref)
+        if product is None:
+            raise NotFound(f"no product with id {ref}")
+        return product
+    text = ref.strip()
+    if not text:
+        raise InvalidInput("empty product code")
+    product = Product.get_or_none(Product.sku == text)
+    if product is not None:
+        return product
+    keys = barcode_keys(text)
+    product = Product.select().join(Barcode).where(Barcode.code.in_(keys)).first()
+    if product is None:
+        raise NotFound(f"unknown product {text!r} (no such SKU or barcode)")
+    return product
+
+
+def product_barcodes(product: Product) -> list[str]:
+    return [b.code for b in Barcode.select(Barcode.code).where(Barcode.product == product).order_by(Barcode.id)]
+
+
+def get_supplier(name: str) -> Supplier | None:
+    """The supplier called ``name``, created on first use; ``None`` for an empty name."""
+    name = name.strip()
+    if not name:
+        return None
+    Supplier.insert(name=name).on_conflict_ignore().execute()
+    return Supplier.get(Supplier.name == name)
+
+
+UNSET = object()
+
+
+@dataclass
+class ProductData:
+    """Fields to create or update a product with; ``None`` leaves a field as it is on update."""
+
+    sku: str
+    name: str | None = None
+    unit: str | None = None
+    price: int | None = None
+    tax_rate: int | None = None
+    avg_cost: int | None = None
+    reorder_point: int | None = None
+    reorder_qty: int | None = None
+    supplier: str | None = None
+    category: str | None = None
+    active: bool | None = None
+    barcodes: list[str] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _check(data: ProductData) -> None:
+    if not data.sku.strip():
+        raise InvalidInput("sku: must not be empty")
+    if data.name is not None and not data.name.strip():
+        raise InvalidInput(f"{data.sku}: name must not be empty")
+    for name in ("price", "avg_cost", "reorder_point", "reorder_qty"):
+        value = getattr(data, name)
+        if value is not None and value < 0:
+            raise InvalidInput(f"{data.sku}: {name.replace('_', ' ')} must not be negative")
+    if data.unit is not None and not data.unit.strip():
+        raise InvalidInput(f"{data.sku}: unit must not be empty")
+
+
+def save_product(data: ProductData, *, default_tax_rate: int = 0) -> Product:
+    """Create the product ``data.sku`` or update the fields given. Barcodes, when given, replace the old ones.
+
+    Stock is never set here: ``on_hand`` only changes through movements.
+    """
+    _check(data)
+    with write_transaction():
+        product = Product.get_or_none(Product.sku == data.sku.strip())
+        if product is None:
+            if data.name is None:
+                raise InvalidInput(f"{data.sku}: a new product needs a name")
+            product = Product(sku=data.sku.strip(), tax_rate=default_tax_rate)
+        for name in ("name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty", "category",
+                     "active"):
+            value = getattr(data, name)
+            if value is not None:
+                setattr(product, name, value.strip() if isinstance(value, str) else value)
+        if data.supplier is not None:
+            product.supplier = get_supplier(data.supplier)
+        product.updated_at = utcnow()
+        product.save()
+        if data.barcodes is not None:
+            set_barcodes(product, data.barcodes)
+    return product
+
+
+def set_barcodes(product: Product, codes: Iterable[str]) -> None:
+    """Replace the product's barcodes; a code already on another product is refused, naming that product."""
+    wanted = []
+    for code in codes:
+        code = code.strip()
+        if code and code not in wanted:
+            wanted.append(code)
+    with write_transaction():
+        for code in wanted:
+            holder = (Product.select(Product.sku).join(Barcode)
+                      .where((Barcode.code == code) & (Product.id != product.id)).first())
+            if holder is not None:
+                raise InvalidInput(f"{product.sku}: barcode {code} already belongs to {holder.sku}")
+        Barcode.delete().where((Barcode.product == product) & Barcode.code.not_in(wanted)).execute()
+        for code in wanted:
+            Barcode.insert(code=code, product=product).on_conflict_ignore().execute()
+
+
+def add_barcode(product: Product, code: str) -> None:
+    set_barcodes(product, [*product_barcodes(product), code])

@@ -1,0 +1,62 @@
+"""Who is acting, where, and under which shop rules: passed to every service call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from shopkeeper.config import Config
+from shopkeeper.models import Staff, Terminal, database
+from shopkeeper.money import parse_rate
+
+
+@dataclass(frozen=True)
+class Context:
+    staff: str = ""
+    terminal: str = ""
+    negative_stock: Literal["allow", "warn", "refuse"] = "warn"
+    prices_include_tax: bool = True
+    decimals: int = 2
+    default_tax_rate: int = 0  # basis points
+
+    @classmethod
+    def from_config(cls, config: Config, *, staff: str | None = None, terminal: str | None = None) -> Context:
+        import socket
+
+        shop, till = config.shop, config.till
+        return cls(
+            staff=staff if staff is not None else till.staff,
+            terminal=terminal if terminal is not None else (till.terminal or socket.gethostname()),
+            negative_stock=shop.negative_stock,
+            prices_include_tax=shop.prices_include_tax,
+            decimals=shop.decimals,
+            default_tax_rate=parse_rate(shop.default_tax_rate),
+        )
+
+    def as_staff(self, staff: str) -> Context:
+        return replace(self, staff=staff)
+
+
+_ids: dict[tuple[str, str, str], int] = {}
+
+
+def _named_id(model: type[Staff] | type[Terminal], name: str) -> int | None:
+    """Id of the staff member or terminal called ``name``, created on first use. Rows are never deleted."""
+    if not name:
+        return None
+    key = (str(database.obj.database), model._meta.table_name, name)
+    if key not in _ids:
+        row = model.get_or_none(model.name == name)
+        if row is None:
+            model.insert(name=name).on_conflict_ignore().execute()
+            row = model.get(model.name == name)
+        _ids[key] = row.id
+    return _ids[key]
+
+
+def staff_id(ctx: Context) -> int | None:
+    return _named_id(Staff, ctx.staff)
+
+
+def terminal_id(ctx: Context) -> int | None:
+    return _named_id(Terminal, ctx.terminal)

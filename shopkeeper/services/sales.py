@@ -1,0 +1,287 @@
+"""Sales and refunds. A sale is all its lines or none: one transaction writes the sale, its lines and their
+movements, or nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.errors import InvalidInput, NotFound
+from shopkeeper.models import Product, Sale, SaleLine, database
+from shopkeeper.money import extend, format_money, format_qty, round_div
+from shopkeeper.services.catalog import find_product
+from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.services.stock import Entry, moving_average, post_movements
+
+PAYMENTS = ("cash", "card", "other")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line to sell. ``product`` is a SKU, barcode, id or Product; ``None`` sells a one-off item, which then
+    needs ``description`` and ``unit_price``."""
+
+    product: str | int | Product | None
+    quantity: int = 1000  # thousandths
+    unit_price: int | None = None  # default: the product's price
+    discount: int = 0  # minor units off this line
+    description: str = ""
+    tax_rate: int | None = None  # basis points; default: the product's
+
+
+@dataclass
+class PricedLine:
+    product_id: int | None
+    description: str
+    quantity: int
+    unit_price: int
+    discount: int
+    tax_rate: int
+    tax: int = 0
+    total: int = 0
+    unit_cost: int = 0
+    sku: str = ""
+
+    @property
+    def gross(self) -> int:
+        return extend(self.quantity, self.unit_price)
+
+
+@dataclass
+class SaleResult:
+    sale_id: int
+    kind: str
+    lines: list[PricedLine]
+    subtotal: int
+    discount: int
+    tax: int
+    total: int
+    payment: str
+    tendered: int | None
+    change: int | None
+    created_at: str
+    on_hand: dict[int, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split ``amount`` in proportion to ``weights``, largest remainder first, so the shares add up exactly."""
+    total = sum(weights)
+    if amount == 0 or total == 0:
+        return [0] * len(weights)
+    shares = [amount * w // total for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (amount * weights[i]) % total, reverse=True)
+    for i in remainders[: amount - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 0) -> list[PricedLine]:
+    """Resolve products and work out each line's discount, tax and total. Pure arithmetic in minor units."""
+    if not inputs:
+        raise InvalidInput("a sale needs at least one line")
+    lines = []
+    for n, item in enumerate(inputs, 1):
+        if item.quantity <= 0:
+            raise InvalidInput(f"line {n}: quantity must be more than zero")
+        if item.product is None:
+            if item.unit_price is None or not item.description.strip():
+                raise InvalidInput(f"line {n}: a one-off item needs a description and a price")
+            rate = item.tax_rate if item.tax_rate is not None else ctx.default_tax_rate
+            line = PricedLine(None, item.description.strip(), item.quantity, item.unit_price, item.discount, rate)
+        else:
+            product = find_product(item.product)
+            if not product.active:
+                raise InvalidInput(f"line {n}: {product.sku} is no longer sold (inactive)")
+            price = item.unit_price if item.unit_price is not None else product.price
+            rate = item.tax_rate if item.tax_rate is not None else product.tax_rate
+            line = PricedLine(product.id, item.description or product.name, item.quantity, price, item.discount,
+                              rate, sku=product.sku)
+        if line.unit_price < 0:
+            raise InvalidInput(f"line {n}: price must not be negative")
+        if not 0 <= line.discount <= line.gross:
+            raise InvalidInput(f"line {n}: discount must be between 0 and the line amount")
+        lines.append(line)
+    net = [line.gross - line.discount for line in lines]
+    if not 0 <= sale_discount <= sum(net):
+        raise InvalidInput("sale discount must be between 0 and the sale amount")
+    for line, amount, share in zip(lines, net, _allocate(sale_discount, net)):
+        line.discount += share
+        amount -= share
+        if ctx.prices_include_tax:
+            line.tax = round_div(amount * line.tax_rate, 10_000 + line.tax_rate)
+            line.total = amount
+        else:
+            line.tax = round_div(amount * line.tax_rate, 10_000)
+            line.total = amount + line.tax
+    return lines
+
+
+def _payment(payment: str, total: int, tendered: int | None, decimals: int) -> tuple[int | None, int | None]:
+    if payment not in PAYMENTS:
+        raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
+    if payment != "cash":
+        if tendered is not None:
+            raise InvalidInput("an amount tendered only goes with cash")
+        return None, None
+    tendered = total if tendered is None else tendered
+    if tendered < total:
+        raise InvalidInput(f"cash tendered {format_money(tendered, decimals)} is less than the total "
+                           f"{format_money(total, decimals)}")
+    return tendered, tendered - total
+
+
+_SALE_SQL: dict[str, tuple[str, str]] = {}
+
+
+def _sale_sql() -> tuple[str, str]:
+    p = database.param
+    if p not in _SALE_SQL:
+        _SALE_SQL[p] = (
+            "INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
+            f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)}) RETURNING id",
+            "INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
+            f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})",
+        )
+    return _SALE_SQL[p]
+
+
+def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
+                payment: str, tendered: int | None, change: int | None, original: int | None = None,
+                reason: str = "", original_lines: list[int | None] | None = None) -> SaleResult:
+    """Insert the sale, post its movements, then its lines with their cost of goods. Call inside a transaction."""
+    sale_sql, line_sql = _sale_sql()
+    now = utcnow()
+    sign = -1 if kind == "return" else 1
+    subtotal = sign * sum(line.gross - line.discount for line in lines) + sign * discount
+    tax = sign * sum(line.tax for line in lines)
+    total = sign * sum(line.total for line in lines)
+    (sale_id,) = database.execute_sql(sale_sql, (
+        kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
+        tendered, change, reason)).fetchone()
+    entries = [Entry(e.product_id, e.kind, e.quantity, e.unit_cost, e.unit_price, e.reason,
+                     f"{kind}:{sale_id}", sale_id) for e in entries]
+    posted = post_movements(ctx, entries, now=now)
+    costs = iter(posted.unit_costs)
+    original_lines = original_lines or [None] * len(lines)
+    for n, (line, original_line) in enumerate(zip(lines, original_lines), 1):
+        if line.product_id is not None:
+            line.unit_cost = next(costs)
+        database.execute_sql(line_sql, (
+            sale_id, n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
+            line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line))
+    return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, payment, tendered, change, now,
+                      posted.on_hand, posted.warnings)
+
+
+def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
+         discount: int = 0) -> SaleResult:
+    """Commit a sale of one or more lines: every line and movement, or nothing."""
+    lines = price_lines(ctx, inputs, discount)
+    total = sum(line.total for line in lines)
+    tendered, change = _payment(payment, total, tendered, ctx.decimals)
+    entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price)
+               for line in lines if line.product_id is not None]
+    with write_transaction():
+        return _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
+                           change=change)
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    product: str | int | Product
+    quantity: int  # thousandths
+
+
+def returnable(sale_id: int) -> dict[int, int]:
+    """Per original sale line id: the quantity not yet returned."""
+    sold = {line.id: line.quantity for line in SaleLine.select().where(SaleLine.sale == sale_id)}
+    returned: dict[int, int] = defaultdict(int)
+    for line in SaleLine.select().where(SaleLine.original_line.in_(list(sold))):
+        returned[line.original_line_id] += line.quantity
+    return {line_id: qty - returned[line_id] for line_id, qty in sold.items()}
+
+
+def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | None = None, reason: str = "",
+           payment: str = "cash") -> SaleResult:
+    """Take goods back and pay the customer.
+
+    Against ``sale_id``: at most what that sale sold and was not yet returned, at the price paid; no items means
+    everything still returnable. Without a receipt: a ``reason`` is required, priced at today's price.
+    Returned goods go back into stock at the cost they left at.
+    """
+    if payment not in PAYMENTS:
+        raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
+    with write_transaction():
+        if sale_id is None:
+            if not reason.strip():
+                raise InvalidInput("a return without a receipt needs a reason")
+            if not items:
+                raise InvalidInput("nothing to return")
+            lines = price_lines(ctx, [LineInput(i.product, i.quantity) for i in items])
+            entries = []
+            for line in lines:
+                product = Product.get_by_id(line.product_id)
+                entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price))
+            return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None,
+                               change=None, reason=reason.strip())
+        sale = Sale.get_or_none(Sale.id == sale_id)
+        if sale is None or sale.kind != "sale":
+            raise NotFound(f"no sale {sale_id}")
+        left = returnable(sale_id)
+        originals = {line.id: line for line in SaleLine.select().where(SaleLine.sale == sale_id)}
+        wanted = _match_return(items, originals, left) if items else [(i, q) for i, q in left.items() if q > 0]
+        if not wanted:
+            raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
+        lines, entries, links = [], [], []
+        for line_id, qty in wanted:
+            orig = originals[line_id]
+            # The last unit back refunds whatever of the line's total is left, so rounding never leaks a cent.
+            refunded = -sum(r.total for r in SaleLine.select().where(SaleLine.original_line == line_id))
+            amount = orig.total - refunded if qty == left[line_id] else round_div(orig.total * qty, orig.quantity)
+            tax = round_div(amount * orig.tax_rate, 10_000 + orig.tax_rate)
+            lines.append(PricedLine(orig.product_id, orig.description, qty, orig.unit_price,
+                                    extend(qty, orig.unit_price) - amount + (0 if ctx.prices_include_tax else tax),
+                                    orig.tax_rate, tax=tax, total=amount,
+                                    sku=orig.product.sku if orig.product_id else ""))
+            links.append(line_id)
+            if orig.product_id is not None:
+                product = Product.get_by_id(orig.product_id)
+                entries.append(_return_entry(product, qty, orig.unit_cost, orig.unit_price))
+        return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
+                           original=sale_id, reason=reason.strip(), original_lines=links)
+
+
+def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int) -> Entry:
+    new_avg = moving_average(product.on_hand, product.avg_cost, qty, unit_cost)
+    if new_avg != product.avg_cost:
+        Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
+    return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price)
+
+
+def _match_return(items: Sequence[ReturnInput], originals: dict[int, SaleLine],
+                  left: dict[int, int]) -> list[tuple[int, int]]:
+    """Spread each requested quantity over the sale's lines for that product."""
+    left = dict(left)
+    wanted = []
+    for item in items:
+        product = find_product(item.product)
+        if item.quantity <= 0:
+            raise InvalidInput(f"{product.sku}: quantity to return must be more than zero")
+        need = item.quantity
+        lines = [i for i, line in originals.items() if line.product_id == product.id]
+        if not lines:
+            raise InvalidInput(f"{product.sku} was not sold on sale {next(iter(originals.values())).sale_id}")
+        available = sum(left[i] for i in lines)
+        if need > available:
+            raise InvalidInput(f"{product.sku}: only {format_qty(available)} can be returned on this sale, "
+                               f"not {format_qty(need)}")
+        for i in lines:
+            take = min(need, left[i])
+            if take:
+                wanted.append((i, take))
+                left[i] -= take
+                need -= take
+    return wanted

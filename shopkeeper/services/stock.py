@@ -1,0 +1,250 @@
+"""The single write path for stock: post movements to the journal and keep ``product.on_hand`` in step.
+
+Receive, adjust and count are built on ``post_movements``; so are sales and returns (``sales.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.errors import InvalidInput, StockRefused
+from shopkeeper.models import CountLine, CountSession, Movement, Product, database
+from shopkeeper.money import format_qty, round_div
+from shopkeeper.services.catalog import find_product
+from shopkeeper.services.context import Context, staff_id, terminal_id
+
+KINDS = ("receive", "sale", "return", "adjust", "count")
+ADJUST_REASONS = ("damaged", "expired", "lost", "stolen", "found", "correction")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stock change to post."""
+
+    product_id: int
+    kind: str
+    quantity: int  # signed thousandths
+    unit_cost: int | None = None
+    unit_price: int | None = None
+    reason: str = ""
+    reference: str = ""
+    sale_id: int | None = None
+    count_session_id: int | None = None
+
+
+@dataclass
+class Posted:
+    """What ``post_movements`` did: the new stock per product, the cost each line left at, and any warnings."""
+
+    movement_ids: list[int] = field(default_factory=list)
+    on_hand: dict[int, int] = field(default_factory=dict)
+    unit_costs: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Sql:
+    """The two statements on the hot path, written once per placeholder style (building them costs more than
+    running them)."""
+
+    def __init__(self, param: str) -> None:
+        p = param
+        self.update = (f"UPDATE product SET on_hand = on_hand + {p}, updated_at = {p} WHERE id = {p} "
+                       f"RETURNING on_hand, avg_cost, sku")
+        self.insert = (
+            "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
+            f"created_at, reference, sale_id, count_session_id) VALUES ({', '.join([p] * 12)}) RETURNING id"
+        )
+
+
+_sql_by_param: dict[str, _Sql] = {}
+
+
+def _sql() -> _Sql:
+    param = database.param
+    if param not in _sql_by_param:
+        _sql_by_param[param] = _Sql(param)
+    return _sql_by_param[param]
+
+
+def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None) -> Posted:
+    """Append ``entries`` to the journal and update each product's cached stock, in one transaction.
+
+    The negative-stock policy applies to entries that take stock away: ``refuse`` rolls everything back with
+    ``StockRefused``; ``warn`` commits and reports the warning. A sale line with no unit cost records the product's
+    moving average cost at that moment, so margins come from the journal alone.
+    """
+    if not entries:
+        return Posted()
+    now = now or utcnow()
+    sql = _sql()
+    posted = Posted()
+    with write_transaction():
+        staff, terminal = staff_id(ctx), terminal_id(ctx)
+        for e in entries:
+            if e.kind not in KINDS:
+                raise InvalidInput(f"unknown movement kind {e.kind!r}")
+            row = database.execute_sql(sql.update, (e.quantity, now, e.product_id)).fetchone()
+            if row is None:
+                raise InvalidInput(f"no product with id {e.product_id}")
+            on_hand, avg_cost, sku = row
+            if e.quantity < 0 and on_hand < 0:
+                message = f"{sku}: stock would go to {format_qty(on_hand)}"
+                if ctx.negative_stock == "refuse":
+                    raise StockRefused(f"{message}; only {format_qty(on_hand - e.quantity)} on hand")
+                if ctx.negative_stock == "warn":
+                    posted.warnings.append(message)
+            unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
+            (movement_id,) = database.execute_sql(sql.insert, (
+                e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
+                e.reference, e.sale_id, e.count_session_id,
+            )).fetchone()
+            posted.movement_ids.append(movement_id)
+            posted.on_hand[e.product_id] = on_hand
+            posted.unit_costs.append(unit_cost)
+    return posted
+
+
+def moving_average(on_hand: int, avg_cost: int, qty: int, unit_cost: int) -> int:
+    """New average cost after ``qty`` arrive at ``unit_cost``; stock below zero carries no value."""
+    base = max(on_hand, 0)
+    if base + qty <= 0:
+        return unit_cost
+    return round_div(base * avg_cost + qty * unit_cost, base + qty)
+
+
+def _receive_entries(ctx: Context, product: Product, qty: int, unit_cost: int, kind: str, **kw) -> Entry:
+    """Update the moving average cost for goods coming in (call inside the write transaction)."""
+    current = Product.select(Product.on_hand, Product.avg_cost).where(Product.id == product.id).get()
+    new_avg = moving_average(current.on_hand, current.avg_cost, qty, unit_cost)
+    if new_avg != current.avg_cost:
+        Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
+    return Entry(product.id, kind, qty, unit_cost=unit_cost, **kw)
+
+
+def receive(ctx: Context, product: str | Product, qty: int, unit_cost: int | None = None, *,
+            reference: str = "", reason: str = "") -> Posted:
+    """Goods in: ``qty`` thousandths at ``unit_cost`` (default: the current average cost)."""
+    product = find_product(product)
+    if qty <= 0:
+        raise InvalidInput(f"{product.sku}: quantity received must be more than zero")
+    if unit_cost is not None and unit_cost < 0:
+        raise InvalidInput(f"{product.sku}: cost must not be negative")
+    with write_transaction():
+        cost = unit_cost if unit_cost is not None else Product.get_by_id(product.id).avg_cost
+        entry = _receive_entries(ctx, product, qty, cost, "receive", reference=reference, reason=reason)
+        return post_movements(ctx, [entry])
+
+
+def adjust(ctx: Context, product: str | Product, delta: int, reason: str, *, note: str = "") -> Posted:
+    """A correction of ``delta`` thousandths (signed) for a stated reason: damaged, expired, lost, stolen, ..."""
+    product = find_product(product)
+    reason = reason.strip().lower()
+    if reason not in ADJUST_REASONS:
+        raise InvalidInput(f"{product.sku}: adjustment needs a reason, one of {', '.join(ADJUST_REASONS)}")
+    if delta == 0:
+        raise InvalidInput(f"{product.sku}: an adjustment of zero changes nothing")
+    text = f"{reason}: {note.strip()}" if note.strip() else reason
+    return post_movements(ctx, [Entry(product.id, "adjust", delta, reason=text)])
+
+
+# --- stock counts ---------------------------------------------------------------------------------------------
+# A count line remembers the stock at the moment the item was counted. Posting the variance (counted - expected)
+# later is then right even if sales happened in between: they are already in the journal.
+
+
+def start_count(ctx: Context, note: str = "") -> CountSession:
+    with write_transaction():
+        return CountSession.create(started_at=utcnow(), staff=staff_id(ctx), terminal=terminal_id(ctx), note=note)
+
+
+def _open_session(session: int | CountSession) -> CountSession:
+    session_id = session.id if isinstance(session, CountSession) else session
+    row = CountSession.get_or_none(CountSession.id == session_id)
+    if row is None:
+        raise InvalidInput(f"no count session {session_id}")
+    if row.status != "open":
+        raise InvalidInput(f"count session {session_id} is already {row.status}")
+    return row
+
+
+def record_count(ctx: Context, session: int | CountSession, product: str | Product, counted: int, *,
+                 add: bool = False) -> CountLine:
+    """Record ``counted`` thousandths of ``product`` in an open session.
+
+    ``add`` adds to an earlier count of the same product in this session (the item sits on two shelves);
+    otherwise a recount replaces the earlier one and takes the stock at this new moment as expected.
+    """
+    product = find_product(product)
+    if counted < 0:
+        raise InvalidInput(f"{product.sku}: a counted quantity cannot be negative")
+    with write_transaction():
+        row = _open_session(session)
+        on_hand = Product.select(Product.on_hand).where(Product.id == product.id).scalar()
+        line = CountLine.get_or_none((CountLine.session == row.id) & (CountLine.product == product.id))
+        now = utcnow()
+        if line is None:
+            return CountLine.create(session=row.id, product=product.id, counted=counted, expected=on_hand,
+                                    counted_at=now)
+        if add:
+            line.counted += counted
+        else:
+            line.counted, line.expected, line.counted_at = counted, on_hand, now
+        line.save()
+        return line
+
+
+def remove_count(session: int | CountSession, product: str | Product) -> None:
+    product = find_product(product)
+    with write_transaction():
+        row = _open_session(session)
+        CountLine.delete().where((CountLine.session == row.id) & (CountLine.product == product.id)).execute()
+
+
+@dataclass(frozen=True)
+class Variance:
+    product_id: int
+    sku: str
+    expected: int
+    counted: int
+
+    @property
+    def variance(self) -> int:
+        return self.counted - self.expected
+
+
+def count_variances(session: int | CountSession) -> list[Variance]:
+    session_id = session.id if isinstance(session, CountSession) else session
+    query = (CountLine.select(CountLine.product, CountLine.expected, CountLine.counted, Product.sku)
+             .join(Product).where(CountLine.session == session_id).order_by(CountLine.id).dicts())
+    return [Variance(row["product"], row["sku"], row["expected"], row["counted"]) for row in query]
+
+
+def post_count(ctx: Context, session: int | CountSession) -> tuple[list[Variance], Posted]:
+    """Post every variance of the session as ``count`` movements, together, and close it."""
+    with write_transaction():
+        row = _open_session(session)
+        variances = count_variances(row)
+        entries = [Entry(v.product_id, "count", v.variance, reason=f"counted {format_qty(v.counted)}",
+                         reference=f"count:{row.id}", count_session_id=row.id)
+                   for v in variances if v.variance]
+        # A count corrects stock to what is really there: the negative-stock policy does not apply.
+        posted = post_movements(replace(ctx, negative_stock="allow"), entries)
+        CountSession.update(status="posted", finished_at=utcnow()).where(CountSession.id == row.id).execute()
+    return variances, posted
+
+
+def cancel_count(session: int | CountSession) -> None:
+    with write_transaction():
+        row = _open_session(session)
+        CountSession.update(status="cancelled", finished_at=utcnow()).where(CountSession.id == row.id).execute()
+
+
+def count(ctx: Context, product: str | Product, counted: int, *, note: str = "") -> tuple[Variance, Posted]:
+    """Count one product now: a one-line session, posted at once."""
+    product = find_product(product)
+    with write_transaction():
+        session = start_count(ctx, note)
+        record_count(ctx, session, product, counted)
+        variances, posted = post_count(ctx, session)
+    return variances[0], posted
