@@ -140,5 +140,35 @@ class Movement(BaseModel):
         indexes = ((("product", "id"), False),)
 
 
+class OpenSale(BaseModel):
+    """A sale being rung up at a till, saved as it grows so a dropped SSH session or a crash loses nothing.
+
+    Mutable draft state, not part of the journal: completing it writes a ``Sale`` through the sales service and
+    deletes the draft. ``status`` is ``open`` (the one in progress at ``terminal``) or ``parked``.
+    """
+
+    terminal = ForeignKeyField(Terminal, null=True)
+    staff = ForeignKeyField(Staff, null=True)
+    status = CharField(default="open")
+    mode = CharField(default="sale")  # sale | refund
+    original_sale = IntegerField(null=True)  # refund against this sale
+    discount = IntegerField(default=0)
+    note = TextField(default="")
+    created_at = TextField()
+    updated_at = TextField()
+
+
+class OpenSaleLine(BaseModel):
+    open_sale = ForeignKeyField(OpenSale, backref="lines", on_delete="CASCADE")
+    line_no = IntegerField()
+    product = ForeignKeyField(Product, null=True)
+    description = TextField(default="")
+    quantity = IntegerField()  # thousandths
+    unit_price = IntegerField()
+    discount = IntegerField(default=0)
+    tax_rate = IntegerField(default=0)
+    code = TextField(default="")  # as scanned or typed
+
+
 ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,
-              Movement]
+              Movement, OpenSale, OpenSaleLine]

@@ -1,0 +1,204 @@
+"""Command line: ``shopkeeper [global options] COMMAND ...``.
+
+Each command group lives in its own module under ``shopkeeper/cli/`` and exposes
+``register(sub: argparse._SubParsersAction) -> None``, which adds its parsers and sets ``func`` to a handler
+``handler(args: argparse.Namespace, cli: Cli) -> int``. Add the module name to ``COMMAND_MODULES``.
+
+Handlers call one service and print through ``cli.emit(data, text)`` (JSON with ``--json``). Any ``ShopError``
+becomes one line on stderr and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from shopkeeper.errors import ShopError
+
+COMMAND_MODULES = [
+    "shopkeeper.cli.setup_cmd",  # init, demo, check, backup
+    "shopkeeper.cli.stock_cmd",  # receive, adjust, count, stock, journal
+    "shopkeeper.cli.sales_cmd",  # sell, return
+    "shopkeeper.cli.products_cmd",  # products import/export
+]
+OPTIONAL_COMMAND_MODULES = [
+    "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels
+    "shopkeeper.cli.counter_cmd",  # counter
+]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def encode_json(data: Any) -> str:
+    """JSON with Decimal quantities written digit for digit (no float round trip)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return _DecimalToken(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    return _dumps_with_decimals(convert(data))
+
+
+class _DecimalToken:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Decimal) -> None:
+        self.value = value
+
+
+def _dumps_with_decimals(data: Any) -> str:
+    tokens: list[str] = []
+
+    def default(o: Any) -> Any:
+        if isinstance(o, _DecimalToken):
+            tokens.append(format(o.value, "f"))
+            return f"\x00{len(tokens) - 1}\x00"
+        raise TypeError(f"cannot encode {type(o).__name__}")
+
+    text = json.dumps(data, default=default, ensure_ascii=False)
+    for n, token in enumerate(tokens):
+        text = text.replace(f'"\\u0000{n}\\u0000"', token)
+    return text
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 2 with one clear line and no wall of usage text."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+@dataclass
+class Cli:
+    """What a command handler gets: the parsed global options, the config, output helpers, the database."""
+
+    args: argparse.Namespace
+    out: Any = field(default_factory=lambda: sys.stdout)
+    _config: Any = None
+    _location: str | None = None
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    @property
+    def config(self):
+        if self._config is None:
+            from shopkeeper.config import load_config
+
+            self._config = load_config(self.args.config)
+        return self._config
+
+    @property
+    def location(self) -> str:
+        if self._location is None:
+            from shopkeeper.config import resolve_db
+
+            self._location = resolve_db(self.args.db, self.config)
+        return self._location
+
+    def open_db(self, *, create: bool = False):
+        """Open the shop database (it must exist unless ``create``) and bring its schema up to date."""
+        from shopkeeper.db import open_database
+
+        return open_database(self.location, busy_timeout_ms=self.config.database.busy_timeout_ms, create=create)
+
+    def context(self):
+        from shopkeeper.services.context import Context
+
+        return Context.from_config(self.config, staff=self.args.staff, terminal=self.args.terminal)
+
+    @property
+    def decimals(self) -> int:
+        return self.config.shop.decimals
+
+    def emit(self, data: Any, text: str | Callable[[], str] | None = None) -> None:
+        """Print ``data`` as JSON with --json, else ``text`` (or the data itself)."""
+        if self.json:
+            print(encode_json(data), file=self.out)
+            return
+        text = text() if callable(text) else text
+        if text is None:
+            text = data if isinstance(data, str) else encode_json(data)
+        if text:
+            print(text, file=self.out)
+
+    def warn(self, message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CliParser(prog="shopkeeper", description="Perpetual inventory and point of sale for small shops.")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: $SHOPKEEPER_CONFIG, then the user "
+                                                           "config dir)")
+    parser.add_argument("--db", metavar="PATH_OR_URL", help="database (default: $SHOPKEEPER_DB, then the config)")
+    parser.add_argument("--staff", metavar="NAME", help="who is working (recorded on every movement)")
+    parser.add_argument("--terminal", metavar="NAME", help="this till's name (default: config, then host name)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    for name in OPTIONAL_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from shopkeeper import __version__
+
+    return f"shopkeeper {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cli = Cli(args)
+    if args.command is None:
+        from shopkeeper.cli.setup_cmd import run_app
+
+        handler = run_app
+    else:
+        handler = args.func
+    try:
+        return handler(args, cli) or EXIT_OK
+    except ShopError as exc:
+        print(f"shopkeeper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("shopkeeper: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAIL
+    finally:
+        from shopkeeper.db import close_database
+
+        close_database()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
