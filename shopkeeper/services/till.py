@@ -1,0 +1,685 @@
+"""The open sale at a till, saved as it grows.
+
+A till rings up a sale line by line. Each change (a scan, a new quantity, a discount) is its own small write
+transaction on the ``open_sale`` / ``open_sale_line`` tables, so a dropped SSH session, a closed terminal or a crash
+loses nothing: the next session at the same terminal calls ``current_sale`` and carries on. ``complete`` turns the
+draft into a ``Sale`` through ``sales.sell`` / ``sales.refund`` and deletes the draft in the same transaction, so a
+sale is either still open or committed, never both and never neither.
+
+Every mutating call returns the ``Draft`` as it now stands, priced by ``sales.price_lines`` — the same arithmetic
+``sales.sell`` uses — so what the screen shows is what will be charged.
+
+Drafts are per terminal (``ctx.terminal``): one ``open`` draft per terminal, any number ``parked``. A parked sale
+can be resumed at any terminal. Refunds are drafts too (``mode='refund'``): against a sale (its returnable lines are
+loaded, each at the price paid) or without a receipt (a reason is required; items are scanned at today's price).
+
+Amounts on a ``Draft`` are positive for sales and refunds alike; ``mode`` says which way the money goes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from shopkeeper.barcode_settings import BarcodeSettings
+from shopkeeper.barcodes import Scan, parse_scan
+from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.errors import InvalidInput, NotFound
+from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
+from shopkeeper.money import QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
+from shopkeeper.services import sales
+from shopkeeper.services.context import Context, staff_id, terminal_id
+
+MODES = ("sale", "refund")
+
+
+class UnknownCode(NotFound):
+    """A scanned or typed code that matches no product. The till offers to create it or sell a one-off item."""
+
+    def __init__(self, code: str, scan: Scan | None = None, quantity: int | None = None) -> None:
+        super().__init__(f"unknown code {code!r}: no product has this SKU or barcode")
+        self.code = code
+        self.scan = scan
+        self.quantity = quantity
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    id: int
+    line_no: int
+    product_id: int | None
+    sku: str
+    unit: str
+    description: str
+    quantity: int  # thousandths
+    unit_price: int
+    discount: int  # the line's own discount (its share of the sale discount is in the priced line)
+    tax_rate: int
+    code: str
+    weighed: bool  # sold from a variable-measure label: never merged with another scan
+    priced: sales.PricedLine | None = None  # discount, tax and total as they will be charged
+
+
+@dataclass
+class Draft:
+    """The open (or a parked) sale as it stands now."""
+
+    id: int
+    mode: str  # sale | refund
+    status: str  # open | parked
+    original_sale: int | None
+    reason: str
+    discount: int  # sale discount, minor units
+    terminal: str
+    created_at: str
+    updated_at: str
+    lines: list[DraftLine] = field(default_factory=list)
+    subtotal: int = 0  # lines after line discounts, before the sale discount
+    tax: int = 0
+    total: int = 0  # what the customer pays (sale) or gets back (refund)
+    problem: str | None = None  # why it cannot be completed as it stands (e.g. a product was made inactive)
+    changed_line: int | None = None  # id of the line the last call touched
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def units(self) -> int:
+        """Thousandths of units over all lines."""
+        return sum(line.quantity for line in self.lines)
+
+    def line(self, line_id: int) -> DraftLine:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise NotFound(f"line {line_id} is not on this sale")
+
+
+@dataclass(frozen=True)
+class ParkedSale:
+    id: int
+    terminal: str
+    staff: str
+    mode: str
+    note: str
+    lines: int
+    updated_at: str
+
+
+# --- parsing typed input ------------------------------------------------------------------------------------
+
+_MULTIPLIER = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d{1,3})?)\s*[*×]\s*(?P<code>.*)$", re.S)
+
+
+def split_quantity(text: str) -> tuple[int | None, str]:
+    """``"3*4006381333931"`` → ``(3000, "4006381333931")``; ``"0.5*OLIVES-KG"`` → ``(500, "OLIVES-KG")``.
+
+    Without a multiplier the quantity is ``None``. ``"3*"`` alone (waiting for the scan) gives ``(3000, "")``.
+    """
+    m = _MULTIPLIER.match(text)
+    if not m:
+        return None, text.strip()
+    qty = parse_qty(m["n"])
+    if qty <= 0:
+        raise InvalidInput(f"quantity {m['n']} must be more than zero")
+    return qty, m["code"].strip()
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+def _open_filter(terminal: int | None):
+    where = OpenSale.status == "open"
+    return where & (OpenSale.terminal.is_null() if terminal is None else OpenSale.terminal == terminal)
+
+
+def _open_row(ctx: Context, *, create: bool) -> OpenSale | None:
+    """The open draft of ``ctx.terminal``; created when missing and ``create`` (call inside the write lock)."""
+    terminal = terminal_id(ctx)
+    row = OpenSale.select().where(_open_filter(terminal)).order_by(OpenSale.id).first()
+    if row is None and create:
+        now = utcnow()
+        row = OpenSale.create(terminal=terminal, staff=staff_id(ctx), status="open", mode="sale", created_at=now,
+                              updated_at=now)
+    return row
+
+
+_LINES_SQL = (
+    "SELECT l.id, l.line_no, l.product_id, COALESCE(p.sku, ''), COALESCE(p.unit, ''), l.description, l.quantity, "
+    "l.unit_price, l.discount, l.tax_rate, l.code FROM open_sale_line l LEFT JOIN product p ON p.id = l.product_id "
+    "WHERE l.open_sale_id = {p} ORDER BY l.line_no, l.id"
+)
+_WEIGHED = "~"  # prefix of OpenSaleLine.code for a line sold from a variable-measure label
+
+
+def _load(row: OpenSale, ctx: Context) -> Draft:
+    from shopkeeper.models import Terminal
+
+    terminal = ""
+    if row.terminal_id is not None:
+        terminal = Terminal.select(Terminal.name).where(Terminal.id == row.terminal_id).scalar() or ""
+    draft = Draft(row.id, row.mode, row.status, row.original_sale, row.note, row.discount, terminal,
+                  row.created_at, row.updated_at)
+    cursor = database.execute_sql(_LINES_SQL.format(p=database.param), (row.id,))
+    for (lid, no, pid, sku, unit, desc, qty, price, disc, rate, code) in cursor.fetchall():
+        weighed = code.startswith(_WEIGHED)
+        draft.lines.append(DraftLine(lid, no, pid, sku, unit, desc, qty, price, disc, rate,
+                                     code[1:] if weighed else code, weighed))
+    _price(draft, ctx)
+    return draft
+
+
+def _inputs(draft: Draft) -> list[sales.LineInput]:
+    ids = {line.product_id for line in draft.lines if line.product_id is not None}
+    # Whole rows, fetched at once: price_lines takes a Product as it is instead of one query per line.
+    products = {p.id: p for p in Product.select().where(Product.id.in_(list(ids)))} if ids else {}
+    return [sales.LineInput(products.get(line.product_id, line.product_id), line.quantity, line.unit_price,
+                            line.discount, line.description, line.tax_rate) for line in draft.lines]
+
+
+def _price(draft: Draft, ctx: Context) -> None:
+    if not draft.lines:
+        return
+    try:
+        if draft.mode == "refund" and draft.original_sale is not None:
+            priced = _refund_preview(ctx, draft)
+        else:
+            priced = sales.price_lines(ctx, _inputs(draft), draft.discount)
+    except InvalidInput as exc:
+        draft.problem = str(exc)
+        return
+    draft.lines = [_with_priced(line, p) for line, p in zip(draft.lines, priced)]
+    draft.subtotal = sum(p.gross - p.discount for p in priced) + (draft.discount if draft.mode == "sale" else 0)
+    draft.tax = sum(p.tax for p in priced)
+    draft.total = sum(p.total for p in priced)
+
+
+def _with_priced(line: DraftLine, priced: sales.PricedLine) -> DraftLine:
+    from dataclasses import replace
+
+    return replace(line, priced=priced)
+
+
+def _refund_preview(ctx: Context, draft: Draft) -> list[sales.PricedLine]:
+    """What ``sales.refund`` will pay back for each line of a refund against a sale: the price paid, pro rata,
+    and whatever is left of the line on its last unit (the same rule ``sales.refund`` applies)."""
+    originals = list(SaleLine.select().where(SaleLine.sale == draft.original_sale).order_by(SaleLine.line_no))
+    left = sales.returnable(draft.original_sale)
+    refunded: dict[int, int] = {}
+    for r in SaleLine.select(SaleLine.original_line, SaleLine.total).where(
+            SaleLine.original_line.in_([o.id for o in originals])):
+        refunded[r.original_line_id] = refunded.get(r.original_line_id, 0) - r.total
+    plan = _refund_plan(draft, originals, left)
+    out = []
+    for line in draft.lines:
+        amount = tax = 0
+        for orig, qty in plan.get(line.id, []):
+            if qty == left[orig.id]:
+                part = orig.total - refunded.get(orig.id, 0)
+            else:
+                part = round_div(orig.total * qty, orig.quantity)
+            amount += part
+            tax += round_div(part * orig.tax_rate, 10_000 + orig.tax_rate)
+        gross = extend(line.quantity, line.unit_price)
+        out.append(sales.PricedLine(line.product_id, line.description, line.quantity, line.unit_price,
+                                    gross - amount + (0 if ctx.prices_include_tax else tax), line.tax_rate,
+                                    tax=tax, total=amount, sku=line.sku))
+    return out
+
+
+def _refund_plan(draft: Draft, originals: list[SaleLine], left: dict[int, int]):
+    """Spread each draft line over the original sale's lines, as ``sales.refund`` does."""
+    remaining = dict(left)
+    plan: dict[int, list[tuple[SaleLine, int]]] = {}
+    for line in draft.lines:
+        need = line.quantity
+        if line.product_id is None:
+            candidates = [o for o in originals if o.product_id is None and o.description == line.description]
+        else:
+            candidates = [o for o in originals if o.product_id == line.product_id]
+        for orig in candidates:
+            take = min(need, remaining.get(orig.id, 0))
+            if take:
+                plan.setdefault(line.id, []).append((orig, take))
+                remaining[orig.id] -= take
+                need -= take
+        if need:
+            raise InvalidInput(f"{line.sku or line.description}: only {format_qty(line.quantity - need)} can be "
+                               f"returned on sale {draft.original_sale}, not {format_qty(line.quantity)}")
+    return plan
+
+
+def current_sale(ctx: Context, *, create: bool = True) -> Draft | None:
+    """The open sale of ``ctx.terminal``, resumed as it was left; a new empty one when there is none."""
+    row = _open_row(ctx, create=False)
+    if row is None:
+        if not create:
+            return None
+        with write_transaction():
+            row = _open_row(ctx, create=True)
+    return _load(row, ctx)
+
+
+def get_draft(ctx: Context, draft_id: int) -> Draft:
+    row = OpenSale.get_or_none(OpenSale.id == draft_id)
+    if row is None:
+        raise NotFound(f"no open or parked sale {draft_id}")
+    return _load(row, ctx)
+
+
+# --- changing the open sale ---------------------------------------------------------------------------------
+
+def _touch(row: OpenSale) -> None:
+    OpenSale.update(updated_at=utcnow()).where(OpenSale.id == row.id).execute()
+
+
+def _next_line_no(row: OpenSale) -> int:
+    from peewee import fn
+
+    return (OpenSaleLine.select(fn.MAX(OpenSaleLine.line_no)).where(OpenSaleLine.open_sale == row.id).scalar()
+            or 0) + 1
+
+
+_PRODUCT_COLS = (Product.id, Product.sku, Product.name, Product.price, Product.tax_rate, Product.active,
+                 Product.unit)
+
+
+def lookup(code: str, scan: Scan | None = None) -> Product | None:
+    """The product a code names: SKU as typed first, then any barcode form of the scan."""
+    text = code.strip()
+    product = Product.select(*_PRODUCT_COLS).where(Product.sku == text).first()
+    if product is not None:
+        return product
+    keys = list(scan.keys) if scan is not None else [text]
+    if scan is not None and scan.code not in keys:
+        keys.insert(0, scan.code)
+    from shopkeeper.models import Barcode
+
+    return Product.select(*_PRODUCT_COLS).join(Barcode).where(Barcode.code.in_(keys)).first()
+
+
+def _parse(code: str, layouts: BarcodeSettings | None, decimals: int) -> Scan | None:
+    """Read the code as a barcode. A bad check digit is refused; text that is no barcode is looked up as typed."""
+    strict = layouts.strict_check_digits if layouts is not None else True
+    return parse_scan(code, layouts, currency_decimals=decimals, strict=strict)
+
+
+def _weighed_price(price: int, unit_price: int) -> tuple[int, int, int]:
+    """A price label on a product sold by measure: (quantity, unit price, discount) that add up to ``price``.
+
+    The quantity is worked out from the product's price (so stock goes down by the weight sold); the unit price is
+    chosen so that quantity × unit price is the label's amount exactly, with at most a rounding cent as discount.
+    """
+    qty = max(1, round_div(price * QTY_SCALE, unit_price))
+    for u in (round_div(price * QTY_SCALE, qty), unit_price):
+        if extend(qty, u) == price:
+            return qty, u, 0
+    u = -(-price * QTY_SCALE // qty)  # ceiling: extend(qty, u) >= price
+    return qty, u, extend(qty, u) - price
+
+
+def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: BarcodeSettings | None = None) -> Draft:
+    """Add what ``code`` names to the open sale.
+
+    ``code`` may carry a multiplier (``"3*4006381333931"``); ``quantity`` (thousandths) does the same. Scanning an
+    item already on the sale adds to that line. A variable-measure label sells its embedded weight (or count) at the
+    product's price, or its embedded price; each label is its own line. An unknown code raises ``UnknownCode``.
+    """
+    typed_qty, code = split_quantity(code)
+    if quantity is None:
+        quantity = typed_qty
+    elif typed_qty is not None:
+        quantity = round_div(quantity * typed_qty, QTY_SCALE)
+    if not code:
+        raise InvalidInput("nothing scanned: a code is needed after the quantity")
+    if quantity is not None and quantity <= 0:
+        raise InvalidInput("quantity must be more than zero")
+    scan = _parse(code, layouts, ctx.decimals)
+    product = lookup(code, scan)
+    if product is None:
+        raise UnknownCode(code, scan, quantity)
+    if not product.active:
+        raise InvalidInput(f"{product.sku} is no longer sold (inactive)")
+    weighed = scan is not None and scan.kind in ("variable_measure", "gs1") and scan.measure is not None
+    unit_price, discount = product.price, 0
+    if weighed:
+        if scan.quantity_milli is not None:
+            qty = scan.quantity_milli
+        elif product.unit != "pcs" and product.price > 0:
+            qty, unit_price, discount = _weighed_price(scan.price_minor, product.price)
+        else:
+            qty, unit_price = QTY_SCALE, scan.price_minor
+        if quantity is not None:  # "2*" before a fixed-price label: two such packs
+            if discount:
+                raise InvalidInput("a quantity cannot be applied to a weighed price label; scan each label")
+            qty = round_div(qty * quantity, QTY_SCALE)
+        if scan.price_minor is not None and scan.quantity_milli is not None:
+            # A label with both weight and price (GS1-128): charge the printed price for the printed weight.
+            unit_price, discount = _unit_for(scan.quantity_milli, scan.price_minor)
+            qty = scan.quantity_milli
+        return _add_line(ctx, product.id, product.name, qty, unit_price, product.tax_rate, code, discount=discount,
+                         weighed=True)
+    return _add_line(ctx, product.id, product.name, quantity or QTY_SCALE, unit_price, product.tax_rate, code,
+                     refund_sku=product.sku)
+
+
+def _unit_for(qty: int, price: int) -> tuple[int, int]:
+    u = round_div(price * QTY_SCALE, qty)
+    if extend(qty, u) == price:
+        return u, 0
+    u = -(-price * QTY_SCALE // qty)
+    return u, extend(qty, u) - price
+
+
+def add_product(ctx: Context, product: str | int | Product, quantity: int = QTY_SCALE, *,
+                unit_price: int | None = None) -> Draft:
+    """Add a product chosen by SKU, id or object (e.g. right after creating it for an unknown code)."""
+    from shopkeeper.services.catalog import find_product
+
+    product = find_product(product)
+    if not product.active:
+        raise InvalidInput(f"{product.sku} is no longer sold (inactive)")
+    if quantity <= 0:
+        raise InvalidInput("quantity must be more than zero")
+    price = product.price if unit_price is None else unit_price
+    if price < 0:
+        raise InvalidInput("price must not be negative")
+    return _add_line(ctx, product.id, product.name, quantity, price, product.tax_rate, product.sku,
+                     refund_sku=product.sku)
+
+
+def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int = QTY_SCALE, *,
+                tax_rate: int | None = None, code: str = "") -> Draft:
+    """Sell an item that is not in the catalogue at a typed price (no stock movement)."""
+    if not description.strip():
+        raise InvalidInput("a one-off item needs a description")
+    if unit_price < 0:
+        raise InvalidInput("price must not be negative")
+    if quantity <= 0:
+        raise InvalidInput("quantity must be more than zero")
+    rate = ctx.default_tax_rate if tax_rate is None else tax_rate
+    return _add_line(ctx, None, description.strip(), quantity, unit_price, rate, code, merge=False)
+
+
+def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, unit_price: int, tax_rate: int,
+              code: str, *, discount: int = 0, weighed: bool = False, merge: bool = True,
+              refund_sku: str = "") -> Draft:
+    with write_transaction():
+        row = _open_row(ctx, create=True)
+        if row.mode == "refund" and row.original_sale is None and product_id is None:
+            raise InvalidInput("a refund without a receipt takes back catalogue items only")
+        if row.mode == "refund" and row.original_sale is not None:
+            line_id = _add_refund_line(row, product_id, qty, refund_sku or description)
+        else:
+            line_id = None
+            if merge and not weighed and product_id is not None:
+                same = (OpenSaleLine.select(OpenSaleLine.id)
+                        .where((OpenSaleLine.open_sale == row.id) & (OpenSaleLine.product == product_id)
+                               & (OpenSaleLine.unit_price == unit_price) & (OpenSaleLine.discount == 0)
+                               & ~OpenSaleLine.code.startswith(_WEIGHED))
+                        .order_by(OpenSaleLine.line_no.desc()).first())
+                if same is not None:
+                    line_id = same.id
+                    OpenSaleLine.update(quantity=OpenSaleLine.quantity + qty).where(
+                        OpenSaleLine.id == line_id).execute()
+            if line_id is None:
+                line_id = OpenSaleLine.insert(
+                    open_sale=row.id, line_no=_next_line_no(row), product=product_id, description=description,
+                    quantity=qty, unit_price=unit_price, discount=discount, tax_rate=tax_rate,
+                    code=(_WEIGHED + code) if weighed else code).execute()
+        _touch(row)
+    draft = _load(row, ctx)
+    draft.changed_line = line_id
+    return draft
+
+
+def _add_refund_line(row: OpenSale, product_id: int | None, qty: int, label: str) -> int:
+    """In a refund against a sale, a scan counts one more of that sale's line back."""
+    line = (OpenSaleLine.select().where((OpenSaleLine.open_sale == row.id) & (OpenSaleLine.product == product_id))
+            .first()) if product_id is not None else None
+    if line is None:
+        raise InvalidInput(f"{label} is not on sale {row.original_sale} (or was already returned)")
+    _check_returnable(row, line, line.quantity + qty)
+    OpenSaleLine.update(quantity=line.quantity + qty).where(OpenSaleLine.id == line.id).execute()
+    return line.id
+
+
+def _check_returnable(row: OpenSale, line: OpenSaleLine, qty: int) -> None:
+    left = sales.returnable(row.original_sale)
+    lines = SaleLine.select(SaleLine.id).where(SaleLine.sale == row.original_sale)
+    if line.product_id is not None:
+        lines = lines.where(SaleLine.product == line.product_id)
+    else:
+        lines = lines.where(SaleLine.product.is_null() & (SaleLine.description == line.description))
+    available = sum(left.get(o.id, 0) for o in lines)
+    if qty > available:
+        raise InvalidInput(f"{line.description}: only {format_qty(available)} can be returned on sale "
+                           f"{row.original_sale}, not {format_qty(qty)}")
+
+
+def _line_of(ctx: Context, line_id: int) -> tuple[OpenSale, OpenSaleLine]:
+    row = _open_row(ctx, create=False)
+    line = None
+    if row is not None:
+        line = OpenSaleLine.get_or_none((OpenSaleLine.id == line_id) & (OpenSaleLine.open_sale == row.id))
+    if line is None:
+        raise NotFound(f"line {line_id} is not on the open sale (was it removed at another session?)")
+    return row, line
+
+
+def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
+    """Set a line's quantity (thousandths). Zero removes the line."""
+    if quantity < 0:
+        raise InvalidInput("quantity must not be negative")
+    if quantity == 0:
+        return remove_line(ctx, line_id)
+    with write_transaction():
+        row, line = _line_of(ctx, line_id)
+        if line.discount > extend(quantity, line.unit_price):
+            raise InvalidInput(f"{line.description}: the line discount is more than the new line amount")
+        if row.mode == "refund" and row.original_sale is not None:
+            _check_returnable(row, line, quantity)
+        OpenSaleLine.update(quantity=quantity).where(OpenSaleLine.id == line.id).execute()
+        _touch(row)
+    draft = _load(row, ctx)
+    draft.changed_line = line_id
+    return draft
+
+
+def remove_line(ctx: Context, line_id: int) -> Draft:
+    with write_transaction():
+        row, line = _line_of(ctx, line_id)
+        OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute()
+        _touch(row)
+    return _load(row, ctx)
+
+
+def _no_refund_discounts(row: OpenSale) -> None:
+    if row.mode == "refund":
+        raise InvalidInput("discounts do not apply to a refund: it pays back what was charged")
+
+
+def set_line_discount(ctx: Context, line_id: int, amount: int) -> Draft:
+    """A discount of ``amount`` minor units off one line (0 removes it)."""
+    with write_transaction():
+        row, line = _line_of(ctx, line_id)
+        _no_refund_discounts(row)
+        gross = extend(line.quantity, line.unit_price)
+        if not 0 <= amount <= gross:
+            raise InvalidInput(f"{line.description}: discount must be between 0 and {format_money(gross, ctx.decimals)}")
+        OpenSaleLine.update(discount=amount).where(OpenSaleLine.id == line.id).execute()
+        _touch(row)
+    draft = _load(row, ctx)
+    draft.changed_line = line_id
+    return draft
+
+
+def percent_of(amount: int, percent: str) -> int:
+    """``percent`` (``"10"``, ``"12.5"``) of ``amount`` minor units, rounded half to even."""
+    from shopkeeper.money import parse_rate
+
+    return round_div(amount * parse_rate(percent, what="discount percentage"), 10_000)
+
+
+def set_sale_discount(ctx: Context, amount: int) -> Draft:
+    """A discount of ``amount`` minor units off the whole sale, shared over its lines (0 removes it)."""
+    if amount < 0:
+        raise InvalidInput("discount must not be negative")
+    with write_transaction():
+        row = _open_row(ctx, create=True)
+        _no_refund_discounts(row)
+        draft = _load(row, ctx)
+        net = sum(extend(line.quantity, line.unit_price) - line.discount for line in draft.lines)
+        if amount > net:
+            raise InvalidInput(f"sale discount must be between 0 and {format_money(net, ctx.decimals)}")
+        OpenSale.update(discount=amount, updated_at=utcnow()).where(OpenSale.id == row.id).execute()
+        row.discount = amount
+    return _load(row, ctx)
+
+
+def void(ctx: Context) -> None:
+    """Throw away the open sale (nothing was sold; no stock moved)."""
+    with write_transaction():
+        row = _open_row(ctx, create=False)
+        if row is not None:
+            _delete(row.id)
+
+
+def _delete(draft_id: int) -> None:
+    OpenSaleLine.delete().where(OpenSaleLine.open_sale == draft_id).execute()
+    OpenSale.delete().where(OpenSale.id == draft_id).execute()
+
+
+# --- parking --------------------------------------------------------------------------------------------------
+
+def park(ctx: Context, note: str = "") -> int:
+    """Put the open sale aside to serve another customer; returns its number for ``resume``."""
+    with write_transaction():
+        row = _open_row(ctx, create=False)
+        if row is None or not OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
+            raise InvalidInput("nothing to park: the sale is empty")
+        OpenSale.update(status="parked", note=note.strip() or row.note, updated_at=utcnow()).where(
+            OpenSale.id == row.id).execute()
+    return row.id
+
+
+def parked_sales() -> list[ParkedSale]:
+    """Every parked sale, at any terminal, oldest first."""
+    from peewee import JOIN, fn
+
+    from shopkeeper.models import Staff, Terminal
+
+    query = (OpenSale.select(OpenSale.id, OpenSale.mode, OpenSale.note, OpenSale.updated_at,
+                             Terminal.name.alias("terminal_name"), Staff.name.alias("staff_name"),
+                             fn.COUNT(OpenSaleLine.id).alias("n"))
+             .join(Terminal, JOIN.LEFT_OUTER, on=(OpenSale.terminal == Terminal.id))
+             .switch(OpenSale).join(Staff, JOIN.LEFT_OUTER, on=(OpenSale.staff == Staff.id))
+             .switch(OpenSale).join(OpenSaleLine, JOIN.LEFT_OUTER)
+             .where(OpenSale.status == "parked").group_by(OpenSale.id).order_by(OpenSale.id).dicts())
+    return [ParkedSale(r["id"], r["terminal_name"] or "", r["staff_name"] or "", r["mode"], r["note"], r["n"],
+                       r["updated_at"]) for r in query]
+
+
+def resume(ctx: Context, draft_id: int) -> Draft:
+    """Make parked sale ``draft_id`` the open sale here. A non-empty open sale is parked in its place."""
+    with write_transaction():
+        target = OpenSale.get_or_none((OpenSale.id == draft_id) & (OpenSale.status == "parked"))
+        if target is None:
+            raise NotFound(f"no parked sale {draft_id} (already resumed or completed elsewhere?)")
+        row = _open_row(ctx, create=False)
+        if row is not None:
+            if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
+                OpenSale.update(status="parked", updated_at=utcnow()).where(OpenSale.id == row.id).execute()
+            else:
+                _delete(row.id)
+        OpenSale.update(status="open", terminal=terminal_id(ctx), updated_at=utcnow()).where(
+            OpenSale.id == draft_id).execute()
+        target = OpenSale.get_by_id(draft_id)
+    return _load(target, ctx)
+
+
+# --- refunds ----------------------------------------------------------------------------------------------------
+
+def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> Draft:
+    """Turn the (empty) open sale into a refund.
+
+    With ``sale_id``: every line of that sale not yet returned is loaded at the price paid; remove lines or lower
+    quantities for a partial refund. Without: a ``reason`` is required and items are scanned at today's price.
+    """
+    if sale_id is None and not reason.strip():
+        raise InvalidInput("a refund without a receipt needs a reason")
+    with write_transaction():
+        row = _open_row(ctx, create=True)
+        if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
+            raise InvalidInput("finish, park or void the current sale before starting a refund")
+        if sale_id is not None:
+            sale = Sale.get_or_none(Sale.id == sale_id)
+            if sale is None or sale.kind != "sale":
+                raise NotFound(f"no sale {sale_id}")
+            left = sales.returnable(sale_id)
+            n = 0
+            merged: dict[tuple, int] = {}
+            for orig in SaleLine.select().where(SaleLine.sale == sale_id).order_by(SaleLine.line_no):
+                qty = left.get(orig.id, 0)
+                if qty <= 0:
+                    continue
+                key = (orig.product_id, orig.description if orig.product_id is None else "")
+                if key in merged:
+                    OpenSaleLine.update(quantity=OpenSaleLine.quantity + qty).where(
+                        OpenSaleLine.id == merged[key]).execute()
+                    continue
+                n += 1
+                merged[key] = OpenSaleLine.insert(
+                    open_sale=row.id, line_no=n, product=orig.product_id, description=orig.description,
+                    quantity=qty, unit_price=orig.unit_price, discount=0, tax_rate=orig.tax_rate,
+                    code=f"sale:{sale_id}").execute()
+            if not n:
+                raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
+        OpenSale.update(mode="refund", original_sale=sale_id, note=reason.strip(), discount=0,
+                        updated_at=utcnow()).where(OpenSale.id == row.id).execute()
+    return _load(OpenSale.get_by_id(row.id), ctx)
+
+
+# --- completing --------------------------------------------------------------------------------------------------
+
+def complete(ctx: Context, payment: str = "cash", tendered: int | None = None) -> sales.SaleResult:
+    """Commit the open sale (or refund) and delete its draft, in one transaction. Returns what was committed."""
+    with write_transaction():
+        row = _open_row(ctx, create=False)
+        if row is None:
+            raise InvalidInput("nothing to pay: the sale is empty")
+        draft = _load(row, ctx)
+        if not draft.lines:
+            raise InvalidInput("nothing to pay: the sale is empty")
+        if draft.mode == "refund":
+            if tendered is not None:
+                raise InvalidInput("an amount tendered does not apply to a refund")
+            result = sales.refund(ctx, _return_items(draft), sale_id=draft.original_sale, reason=draft.reason,
+                                  payment=payment)
+        else:
+            result = sales.sell(ctx, _inputs(draft), payment=payment, tendered=tendered, discount=draft.discount)
+        _delete(row.id)
+    return result
+
+
+def _return_items(draft: Draft) -> Sequence[sales.ReturnInput]:
+    if draft.original_sale is None:
+        if any(line.product_id is None for line in draft.lines):
+            raise InvalidInput("a refund without a receipt takes back catalogue items only; remove the one-off line")
+        return [sales.ReturnInput(line.product_id, line.quantity) for line in draft.lines]
+    left = sales.returnable(draft.original_sale)
+    originals = SaleLine.select().where(SaleLine.sale == draft.original_sale)
+    everything: dict[tuple, int] = {}
+    for orig in originals:
+        key = (orig.product_id, orig.description if orig.product_id is None else "")
+        everything[key] = everything.get(key, 0) + left.get(orig.id, 0)
+    wanted: dict[tuple, int] = {}
+    for line in draft.lines:
+        key = (line.product_id, line.description if line.product_id is None else "")
+        wanted[key] = wanted.get(key, 0) + line.quantity
+    if wanted == {k: v for k, v in everything.items() if v > 0}:
+        return ()  # the whole remainder of the sale, one-off items included
+    if any(key[0] is None for key in wanted):
+        raise InvalidInput("a one-off item can only be refunded together with everything else left on its sale")
+    return [sales.ReturnInput(pid, qty) for (pid, _), qty in wanted.items()]

@@ -1,0 +1,90 @@
+"""Receipts: every figure of the committed sale, within the configured width; a failing printer is a clear error."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from shopkeeper.config import Config, TillSection
+from shopkeeper.receipts import PrinterError, format_receipt, print_receipt, receipt_for
+from shopkeeper.services import till
+
+
+@pytest.fixture
+def sold(demo_db, ctx):
+    till.add_scan(ctx, "3*4006381333931")  # milk 3 x 1.29, 7 %
+    draft = till.add_scan(ctx, "WINE-RED")  # 8.99, 20 %
+    till.set_line_discount(ctx, draft.lines[1].id, 100)
+    till.set_sale_discount(ctx, 50)
+    return till.complete(ctx, "cash", 5000)
+
+
+def test_receipt_shows_lines_discounts_tax_total_payment_and_who(sold, ctx):
+    text = format_receipt(sold, shop_name="Corner Grocery", currency="EUR", staff="Ana", terminal="till-1")
+    lines = text.splitlines()
+    assert lines[0].strip() == "Corner Grocery"
+    assert f"Sale #{sold.sale_id}" in text
+    assert any(line.startswith("  3 x 1.29") and line.endswith("3.87") for line in lines)
+    assert any(line.startswith("House red wine 75 cl") and line.endswith("8.99") for line in lines)
+    assert any(line.startswith("Line discounts") and line.endswith("-1.00") for line in lines)
+    assert any(line.startswith("Sale discount") and line.endswith("-0.50") for line in lines)
+    assert any(line.startswith("TOTAL EUR") and line.endswith("11.36") for line in lines)
+    taxes = [line for line in lines if line.startswith("Tax ")]
+    assert len(taxes) == 2 and taxes[0].startswith("Tax 7%") and taxes[1].startswith("Tax 20%")
+    assert sum(int(t.rsplit(" ", 1)[1].replace(".", "")) for t in taxes) == sold.tax
+    assert any(line.startswith("Cash tendered") and line.endswith("50.00") for line in lines)
+    assert any(line.startswith("Change") and line.endswith("38.64") for line in lines)
+    assert "Served by Ana, terminal till-1" in text
+
+
+@pytest.mark.parametrize("width", [24, 32, 40, 48])
+def test_no_line_is_wider_than_configured(sold, ctx, width):
+    text = format_receipt(sold, shop_name="The Very Long Name Of A Corner Grocery Shop", currency="EUR",
+                          width=width, staff="Ana", terminal="till-1")
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_receipt_for_takes_width_and_name_from_config(sold, ctx):
+    config = Config(till=TillSection(receipt_width=32))
+    text = receipt_for(sold, config, ctx)
+    assert max(len(line) for line in text.splitlines()) <= 32
+    assert text.splitlines()[0].strip() == config.shop.name
+
+
+def test_refund_receipt(sold, ctx):
+    till.start_refund(ctx, sold.sale_id)
+    refund = till.complete(ctx, "card")
+    text = format_receipt(refund, currency="EUR", original_sale=sold.sale_id)
+    assert f"REFUND #{refund.sale_id}" in text and f"for sale #{sold.sale_id}" in text
+    assert any(line.startswith("REFUND TOTAL EUR") and line.endswith("11.36") for line in text.splitlines())
+    assert "Paid back (card)" in text
+
+
+def test_card_payment_has_no_change_line(demo_db, ctx):
+    till.add_scan(ctx, "4006381333931")
+    text = format_receipt(till.complete(ctx, "card"))
+    assert "Change" not in text and any(line.startswith("Card") for line in text.splitlines())
+
+
+def test_print_receipt_pipes_the_text_to_the_command(tmp_path):
+    out = tmp_path / "printed.txt"
+    script = f"import sys; open({str(out)!r}, 'w').write(sys.stdin.read())"
+    print_receipt("hello\nreceipt\n", f"{sys.executable} -c \"{script}\"")
+    assert out.read_text() == "hello\nreceipt\n"
+
+
+def test_printer_command_missing_is_a_clear_error():
+    with pytest.raises(PrinterError, match="not found: no-such-printer-cmd.*sale is saved"):
+        print_receipt("x", "no-such-printer-cmd -d thermal")
+
+
+def test_printer_command_failing_reports_its_message():
+    cmd = f"{sys.executable} -c \"import sys; sys.stderr.write('lp: printer offline'); sys.exit(1)\""
+    with pytest.raises(PrinterError, match="printer offline"):
+        print_receipt("x", cmd)
+
+
+def test_printer_that_hangs_times_out():
+    with pytest.raises(PrinterError, match="did not finish within 0.5 s"):
+        print_receipt("x", f"{sys.executable} -c \"import time; time.sleep(30)\"", timeout=0.5)
