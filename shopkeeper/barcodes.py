@@ -393,8 +393,7 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
         return _free(text, symbology)
     forms = _gtin_forms(text)
     canonical = forms[0]
-    symbology = symbology or ("UPC-A" if n == 12 else _GTIN_NAMES[len(text.lstrip("0")) if n == 14 else n]
-                              if n != 14 or text[0] != "0" else "GTIN-14")
+    symbology = symbology or _GTIN_NAMES[n]
     if len(canonical) == 13 and canonical.startswith(("978", "979")):
         isbn = _isbn13_to_10(canonical)
         keys = forms + ([isbn] if isbn else [])

@@ -1,0 +1,195 @@
+"""Read a recording of a scanner made with ``evtest`` (its text output) or ``evemu-record`` and decode it.
+
+A user whose scanner misbehaves records it (``sudo evtest /dev/input/eventN > scan.txt`` or
+``sudo evemu-record /dev/input/eventN > scan.evemu``) and replays it with ``shopkeeper scanner listen --replay``:
+the events go through the same ``ScanDecoder`` as a live device, timestamps included, so a pause in the recording
+drops a scan just as it did live.
+
+evtest lines::
+
+    Input device name: "Honeywell 1900"
+    Event: time 1700000000.123456, type 1 (EV_KEY), code 30 (KEY_A), value 1
+    Event: time 1700000000.123456, -------------- SYN_REPORT ------------
+    Event: time 1700000000.123456, -------------- SYN_DROPPED ------------
+
+evemu-record lines (type and code in hex, value in decimal)::
+
+    N: Honeywell 1900
+    E: 0.000001 0001 001e 0001	# EV_KEY / KEY_A                1
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from shopkeeper.errors import InvalidInput
+from shopkeeper.scanner.decoder import DropCallback, Event, ScanDecoder
+from shopkeeper.scanner.events import ScanEvent, SourceStatus
+from shopkeeper.scanner.keymaps import EV_SYN, SYN_DROPPED, SYN_REPORT
+from shopkeeper.scanner.settings import ScannerSettings
+
+
+class RecordingError(InvalidInput):
+    """A recording file that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    format: Literal["evtest", "evemu"]
+    name: str | None
+    # The device name recorded in the header, when present.
+    events: list[Event] = field(default_factory=list)
+
+
+_EVTEST_EVENT = re.compile(
+    r"^Event: time (?P<ts>\d+\.\d+), type (?P<type>\d+) \([^)]*\), code (?P<code>\d+) \([^)]*\), "
+    r"value (?P<value>-?\d+)\s*$")
+_EVTEST_SYN = re.compile(r"^Event: time (?P<ts>\d+\.\d+), -+ (?P<what>SYN_REPORT|SYN_DROPPED) -+\s*$")
+_EVTEST_NAME = re.compile(r'^Input device name: "(?P<name>.*)"\s*$')
+_EVEMU_EVENT = re.compile(
+    r"^E: (?P<ts>\d+\.\d+) (?P<type>[0-9a-fA-F]{4}) (?P<code>[0-9a-fA-F]{4}) (?P<value>-?\d+)(\s.*)?$")
+
+
+def _where(source: str, lineno: int) -> str:
+    return f"{source}:{lineno}"
+
+
+def parse_evtest(lines: Iterable[str], source: str = "recording") -> Recording:
+    """Events from evtest's text output. Header lines and evtest's own messages are skipped."""
+    name = None
+    events: list[Event] = []
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\r\n")
+        if line.startswith("Event: time"):
+            m = _EVTEST_EVENT.match(line)
+            if m:
+                events.append((int(m["type"]), int(m["code"]), int(m["value"]), float(m["ts"])))
+                continue
+            m = _EVTEST_SYN.match(line)
+            if m:
+                code = SYN_REPORT if m["what"] == "SYN_REPORT" else SYN_DROPPED
+                events.append((EV_SYN, code, 0, float(m["ts"])))
+                continue
+            raise RecordingError(f"{_where(source, lineno)}: cannot read this evtest event line: {line.strip()!r}")
+        m = _EVTEST_NAME.match(line)
+        if m and name is None:
+            name = m["name"]
+    return Recording("evtest", name, events)
+
+
+def parse_evemu(lines: Iterable[str], source: str = "recording") -> Recording:
+    """Events from an ``evemu-record`` file. Header lines (``N: I: P: B: A: L:``) and comments are skipped."""
+    name = None
+    events: list[Event] = []
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\r\n")
+        if line.startswith("E:"):
+            m = _EVEMU_EVENT.match(line)
+            if not m:
+                raise RecordingError(f"{_where(source, lineno)}: cannot read this evemu event line: "
+                                     f"{line.strip()!r}")
+            events.append((int(m["type"], 16), int(m["code"], 16), int(m["value"]), float(m["ts"])))
+        elif line.startswith("N: ") and name is None:
+            name = line[3:].strip()
+    return Recording("evemu", name, events)
+
+
+def parse_recording(text: str, source: str = "recording") -> Recording:
+    """Detect the format (evtest or evemu-record) and parse; ``RecordingError`` if neither has any event."""
+    lines = text.splitlines()
+    if any(line.startswith("E: ") for line in lines) or any(line.startswith("# EVEMU") for line in lines):
+        rec = parse_evemu(lines, source)
+    else:
+        rec = parse_evtest(lines, source)
+    if not rec.events:
+        raise RecordingError(f"{source}: no input events found; expected the output of `evtest` "
+                             f"(lines 'Event: time …') or of `evemu-record` (lines 'E: …')")
+    return rec
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Parse the recording at ``path``; a missing or unreadable file is a ``RecordingError``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read the recording: {exc.strerror or exc}") from None
+    return parse_recording(text, str(path))
+
+
+def replay(path: str | Path, settings: ScannerSettings | None = None, *,
+           on_drop: DropCallback | None = None) -> list[ScanEvent]:
+    """Decode every scan in a recording file."""
+    rec = read_recording(path)
+    decoder = ScanDecoder(settings, source=_source_name(path, rec), on_drop=on_drop)
+    scans = decoder.feed_all(rec.events)
+    if rec.events:
+        tail = decoder.expire(rec.events[-1][3] + decoder.settings.pause_ms / 1000 + 1)
+        if tail is not None:
+            scans.append(tail)
+    return scans
+
+
+def _source_name(path: str | Path, rec: Recording) -> str:
+    return f"replay:{Path(path).name}" + (f" ({rec.name})" if rec.name else "")
+
+
+class ReplaySource:
+    """A scan source that plays a recording into a ``ScanHub`` once, in a thread.
+
+    ``realtime=True`` keeps the recording's pacing (for demos); otherwise it goes as fast as it decodes.
+    """
+
+    def __init__(self, path: str | Path, settings: ScannerSettings | None = None, *, realtime: bool = False,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.path = Path(path)
+        self.settings = settings or ScannerSettings()
+        self.realtime = realtime
+        self.name = f"replay:{self.path.name}"
+        self._sleep = sleep
+        self._thread = None
+        self._stop = False
+
+    def start(self, emit: Callable[[ScanEvent], None], status: Callable[[SourceStatus], None]) -> None:
+        import threading
+
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, args=(emit, status), name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self, emit: Callable[[ScanEvent], None], status: Callable[[SourceStatus], None]) -> None:
+        try:
+            rec = read_recording(self.path)
+        except RecordingError as exc:
+            status(SourceStatus(self.name, "error", str(exc)))
+            return
+        status(SourceStatus(self.name, "connected", f"replaying {len(rec.events)} events from {self.path}"))
+        decoder = ScanDecoder(self.settings, source=_source_name(self.path, rec))
+        previous = None
+        for etype, code, value, ts in rec.events:
+            if self._stop:
+                break
+            if self.realtime and previous is not None and ts > previous:
+                self._sleep(ts - previous)
+            previous = ts
+            scan = decoder.feed(etype, code, value, ts)
+            if scan is not None:
+                emit(scan)
+        if previous is not None and not self._stop:
+            tail = decoder.expire(previous + self.settings.pause_ms / 1000 + 1)
+            if tail is not None:
+                emit(tail)
+        status(SourceStatus(self.name, "stopped", f"end of {self.path}"))
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        self._stop = True
+        self.join(5)
