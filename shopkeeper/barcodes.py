@@ -332,27 +332,30 @@ def _layouts(layouts: Layouts) -> dict[str, VariableMeasureLayout]:
     return {layout.prefix: layout for layout in layouts}
 
 
-def normalize(code: str, layouts: Layouts = None, *, strict: bool = True) -> str:
+def normalize(code: str, layouts: Layouts = None, *, strict: bool | None = None) -> str:
     """The canonical key of ``code`` (the first of ``lookup_keys``): how to store a product's barcode."""
     return lookup_keys(code, layouts, strict=strict)[0]
 
 
-def lookup_keys(code: str, layouts: Layouts = None, *, strict: bool = True) -> list[str]:
+def lookup_keys(code: str, layouts: Layouts = None, *, strict: bool | None = None) -> list[str]:
     """The strings under which a scanned or typed ``code`` may be stored, canonical first.
 
-    Raises ``BadCheckDigit`` for a GTIN-length numeric code with a wrong check digit (unless ``strict=False``).
+    Raises ``BadCheckDigit`` for a GTIN-length numeric code with a wrong check digit (unless ``strict=False``, or
+    ``strict`` is None and ``layouts`` is a ``BarcodeSettings`` with ``strict_check_digits = false``).
     """
     return list(parse_scan(code, layouts, strict=strict).keys)
 
 
 def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = None, currency_decimals: int = 2,
-               strict: bool = True) -> Scan:
+               strict: bool | None = None) -> Scan:
     """Interpret one scanned/typed code.
 
     ``layouts``: the configured variable-measure layouts (or the whole ``BarcodeSettings``). ``symbology``: a name
     from the scanner (``ScanEvent.symbology``) or None; a leading AIM identifier in ``code`` is also honoured.
     ``currency_decimals``: decimals of the shop currency, to turn an embedded price into minor units.
     """
+    if strict is None:
+        strict = layouts.strict_check_digits if isinstance(layouts, BarcodeSettings) else True
     text = code.strip()
     if not text:
         raise BarcodeError("empty code")
