@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Barcode, Product, Supplier
 
-try:  # GTIN normalisation (UPC-A ↔ EAN-13, UPC-E expansion) lives in barcodes.py
-    from shopkeeper.barcodes import lookup_keys as _lookup_keys
-except ImportError:  # pragma: no cover - barcodes.py ships with shopkeeper
-
-    def _lookup_keys(code: str) -> list[str]:
-        return [code]
-
-
-def barcode_keys(code: str) -> list[str]:
-    """The forms under which ``code`` may be stored; a malformed GTIN falls back to the code as typed."""
-    try:
-        keys = list(_lookup_keys(code))
-    except Exception:
-        keys = []
-    return keys or [code]
+from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
 
 
 def find_product(ref: str | int | Product) -> Product:
@@ -41,7 +27,10 @@ def find_product(ref: str | int | Product) -> Product:
     product = Product.get_or_none(Product.sku == text)
     if product is not None:
         return product
-    keys = barcode_keys(text)
+    product = Product.select().join(Barcode).where(Barcode.code == text).first()
+    if product is not None:
+        return product
+    keys = lookup_keys(text)  # a GTIN with a wrong check digit raises here, saying so
     product = Product.select().join(Barcode).where(Barcode.code.in_(keys)).first()
     if product is None:
         raise NotFound(f"unknown product {text!r} (no such SKU or barcode)")
@@ -61,9 +50,6 @@ def get_supplier(name: str) -> Supplier | None:
     return Supplier.get(Supplier.name == name)
 
 
-UNSET = object()
-
-
 @dataclass
 class ProductData:
     """Fields to create or update a product with; ``None`` leaves a field as it is on update."""
@@ -80,7 +66,6 @@ class ProductData:
     category: str | None = None
     active: bool | None = None
     barcodes: list[str] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _check(data: ProductData) -> None:
@@ -127,7 +112,13 @@ def set_barcodes(product: Product, codes: Iterable[str]) -> None:
     wanted = []
     for code in codes:
         code = code.strip()
-        if code and code not in wanted:
+        if not code:
+            continue
+        try:
+            code = normalize(code)
+        except BarcodeError as exc:
+            raise InvalidInput(f"{product.sku}: {exc}") from None
+        if code not in wanted:
             wanted.append(code)
     with write_transaction():
         for code in wanted:

@@ -1,0 +1,72 @@
+"""Product list import and export (CSV)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from shopkeeper.cli import Cli, add_json
+from shopkeeper.errors import ShopError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    products = sub.add_parser("products", help="import or export the product list (CSV)")
+    psub = products.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(products))
+
+    p = psub.add_parser("import", help="create or update products from a CSV file")
+    p.add_argument("file", help="CSV file (UTF-8, ',' or ';' separated)")
+    p.add_argument("--skip-bad", action="store_true", help="import the good rows and report the bad ones")
+    add_json(p)
+    p.set_defaults(func=import_csv)
+
+    p = psub.add_parser("export", help="write the product list as CSV (to stdout without FILE)")
+    p.add_argument("file", nargs="?", help="file to write")
+    p.add_argument("--force", action="store_true", help="overwrite FILE")
+    p.set_defaults(func=export_csv)
+
+
+def import_csv(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.products_csv import import_products
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
+    cli.open_db()
+    try:
+        report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad)
+    except ShopError as exc:
+        if str(exc).startswith("line "):  # a decoding problem, located in the file
+            raise ShopError(f"{path}: {exc}") from None
+        raise
+    for error in report.skipped:
+        print(f"skipped {path}: {error}", file=sys.stderr)
+    cli.emit({"created": report.created, "updated": report.updated, "counted": report.counted,
+              "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped]},
+             f"{path}: {report.created} created, {report.updated} updated, {report.counted} counted"
+             + (f", {len(report.skipped)} skipped" if report.skipped else ""))
+    return 0
+
+
+def export_csv(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.products_csv import export_products
+
+    cli.open_db()
+    if not args.file:
+        export_products(sys.stdout, cli.decimals)
+        return 0
+    path = Path(args.file)
+    if path.exists() and not args.force:
+        raise ShopError(f"{path}: already exists (use --force to overwrite)")
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            n = export_products(out, cli.decimals)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ShopError(f"{path}: cannot write: {exc.strerror}") from None
+    print(f"wrote {n} products to {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,95 @@
+"""Till commands for scripts: sell and return."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from shopkeeper.cli import Cli, add_json
+from shopkeeper.errors import InvalidInput
+from shopkeeper.money import format_money, format_qty, json_qty, parse_money, parse_qty
+
+ITEM = re.compile(r"^(?P<ref>.+?)(?:x(?P<qty>\d+(?:[.,]\d+)?))?$")
+
+
+def parse_item(text: str) -> tuple[str, int]:
+    """``SKU_OR_BARCODE[xQTY]`` → (reference, thousandths). ``5012345678900x3``, ``OLIVES-KGx0.250``."""
+    match = ITEM.match(text.strip())
+    if not match or not match["ref"]:
+        raise InvalidInput(f"item {text!r}: expected SKU_OR_BARCODE or SKU_OR_BARCODExQTY")
+    qty = parse_qty(match["qty"], what=f"item {text}: quantity") if match["qty"] else 1000
+    if qty <= 0:
+        raise InvalidInput(f"item {text!r}: quantity must be more than zero")
+    return match["ref"], qty
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sell", help="record one sale of one or more items")
+    p.add_argument("items", nargs="+", metavar="ITEM", help="SKU_OR_BARCODE[xQTY], e.g. 5012345678900x3")
+    p.add_argument("--pay", choices=["cash", "card", "other"], default="cash")
+    p.add_argument("--tendered", help="cash handed over (default: the exact total)")
+    p.add_argument("--discount", help="discount off the whole sale, e.g. 1.00")
+    add_json(p)
+    p.set_defaults(func=sell)
+
+    p = sub.add_parser("return", help="take goods back: against a sale id, or with --reason")
+    p.add_argument("sale", nargs="?", type=int, help="the sale id from the receipt")
+    p.add_argument("items", nargs="*", metavar="ITEM", help="SKU_OR_BARCODE[xQTY]; none means the whole sale")
+    p.add_argument("--reason", default="", help="why (required without a sale id)")
+    p.add_argument("--pay", choices=["cash", "card", "other"], default="cash", help="how the refund is paid")
+    add_json(p)
+    p.set_defaults(func=return_goods)
+
+
+def _sale_json(result, decimals: int) -> dict:
+    def money(value):
+        return None if value is None else format_money(value, decimals)
+
+    return {
+        "sale": result.sale_id, "kind": result.kind, "time": result.created_at,
+        "lines": [{"sku": line.sku or None, "description": line.description, "quantity": json_qty(line.quantity),
+                   "unit_price": money(line.unit_price), "discount": money(line.discount),
+                   "tax": money(line.tax), "total": money(line.total)} for line in result.lines],
+        "subtotal": money(result.subtotal), "discount": money(result.discount), "tax": money(result.tax),
+        "total": money(result.total), "payment": result.payment, "tendered": money(result.tendered),
+        "change": money(result.change), "warnings": result.warnings,
+    }
+
+
+def _sale_text(result, decimals: int) -> str:
+    lines = [f"{format_qty(line.quantity):>7} x {line.description:<28} {format_money(line.total, decimals):>9}"
+             for line in result.lines]
+    what = "sale" if result.kind == "sale" else "refund"
+    lines.append(f"{what} {result.sale_id} committed: total {format_money(result.total, decimals)} "
+                 f"({result.payment})")
+    if result.change:
+        lines.append(f"change {format_money(result.change, decimals)}")
+    return "\n".join(lines)
+
+
+def sell(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.sales import LineInput, sell as sell_items
+
+    d = cli.decimals
+    items = [parse_item(text) for text in args.items]
+    tendered = parse_money(args.tendered, d, what="--tendered") if args.tendered else None
+    discount = parse_money(args.discount, d, what="--discount") if args.discount else 0
+    cli.open_db()
+    result = sell_items(cli.context(), [LineInput(ref, qty) for ref, qty in items], payment=args.pay,
+                        tendered=tendered, discount=discount)
+    for w in result.warnings:
+        cli.warn(w)
+    cli.emit(_sale_json(result, d), lambda: _sale_text(result, d))
+    return 0
+
+
+def return_goods(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.sales import ReturnInput, refund
+
+    items = [ReturnInput(ref, qty) for ref, qty in map(parse_item, args.items)]
+    if args.sale is None and not args.reason:
+        raise InvalidInput("return: give the sale id from the receipt, or --reason for a return without one")
+    cli.open_db()
+    result = refund(cli.context(), items, sale_id=args.sale, reason=args.reason, payment=args.pay)
+    cli.emit(_sale_json(result, cli.decimals), lambda: _sale_text(result, cli.decimals))
+    return 0

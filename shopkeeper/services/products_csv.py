@@ -1,0 +1,261 @@
+"""Product lists as CSV: a pure parser with every error located (line, column, reason), an all-or-nothing
+importer, and an exporter whose cells a spreadsheet will not run as formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shopkeeper.barcodes import BarcodeError, normalize
+from shopkeeper.db import write_transaction
+from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.models import Barcode, Product, Supplier
+from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty, parse_rate, to_decimal
+from shopkeeper.services import stock
+from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services.context import Context
+
+COLUMNS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_point", "reorder_qty", "supplier",
+           "category", "on_hand")
+REQUIRED = ("sku", "name")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class CsvRow:
+    line: int
+    data: ProductData
+    cost: int | None = None
+    on_hand: int | None = None
+
+
+@dataclass
+class ParsedCsv:
+    rows: list[CsvRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    delimiter: str = ","
+
+
+class CsvRejected(ShopError):
+    """A file with bad rows, imported as all or nothing: nothing was changed."""
+
+    def __init__(self, source: str, errors: list[RowError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  {source}: {e}" for e in errors)
+        super().__init__(f"{source}: {len(errors)} bad row(s), nothing imported "
+                         f"(fix them, or use --skip-bad to import the good rows):\n{lines}")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ShopError(f"line {line}: not UTF-8 text (byte {data[exc.start]:#x}); save the file as UTF-8") from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _unneutralise(cell: str) -> str:
+    """Undo the export's formula guard: a leading apostrophe before a formula character."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_START else cell
+
+
+def parse_products_csv(data: bytes, *, decimals: int = 2) -> ParsedCsv:
+    """Parse a product list. Never raises for a bad row: every problem is listed with its line and column."""
+    text = _decode(data)
+    delimiter = _sniff_delimiter(text)
+    decimal_comma = delimiter == ";"
+    result = ParsedCsv(delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    seen_sku: dict[str, int] = {}
+    seen_code: dict[str, tuple[str, int]] = {}
+    line = 1
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in record]
+                problems = [RowError(start, name or f"#{i + 1}", "unknown column (known: " + ", ".join(COLUMNS) + ")")
+                            for i, name in enumerate(header) if name not in COLUMNS]
+                problems += [RowError(start, name, "duplicate column") for i, name in enumerate(header)
+                             if name in header[:i]]
+                problems += [RowError(start, name, "required column is missing") for name in REQUIRED
+                             if name not in header]
+                if problems:
+                    result.errors.extend(problems)
+                    return result
+                continue
+            if len(record) > len(header):
+                result.errors.append(RowError(start, "", f"{len(record)} cells but the header has {len(header)}"))
+                continue
+            cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
+                     for i, name in enumerate(header)}
+            row = _parse_row(start, cells, decimals, decimal_comma, result.errors)
+            if row is None:
+                continue
+            sku = row.data.sku
+            if sku in seen_sku:
+                result.errors.append(RowError(start, "sku", f"duplicate SKU {sku} (first on line {seen_sku[sku]})"))
+                continue
+            seen_sku[sku] = start
+            clash = next(((code, seen_code[code]) for code in row.data.barcodes or [] if code in seen_code), None)
+            if clash:
+                code, (other, other_line) = clash
+                result.errors.append(RowError(start, "barcode", f"barcode {code} is also on {other} (line {other_line})"))
+                continue
+            for code in row.data.barcodes or []:
+                seen_code[code] = (sku, start)
+            result.rows.append(row)
+    except csv.Error as exc:
+        result.errors.append(RowError(reader.line_num, "", f"malformed CSV: {exc}"))
+    if header is None:
+        result.errors.append(RowError(1, "", "empty file: expected a header row naming the columns"))
+    return result
+
+
+def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: bool,
+               errors: list[RowError]) -> CsvRow | None:
+    before = len(errors)
+
+    def fail(column: str, reason: str) -> None:
+        errors.append(RowError(line, column, reason))
+
+    def number(column: str, parse, **kw):
+        value = cells.get(column, "")
+        if not value:
+            return None
+        try:
+            to_decimal(value, what=column, decimal_comma=decimal_comma)
+            result = parse(value.replace(",", ".") if decimal_comma else value, **kw)
+        except InvalidInput as exc:
+            fail(column, str(exc).removeprefix(f"{column}: "))
+            return None
+        if result < 0:
+            fail(column, f"{value} is negative")
+            return None
+        return result
+
+    sku = cells.get("sku", "")
+    if not sku:
+        fail("sku", "empty")
+    name = cells.get("name", "")
+    if not name:
+        fail("name", "empty")
+    price = number("price", parse_money, decimals=decimals, what="price")
+    cost = number("cost", parse_money, decimals=decimals, what="cost")
+    tax = number("tax", parse_rate, what="tax")
+    point = number("reorder_point", parse_qty, what="reorder_point")
+    reorder_qty = number("reorder_qty", parse_qty, what="reorder_qty")
+    on_hand = number("on_hand", parse_qty, what="on_hand")
+    barcodes = None
+    if "barcode" in cells:
+        barcodes = []
+        for code in filter(None, (c.strip() for c in cells["barcode"].split("|"))):
+            try:
+                barcodes.append(normalize(code))
+            except BarcodeError as exc:
+                fail("barcode", str(exc))
+    if len(errors) > before:
+        return None
+    data = ProductData(
+        sku=sku, name=name, unit=cells.get("unit") or None, price=price, tax_rate=tax, reorder_point=point,
+        reorder_qty=reorder_qty, supplier=cells.get("supplier") if "supplier" in cells else None,
+        category=cells.get("category") if "category" in cells else None, barcodes=barcodes)
+    return CsvRow(line, data, cost=cost, on_hand=on_hand)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    counted: int = 0
+    skipped: list[RowError] = field(default_factory=list)
+    count_session: int | None = None
+
+
+def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad: bool = False) -> ImportReport:
+    """Create or update products from CSV. All or nothing unless ``skip_bad``.
+
+    An ``on_hand`` column is a stock count: the difference to the stock on hand is posted as a ``count`` movement
+    in one count session, so the opening audit is in the journal. A ``cost`` is the product's cost for goods on hand.
+    """
+    parsed = parse_products_csv(data, decimals=ctx.decimals)
+    if parsed.errors and not skip_bad:
+        raise CsvRejected(source, parsed.errors)
+    report = ImportReport(skipped=list(parsed.errors))
+    with write_transaction():
+        session = None
+        for row in parsed.rows:
+            try:
+                with write_transaction():  # a savepoint: a refused row rolls back alone
+                    exists = Product.select().where(Product.sku == row.data.sku).exists()
+                    if row.cost is not None:
+                        row.data.avg_cost = row.cost
+                    product = save_product(row.data, default_tax_rate=ctx.default_tax_rate)
+                    if row.on_hand is not None:
+                        session = session or stock.start_count(ctx, f"import of {source}")
+                        stock.record_count(ctx, session, product, row.on_hand)
+                        report.counted += 1
+            except ShopError as exc:
+                report.skipped.append(RowError(row.line, "", str(exc)))
+                continue
+            if exists:
+                report.updated += 1
+            else:
+                report.created += 1
+        if report.skipped and not skip_bad:
+            raise CsvRejected(source, report.skipped)  # rolls back every row
+        if session is not None:
+            stock.post_count(ctx, session)
+            report.count_session = session.id
+    report.skipped.sort(key=lambda e: e.line)
+    return report
+
+
+def _safe(cell: str) -> str:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def export_rows(decimals: int = 2) -> Iterable[list[str]]:
+    yield list(COLUMNS)
+    codes: dict[int, list[str]] = {}
+    for product_id, code in Barcode.select(Barcode.product, Barcode.code).order_by(Barcode.id).tuples():
+        codes.setdefault(product_id, []).append(code)
+    suppliers = dict(Supplier.select(Supplier.id, Supplier.name).tuples())
+    for p in Product.select().order_by(Product.sku):
+        yield [
+            _safe(p.sku), _safe(p.name), "|".join(codes.get(p.id, [])), format_money(p.price, decimals),
+            format_money(p.avg_cost, decimals), _safe(p.unit), format_rate(p.tax_rate), format_qty(p.reorder_point),
+            format_qty(p.reorder_qty), _safe(suppliers.get(p.supplier_id, "")), _safe(p.category),
+            format_qty(p.on_hand),
+        ]
+
+
+def export_products(out: io.TextIOBase, decimals: int = 2) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    n = -1
+    for n, row in enumerate(export_rows(decimals)):
+        writer.writerow(row)
+    return n
