@@ -74,11 +74,25 @@ def close_database() -> None:
         database.obj.close()
 
 
+_rollback_hooks: list[Callable[[], None]] = []
+
+
+def on_rollback(hook: Callable[[], None]) -> None:
+    """Call ``hook`` whenever a write transaction (or savepoint) rolls back: caches of ids must forget rows
+    that were never committed."""
+    _rollback_hooks.append(hook)
+
+
 @contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
     """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints."""
-    with database.atomic():
-        yield
+    try:
+        with database.atomic():
+            yield
+    except BaseException:
+        for hook in _rollback_hooks:
+            hook()
+        raise
 
 
 def data_version() -> int:

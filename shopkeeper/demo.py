@@ -22,7 +22,7 @@ DEMO_PRODUCTS = [
     ("CHEESE-KG", "Aged cheddar (by weight)", "kg", 2290, 1350, 700, 3_000, 6_000, "Deli Imports", "Deli", "", 5_500),
     ("APPLES-KG", "Apples, Cox (loose)", "kg", 299, 140, 700, 8_000, 20_000, "Green Acres", "Produce", "", 22_000),
     ("BANANAS-KG", "Bananas (loose)", "kg", 189, 95, 700, 6_000, 18_000, "Green Acres", "Produce", "", 4_500),
-    ("WINE-RED", "House red wine 75 cl", "pcs", 899, 520, 2000, 6_000, 12_000, "Cellar Direct", "Drinks", "3760091720012", 18_000),
+    ("WINE-RED", "House red wine 75 cl", "pcs", 899, 520, 2000, 6_000, 12_000, "Cellar Direct", "Drinks", "3760091720016", 18_000),
     ("WATER-1.5", "Still water 1.5 l", "pcs", 89, 35, 700, 24_000, 48_000, "Cellar Direct", "Drinks", "5449000000996", 60_000),
     ("SOAP-BAR", "Olive oil soap", "pcs", 350, 140, 2000, 5_000, 10_000, "Deli Imports", "Household", "", 0),
     ("CANDLE", "Beeswax candle", "pcs", 650, 300, 2000, 3_000, 6_000, "", "Household", "", 7_000),

@@ -162,7 +162,8 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
 
     cli.open_db()
     d = cli.decimals
-    query = (Movement.select(Movement, Product.sku, Product.unit, Staff.name, Terminal.name)
+    query = (Movement.select(Movement, Product.sku.alias("sku"), Staff.name.alias("staff_name"),
+                             Terminal.name.alias("terminal_name"))
              .join_from(Movement, Product)
              .join_from(Movement, Staff, JOIN.LEFT_OUTER)
              .join_from(Movement, Terminal, JOIN.LEFT_OUTER))
@@ -172,26 +173,25 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
         query = query.where(Movement.created_at >= _since(args.since))
     if args.limit:
         query = query.order_by(Movement.id.desc()).limit(args.limit)
-        movements = list(query)[::-1]
+        movements = list(query.objects())[::-1]
     else:
-        movements = list(query.order_by(Movement.id))
+        movements = list(query.order_by(Movement.id).objects())
 
     def money(value: int | None) -> str | None:
         return None if value is None else format_money(value, d)
 
-    rows = [{"id": m.id, "time": m.created_at, "sku": m.product.sku, "kind": m.kind,
+    rows = [{"id": m.id, "time": m.created_at, "sku": m.sku, "kind": m.kind,
              "quantity": json_qty(m.quantity), "unit_cost": money(m.unit_cost), "unit_price": money(m.unit_price),
              "reason": m.reason, "reference": m.reference,
-             "staff": m.staff.name if m.staff_id else None,
-             "terminal": m.terminal.name if m.terminal_id else None} for m in movements]
+             "staff": m.staff_name, "terminal": m.terminal_name} for m in movements]
 
     def text() -> str:
         if not rows:
             return "no movements"
         return "\n".join(
-            f"{m.id:>7} {m.created_at[:19].replace('T', ' ')}  {m.kind:<7} {m.product.sku:<14} "
+            f"{m.id:>7} {m.created_at[:19].replace('T', ' ')}  {m.kind:<7} {m.sku:<14} "
             f"{format_qty(m.quantity):>9}  {m.reference or ''}"
-            f"{'  ' + m.reason if m.reason else ''}{'  by ' + m.staff.name if m.staff_id else ''}"
+            f"{'  ' + m.reason if m.reason else ''}{'  by ' + m.staff_name if m.staff_name else ''}"
             for m in movements)
 
     cli.emit(rows, text)

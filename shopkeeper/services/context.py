@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from shopkeeper.config import Config
+from shopkeeper.db import on_rollback
 from shopkeeper.models import Staff, Terminal, database
 from shopkeeper.money import parse_rate
 
@@ -38,6 +39,7 @@ class Context:
 
 
 _ids: dict[tuple[str, str, str], int] = {}
+on_rollback(_ids.clear)  # a staff row created in a transaction that rolled back does not exist
 
 
 def _named_id(model: type[Staff] | type[Terminal], name: str) -> int | None:

@@ -1,0 +1,162 @@
+"""The CLI as scripts and cron use it: exit codes, --json shapes, clear messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from shopkeeper.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, capsys):
+    db = str(tmp_path / "shop.db")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--db", db, "--staff", "cli", *args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    run.db = db
+    return run
+
+
+@pytest.fixture
+def shop(run, tmp_path):
+    csv = tmp_path / "p.csv"
+    csv.write_text("sku,name,barcode,price,cost,unit,reorder_point,reorder_qty\n"
+                   "MILK,Milk,5012345678900,1.29,0.80,pcs,5,12\n"
+                   "OLIVES-KG,Olives,,14.90,8.20,kg,1,2\n")
+    assert run("init", "--tax", "20")[0] == 0
+    assert run("products", "import", str(csv))[0] == 0
+    return run
+
+
+def test_init_refuses_to_overwrite_without_force(shop, tmp_path):
+    code, _, err = shop("init")
+    assert code == 2 and "already exists" in err and "--force" in err
+    code, out, _ = shop("init", "--force")
+    assert code == 0 and "old database kept as" in out
+
+
+def test_receive_sell_stock_json(shop):
+    assert shop("receive", "MILK", "24", "--cost", "0.75")[0] == 0
+    assert shop("receive", "OLIVES-KG", "2.5", "--cost", "8.20")[0] == 0
+    code, out, _ = shop("--json", "sell", "5012345678900x3", "OLIVES-KGx0.250", "--tendered", "20")
+    assert code == 0
+    sale = json.loads(out)
+    assert sale["total"] == "7.59" and sale["change"] == "12.41"  # 3.725 rounds half-even
+    assert sale["lines"][1]["quantity"] == 0.25
+    code, out, _ = shop("stock", "--json")
+    rows = {row["sku"]: row for row in json.loads(out)}
+    assert rows["MILK"]["on_hand"] == 21 and rows["MILK"]["price"] == "1.29"
+    assert rows["MILK"]["barcodes"] == ["5012345678900"]
+    assert rows["OLIVES-KG"]["on_hand"] == 2.25 and rows["OLIVES-KG"]["unit"] == "kg"
+    assert set(rows["MILK"]) >= {"sku", "name", "barcodes", "unit", "on_hand", "price", "reorder_point"}
+
+
+def test_low_stock_lists_what_to_order(shop):
+    shop("receive", "MILK", "3")
+    code, out, _ = shop("stock", "--low", "--json")
+    rows = json.loads(out)
+    assert [r["sku"] for r in rows] == ["MILK", "OLIVES-KG"]  # furthest below its reorder point first
+    assert rows[0]["suggested_order"] == 12
+
+
+def test_adjust_count_journal_and_return(shop):
+    shop("receive", "MILK", "10")
+    assert shop("adjust", "MILK", "-1", "--reason", "damaged")[0] == 0
+    code, out, _ = shop("--json", "count", "MILK", "7")
+    assert json.loads(out)["variance"] == -2
+    code, out, _ = shop("--json", "sell", "MILK")
+    sale_id = json.loads(out)["sale"]
+    code, out, _ = shop("return", str(sale_id), "MILK")
+    assert code == 0 and "refund" in out
+    code, out, _ = shop("journal", "--product", "MILK", "--json")
+    assert [m["kind"] for m in json.loads(out)] == ["receive", "adjust", "count", "sale", "return"]
+    assert json.loads(out)[1]["staff"] == "cli"
+    code, out, _ = shop("journal", "--since", "2000-01-01", "--limit", "2")
+    assert code == 0 and len(out.strip().splitlines()) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (("sell", "NOPE"), "unknown product 'NOPE'"),
+    (("sell", "MILKx0"), "quantity must be more than zero"),
+    (("sell", "MILK", "--tendered", "abc"), "--tendered: 'abc' is not a number"),
+    (("sell", "5012345678901"), "wrong check digit"),
+    (("adjust", "MILK", "-1", "--reason", "whim"), "needs a reason"),
+    (("receive", "MILK", "two"), "quantity: 'two' is not a number"),
+    (("return", "MILK"), "argument sale: invalid int value"),
+    (("return", "99"), "no sale 99"),
+    (("journal", "--since", "yesterday"), "--since"),
+    (("products", "import", "/no/such.csv"), "cannot read"),
+    (("stok",), "invalid choice"),
+])
+def test_bad_input_exits_2_with_a_clear_message(shop, args, message):
+    with pytest.raises(SystemExit) if args[0] in ("stok",) or args == ("return", "MILK") else _nothing():
+        code, _, err = shop(*args)
+        assert code == 2
+        assert message in err
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_usage_errors_exit_2(shop, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["stok"])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_check_finds_a_tampered_cache(shop):
+    shop("receive", "MILK", "10")
+    code, out, _ = shop("check")
+    assert code == 0 and out.startswith("ok: stock of all 2 products agrees")
+    con = sqlite3.connect(shop.db)
+    con.execute("UPDATE product SET on_hand = 1 WHERE sku = 'MILK'")
+    con.commit()
+    con.close()
+    code, out, _ = shop("check")
+    assert code == 1 and "MILK: cached on hand 0.001, journal says 10" in out
+    code, out, _ = shop("check", "--json")
+    assert json.loads(out)["mismatches"] == [{"sku": "MILK", "on_hand": 0.001, "journal": 10}]
+
+
+def test_backup_is_a_working_copy(shop, tmp_path):
+    shop("receive", "MILK", "10")
+    dest = tmp_path / "copy.db"
+    assert shop("backup", str(dest))[0] == 0
+    con = sqlite3.connect(dest)
+    assert con.execute("SELECT on_hand FROM product WHERE sku='MILK'").fetchone() == (10_000,)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_export_to_file_refuses_overwrite(shop, tmp_path):
+    out = tmp_path / "out.csv"
+    assert shop("products", "export", str(out))[0] == 0
+    assert out.read_text().startswith("sku,name,barcode,price")
+    assert shop("products", "export", str(out))[0] == 2
+
+
+def test_demo_builds_a_shop_without_a_terminal(run, tmp_path):
+    code, out, _ = run("demo", "--no-tui")
+    assert code == 0 and "demo shop ready" in out
+    code, out, _ = run("stock", "--low")
+    assert "CROISSANT" in out
+
+
+def test_python_m_shopkeeper_works(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "shopkeeper", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("shopkeeper ")

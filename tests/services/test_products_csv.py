@@ -1,0 +1,109 @@
+import io
+
+import pytest
+
+from shopkeeper.errors import ShopError
+from shopkeeper.models import CountSession, Movement, Product
+from shopkeeper.services import stock
+from shopkeeper.services.catalog import product_barcodes
+from shopkeeper.services.products_csv import (CsvRejected, export_products, import_products,
+                                              parse_products_csv)
+
+GOOD = "sku,name,barcode,price,cost,unit,tax,reorder_point,reorder_qty,supplier,category,on_hand\n" \
+       "MILK,Milk 1 l,4006381333931|5000112548167,1.29,0.80,pcs,7,12,24,Hill Farm,Dairy,30\n" \
+       "OLIVES,Olives,,14.90,8.20,kg,7,2,5,Deli Imports,Deli,4.250\n"
+
+
+def test_import_creates_products_and_posts_the_opening_count(db, ctx):
+    report = import_products(ctx, GOOD.encode())
+    assert (report.created, report.updated, report.counted) == (2, 0, 2)
+    milk = Product.get(Product.sku == "MILK")
+    assert (milk.price, milk.avg_cost, milk.tax_rate, milk.reorder_point, milk.on_hand) == (129, 80, 700, 12_000,
+                                                                                          30_000)
+    assert product_barcodes(milk) == ["4006381333931", "5000112548167"]
+    assert Product.get(Product.sku == "OLIVES").on_hand == 4_250
+    assert {m.kind for m in Movement.select()} == {"count"}
+    assert CountSession.get().status == "posted"
+
+
+def test_reimport_updates_and_counts_only_the_difference(db, ctx):
+    import_products(ctx, GOOD.encode())
+    stock.receive(ctx, "MILK", 5_000, 80)
+    report = import_products(ctx, GOOD.replace("1.29", "1.35").encode())
+    assert (report.created, report.updated) == (0, 2)
+    assert Product.get(Product.sku == "MILK").price == 135
+    assert Product.get(Product.sku == "MILK").on_hand == 30_000
+
+
+def test_bom_semicolons_and_decimal_comma(db, ctx):
+    data = "\ufeffsku;name;price;on_hand\r\nA;Apple;1,50;3,5\r\n\r\nB;\"Pear; ripe\nsoft\";2;1\r\n"
+    report = import_products(ctx, data.encode("utf-8"))
+    assert report.created == 2
+    assert Product.get(Product.sku == "A").price == 150
+    assert Product.get(Product.sku == "A").on_hand == 3_500
+    assert Product.get(Product.sku == "B").name == "Pear; ripe\nsoft"
+
+
+def test_a_bad_file_lists_every_bad_row_and_changes_nothing(db, ctx):
+    import_products(ctx, GOOD.encode())
+    before = [(p.sku, p.price, p.on_hand) for p in Product.select()]
+    bad = ("sku,name,price,barcode,on_hand\n"
+           "MILK,Milk,9.99,,1\n"
+           ",No SKU,1,,\n"
+           "X1,Thing,1.234,,\n"
+           "X2,Thing 2,1,4006381333932,\n"
+           "X3,Thing 3,1,,-2\n"
+           "MILK,Again,1,,\n")
+    with pytest.raises(CsvRejected) as err:
+        import_products(ctx, bad.encode(), source="bad.csv")
+    text = str(err.value)
+    for expected in ["bad.csv: line 3, column sku: empty", "line 4, column price: 1.234 has more than 2 decimal",
+                     "line 5, column barcode: wrong check digit", "line 6, column on_hand: -2 is negative",
+                     "line 7, column sku: duplicate SKU MILK (first on line 2)", "nothing imported"]:
+        assert expected in text
+    assert [(p.sku, p.price, p.on_hand) for p in Product.select()] == before
+
+
+def test_skip_bad_imports_the_good_rows(db, ctx):
+    data = "sku,name,price\nA,Apple,1\nB,,2\nC,Cherry,x\nD,Date,3\n"
+    report = import_products(ctx, data.encode(), skip_bad=True)
+    assert report.created == 2
+    assert [e.line for e in report.skipped] == [3, 4]
+    assert sorted(p.sku for p in Product.select()) == ["A", "D"]
+
+
+def test_barcode_taken_by_another_product_in_the_database(db, ctx):
+    import_products(ctx, GOOD.encode())
+    data = "sku,name,barcode\nNEW,New,4006381333931\n"
+    with pytest.raises(CsvRejected, match="already belongs to MILK"):
+        import_products(ctx, data.encode())
+    assert not Product.select().where(Product.sku == "NEW").exists()
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty file"),
+    (b"name,price\nA,1\n", "column sku: required column is missing"),
+    (b"sku,name,colour\nA,B,red\n", "column colour: unknown column"),
+    (b"sku,name\nA,B,C\n", "3 cells but the header has 2"),
+])
+def test_malformed_files(db, ctx, data, message):
+    with pytest.raises(CsvRejected, match=message):
+        import_products(ctx, data)
+
+
+def test_not_utf8_names_the_line(db, ctx):
+    with pytest.raises(ShopError, match="line 2: not UTF-8"):
+        import_products(ctx, "sku,name\nA,Caf\xe9\n".encode("latin-1"))
+
+
+def test_export_round_trips_and_neutralises_formulas(db, ctx):
+    data = GOOD + '=HYPERLINK("http://x"),"+cmd|calc",,1,,pcs,20,,,@evil,-2+3,\n'
+    import_products(ctx, data.encode())
+    out = io.StringIO()
+    export_products(out)
+    text = out.getvalue()
+    assert "'=HYPERLINK" in text and "'+cmd|calc" in text and "'@evil" in text and "'-2+3" in text
+    parsed = parse_products_csv(text.encode())
+    assert not parsed.errors
+    assert {row.data.sku for row in parsed.rows} == {"MILK", "OLIVES", '=HYPERLINK("http://x")'}
+    assert {row.data.name for row in parsed.rows} >= {"+cmd|calc"}

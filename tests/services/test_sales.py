@@ -1,0 +1,123 @@
+import dataclasses
+
+import pytest
+
+from shopkeeper.errors import InvalidInput, NotFound
+from shopkeeper.models import Movement, Product, Sale, SaleLine
+from shopkeeper.services import sales, stock
+from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services.sales import LineInput, ReturnInput
+
+
+@pytest.fixture
+def shop(db, ctx):
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, barcodes=["4006381333931"]))
+    save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=700))
+    stock.receive(ctx, "MILK", 20_000, 80)
+    stock.receive(ctx, "OLIVES", 5_000, 820)
+    return db
+
+
+def on_hand(sku):
+    return Product.get(Product.sku == sku).on_hand
+
+
+def test_sale_commits_lines_movements_and_cost_of_goods(ctx, shop):
+    result = sales.sell(ctx, [LineInput("4006381333931", 3000), LineInput("OLIVES", 250)], payment="cash",
+                        tendered=1000)
+    assert result.total == 387 + 372 and result.change == 1000 - 759
+    assert on_hand("MILK") == 17_000 and on_hand("OLIVES") == 4_750
+    moves = list(Movement.select().where(Movement.sale == result.sale_id).order_by(Movement.id))
+    assert [(m.kind, m.quantity, m.unit_cost, m.unit_price) for m in moves] == [
+        ("sale", -3000, 80, 129), ("sale", -250, 820, 1490)]
+    lines = list(SaleLine.select().where(SaleLine.sale == result.sale_id).order_by(SaleLine.line_no))
+    assert [line.unit_cost for line in lines] == [80, 820]
+    assert sum(line.total for line in lines) == Sale.get_by_id(result.sale_id).total
+
+
+def test_sale_is_all_or_nothing(ctx, shop):
+    with pytest.raises(NotFound):
+        sales.sell(ctx, [LineInput("MILK", 1000), LineInput("NO-SUCH", 1000)])
+    refuse = dataclasses.replace(ctx, negative_stock="refuse")
+    with pytest.raises(Exception, match="OLIVES"):
+        sales.sell(refuse, [LineInput("MILK", 1000), LineInput("OLIVES", 99_000)])
+    assert Sale.select().count() == 0
+    assert Movement.select().where(Movement.kind == "sale").count() == 0
+    assert on_hand("MILK") == 20_000
+
+
+def test_tax_inclusive_and_exclusive(ctx, shop):
+    inc = sales.sell(ctx, [LineInput("MILK", 10_000)], payment="card")
+    assert (inc.total, inc.tax) == (1290, 84)  # 1290 × 7/107 = 84.39
+    exc = sales.sell(dataclasses.replace(ctx, prices_include_tax=False), [LineInput("MILK", 10_000)],
+                     payment="card")
+    assert (exc.subtotal, exc.tax, exc.total) == (1290, 90, 1380)
+
+
+def test_discounts_add_up_to_the_cent(ctx, shop):
+    result = sales.sell(ctx, [LineInput("MILK", 1000, discount=29), LineInput("OLIVES", 1000)], discount=101,
+                        payment="card")
+    assert result.subtotal == 100 + 1490
+    assert result.total == 100 + 1490 - 101
+    assert sum(line.discount for line in result.lines) == 29 + 101
+
+
+def test_payment_rules(ctx, shop):
+    with pytest.raises(InvalidInput, match="less than the total"):
+        sales.sell(ctx, [LineInput("MILK")], payment="cash", tendered=100)
+    with pytest.raises(InvalidInput, match="only goes with cash"):
+        sales.sell(ctx, [LineInput("MILK")], payment="card", tendered=500)
+    with pytest.raises(InvalidInput, match="payment must be one of"):
+        sales.sell(ctx, [LineInput("MILK")], payment="cheque")
+    assert sales.sell(ctx, [LineInput("MILK")]).change == 0  # exact cash by default
+
+
+def test_one_off_item_needs_description_and_price(ctx, shop):
+    with pytest.raises(InvalidInput, match="one-off"):
+        sales.sell(ctx, [LineInput(None, 1000)])
+    result = sales.sell(ctx, [LineInput(None, 1000, unit_price=500, description="Gift wrap")])
+    assert result.total == 500 and result.tax == 83  # default tax 20 %
+    assert Movement.select().where(Movement.sale == result.sale_id).count() == 0
+
+
+def test_return_against_a_sale_never_more_than_sold(ctx, shop):
+    sale = sales.sell(ctx, [LineInput("MILK", 3000)])
+    sales.refund(ctx, [ReturnInput("MILK", 2000)], sale_id=sale.sale_id)
+    with pytest.raises(InvalidInput, match="only 1 can be returned"):
+        sales.refund(ctx, [ReturnInput("MILK", 2000)], sale_id=sale.sale_id)
+    last = sales.refund(ctx, sale_id=sale.sale_id)  # the rest
+    assert on_hand("MILK") == 20_000
+    refunded = sum(s.total for s in Sale.select().where(Sale.original == sale.sale_id))
+    assert refunded == -sale.total
+    assert last.kind == "return"
+    with pytest.raises(InvalidInput, match="already been returned"):
+        sales.refund(ctx, sale_id=sale.sale_id)
+
+
+def test_returned_goods_go_back_at_the_cost_they_left_at(ctx, shop):
+    sale = sales.sell(ctx, [LineInput("MILK", 1000)])
+    stock.receive(ctx, "MILK", 19_000, 120)
+    sales.refund(ctx, sale_id=sale.sale_id)
+    m = Movement.select().where(Movement.kind == "return").get()
+    assert (m.quantity, m.unit_cost) == (1000, 80)
+
+
+def test_return_of_a_product_not_on_the_sale_is_refused(ctx, shop):
+    sale = sales.sell(ctx, [LineInput("MILK", 1000)])
+    with pytest.raises(InvalidInput, match="OLIVES was not sold on sale"):
+        sales.refund(ctx, [ReturnInput("OLIVES", 100)], sale_id=sale.sale_id)
+    with pytest.raises(NotFound):
+        sales.refund(ctx, sale_id=9999)
+
+
+def test_return_without_receipt_needs_a_reason(ctx, shop):
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        sales.refund(ctx, [ReturnInput("MILK", 1000)])
+    result = sales.refund(ctx, [ReturnInput("MILK", 1000)], reason="customer had no receipt")
+    assert result.total == -129 and on_hand("MILK") == 21_000
+
+
+def test_inactive_products_are_not_sold(ctx, shop):
+    save_product(ProductData(sku="MILK", active=False))
+    with pytest.raises(InvalidInput, match="inactive"):
+        sales.sell(ctx, [LineInput("MILK")])

@@ -1,0 +1,68 @@
+import peewee
+import pytest
+
+from shopkeeper.db import SCHEMA_VERSION, current_version, data_version, migrate, open_database
+from shopkeeper.errors import ShopError
+from shopkeeper.models import Movement, Sale, SaleLine
+from shopkeeper.services import sales, stock
+from shopkeeper.services.catalog import ProductData, save_product
+
+
+@pytest.fixture
+def journal(db, ctx):
+    save_product(ProductData(sku="TEA", name="Tea", price=300))
+    stock.receive(ctx, "TEA", 5000, 100)
+    sales.sell(ctx, [sales.LineInput("TEA", 1000)])
+    return db
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE movement SET quantity = 99",
+    "DELETE FROM movement",
+    "UPDATE sale SET total = 0",
+    "DELETE FROM sale_line",
+])
+def test_database_refuses_to_rewrite_the_journal(journal, sql):
+    with pytest.raises(peewee.IntegrityError, match="append-only"):
+        journal.execute_sql(sql)
+    assert Movement.select().count() == 2
+    assert Sale.select().count() == 1 and SaleLine.select().count() == 1
+
+
+def test_pragmas_for_many_writers_and_power_cuts(db):
+    pragma = lambda name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 2  # FULL
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") >= 5000
+
+
+def test_write_transactions_take_the_lock_up_front(db):
+    assert db._lock_type == "IMMEDIATE"
+
+
+def test_migrations_are_idempotent_and_recorded(db):
+    assert current_version(db) == SCHEMA_VERSION
+    assert migrate(db) == SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused_not_damaged(db_path, db):
+    db.execute_sql("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 5,))
+    with pytest.raises(ShopError, match="upgrade shopkeeper"):
+        open_database(str(db_path))
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ShopError, match="does not exist"):
+        open_database(str(tmp_path / "nope" / "shop.db"))
+
+
+def test_data_version_moves_when_another_connection_commits(db, db_path):
+    import sqlite3
+
+    before = data_version()
+    other = sqlite3.connect(db_path)
+    other.execute("INSERT INTO supplier (name, contact, lead_days) VALUES ('x', '', 0)")
+    other.commit()
+    other.close()
+    assert data_version() != before

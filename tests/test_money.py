@@ -1,0 +1,62 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shopkeeper.errors import InvalidInput
+from shopkeeper.money import (extend, format_money, format_qty, format_rate, json_qty, parse_money, parse_qty,
+                              parse_rate, round_div)
+
+
+@pytest.mark.parametrize("text, minor", [("2.50", 250), ("2,50", 250), ("0", 0), ("3", 300), (" 1.5 ", 150),
+                                         ("-1.25", -125), (".5", 50)])
+def test_parse_money_is_exact(text, minor):
+    assert parse_money(text) == minor
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.234", "1,2,3", "1.2.3", "1e3", "nan", "1.5.", "€2"])
+def test_parse_money_refuses_bad_text_saying_what(text):
+    with pytest.raises(InvalidInput, match="price"):
+        parse_money(text, what="price")
+
+
+def test_quantities_are_thousandths():
+    assert parse_qty("0.250") == 250
+    assert parse_qty("3") == 3000
+    with pytest.raises(InvalidInput, match="more than 3 decimal places"):
+        parse_qty("0.0001")
+    assert format_qty(250) == "0.25"
+    assert format_qty(3000) == "3"
+    assert format_qty(-1500) == "-1.5"
+    assert json_qty(3000) == 3 and json_qty(250) == Decimal("0.250")
+
+
+def test_rates_are_basis_points():
+    assert parse_rate("20") == 2000 and parse_rate("5,5") == 550
+    assert format_rate(550) == "5.5" and format_rate(2000) == "20"
+    with pytest.raises(InvalidInput):
+        parse_rate("101")
+
+
+def test_format_money_respects_currency_decimals():
+    assert format_money(250) == "2.50"
+    assert format_money(250, 0) == "250"
+    assert format_money(-5, 2) == "-0.05"
+
+
+@given(st.integers(-10**12, 10**12), st.integers(1, 10**6))
+def test_round_div_is_half_even_and_exact(n, d):
+    q = round_div(n, d)
+    exact = Decimal(n) / Decimal(d)
+    assert abs(Decimal(q) - exact) <= Decimal("0.5")
+
+
+def test_extend_rounds_weighed_goods_half_even():
+    assert extend(250, 1490) == 372  # 0.250 kg at 14.90 = 3.725 → 3.72
+    assert extend(3000, 129) == 387
+
+
+@given(st.integers(-10**9, 10**9))
+def test_money_round_trips_through_text(minor):
+    assert parse_money(format_money(minor)) == minor
