@@ -18,8 +18,9 @@ Amounts on a ``Draft`` are positive for sales and refunds alike; ``mode`` says w
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from shopkeeper.barcode_settings import BarcodeSettings
@@ -125,6 +126,17 @@ def split_quantity(text: str) -> tuple[int | None, str]:
     if qty <= 0:
         raise InvalidInput(f"quantity {m['n']} must be more than zero")
     return qty, m["code"].strip()
+
+
+@contextlib.contextmanager
+def _writing(ctx: Context) -> Iterator[None]:
+    """A write transaction for a draft change. The staff and terminal rows are looked up (or created) first, in
+    their own commit: ``context`` caches their ids, and an id created inside a transaction that then rolls back
+    would be cached for a row that no longer exists."""
+    staff_id(ctx)
+    terminal_id(ctx)
+    with write_transaction():
+        yield
 
 
 # --- reading ------------------------------------------------------------------------------------------------
@@ -256,7 +268,7 @@ def current_sale(ctx: Context, *, create: bool = True) -> Draft | None:
     if row is None:
         if not create:
             return None
-        with write_transaction():
+        with _writing(ctx):
             row = _open_row(ctx, create=True)
     return _load(row, ctx)
 
@@ -405,7 +417,7 @@ def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int =
 def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, unit_price: int, tax_rate: int,
               code: str, *, discount: int = 0, weighed: bool = False, merge: bool = True,
               refund_sku: str = "") -> Draft:
-    with write_transaction():
+    with _writing(ctx):
         row = _open_row(ctx, create=True)
         if row.mode == "refund" and row.original_sale is None and product_id is None:
             raise InvalidInput("a refund without a receipt takes back catalogue items only")
@@ -474,7 +486,7 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
         raise InvalidInput("quantity must not be negative")
     if quantity == 0:
         return remove_line(ctx, line_id)
-    with write_transaction():
+    with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         if line.discount > extend(quantity, line.unit_price):
             raise InvalidInput(f"{line.description}: the line discount is more than the new line amount")
@@ -488,7 +500,7 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
 
 
 def remove_line(ctx: Context, line_id: int) -> Draft:
-    with write_transaction():
+    with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute()
         _touch(row)
@@ -502,7 +514,7 @@ def _no_refund_discounts(row: OpenSale) -> None:
 
 def set_line_discount(ctx: Context, line_id: int, amount: int) -> Draft:
     """A discount of ``amount`` minor units off one line (0 removes it)."""
-    with write_transaction():
+    with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         _no_refund_discounts(row)
         gross = extend(line.quantity, line.unit_price)
@@ -526,7 +538,7 @@ def set_sale_discount(ctx: Context, amount: int) -> Draft:
     """A discount of ``amount`` minor units off the whole sale, shared over its lines (0 removes it)."""
     if amount < 0:
         raise InvalidInput("discount must not be negative")
-    with write_transaction():
+    with _writing(ctx):
         row = _open_row(ctx, create=True)
         _no_refund_discounts(row)
         draft = _load(row, ctx)
@@ -540,7 +552,7 @@ def set_sale_discount(ctx: Context, amount: int) -> Draft:
 
 def void(ctx: Context) -> None:
     """Throw away the open sale (nothing was sold; no stock moved)."""
-    with write_transaction():
+    with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is not None:
             _delete(row.id)
@@ -555,7 +567,7 @@ def _delete(draft_id: int) -> None:
 
 def park(ctx: Context, note: str = "") -> int:
     """Put the open sale aside to serve another customer; returns its number for ``resume``."""
-    with write_transaction():
+    with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None or not OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
             raise InvalidInput("nothing to park: the sale is empty")
@@ -583,7 +595,7 @@ def parked_sales() -> list[ParkedSale]:
 
 def resume(ctx: Context, draft_id: int) -> Draft:
     """Make parked sale ``draft_id`` the open sale here. A non-empty open sale is parked in its place."""
-    with write_transaction():
+    with _writing(ctx):
         target = OpenSale.get_or_none((OpenSale.id == draft_id) & (OpenSale.status == "parked"))
         if target is None:
             raise NotFound(f"no parked sale {draft_id} (already resumed or completed elsewhere?)")
@@ -609,7 +621,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
     """
     if sale_id is None and not reason.strip():
         raise InvalidInput("a refund without a receipt needs a reason")
-    with write_transaction():
+    with _writing(ctx):
         row = _open_row(ctx, create=True)
         if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
             raise InvalidInput("finish, park or void the current sale before starting a refund")
@@ -645,7 +657,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
 
 def complete(ctx: Context, payment: str = "cash", tendered: int | None = None) -> sales.SaleResult:
     """Commit the open sale (or refund) and delete its draft, in one transaction. Returns what was committed."""
-    with write_transaction():
+    with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None:
             raise InvalidInput("nothing to pay: the sale is empty")
