@@ -1,0 +1,220 @@
+"""``ShopkeeperApp``: the stock room in the terminal, and ``run_app`` which the CLI calls.
+
+The app owns three things every screen relies on:
+
+* **Live data.** It polls SQLite's ``PRAGMA data_version`` every ``poll_interval`` seconds (a ``set_timer`` re-armed
+  at the end of each run, so polls never overlap). When another process has committed, ``data_changed()`` bumps
+  ``generation``, notifies once for each product that newly fell to its reorder point, and posts ``DataChanged`` to
+  the screen in view; other screens re-read when they come back (``ShopScreen.on_screen_resume``). Screens call
+  ``data_changed()`` themselves after their own service calls (``ShopScreen.service`` does it).
+* **Scans.** With ``[scanner] device`` set in the config, the app subscribes to a ``ScanHub`` reading that device
+  in a thread, and each scan is handed to the loop with ``call_from_thread`` and posted to the screen in view as
+  ``shopkeeper.tui.widgets.scan_input.Scanned`` — the same message a ``ScanInput`` posts, so a screen handles
+  typed, wedge and evdev scans with one ``@on(Scanned)`` handler.
+* **Screens by key.** ``shopkeeper.tui.registry.SCREENS`` lists the screens opened from anywhere (F2 Sell,
+  F3 Receive, ...); each gets an app-wide key binding and a command palette entry (``commands.ShopCommands``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from shopkeeper.config import Config
+from shopkeeper.db import data_version
+from shopkeeper.services.context import Context
+from shopkeeper.tui.commands import ShopCommands
+from shopkeeper.tui.registry import SCREENS, entry
+
+
+def _registry_bindings() -> list[BindingType]:
+    return [Binding(e.key, f"open('{e.name}')", e.title) for e in SCREENS]
+
+
+class ShopkeeperApp(App):
+    """The shopkeeper terminal app over an already opened database (``open_database`` in the main thread)."""
+
+    TITLE = "shopkeeper"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ShopCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        *_registry_bindings(),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, location: str, config: Config, ctx: Context, *, poll_interval: float = 0.3,
+                 scan_hub: Any = None) -> None:
+        super().__init__()
+        self.location = location
+        self.config = config
+        self.ctx = ctx
+        self.poll_interval = poll_interval
+        self.generation = 0
+        self._data_version: int | None = None
+        self._low_ids: set[int] = set()
+        self._scan_hub = scan_hub
+        self._scan_subscription = None
+        self._own_hub = False
+
+    # -- start-up ---------------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from shopkeeper.services.queries import low_stock_ids
+        from shopkeeper.tui.screens.stock import StockScreen
+
+        self._data_version = data_version()
+        self._low_ids = low_stock_ids()
+        self.push_screen(StockScreen())
+        if not self.ctx.staff:
+            from shopkeeper.tui.screens.staff import StaffScreen
+
+            self.push_screen(StaffScreen(first=True))
+        self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+        self.call_after_refresh(self._start_scanner)
+
+    def _start_scanner(self) -> None:
+        settings = self.config.extra.get("scanner")
+        if settings is not None:
+            from shopkeeper.tui.widgets.scan_input import configure_wedge
+
+            configure_wedge(settings)
+        if self._scan_hub is None and settings is not None and getattr(settings, "device", ""):
+            try:
+                from shopkeeper.scanner.evdev_source import EvdevScanSource
+                from shopkeeper.scanner.source import ScanHub
+            except ImportError as exc:
+                self.notify(f"scanner: cannot read {settings.device}: {exc}", severity="warning")
+                return
+            self._scan_hub = ScanHub()
+            self._scan_hub.add_source(EvdevScanSource(settings))
+            self._own_hub = True
+        if self._scan_hub is not None:
+            self._scan_subscription = self._scan_hub.subscribe(self._scan_from_thread, self._status_from_thread)
+            if self._own_hub:
+                self._scan_hub.start()
+
+    def _scan_from_thread(self, event: Any) -> None:
+        """ScanHub callback, in the reader's thread: hop to the loop."""
+        try:
+            self.call_from_thread(self.deliver_scan, event.code, event.source)
+        except RuntimeError:  # the app is shutting down
+            pass
+
+    def _status_from_thread(self, status: Any) -> None:
+        try:
+            self.call_from_thread(self._scanner_status, status.state, status.message)
+        except RuntimeError:
+            pass
+
+    def _scanner_status(self, state: str, message: str) -> None:
+        severity = "information" if state in ("connected", "waiting") else "warning"
+        self.notify(f"scanner {state}: {message}", severity=severity, timeout=4)
+
+    def deliver_scan(self, code: str, source: str = "scanner") -> None:
+        """Post a scan to the screen in view as ``Scanned`` (also usable from tests)."""
+        from shopkeeper.tui.widgets.scan_input import Scanned
+
+        self.screen.post_message(Scanned(code, source=source))
+
+    def on_unmount(self) -> None:
+        if self._scan_subscription is not None:
+            self._scan_subscription.close()
+        if self._own_hub and self._scan_hub is not None:
+            self._scan_hub.stop()
+
+    # -- live data --------------------------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        try:
+            version = data_version()
+            if version != self._data_version:
+                self._data_version = version
+                self.data_changed()
+        except Exception as exc:  # a locked or vanished database must not kill the app
+            self.notify(f"cannot read the database: {exc}", severity="error", timeout=5)
+        finally:
+            self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+
+    def data_changed(self) -> None:
+        """The data changed: bump ``generation``, announce newly low products, refresh the screen in view."""
+        from shopkeeper.tui.screens.base import DataChanged
+
+        self.generation += 1
+        self._check_low_stock()
+        self.screen.post_message(DataChanged())
+
+    def _check_low_stock(self) -> None:
+        from shopkeeper.models import Product
+        from shopkeeper.money import format_qty
+        from shopkeeper.services.queries import low_stock_ids
+
+        now_low = low_stock_ids()
+        newly = now_low - self._low_ids
+        self._low_ids = now_low
+        if not newly:
+            return
+        products = list(Product.select(Product.sku, Product.name, Product.on_hand, Product.reorder_point, Product.unit)
+                        .where(Product.id.in_(sorted(newly)[:4])).order_by(Product.sku))
+        if len(newly) > 3:
+            skus = ", ".join(p.sku for p in products[:3])
+            self.notify(f"{len(newly)} products fell to their reorder point: {skus}…", title="Low stock",
+                        severity="warning", timeout=8)
+            return
+        for p in products:
+            self.notify(f"{p.sku} {p.name}: {format_qty(p.on_hand)} {p.unit} left (reorder at "
+                        f"{format_qty(p.reorder_point)})", title="Low stock", severity="warning", timeout=8)
+
+    # -- actions ----------------------------------------------------------------------------------------------
+
+    def action_open(self, name: str, product_id: int | None = None) -> None:
+        """Open a registered screen by name (``registry.SCREENS``)."""
+        e = entry(name)
+        if not e.available():
+            self.notify(f"{e.title} is not available in this version", severity="warning")
+            return
+        cls = e.load()
+        if isinstance(self.screen, cls):
+            return
+        if e.takes_product:
+            if product_id is None:
+                getter = getattr(self.screen, "context_product", None)
+                product_id = getter() if getter else None
+            self.push_screen(cls(product_id=product_id))
+        else:
+            self.push_screen(cls())
+
+    def action_open_product(self, product_id: int | None) -> None:
+        from shopkeeper.tui.screens.product import ProductScreen
+
+        self.push_screen(ProductScreen(product_id))
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_choose_staff(self) -> None:
+        from shopkeeper.tui.screens.staff import StaffScreen
+
+        if not isinstance(self.screen, StaffScreen):
+            self.push_screen(StaffScreen(first=False))
+
+    def action_help(self) -> None:
+        from shopkeeper.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def set_staff(self, name: str) -> None:
+        self.ctx = self.ctx.as_staff(name.strip())
+        for screen in self.screen_stack:
+            for bar in screen.query("TopBar"):
+                bar.update_text()
+
+
+def run_app(location: str, config: Config, ctx: Context) -> None:
+    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread)."""
+    ShopkeeperApp(location, config, ctx).run()

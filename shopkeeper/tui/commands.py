@@ -1,0 +1,40 @@
+"""Command palette (Ctrl+P): every screen in the registry, the actions of the screen in view, app actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class ShopCommands(Provider):
+    """Palette entries that follow the screen: ``screen.palette_commands()`` yields ``(title, help, callback)``."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from shopkeeper.tui.registry import available_screens
+
+        app = self.app
+        screen = self.screen
+        commands: list[tuple[str, str, Callable[[], object]]] = []
+        palette = getattr(screen, "palette_commands", None)
+        if palette is not None:
+            commands.extend(palette())
+        for e in available_screens():
+            commands.append((f"Open {e.title}", f"{e.help} ({e.key.upper()})", partial(app.action_open, e.name)))
+        commands.append(("Stock", "Back to the stock table", app.action_home))
+        commands.append(("Who is at the till", "Change the staff member recorded on movements",
+                         app.action_choose_staff))
+        commands.append(("Help", "Keys and screens (F1)", app.action_help))
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

@@ -1,0 +1,83 @@
+"""``ShopScreen``: what every shopkeeper screen shares. Escape backs out; live data refresh; palette entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+
+from shopkeeper.errors import ShopError
+
+if TYPE_CHECKING:
+    from shopkeeper.tui.app import ShopkeeperApp
+
+
+class DataChanged(Message):
+    """Stock or the journal changed (another process committed, or this app called a service)."""
+
+
+class ShopScreen(Screen):
+    """Base screen. Subclasses implement ``refresh_data()`` to re-read what they show; it runs when the data
+    changes while the screen is in view, and when the screen comes back into view after a change."""
+
+    TITLE: ClassVar[str] = ""
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._seen_generation = -1
+
+    @property
+    def shop(self) -> ShopkeeperApp:
+        return self.app  # type: ignore[return-value]
+
+    def refresh_data(self) -> None:
+        """Re-read from the database what this screen shows."""
+
+    def context_product(self) -> int | None:
+        """The product this screen is about, handed to screens opened from here (Receive, Adjust...)."""
+        return None
+
+    def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], object]]]:
+        """``(title, help, callback)`` for the command palette: every described binding of this screen."""
+        for binding in self._bindings.key_to_bindings.values():
+            for b in binding:
+                if b.description and b.action != "back":
+                    yield (b.description, f"{self.TITLE}: {b.description} ({b.key})",
+                           lambda action=b.action: self.run_action(action))
+
+    def mark_seen(self) -> None:
+        self._seen_generation = self.shop.generation
+
+    @on(DataChanged)
+    def _on_data_changed(self, event: DataChanged) -> None:
+        event.stop()
+        self.mark_seen()
+        self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        if self._seen_generation != self.shop.generation:
+            self.mark_seen()
+            self.refresh_data()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.dismiss()
+
+    def service(self, call: Callable[[], object], *, changed: bool = True) -> object | None:
+        """Run one service call; a ``ShopError`` becomes a notification (returns None). After a write, every
+        screen re-reads (our own commits don't change our connection's data_version)."""
+        try:
+            result = call()
+        except ShopError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return None
+        if changed:
+            self.shop.data_changed()
+        for warning in getattr(result, "warnings", None) or []:
+            self.notify(warning, severity="warning", timeout=6)
+        return result

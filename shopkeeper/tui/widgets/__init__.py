@@ -1,0 +1,1 @@
+"""Reusable widgets: the SQL-paged ``VirtualTable``, ``ScanInput``, the top bar."""

@@ -1,0 +1,99 @@
+"""Type or scan a product code: ``ScanInput``, the ``Scanned`` message, and ``ScanAwareInput`` for other fields.
+
+How scans reach a screen (helper-3's sell screen uses the same three routes):
+
+1. **Typed or wedge-scanned into a ``ScanInput``.** Enter posts ``Scanned(code)`` (it bubbles to the screen) and
+   clears the field. A keyboard-emulating scanner types a whole code and Enter in a few milliseconds; every key is
+   an ordinary key event taken in order, so a burst is never lost or split.
+2. **Wedge-scanned while another field has focus.** Use ``ScanAwareInput`` for the other fields of a screen that
+   takes scans (quantity, cost...). It feeds its keys to a ``WedgeDetector``; when Enter ends a burst that came
+   faster than a person types, it takes the burst's characters back out of itself and posts ``Scanned(code)``
+   instead of submitting. (``ScanInput`` does the same, so a scan into a half-typed code replaces it.)
+3. **An evdev scanner** (``[scanner] device`` in the config): ``ShopkeeperApp`` subscribes to the ``ScanHub`` and
+   posts ``Scanned(code, source=device)`` to the active screen via ``call_from_thread``.
+
+A screen that takes scans handles ``@on(Scanned)`` and calls ``event.stop()``. Screens that don't simply ignore it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+from textual.message import Message
+from textual.widgets import Input
+
+from shopkeeper.scanner.settings import ScannerSettings
+from shopkeeper.scanner.wedge import WedgeDetector
+
+
+class Scanned(Message):
+    """A product code arrived: typed and Enter, a wedge-scanner burst, or an evdev scanner."""
+
+    def __init__(self, code: str, source: str = "keyboard") -> None:
+        super().__init__()
+        self.code = code
+        self.source = source
+
+
+_settings = ScannerSettings()
+
+
+def configure_wedge(settings: ScannerSettings) -> None:
+    """Use the shop's ``[scanner]`` timing for wedge detection (called once by the app)."""
+    global _settings
+    _settings = settings
+
+
+class ScanAwareInput(Input):
+    """An ``Input`` that recognises a wedge-scanner burst ending in Enter and turns it into ``Scanned``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._detector = WedgeDetector(_settings)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            self._detector.feed(event.character, time.monotonic())
+        elif event.key not in ("enter", "tab"):
+            self._detector.reset()
+        await super()._on_key(event)
+
+    def _take_scan(self) -> str | None:
+        """On Enter: the scanned code if the keys since the last Enter were a scanner burst, removed from the
+        field; else None."""
+        scan = self._detector.feed("enter", time.monotonic())
+        if scan is None:
+            return None
+        value = self.value
+        if value.endswith(scan.code):
+            self.value = value[: len(value) - len(scan.code)]
+        self.cursor_position = len(self.value)
+        return scan.code.strip()
+
+    async def action_submit(self) -> None:
+        code = self._take_scan()
+        if code:
+            self.post_message(Scanned(code, source="wedge"))
+            return
+        await super().action_submit()
+
+
+class ScanInput(ScanAwareInput):
+    """The product-code field: Enter posts ``Scanned(code)`` with what was typed or scanned, and clears itself."""
+
+    DEFAULT_CSS = """
+    ScanInput { width: 1fr; }
+    """
+
+    def __init__(self, *, placeholder: str = "type or scan a product code", id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id, classes=classes)
+
+    async def action_submit(self) -> None:
+        code = self._take_scan()
+        source = "wedge" if code else "keyboard"
+        code = code or self.value.strip()
+        self.value = ""
+        if code:
+            self.post_message(Scanned(code, source=source))

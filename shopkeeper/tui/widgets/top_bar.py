@@ -1,0 +1,28 @@
+"""The one-line bar at the top of every screen: shop, screen title, who is at the till, which terminal."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+
+class TopBar(Static):
+    DEFAULT_CSS = """
+    TopBar { height: 1; width: 1fr; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__(id="topbar", markup=False)
+        self.title = title
+
+    def on_mount(self) -> None:
+        self.update_text()
+
+    def update_text(self) -> None:
+        app = self.app
+        shop = getattr(app, "config", None)
+        ctx = getattr(app, "ctx", None)
+        parts = [shop.shop.name if shop else "shopkeeper", self.title]
+        if ctx is not None:
+            parts.append(f"staff: {ctx.staff or '-'}")
+            parts.append(f"till: {ctx.terminal or '-'}")
+        self.update(" · ".join(parts))

@@ -1,0 +1,384 @@
+"""A table that shows only the rows in view, read from the database a window at a time (the Line API).
+
+Textual's DataTable keeps every row in memory (100k rows freeze it for ~25 s). ``VirtualTable`` asks a
+``TableSource`` for rows ``[top, top + height)`` when it paints, and for the full index (the ordered keys, or just
+the row count) in a thread worker. Until the index arrives the table pages by ``OFFSET``.
+
+``reload()`` re-reads after a change (the same query: the cursor stays on the same row key and the scroll
+position stays where it was); ``reset()`` starts over for a new query (filter or sort) at the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import Worker, WorkerState
+
+from shopkeeper.models import database
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int = 0  # 0: takes the remaining width (at least ``min_width``)
+    align: str = "left"  # left | right
+    min_width: int = 8
+
+
+Cell = tuple[str, str]  # text, and a style name ("" or one of VirtualTable's component class suffixes)
+
+
+class TableSource(Protocol):
+    """Where a ``VirtualTable`` reads its rows. ``load_index`` runs in a thread (with its own connection); the rest
+    run on the event loop and must stay fast (a LIMIT window)."""
+
+    columns: Sequence[Column]
+
+    def load_index(self) -> Any: ...
+
+    def index_count(self, index: Any) -> int: ...
+
+    def window(self, index: Any | None, offset: int, limit: int) -> list[Any]: ...
+
+    def position(self, index: Any, key: Any) -> int | None: ...
+
+    def cells(self, row: Any) -> list[Cell]: ...
+
+    def row_style(self, row: Any) -> str: ...
+
+
+class CountIndex:
+    """Mixin for sources whose index is just the row count (paging is by OFFSET)."""
+
+    def index_count(self, index: Any) -> int:
+        return int(index)
+
+    def position(self, index: Any, key: Any) -> int | None:
+        return None
+
+    def row_style(self, row: Any) -> str:
+        return ""
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """A keyboard-driven table over a ``TableSource``. Posts ``Highlighted`` and ``Selected`` (Enter)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header", "virtual-table--cursor", "virtual-table--low", "virtual-table--out",
+        "virtual-table--muted", "virtual-table--good", "virtual-table--bad", "virtual-table--sorted",
+    }
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    VirtualTable > .virtual-table--header { text-style: bold underline; color: $text; }
+    VirtualTable > .virtual-table--sorted { text-style: bold underline reverse; }
+    VirtualTable > .virtual-table--cursor { text-style: reverse; }
+    VirtualTable:focus > .virtual-table--cursor { text-style: bold reverse; }
+    VirtualTable > .virtual-table--low { color: $warning; }
+    VirtualTable > .virtual-table--out { color: $error; text-style: bold; }
+    VirtualTable > .virtual-table--muted { color: $text-muted; }
+    VirtualTable > .virtual-table--good { color: $success; }
+    VirtualTable > .virtual-table--bad { color: $error; }
+    """
+
+    class Highlighted(Message):
+        def __init__(self, table: VirtualTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class Selected(Message):
+        def __init__(self, table: VirtualTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class Loaded(Message):
+        """The index (row count) finished loading."""
+
+        def __init__(self, table: VirtualTable, count: int) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    def __init__(self, source: TableSource, *, sort_key: str = "", empty_text: str = "nothing to show",
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.source = source
+        self.sort_key = sort_key
+        self.empty_text = empty_text
+        self.cursor = 0
+        self._index: Any | None = None
+        self._count = 0
+        self._count_known = False
+        self._rows: dict[int, Any] = {}
+        self._token = 0
+        self._cursor_key: Any = None
+        self._keep_key = False
+
+    # -- public -----------------------------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return self._count
+
+    @property
+    def count_known(self) -> bool:
+        return self._count_known
+
+    @property
+    def cursor_row(self) -> Any | None:
+        return self._row_at(self.cursor) if self._count else None
+
+    @property
+    def page_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def reset(self) -> None:
+        """A new query: drop the index, go to the top, read the first window now and the index in a thread."""
+        self._index = None
+        self._cursor_key = None
+        self._keep_key = False
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._read_now(provisional=True)
+        self._load_index()
+
+    def reload(self) -> None:
+        """The same query after a change: keep the cursor on the same row key and the scroll position."""
+        row = self.cursor_row
+        self._cursor_key = getattr(row, "key", None) if row is not None else None
+        self._keep_key = self._cursor_key is not None
+        self._rows.clear()
+        self.refresh()
+        self._load_index()
+
+    def set_sort(self, sort_key: str) -> None:
+        self.sort_key = sort_key
+        self.refresh()
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def _read_now(self, *, provisional: bool) -> None:
+        height = max(self.page_height, 20)
+        rows = self.source.window(self._index, 0, height + 1)
+        self._rows = dict(enumerate(rows[:height]))
+        if provisional:
+            self._count = len(rows)
+            self._count_known = len(rows) <= height
+        self._sync_size()
+        self.refresh()
+        self._post_highlight()
+
+    def _load_index(self) -> None:
+        self._token += 1
+        token, source = self._token, self.source
+
+        def load() -> None:
+            with database.connection_context():
+                index = source.load_index()
+            self.app.call_from_thread(self._index_loaded, token, index)
+
+        self.run_worker(load, thread=True, exclusive=True, group=f"table-index-{id(self)}", exit_on_error=False)
+
+    def _index_loaded(self, token: int, index: Any) -> None:
+        if token != self._token or not self.is_attached:
+            return
+        self._index = index
+        self._count = self.source.index_count(index)
+        self._count_known = True
+        self._rows.clear()
+        if self._keep_key and self._cursor_key is not None:
+            pos = self.source.position(index, self._cursor_key)
+            if pos is not None and pos != self.cursor:
+                shift = pos - self.cursor
+                self.cursor = pos
+                self._sync_size()
+                self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True)
+        self._keep_key = False
+        self.cursor = max(0, min(self.cursor, self._count - 1))
+        self._sync_size()
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.Loaded(self, self._count))
+        self._post_highlight()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            event.stop()
+            self.notify(f"could not read the table: {event.worker.error}", severity="error")
+
+    def _row_at(self, index: int) -> Any | None:
+        if index < 0 or index >= self._count:
+            return None
+        if index not in self._rows:
+            self._fetch_around(index)
+        return self._rows.get(index)
+
+    def _fetch_around(self, index: int) -> None:
+        height = self.page_height
+        top = int(self.scroll_y)
+        start = top if top <= index < top + height else max(index - height // 2, 0)
+        rows = self.source.window(self._index, start, height)
+        if len(self._rows) > 2000:
+            self._rows.clear()
+        for n, row in enumerate(rows):
+            self._rows[start + n] = row
+
+    def _sync_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self._count + 1)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.reset)
+
+    def on_resize(self) -> None:
+        self._sync_size()
+
+    # -- cursor -----------------------------------------------------------------------------------------------
+
+    def _move_to(self, index: int) -> None:
+        if not self._count:
+            return
+        index = max(0, min(index, self._count - 1))
+        if index != self.cursor:
+            self.cursor = index
+            self._scroll_cursor_into_view()
+            self.refresh()
+            self._post_highlight()
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.page_height
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def _post_highlight(self) -> None:
+        self.post_message(self.Highlighted(self, self.cursor_row))
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * self.page_height)
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(self._count - 1)
+
+    def action_select(self) -> None:
+        row = self.cursor_row
+        if row is not None:
+            self.post_message(self.Selected(self, row))
+
+    def move_to_key(self, key: Any) -> bool:
+        """Put the cursor on the row with ``key`` if it is among the rows read so far."""
+        for index, row in self._rows.items():
+            if getattr(row, "key", None) == key:
+                self._move_to(index)
+                return True
+        return False
+
+    # -- painting ---------------------------------------------------------------------------------------------
+
+    def _widths(self, width: int) -> list[int]:
+        columns = self.source.columns
+        fixed = sum(c.width for c in columns) + len(columns) - 1
+        flex = [c for c in columns if not c.width]
+        spare = max(width - fixed, 0)
+        widths = []
+        for c in columns:
+            if c.width:
+                widths.append(c.width)
+            else:
+                widths.append(max(spare // len(flex), c.min_width))
+        return widths
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"virtual-table--{name}", partial=True)
+
+    def _line(self, cells: list[Cell], widths: list[int], base: Style, width: int,
+              cell_styles: list[Style] | None = None) -> Strip:
+        segments: list[Segment] = []
+        for n, ((text, style_name), w, column) in enumerate(zip(cells, widths, self.source.columns, strict=False)):
+            if n:
+                segments.append(Segment(" ", base))
+            text = text.replace("\n", " ")
+            if cell_len(text) > w:
+                text = set_cell_size(text, w - 1) + "…" if w > 1 else set_cell_size(text, w)
+            pad = " " * (w - cell_len(text))
+            text = pad + text if column.align == "right" else text + pad
+            style = base
+            if cell_styles is not None:
+                style = base + cell_styles[n]
+            elif style_name:
+                style = base + self._style(style_name)
+            segments.append(Segment(text, style))
+        strip = Strip(segments)
+        return strip.adjust_cell_length(width, base)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        widths = self._widths(width)
+        base = self.rich_style
+        if y == 0:
+            header = self._style("header")
+            sorted_style = self._style("sorted")
+            cells = [(c.title, "") for c in self.source.columns]
+            styles = [sorted_style if c.key == self.sort_key else Style() for c in self.source.columns]
+            return self._line(cells, widths, base + header, width, styles)
+        index = int(self.scroll_y) + y - 1
+        if index >= self._count:
+            if self._count == 0 and y == 1:
+                return Strip([Segment(self.empty_text, base + self._style("muted"))]).adjust_cell_length(width, base)
+            return Strip.blank(width, base)
+        row = self._row_at(index)
+        if row is None:
+            return Strip([Segment("…", base + self._style("muted"))]).adjust_cell_length(width, base)
+        row_style = self.source.row_style(row)
+        style = base + self._style(row_style) if row_style else base
+        if index == self.cursor:
+            style = style + self._style("cursor")
+        return self._line(self.source.cells(row), widths, style, width)
