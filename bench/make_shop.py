@@ -1,0 +1,202 @@
+"""Build a shop of N products and M movements for benchmarks, fast.
+
+    python bench/make_shop.py PATH --products 100000 --movements 1000000
+
+The database has the real schema (``shopkeeper.db.open_database`` creates the tables, indexes and the append-only
+triggers first); then products (each with one EAN-13 barcode with a valid check digit), suppliers and movements are
+bulk-inserted with ``executemany`` inside one transaction, without going through the services. Every product's
+``on_hand`` equals the sum of its movements, so ``python -m shopkeeper --db PATH check`` passes, and no product's
+stock ever goes below zero along the journal.
+
+The result is cached: if PATH already holds a shop built by this generator with the same N and M (recorded in the
+``bench_meta`` table), it is reused as it is. Import it and call ``build_shop(path, products, movements)`` from
+other benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from shopkeeper.barcodes import check_digit  # noqa: E402
+from shopkeeper.db import close_database, open_database  # noqa: E402
+
+GENERATOR_VERSION = 1
+SEED = 20261125
+BARCODE_PREFIX = "400"  # a GS1 company prefix range outside 20-29 (in-store codes), 9 digits of item number follow
+EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def barcode_for(product_id: int) -> str:
+    """The EAN-13 of product ``product_id``: prefix 400, the id on 9 digits, the GS1 check digit."""
+    payload = f"{BARCODE_PREFIX}{product_id:09d}"
+    return payload + check_digit(payload)
+
+
+def cached_size(path: str | Path) -> tuple[int, int] | None:
+    """(products, movements) of the shop at ``path`` if this generator built it, else None."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT products, movements, generator FROM bench_meta").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if row is None or row[2] != GENERATOR_VERSION:
+        return None
+    return row[0], row[1]
+
+
+def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000_000, *, force: bool = False,
+               quiet: bool = False) -> Path:
+    """Make sure ``path`` holds a shop of ``products`` products and ``movements`` movements; return the path.
+
+    Reuses an existing shop of the same size built by this generator unless ``force``.
+    """
+    path = Path(path).expanduser().resolve()
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    if products < 1:
+        raise ValueError("a shop needs at least one product")
+    if movements < products:
+        raise ValueError("need at least one movement per product (the opening receipt)")
+    if not force and cached_size(path) == (products, movements):
+        say(f"make_shop: reusing {path} ({products:,} products, {movements:,} movements)")
+        return path
+
+    started = time.perf_counter()
+    tmp = path.with_name(path.name + ".building")
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+        p.unlink(missing_ok=True)
+
+    # 1. The real schema: tables, indexes, triggers, schema version.
+    open_database(str(tmp))
+    close_database()
+
+    # 2. Bulk load on a plain connection: rollback journal and no fsync while loading (the file is only renamed
+    #    into place once complete), WAL again at the end as the shop expects.
+    con = sqlite3.connect(tmp, isolation_level=None)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-262144")  # 256 MB
+    con.execute("PRAGMA temp_store=MEMORY")
+    rng = random.Random(SEED)
+    con.execute("BEGIN")
+
+    n_suppliers = max(1, products // 1000)
+    con.executemany("INSERT INTO supplier (id, name, contact, lead_days) VALUES (?, ?, ?, ?)",
+                    [(i, f"Supplier {i:05d}", f"orders{i}@example.com", rng.randint(1, 14))
+                     for i in range(1, n_suppliers + 1)])
+
+    # Per product: price, cost and tax rate. Pieces mostly, some weighed goods.
+    costs = [0] * (products + 1)
+    prices = [0] * (products + 1)
+    stock = [0] * (products + 1)
+    now = EPOCH.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    product_rows = []
+    for pid in range(1, products + 1):
+        cost = rng.randint(20, 5000)
+        costs[pid] = cost
+        prices[pid] = cost * rng.randint(120, 250) // 100
+        unit = "kg" if pid % 20 == 0 else "pcs"
+        product_rows.append((
+            pid, f"SKU{pid:07d}", f"Product {pid} {rng.choice(_WORDS)} {rng.choice(_WORDS)}", unit, prices[pid],
+            rng.choice((0, 550, 1000, 2000)), cost, rng.choice((0, 5000, 10000, 20000)), 24000,
+            rng.randint(1, n_suppliers), rng.choice(_CATEGORIES), 1, 0, now,
+        ))
+    con.executemany(
+        "INSERT INTO product (id, sku, name, unit, price, tax_rate, avg_cost, reorder_point, reorder_qty, "
+        "supplier_id, category, active, on_hand, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        product_rows)
+    del product_rows
+    con.executemany("INSERT INTO barcode (code, product_id) VALUES (?, ?)",
+                    ((barcode_for(pid), pid) for pid in range(1, products + 1)))
+    say(f"make_shop: {products:,} products in {time.perf_counter() - started:.1f}s")
+
+    # Movements: an opening receipt per product, then a random mix of sales, receipts and adjustments, in time
+    # order (one every ~30 s). Stock never goes below zero: a sale that would is posted as a receipt instead.
+    step_us = 30_000_000
+    base = int(EPOCH.timestamp() * 1_000_000)
+
+    def stamp(i: int) -> str:
+        us = base + i * step_us + rng.randrange(1_000_000)
+        return dt.datetime.fromtimestamp(us / 1_000_000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def rows():
+        for pid in range(1, products + 1):
+            qty = rng.randint(50, 500) * 1000
+            stock[pid] += qty
+            yield (pid, "receive", qty, costs[pid], None, "", None, None, stamp(pid - 1), "delivery:OPENING",
+                   None, None)
+        for i in range(products, movements):
+            pid = rng.randint(1, products)
+            r = rng.random()
+            if r < 0.80:
+                qty = -rng.randint(1, 5) * 1000
+                if stock[pid] + qty >= 0:
+                    stock[pid] += qty
+                    yield (pid, "sale", qty, costs[pid], prices[pid], "", None, None, stamp(i), "", None, None)
+                    continue
+                r = 0.9  # out of stock: restock instead
+            if r < 0.97:
+                qty = rng.randint(12, 120) * 1000
+                stock[pid] += qty
+                yield (pid, "receive", qty, costs[pid], None, "", None, None, stamp(i), f"delivery:D{i}", None,
+                       None)
+            else:
+                qty = rng.choice((-1000, -2000, 1000))
+                if stock[pid] + qty < 0:
+                    qty = 1000
+                stock[pid] += qty
+                yield (pid, "adjust", qty, costs[pid], None, "damaged" if qty < 0 else "found", None, None,
+                       stamp(i), "", None, None)
+
+    con.executemany(
+        "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
+        "created_at, reference, sale_id, count_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+    say(f"make_shop: {movements:,} movements in {time.perf_counter() - started:.1f}s")
+    con.executemany("UPDATE product SET on_hand = ? WHERE id = ?",
+                    ((stock[pid], pid) for pid in range(1, products + 1)))
+    con.execute("CREATE TABLE bench_meta (products INTEGER, movements INTEGER, generator INTEGER, built_at TEXT)")
+    con.execute("INSERT INTO bench_meta VALUES (?, ?, ?, ?)",
+                (products, movements, GENERATOR_VERSION, dt.datetime.now(dt.UTC).isoformat()))
+    con.execute("COMMIT")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.close()
+
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
+    os.replace(tmp, path)
+    say(f"make_shop: built {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
+    return path
+
+
+_WORDS = ("olive", "oil", "bread", "cheese", "apple", "coffee", "tea", "rice", "pasta", "soap", "honey", "salt",
+          "flour", "sugar", "jam", "milk", "butter", "beans", "lentils", "wine", "beer", "water", "juice", "nuts")
+_CATEGORIES = ("grocery", "dairy", "bakery", "drinks", "household", "fresh", "frozen", "deli")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path")
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--movements", type=int, default=1_000_000)
+    parser.add_argument("--force", action="store_true", help="rebuild even if a shop of this size is there")
+    args = parser.parse_args(argv)
+    build_shop(args.path, args.products, args.movements, force=args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
