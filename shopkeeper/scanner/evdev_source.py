@@ -297,6 +297,10 @@ class EvdevScanSource:
         self._thread = threading.Thread(target=self.run, name=f"scanner {self.name}", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the reader to stop without waiting for it (safe from any thread, even the reader's own)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 5) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -1,0 +1,92 @@
+"""Replaying evtest and evemu-record recordings through the decoder."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from shopkeeper.scanner.keymaps import EV_KEY, EV_SYN, SYN_DROPPED
+from shopkeeper.scanner.replay import (
+    RecordingError,
+    ReplaySource,
+    parse_evemu,
+    parse_evtest,
+    parse_recording,
+    read_recording,
+    replay,
+)
+from shopkeeper.scanner.settings import ScannerSettings
+from shopkeeper.scanner.source import ScanHub
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_evtest_lines_parse():
+    rec = parse_evtest([
+        'Input device name: "Honeywell 1900"',
+        "    Event code 30 (KEY_A)",
+        "Event: time 1700000000.123456, type 1 (EV_KEY), code 30 (KEY_A), value 1",
+        "Event: time 1700000000.123456, -------------- SYN_REPORT ------------",
+        "Event: time 1700000000.200000, -------------- SYN_DROPPED ------------",
+    ])
+    assert rec.name == "Honeywell 1900"
+    assert rec.events == [(EV_KEY, 30, 1, 1700000000.123456), (EV_SYN, 0, 0, 1700000000.123456),
+                          (EV_SYN, SYN_DROPPED, 0, 1700000000.2)]
+
+
+def test_evemu_lines_parse_hex_codes_and_decimal_values():
+    rec = parse_evemu(["N: Scanner", "E: 0.000001 0001 001e 0001\t# EV_KEY / KEY_A 1", "E: 1.5 0004 0004 458756"])
+    assert rec.name == "Scanner"
+    assert rec.events == [(EV_KEY, 0x1E, 1, 0.000001), (4, 4, 458756, 1.5)]
+
+
+def test_evtest_file_replays_including_syn_dropped():
+    assert [s.code for s in replay(DATA / "two_scans.evtest.txt")] == ["0A2", "5"]
+
+
+def test_evemu_file_replays_with_aim_and_group_separator():
+    scans = replay(DATA / "aim_scan.evemu")
+    assert [(s.code, s.symbology) for s in scans] == [
+        ("4006381333931", "EAN-13"), ("0109501101530003\x1d10LOT7", "GS1-128")]
+    assert scans[0].source == "replay:aim_scan.evemu (Newland NLS-HR22)"
+
+
+def test_format_is_detected():
+    assert read_recording(DATA / "aim_scan.evemu").format == "evemu"
+    assert read_recording(DATA / "two_scans.evtest.txt").format == "evtest"
+
+
+def test_bad_event_line_names_file_and_line():
+    with pytest.raises(RecordingError, match=r"rec.txt:2: cannot read this evtest event line"):
+        parse_recording("Testing ...\nEvent: time 1.0, type x\n", "rec.txt")
+
+
+def test_file_without_events_says_what_was_expected(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("hello\n")
+    with pytest.raises(RecordingError, match="no input events found"):
+        replay(path)
+    with pytest.raises(RecordingError, match="cannot read the recording"):
+        replay(tmp_path / "missing.txt")
+
+
+def test_replay_source_feeds_a_hub():
+    hub = ScanHub()
+    got, done = [], threading.Event()
+    hub.subscribe(got.append, lambda st: done.set() if st.state == "stopped" else None)
+    source = ReplaySource(DATA / "two_scans.evtest.txt", ScannerSettings())
+    hub.add_source(source)
+    hub.start()
+    assert done.wait(5)
+    hub.stop()
+    assert [s.code for s in got] == ["0A2", "5"]
+
+
+def test_replay_source_realtime_sleeps_the_recorded_gaps():
+    slept = []
+    source = ReplaySource(DATA / "two_scans.evtest.txt", realtime=True, sleep=slept.append)
+    source.start(lambda e: None, lambda s: None)
+    source.join(5)
+    assert sum(slept) == pytest.approx(1.0033 - 0.0001, abs=1e-3)
