@@ -35,7 +35,7 @@ class AdjustScreen(PickingScreen):
                                          id="reason", compact=True), "reason")
         yield field_row("Note", ScanAwareInput(placeholder="optional", id="note", compact=True), "note")
         yield Static("", id="adjust-result", classes="hint", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _parse_delta(self) -> int | None:
         text = self.query_one("#qty", Input).value

@@ -73,7 +73,7 @@ class CountScreen(PickingScreen):
         yield field_row("Counted", ScanAwareInput(placeholder="on the shelf; +N adds", id="qty", compact=True),
                         "qty")
         yield VirtualTable(self.source, id="count-lines", empty_text="nothing counted yet: scan the first item")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         session = queries.open_count_session(self.shop.ctx.terminal)

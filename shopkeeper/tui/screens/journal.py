@@ -86,7 +86,7 @@ class JournalScreen(ShopScreen):
         yield Static("", id="journal-message", markup=False)
         yield VirtualTable(JournalSource(self.filter, self.shop.config.shop.decimals), id="journal-table",
                            empty_text="no movements match")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.mark_seen()

@@ -130,7 +130,7 @@ class ProductScreen(ShopScreen):
                     yield VirtualTable(source, id="product-journal", empty_text="no movements yet")
                 else:
                     yield Static("A new product has no movements yet.", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.mark_seen()
@@ -173,7 +173,7 @@ class ProductScreen(ShopScreen):
             return
         self.query_one("#product-summary", Static).update(
             f"{d.sku} · on hand {format_qty(d.on_hand)} {d.unit} · {STATUS_TEXT[d.status]} · "
-            f"stock changes only through Receive, Adjust, Count and sales")
+            f"stock moves via F3 F4 F5 and sales")
 
     def refresh_data(self) -> None:
         if self.product_id is None:

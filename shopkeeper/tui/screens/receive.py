@@ -38,7 +38,7 @@ class ReceiveScreen(PickingScreen):
         table = DataTable(id="received", cursor_type="none", classes="log", zebra_stripes=False)
         table.add_columns("SKU", "Name", "Qty", "Cost", "On hand", "Reference")
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def _parse_qty(self) -> int | None:
         text = self.query_one("#qty", Input).value

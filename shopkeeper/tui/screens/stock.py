@@ -143,7 +143,7 @@ class StockScreen(ShopScreen):
         with Vertical(id="alerts"):
             yield Static("Low stock", id="alerts-title")
             yield AlertTable(AlertSource(), id="alert-table", empty_text="nothing is low: all stocked up")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _source(self) -> StockSource:
         return StockSource(self.query_state, self.shop.config.shop.decimals)

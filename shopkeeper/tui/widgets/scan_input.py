@@ -53,9 +53,16 @@ class ScanAwareInput(Input):
         self._detector = WedgeDetector(_settings)
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            # Handled here, in key order: left to the "enter" binding, the submit would run only after keys
+            # already queued behind it (the next scan of a burst) had been typed into this field.
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return
         if event.is_printable and event.character:
             self._detector.feed(event.character, time.monotonic())
-        elif event.key not in ("enter", "tab"):
+        elif event.key != "tab":
             self._detector.reset()
         await super()._on_key(event)
 

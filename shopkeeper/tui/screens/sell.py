@@ -1,0 +1,571 @@
+"""The till: scan to sell, take payment, refunds, park and resume.
+
+Every scan, typed code or edit goes straight to ``services.till`` — one small write transaction — so the open sale
+on screen is always the one saved in the database; closing the terminal, losing the SSH connection or a crash loses
+nothing, and the next session at this terminal shows the same sale. Scans are handled in the order they arrive, on
+the app's loop, one ``Scanned`` message each: ten scans fired back to back are ten units.
+
+Keys (the code field keeps the focus, so a scanner's keys always land in it):
+
+=========  ==========================================================
+Enter      add the typed code (``3*`` before a code or a scan sets the quantity)
+↑ ↓        choose a line
+Ctrl+T     quantity of the chosen line     Ctrl+R  remove the chosen line
+Ctrl+L     line discount                   Ctrl+B  sale discount (amount or ``10%``)
+F7 F8 F9   pay cash (asks the amount tendered) · card · other
+Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
+Ctrl+F     refund (against a sale number, or without a receipt with a reason)
+Ctrl+N     void the sale                   Escape  back (the sale stays open)
+=========  ==========================================================
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.services import till
+from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.screens.confirm import ConfirmScreen
+from shopkeeper.tui.widgets.scan_input import Scanned, ScanInput
+from shopkeeper.tui.widgets.top_bar import TopBar
+
+_PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")
+
+
+class PromptScreen(ModalScreen[dict[str, str] | None]):
+    """A few labelled fields; Enter in the last one (or Ctrl+S) answers with their values, Escape with None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "done", "OK", show=False),
+    ]
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str, str]], hint: str = "") -> None:
+        """``fields``: (name, label, placeholder, initial value)."""
+        super().__init__()
+        self.title_text, self.fields, self.hint = title, fields, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt-box"):
+            yield Static(self.title_text, classes="prompt-title", markup=False)
+            for name, label, placeholder, value in self.fields:
+                with Horizontal(classes="prompt-row"):
+                    yield Label(label)
+                    yield Input(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
+            if self.hint:
+                yield Static(self.hint, classes="prompt-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        i = inputs.index(event.input)
+        if i + 1 < len(inputs):
+            inputs[i + 1].focus()
+        else:
+            self.action_done()
+
+    def action_done(self) -> None:
+        self.dismiss({name: self.query_one(f"#f-{name}", Input).value for name, *_ in self.fields})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class UnknownCodeScreen(ModalScreen[str | None]):
+    """An unknown code: create the product here (c), sell a one-off item at a typed price (o), or cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose(None)", "Cancel"),
+        Binding("c", "choose('create')", "Create product"),
+        Binding("o", "choose('one-off')", "One-off item"),
+    ]
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt-box"):
+            yield Static(f"Unknown code {self.code}", classes="prompt-title", markup=False)
+            yield Static("c  create the product now and sell it\n"
+                         "o  sell a one-off item at a typed price\n"
+                         "Esc  cancel", markup=False)
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)
+
+
+class ParkedScreen(ModalScreen[int | None]):
+    """Choose a parked sale to resume."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, parked: list[till.ParkedSale]) -> None:
+        super().__init__()
+        self.parked = parked
+
+    def compose(self) -> ComposeResult:
+        from shopkeeper.tui.format import local_time
+
+        with Vertical(classes="prompt-box"):
+            yield Static("Resume a parked sale (Enter)", classes="prompt-title")
+            yield OptionList(*[
+                Option(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
+                       f"{'  refund' if p.mode == 'refund' else ''}  {p.note}", id=str(p.id))
+                for p in self.parked], id="parked-list")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SellScreen(ShopScreen):
+    TITLE = "Sell"
+    CSS_PATH = "sell.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("f7", "pay('cash')", "Cash"),
+        Binding("f8", "pay('card')", "Card"),
+        Binding("f9", "pay('other')", "Other"),
+        Binding("up", "move(-1)", "Line up", show=False),
+        Binding("down", "move(1)", "Line down", show=False),
+        Binding("ctrl+t", "quantity", "Qty"),
+        Binding("ctrl+r", "remove", "Remove"),
+        Binding("ctrl+l", "line_discount", "Line disc"),
+        Binding("ctrl+b", "sale_discount", "Sale disc"),
+        Binding("ctrl+y", "park", "Park"),
+        Binding("ctrl+o", "resume", "Resume"),
+        Binding("ctrl+f", "refund", "Refund"),
+        Binding("ctrl+n", "void", "Void"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.draft: till.Draft | None = None
+        self.selected: int | None = None  # line id
+        self.last_result = None
+        self.scan_times: list[tuple[float, float]] = []  # (scan received, line on screen) for the bench
+
+    # -- layout ---------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.TITLE)
+        yield Static("", id="sale-mode", markup=False)
+        with Horizontal(id="code-row"):
+            yield Label("Code")
+            code = ScanInput(id="code", placeholder="scan or type a code · 3* before it sets the quantity")
+            code.compact = True
+            yield code
+        table = DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+        table.can_focus = False  # the code field keeps the focus: a scanner's keys must always land there
+        table.add_column("#", key="no", width=3)
+        table.add_column("Item", key="item", width=28)
+        table.add_column(Text("Qty", justify="right"), key="qty", width=9)
+        table.add_column(Text("Price", justify="right"), key="price", width=9)
+        table.add_column(Text("Disc", justify="right"), key="disc", width=7)
+        table.add_column(Text("Total", justify="right"), key="total", width=9)
+        yield table
+        yield Static("", id="totals", markup=False)
+        yield Static("", id="status", markup=False)
+        yield Static("F7 cash  F8 card  F9 other   ↑↓ line  ^T qty  ^R remove  ^L/^B line/sale disc\n"
+                     "^Y park  ^O resume  ^F refund  ^N void   3* before a scan = qty   Esc back",
+                     id="keys", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.code_input.focus()
+        self.refresh_data()
+
+    @property
+    def code_input(self) -> ScanInput:
+        return self.query_one("#code", ScanInput)
+
+    @property
+    def decimals(self) -> int:
+        return self.shop.config.shop.decimals
+
+    def money(self, minor: int) -> str:
+        return format_money(minor, self.decimals)
+
+    # -- showing the sale ----------------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        try:
+            draft = till.current_sale(self.shop.ctx)
+        except ShopError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.show(draft)
+
+    def show(self, draft: till.Draft) -> None:
+        self.draft = draft
+        table = self.query_one("#lines", DataTable)
+        keys = [line.id for line in draft.lines]
+        current = [int(row.value) for row in table.rows]
+        with self.app.batch_update():
+            if current == keys:
+                for line in draft.lines:
+                    for column, value in zip(("item", "qty", "price", "disc", "total"), self._cells(line)[1:]):
+                        table.update_cell(str(line.id), column, value)
+            elif current == keys[:-1]:
+                table.add_row(*self._cells(draft.lines[-1]), key=str(draft.lines[-1].id))
+            else:
+                table.clear()
+                for line in draft.lines:
+                    table.add_row(*self._cells(line), key=str(line.id))
+            if draft.changed_line in keys:
+                self.selected = draft.changed_line
+            elif self.selected not in keys:
+                self.selected = keys[-1] if keys else None
+            if self.selected is not None:
+                table.move_cursor(row=keys.index(self.selected))
+            self._show_totals()
+
+    def _cells(self, line: till.DraftLine) -> tuple[str | Text, ...]:
+        priced = line.priced
+        unit = f" {line.unit}" if line.unit and line.unit != "pcs" else ""
+        name = line.description + (" ⚖" if line.weighed else "")
+        disc = self.money(line.discount) if line.discount else ""
+        total = self.money(priced.total) if priced is not None else "?"
+        return (str(line.line_no), name, Text(f"{format_qty(line.quantity)}{unit}", justify="right"),
+                Text(self.money(line.unit_price), justify="right"), Text(disc, justify="right"),
+                Text(total, justify="right"))
+
+    def _show_totals(self) -> None:
+        d = self.draft
+        if d is None:
+            return
+        mode = self.query_one("#sale-mode", Static)
+        units = format_qty(d.units)
+        if d.mode == "refund":
+            against = f"against sale #{d.original_sale}" if d.original_sale else f"no receipt: {d.reason}"
+            mode.update(f"REFUND {against} · {len(d.lines)} line(s) · pay back with F7 cash / F8 card / F9 other")
+            mode.set_class(True, "-refund")
+        else:
+            mode.update(f"Sale · {len(d.lines)} line(s), {units} unit(s)")
+            mode.set_class(False, "-refund")
+        parts = []
+        if d.mode == "sale" and d.discount:
+            parts.append(f"Subtotal {self.money(d.subtotal)}  Sale disc -{self.money(d.discount)}")
+        incl = " incl." if self.shop.ctx.prices_include_tax else ""
+        parts.append(f"Tax{incl} {self.money(d.tax)}")
+        label = "TO PAY BACK" if d.mode == "refund" else "TOTAL"
+        parts.append(f"{label} {self.shop.config.shop.currency} {self.money(d.total)}")
+        self.query_one("#totals", Static).update("   ".join(parts))
+        status = self.query_one("#status", Static)
+        if d.problem:
+            status.update(f"✗ {d.problem}")
+        elif self.last_result is not None and d.empty:
+            r = self.last_result
+            kind = "Refund" if r.kind == "return" else "Sale"
+            change = f" · CHANGE {self.money(r.change)}" if r.change else ""
+            status.update(f"✓ {kind} #{r.sale_id} {self.money(abs(r.total))} {r.payment}{change}")
+        else:
+            status.update("")
+
+    # -- scans -------------------------------------------------------------------------------------------------
+
+    @on(Scanned)
+    def _scanned(self, event: Scanned) -> None:
+        event.stop()
+        received = time.perf_counter()
+        code = event.code.strip()
+        pending = self.code_input.value
+        if _PENDING_QTY.match(pending) and not till.split_quantity(code)[0]:
+            code = pending.strip() + code  # "3*" typed, then the item scanned
+            self.code_input.value = ""
+        if not code:
+            return
+        if till.split_quantity(code)[1] == "":
+            self.code_input.value = code  # just "3*": wait for the item
+            return
+        self.add(code, received)
+
+    def add(self, code: str, received: float | None = None) -> None:
+        layouts = self.shop.config.extra.get("barcodes")
+        try:
+            draft = till.add_scan(self.shop.ctx, code, layouts=layouts)
+        except till.UnknownCode as exc:
+            self._unknown(exc)
+            return
+        except ShopError as exc:
+            self.app.bell()
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        self.show(draft)
+        if received is not None:
+            self.call_after_refresh(lambda: self.scan_times.append((received, time.perf_counter())))
+
+    def _unknown(self, exc: till.UnknownCode) -> None:
+        self.app.bell()
+        code, qty = exc.code, exc.quantity or 1000
+        scan = exc.scan
+        is_barcode = scan is not None and scan.kind != "free"
+
+        def create(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            from shopkeeper.services import catalog
+
+            try:
+                price = parse_money(values["price"], self.decimals, what="price")
+                data = catalog.ProductData(sku=values["sku"].strip(), name=values["name"].strip(), price=price,
+                                           unit=values["unit"].strip() or "pcs",
+                                           barcodes=[scan.code] if is_barcode else [])
+                product = catalog.save_product(data, default_tax_rate=self.shop.ctx.default_tax_rate)
+                self.show(till.add_product(self.shop.ctx, product, qty))
+            except ShopError as err:
+                self.notify(str(err), severity="error", timeout=6)
+                return
+            self.notify(f"created {product.sku} {product.name}", timeout=3)
+            self.shop.data_changed()
+
+        def one_off(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                price = parse_money(values["price"], self.decimals, what="price")
+                self.show(till.add_one_off(self.shop.ctx, values["description"], price, qty, code=code))
+            except ShopError as err:
+                self.notify(str(err), severity="error", timeout=6)
+
+        def chosen(choice: str | None) -> None:
+            if choice == "create":
+                self.app.push_screen(PromptScreen(f"New product for {code}", [
+                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else code),
+                    ("name", "Name", "as on the receipt", ""),
+                    ("unit", "Unit", "pcs, kg, l", "pcs"),
+                    ("price", "Price", "e.g. 2.49", ""),
+                ], hint=f"barcode {scan.code} is stored with it" if is_barcode else ""), create)
+            elif choice == "one-off":
+                self.app.push_screen(PromptScreen(f"One-off item ({code})", [
+                    ("description", "Description", "what it is", ""),
+                    ("price", "Price", "e.g. 4.50", ""),
+                ]), one_off)
+
+        self.app.push_screen(UnknownCodeScreen(code), chosen)
+
+    # -- line edits ------------------------------------------------------------------------------------------
+
+    def _selected_line(self) -> till.DraftLine | None:
+        if self.draft is None or self.selected is None:
+            self.notify("no line chosen: scan an item first", severity="warning", timeout=3)
+            return None
+        try:
+            return self.draft.line(self.selected)
+        except ShopError:
+            return None
+
+    def _do(self, call) -> bool:
+        try:
+            draft = call()
+        except ShopError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return False
+        self.show(draft if draft is not None else till.current_sale(self.shop.ctx))
+        return True
+
+    def action_move(self, step: int) -> None:
+        if self.draft is None or not self.draft.lines:
+            return
+        keys = [line.id for line in self.draft.lines]
+        i = keys.index(self.selected) if self.selected in keys else len(keys) - 1
+        self.selected = keys[max(0, min(len(keys) - 1, i + step))]
+        self.query_one("#lines", DataTable).move_cursor(row=keys.index(self.selected))
+
+    def action_quantity(self) -> None:
+        line = self._selected_line()
+        if line is None:
+            return
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                qty = parse_qty(values["qty"])
+            except InvalidInput as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._do(lambda: till.set_quantity(self.shop.ctx, line.id, qty))
+
+        self.app.push_screen(PromptScreen(f"Quantity of {line.description}", [
+            ("qty", "Quantity", "e.g. 3 or 0.25 (0 removes)", format_qty(line.quantity))]), done)
+
+    def action_remove(self) -> None:
+        line = self._selected_line()
+        if line is not None:
+            self._do(lambda: till.remove_line(self.shop.ctx, line.id))
+
+    def _amount(self, text: str, base: int) -> int:
+        text = text.strip()
+        if text.endswith("%"):
+            return till.percent_of(base, text[:-1])
+        return parse_money(text or "0", self.decimals, what="discount")
+
+    def action_line_discount(self) -> None:
+        line = self._selected_line()
+        if line is None:
+            return
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                amount = self._amount(values["amount"], line.priced.gross if line.priced else 0)
+            except ShopError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._do(lambda: till.set_line_discount(self.shop.ctx, line.id, amount))
+
+        self.app.push_screen(PromptScreen(f"Discount on {line.description}", [
+            ("amount", "Discount", "amount (1.50) or percent (10%); 0 removes", "")]), done)
+
+    def action_sale_discount(self) -> None:
+        if self.draft is None or self.draft.empty:
+            self.notify("the sale is empty", severity="warning", timeout=3)
+            return
+        base = self.draft.subtotal
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                amount = self._amount(values["amount"], base)
+            except ShopError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._do(lambda: till.set_sale_discount(self.shop.ctx, amount))
+
+        self.app.push_screen(PromptScreen("Discount on the whole sale", [
+            ("amount", "Discount", "amount (5.00) or percent (10%); 0 removes", "")]), done)
+
+    # -- the sale as a whole ---------------------------------------------------------------------------------
+
+    def action_void(self) -> None:
+        if self.draft is None or self.draft.empty:
+            if self.draft is not None and self.draft.mode == "refund":
+                self._do(lambda: till.void(self.shop.ctx))
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._do(lambda: till.void(self.shop.ctx))
+                self.notify("sale voided", timeout=3)
+
+        self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?", yes="Void",
+                                           no="Keep"), done)
+
+    def action_park(self) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                number = till.park(self.shop.ctx, values["note"])
+            except ShopError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(f"sale parked as #{number}; Ctrl+O resumes it", timeout=4)
+            self.refresh_data()
+
+        if self.draft is None or self.draft.empty:
+            self.notify("nothing to park: the sale is empty", severity="warning", timeout=3)
+            return
+        self.app.push_screen(PromptScreen("Park this sale", [("note", "Note", "who it is for (optional)", "")]),
+                             done)
+
+    def action_resume(self) -> None:
+        parked = till.parked_sales()
+        if not parked:
+            self.notify("no parked sales", severity="warning", timeout=3)
+            return
+
+        def done(draft_id: int | None) -> None:
+            if draft_id is not None:
+                self._do(lambda: till.resume(self.shop.ctx, draft_id))
+
+        self.app.push_screen(ParkedScreen(parked), done)
+
+    def action_refund(self) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            text = values["sale"].strip().lstrip("#")
+            if text and not text.isdigit():
+                self.notify(f"sale number {text!r} is not a number", severity="error")
+                return
+            self._do(lambda: till.start_refund(self.shop.ctx, int(text) if text else None, values["reason"]))
+
+        self.app.push_screen(PromptScreen("Refund", [
+            ("sale", "Sale #", "number on the receipt (blank: none)", ""),
+            ("reason", "Reason", "required without a receipt", ""),
+        ]), done)
+
+    def action_pay(self, payment: str) -> None:
+        d = self.draft
+        if d is None or d.empty:
+            self.notify("nothing to pay: the sale is empty", severity="warning", timeout=3)
+            return
+        if payment == "cash" and d.mode == "sale":
+            def done(values: dict[str, str] | None) -> None:
+                if values is None:
+                    return
+                text = values["tendered"].strip()
+                try:
+                    tendered = parse_money(text, self.decimals, what="cash tendered") if text else None
+                except ShopError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                self.complete("cash", tendered)
+
+            self.app.push_screen(PromptScreen(f"Cash: total {self.money(d.total)}", [
+                ("tendered", "Tendered", "blank: exact amount", "")]), done)
+            return
+        self.complete(payment, None)
+
+    def complete(self, payment: str, tendered: int | None) -> None:
+        original = self.draft.original_sale if self.draft else None
+        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered))
+        if result is None:
+            return
+        self.last_result = result
+        kind = "refund" if result.kind == "return" else "sale"
+        change = f", change {self.money(result.change)}" if result.change else ""
+        self.notify(f"{kind} #{result.sale_id}: {self.money(abs(result.total))} {payment}{change}", timeout=6)
+        self.refresh_data()
+        self._print(result, original)
+
+    def _print(self, result, original: int | None) -> None:
+        command = self.shop.config.till.receipt_printer
+        if not command:
+            return
+        from shopkeeper.receipts import print_receipt, receipt_for
+
+        text = receipt_for(result, self.shop.config, self.shop.ctx, original_sale=original)
+
+        def work() -> None:
+            try:
+                print_receipt(text, command)
+            except ShopError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+
+        self.run_worker(work, thread=True, group="receipt", exit_on_error=False)
+

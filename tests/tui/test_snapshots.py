@@ -1,0 +1,54 @@
+"""SVG snapshots at 80×24 of the stock screen, the alert pane, the product screen and the count screen.
+
+The shop is seeded with fixed timestamps and times are shown in UTC (see conftest), the cursor does not blink,
+and notifications are cleared before the picture is taken. Update with ``--snapshot-update`` after checking the
+pictures by eye.
+"""
+
+from __future__ import annotations
+
+from tests.tui.conftest import settle
+
+SIZE = (80, 24)
+
+
+def _before(*keys: str, focus: str | None = None):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(app, pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(app, pilot)
+        if focus:
+            app.screen.query_one(focus).focus()
+        await settle(app, pilot)
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_stock_screen(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before())
+
+
+def test_stock_screen_filtered_and_sorted(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*"butter", "f7", "f7", "f8"))
+
+
+def test_alert_pane_focused(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("down", focus="#alert-table"))
+
+
+def test_product_screen(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*"MILK-1L", "enter"))
+
+
+def test_product_journal(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*"MILK-1L", "enter", "f6"))
+
+
+def test_count_screen(shop, make_app, snap_compare):
+    keys = ("f5", *"MILK-1L", "enter", *"25", "enter", *"CANDLE", "enter", "7", "enter", *"TEA-EB", "enter",
+            "3", "enter", *"SOAP-BAR", "enter")
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*keys))
