@@ -39,13 +39,24 @@ from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
-from shopkeeper.tui.widgets.scan_input import Scanned, ScanInput
+from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 _PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")
 
 
-class PromptScreen(ModalScreen[dict[str, str] | None]):
+class _Dialog(ModalScreen):
+    """A dialog over the till. A scan that arrives while it is open is not added (the cashier is mid-question):
+    it is refused out loud, never dropped silently."""
+
+    @on(Scanned)
+    def _scan_while_open(self, event: Scanned) -> None:
+        event.stop()
+        self.app.bell()
+        self.notify(f"scan {event.code} NOT added: finish or close this dialog first", severity="error", timeout=6)
+
+
+class PromptScreen(_Dialog):
     """A few labelled fields; Enter in the last one (or Ctrl+S) answers with their values, Escape with None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,7 +75,8 @@ class PromptScreen(ModalScreen[dict[str, str] | None]):
             for name, label, placeholder, value in self.fields:
                 with Horizontal(classes="prompt-row"):
                     yield Label(label)
-                    yield Input(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
+                    # Scan-aware: a scanner burst typed into a field here becomes a (refused) scan, not a value.
+                    yield ScanAwareInput(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
             if self.hint:
                 yield Static(self.hint, classes="prompt-hint", markup=False)
 
@@ -87,7 +99,7 @@ class PromptScreen(ModalScreen[dict[str, str] | None]):
         self.dismiss(None)
 
 
-class UnknownCodeScreen(ModalScreen[str | None]):
+class UnknownCodeScreen(_Dialog):
     """An unknown code: create the product here (c), sell a one-off item at a typed price (o), or cancel."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -111,7 +123,7 @@ class UnknownCodeScreen(ModalScreen[str | None]):
         self.dismiss(choice)
 
 
-class ParkedScreen(ModalScreen[int | None]):
+class ParkedScreen(_Dialog):
     """Choose a parked sale to resume."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
@@ -297,6 +309,7 @@ class SellScreen(ShopScreen):
             return
         if till.split_quantity(code)[1] == "":
             self.code_input.value = code  # just "3*": wait for the item
+            self.code_input.cursor_position = len(code)
             return
         self.add(code, received)
 
