@@ -17,6 +17,7 @@ The app owns three things every screen relies on:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -37,7 +38,7 @@ class ShopkeeperApp(App):
     """The shopkeeper terminal app over an already opened database (``open_database`` in the main thread)."""
 
     TITLE = "shopkeeper"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     COMMANDS = App.COMMANDS | {ShopCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),

@@ -153,6 +153,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._token = 0
         self._cursor_key: Any = None
         self._keep_key = False
+        self._index_timer = None
+
+    INDEX_DELAY = 0.12
+    """Seconds of quiet after a new query before the index is read in a thread."""
 
     # -- public -----------------------------------------------------------------------------------------------
 
@@ -180,7 +184,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor = 0
         self.scroll_to(y=0, animate=False, immediate=True)
         self._read_now(provisional=True)
-        self._load_index()
+        # The full index waits for typing to pause: each keystroke pays only for its first window.
+        if self._index_timer is not None:
+            self._index_timer.stop()
+        self._index_timer = self.set_timer(self.INDEX_DELAY, self._load_index)
 
     def reload(self) -> None:
         """The same query after a change: keep the cursor on the same row key and the scroll position."""
@@ -268,7 +275,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self._count + 1)
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.reset)
+        self.reset()  # the first window is read at once (at least 20 rows), so the first frame has rows
 
     def on_resize(self) -> None:
         self._sync_size()

@@ -1,0 +1,192 @@
+"""Stock screen figures at 1k and 100k products, each beside a baseline measured in the same run.
+
+    /tmp/v/bin/python bench/bench_tui.py            # 1k and 100k
+    /tmp/v/bin/python bench/bench_tui.py 1000 20000 # other sizes
+
+* first frame: wall time from starting a process to the stock table painted with rows (headless, 80×24),
+  beside a bare Textual app's first frame. Target: under 1.5× the bare app.
+* keystroke: time from changing the filter to the refreshed table painted (the on-loop first window; the full
+  index follows in a thread), median and worst over a set of filters, beside the same window query run alone in
+  sqlite3. Target: under 30 ms at 100k.
+* memory: peak resident set size of the app process after start and a few filters. Target: under 120 MB.
+
+The shop is bulk-inserted (raw SQL into a schema made by ``open_database``), with stock, movements and barcodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FILTERS = ["a", "ap", "app", "appl", "apple", "apple 1", "zzz", "ITEM-0099", "200000", "", "tea"]
+
+BARE_APP = """
+import sys, time
+from textual.app import App
+class Bare(App):
+    def on_mount(self):
+        self.call_after_refresh(self.done)
+    def done(self):
+        print(time.time(), flush=True)
+        self.exit()
+Bare().run(headless=True, size=(80, 24))
+"""
+
+SHOP_APP = """
+import sys, time, resource
+sys.path.insert(0, {root!r})
+from shopkeeper.config import Config
+from shopkeeper.db import open_database
+from shopkeeper.services.context import Context
+from shopkeeper.tui.app import ShopkeeperApp
+path = sys.argv[1]
+open_database(path)
+
+class Timed(ShopkeeperApp):
+    def on_mount(self):
+        super().on_mount()
+        self.set_timer(0.001, self.check)
+    def check(self):
+        screen = self.screen
+        table = getattr(screen, "table", None)
+        if table is not None and table.row_count:
+            self.call_after_refresh(self.done)
+        else:
+            self.set_timer(0.001, self.check)
+    def done(self):
+        print(time.time(), flush=True)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, flush=True)
+        self.exit()
+
+Timed(path, Config(), Context(staff="Sam", terminal="bench")).run(headless=True, size=(80, 24))
+"""
+
+
+def build_shop(path: Path, n: int) -> None:
+    from shopkeeper.db import close_database, open_database
+
+    open_database(str(path))
+    close_database()
+    rng = random.Random(1)
+    words = "apple bread cheese dog egg fig grape ham ice jam kale lime mint nut oat pea rice salt tea veg".split()
+    now = "2026-01-01T00:00:00.000000Z"
+    con = sqlite3.connect(path)
+    with con:
+        con.executemany(
+            "INSERT INTO product (sku, name, unit, price, tax_rate, avg_cost, reorder_point, reorder_qty, category, "
+            "active, on_hand, updated_at) VALUES (?, ?, 'pcs', ?, 2000, ?, ?, 12000, 'Generated', 1, ?, ?)",
+            ((f"ITEM-{i:06d}", f"{rng.choice(words).title()} {rng.choice(words)} {i}", rng.randint(50, 5000),
+              rng.randint(20, 3000), rng.choice([0, 2000, 5000]), rng.randint(0, 40) * 1000, now) for i in range(n)))
+        con.execute("INSERT INTO movement (product_id, kind, quantity, unit_cost, reason, created_at, reference) "
+                    "SELECT id, 'receive', on_hand, avg_cost, '', ?, 'delivery:opening' FROM product "
+                    "WHERE on_hand <> 0", (now,))
+        con.execute("INSERT INTO barcode (code, product_id) SELECT printf('20%011d', id), id FROM product "
+                    "WHERE id % 3 = 0")
+    con.execute("ANALYZE")
+    con.close()
+
+
+def first_frame(script: str, *args: str) -> tuple[float, list[str]]:
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True,
+                         timeout=120).stdout.split()
+    return float(out[0]) - start, out[1:]
+
+
+def best_of(runs: int, script: str, *args: str) -> tuple[float, list[str]]:
+    results = [first_frame(script, *args) for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def sqlite_baseline(path: Path) -> list[float]:
+    """The same first-window query the screen runs, alone in sqlite3."""
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.services import queries
+    from shopkeeper.services.queries import StockQuery
+
+    open_database(str(path))
+    times = []
+    for text in FILTERS:
+        t0 = time.perf_counter()
+        queries.stock_window(StockQuery(text), 0, 21)
+        times.append((time.perf_counter() - t0) * 1000)
+    close_database()
+    return times
+
+
+async def keystrokes(path: Path) -> list[float]:
+    from shopkeeper.config import Config
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.services.context import Context
+    from shopkeeper.tui.app import ShopkeeperApp
+    from textual.widgets import Input
+
+    open_database(str(path))
+    app = ShopkeeperApp(str(path), Config(), Context(staff="Sam", terminal="bench"))
+    from shopkeeper.tui.screens.stock import StockScreen
+
+    times = []
+    painted = asyncio.Event()
+    original = StockScreen._requery
+
+    def requery(self, query):
+        original(self, query)
+        self.app.call_after_refresh(painted.set)  # runs once the re-read table has been repainted
+
+    StockScreen._requery = requery
+    async with app.run_test(size=(80, 24)) as pilot:
+        await asyncio.sleep(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        box = app.screen.query_one("#filter", Input)
+        for text in FILTERS:
+            painted.clear()
+            t0 = time.perf_counter()
+            box.value = text  # as a keystroke does: Input.Changed -> the screen re-reads the window
+            await painted.wait()
+            times.append((time.perf_counter() - t0) * 1000)
+            await asyncio.sleep(0.3)  # the index arrives in a thread after typing pauses: not part of it
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+    StockScreen._requery = original
+    close_database()
+    return times
+
+
+def main(sizes: list[int]) -> None:
+    print(f"python {sys.version.split()[0]}; filters: {FILTERS}")
+    bare, _ = best_of(3, BARE_APP)
+    print(f"bare Textual app, first frame: {bare * 1000:.0f} ms (best of 3)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"shop-{n}.db"
+            t0 = time.perf_counter()
+            build_shop(path, n)
+            print(f"\n== {n:,} products (built in {time.perf_counter() - t0:.1f} s)")
+            shop, extra = best_of(3, SHOP_APP.format(root=str(ROOT)), str(path))
+            rss = int(extra[0])
+            print(f"first frame: {shop * 1000:.0f} ms vs bare {bare * 1000:.0f} ms = {shop / bare:.2f}x "
+                  f"(target < 1.5x)")
+            base = sqlite_baseline(path)
+            keys = asyncio.run(keystrokes(path))
+            print(f"keystroke to refreshed table: median {statistics.median(keys):.1f} ms, worst {max(keys):.1f} ms "
+                  f"(target < 30 ms)")
+            print(f"same window query alone in sqlite3: median {statistics.median(base):.1f} ms, "
+                  f"worst {max(base):.1f} ms; ratio of medians {statistics.median(keys) / max(statistics.median(base), 0.01):.1f}x")
+            for text, k, b in zip(FILTERS, keys, base, strict=True):
+                print(f"   {text!r:>12}: {k:6.1f} ms  (query alone {b:5.1f} ms)")
+            print(f"peak RSS of the app process: {rss} MB (target < 120 MB)")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1_000, 100_000])
