@@ -141,6 +141,13 @@ def _m001_initial(db: Database) -> None:
         _append_only_postgres(db)
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_name ON product (name COLLATE NOCASE)")
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_low ON product (on_hand - reorder_point)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_price ON product (price)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_reorder_point ON product (reorder_point)")
+    # No index on movement.sale_id: every sale would pay for it, and nothing looks movements up by sale.
+    for table, column in (("movement", "count_session_id"), ("sale", "original_id"),
+                          ("sale_line", "original_line_id")):
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column}) "
+                       f"WHERE {column} IS NOT NULL")
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]

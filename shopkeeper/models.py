@@ -70,9 +70,9 @@ class Sale(BaseModel):
 
     kind = CharField(default="sale")  # sale | return
     created_at = TextField()
-    staff = ForeignKeyField(Staff, null=True)
-    terminal = ForeignKeyField(Terminal, null=True)
-    original = ForeignKeyField("self", null=True, backref="returns")
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
+    original = ForeignKeyField("self", null=True, backref="returns", index=False)  # partial index in db.py
     subtotal = IntegerField()  # before sale discount
     discount = IntegerField(default=0)
     tax = IntegerField(default=0)
@@ -86,7 +86,7 @@ class Sale(BaseModel):
 class SaleLine(BaseModel):
     sale = ForeignKeyField(Sale, backref="lines")
     line_no = IntegerField()
-    product = ForeignKeyField(Product, null=True)  # null for a one-off item sold at a typed price
+    product = ForeignKeyField(Product, null=True, index=False)  # null for a one-off item sold at a typed price
     description = TextField()
     quantity = IntegerField()  # thousandths, positive on sales and refunds alike
     unit_price = IntegerField()
@@ -95,7 +95,7 @@ class SaleLine(BaseModel):
     tax = IntegerField(default=0)
     total = IntegerField()  # amount paid for the line, tax included
     unit_cost = IntegerField(default=0)
-    original_line = ForeignKeyField("self", null=True, backref="returned_by")
+    original_line = ForeignKeyField("self", null=True, backref="returned_by", index=False)  # partial index
 
 
 class CountSession(BaseModel):
@@ -121,20 +121,24 @@ class CountLine(BaseModel):
 
 
 class Movement(BaseModel):
-    """The journal: one row per stock change. Append-only; the database refuses UPDATE and DELETE."""
+    """The journal: one row per stock change. Append-only; the database refuses UPDATE and DELETE.
 
-    product = ForeignKeyField(Product, backref="movements")
+    Every index here is paid for on every sale's commit, so foreign keys that are mostly NULL get partial indexes
+    (``db.py``) and staff/terminal none: the journal is filtered by them newest-first with a LIMIT.
+    """
+
+    product = ForeignKeyField(Product, backref="movements", index=False)  # (product, id) index below
     kind = CharField()  # receive | sale | return | adjust | count
     quantity = IntegerField()  # signed thousandths
     unit_cost = IntegerField(null=True)
     unit_price = IntegerField(null=True)
     reason = TextField(default="")
-    staff = ForeignKeyField(Staff, null=True)
-    terminal = ForeignKeyField(Terminal, null=True)
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
     created_at = TextField(index=True)
     reference = TextField(default="")  # e.g. "sale:12", "count:3", "delivery:INV-881"
-    sale = ForeignKeyField(Sale, null=True, backref="movements")
-    count_session = ForeignKeyField(CountSession, null=True)
+    sale = ForeignKeyField(Sale, null=True, backref="movements", index=False)  # unindexed: see db.py
+    count_session = ForeignKeyField(CountSession, null=True, index=False)  # partial index in db.py
 
     class Meta:
         indexes = ((("product", "id"), False),)

@@ -7,9 +7,30 @@ from dataclasses import dataclass
 
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
-from shopkeeper.models import Barcode, Product, Supplier
-
 from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
+from shopkeeper.models import Barcode, Product, Supplier, database
+
+_FIND_SQL: dict[str, str] = {}
+
+
+def _find_sql() -> str:
+    """One statement finding a product by SKU, else by exact barcode, written once: at the till, building a Peewee
+    query for a 14-column model costs more than running it (see bench/bench_sales.py)."""
+    p = database.param
+    if p not in _FIND_SQL:
+        columns = ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
+        _FIND_SQL[p] = (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
+                        f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id WHERE b.code = {p} "
+                        "LIMIT 1")
+    return _FIND_SQL[p]
+
+
+def _product_from_row(row: tuple) -> Product:
+    """A Product from a row of ``_find_sql``, as Peewee's own cursor wrapper builds one (no dirty fields)."""
+    fields = Product._meta.sorted_fields
+    product = Product(__no_default__=True, **{f.name: f.python_value(v) for f, v in zip(fields, row)})
+    product._dirty.clear()
+    return product
 
 
 def find_product(ref: str | int | Product) -> Product:
@@ -24,12 +45,9 @@ def find_product(ref: str | int | Product) -> Product:
     text = ref.strip()
     if not text:
         raise InvalidInput("empty product code")
-    product = Product.get_or_none(Product.sku == text)
-    if product is not None:
-        return product
-    product = Product.select().join(Barcode).where(Barcode.code == text).first()
-    if product is not None:
-        return product
+    row = database.execute_sql(_find_sql(), (text, text)).fetchone()
+    if row is not None:
+        return _product_from_row(row)
     keys = lookup_keys(text)  # a GTIN with a wrong check digit raises here, saying so
     product = Product.select().join(Barcode).where(Barcode.code.in_(keys)).first()
     if product is None:

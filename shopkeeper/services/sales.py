@@ -163,7 +163,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
         tendered, change, reason)).fetchone()
     entries = [Entry(e.product_id, e.kind, e.quantity, e.unit_cost, e.unit_price, e.reason,
                      f"{kind}:{sale_id}", sale_id) for e in entries]
-    posted = post_movements(ctx, entries, now=now)
+    posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing
     costs = iter(posted.unit_costs)
     original_lines = original_lines or [None] * len(lines)
     for n, (line, original_line) in enumerate(zip(lines, original_lines), 1):

@@ -5,6 +5,7 @@ Receive, adjust and count are built on ``post_movements``; so are sales and retu
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 
 from shopkeeper.db import utcnow, write_transaction
@@ -67,19 +68,23 @@ def _sql() -> _Sql:
     return _sql_by_param[param]
 
 
-def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None) -> Posted:
+def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None, savepoint: bool = True) -> Posted:
     """Append ``entries`` to the journal and update each product's cached stock, in one transaction.
 
     The negative-stock policy applies to entries that take stock away: ``refuse`` rolls everything back with
     ``StockRefused``; ``warn`` commits and reports the warning. A sale line with no unit cost records the product's
     moving average cost at that moment, so margins come from the journal alone.
+
+    ``savepoint=False`` joins the caller's transaction without a savepoint of its own (two statements fewer per
+    sale); only for callers that let any error roll back their whole transaction.
     """
     if not entries:
         return Posted()
     now = now or utcnow()
     sql = _sql()
     posted = Posted()
-    with write_transaction():
+    own = savepoint or not database.in_transaction()
+    with write_transaction() if own else contextlib.nullcontext():
         staff, terminal = staff_id(ctx), terminal_id(ctx)
         for e in entries:
             if e.kind not in KINDS:
