@@ -41,8 +41,31 @@ def barcode_for(product_id: int) -> str:
     return payload + check_digit(payload)
 
 
+def _schema_sql(con: sqlite3.Connection) -> str:
+    rows = con.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'bench_%' "
+                       "ORDER BY sql").fetchall()
+    return "\n".join(r[0] for r in rows)
+
+
+def current_schema() -> str:
+    """The schema today's code creates, to tell a cached shop built by older code (other indexes) from a fresh one."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = str(Path(tmp) / "schema.db")
+        from shopkeeper.db import close_database, open_database
+
+        open_database(fresh)
+        close_database()
+        con = sqlite3.connect(fresh)
+        try:
+            return _schema_sql(con)
+        finally:
+            con.close()
+
+
 def cached_size(path: str | Path) -> tuple[int, int] | None:
-    """(products, movements) of the shop at ``path`` if this generator built it, else None."""
+    """(products, movements) of the shop at ``path`` if this generator built it with today's schema, else None."""
     path = Path(path)
     if not path.exists():
         return None
@@ -50,6 +73,8 @@ def cached_size(path: str | Path) -> tuple[int, int] | None:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             row = con.execute("SELECT products, movements, generator FROM bench_meta").fetchone()
+            if _schema_sql(con) != current_schema():
+                return None
         finally:
             con.close()
     except sqlite3.Error:
