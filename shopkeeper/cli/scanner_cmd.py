@@ -203,26 +203,18 @@ def run_labels(args: argparse.Namespace, cli) -> int:
         prefix = barcodes.in_store_prefix
     except (KeyError, AttributeError):
         prefix = "20"
-    assign = getattr(catalog, "assign_in_store_barcode", None)
-    labels, skipped = [], []
     currency = cli.config.shop.currency
+    labels = []
     for product in products:
-        codes = catalog.product_barcodes(product)
-        if not codes and assign is not None:
-            codes = [assign(product, prefix)]
-        if not codes:
-            skipped.append(product.sku)
-            continue
-        labels.append(Label(codes[0], product.name, f"{currency} {format_money(product.price, cli.decimals)}"))
-    if not labels and not skipped:
+        # Goods without a barcode get an in-store EAN-13 now, stored on the product so the label scans.
+        code = (catalog.product_barcodes(product) or [catalog.assign_in_store_barcode(product, prefix)])[0]
+        labels.append(Label(code, product.name, f"{currency} {format_money(product.price, cli.decimals)}"))
+    if not labels:
         raise InvalidInput("no products to label")
     try:
         paths = write_labels(labels, args.out, png=False if args.no_png else None)
     except OSError as exc:
         raise ShopError(f"--out {args.out}: cannot write labels: {exc.strerror or exc}") from None
-    for sku in skipped:
-        cli.warn(f"{sku}: no barcode, no label (give it one with the products commands; automatic in-store codes "
-                 f"need catalog.assign_in_store_barcode)")
-    cli.emit({"written": [str(p) for p in paths], "skipped": skipped},
+    cli.emit({"written": [str(p) for p in paths]},
              f"wrote {len(paths)} file(s) for {len(labels)} product(s) to {args.out}")
     return 0

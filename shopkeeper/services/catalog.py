@@ -151,3 +151,18 @@ def set_barcodes(product: Product, codes: Iterable[str]) -> None:
 
 def add_barcode(product: Product, code: str) -> None:
     set_barcodes(product, [*product_barcodes(product), code])
+
+
+def assign_in_store_barcode(product: Product, prefix: str = "20") -> str:
+    """Give a product without a barcode a new in-store EAN-13 under ``prefix`` (unique: chosen and stored under
+    the write lock, so two processes never hand out the same code). Returns the product's first barcode."""
+    from shopkeeper.barcodes import next_in_store_ean13
+
+    with write_transaction():
+        existing = product_barcodes(product)
+        if existing:
+            return existing[0]
+        taken = [code for (code,) in Barcode.select(Barcode.code).where(Barcode.code.startswith(prefix)).tuples()]
+        code = next_in_store_ean13(prefix, taken)
+        Barcode.insert(code=code, product=product).execute()
+    return code

@@ -151,3 +151,17 @@ def test_python_m_shopkeeper_works(tmp_path):
 
     proc = subprocess.run([sys.executable, "-m", "shopkeeper", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("shopkeeper ")
+
+
+def test_labels_give_unlabelled_goods_a_code_that_scans(shop, tmp_path):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    out = tmp_path / "labels"
+    code, stdout, _ = shop("labels", "OLIVES-KG", "MILK", "--out", str(out))
+    assert code == 0
+    code, stdout, _ = shop("stock", "--json")
+    olives = {r["sku"]: r for r in json.loads(stdout)}["OLIVES-KG"]
+    (new_code,) = olives["barcodes"]
+    decoded = {r.text for png in out.glob("*.png") for r in zxingcpp.read_barcodes(Image.open(png))}
+    assert decoded == {new_code, "5012345678900"}

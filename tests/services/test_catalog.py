@@ -45,3 +45,17 @@ def test_update_keeps_fields_not_given_and_never_touches_stock(db):
 def test_invalid_products_are_refused(db, data, message):
     with pytest.raises(InvalidInput, match=message):
         save_product(data)
+
+
+def test_goods_without_a_barcode_get_a_unique_in_store_code(db):
+    from shopkeeper.barcodes import validate_gtin
+    from shopkeeper.services.catalog import assign_in_store_barcode
+
+    bread = save_product(ProductData(sku="BREAD", name="Bread"))
+    buns = save_product(ProductData(sku="BUNS", name="Buns"))
+    first = assign_in_store_barcode(bread, "20")
+    second = assign_in_store_barcode(buns, "20")
+    assert first.startswith("20") and validate_gtin(first) == first
+    assert second != first and validate_gtin(second) == second
+    assert assign_in_store_barcode(bread, "20") == first  # already has one: kept
+    assert find_product(second).sku == "BUNS"
