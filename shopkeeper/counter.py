@@ -52,9 +52,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shopkeeper.barcode_settings import BarcodeSettings
-from shopkeeper.db import write_transaction
+from shopkeeper.db import DatabaseBusy, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
-from shopkeeper.money import QTY_SCALE, format_money, format_qty
+from shopkeeper.money import format_money, format_qty
 from shopkeeper.scanner.events import ScanEvent, SourceStatus
 from shopkeeper.scanner.source import ScanSource
 from shopkeeper.services.context import staff_id, terminal_id
@@ -183,7 +183,7 @@ class Counter:
         code = scan.code if isinstance(scan, ScanEvent) else scan
         self.scans += 1
         try:
-            outcome = self._handle(code)
+            outcome = self._with_retry(code)
         except ShopError as exc:
             self.errors += 1
             outcome = Outcome(False, str(exc), "error")
@@ -192,6 +192,19 @@ class Counter:
             log.info("%s", outcome.message)
         self.feedback(outcome.event, code, outcome.message)
         return outcome
+
+    def _with_retry(self, code: str, attempts: int = 3) -> Outcome:
+        """A scan the scanner already beeped for is worth waiting for: a database kept busy by another process
+        (a long import, a backup) is tried again before the scan is reported as failed. Nothing half-done stays:
+        each attempt is one transaction."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._handle(code)
+            except DatabaseBusy:
+                if attempt == attempts:
+                    raise
+                log.warning("scan %r: database busy, trying again (%d/%d)", code, attempt + 1, attempts)
+        raise AssertionError("unreachable")
 
     def _handle(self, code: str) -> Outcome:
         from shopkeeper.services import stock, till
@@ -233,14 +246,8 @@ class Counter:
     def _product_and_quantity(self, code: str):
         from shopkeeper.services import till
 
-        qty, code = till.split_quantity(code)
-        scan = till._parse(code, self.layouts, self.ctx.decimals)
-        product = till.lookup(code, scan)
-        if product is None:
-            raise till.UnknownCode(code, scan, qty)
-        if scan is not None and scan.quantity_milli is not None:
-            qty = scan.quantity_milli
-        return product, qty or QTY_SCALE
+        item = till.resolve_scan(self.ctx, code, layouts=self.layouts)
+        return item.product, item.quantity
 
     def _commit_open_sale(self, why: str):
         from shopkeeper.services import till
@@ -279,7 +286,7 @@ def run(counter: Counter, source: ScanSource, *, install_signals: bool = True,
     def status(change: SourceStatus) -> None:
         inbox.put(change)
 
-    def on_signal(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    def on_signal(signum, frame) -> None:
         # Only set the event: the watcher thread queues the stop. (A handler that took the queue's lock could
         # deadlock with the main thread it interrupted.)
         stop_event.set()

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, OperationalError, SqliteDatabase
 
 from shopkeeper.errors import ShopError
 from shopkeeper.models import ALL_MODELS, SchemaVersion, database
@@ -89,10 +89,22 @@ def write_transaction() -> Iterator[None]:
     try:
         with database.atomic():
             yield
-    except BaseException:
+    except BaseException as exc:
         for hook in _rollback_hooks:
             hook()
+        if isinstance(exc, OperationalError) and _is_busy(exc):
+            raise DatabaseBusy("the database is busy: another till or process kept it locked for too long; "
+                               "nothing was saved, try again") from None
         raise
+
+
+def _is_busy(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class DatabaseBusy(ShopError):
+    """The busy timeout ran out while another process held the write lock. Nothing was written."""
 
 
 def data_version() -> int:

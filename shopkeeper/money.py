@@ -36,10 +36,19 @@ def to_decimal(text: str | int | Decimal, *, what: str = "value", decimal_comma:
         raise InvalidInput(f"{what}: {text.strip()!r} is not a number") from None
 
 
+LIMIT = 10**15
+"""Largest amount in minor units or thousandths accepted from input: leaves sums far inside SQLite's 64-bit
+integers (which would otherwise silently turn into floats)."""
+
+
 def _scaled(value: Decimal, places: int, what: str, text: object) -> int:
+    if not value.is_finite():
+        raise InvalidInput(f"{what}: {text!s} is not a number")
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise InvalidInput(f"{what}: {text!s} has more than {places} decimal places")
+    if abs(scaled) > LIMIT:
+        raise InvalidInput(f"{what}: {text!s} is too large")
     return int(scaled)
 
 

@@ -166,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    from peewee import DatabaseError
+
+    return DatabaseError, sqlite3.DatabaseError
+
+
 def _version() -> str:
     from shopkeeper import __version__
 
@@ -186,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, cli) or EXIT_OK
     except ShopError as exc:
         print(f"shopkeeper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
+        print(f"shopkeeper: database {cli._location or ''}: {exc}".replace(" :", ":"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopkeeper: interrupted", file=sys.stderr)

@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = psub.add_parser("import", help="create or update products from a CSV file")
     p.add_argument("file", help="CSV file (UTF-8, ',' or ';' separated)")
     p.add_argument("--skip-bad", action="store_true", help="import the good rows and report the bad ones")
+    p.add_argument("--ignore-stock", action="store_true",
+                   help="ignore an on_hand column (re-importing an edited export: its stock is out of date)")
     add_json(p)
     p.set_defaults(func=import_csv)
 
@@ -36,7 +38,8 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
         raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
     cli.open_db()
     try:
-        report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad)
+        report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
+                                 ignore_stock=args.ignore_stock)
     except ShopError as exc:
         if str(exc).startswith("line "):  # a decoding problem, located in the file
             raise ShopError(f"{path}: {exc}") from None

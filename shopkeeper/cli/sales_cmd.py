@@ -6,18 +6,31 @@ import argparse
 import re
 
 from shopkeeper.cli import Cli, add_json
-from shopkeeper.errors import InvalidInput
+from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.money import format_money, format_qty, json_qty, parse_money, parse_qty
 
-ITEM = re.compile(r"^(?P<ref>.+?)(?:x(?P<qty>\d+(?:[.,]\d+)?))?$")
+ITEM = re.compile(r"^(?P<ref>.+)x(?P<qty>\d+(?:[.,]\d+)?)$")
 
 
 def parse_item(text: str) -> tuple[str, int]:
-    """``SKU_OR_BARCODE[xQTY]`` → (reference, thousandths). ``5012345678900x3``, ``OLIVES-KGx0.250``."""
-    match = ITEM.match(text.strip())
-    if not match or not match["ref"]:
-        raise InvalidInput(f"item {text!r}: expected SKU_OR_BARCODE or SKU_OR_BARCODExQTY")
-    qty = parse_qty(match["qty"], what=f"item {text}: quantity") if match["qty"] else 1000
+    """``SKU_OR_BARCODE[xQTY]`` → (reference, thousandths): ``5012345678900x3``, ``OLIVES-KGx0.250``.
+
+    A product whose own SKU looks like ``box12`` is found by that whole name first; only an unknown name is split
+    at its last ``x``.
+    """
+    from shopkeeper.services.catalog import find_product
+
+    text = text.strip()
+    if not text:
+        raise InvalidInput("empty item")
+    try:
+        find_product(text)
+        return text, 1000
+    except NotFound:
+        match = ITEM.match(text)
+        if not match:
+            raise
+    qty = parse_qty(match["qty"], what=f"item {text}: quantity")
     if qty <= 0:
         raise InvalidInput(f"item {text!r}: quantity must be more than zero")
     return match["ref"], qty
@@ -32,10 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(p)
     p.set_defaults(func=sell)
 
-    p = sub.add_parser("return", help="take goods back: against a sale id, or with --reason")
-    p.add_argument("sale", nargs="?", type=int, help="the sale id from the receipt")
-    p.add_argument("items", nargs="*", metavar="ITEM", help="SKU_OR_BARCODE[xQTY]; none means the whole sale")
-    p.add_argument("--reason", default="", help="why (required without a sale id)")
+    p = sub.add_parser("return", help="take goods back: against a sale (SALE [ITEM…] or --sale SALE), or ITEM… "
+                                      "--reason R without a receipt",
+                       description="Without --reason the first argument is the sale number from the receipt.")
+    p.add_argument("args", nargs="*", metavar="SALE_OR_ITEM", help="sale number, then SKU_OR_BARCODE[xQTY] items; "
+                                                                  "no items means the whole sale")
+    p.add_argument("--sale", type=int, help="the sale number from the receipt")
+    p.add_argument("--reason", default="", help="why (required without a receipt)")
     p.add_argument("--pay", choices=["cash", "card", "other"], default="cash", help="how the refund is paid")
     add_json(p)
     p.set_defaults(func=return_goods)
@@ -71,10 +87,10 @@ def sell(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.sales import LineInput, sell as sell_items
 
     d = cli.decimals
-    items = [parse_item(text) for text in args.items]
     tendered = parse_money(args.tendered, d, what="--tendered") if args.tendered else None
     discount = parse_money(args.discount, d, what="--discount") if args.discount else 0
     cli.open_db()
+    items = [parse_item(text) for text in args.items]
     result = sell_items(cli.context(), [LineInput(ref, qty) for ref, qty in items], payment=args.pay,
                         tendered=tendered, discount=discount)
     for w in result.warnings:
@@ -86,10 +102,13 @@ def sell(args: argparse.Namespace, cli: Cli) -> int:
 def return_goods(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.sales import ReturnInput, refund
 
-    items = [ReturnInput(ref, qty) for ref, qty in map(parse_item, args.items)]
-    if args.sale is None and not args.reason:
-        raise InvalidInput("return: give the sale id from the receipt, or --reason for a return without one")
+    words, sale_id = list(args.args), args.sale
+    if sale_id is None and not args.reason:
+        if not words or not words[0].isdigit() or len(words[0]) > 12:
+            raise InvalidInput("return: give the sale number from the receipt, or --reason for a return without one")
+        sale_id = int(words.pop(0))
     cli.open_db()
-    result = refund(cli.context(), items, sale_id=args.sale, reason=args.reason, payment=args.pay)
+    items = [ReturnInput(ref, qty) for ref, qty in map(parse_item, words)]
+    result = refund(cli.context(), items, sale_id=sale_id, reason=args.reason, payment=args.pay)
     cli.emit(_sale_json(result, cli.decimals), lambda: _sale_text(result, cli.decimals))
     return 0

@@ -194,11 +194,14 @@ class ImportReport:
     count_session: int | None = None
 
 
-def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad: bool = False) -> ImportReport:
+def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad: bool = False,
+                    ignore_stock: bool = False) -> ImportReport:
     """Create or update products from CSV. All or nothing unless ``skip_bad``.
 
     An ``on_hand`` column is a stock count: the difference to the stock on hand is posted as a ``count`` movement
     in one count session, so the opening audit is in the journal. A ``cost`` is the product's cost for goods on hand.
+    ``ignore_stock`` leaves stock alone: for re-importing an exported list after editing prices, whose ``on_hand``
+    is out of date as soon as anything sells.
     """
     parsed = parse_products_csv(data, decimals=ctx.decimals)
     if parsed.errors and not skip_bad:
@@ -213,7 +216,7 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
                     if row.cost is not None:
                         row.data.avg_cost = row.cost
                     product = save_product(row.data, default_tax_rate=ctx.default_tax_rate)
-                    if row.on_hand is not None:
+                    if row.on_hand is not None and not ignore_stock:
                         session = session or stock.start_count(ctx, f"import of {source}")
                         stock.record_count(ctx, session, product, row.on_hand)
                         report.counted += 1

@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from peewee import fn
+
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
@@ -221,10 +223,12 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             if not items:
                 raise InvalidInput("nothing to return")
             lines = price_lines(ctx, [LineInput(i.product, i.quantity) for i in items])
-            entries = []
+            entries, restocked = [], defaultdict(int)
             for line in lines:
                 product = Product.get_by_id(line.product_id)
-                entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price))
+                entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price,
+                                             pending=restocked[product.id]))
+                restocked[product.id] += line.quantity
             return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None,
                                change=None, reason=reason.strip())
         sale = Sale.get_or_none(Sale.id == sale_id)
@@ -236,12 +240,10 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
         if not wanted:
             raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
         lines, entries, links = [], [], []
+        restocked: dict[int, int] = defaultdict(int)  # returned earlier in this refund, not yet posted
         for line_id, qty in wanted:
             orig = originals[line_id]
-            # The last unit back refunds whatever of the line's total is left, so rounding never leaks a cent.
-            refunded = -sum(r.total for r in SaleLine.select().where(SaleLine.original_line == line_id))
-            amount = orig.total - refunded if qty == left[line_id] else round_div(orig.total * qty, orig.quantity)
-            tax = round_div(amount * orig.tax_rate, 10_000 + orig.tax_rate)
+            amount, tax = refund_share(orig, qty, left[line_id])
             lines.append(PricedLine(orig.product_id, orig.description, qty, orig.unit_price,
                                     extend(qty, orig.unit_price) - amount + (0 if ctx.prices_include_tax else tax),
                                     orig.tax_rate, tax=tax, total=amount,
@@ -249,14 +251,32 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             links.append(line_id)
             if orig.product_id is not None:
                 product = Product.get_by_id(orig.product_id)
-                entries.append(_return_entry(product, qty, orig.unit_cost, orig.unit_price))
+                entries.append(_return_entry(product, qty, orig.unit_cost, orig.unit_price,
+                                             pending=restocked[product.id]))
+                restocked[product.id] += qty
         return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
                            original=sale_id, reason=reason.strip(), original_lines=links)
 
 
-def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int) -> Entry:
-    new_avg = moving_average(product.on_hand, product.avg_cost, qty, unit_cost)
-    if new_avg != product.avg_cost:
+def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
+    """Money and tax paid back for ``qty`` of sale line ``orig``, of which ``left`` is still returnable.
+
+    Pro rata to what the line cost; the last unit back gets whatever of the line's total and tax is left, so a
+    line refunded piece by piece pays back exactly what it took, to the cent, tax included.
+    """
+    if qty == left:
+        earlier = (SaleLine.select(fn.COALESCE(fn.SUM(SaleLine.total), 0), fn.COALESCE(fn.SUM(SaleLine.tax), 0))
+                   .where(SaleLine.original_line == orig.id).tuples().get())
+        return orig.total + earlier[0], orig.tax + earlier[1]  # earlier refunds are stored negative
+    return round_div(orig.total * qty, orig.quantity), round_div(orig.tax * qty, orig.quantity)
+
+
+def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *, pending: int = 0) -> Entry:
+    """Goods coming back: the moving average takes them in at ``unit_cost``, counting ``pending`` units returned
+    earlier in the same refund (their movements are posted together at the end)."""
+    current = Product.get_by_id(product.id)
+    new_avg = moving_average(current.on_hand + pending, current.avg_cost, qty, unit_cost)
+    if new_avg != current.avg_cost:
         Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
     return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price)
 

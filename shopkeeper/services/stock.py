@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, StockRefused
-from shopkeeper.models import CountLine, CountSession, Movement, Product, database
+from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id

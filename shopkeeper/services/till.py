@@ -218,21 +218,14 @@ def _refund_preview(ctx: Context, draft: Draft) -> list[sales.PricedLine]:
     and whatever is left of the line on its last unit (the same rule ``sales.refund`` applies)."""
     originals = list(SaleLine.select().where(SaleLine.sale == draft.original_sale).order_by(SaleLine.line_no))
     left = sales.returnable(draft.original_sale)
-    refunded: dict[int, int] = {}
-    for r in SaleLine.select(SaleLine.original_line, SaleLine.total).where(
-            SaleLine.original_line.in_([o.id for o in originals])):
-        refunded[r.original_line_id] = refunded.get(r.original_line_id, 0) - r.total
     plan = _refund_plan(draft, originals, left)
     out = []
     for line in draft.lines:
         amount = tax = 0
         for orig, qty in plan.get(line.id, []):
-            if qty == left[orig.id]:
-                part = orig.total - refunded.get(orig.id, 0)
-            else:
-                part = round_div(orig.total * qty, orig.quantity)
+            part, part_tax = sales.refund_share(orig, qty, left[orig.id])
             amount += part
-            tax += round_div(part * orig.tax_rate, 10_000 + orig.tax_rate)
+            tax += part_tax
         gross = extend(line.quantity, line.unit_price)
         out.append(sales.PricedLine(line.product_id, line.description, line.quantity, line.unit_price,
                                     gross - amount + (0 if ctx.prices_include_tax else tax), line.tax_rate,
@@ -331,12 +324,25 @@ def _weighed_price(price: int, unit_price: int) -> tuple[int, int, int]:
     return qty, u, extend(qty, u) - price
 
 
-def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: BarcodeSettings | None = None) -> Draft:
-    """Add what ``code`` names to the open sale.
+@dataclass(frozen=True)
+class ScannedItem:
+    """What one scan (with an optional ``N*`` multiplier) means: which product, how much, at what price."""
 
-    ``code`` may carry a multiplier (``"3*4006381333931"``); ``quantity`` (thousandths) does the same. Scanning an
-    item already on the sale adds to that line. A variable-measure label sells its embedded weight (or count) at the
-    product's price, or its embedded price; each label is its own line. An unknown code raises ``UnknownCode``.
+    product: Product
+    quantity: int  # thousandths
+    unit_price: int
+    discount: int  # rounding correction so a label's printed price is charged exactly
+    weighed: bool  # a variable-measure or GS1 label: its own line, never merged
+    code: str
+
+
+def resolve_scan(ctx: Context, code: str, quantity: int | None = None, *,
+                 layouts: BarcodeSettings | None = None) -> ScannedItem:
+    """Read a scan the way the till sells it; the headless counter receives and counts by the same rules.
+
+    A weight label sells its weight (times a multiplier: ``3*`` three such packs); a price label on goods sold by
+    weight sells the weight its price buys; a label with both weight and price charges the printed price for the
+    printed weight, and refuses a multiplier (scan each label). An unknown code raises ``UnknownCode``.
     """
     typed_qty, code = split_quantity(code)
     if quantity is None:
@@ -351,28 +357,40 @@ def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: B
     product = lookup(code, scan)
     if product is None:
         raise UnknownCode(code, scan, quantity)
+    weighed = scan is not None and scan.kind in ("variable_measure", "gs1") and scan.measure is not None
+    if not weighed:
+        return ScannedItem(product, quantity or QTY_SCALE, product.price, 0, False, code)
+    unit_price, discount = product.price, 0
+    if scan.price_minor is not None and scan.quantity_milli is not None:
+        if quantity is not None:
+            raise InvalidInput("a quantity cannot be applied to a label with its own weight and price; "
+                               "scan each label")
+        unit_price, discount = _unit_for(scan.quantity_milli, scan.price_minor)
+        return ScannedItem(product, scan.quantity_milli, unit_price, discount, True, code)
+    if scan.quantity_milli is not None:
+        qty = scan.quantity_milli
+    elif product.unit != "pcs" and product.price > 0:
+        qty, unit_price, discount = _weighed_price(scan.price_minor, product.price)
+    else:
+        qty, unit_price = QTY_SCALE, scan.price_minor
+    if quantity is not None:  # "2*" before a label: two such packs
+        if discount:
+            raise InvalidInput("a quantity cannot be applied to a weighed price label; scan each label")
+        qty = round_div(qty * quantity, QTY_SCALE)
+    return ScannedItem(product, qty, unit_price, discount, True, code)
+
+
+def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: BarcodeSettings | None = None) -> Draft:
+    """Add what ``code`` names to the open sale (see ``resolve_scan``). Scanning an item already on the sale adds
+    to that line; each weighed label is its own line."""
+    item = resolve_scan(ctx, code, quantity, layouts=layouts)
+    product = item.product
     if not product.active:
         raise InvalidInput(f"{product.sku} is no longer sold (inactive)")
-    weighed = scan is not None and scan.kind in ("variable_measure", "gs1") and scan.measure is not None
-    unit_price, discount = product.price, 0
-    if weighed:
-        if scan.quantity_milli is not None:
-            qty = scan.quantity_milli
-        elif product.unit != "pcs" and product.price > 0:
-            qty, unit_price, discount = _weighed_price(scan.price_minor, product.price)
-        else:
-            qty, unit_price = QTY_SCALE, scan.price_minor
-        if quantity is not None:  # "2*" before a fixed-price label: two such packs
-            if discount:
-                raise InvalidInput("a quantity cannot be applied to a weighed price label; scan each label")
-            qty = round_div(qty * quantity, QTY_SCALE)
-        if scan.price_minor is not None and scan.quantity_milli is not None:
-            # A label with both weight and price (GS1-128): charge the printed price for the printed weight.
-            unit_price, discount = _unit_for(scan.quantity_milli, scan.price_minor)
-            qty = scan.quantity_milli
-        return _add_line(ctx, product.id, product.name, qty, unit_price, product.tax_rate, code, discount=discount,
-                         weighed=True)
-    return _add_line(ctx, product.id, product.name, quantity or QTY_SCALE, unit_price, product.tax_rate, code,
+    if item.weighed:
+        return _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
+                         discount=item.discount, weighed=True)
+    return _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
                      refund_sku=product.sku)
 
 

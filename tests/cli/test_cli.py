@@ -90,6 +90,8 @@ def test_adjust_count_journal_and_return(shop):
     (("adjust", "MILK", "-1", "--reason", "whim"), "needs a reason"),
     (("receive", "MILK", "two"), "quantity: 'two' is not a number"),
     (("return", "99"), "no sale 99"),
+    (("return", "MILK"), "give the sale number from the receipt, or --reason"),
+    (("receive", "MILK", "99999999999999999"), "quantity: 99999999999999999 is too large"),
     (("journal", "--since", "yesterday"), "--since"),
     (("products", "import", "/no/such.csv"), "cannot read"),
 ])
@@ -100,7 +102,7 @@ def test_bad_input_exits_2_with_a_clear_message(shop, args, message):
 
 
 @pytest.mark.parametrize("args, message", [(["stok"], "invalid choice"),
-                                           (["return", "MILK"], "argument sale: invalid int value")])
+                                           (["return", "--sale", "x"], "argument --sale: invalid int value")])
 def test_usage_errors_exit_2(shop, capsys, args, message):
     with pytest.raises(SystemExit) as exit_:
         main(args)
@@ -165,3 +167,36 @@ def test_labels_give_unlabelled_goods_a_code_that_scans(shop, tmp_path):
     (new_code,) = olives["barcodes"]
     decoded = {r.text for png in out.glob("*.png") for r in zxingcpp.read_barcodes(Image.open(png))}
     assert decoded == {new_code, "5012345678900"}
+
+
+def test_return_without_a_receipt_and_skus_that_look_like_quantities(shop):
+    from shopkeeper.services.catalog import ProductData, save_product
+
+    shop("receive", "MILK", "10")
+    assert shop("return", "MILK", "--reason", "faulty")[0] == 0
+    assert shop("return", "5012345678900x2", "--reason", "faulty")[0] == 0
+    save_product(ProductData(sku="box12", name="Box of twelve"))
+    code, out, _ = shop("--json", "sell", "box12", "box12x2")
+    assert [(line["sku"], line["quantity"]) for line in json.loads(out)["lines"]] == [("box12", 1), ("box12", 2)]
+    code, out, _ = shop("--json", "stock")
+    assert {r["sku"]: r["on_hand"] for r in json.loads(out)}["MILK"] == 13
+
+
+def test_a_database_kept_locked_too_long_is_a_clear_message(shop, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[database]\nbusy_timeout_ms = 200\n")
+    other = sqlite3.connect(shop.db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        code, _, err = shop("--config", str(config), "adjust", "MILK", "-1", "--reason", "damaged")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert code == 2 and "database is busy" in err and "nothing was saved" in err
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_message(run, tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("this is not a database\n" * 100)
+    code = main(["--db", str(bad), "stock"])
+    assert code == 2

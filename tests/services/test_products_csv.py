@@ -107,3 +107,15 @@ def test_export_round_trips_and_neutralises_formulas(db, ctx):
     assert not parsed.errors
     assert {row.data.sku for row in parsed.rows} == {"MILK", "OLIVES", '=HYPERLINK("http://x")'}
     assert {row.data.name for row in parsed.rows} >= {"+cmd|calc"}
+
+
+def test_reimporting_an_edited_export_can_leave_stock_alone(db, ctx):
+    from shopkeeper.services import sales
+
+    import_products(ctx, GOOD.encode())
+    out = io.StringIO()
+    export_products(out)
+    sales.sell(ctx, [sales.LineInput("MILK", 3000)])
+    import_products(ctx, out.getvalue().replace("1.29", "1.39").encode(), ignore_stock=True)
+    milk = Product.get(Product.sku == "MILK")
+    assert (milk.price, milk.on_hand) == (139, 27_000)

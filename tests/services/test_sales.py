@@ -121,3 +121,22 @@ def test_inactive_products_are_not_sold(ctx, shop):
     save_product(ProductData(sku="MILK", active=False))
     with pytest.raises(InvalidInput, match="inactive"):
         sales.sell(ctx, [LineInput("MILK")])
+
+
+def test_partial_refunds_pay_back_exactly_the_tax_collected(ctx, shop):
+    save_product(ProductData(sku="A", name="A", price=100, tax_rate=2000))
+    stock.receive(ctx, "A", 10_000, 50)
+    sold = sales.sell(ctx, [LineInput("A", 3000)])
+    assert (sold.total, sold.tax) == (300, 50)
+    refunds = [sales.refund(ctx, [ReturnInput("A", 1000)], sale_id=sold.sale_id) for _ in range(3)]
+    assert sum(r.total for r in refunds) == -300
+    assert sum(r.tax for r in refunds) == -50
+
+
+def test_refund_of_two_lines_of_one_product_keeps_the_moving_average_right(ctx, shop):
+    save_product(ProductData(sku="CHEESE", name="Cheese", price=500, tax_rate=0))
+    stock.receive(ctx, "CHEESE", 20_000, 100)
+    sold = sales.sell(ctx, [LineInput("CHEESE", 5_000), LineInput("CHEESE", 5_000, discount=10)])
+    stock.receive(ctx, "CHEESE", 10_000, 300)  # 10 at 1.00 + 10 at 3.00: average 2.00
+    sales.refund(ctx, sale_id=sold.sale_id)  # 10 back at 1.00 → 30 at 5.00/30 = 1.67
+    assert Product.get(Product.sku == "CHEESE").avg_cost == 167
