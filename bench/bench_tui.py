@@ -3,8 +3,9 @@
     /tmp/v/bin/python bench/bench_tui.py            # 1k and 100k
     /tmp/v/bin/python bench/bench_tui.py 1000 20000 # other sizes
 
-* first frame: wall time from starting a process to the stock table painted with rows (headless, 80×24),
-  beside a bare Textual app's first frame. Target: under 1.5× the bare app.
+* first frame: wall time from starting a process to the end of the first compositor refresh whose frame holds the
+  stock table with product rows (headless, 80×24), beside a bare Textual app's first frame measured the same way.
+  Target: under 1.5× the bare app.
 * keystroke: time from changing the filter to the refreshed table painted (the on-loop first window; the full
   index follows in a thread), median and worst over a set of filters, beside the same window query run alone in
   sqlite3. Target: under 30 ms at 100k.
@@ -30,16 +31,21 @@ sys.path.insert(0, str(ROOT))
 
 FILTERS = ["a", "ap", "app", "appl", "apple", "apple 1", "zzz", "ITEM-0099", "200000", "", "tea"]
 
+# Both scripts print the wall time at the end of the first compositor refresh (the frame handed to the driver) that
+# shows what counts: for the bare app, its screen; for ours, the stock table with product rows in it.
 BARE_APP = """
 import sys, time
 from textual.app import App
-class Bare(App):
-    def on_mount(self):
-        self.call_after_refresh(self.done)
-    def done(self):
+from textual.screen import Screen
+compositor_refresh = Screen._compositor_refresh
+def timed_refresh(self):
+    compositor_refresh(self)
+    if not getattr(Screen, "reported", False):
+        Screen.reported = True
         print(time.time(), flush=True)
-        self.exit()
-Bare().run(headless=True, size=(80, 24))
+        self.app.exit()
+Screen._compositor_refresh = timed_refresh
+App().run(headless=True, size=(80, 24))
 """
 
 SHOP_APP = """
@@ -49,26 +55,30 @@ from shopkeeper.config import Config
 from shopkeeper.db import open_database
 from shopkeeper.services.context import Context
 from shopkeeper.tui.app import ShopkeeperApp
+from shopkeeper.tui.widgets.virtual_table import VirtualTable
+from textual.screen import Screen
 path = sys.argv[1]
 open_database(path)
 
-class Timed(ShopkeeperApp):
-    def on_mount(self):
-        super().on_mount()
-        self.set_timer(0.001, self.check)
-    def check(self):
-        screen = self.screen
-        table = getattr(screen, "table", None)
-        if table is not None and table.row_count:
-            self.call_after_refresh(self.done)
-        else:
-            self.set_timer(0.001, self.check)
-    def done(self):
+state = {{"rows_rendered": False, "reported": False}}
+render_line = VirtualTable.render_line
+def spy_render_line(self, y):
+    strip = render_line(self, y)
+    if y == 1 and self.id == "stock" and self.row_count and self.cursor_row is not None:
+        state["rows_rendered"] = True  # the first product row of the stock table went into this frame
+    return strip
+VirtualTable.render_line = spy_render_line
+compositor_refresh = Screen._compositor_refresh
+def timed_refresh(self):
+    compositor_refresh(self)
+    if state["rows_rendered"] and not state["reported"]:
+        state["reported"] = True
         print(time.time(), flush=True)
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, flush=True)
-        self.exit()
+        self.app.exit()
+Screen._compositor_refresh = timed_refresh
 
-Timed(path, Config(), Context(staff="Sam", terminal="bench")).run(headless=True, size=(80, 24))
+ShopkeeperApp(path, Config(), Context(staff="Sam", terminal="bench")).run(headless=True, size=(80, 24))
 """
 
 
@@ -152,7 +162,7 @@ async def keystrokes(path: Path) -> list[float]:
         for text in FILTERS:
             painted.clear()
             t0 = time.perf_counter()
-            box.value = text  # as a keystroke does: Input.Changed -> the screen re-reads the window
+            box.value = text  # as a keystroke does: the filter's value watcher -> the screen re-reads the window
             await painted.wait()
             times.append((time.perf_counter() - t0) * 1000)
             await asyncio.sleep(0.3)  # the index arrives in a thread after typing pauses: not part of it

@@ -1,19 +1,31 @@
-"""``ShopScreen``: what every shopkeeper screen shares. Escape backs out; live data refresh; palette entries."""
+"""What every shopkeeper screen shares. ``ShopScreen``: Escape backs out, live data refresh, palette entries.
+``ShopModal``: a dialog that refuses a scan out loud instead of dropping it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from shopkeeper.errors import ShopError
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from shopkeeper.tui.app import ShopkeeperApp
+
+REFUSED_SCAN = "scan {code} NOT added: finish this dialog first"
+
+
+def refuse_scan(app: App, code: str) -> None:
+    """A scan arrived while a dialog is open: the cashier is mid-question, so it is not used. Say so out loud
+    (bell + error notification): a scan must never vanish without a sound."""
+    app.bell()
+    app.notify(REFUSED_SCAN.format(code=code), severity="error", timeout=6)
 
 
 class DataChanged(Message):
@@ -81,3 +93,19 @@ class ShopScreen(Screen):
         for warning in getattr(result, "warnings", None) or []:
             self.notify(warning, severity="warning", timeout=6)
         return result
+
+
+ResultType = TypeVar("ResultType")
+
+
+class ShopModal(ModalScreen[ResultType]):
+    """Base for every dialog. A scan that reaches it (a wedge burst into one of its ``ScanAwareInput`` fields; the
+    app refuses device scans itself while any modal is on top) is refused out loud, never dropped silently."""
+
+    def _on_scanned(self, event: object) -> None:
+        # Dispatched by name (``Scanned`` -> ``_on_scanned``) so that start-up need not import the scan widgets.
+        from shopkeeper.tui.widgets.scan_input import Scanned
+
+        if isinstance(event, Scanned):
+            event.stop()
+            refuse_scan(self.app, event.code)

@@ -8,11 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from shopkeeper.tui.screens.base import ShopModal
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(ShopModal[bool]):
     """Dismisses with True (Enter on the first button, or y) or False (Escape, n)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

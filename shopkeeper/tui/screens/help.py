@@ -7,10 +7,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from shopkeeper.tui.registry import available_screens
+from shopkeeper.tui.screens.base import ShopModal
 
 HELP = """\
 [b]Anywhere[/b]
@@ -35,7 +35,7 @@ HELP = """\
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ShopModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("f1", "close", "Close", show=False),

@@ -30,14 +30,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
-from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -45,15 +44,9 @@ from shopkeeper.tui.widgets.top_bar import TopBar
 _PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")
 
 
-class _Dialog(ModalScreen):
+class _Dialog(ShopModal):
     """A dialog over the till. A scan that arrives while it is open is not added (the cashier is mid-question):
-    it is refused out loud, never dropped silently."""
-
-    @on(Scanned)
-    def _scan_while_open(self, event: Scanned) -> None:
-        event.stop()
-        self.app.bell()
-        self.notify(f"scan {event.code} NOT added: finish or close this dialog first", severity="error", timeout=6)
+    ``ShopModal`` refuses it out loud, never drops it silently."""
 
 
 class PromptScreen(_Dialog):
@@ -184,9 +177,7 @@ class SellScreen(ShopScreen):
         yield Static("", id="sale-mode", markup=False)
         with Horizontal(id="code-row"):
             yield Label("Code")
-            code = ScanInput(id="code", placeholder="scan or type a code · 3* before it sets the quantity")
-            code.compact = True
-            yield code
+            yield ScanInput(id="code", placeholder="scan or type a code · 3* before it sets the quantity")
         table = DataTable(id="lines", cursor_type="row", zebra_stripes=True)
         table.can_focus = False  # the code field keeps the focus: a scanner's keys must always land there
         table.add_column("#", key="no", width=3)

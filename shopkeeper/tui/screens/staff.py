@@ -8,14 +8,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from shopkeeper.tui.screens.base import ShopModal
 from shopkeeper.services.queries import staff_names
 
 
-class StaffScreen(ModalScreen[str]):
+class StaffScreen(ShopModal[str]):
     """Choose the staff member. ``first``: shown at start-up (Escape then leaves the app)."""
 
     TITLE = "Who is at the till"

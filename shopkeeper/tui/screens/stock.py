@@ -115,6 +115,17 @@ class AlertTable(VirtualTable):
     """The low-stock list (a ``VirtualTable`` named for styling and tests)."""
 
 
+class FilterInput(Input):
+    """The stock filter. The table re-reads inside the keystroke (a watcher, not an ``Input.Changed`` message that
+    arrives after the typed character has already been painted), so the character and the new rows go out in one
+    frame instead of two frames a frame-period apart."""
+
+    def watch_value(self, value: str) -> None:
+        screen = self.screen if self.is_attached else None
+        if isinstance(screen, StockScreen):
+            screen.filter_changed(value)
+
+
 class StockScreen(ShopScreen):
     TITLE = "Stock"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -132,17 +143,19 @@ class StockScreen(ShopScreen):
     def __init__(self) -> None:
         super().__init__()
         self.query_state = StockQuery()
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
         with Horizontal(id="filterbar"):
             yield Label("Find ", id="find-label")
-            yield Input(placeholder="name, SKU or barcode", id="filter", compact=True)
+            yield FilterInput(placeholder="name, SKU or barcode", id="filter", compact=True)
             yield Static("", id="count")
         yield VirtualTable(self._source(), sort_key=self.query_state.sort, id="stock", empty_text="no products match")
         with Vertical(id="alerts"):
             yield Static("Low stock", id="alerts-title")
-            yield AlertTable(AlertSource(), id="alert-table", empty_text="nothing is low: all stocked up")
+            yield AlertTable(AlertSource(), id="alert-table", empty_text="nothing is low: all stocked up",
+                             eager=False)  # filled just after the first frame
         yield Footer(compact=True)
 
     def _source(self) -> StockSource:
@@ -166,9 +179,10 @@ class StockScreen(ShopScreen):
 
     # -- filter and sort ----------------------------------------------------------------------------------------
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self._requery(StockQuery(event.value, self.query_state.sort, self.query_state.descending))
+    def filter_changed(self, text: str) -> None:
+        """The filter text changed (``FilterInput`` calls this as the key is typed)."""
+        if text != self.query_state.text:
+            self._requery(StockQuery(text, self.query_state.sort, self.query_state.descending))
 
     def _requery(self, query: StockQuery) -> None:
         self.query_state = query
@@ -213,10 +227,19 @@ class StockScreen(ShopScreen):
         arrow = "↓" if q.descending else "↑"
         total = f"{table.row_count:,}" if table.count_known else f"{table.row_count - 1:,}+"
         position = f"{table.cursor + 1:,}/" if table.row_count else ""
-        self.query_one("#count", Static).update(f"{position}{total} · by {SORT_TITLES[q.sort]} {arrow}")
+        self._set_text("#count", f"{position}{total} · by {SORT_TITLES[q.sort]} {arrow}")
         low = f"{alerts.row_count:,}" if alerts.count_known else "…"
-        self.query_one("#alerts-title", Static).update(
-            f"Low stock: {low} at or below reorder point ▼ low  ✗ out   (Tab: go to list)")
+        self._set_text("#alerts-title", f"Low stock: {low} at or below reorder point ▼ low  ✗ out   (Tab: go to list)")
+
+    def _set_text(self, selector: str, text: str) -> None:
+        """Update a label only when its text changes, and re-lay out the screen only when its width does: this
+        runs on every keystroke and cursor move."""
+        label = self.query_one(selector, Static)
+        old = self._texts.get(selector)
+        if old == text:
+            return
+        self._texts[selector] = text
+        label.update(text, layout=old is None or len(old) != len(text))
 
     def action_next_sort(self) -> None:
         q = self.query_state

@@ -94,8 +94,10 @@ class ScanInput(ScanAwareInput):
     """
 
     def __init__(self, *, placeholder: str = "type or scan a product code", id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(placeholder=placeholder, id=id, classes=classes)
+                 classes: str | None = None, compact: bool = True) -> None:
+        # Compact (one line, no border) by default: it sits in one-line form rows, where a bordered Input (3 lines
+        # tall) shows only its top border and hides what is typed.
+        super().__init__(placeholder=placeholder, id=id, classes=classes, compact=compact)
 
     async def action_submit(self) -> None:
         code = self._take_scan()

@@ -140,9 +140,13 @@ class VirtualTable(ScrollView, can_focus=True):
             return self.table
 
     def __init__(self, source: TableSource, *, sort_key: str = "", empty_text: str = "nothing to show",
-                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+                 eager: bool = True, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        """``eager``: read the first window on mount, so the first frame has rows; else just after the first
+        frame is painted (for a table that must not delay the screen's first frame)."""
         super().__init__(name=name, id=id, classes=classes)
         self.source = source
+        self.eager = eager
         self.sort_key = sort_key
         self.empty_text = empty_text
         self.cursor = 0
@@ -275,7 +279,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self._count + 1)
 
     def on_mount(self) -> None:
-        self.reset()  # the first window is read at once (at least 20 rows), so the first frame has rows
+        if self.eager:
+            self.reset()  # the first window is read at once (at least 20 rows), so the first frame has rows
+        else:
+            self._count_known = False
+            self.call_after_refresh(self._first_read)
+
+    def _first_read(self) -> None:
+        if self._token == 0 and self.is_attached:  # nothing has read it yet (a reload() would have)
+            self.reset()
 
     def on_resize(self) -> None:
         self._sync_size()
@@ -379,7 +391,8 @@ class VirtualTable(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if index >= self._count:
             if self._count == 0 and y == 1:
-                return Strip([Segment(self.empty_text, base + self._style("muted"))]).adjust_cell_length(width, base)
+                text = self.empty_text if self._count_known else "…"
+                return Strip([Segment(text, base + self._style("muted"))]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         row = self._row_at(index)
         if row is None:
