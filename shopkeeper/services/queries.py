@@ -88,12 +88,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+BARCODE_PREFIX_MIN = 8
+"""Typed digits match barcodes by prefix from this many on (a GTIN-8's length)."""
+
+
 def _where(query: StockQuery) -> tuple[str, list]:
     text = query.text.strip()
     if not text:
         return "1", []
     like = f"%{_escape_like(text)}%"
     p = database.param
+    if len(text) < BARCODE_PREFIX_MIN:
+        # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
+        # on every keystroke. Short input matches a barcode only exactly.
+        sql = (f"(p.name LIKE {p} ESCAPE '\\' OR p.sku LIKE {p} ESCAPE '\\' OR p.id IN "
+               f"(SELECT b.product_id FROM barcode b WHERE b.code = {p}))")
+        return sql, [like, like, text]
     sql = (f"(p.name LIKE {p} ESCAPE '\\' OR p.sku LIKE {p} ESCAPE '\\' OR p.id IN "
            f"(SELECT b.product_id FROM barcode b WHERE b.code >= {p} AND b.code < {p}))")
     return sql, [like, like, text, text + "\uffff"]
@@ -104,7 +114,7 @@ def _order(query: StockQuery, *, use_index: bool) -> str:
     direction = "DESC" if query.descending else "ASC"
     if not use_index and query.sort in _INDEXED_SORTS:
         # A filtered window: scan once and keep the top rows, instead of walking the whole index when few match.
-        expr = f"+{expr}" if query.sort == "sku" else f"(p.name || '') COLLATE NOCASE"
+        expr = f"+{expr}" if query.sort == "sku" else "(p.name || '') COLLATE NOCASE"
     return f"{expr} {direction}, p.id {direction}"
 
 

@@ -11,7 +11,9 @@ def test_stock_window_filters_by_name_sku_and_barcode_prefix(db, ctx):
     seed_shop(ctx)
     assert [r.sku for r in queries.stock_window(StockQuery("olive"), 0, 10)] == ["OLIVES-KG", "SOAP-BAR"]
     assert [r.sku for r in queries.stock_window(StockQuery("milk-1"), 0, 10)] == ["MILK-1L"]
-    assert [r.sku for r in queries.stock_window(StockQuery("400638"), 0, 10)] == ["MILK-1L"]
+    assert [r.sku for r in queries.stock_window(StockQuery("40063813"), 0, 10)] == ["MILK-1L"]  # barcode prefix
+    assert [r.sku for r in queries.stock_window(StockQuery("4006381333931"), 0, 10)] == ["MILK-1L"]
+    assert queries.stock_window(StockQuery("400638"), 0, 10) == []  # too short a prefix: exact codes only
     assert queries.stock_window(StockQuery("100%"), 0, 10) == []  # LIKE wildcards are literal
 
 
