@@ -16,8 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
-
 from shopkeeper.errors import ConfigError
 from shopkeeper.money import to_decimal
 
@@ -188,10 +186,14 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
 
 
 def default_config_path() -> Path:
+    import platformdirs  # only when no --config/--db says where: keeps the app's start-up lean
+
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
 def default_data_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
