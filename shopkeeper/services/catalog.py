@@ -27,10 +27,13 @@ def _find_sql() -> str:
 
 def _product_from_row(row: tuple) -> Product:
     """A Product from a row of ``_find_sql``, as Peewee's own cursor wrapper builds one (no dirty fields)."""
-    fields = Product._meta.sorted_fields
-    product = Product(__no_default__=True, **{f.name: f.python_value(v) for f, v in zip(fields, row)})
-    product._dirty.clear()
+    product = Product(__no_default__=True)
+    product.__data__ = {name: value if value is None else convert(value)
+                        for (name, convert), value in zip(_CONVERTERS, row)}
     return product
+
+
+_CONVERTERS = [(f.name, f.python_value) for f in Product._meta.sorted_fields]
 
 
 def find_product(ref: str | int | Product) -> Product:

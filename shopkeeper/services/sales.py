@@ -155,12 +155,13 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
                 reason: str = "", original_lines: list[int | None] | None = None) -> SaleResult:
     """Insert the sale, post its movements, then its lines with their cost of goods. Call inside a transaction."""
     sale_sql, line_sql = _sale_sql()
+    db = database.obj
     now = utcnow()
     sign = -1 if kind == "return" else 1
     subtotal = sign * sum(line.gross - line.discount for line in lines) + sign * discount
     tax = sign * sum(line.tax for line in lines)
     total = sign * sum(line.total for line in lines)
-    (sale_id,) = database.execute_sql(sale_sql, (
+    (sale_id,) = db.execute_sql(sale_sql, (
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
         tendered, change, reason)).fetchone()
     entries = [Entry(e.product_id, e.kind, e.quantity, e.unit_cost, e.unit_price, e.reason,
@@ -171,7 +172,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     for n, (line, original_line) in enumerate(zip(lines, original_lines), 1):
         if line.product_id is not None:
             line.unit_cost = next(costs)
-        database.execute_sql(line_sql, (
+        db.execute_sql(line_sql, (
             sale_id, n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
             line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line))
     return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, payment, tendered, change, now,

@@ -84,12 +84,13 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
     sql = _sql()
     posted = Posted()
     own = savepoint or not database.in_transaction()
+    db = database.obj  # the bound database itself: the proxy's attribute lookup is paid per statement otherwise
     with write_transaction() if own else contextlib.nullcontext():
         staff, terminal = staff_id(ctx), terminal_id(ctx)
         for e in entries:
             if e.kind not in KINDS:
                 raise InvalidInput(f"unknown movement kind {e.kind!r}")
-            row = database.execute_sql(sql.update, (e.quantity, now, e.product_id)).fetchone()
+            row = db.execute_sql(sql.update, (e.quantity, now, e.product_id)).fetchone()
             if row is None:
                 raise InvalidInput(f"no product with id {e.product_id}")
             on_hand, avg_cost, sku = row
@@ -100,7 +101,7 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
                 if ctx.negative_stock == "warn":
                     posted.warnings.append(message)
             unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
-            (movement_id,) = database.execute_sql(sql.insert, (
+            (movement_id,) = db.execute_sql(sql.insert, (
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
                 e.reference, e.sale_id, e.count_session_id,
             )).fetchone()
