@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -39,9 +40,43 @@ class ShopScreen(Screen):
     TITLE: ClassVar[str] = ""
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
 
+    PROMPT_WINDOW: ClassVar[float] = 0.05  # seconds after ``paint_promptly()`` during which changes paint at once
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._seen_generation = -1
+        self._prompt_until = 0.0
+
+    # -- frames ---------------------------------------------------------------------------------------------
+
+    def paint_promptly(self) -> None:
+        """Paint what changes now as soon as it reaches the screen, not at the next slot of Textual's frame timer.
+
+        Textual paints from a 60 Hz timer that is resumed when the screen becomes dirty; the timer keeps its
+        phase, and after a late tick it skips ahead to the slot after next. A change made just after a frame
+        (the next scan of a quick run) therefore waited 5-33 ms for its frame: at the till, the time between a
+        scan and its line on screen (bench/bench_till.py) was mostly that wait. For the next ``PROMPT_WINDOW``
+        seconds, every change that reaches the screen (the table's repaint, its scroll to the new line, the
+        totals) is painted on the screen's next idle instead. For discrete events (a scan, a key), not for
+        animation: each call buys frames for one short window only."""
+        self._prompt_until = time.perf_counter() + self.PROMPT_WINDOW
+
+    def _on_idle(self, event: events.Idle) -> None:
+        # Textual runs each class's idle handler down the MRO: this one runs before ``Screen._on_idle``, which
+        # then finds nothing left to paint and runs the after-refresh callbacks. Uses Textual 8 internals (the
+        # same steps the frame timer's callback takes); if they are missing, frames just come from the timer.
+        if not self._prompt_until or not self.is_current or self.app._batch_count:
+            return
+        if time.perf_counter() > self._prompt_until:
+            self._prompt_until = 0.0
+            return
+        try:
+            dirty = (self._layout_required or self._scroll_required or self._repaint_required
+                     or self._dirty_widgets)
+            if dirty:
+                self._on_timer_update()
+        except AttributeError:  # a Textual without these internals: leave framing to Textual
+            self._prompt_until = 0.0
 
     @property
     def shop(self) -> ShopkeeperApp:

@@ -22,7 +22,6 @@ Ctrl+N     void the sale                   Escape  back (the sale stays open)
 from __future__ import annotations
 
 import re
-import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -168,7 +167,6 @@ class SellScreen(ShopScreen):
         self.draft: till.Draft | None = None
         self.selected: int | None = None  # line id
         self.last_result = None
-        self.scan_times: list[tuple[float, float]] = []  # (scan received, line on screen) for the bench
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -221,6 +219,7 @@ class SellScreen(ShopScreen):
 
     def show(self, draft: till.Draft) -> None:
         self.draft = draft
+        self.paint_promptly()  # the line on screen now, not at the next 60 Hz slot (ShopScreen.paint_promptly)
         table = self.query_one("#lines", DataTable)
         keys = [line.id for line in draft.lines]
         current = [int(row.value) for row in table.rows]
@@ -253,6 +252,14 @@ class SellScreen(ShopScreen):
                 Text(self.money(line.unit_price), justify="right"), Text(disc, justify="right"),
                 Text(total, justify="right"))
 
+    @staticmethod
+    def _set_text(static: Static, text: str) -> None:
+        """Change a one-line status text. Each of them has a fixed size (``height: 1``, the screen's width), so a
+        new text never needs a layout of the screen — only this line is repainted — and an unchanged text not even
+        that."""
+        if str(static.content) != text:
+            static.update(text, layout=False)
+
     def _show_totals(self) -> None:
         d = self.draft
         if d is None:
@@ -261,10 +268,11 @@ class SellScreen(ShopScreen):
         units = format_qty(d.units)
         if d.mode == "refund":
             against = f"against sale #{d.original_sale}" if d.original_sale else f"no receipt: {d.reason}"
-            mode.update(f"REFUND {against} · {len(d.lines)} line(s) · pay back with F7 cash / F8 card / F9 other")
+            self._set_text(mode, f"REFUND {against} · {len(d.lines)} line(s) · pay back with F7 cash / F8 card / "
+                                 "F9 other")
             mode.set_class(True, "-refund")
         else:
-            mode.update(f"Sale · {len(d.lines)} line(s), {units} unit(s)")
+            self._set_text(mode, f"Sale · {len(d.lines)} line(s), {units} unit(s)")
             mode.set_class(False, "-refund")
         parts = []
         if d.mode == "sale" and d.discount:
@@ -273,24 +281,23 @@ class SellScreen(ShopScreen):
         parts.append(f"Tax{incl} {self.money(d.tax)}")
         label = "TO PAY BACK" if d.mode == "refund" else "TOTAL"
         parts.append(f"{label} {self.shop.config.shop.currency} {self.money(d.total)}")
-        self.query_one("#totals", Static).update("   ".join(parts))
+        self._set_text(self.query_one("#totals", Static), "   ".join(parts))
         status = self.query_one("#status", Static)
         if d.problem:
-            status.update(f"✗ {d.problem}")
+            self._set_text(status, f"✗ {d.problem}")
         elif self.last_result is not None and d.empty:
             r = self.last_result
             kind = "Refund" if r.kind == "return" else "Sale"
             change = f" · CHANGE {self.money(r.change)}" if r.change else ""
-            status.update(f"✓ {kind} #{r.sale_id} {self.money(abs(r.total))} {r.payment}{change}")
+            self._set_text(status, f"✓ {kind} #{r.sale_id} {self.money(abs(r.total))} {r.payment}{change}")
         else:
-            status.update("")
+            self._set_text(status, "")
 
     # -- scans -------------------------------------------------------------------------------------------------
 
     @on(Scanned)
     def _scanned(self, event: Scanned) -> None:
         event.stop()
-        received = time.perf_counter()
         code = event.code.strip()
         pending = self.code_input.value
         if _PENDING_QTY.match(pending) and not till.split_quantity(code)[0]:
@@ -302,9 +309,9 @@ class SellScreen(ShopScreen):
             self.code_input.value = code  # just "3*": wait for the item
             self.code_input.cursor_position = len(code)
             return
-        self.add(code, received)
+        self.add(code)
 
-    def add(self, code: str, received: float | None = None) -> None:
+    def add(self, code: str) -> None:
         layouts = self.shop.config.extra.get("barcodes")
         try:
             draft = till.add_scan(self.shop.ctx, code, layouts=layouts)
@@ -316,8 +323,6 @@ class SellScreen(ShopScreen):
             self.notify(str(exc), severity="error", timeout=6)
             return
         self.show(draft)
-        if received is not None:
-            self.call_after_refresh(lambda: self.scan_times.append((received, time.perf_counter())))
 
     def _unknown(self, exc: till.UnknownCode) -> None:
         self.app.bell()
