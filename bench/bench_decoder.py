@@ -16,10 +16,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shopkeeper.scanner.decoder import ScanDecoder  # noqa: E402
-from shopkeeper.scanner.keymaps import (  # noqa: E402
-    EV_KEY, EV_MSC, EV_SYN, KEY_ENTER, KEY_LEFTSHIFT, SYN_REPORT, get_keymap, keys_for)
-from shopkeeper.scanner.settings import ScannerSettings  # noqa: E402
+from shopkeeper.scanner.decoder import ScanDecoder
+from shopkeeper.scanner.keymaps import (
+    EV_KEY,
+    EV_MSC,
+    EV_SYN,
+    KEY_ENTER,
+    KEY_LEFTSHIFT,
+    SYN_REPORT,
+    get_keymap,
+    keys_for,
+)
+from shopkeeper.scanner.settings import ScannerSettings
 
 
 def build_events(n_scans: int, layout: str) -> list[tuple[int, int, int, float]]:

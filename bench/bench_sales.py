@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import peewee  # noqa: E402
+import peewee
+from make_shop import barcode_for, build_shop
 
-from make_shop import barcode_for, build_shop  # noqa: E402
-from shopkeeper.db import SQLITE_PRAGMAS, close_database, open_database, utcnow  # noqa: E402
-from shopkeeper.models import Movement, Product, database  # noqa: E402
-from shopkeeper.services.context import Context, staff_id, terminal_id  # noqa: E402
-from shopkeeper.services.sales import LineInput, sell  # noqa: E402
+from shopkeeper.db import SQLITE_PRAGMAS, close_database, open_database, utcnow
+from shopkeeper.models import Movement, Product, database
+from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.services.sales import LineInput, sell
 
 TARGET = 0.6
 SIDES = ("raw", "service", "naive")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shopkeeper.barcodes import check_digit  # noqa: E402
+from shopkeeper.barcodes import check_digit
 
 
 def gtin(n: int) -> str:

@@ -88,7 +88,7 @@ def build_shop(path: Path, n: int) -> None:
     open_database(str(path))
     close_database()
     rng = random.Random(1)
-    words = "apple bread cheese dog egg fig grape ham ice jam kale lime mint nut oat pea rice salt tea veg".split()
+    words = ["apple", "bread", "cheese", "dog", "egg", "fig", "grape", "ham", "ice", "jam", "kale", "lime", "mint", "nut", "oat", "pea", "rice", "salt", "tea", "veg"]
     now = "2026-01-01T00:00:00.000000Z"
     con = sqlite3.connect(path)
     with con:
@@ -135,11 +135,12 @@ def sqlite_baseline(path: Path) -> list[float]:
 
 
 async def keystrokes(path: Path) -> list[float]:
+    from textual.widgets import Input
+
     from shopkeeper.config import Config
     from shopkeeper.db import close_database, open_database
     from shopkeeper.services.context import Context
     from shopkeeper.tui.app import ShopkeeperApp
-    from textual.widgets import Input
 
     open_database(str(path))
     app = ShopkeeperApp(str(path), Config(), Context(staff="Sam", terminal="bench"))

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shopkeeper.barcodes import check_digit  # noqa: E402
-from shopkeeper.db import close_database, open_database  # noqa: E402
+from shopkeeper.barcodes import check_digit
+from shopkeeper.db import close_database, open_database
 
 GENERATOR_VERSION = 1
 SEED = 20261125

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from biip import EncodeError
 from biip import ParseError as _BiipParseError
 from biip.checksums import gs1_price_weight_check_digit as _price_check_digit
 from biip.checksums import gs1_standard_check_digit as _gs1_check_digit
@@ -175,7 +176,7 @@ def compress_upc_a(code: str) -> str | None:
         return None
     try:
         return _Upc.parse(code).as_upc_e()
-    except Exception:  # biip raises EncodeError when the zero pattern does not allow suppression
+    except EncodeError:  # the zero pattern does not allow suppression
         return None
 
 

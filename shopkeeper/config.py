@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from shopkeeper.errors import ConfigError
+from shopkeeper.errors import ConfigError, ShopError
 from shopkeeper.money import to_decimal
 
 APP_NAME = "shopkeeper"
@@ -30,7 +30,7 @@ class ShopSection:
     currency: str = "EUR"
     decimals: int = 2
     prices_include_tax: bool = True
-    default_tax_rate: Decimal = Decimal("0")
+    default_tax_rate: Decimal = Decimal(0)
     negative_stock: Literal["allow", "warn", "refuse"] = "warn"
 
 
@@ -134,7 +134,7 @@ def _validate_value(value: Any, hint: Any, where: str) -> Any:
             raise ValueError(f"{where}: expected a number as a string, got {_toml_type(value)}")
         try:
             return to_decimal(value, what=where, decimal_comma=False)
-        except Exception as exc:
+        except ShopError as exc:
             raise ValueError(str(exc)) from None
     raise TypeError(f"unsupported config type {hint!r} at {where}")  # a bug in a section class
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from peewee import Database, OperationalError, SqliteDatabase
+from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 
 from shopkeeper.errors import ShopError
 from shopkeeper.models import ALL_MODELS, SchemaVersion, database
@@ -63,7 +63,7 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
-    except Exception as exc:
+    except (DatabaseError, OSError) as exc:
         raise ShopError(f"database {location}: cannot open: {exc}") from None
     migrate(db)
     return db

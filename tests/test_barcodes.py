@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from biip._config import ParseConfig
 from biip.gtin import Gtin
 from biip.rcn import Rcn
-from biip._config import ParseConfig
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

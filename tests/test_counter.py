@@ -15,7 +15,7 @@ from shopkeeper.counter import Counter, Feedback, run
 from shopkeeper.models import CountLine, CountSession, Movement, OpenSale, Product, Sale
 from shopkeeper.scanner.keymaps import EV_KEY, KEY_ENTER, KEY_LEFTSHIFT, get_keymap, keys_for
 from shopkeeper.scanner.replay import ReplaySource
-from shopkeeper.services import catalog, stock
+from shopkeeper.services import stock
 
 MILK, COFFEE = "4006381333931", "8711000530085"
 ROOT = Path(__file__).resolve().parents[1]

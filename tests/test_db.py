@@ -30,7 +30,7 @@ def test_database_refuses_to_rewrite_the_journal(journal, sql):
 
 
 def test_pragmas_for_many_writers_and_power_cuts(db):
-    pragma = lambda name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    pragma = lambda name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]
     assert pragma("journal_mode") == "wal"
     assert pragma("synchronous") == 2  # FULL
     assert pragma("foreign_keys") == 1

@@ -32,7 +32,7 @@ def test_png_label_decodes_to_the_product_code(code):
 def _rasterise_bars(svg: bytes, px_per_mm: int = 12):
     """Draw the <rect> bars of a label SVG (ours: nested <svg x= y=> with mm units) into a PIL image."""
     root = xml.dom.minidom.parseString(svg).documentElement
-    mm = lambda v: float(v.removesuffix("mm"))  # noqa: E731
+    mm = lambda v: float(v.removesuffix("mm"))
     width, height = mm(root.getAttribute("width")), mm(root.getAttribute("height"))
     img = Image.new("L", (int(width * px_per_mm), int(height * px_per_mm)), 255)
     draw = ImageDraw.Draw(img)

@@ -5,8 +5,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shopkeeper.errors import InvalidInput
-from shopkeeper.money import (extend, format_money, format_qty, format_rate, json_qty, parse_money, parse_qty,
-                              parse_rate, round_div)
+from shopkeeper.money import (
+    extend,
+    format_money,
+    format_qty,
+    format_rate,
+    json_qty,
+    parse_money,
+    parse_qty,
+    parse_rate,
+    round_div,
+)
 
 
 @pytest.mark.parametrize("text, minor", [("2.50", 250), ("2,50", 250), ("0", 0), ("3", 300), (" 1.5 ", 150),

@@ -84,7 +84,8 @@ def _sale_text(result, decimals: int) -> str:
 
 
 def sell(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.services.sales import LineInput, sell as sell_items
+    from shopkeeper.services.sales import LineInput
+    from shopkeeper.services.sales import sell as sell_items
 
     d = cli.decimals
     tendered = parse_money(args.tendered, d, what="--tendered") if args.tendered else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
-from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
 from shopkeeper.models import Barcode, Product, Supplier, database
 
 _FIND_SQL: dict[str, str] = {}

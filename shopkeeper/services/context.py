@@ -42,7 +42,7 @@ _ids: dict[tuple[str, str, str], int] = {}
 on_rollback(_ids.clear)  # a staff row created in a transaction that rolled back does not exist
 
 
-def _named_id(model: type[Staff] | type[Terminal], name: str) -> int | None:
+def _named_id(model: type[Staff | Terminal], name: str) -> int | None:
     """Id of the staff member or terminal called ``name``, created on first use. Rows are never deleted."""
     if not name:
         return None

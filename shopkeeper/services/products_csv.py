@@ -12,7 +12,15 @@ from shopkeeper.barcodes import BarcodeError, normalize
 from shopkeeper.db import write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
-from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty, parse_rate, to_decimal
+from shopkeeper.money import (
+    format_money,
+    format_qty,
+    format_rate,
+    parse_money,
+    parse_qty,
+    parse_rate,
+    to_decimal,
+)
 from shopkeeper.services import stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context

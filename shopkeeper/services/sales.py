@@ -142,10 +142,10 @@ def _sale_sql() -> tuple[str, str]:
     p = database.param
     if p not in _SALE_SQL:
         _SALE_SQL[p] = (
-            "INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
-            f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)}) RETURNING id",
-            "INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
-            f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})",
+            ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
+             f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)}) RETURNING id"),
+            ("INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
+             f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})"),
         )
     return _SALE_SQL[p]
 

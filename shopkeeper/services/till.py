@@ -111,7 +111,7 @@ class ParkedSale:
 
 # --- parsing typed input ------------------------------------------------------------------------------------
 
-_MULTIPLIER = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d{1,3})?)\s*[*×]\s*(?P<code>.*)$", re.S)
+_MULTIPLIER = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d{1,3})?)\s*[*×]\s*(?P<code>.*)$", re.DOTALL)
 
 
 def split_quantity(text: str) -> tuple[int | None, str]:

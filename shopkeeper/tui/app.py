@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from peewee import DatabaseError
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -176,7 +177,7 @@ class ShopkeeperApp(App):
             if version != self._data_version:
                 self._data_version = version
                 self.data_changed()
-        except Exception as exc:  # a locked or vanished database must not kill the app
+        except DatabaseError as exc:  # a locked or vanished database must not kill the app
             self.notify(f"cannot read the database: {exc}", severity="error", timeout=5)
         finally:
             self._poll_timer = self.set_timer(self.poll_interval, self._poll)

@@ -2,7 +2,13 @@ import pytest
 
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product
-from shopkeeper.services.catalog import ProductData, find_product, product_barcodes, save_product, set_barcodes
+from shopkeeper.services.catalog import (
+    ProductData,
+    find_product,
+    product_barcodes,
+    save_product,
+    set_barcodes,
+)
 
 
 def test_product_found_by_sku_or_any_form_of_its_barcode(db):

@@ -6,8 +6,7 @@ from shopkeeper.errors import ShopError
 from shopkeeper.models import CountSession, Movement, Product
 from shopkeeper.services import stock
 from shopkeeper.services.catalog import product_barcodes
-from shopkeeper.services.products_csv import (CsvRejected, export_products, import_products,
-                                              parse_products_csv)
+from shopkeeper.services.products_csv import CsvRejected, export_products, import_products, parse_products_csv
 
 GOOD = "sku,name,barcode,price,cost,unit,tax,reorder_point,reorder_qty,supplier,category,on_hand\n" \
        "MILK,Milk 1 l,4006381333931|5000112548167,1.29,0.80,pcs,7,12,24,Hill Farm,Dairy,30\n" \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from shopkeeper.models import CountSession, Movement, Product
-from shopkeeper.tui.screens.adjust import AdjustScreen
 from shopkeeper.tui.screens.count import CountScreen
 from shopkeeper.tui.screens.journal import JournalScreen
 from shopkeeper.tui.screens.product import ProductScreen

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Select, Static
 
+from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_qty, parse_qty
 from shopkeeper.services.stock import ADJUST_REASONS
 from shopkeeper.tui.screens.picking import PickingScreen
@@ -44,7 +45,7 @@ class AdjustScreen(PickingScreen):
             return None
         try:
             value = parse_qty(text)
-        except Exception as exc:
+        except InvalidInput as exc:
             show_message(self, "qty", f"✗ {str(exc).split(': ', 1)[-1]}")
             return None
         if value == 0:

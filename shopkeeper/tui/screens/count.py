@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
+from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_qty, parse_qty
 from shopkeeper.services import queries
 from shopkeeper.services.queries import CountRow
@@ -117,7 +118,7 @@ class CountScreen(PickingScreen):
         add = text.startswith("+")
         try:
             counted = parse_qty(text.lstrip("+") if add else text, what="count")
-        except Exception as exc:
+        except InvalidInput as exc:
             show_message(self, "qty", f"✗ {str(exc).split(': ', 1)[-1]}" if text else "✗ how many are there?")
             return
         if counted < 0:

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
 
+from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.tui.screens.picking import PickingScreen
 from shopkeeper.tui.widgets.form import field_row, show_message
@@ -44,7 +45,7 @@ class ReceiveScreen(PickingScreen):
         text = self.query_one("#qty", Input).value
         try:
             value = parse_qty(text)
-        except Exception as exc:
+        except InvalidInput as exc:
             show_message(self, "qty", f"✗ {str(exc).split(': ', 1)[-1]}" if text.strip() else "✗ required")
             return None
         if value <= 0:
@@ -60,7 +61,7 @@ class ReceiveScreen(PickingScreen):
             return True, None
         try:
             value = parse_money(text, self.shop.config.shop.decimals, what="cost")
-        except Exception as exc:
+        except InvalidInput as exc:
             show_message(self, "cost", f"✗ {str(exc).split(': ', 1)[-1]}")
             return False, None
         if value < 0:

@@ -37,7 +37,7 @@ from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
-from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, ScanInput
+from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput, Scanned
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 _PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from shopkeeper.tui.screens.base import ShopModal
 from shopkeeper.services.queries import staff_names
+from shopkeeper.tui.screens.base import ShopModal
 
 
 class StaffScreen(ShopModal[str]):
