@@ -12,8 +12,9 @@ from shopkeeper.money import format_money, format_qty, json_qty, parse_money, pa
 ITEM = re.compile(r"^(?P<ref>.+)x(?P<qty>\d+(?:[.,]\d+)?)$")
 
 
-def parse_item(text: str) -> tuple[str, int]:
-    """``SKU_OR_BARCODE[xQTY]`` → (reference, thousandths): ``5012345678900x3``, ``OLIVES-KGx0.250``.
+def parse_item(text: str) -> tuple[str, int | None]:
+    """``SKU_OR_BARCODE[xQTY]`` → (reference, thousandths or None when no quantity was given):
+    ``5012345678900x3``, ``OLIVES-KGx0.250``.
 
     A product whose own SKU looks like ``box12`` is found by that whole name first; only an unknown name is split
     at its last ``x``.
@@ -23,13 +24,14 @@ def parse_item(text: str) -> tuple[str, int]:
     text = text.strip()
     if not text:
         raise InvalidInput("empty item")
+    match = ITEM.match(text)
+    if match is None:
+        return text, None
     try:
         find_product(text)
-        return text, 1000
-    except NotFound:
-        match = ITEM.match(text)
-        if not match:
-            raise
+        return text, None
+    except (NotFound, InvalidInput):
+        pass
     qty = parse_qty(match["qty"], what=f"item {text}: quantity")
     if qty <= 0:
         raise InvalidInput(f"item {text!r}: quantity must be more than zero")
@@ -86,14 +88,21 @@ def _sale_text(result, decimals: int) -> str:
 def sell(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.sales import LineInput
     from shopkeeper.services.sales import sell as sell_items
+    from shopkeeper.services.till import resolve_scan
 
     d = cli.decimals
     tendered = parse_money(args.tendered, d, what="--tendered") if args.tendered else None
     discount = parse_money(args.discount, d, what="--discount") if args.discount else 0
     cli.open_db()
-    items = [parse_item(text) for text in args.items]
-    result = sell_items(cli.context(), [LineInput(ref, qty) for ref, qty in items], payment=args.pay,
-                        tendered=tendered, discount=discount)
+    ctx = cli.context()
+    layouts = cli.config.extra.get("barcodes")
+    lines = []
+    for text in args.items:
+        ref, qty = parse_item(text)
+        # Read as the till reads a scan: scale labels sell their weight or price.
+        item = resolve_scan(ctx, ref, qty, layouts=layouts)
+        lines.append(LineInput(item.product, item.quantity, item.unit_price, item.discount))
+    result = sell_items(ctx, lines, payment=args.pay, tendered=tendered, discount=discount)
     for w in result.warnings:
         cli.warn(w)
     cli.emit(_sale_json(result, d), lambda: _sale_text(result, d))
@@ -109,7 +118,7 @@ def return_goods(args: argparse.Namespace, cli: Cli) -> int:
             raise InvalidInput("return: give the sale number from the receipt, or --reason for a return without one")
         sale_id = int(words.pop(0))
     cli.open_db()
-    items = [ReturnInput(ref, qty) for ref, qty in map(parse_item, words)]
+    items = [ReturnInput(ref, qty or 1000) for ref, qty in map(parse_item, words)]
     result = refund(cli.context(), items, sale_id=sale_id, reason=args.reason, payment=args.pay)
     cli.emit(_sale_json(result, cli.decimals), lambda: _sale_text(result, cli.decimals))
     return 0

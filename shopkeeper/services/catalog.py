@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
@@ -36,8 +36,12 @@ def _product_from_row(row: tuple) -> Product:
 _CONVERTERS = [(f.name, f.python_value) for f in Product._meta.sorted_fields]
 
 
-def find_product(ref: str | int | Product) -> Product:
-    """A product by SKU or barcode (or id, or the product itself). Raises NotFound."""
+def find_product(ref: str | int | Product, *, keys: Sequence[str] | None = None) -> Product:
+    """A product by SKU or barcode (or id, or the product itself). Raises NotFound.
+
+    ``keys``: the barcode forms to try when the text itself is neither a SKU nor a stored barcode, when the caller
+    has already parsed the scan (a scale label's item code); by default every form of the text as a GTIN.
+    """
     if isinstance(ref, Product):
         return ref
     if isinstance(ref, int):
@@ -51,7 +55,8 @@ def find_product(ref: str | int | Product) -> Product:
     row = database.execute_sql(_find_sql(), (text, text)).fetchone()
     if row is not None:
         return _product_from_row(row)
-    keys = lookup_keys(text)  # a GTIN with a wrong check digit raises here, saying so
+    if keys is None:
+        keys = lookup_keys(text)  # a GTIN with a wrong check digit raises here, saying so
     product = Product.select().join(Barcode).where(Barcode.code.in_(keys)).first()
     if product is None:
         raise NotFound(f"unknown product {text!r} (no such SKU or barcode)")

@@ -30,6 +30,7 @@ from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
 from shopkeeper.money import QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
 from shopkeeper.services import sales
+from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 
 MODES = ("sale", "refund")
@@ -286,22 +287,17 @@ def _next_line_no(row: OpenSale) -> int:
             or 0) + 1
 
 
-_PRODUCT_COLS = (Product.id, Product.sku, Product.name, Product.price, Product.tax_rate, Product.active,
-                 Product.unit)
-
-
 def lookup(code: str, scan: Scan | None = None) -> Product | None:
-    """The product a code names: SKU as typed first, then any barcode form of the scan."""
-    text = code.strip()
-    product = Product.select(*_PRODUCT_COLS).where(Product.sku == text).first()
-    if product is not None:
-        return product
-    keys = list(scan.keys) if scan is not None else [text]
-    if scan is not None and scan.code not in keys:
-        keys.insert(0, scan.code)
-    from shopkeeper.models import Barcode
-
-    return Product.select(*_PRODUCT_COLS).join(Barcode).where(Barcode.code.in_(keys)).first()
+    """The product a code names: SKU as typed first, then any barcode form of the scan; None when unknown."""
+    keys = None
+    if scan is not None:
+        keys = list(scan.keys)
+        if scan.code not in keys:
+            keys.insert(0, scan.code)
+    try:
+        return find_product(code.strip(), keys=keys)
+    except NotFound:
+        return None
 
 
 def _parse(code: str, layouts: BarcodeSettings | None, decimals: int) -> Scan | None:
@@ -405,8 +401,6 @@ def _unit_for(qty: int, price: int) -> tuple[int, int]:
 def add_product(ctx: Context, product: str | int | Product, quantity: int = QTY_SCALE, *,
                 unit_price: int | None = None) -> Draft:
     """Add a product chosen by SKU, id or object (e.g. right after creating it for an unknown code)."""
-    from shopkeeper.services.catalog import find_product
-
     product = find_product(product)
     if not product.active:
         raise InvalidInput(f"{product.sku} is no longer sold (inactive)")

@@ -83,7 +83,7 @@ def test_adjust_count_journal_and_return(shop):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("sell", "NOPE"), "unknown product 'NOPE'"),
+    (("sell", "NOPE"), "unknown code 'NOPE': no product has this SKU or barcode"),
     (("sell", "MILKx0"), "quantity must be more than zero"),
     (("sell", "MILK", "--tendered", "abc"), "--tendered: 'abc' is not a number"),
     (("sell", "5012345678901"), "wrong check digit"),
@@ -200,3 +200,28 @@ def test_a_file_that_is_not_a_database_is_a_clear_message(run, tmp_path):
     bad.write_text("this is not a database\n" * 100)
     code = main(["--db", str(bad), "stock"])
     assert code == 2
+
+
+def test_sell_reads_a_scale_label_as_the_till_does(run, tmp_path):
+    from shopkeeper.barcodes import check_digit
+
+    config = tmp_path / "scale.toml"
+    config.write_text('[[barcodes.variable_measure]]\nprefix = "28"\nmeasure = "weight"\npattern = "PPIIIIICVVVV"\n'
+                      'decimals = 3\n')
+    item = "2812345" + "0"
+    lookup = item + "0000"
+    lookup += check_digit(lookup)
+    assert run("--config", str(tmp_path / "init.toml"), "init")[0] == 0  # creates the database
+    csv = tmp_path / "p.csv"
+    csv.write_text(f"sku,name,barcode,price,unit\nHAM,Ham,{lookup},20.00,kg\n")
+    assert run("--config", str(config), "products", "import", str(csv))[0] == 0
+    weight = "0750"  # 0.750 kg; the C digit is the GS1 price/weight check digit over the value
+    from biip.checksums import gs1_price_weight_check_digit
+
+    label = "2812345" + str(gs1_price_weight_check_digit(weight)) + weight
+    label += check_digit(label)
+    code, out, err = run("--config", str(config), "--json", "sell", label, "--pay", "card")
+    assert code == 0, err
+    sale = json.loads(out)
+    assert sale["lines"][0]["sku"] == "HAM" and sale["lines"][0]["quantity"] == 0.75
+    assert sale["total"] == "15.00"
