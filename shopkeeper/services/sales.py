@@ -194,8 +194,12 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
 
 @dataclass(frozen=True)
 class ReturnInput:
-    product: str | int | Product
+    """Goods to take back: a product (SKU, barcode, id), or ``None`` with the ``description`` of a one-off item
+    sold on the receipt."""
+
+    product: str | int | Product | None
     quantity: int  # thousandths
+    description: str = ""
 
 
 def returnable(sale_id: int) -> dict[int, int]:
@@ -288,16 +292,21 @@ def _match_return(items: Sequence[ReturnInput], originals: dict[int, SaleLine],
     left = dict(left)
     wanted = []
     for item in items:
-        product = find_product(item.product)
+        if item.product is None:
+            name = item.description.strip()
+            lines = [i for i, line in originals.items() if line.product_id is None and line.description == name]
+        else:
+            product = find_product(item.product)
+            name = product.sku
+            lines = [i for i, line in originals.items() if line.product_id == product.id]
         if item.quantity <= 0:
-            raise InvalidInput(f"{product.sku}: quantity to return must be more than zero")
+            raise InvalidInput(f"{name}: quantity to return must be more than zero")
         need = item.quantity
-        lines = [i for i, line in originals.items() if line.product_id == product.id]
         if not lines:
-            raise InvalidInput(f"{product.sku} was not sold on sale {next(iter(originals.values())).sale_id}")
+            raise InvalidInput(f"{name} was not sold on sale {next(iter(originals.values())).sale_id}")
         available = sum(left[i] for i in lines)
         if need > available:
-            raise InvalidInput(f"{product.sku}: only {format_qty(available)} can be returned on this sale, "
+            raise InvalidInput(f"{name}: only {format_qty(available)} can be returned on this sale, "
                                f"not {format_qty(need)}")
         for i in lines:
             take = min(need, left[i])

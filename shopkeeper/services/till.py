@@ -704,6 +704,4 @@ def _return_items(draft: Draft) -> Sequence[sales.ReturnInput]:
         wanted[key] = wanted.get(key, 0) + line.quantity
     if wanted == {k: v for k, v in everything.items() if v > 0}:
         return ()  # the whole remainder of the sale, one-off items included
-    if any(key[0] is None for key in wanted):
-        raise InvalidInput("a one-off item can only be refunded together with everything else left on its sale")
-    return [sales.ReturnInput(pid, qty) for (pid, _), qty in wanted.items()]
+    return [sales.ReturnInput(pid, qty, description=desc) for (pid, desc), qty in wanted.items()]

@@ -140,3 +140,11 @@ def test_refund_of_two_lines_of_one_product_keeps_the_moving_average_right(ctx, 
     stock.receive(ctx, "CHEESE", 10_000, 300)  # 10 at 1.00 + 10 at 3.00: average 2.00
     sales.refund(ctx, sale_id=sold.sale_id)  # 10 back at 1.00 → 30 at 5.00/30 = 1.67
     assert Product.get(Product.sku == "CHEESE").avg_cost == 167
+
+
+def test_part_of_a_one_off_line_can_be_refunded(ctx, shop):
+    sold = sales.sell(ctx, [LineInput("MILK", 1000), LineInput(None, 3000, unit_price=500, description="Gift wrap")])
+    back = sales.refund(ctx, [ReturnInput(None, 1000, description="Gift wrap")], sale_id=sold.sale_id)
+    assert back.total == -500 and Movement.select().where(Movement.kind == "return").count() == 0
+    with pytest.raises(InvalidInput, match="Gift wrap: only 2 can be returned"):
+        sales.refund(ctx, [ReturnInput(None, 3000, description="Gift wrap")], sale_id=sold.sale_id)

@@ -373,3 +373,16 @@ def test_complete_on_empty_sale_is_refused(demo_db, ctx):
     assert Sale.select().count() == sales_before
     with pytest.raises(InvalidInput):
         sales.sell(ctx, [])
+
+
+def test_refund_takes_back_part_of_a_one_off_line(demo_db, ctx):
+    till.add_scan(ctx, MILK)
+    till.add_one_off(ctx, "Gift wrap", 250, 2000)
+    sold = till.complete(ctx, "card")
+    draft = till.start_refund(ctx, sold.sale_id)
+    wrap = next(line for line in draft.lines if line.product_id is None)
+    draft = till.remove_line(ctx, next(line for line in draft.lines if line.product_id is not None).id)
+    draft = till.set_quantity(ctx, wrap.id, 1000)
+    assert draft.total == 250
+    result = till.complete(ctx, "cash")
+    assert result.total == -250
