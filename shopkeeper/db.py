@@ -41,7 +41,7 @@ def make_database(location: str, *, busy_timeout_ms: int = 10_000) -> Database:
     if location.startswith(("postgres://", "postgresql://")):
         from playhouse.db_url import connect
 
-        return connect(location, autorollback=True)
+        return connect(location)
     if location.startswith("sqlite:///"):
         location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
     elif "://" in location:
@@ -61,6 +61,8 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
         raise ShopError(f"database {location}: not found (run `shopkeeper init` first)")
     db = make_database(location, busy_timeout_ms=busy_timeout_ms)
     database.initialize(db)
+    for hook in _rollback_hooks:  # ids cached from another database (or an earlier life of this one) mean nothing
+        hook()
     try:
         db.connect(reuse_if_open=True)
     except (DatabaseError, OSError) as exc:
@@ -78,8 +80,8 @@ _rollback_hooks: list[Callable[[], None]] = []
 
 
 def on_rollback(hook: Callable[[], None]) -> None:
-    """Call ``hook`` whenever a write transaction (or savepoint) rolls back: caches of ids must forget rows
-    that were never committed."""
+    """Call ``hook`` whenever a write transaction (or savepoint) rolls back, and whenever a database is opened:
+    caches of ids must forget rows that were never committed, or that belong to another database."""
     _rollback_hooks.append(hook)
 
 
@@ -105,6 +107,15 @@ def _is_busy(exc: Exception) -> bool:
 
 class DatabaseBusy(ShopError):
     """The busy timeout ran out while another process held the write lock. Nothing was written."""
+
+
+def locked(query):
+    """``query`` locking the rows it reads until the transaction ends, where that is needed.
+
+    SQLite needs nothing: ``BEGIN IMMEDIATE`` already serialises writers. PostgreSQL runs READ COMMITTED, so a value
+    read and then written back (moving average cost, what is left to return, an open session) takes a row lock.
+    """
+    return query if is_sqlite() else query.for_update()
 
 
 def data_version() -> int:
@@ -134,7 +145,7 @@ def _append_only_sqlite(db: Database) -> None:
 def _append_only_postgres(db: Database) -> None:
     db.execute_sql(
         "CREATE OR REPLACE FUNCTION shopkeeper_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION '% is append-only: post a correcting entry instead', TG_TABLE_NAME; END $$ "
+        "RAISE EXCEPTION '%% is append-only: post a correcting entry instead', TG_TABLE_NAME; END $$ "
         "LANGUAGE plpgsql"
     )
     for table in APPEND_ONLY_TABLES:
@@ -151,8 +162,11 @@ def _m001_initial(db: Database) -> None:
         _append_only_sqlite(db)
     else:
         _append_only_postgres(db)
-    db.execute_sql("CREATE INDEX IF NOT EXISTS product_name ON product (name COLLATE NOCASE)")
-    db.execute_sql("CREATE INDEX IF NOT EXISTS product_low ON product (on_hand - reorder_point)")
+    if is_sqlite(db):
+        db.execute_sql("CREATE INDEX IF NOT EXISTS product_name ON product (name COLLATE NOCASE)")
+    else:
+        db.execute_sql("CREATE INDEX IF NOT EXISTS product_name ON product ((lower(name)))")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_low ON product ((on_hand - reorder_point))")
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_price ON product (price)")
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_reorder_point ON product (reorder_point)")
     # No index on movement.sale_id: every sale would pay for it, and nothing looks movements up by sale.

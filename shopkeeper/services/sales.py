@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.db import locked, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
 from shopkeeper.money import extend, format_money, format_qty, round_div
@@ -236,7 +236,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                 restocked[product.id] += line.quantity
             return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None,
                                change=None, reason=reason.strip())
-        sale = Sale.get_or_none(Sale.id == sale_id)
+        sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
         if sale is None or sale.kind != "sale":
             raise NotFound(f"no sale {sale_id}")
         left = returnable(sale_id)
@@ -279,7 +279,7 @@ def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
 def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *, pending: int = 0) -> Entry:
     """Goods coming back: the moving average takes them in at ``unit_cost``, counting ``pending`` units returned
     earlier in the same refund (their movements are posted together at the end)."""
-    current = Product.get_by_id(product.id)
+    current = locked(Product.select().where(Product.id == product.id)).get()
     new_avg = moving_average(current.on_hand + pending, current.avg_cost, qty, unit_cost)
     if new_avg != current.avg_cost:
         Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()

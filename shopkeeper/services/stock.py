@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field, replace
 
-from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.db import locked, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
@@ -121,7 +121,7 @@ def moving_average(on_hand: int, avg_cost: int, qty: int, unit_cost: int) -> int
 
 def _receive_entries(ctx: Context, product: Product, qty: int, unit_cost: int, kind: str, **kw) -> Entry:
     """Update the moving average cost for goods coming in (call inside the write transaction)."""
-    current = Product.select(Product.on_hand, Product.avg_cost).where(Product.id == product.id).get()
+    current = locked(Product.select(Product.on_hand, Product.avg_cost).where(Product.id == product.id)).get()
     new_avg = moving_average(current.on_hand, current.avg_cost, qty, unit_cost)
     if new_avg != current.avg_cost:
         Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
@@ -166,7 +166,7 @@ def start_count(ctx: Context, note: str = "") -> CountSession:
 
 def _open_session(session: int | CountSession) -> CountSession:
     session_id = session.id if isinstance(session, CountSession) else session
-    row = CountSession.get_or_none(CountSession.id == session_id)
+    row = locked(CountSession.select().where(CountSession.id == session_id)).first()
     if row is None:
         raise InvalidInput(f"no count session {session_id}")
     if row.status != "open":

@@ -1,0 +1,88 @@
+"""The same journal on PostgreSQL, for shops with several tills. Runs when $SHOPKEEPER_TEST_PG names a database
+that may be wiped (``.ci/run`` starts a local server when PostgreSQL is installed); skipped otherwise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import peewee
+import pytest
+
+from shopkeeper.db import close_database, open_database
+from shopkeeper.models import Product, Sale
+from shopkeeper.services import sales, stock
+from shopkeeper.services.audit import check_stock
+from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services.context import Context
+
+URL = os.environ.get("SHOPKEEPER_TEST_PG", "")
+pytestmark = [pytest.mark.skipif(not URL, reason="set SHOPKEEPER_TEST_PG to a PostgreSQL URL to run"),
+              pytest.mark.slow, pytest.mark.xdist_group("postgres")]  # one database: one worker at a time
+
+
+@pytest.fixture
+def pg():
+    pytest.importorskip("psycopg2")
+    db = open_database(URL)
+    db.execute_sql("DROP SCHEMA public CASCADE")
+    db.execute_sql("CREATE SCHEMA public")
+    close_database()
+    db = open_database(URL)  # migrates the empty schema
+    yield db
+    close_database()
+
+
+def test_journal_services_and_check_on_postgres(pg):
+    ctx = Context(staff="pg", terminal="t1", default_tax_rate=2000)
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, barcodes=["4006381333931"]))
+    stock.receive(ctx, "MILK", 10_000, 80)
+    stock.receive(ctx, "MILK", 10_000, 100)
+    assert Product.get(Product.sku == "MILK").avg_cost == 90
+    sold = sales.sell(ctx, [sales.LineInput("4006381333931", 3000)], payment="cash", tendered=1000)
+    assert (sold.total, sold.change) == (387, 613)
+    assert sales.refund(ctx, sale_id=sold.sale_id).total == -387
+    variance, _ = stock.count(ctx, "MILK", 19_000)
+    assert variance.variance == -1000
+    assert check_stock() == (1, [])
+
+
+def test_postgres_refuses_to_rewrite_the_journal(pg):
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A"))
+    stock.receive(ctx, "A", 1000, 1)
+    for sql in ("UPDATE movement SET quantity = 5", "DELETE FROM movement"):
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            with pg.atomic():
+                pg.execute_sql(sql)
+
+
+SELLER = textwrap.dedent("""
+    import sys
+    from shopkeeper.db import open_database
+    from shopkeeper.services.context import Context
+    from shopkeeper.services.sales import LineInput, sell
+    open_database(sys.argv[1])
+    ctx = Context(staff="s", terminal=sys.argv[2], negative_stock="allow")
+    for _ in range(int(sys.argv[3])):
+        sell(ctx, [LineInput("A", 1000), LineInput("B", 2000)], payment="card")
+""")
+
+
+def test_four_tills_on_postgres_lose_no_update(pg):
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A"))
+    save_product(ProductData(sku="B", name="B"))
+    stock.receive(ctx, "A", 1_000_000, 10)
+    stock.receive(ctx, "B", 1_000_000, 10)
+    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "40"], stderr=subprocess.PIPE,
+                              text=True) for n in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert Product.get(Product.sku == "A").on_hand == 1_000_000 - 160 * 1000
+    assert Product.get(Product.sku == "B").on_hand == 1_000_000 - 160 * 2000
+    assert Sale.select().count() == 160
+    assert check_stock()[1] == []
