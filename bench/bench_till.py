@@ -9,7 +9,7 @@ Measures, in one run on one database (WAL, synchronous=FULL, as shipped):
 * service ``till.complete`` alone: a sale of ~10 lines committed (sale, lines, movements, stock) and its draft
   deleted, in one transaction;
 * screen, scan → saved: from a scan event handed to the app (``deliver_scan``, as the evdev reader does) to the
-  handler returning with the line committed and the table updated;
+  handler returning with the line committed and the sale lines updated;
 * screen, scan → line visible: the same, to the first frame handed to the terminal whose painted rows show the
   changed line (its description and new line total), turned into the escape sequence a real terminal receives.
   Scans are fired back to back (the next one as soon as the last is visible; ``--gap`` waits between them) —
@@ -188,7 +188,7 @@ async def bench_screen(location: str, products: int, scans: int, sales: int, gap
             draft = screen.draft
             line = draft.line(draft.changed_line)
             cells = screen._cells(line)
-            expect.append((str(cells[1])[:20], cells[5].plain))
+            expect.append((str(cells[1])[:20], str(cells[5])))
 
         screen.add = timed_add  # type: ignore[method-assign]
         for n in range(scans):
@@ -239,7 +239,7 @@ def main() -> None:
         screen = asyncio.run(bench_screen(str(work), args.products, args.scans, args.sales, args.gap))
         print(f"service  add_scan (scan saved, draft priced)    {pct(services['add_scan'])}")
         print(f"service  complete (~10-line sale committed)    {pct(services['complete'])}")
-        print(f"screen   scan event -> saved, table updated    {pct(screen['scan_to_saved'])}")
+        print(f"screen   scan event -> saved, lines updated    {pct(screen['scan_to_saved'])}")
         print(f"screen   scan event -> next frame painted      {pct(screen['scan_to_visible'])}")
         print(f"screen   payment key -> sale committed         {pct(screen['pay_to_committed'])}")
     finally:

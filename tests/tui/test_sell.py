@@ -33,11 +33,11 @@ async def open_sell(app, pilot) -> SellScreen:
 
 
 def rows(screen: SellScreen) -> list[tuple[str, str]]:
-    """(item, qty) as shown in the table."""
-    from shopkeeper.tui.screens.sell import DataTable
+    """(item, qty) as shown in the sale lines."""
+    from shopkeeper.tui.widgets.sale_lines import SaleLinesView
 
-    table = screen.query_one("#lines", DataTable)
-    return [(str(table.get_row_at(i)[1]), str(table.get_row_at(i)[2])) for i in range(table.row_count)]
+    view = screen.query_one("#lines", SaleLinesView)
+    return [(view.get_row(i)[1], view.get_row(i)[2]) for i in range(view.row_count)]
 
 
 def last_sale() -> Sale:
@@ -180,6 +180,40 @@ async def test_remove_line_and_change_quantity(demo_db, make_app):
         await pilot.press("ctrl+t", "ctrl+u", "0", "enter")  # zero removes it
         await settle(app, pilot)
         assert rows(screen) == [("House red wine 75 cl", "1")]
+
+
+async def test_long_sale_scrolls_to_the_newest_line_and_back(demo_db, make_app):
+    from shopkeeper.tui.widgets.sale_lines import SaleLinesView
+
+    for n in range(20):
+        catalog.save_product(catalog.ProductData(sku=f"T-{n:02d}", name=f"Test item {n:02d}", price=100, unit="pcs"),
+                             default_tax_rate=2000)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_sell(app, pilot)
+        for n in range(10):  # one at a time, each painted
+            app.deliver_scan(f"T-{n:02d}")
+            await settle(app, pilot)
+        for n in range(10, 20):  # a quick run: the first line past the bottom is handled before the next layout
+            app.deliver_scan(f"T-{n:02d}")
+        await settle(app, pilot)
+        view = screen.query_one("#lines", SaleLinesView)
+
+        def shown() -> list[str]:
+            return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
+
+        assert view.row_count == 20 and view.cursor_row == 19 and view.cursor_key == screen.selected
+        assert "Test item 19" in shown()[-1] and not any("Test item 00" in row for row in shown())
+        await pilot.press(*["up"] * 19)
+        await settle(app, pilot)
+        assert view.cursor_row == 0 and "Test item 00" in shown()[1]
+        await pilot.click("#lines", offset=(8, 2))  # a click chooses the line under it
+        await settle(app, pilot)
+        assert view.cursor_row == 1 and screen.selected == view.cursor_key
+        await pilot.press("up")
+        await pilot.press("ctrl+r")  # the chosen line, scrolled back into view
+        await settle(app, pilot)
+        assert view.row_count == 19 and rows(screen)[0] == ("Test item 01", "1")
 
 
 async def test_line_and_sale_discounts(demo_db, make_app):

@@ -24,12 +24,11 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
@@ -37,10 +36,14 @@ from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
+from shopkeeper.tui.widgets.sale_lines import LineColumn, SaleLinesView
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput, Scanned
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 _PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")
+
+LINE_COLUMNS = (LineColumn("#", 3), LineColumn("Item", 28), LineColumn("Qty", 9, "right"),
+                LineColumn("Price", 9, "right"), LineColumn("Disc", 7, "right"), LineColumn("Total", 9, "right"))
 
 
 class _Dialog(ShopModal):
@@ -176,15 +179,9 @@ class SellScreen(ShopScreen):
         with Horizontal(id="code-row"):
             yield Label("Code")
             yield ScanInput(id="code", placeholder="scan or type a code · 3* before it sets the quantity")
-        table = DataTable(id="lines", cursor_type="row", zebra_stripes=True)
-        table.can_focus = False  # the code field keeps the focus: a scanner's keys must always land there
-        table.add_column("#", key="no", width=3)
-        table.add_column("Item", key="item", width=28)
-        table.add_column(Text("Qty", justify="right"), key="qty", width=9)
-        table.add_column(Text("Price", justify="right"), key="price", width=9)
-        table.add_column(Text("Disc", justify="right"), key="disc", width=7)
-        table.add_column(Text("Total", justify="right"), key="total", width=9)
-        yield table
+        # Never focused (the code field keeps the focus: a scanner's keys must always land there); a scan repaints
+        # only the rows it changed (SaleLinesView).
+        yield SaleLinesView(LINE_COLUMNS, id="lines")
         yield Static("", id="totals", markup=False)
         yield Static("", id="status", markup=False)
         yield Static("F7 cash  F8 card  F9 other   ↑↓ line  ^T qty  ^R remove  ^L/^B line/sale disc\n"
@@ -220,37 +217,29 @@ class SellScreen(ShopScreen):
     def show(self, draft: till.Draft) -> None:
         self.draft = draft
         self.paint_promptly()  # the line on screen now, not at the next 60 Hz slot (ShopScreen.paint_promptly)
-        table = self.query_one("#lines", DataTable)
         keys = [line.id for line in draft.lines]
-        current = [int(row.value) for row in table.rows]
+        if draft.changed_line in keys:
+            self.selected = draft.changed_line
+        elif self.selected not in keys:
+            self.selected = keys[-1] if keys else None
         with self.app.batch_update():
-            if current == keys:
-                for line in draft.lines:
-                    for column, value in zip(("item", "qty", "price", "disc", "total"), self._cells(line)[1:]):
-                        table.update_cell(str(line.id), column, value)
-            elif current == keys[:-1]:
-                table.add_row(*self._cells(draft.lines[-1]), key=str(draft.lines[-1].id))
-            else:
-                table.clear()
-                for line in draft.lines:
-                    table.add_row(*self._cells(line), key=str(line.id))
-            if draft.changed_line in keys:
-                self.selected = draft.changed_line
-            elif self.selected not in keys:
-                self.selected = keys[-1] if keys else None
-            if self.selected is not None:
-                table.move_cursor(row=keys.index(self.selected))
+            # only the rows whose cells changed (and the old and new cursor rows) are repainted
+            self.query_one("#lines", SaleLinesView).set_rows([(line.id, self._cells(line)) for line in draft.lines],
+                                                             self.selected)
             self._show_totals()
 
-    def _cells(self, line: till.DraftLine) -> tuple[str | Text, ...]:
+    @on(SaleLinesView.Clicked)
+    def _line_clicked(self, event: SaleLinesView.Clicked) -> None:
+        self.selected = event.key
+
+    def _cells(self, line: till.DraftLine) -> tuple[str, ...]:
         priced = line.priced
         unit = f" {line.unit}" if line.unit and line.unit != "pcs" else ""
         name = line.description + (" ⚖" if line.weighed else "")
         disc = self.money(line.discount) if line.discount else ""
         total = self.money(priced.total) if priced is not None else "?"
-        return (str(line.line_no), name, Text(f"{format_qty(line.quantity)}{unit}", justify="right"),
-                Text(self.money(line.unit_price), justify="right"), Text(disc, justify="right"),
-                Text(total, justify="right"))
+        return (str(line.line_no), name, f"{format_qty(line.quantity)}{unit}", self.money(line.unit_price), disc,
+                total)
 
     @staticmethod
     def _set_text(static: Static, text: str) -> None:
@@ -399,7 +388,7 @@ class SellScreen(ShopScreen):
         keys = [line.id for line in self.draft.lines]
         i = keys.index(self.selected) if self.selected in keys else len(keys) - 1
         self.selected = keys[max(0, min(len(keys) - 1, i + step))]
-        self.query_one("#lines", DataTable).move_cursor(row=keys.index(self.selected))
+        self.query_one("#lines", SaleLinesView).move_cursor(keys.index(self.selected))
 
     def action_quantity(self) -> None:
         line = self._selected_line()
