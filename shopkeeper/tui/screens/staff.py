@@ -29,7 +29,8 @@ class StaffScreen(ShopModal[str]):
         names = staff_names()
         with Vertical(id="staff-box") as box:
             box.border_title = "Who is at the till?"
-            yield Label("Pick your name (↑↓ Enter), or type a new one below.")
+            yield Label("Pick your name (↑↓ Enter) or type a new one."
+                        + ("\nEscape leaves shopkeeper." if self.first else ""))
             yield OptionList(*[Option(name, id=name) for name in names], id="staff-list")
             yield Input(placeholder="new name, then Enter", id="staff-new", compact=True)
 
