@@ -54,6 +54,7 @@ from typing import Literal
 from shopkeeper.barcode_settings import BarcodeSettings
 from shopkeeper.db import DatabaseBusy, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.models import database
 from shopkeeper.money import format_money, format_qty
 from shopkeeper.scanner.events import ScanEvent, SourceStatus
 from shopkeeper.scanner.source import ScanSource
@@ -139,19 +140,13 @@ class Counter:
         """Pick up what an earlier run left: a grouped sale's draft is committed, a count session resumed."""
         if self.mode == "sell" and self.sale_end == "idle":
             self._commit_open_sale("left open by an earlier run")
-        elif self.mode == "sell":
-            from shopkeeper.services import till
-
-            draft = till.current_sale(self.ctx, create=False)
-            if draft is not None and draft.lines:
-                self._commit_open_sale("left open by an earlier run")
         elif self.mode == "count":
             self.session_id = self._count_session()
             log.info("counting into count session %d", self.session_id)
 
     def finish(self) -> None:
         """On shutdown: commit the grouped sale in progress (the goods have left the shelf)."""
-        if self.mode == "sell":
+        if self.mode == "sell" and self.sale_end == "idle":
             self._commit_open_sale("counter stopping")
 
     def _count_session(self) -> int:
@@ -217,21 +212,28 @@ class Counter:
                 return Outcome(True, f"sale {result.sale_id} committed: {format_money(result.total, self.ctx.decimals)}",
                                "sale")
             if self.sale_end == "each":
-                # One transaction: if the sale is refused (say, negative stock), the draft line goes too.
-                # (Staff and terminal rows first, outside it: their ids are cached and must not roll back.)
-                staff_id(self.ctx)
-                terminal_id(self.ctx)
-                with write_transaction():
-                    draft = till.add_scan(self.ctx, code, layouts=self.layouts)
-                    line = draft.line(draft.changed_line)
-                    result = till.complete(self.ctx, self.payment)
+                # A sale of this one scan, straight through sales.sell: never through this terminal's open
+                # sale, which a till with the same terminal name may be ringing up.
+                from shopkeeper.services import sales
+
+                item = till.resolve_scan(self.ctx, code, layouts=self.layouts)
+                if not item.product.active:
+                    raise InvalidInput(f"{item.product.sku} is no longer sold (inactive)")
+                result = sales.sell(self.ctx, [sales.LineInput(item.product, item.quantity, item.unit_price,
+                                                               item.discount)], payment=self.payment)
                 self.sales += 1
                 for warning in result.warnings:
                     log.warning("sale %d: %s", result.sale_id, warning)
-                return Outcome(True, f"sale {result.sale_id}: {line.sku} x {format_qty(line.quantity)} = "
+                return Outcome(True, f"sale {result.sale_id}: {item.product.sku} x {format_qty(item.quantity)} = "
                                      f"{format_money(result.total, self.ctx.decimals)}")
-            draft = till.add_scan(self.ctx, code, layouts=self.layouts)
-            line = draft.line(draft.changed_line)
+            staff_id(self.ctx)
+            terminal_id(self.ctx)
+            with write_transaction():  # the scan stays only if the sale, with it, could be committed
+                draft = till.add_scan(self.ctx, code, layouts=self.layouts)
+                line = draft.line(draft.changed_line)
+                with database.atomic() as trial:  # a trial commit, undone: can this sale be completed?
+                    till.complete(self.ctx, self.payment)
+                    trial.rollback()
             self.last_scan = time.monotonic()
             return Outcome(True, f"open sale {draft.id}: {line.sku} now x {format_qty(line.quantity)}, "
                                  f"total {format_money(draft.total, self.ctx.decimals)}")
@@ -258,6 +260,12 @@ class Counter:
             return None
         try:
             result = till.complete(self.ctx, self.payment)
+        except DatabaseBusy as exc:
+            self.errors += 1
+            self.last_scan = time.monotonic()  # try again after another idle period
+            log.error("open sale %d could not be committed (%s): %s; trying again later", draft.id, why, exc)
+            self.feedback("error", "", str(exc))
+            return None
         except ShopError as exc:
             self.errors += 1
             log.error("open sale %d could not be committed (%s): %s; it stays open", draft.id, why, exc)

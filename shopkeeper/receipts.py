@@ -89,7 +89,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
 
     by_rate: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for line in result.lines:
-        by_rate[line.tax_rate][0] += line.total
+        by_rate[line.tax_rate][0] += line.total - (0 if prices_include_tax else line.tax)
         by_rate[line.tax_rate][1] += line.tax
     if any(tax for _, tax in by_rate.values()):
         out.append("")
@@ -143,6 +143,9 @@ def print_receipt(text: str, command: str, *, timeout: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         raise PrinterError(f"receipt printer {argv[0]} did not finish within {timeout:g} s; the sale is saved") \
             from None
+    except OSError as exc:
+        raise PrinterError(f"receipt printer command {argv[0]} cannot run: {exc.strerror or exc}; "
+                           "the sale is saved") from None
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         why = detail[-1] if detail else f"exit status {proc.returncode}"

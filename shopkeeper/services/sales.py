@@ -200,6 +200,9 @@ class ReturnInput:
     product: str | int | Product | None
     quantity: int  # thousandths
     description: str = ""
+    unit_price: int | None = None  # without a receipt: the price the till showed (default: today's price)
+    discount: int = 0
+    tax_rate: int | None = None
 
 
 def returnable(sale_id: int) -> dict[int, int]:
@@ -227,7 +230,8 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                 raise InvalidInput("a return without a receipt needs a reason")
             if not items:
                 raise InvalidInput("nothing to return")
-            lines = price_lines(ctx, [LineInput(i.product, i.quantity) for i in items])
+            lines = price_lines(ctx, [LineInput(i.product, i.quantity, i.unit_price, i.discount, tax_rate=i.tax_rate)
+                                      for i in items])
             entries, restocked = [], defaultdict(int)
             for line in lines:
                 product = Product.get_by_id(line.product_id)

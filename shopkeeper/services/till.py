@@ -638,7 +638,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
         if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
             raise InvalidInput("finish, park or void the current sale before starting a refund")
         if sale_id is not None:
-            sale = Sale.get_or_none(Sale.id == sale_id)
+            sale = Sale.get_or_none(Sale.id == sale_id) if 0 < sale_id < 2**63 else None
             if sale is None or sale.kind != "sale":
                 raise NotFound(f"no sale {sale_id}")
             left = sales.returnable(sale_id)
@@ -667,7 +667,8 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
 
 # --- completing --------------------------------------------------------------------------------------------------
 
-def complete(ctx: Context, payment: str = "cash", tendered: int | None = None) -> sales.SaleResult:
+def complete(ctx: Context, payment: str = "cash", tendered: int | None = None, *,
+             expected_total: int | None = None) -> sales.SaleResult:
     """Commit the open sale (or refund) and delete its draft, in one transaction. Returns what was committed."""
     with _writing(ctx):
         row = _open_row(ctx, create=False)
@@ -676,6 +677,9 @@ def complete(ctx: Context, payment: str = "cash", tendered: int | None = None) -
         draft = _load(row, ctx)
         if not draft.lines:
             raise InvalidInput("nothing to pay: the sale is empty")
+        if expected_total is not None and draft.total != expected_total:
+            raise InvalidInput(f"the sale changed at another session at this terminal: the total is now "
+                               f"{format_money(draft.total, ctx.decimals)}; check it and pay again")
         if draft.mode == "refund":
             if tendered is not None:
                 raise InvalidInput("an amount tendered does not apply to a refund")
@@ -691,7 +695,8 @@ def _return_items(draft: Draft) -> Sequence[sales.ReturnInput]:
     if draft.original_sale is None:
         if any(line.product_id is None for line in draft.lines):
             raise InvalidInput("a refund without a receipt takes back catalogue items only; remove the one-off line")
-        return [sales.ReturnInput(line.product_id, line.quantity) for line in draft.lines]
+        return [sales.ReturnInput(line.product_id, line.quantity, unit_price=line.unit_price, discount=line.discount,
+                                  tax_rate=line.tax_rate) for line in draft.lines]
     left = sales.returnable(draft.original_sale)
     originals = SaleLine.select().where(SaleLine.sale == draft.original_sale)
     everything: dict[tuple, int] = {}

@@ -289,12 +289,19 @@ class SellScreen(ShopScreen):
         event.stop()
         code = event.code.strip()
         pending = self.code_input.value
-        if _PENDING_QTY.match(pending) and not till.split_quantity(code)[0]:
-            code = pending.strip() + code  # "3*" typed, then the item scanned
+        try:
+            if _PENDING_QTY.match(pending) and not till.split_quantity(code)[0]:
+                code = pending.strip() + code  # "3*" typed, then the item scanned
+                self.code_input.value = ""
+            waiting = bool(code) and till.split_quantity(code)[1] == ""
+        except InvalidInput as exc:
             self.code_input.value = ""
+            self.app.bell()
+            self.notify(f"{exc} (nothing added)", severity="error", timeout=6)
+            return
         if not code:
             return
-        if till.split_quantity(code)[1] == "":
+        if waiting:
             self.code_input.value = code  # just "3*": wait for the item
             self.code_input.cursor_position = len(code)
             return
@@ -532,16 +539,16 @@ class SellScreen(ShopScreen):
                 except ShopError as exc:
                     self.notify(str(exc), severity="error")
                     return
-                self.complete("cash", tendered)
+                self.complete("cash", tendered, d.total)
 
             self.app.push_screen(PromptScreen(f"Cash: total {self.money(d.total)}", [
                 ("tendered", "Tendered", "blank: exact amount", "")]), done)
             return
-        self.complete(payment, None)
+        self.complete(payment, None, d.total)
 
-    def complete(self, payment: str, tendered: int | None) -> None:
+    def complete(self, payment: str, tendered: int | None, expected_total: int | None = None) -> None:
         original = self.draft.original_sale if self.draft else None
-        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered))
+        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered, expected_total=expected_total))
         if result is None:
             return
         self.last_result = result
