@@ -139,8 +139,8 @@ async def bench_screen(location: str, products: int, scans: int, sales: int, gap
         committed: list[float] = []
         original = screen.complete
 
-        def timed_complete(payment: str, tendered: int | None) -> None:
-            original(payment, tendered)
+        def timed_complete(*args, **kwargs) -> None:
+            original(*args, **kwargs)
             committed.append(time.perf_counter())
 
         screen.complete = timed_complete  # type: ignore[method-assign]
@@ -206,7 +206,10 @@ async def bench_screen(location: str, products: int, scans: int, sales: int, gap
                 seen = len(committed)
                 t = time.perf_counter()
                 app.post_message(events.Key("f8", None))
+                deadline = time.perf_counter() + 10
                 while len(committed) == seen:
+                    if time.perf_counter() > deadline:
+                        raise SystemExit("bench_till: the payment key committed no sale within 10 s")
                     await asyncio.sleep(0.0005)
                 pay_lat.append(committed[-1] - t)
         await pilot.pause()
