@@ -107,37 +107,33 @@ class VirtualTable(ScrollView, can_focus=True):
     VirtualTable > .virtual-table--bad { color: $error; }
     """
 
-    class Highlighted(Message):
-        def __init__(self, table: VirtualTable, row: Any) -> None:
+    class _TableMessage(Message):
+        """A message about this table; ``control`` makes ``@on(..., "#id")`` selectors work."""
+
+        def __init__(self, table: VirtualTable) -> None:
             super().__init__()
             self.table = table
-            self.row = row
 
         @property
         def control(self) -> VirtualTable:
             return self.table
 
-    class Selected(Message):
+    class Highlighted(_TableMessage):
         def __init__(self, table: VirtualTable, row: Any) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row = row
 
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
+    class Selected(_TableMessage):
+        def __init__(self, table: VirtualTable, row: Any) -> None:
+            super().__init__(table)
+            self.row = row
 
-    class Loaded(Message):
+    class Loaded(_TableMessage):
         """The index (row count) finished loading."""
 
         def __init__(self, table: VirtualTable, count: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
 
     def __init__(self, source: TableSource, *, sort_key: str = "", empty_text: str = "nothing to show",
                  eager: bool = True, name: str | None = None, id: str | None = None,
