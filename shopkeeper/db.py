@@ -89,7 +89,7 @@ def on_rollback(hook: Callable[[], None]) -> None:
 def write_transaction() -> Iterator[None]:
     """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints."""
     try:
-        with database.atomic():
+        with database.obj.atomic():  # the bound database: through the proxy, each step inside costs a lookup
             yield
     except BaseException as exc:
         for hook in _rollback_hooks:

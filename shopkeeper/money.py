@@ -7,7 +7,7 @@ converted at the edges only, through these functions. Nothing here ever touches 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from shopkeeper.errors import InvalidInput
 
@@ -102,10 +102,13 @@ def json_qty(milli: int) -> int | Decimal:
 
 def round_div(numerator: int, denominator: int) -> int:
     """Integer division rounded half to even (banker's rounding), exact for any sign."""
-    if denominator == 0:
-        raise ZeroDivisionError("round_div by zero")
-    q = Decimal(numerator) / Decimal(denominator)
-    return int(q.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, remainder = divmod(numerator, denominator)  # floor division: 0 <= remainder < denominator
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient & 1):
+        quotient += 1
+    return quotient
 
 
 def extend(qty_milli: int, unit_minor: int) -> int:

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -54,11 +55,18 @@ def test_format_money_respects_currency_decimals():
     assert format_money(-5, 2) == "-0.05"
 
 
-@given(st.integers(-10**12, 10**12), st.integers(1, 10**6))
+@given(st.integers(-10**40, 10**40), st.integers(-10**20, 10**20).filter(bool))
 def test_round_div_is_half_even_and_exact(n, d):
-    q = round_div(n, d)
-    exact = Decimal(n) / Decimal(d)
-    assert abs(Decimal(q) - exact) <= Decimal("0.5")
+    exact = Fraction(n, d)
+    expected = round(exact)  # Fraction rounds half to even, exactly, at any size
+    assert round_div(n, d) == expected
+
+
+def test_round_div_ties_go_to_even():
+    assert [round_div(n, 2) for n in (-3, -1, 1, 3, 5)] == [-2, 0, 0, 2, 2]
+    assert round_div(5, -2) == -2
+    with pytest.raises(ZeroDivisionError):
+        round_div(1, 0)
 
 
 def test_extend_rounds_weighed_goods_half_even():

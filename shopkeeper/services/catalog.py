@@ -5,35 +5,43 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from peewee import AutoField, CharField, Database, ForeignKeyField, IntegerField, TextField
+
 from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Barcode, Product, Supplier, database
 
-_FIND_SQL: dict[str, str] = {}
+_FIND_SQL: dict[type, str] = {}
 
 
-def _find_sql() -> str:
+def _find_sql(db: Database) -> str:
     """One statement finding a product by SKU, else by exact barcode, written once: at the till, building a Peewee
     query for a 14-column model costs more than running it (see bench/bench_sales.py)."""
-    p = database.param
-    if p not in _FIND_SQL:
+    if type(db) not in _FIND_SQL:
+        p = db.param
         columns = ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
-        _FIND_SQL[p] = (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
-                        f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id WHERE b.code = {p} "
-                        "LIMIT 1")
-    return _FIND_SQL[p]
+        _FIND_SQL[type(db)] = (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
+                               f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id "
+                               f"WHERE b.code = {p} LIMIT 1")
+    return _FIND_SQL[type(db)]
+
+
+# Integer and text columns come back from both drivers as the Python value itself; only the rest (the active flag,
+# 0/1 in SQLite) goes through the field's python_value, as Peewee's own row reader would.
+_NAMES = [f.name for f in Product._meta.sorted_fields]
+_CONVERTERS = [(i, f.name, f.python_value) for i, f in enumerate(Product._meta.sorted_fields)
+               if not isinstance(f, (AutoField, IntegerField, CharField, TextField, ForeignKeyField))]
 
 
 def _product_from_row(row: tuple) -> Product:
     """A Product from a row of ``_find_sql``, as Peewee's own cursor wrapper builds one (no dirty fields)."""
     product = Product(__no_default__=True)
-    product.__data__ = {name: value if value is None else convert(value)
-                        for (name, convert), value in zip(_CONVERTERS, row)}
+    data = product.__data__ = dict(zip(_NAMES, row))
+    for i, name, convert in _CONVERTERS:
+        if row[i] is not None:
+            data[name] = convert(row[i])
     return product
-
-
-_CONVERTERS = [(f.name, f.python_value) for f in Product._meta.sorted_fields]
 
 
 def find_product(ref: str | int | Product, *, keys: Sequence[str] | None = None) -> Product:
@@ -52,7 +60,8 @@ def find_product(ref: str | int | Product, *, keys: Sequence[str] | None = None)
     text = ref.strip()
     if not text:
         raise InvalidInput("empty product code")
-    row = database.execute_sql(_find_sql(), (text, text)).fetchone()
+    db = database.obj
+    row = db.execute_sql(_find_sql(db), (text, text)).fetchone()
     if row is not None:
         return _product_from_row(row)
     if keys is None:

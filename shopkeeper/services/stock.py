@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
-from shopkeeper.db import locked, utcnow, write_transaction
+from peewee import Database
+
+from shopkeeper.db import is_sqlite, locked, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
@@ -19,9 +22,9 @@ KINDS = ("receive", "sale", "return", "adjust", "count")
 ADJUST_REASONS = ("damaged", "expired", "lost", "stolen", "found", "correction")
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One stock change to post."""
+class Entry(NamedTuple):
+    """One stock change to post. (A named tuple: a sale builds one per line, and a frozen dataclass costs several
+    times as much to create.)"""
 
     product_id: int
     kind: str
@@ -45,27 +48,33 @@ class Posted:
 
 
 class _Sql:
-    """The two statements on the hot path, written once per placeholder style (building them costs more than
-    running them)."""
+    """The two statements on the hot path, written once per dialect (building them costs more than running them).
+    SQLite hands back a new row's id as ``lastrowid``, which is cheaper than ``RETURNING``; PostgreSQL needs it."""
 
-    def __init__(self, param: str) -> None:
-        p = param
+    def __init__(self, db: Database) -> None:
+        p = db.param
+        self.returning = not is_sqlite(db)
         self.update = (f"UPDATE product SET on_hand = on_hand + {p}, updated_at = {p} WHERE id = {p} "
                        f"RETURNING on_hand, avg_cost, sku")
         self.insert = (
             "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
-            f"created_at, reference, sale_id, count_session_id) VALUES ({', '.join([p] * 12)}) RETURNING id"
+            f"created_at, reference, sale_id, count_session_id) VALUES ({', '.join([p] * 12)})"
+            + (" RETURNING id" if self.returning else "")
         )
 
 
-_sql_by_param: dict[str, _Sql] = {}
+_sql_by_dialect: dict[type, _Sql] = {}
 
 
-def _sql() -> _Sql:
-    param = database.param
-    if param not in _sql_by_param:
-        _sql_by_param[param] = _Sql(param)
-    return _sql_by_param[param]
+def _sql(db: Database) -> _Sql:
+    if type(db) not in _sql_by_dialect:
+        _sql_by_dialect[type(db)] = _Sql(db)
+    return _sql_by_dialect[type(db)]
+
+
+def inserted_id(cursor, returning: bool) -> int:
+    """The id of the row a hot-path INSERT just wrote (see ``_Sql``)."""
+    return cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
 def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None, savepoint: bool = True) -> Posted:
@@ -81,10 +90,10 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
     if not entries:
         return Posted()
     now = now or utcnow()
-    sql = _sql()
-    posted = Posted()
-    own = savepoint or not database.in_transaction()
     db = database.obj  # the bound database itself: the proxy's attribute lookup is paid per statement otherwise
+    sql = _sql(db)
+    posted = Posted()
+    own = savepoint or not db.in_transaction()
     with write_transaction() if own else contextlib.nullcontext():
         staff, terminal = staff_id(ctx), terminal_id(ctx)
         for e in entries:
@@ -101,10 +110,10 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
                 if ctx.negative_stock == "warn":
                     posted.warnings.append(message)
             unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
-            (movement_id,) = db.execute_sql(sql.insert, (
+            movement_id = inserted_id(db.execute_sql(sql.insert, (
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
                 e.reference, e.sale_id, e.count_session_id,
-            )).fetchone()
+            )), sql.returning)
             posted.movement_ids.append(movement_id)
             posted.on_hand[e.product_id] = on_hand
             posted.unit_costs.append(unit_cost)
