@@ -66,18 +66,21 @@ SELLER = textwrap.dedent("""
     from shopkeeper.services.sales import LineInput, sell
     open_database(sys.argv[1])
     ctx = Context(staff="s", terminal=sys.argv[2], negative_stock="allow")
+    lines = [LineInput("A", 1000), LineInput("B", 2000)]
     for _ in range(int(sys.argv[3])):
-        sell(ctx, [LineInput("A", 1000), LineInput("B", 2000)], payment="card")
+        sell(ctx, lines if sys.argv[4] == "AB" else lines[::-1], payment="card")
 """)
 
 
 def test_four_tills_on_postgres_lose_no_update(pg):
+    """Two tills ring up A then B, two ring up B then A: rows are locked in one order, so no till is ever told
+    'deadlock detected'."""
     ctx = Context(staff="pg", terminal="t1")
     save_product(ProductData(sku="A", name="A"))
     save_product(ProductData(sku="B", name="B"))
     stock.receive(ctx, "A", 1_000_000, 10)
     stock.receive(ctx, "B", 1_000_000, 10)
-    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "40"], stderr=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "40", "AB" if n % 2 else "BA"], stderr=subprocess.PIPE,
                               text=True) for n in range(4)]
     for proc in procs:
         _, err = proc.communicate(timeout=120)

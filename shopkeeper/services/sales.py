@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from peewee import Database, fn
 
-from shopkeeper.db import is_sqlite, locked, utcnow, write_transaction
+from shopkeeper.db import is_sqlite, lock_in_order, locked, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
 from shopkeeper.money import extend, format_money, format_qty, round_div
@@ -235,6 +235,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             lines = price_lines(ctx, [LineInput(i.product, i.quantity, i.unit_price, i.discount, tax_rate=i.tax_rate)
                                       for i in items])
             entries, restocked = [], defaultdict(int)
+            lock_in_order(Product, {line.product_id for line in lines})
             for line in lines:
                 product = Product.get_by_id(line.product_id)
                 entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price,
@@ -252,6 +253,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
         lines, entries, links = [], [], []
         restocked: dict[int, int] = defaultdict(int)  # returned earlier in this refund, not yet posted
+        lock_in_order(Product, {originals[line_id].product_id for line_id, _ in wanted} - {None})
         for line_id, qty in wanted:
             orig = originals[line_id]
             amount, tax = refund_share(orig, qty, left[line_id])

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from peewee import Database
 
-from shopkeeper.db import is_sqlite, locked, utcnow, write_transaction
+from shopkeeper.db import is_sqlite, lock_in_order, locked, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
@@ -96,6 +96,8 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
     own = savepoint or not db.in_transaction()
     with write_transaction() if own else contextlib.nullcontext():
         staff, terminal = staff_id(ctx), terminal_id(ctx)
+        if len(entries) > 1:
+            lock_in_order(Product, {e.product_id for e in entries})
         for e in entries:
             if e.kind not in KINDS:
                 raise InvalidInput(f"unknown movement kind {e.kind!r}")
