@@ -80,8 +80,8 @@ def test_four_tills_on_postgres_lose_no_update(pg):
     save_product(ProductData(sku="B", name="B"))
     stock.receive(ctx, "A", 1_000_000, 10)
     stock.receive(ctx, "B", 1_000_000, 10)
-    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "40", "AB" if n % 2 else "BA"], stderr=subprocess.PIPE,
-                              text=True) for n in range(4)]
+    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "40", "AB" if n % 2 else "BA"],
+                              stderr=subprocess.PIPE, text=True) for n in range(4)]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err

@@ -82,7 +82,7 @@ def _move_aside(db: Path) -> Path:
 
 def demo(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.config import default_data_dir
-    from shopkeeper.db import close_database, open_database
+    from shopkeeper.db import open_database
     from shopkeeper.demo import seed_demo
 
     location = args.db or str(default_data_dir() / "demo.db")
@@ -95,14 +95,13 @@ def demo(args: argparse.Namespace, cli: Cli) -> int:
     config = cli.config
     if not config.shop.name or config.shop.name == "My Shop":
         config = replace(config, shop=replace(config.shop, name="Demo Grocery"))
-    open_database(location)
+    open_database(location, busy_timeout_ms=config.database.busy_timeout_ms)
     ctx = cli.context()
     seed_demo(replace(ctx, staff=""), extra_products=args.products)
     if args.no_tui or not sys.stdout.isatty():
         cli.emit({"database": location}, f"demo shop ready: {location}\n"
                  f"try: shopkeeper --db {location} stock")
         return EXIT_OK
-    close_database()
     return _launch(location, config, ctx)
 
 
@@ -111,17 +110,13 @@ def run_app(args: argparse.Namespace, cli: Cli) -> int:
     if not sys.stdout.isatty():
         raise ShopError("the app needs a terminal; use a command (see shopkeeper --help)")
     cli.open_db(create=False)
-    from shopkeeper.db import close_database
-
-    close_database()
     return _launch(cli.location, cli.config, cli.context())
 
 
 def _launch(location: str, config, ctx) -> int:
-    from shopkeeper.db import open_database
+    """Run the app on ``location``, which the caller has opened (``open_database``) in this thread."""
     from shopkeeper.tui.app import run_app as run_tui
 
-    open_database(location, busy_timeout_ms=config.database.busy_timeout_ms)
     run_tui(location, config, ctx)
     return EXIT_OK
 

@@ -13,6 +13,7 @@ Every query is shaped to stay fast at 100,000 products:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from shopkeeper.models import database
 from shopkeeper.services.reorder import ReorderLine, low_stock_query, suggest_order
@@ -50,8 +51,7 @@ def stock_status(on_hand: int, reorder_point: int, active: bool = True) -> str:
     return STATUS_OK
 
 
-@dataclass(frozen=True)
-class StockRow:
+class StockRow(NamedTuple):
     id: int
     sku: str
     name: str
@@ -180,8 +180,7 @@ def low_stock_window(offset: int, limit: int) -> list[ReorderLine]:
 # --- journals -------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class JournalRow:
+class JournalRow(NamedTuple):
     id: int
     created_at: str  # UTC ISO-8601
     product_id: int
@@ -290,8 +289,7 @@ def supplier_names() -> list[str]:
     return [r[0] for r in database.execute_sql("SELECT name FROM supplier ORDER BY name COLLATE NOCASE").fetchall()]
 
 
-@dataclass(frozen=True)
-class ProductDetail:
+class ProductDetail(NamedTuple):
     id: int
     sku: str
     name: str
@@ -328,8 +326,7 @@ def product_detail(product_id: int) -> ProductDetail | None:
 # --- stock counts ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CountRow:
+class CountRow(NamedTuple):
     product_id: int
     sku: str
     name: str

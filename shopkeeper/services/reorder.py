@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import JOIN
 
 from shopkeeper.models import Product, Supplier
 
 
-@dataclass(frozen=True)
-class ReorderLine:
+class ReorderLine(NamedTuple):
     product_id: int
     sku: str
     name: str

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from peewee import DatabaseError
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from shopkeeper.config import Config
 from shopkeeper.db import data_version
@@ -64,11 +65,15 @@ class ShopkeeperApp(App):
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The stock screen is the base of the stack: the first frame shows it (not an empty screen a frame
+        earlier), and Escape never backs out of it."""
         from shopkeeper.tui.screens.stock import StockScreen
 
+        return StockScreen()
+
+    def on_mount(self) -> None:
         self._data_version = data_version()
-        self.push_screen(StockScreen())
         if not self.ctx.staff:
             from shopkeeper.tui.screens.staff import StaffScreen
 
@@ -86,11 +91,13 @@ class ShopkeeperApp(App):
         """Move everything alive after start-up (Textual, peewee, our modules, the first screen: some 10^5
         objects) out of the garbage collector's sight. Left in, each full (generation 2) collection walks all of
         them — a 20-60 ms pause at a random moment, measured between a scan and its frame in bench/bench_till.py.
-        Frozen objects are never collected, so collect first: only start-up garbage is lost, none is kept."""
+        Frozen objects are never collected, so collect first: only start-up garbage is lost, none is kept.
+        The collector is then switched on again: ``shopkeeper.cli.main`` keeps it off until the first frame."""
         import gc
 
         gc.collect()
         gc.freeze()
+        gc.enable()
 
     def _load_low_baseline(self) -> None:
         """The products low at start (a scan of every product, ~20 ms at 100k): read in a thread, so a product
@@ -236,7 +243,7 @@ class ShopkeeperApp(App):
         self.push_screen(ProductScreen(product_id))
 
     def action_home(self) -> None:
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def action_choose_staff(self) -> None:

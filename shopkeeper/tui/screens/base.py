@@ -112,7 +112,7 @@ class ShopScreen(Screen):
             self.refresh_data()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        if len(self.app.screen_stack) > 1:  # the stock screen at the bottom stays
             self.dismiss()
 
     def service(self, call: Callable[[], object], *, changed: bool = True) -> object | None:
