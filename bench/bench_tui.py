@@ -153,7 +153,7 @@ def best_of(runs: int, script: str, *args: str) -> tuple[float, list[str]]:
 
 def compile_bytecode() -> None:
     """Byte-compile shopkeeper first, as ``pip install`` does and as any launch after the first finds it: with
-    PYTHONDONTWRITEBYTECODE set (CI sets it), an editable checkout would otherwise be compiled from source at
+    PYTHONDONTWRITEBYTECODE set (this build machine sets it), an editable checkout would otherwise be compiled from source at
     every launch, while Textual's installed files are not."""
     import compileall
 
