@@ -94,15 +94,21 @@ def write_transaction() -> Iterator[None]:
     except BaseException as exc:
         for hook in _rollback_hooks:
             hook()
-        if isinstance(exc, OperationalError) and _is_busy(exc):
-            raise DatabaseBusy("the database is busy: another till or process kept it locked for too long; "
-                               "nothing was saved, try again") from None
+        if isinstance(exc, OperationalError):
+            text = str(exc).lower()
+            if any(sign in text for sign in _BUSY):
+                raise DatabaseBusy("the database is busy: another till or process kept it locked for too long; "
+                                   "nothing was saved, try again") from None
+            if any(sign in text for sign in _CLASHED):
+                raise DatabaseBusy("another till was changing the same products at the same moment; nothing was "
+                                   "saved, try again") from None
         raise
 
 
-def _is_busy(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
+_BUSY = ("database is locked", "database table is locked", "database is busy", "lock timeout")
+"""SQLite's busy timeout running out (and PostgreSQL's lock_timeout, when a shop sets one)."""
+_CLASHED = ("deadlock detected", "could not serialize access")
+"""PostgreSQL ending one of two transactions that waited for each other."""
 
 
 class DatabaseBusy(ShopError):
@@ -115,7 +121,7 @@ def locked(query):
     SQLite needs nothing: ``BEGIN IMMEDIATE`` already serialises writers. PostgreSQL runs READ COMMITTED, so a value
     read and then written back (moving average cost, what is left to return, an open session) takes a row lock.
     """
-    return query if is_sqlite() else query.for_update()
+    return query if is_sqlite() else query.for_update("FOR NO KEY UPDATE")  # see lock_in_order
 
 
 def lock_in_order(model, ids) -> None:
@@ -126,7 +132,10 @@ def lock_in_order(model, ids) -> None:
     one writer in at a time.
     """
     if len(ids) > 1 and not is_sqlite():
-        model.select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id).for_update().execute()
+        # NO KEY UPDATE is the lock the UPDATE itself takes: it leaves rows that reference these (a till's draft
+        # lines, barcodes) free to be inserted meanwhile, where a plain FOR UPDATE would make them wait.
+        (model.select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id)
+         .for_update("FOR NO KEY UPDATE").execute())
 
 
 def data_version() -> int:

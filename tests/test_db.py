@@ -1,7 +1,15 @@
 import peewee
 import pytest
 
-from shopkeeper.db import SCHEMA_VERSION, current_version, data_version, migrate, open_database
+from shopkeeper.db import (
+    SCHEMA_VERSION,
+    DatabaseBusy,
+    current_version,
+    data_version,
+    migrate,
+    open_database,
+    write_transaction,
+)
 from shopkeeper.errors import ShopError
 from shopkeeper.models import Movement, Sale, SaleLine
 from shopkeeper.services import sales, stock
@@ -66,3 +74,20 @@ def test_data_version_moves_when_another_connection_commits(db, db_path):
     other.commit()
     other.close()
     assert data_version() != before
+
+
+@pytest.mark.parametrize(("error", "says"), [
+    ("database is locked", "the database is busy"),
+    ("deadlock detected\nDETAIL:  Process 1 waits for ShareLock on transaction 2; blocked by process 3.",
+     "another till was changing the same products"),
+    ("could not serialize access due to concurrent update", "another till was changing the same products"),
+])
+def test_a_lost_race_for_a_lock_says_nothing_was_saved(db, error, says):
+    with pytest.raises(DatabaseBusy, match=f"{says}.*nothing was saved, try again"), write_transaction():
+        raise peewee.OperationalError(error)
+
+
+def test_other_database_errors_are_not_called_busy(db):
+    # "blocked" or "unlocked" in a message is no sign of a busy database
+    with pytest.raises(peewee.OperationalError, match="no such table"), write_transaction():
+        raise peewee.OperationalError("no such table: blocked_unlocked")

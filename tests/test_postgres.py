@@ -7,13 +7,15 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import peewee
 import pytest
 
 from shopkeeper.db import close_database, open_database
-from shopkeeper.models import Product, Sale
-from shopkeeper.services import sales, stock
+from shopkeeper.models import OpenSaleLine, Product, Sale, database
+from shopkeeper.services import sales, stock, till
 from shopkeeper.services.audit import check_stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
@@ -88,4 +90,59 @@ def test_four_tills_on_postgres_lose_no_update(pg):
     assert Product.get(Product.sku == "A").on_hand == 1_000_000 - 160 * 1000
     assert Product.get(Product.sku == "B").on_hand == 1_000_000 - 160 * 2000
     assert Sale.select().count() == 160
+    assert check_stock()[1] == []
+
+
+def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monkeypatch):
+    """Till 2 starts a refund of a sale of B then A (one draft line per product; each insert takes PostgreSQL's key
+    share lock on its product) while till 1 sells A and B. The sale's row locks must not conflict with those
+    (FOR NO KEY UPDATE, as a plain UPDATE takes), or the two wait for each other and one is told 'deadlock'."""
+    ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku))
+        stock.receive(ctx, sku, 100_000, 10)
+    sold = sales.sell(ctx, [sales.LineInput("B", 1000), sales.LineInput("A", 1000)], payment="card")
+
+    first_line = threading.Event()
+    insert = OpenSaleLine.insert
+
+    def insert_then_pause(*args, **kwargs):  # the sale arrives between the draft's two lines
+        query = insert(*args, **kwargs)
+        execute = query.execute
+
+        def execute_then_pause(*a, **k):
+            result = execute(*a, **k)
+            if not first_line.is_set():
+                first_line.set()
+                time.sleep(0.5)
+            return result
+
+        query.execute = execute_then_pause
+        return query
+
+    monkeypatch.setattr(OpenSaleLine, "insert", insert_then_pause)
+    errors = []
+
+    def refund_draft():
+        with database.connection_context():
+            try:
+                till.start_refund(Context(staff="pg", terminal="t2"), sold.sale_id)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(("refund draft", exc))
+
+    def sell():
+        first_line.wait(10)
+        with database.connection_context():
+            try:
+                sales.sell(ctx, [sales.LineInput("A", 1000), sales.LineInput("B", 1000)], payment="card")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(("sale", exc))
+
+    threads = [threading.Thread(target=refund_draft), threading.Thread(target=sell)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert Sale.select().count() == 2
     assert check_stock()[1] == []
