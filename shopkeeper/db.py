@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
@@ -29,6 +29,27 @@ SQLITE_PRAGMAS = {
 def utcnow() -> str:
     """The current time as sortable UTC ISO-8601 text."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_STATEMENTS: dict[tuple[type, str], str] = {}
+
+
+def statement(db: Database, name: str, build: Callable[[str], str]) -> str:
+    """The SQL of a hot-path statement, built once per kind of database by ``build(placeholder)``: at the till,
+    building a Peewee query costs more than running it (see bench/bench_sales.py)."""
+    key = (type(db), name)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        sql = _STATEMENTS[key] = build(db.param)
+    return sql
+
+
+def insert_id(db: Database, sql: str, params: Sequence[object]) -> int:
+    """Run a hot-path INSERT and return the new row's id: SQLite's ``lastrowid`` (cheaper than ``RETURNING``),
+    PostgreSQL's ``RETURNING id``."""
+    if isinstance(db, SqliteDatabase):
+        return db.execute_sql(sql, params).lastrowid
+    return db.execute_sql(sql + " RETURNING id", params).fetchone()[0]
 
 
 def is_sqlite(db: Database | None = None) -> bool:

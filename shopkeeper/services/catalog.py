@@ -5,26 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from peewee import AutoField, CharField, Database, ForeignKeyField, IntegerField, TextField
+from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
 from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
-from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.db import statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Barcode, Product, Supplier, database
 
-_FIND_SQL: dict[type, str] = {}
 
-
-def _find_sql(db: Database) -> str:
-    """One statement finding a product by SKU, else by exact barcode, written once: at the till, building a Peewee
-    query for a 14-column model costs more than running it (see bench/bench_sales.py)."""
-    if type(db) not in _FIND_SQL:
-        p = db.param
-        columns = ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
-        _FIND_SQL[type(db)] = (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
-                               f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id "
-                               f"WHERE b.code = {p} LIMIT 1")
-    return _FIND_SQL[type(db)]
+def _find_sql(p: str) -> str:
+    """One statement finding a product by SKU, else by exact barcode."""
+    columns = ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
+    return (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
+            f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id WHERE b.code = {p} LIMIT 1")
 
 
 # Integer and text columns come back from both drivers as the Python value itself; only the rest (the active flag,
@@ -61,7 +54,7 @@ def find_product(ref: str | int | Product, *, keys: Sequence[str] | None = None)
     if not text:
         raise InvalidInput("empty product code")
     db = database.obj
-    row = db.execute_sql(_find_sql(db), (text, text)).fetchone()
+    row = db.execute_sql(statement(db, "catalog.find", _find_sql), (text, text)).fetchone()
     if row is not None:
         return _product_from_row(row)
     if keys is None:

@@ -7,15 +7,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from peewee import Database, fn
+from peewee import fn
 
-from shopkeeper.db import is_sqlite, lock_in_order, locked, utcnow, write_transaction
+from shopkeeper.db import insert_id, lock_in_order, locked, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
 from shopkeeper.money import extend, format_money, format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
-from shopkeeper.services.stock import Entry, inserted_id, moving_average, post_movements
+from shopkeeper.services.stock import Entry, moving_average, post_movements
 
 PAYMENTS = ("cash", "card", "other")
 
@@ -135,21 +135,14 @@ def _payment(payment: str, total: int, tendered: int | None, decimals: int) -> t
     return tendered, tendered - total
 
 
-_SALE_SQL: dict[type, tuple[str, str]] = {}
+def _sale_sql(p: str) -> str:
+    return ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
+            f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)})")
 
 
-def _sale_sql(db: Database) -> tuple[str, str]:
-    """The sale and sale line INSERTs, written once per dialect (see ``stock._Sql``)."""
-    if type(db) not in _SALE_SQL:
-        p = db.param
-        _SALE_SQL[type(db)] = (
-            ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
-             f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)})"
-             + ("" if is_sqlite(db) else " RETURNING id")),
-            ("INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
-             f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})"),
-        )
-    return _SALE_SQL[type(db)]
+def _line_sql(p: str) -> str:
+    return ("INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
+            f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})")
 
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
@@ -157,15 +150,15 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
                 reason: str = "", original_lines: list[int | None] | None = None) -> SaleResult:
     """Insert the sale, post its movements, then its lines with their cost of goods. Call inside a transaction."""
     db = database.obj
-    sale_sql, line_sql = _sale_sql(db)
+    sale_sql, line_sql = statement(db, "sales.sale", _sale_sql), statement(db, "sales.line", _line_sql)
     now = utcnow()
     sign = -1 if kind == "return" else 1
     subtotal = sign * sum(line.gross - line.discount for line in lines) + sign * discount
     tax = sign * sum(line.tax for line in lines)
     total = sign * sum(line.total for line in lines)
-    sale_id = inserted_id(db.execute_sql(sale_sql, (
+    sale_id = insert_id(db, sale_sql, (
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
-        tendered, change, reason)), not is_sqlite(db))
+        tendered, change, reason))
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
     posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing

@@ -9,9 +9,7 @@ import contextlib
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from peewee import Database
-
-from shopkeeper.db import is_sqlite, lock_in_order, locked, utcnow, write_transaction
+from shopkeeper.db import insert_id, lock_in_order, locked, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
@@ -47,34 +45,13 @@ class Posted:
     warnings: list[str] = field(default_factory=list)
 
 
-class _Sql:
-    """The two statements on the hot path, written once per dialect (building them costs more than running them).
-    SQLite hands back a new row's id as ``lastrowid``, which is cheaper than ``RETURNING``; PostgreSQL needs it."""
-
-    def __init__(self, db: Database) -> None:
-        p = db.param
-        self.returning = not is_sqlite(db)
-        self.update = (f"UPDATE product SET on_hand = on_hand + {p}, updated_at = {p} WHERE id = {p} "
-                       f"RETURNING on_hand, avg_cost, sku")
-        self.insert = (
-            "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
-            f"created_at, reference, sale_id, count_session_id) VALUES ({', '.join([p] * 12)})"
-            + (" RETURNING id" if self.returning else "")
-        )
+def _update_sql(p: str) -> str:
+    return f"UPDATE product SET on_hand = on_hand + {p}, updated_at = {p} WHERE id = {p} RETURNING on_hand, avg_cost, sku"
 
 
-_sql_by_dialect: dict[type, _Sql] = {}
-
-
-def _sql(db: Database) -> _Sql:
-    if type(db) not in _sql_by_dialect:
-        _sql_by_dialect[type(db)] = _Sql(db)
-    return _sql_by_dialect[type(db)]
-
-
-def inserted_id(cursor, returning: bool) -> int:
-    """The id of the row a hot-path INSERT just wrote (see ``_Sql``)."""
-    return cursor.fetchone()[0] if returning else cursor.lastrowid
+def _insert_sql(p: str) -> str:
+    return ("INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
+            f"created_at, reference, sale_id, count_session_id) VALUES ({', '.join([p] * 12)})")
 
 
 def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None, savepoint: bool = True) -> Posted:
@@ -91,7 +68,7 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
         return Posted()
     now = now or utcnow()
     db = database.obj  # the bound database itself: the proxy's attribute lookup is paid per statement otherwise
-    sql = _sql(db)
+    update_sql, insert_sql = statement(db, "stock.update", _update_sql), statement(db, "stock.insert", _insert_sql)
     posted = Posted()
     own = savepoint or not db.in_transaction()
     with write_transaction() if own else contextlib.nullcontext():
@@ -101,7 +78,7 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
         for e in entries:
             if e.kind not in KINDS:
                 raise InvalidInput(f"unknown movement kind {e.kind!r}")
-            row = db.execute_sql(sql.update, (e.quantity, now, e.product_id)).fetchone()
+            row = db.execute_sql(update_sql, (e.quantity, now, e.product_id)).fetchone()
             if row is None:
                 raise InvalidInput(f"no product with id {e.product_id}")
             on_hand, avg_cost, sku = row
@@ -112,10 +89,10 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
                 if ctx.negative_stock == "warn":
                     posted.warnings.append(message)
             unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
-            movement_id = inserted_id(db.execute_sql(sql.insert, (
+            movement_id = insert_id(db, insert_sql, (
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
                 e.reference, e.sale_id, e.count_session_id,
-            )), sql.returning)
+            ))
             posted.movement_ids.append(movement_id)
             posted.on_hand[e.product_id] = on_hand
             posted.unit_costs.append(unit_cost)
