@@ -175,14 +175,37 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             cls = loader()
             if cls is not None:
                 extra[name] = build_section(cls, data.get(name, {}), name)
-        shop = sections["shop"]
-        if shop.decimals > 4:
-            raise ValueError("shop.decimals: at most 4 decimal places are supported")
-        if not 0 <= shop.default_tax_rate <= 100:
-            raise ValueError("shop.default_tax_rate: must be between 0 and 100")
+        _check_ranges(sections["shop"], sections["database"])
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     return Config(**sections, extra=extra, path=path)
+
+
+MAX_BUSY_TIMEOUT_MS = 2**31 - 1
+"""SQLite keeps the busy timeout in a C int: anything larger wrapped round to 0 (no waiting at all)."""
+
+
+def _check_ranges(shop: ShopSection, database: DatabaseSection) -> None:
+    """Every value a till will use, checked now, so a bad one is named here and not at the first sale."""
+    from shopkeeper.money import parse_rate
+
+    if shop.decimals > 4:
+        raise ValueError("shop.decimals: at most 4 decimal places are supported")
+    if not shop.currency.strip():
+        raise ValueError("shop.currency: must not be empty")
+    if not 0 <= shop.default_tax_rate <= 100:
+        raise ValueError("shop.default_tax_rate: must be between 0 and 100")
+    try:
+        parse_rate(shop.default_tax_rate, what="shop.default_tax_rate")
+    except ShopError as exc:
+        raise ValueError(str(exc)) from None
+    if database.busy_timeout_ms > MAX_BUSY_TIMEOUT_MS:
+        raise ValueError(f"database.busy_timeout_ms: at most {MAX_BUSY_TIMEOUT_MS} (about 24 days)")
+
+
+def config_label(config: Config) -> str:
+    """How messages name the config: its file, or the defaults when there is none."""
+    return f"config {config.path}" if config.path else "the default config (no config file)"
 
 
 def default_config_path() -> Path:
@@ -222,7 +245,25 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, path)
+    config = parse_config(data, path)
+    _refuse_readable_password(path, config)
+    return config
+
+
+def _refuse_readable_password(path: Path, config: Config) -> None:
+    """A PostgreSQL password may sit in a config only its owner can read; otherwise use ``~/.pgpass``."""
+    from shopkeeper.locations import has_password
+
+    if not has_password(config.database.url):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ConfigError(f"{path}: database.url holds a password but the file can be read by others; run "
+                          f"`chmod 600 {path}`, or move the password to ~/.pgpass (or $PGPASSFILE)",
+                          field="database.url", reason="password in a file others can read")
 
 
 def resolve_db(explicit: str | None, config: Config) -> str:
@@ -263,6 +304,13 @@ def write_config(path: Path, config: Config, *, force: bool = False) -> None:
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    from shopkeeper.locations import has_password
+
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(tomli_w.dumps(config_to_toml(config)), encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    # A password in the URL: the file is the owner's alone from its first byte (see _refuse_readable_password).
+    mode = 0o600 if has_password(config.database.url) else 0o666
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(tomli_w.dumps(config_to_toml(config)))
     tmp.replace(path)

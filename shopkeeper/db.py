@@ -66,7 +66,8 @@ def make_database(location: str, *, busy_timeout_ms: int = 10_000) -> Database:
     if location.startswith("sqlite:///"):
         location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
     elif "://" in location:
-        raise ShopError(f"database {location!r}: unsupported URL (use a file path, sqlite:///… or postgresql://…)")
+        scheme = location.split("://", 1)[0]
+        raise ShopError(f"database URL {scheme}://…: unsupported (use a file path, sqlite:///… or postgresql://…)")
     if location != ":memory:":
         parent = Path(location).expanduser().parent
         if not parent.exists():
@@ -87,7 +88,11 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
     try:
         db.connect(reuse_if_open=True)
     except (DatabaseError, OSError) as exc:
-        raise ShopError(f"database {location}: cannot open: {exc}") from None
+        from shopkeeper.locations import display_location
+
+        # One line, naming host and database only: a PostgreSQL URL may carry a password.
+        detail = " ".join(str(exc).split())
+        raise ShopError(f"database {display_location(location)}: cannot open: {detail}") from None
     migrate(db)
     return db
 
@@ -217,7 +222,15 @@ def _m001_initial(db: Database) -> None:
                        f"WHERE {column} IS NOT NULL")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]
+def _m002_shop_settings(db: Database) -> None:
+    """The shop's currency and decimals (and whether the demo made it) live in the database, not only in config:
+    a till with another config must not read 1290 minor units as 12.90. See ``services/shop_settings.py``."""
+    from shopkeeper.models import ShopSetting
+
+    db.create_tables([ShopSetting])
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_shop_settings]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -174,5 +174,13 @@ class OpenSaleLine(BaseModel):
     code = TextField(default="")  # as scanned or typed
 
 
+class ShopSetting(BaseModel):
+    """The shop's own settings, kept with its data: ``currency``, ``decimals``, ``created_by`` (``init``, ``demo``,
+    ``adopted``), ``demo_products``. Created by migration 2, not m001."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
 ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,
               Movement, OpenSale, OpenSaleLine]

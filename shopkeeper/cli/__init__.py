@@ -113,8 +113,27 @@ class Cli:
     def open_db(self, *, create: bool = False):
         """Open the shop database (it must exist unless ``create``) and bring its schema up to date."""
         from shopkeeper.db import open_database
+        from shopkeeper.dbfile import refuse_foreign_file
+        from shopkeeper.locations import sqlite_path
 
-        return open_database(self.location, busy_timeout_ms=self.config.database.busy_timeout_ms, create=create)
+        path = sqlite_path(self.location)
+        if path is not None:
+            refuse_foreign_file(path)
+        db = open_database(self.location, busy_timeout_ms=self.config.database.busy_timeout_ms, create=create)
+        self.check_shop_settings()
+        return db
+
+    def check_shop_settings(self) -> None:
+        """Refuse a config whose currency or decimals differ from the shop's (see services/shop_settings.py)."""
+        from shopkeeper.config import config_label
+        from shopkeeper.locations import display_location
+        from shopkeeper.services.shop_settings import check_config
+
+        shop = self.config.shop
+        notice = check_config(shop.currency, shop.decimals, database=display_location(self.location),
+                              config=config_label(self.config))
+        if notice:
+            self.note(notice)
 
     def context(self):
         from shopkeeper.services.context import Context
@@ -138,6 +157,9 @@ class Cli:
 
     def warn(self, message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
+
+    def note(self, message: str) -> None:
+        print(f"note: {message}", file=sys.stderr)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -206,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shopkeeper: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
-        print(f"shopkeeper: database {cli._location or ''}: {exc}".replace(" :", ":"), file=sys.stderr)
+        from shopkeeper.locations import display_location
+
+        where = display_location(cli._location or "")
+        detail = " ".join(str(exc).split())  # PostgreSQL's errors run over several lines
+        print(f"shopkeeper: database {where}: {detail}".replace(" :", ":"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopkeeper: interrupted", file=sys.stderr)
