@@ -41,6 +41,7 @@ outright (power cut) leaves at most the draft of the grouped sale in progress; t
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import shlex
@@ -118,8 +119,9 @@ class Counter:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if sale_end not in SALE_ENDS:
             raise InvalidInput(f"sale end must be one of {', '.join(SALE_ENDS)}, not {sale_end!r}")
-        if idle_seconds <= 0:
-            raise InvalidInput("idle timeout must be more than 0 seconds")
+        if not math.isfinite(idle_seconds) or idle_seconds <= 0:  # nan compares false to everything
+            raise InvalidInput(f"idle timeout must be a number of seconds more than 0, not {idle_seconds}",
+                               field="idle", value=idle_seconds)
         if payment not in ("cash", "card", "other"):
             raise InvalidInput(f"payment must be cash, card or other, not {payment!r}")
         self.ctx = ctx

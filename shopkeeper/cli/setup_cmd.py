@@ -77,13 +77,14 @@ def init(args: argparse.Namespace, cli: Cli) -> int:
         moved = move_aside(file, "run init --force")
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-    write_config(path, config, force=args.force)
+    # The database first: a server that refuses us leaves no config behind pointing at it.
     open_database(location, busy_timeout_ms=config.database.busy_timeout_ms)
     existing = read_settings()
     if existing.currency is None:
         record_settings(config.shop.currency, config.shop.decimals, created_by=CREATED_BY_INIT)
     else:  # a PostgreSQL database that already holds a shop: this config must agree with it
         check_config(config.shop.currency, config.shop.decimals, database=shown, config=f"config {path}")
+    write_config(path, config, force=args.force)
     lines = [f"wrote {path}", f"created database {shown}"]
     if moved:
         lines.append(f"old database kept as {moved}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on
@@ -14,7 +15,7 @@ from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
-from shopkeeper.tui.format import local_day_bounds, local_time, money, signed_qty
+from shopkeeper.tui.format import local_day_bounds, local_time, money, signed_qty, when_title
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -22,7 +23,7 @@ from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTabl
 
 class JournalSource(CountIndex):
     columns = (
-        Column("when", "When", 14),
+        Column("when", "When", 16),
         Column("sku", "SKU", 11),
         Column("kind", "Kind", 7),
         Column("qty", "Qty", 8, "right"),
@@ -33,6 +34,7 @@ class JournalSource(CountIndex):
     )
 
     def __init__(self, flt: JournalFilter, decimals: int = 2) -> None:
+        self.columns = (replace(self.columns[0], title=when_title()), *self.columns[1:])
         self.filter = flt
         self.decimals = decimals
 
@@ -130,10 +132,10 @@ class JournalScreen(ShopScreen):
         try:
             since_text = self.query_one("#since", Input).value.strip()
             until_text = self.query_one("#until", Input).value.strip()
-            since = local_day_bounds(since_text) if since_text else ""
-            until = local_day_bounds(until_text, end=True) if until_text else ""
+            since = local_day_bounds(since_text, what="From") if since_text else ""
+            until = local_day_bounds(until_text, end=True, what="To") if until_text else ""
         except ValueError as exc:
-            message.update(f"✗ date: {exc}")
+            message.update(f"✗ {exc}")
             return None
         if since and until and since >= until:
             message.update("✗ date: 'From' is after 'To'")

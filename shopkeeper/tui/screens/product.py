@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on
@@ -16,7 +17,7 @@ from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty, parse_rate
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalRow, ProductDetail
-from shopkeeper.tui.format import STATUS_TEXT, local_time, money, qty, signed_qty
+from shopkeeper.tui.format import STATUS_TEXT, local_time, money, qty, signed_qty, when_title
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -25,7 +26,7 @@ from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTabl
 
 class ProductJournalSource(CountIndex):
     columns = (
-        Column("when", "When", 14),
+        Column("when", "When", 16),
         Column("kind", "Kind", 7),
         Column("qty", "Qty", 8, "right"),
         Column("balance", "Balance", 8, "right"),
@@ -36,6 +37,7 @@ class ProductJournalSource(CountIndex):
     )
 
     def __init__(self, product_id: int, decimals: int = 2) -> None:
+        self.columns = (replace(self.columns[0], title=when_title()), *self.columns[1:])
         self.product_id = product_id
         self.decimals = decimals
 
