@@ -146,3 +146,22 @@ def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monk
     assert errors == []
     assert Sale.select().count() == 2
     assert check_stock()[1] == []
+
+
+def test_init_on_postgres_records_the_currency_and_never_replaces_the_database(pg, tmp_path, capsys):
+    from shopkeeper.cli import main
+
+    close_database()
+    config = tmp_path / "c.toml"
+    assert main(["--config", str(config), "--db", URL, "init", "--currency", "GBP"]) == 0
+    out = capsys.readouterr().out
+    password = URL.split("://", 1)[1].split("@", 1)[0].partition(":")[2]
+    assert "(PostgreSQL)" in out and (not password or password not in out)
+    assert main(["--config", str(config), "--db", URL, "init", "--force"]) == 2
+    assert "never replaces a PostgreSQL database" in capsys.readouterr().err
+    other = tmp_path / "eur.toml"
+    other.write_text('[shop]\ncurrency = "EUR"\n')
+    assert main(["--config", str(other), "--db", URL, "stock"]) == 2
+    err = capsys.readouterr().err
+    assert "says EUR with 2 decimals" in err and "keeps GBP with 2 decimals" in err
+    assert main(["--config", str(config), "--db", URL, "stock"]) == 0
