@@ -208,3 +208,34 @@ def test_a_config_holding_a_password_is_written_for_its_owner_only(tmp_path):
     path = tmp_path / "c.toml"
     write_config(path, parse_config({"database": {"url": "postgresql://u:pw@h/db"}}))
     assert os.stat(path).st_mode & 0o077 == 0
+
+
+def _demo_stderr(tmp_path, *, tty: bool) -> str:
+    """stderr of ``shopkeeper demo --no-tui --products 200``, on a terminal or a pipe."""
+    import pty
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), COLUMNS="100")
+    cmd = [sys.executable, "-m", "shopkeeper", "--db", str(tmp_path / "demo.db"), "demo", "--no-tui",
+           "--products", "200"]
+    if not tty:
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stderr
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the demo is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait() == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_building_a_demo_shows_progress_on_a_terminal_only(tmp_path):
+    assert "building the demo shop" in _demo_stderr(tmp_path / "a", tty=True)
+    assert _demo_stderr(tmp_path / "b", tty=False) == ""
