@@ -18,7 +18,7 @@ def sqlite_path(location: str) -> Path | None:
     if location == ":memory:" or is_postgres(location):
         return None
     if location.startswith("sqlite:///"):
-        location = location[len("sqlite:///") - 1:] if location.startswith("sqlite:////") else location[10:]
+        location = location[len("sqlite:///"):]  # sqlite:////abs/path, sqlite:///relative/path
     elif "://" in location:
         return None
     return Path(location).expanduser()
@@ -31,6 +31,16 @@ def has_password(location: str) -> bool:
         return bool(urlsplit(location).password)
     except ValueError:
         return ":" in location.split("://", 1)[1].split("@", 1)[0] if "@" in location else False
+
+
+def redacted(location: str) -> str:
+    """The location with any password replaced by ``***``, for a command line shown to the user."""
+    if not has_password(location):
+        return location
+    scheme, rest = location.split("://", 1)
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def display_location(location: str) -> str:

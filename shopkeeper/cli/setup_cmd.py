@@ -73,7 +73,7 @@ def init(args: argparse.Namespace, cli: Cli) -> int:
         if not args.force:
             raise ShopError(f"{file}: database already exists (use --force to start a new one; the old one is "
                             "kept beside it)")
-        close_database()  # our own connection would hide nobody, and closing the probe would drop its locks
+        close_database()  # locks are per process: our own connection would neither show as "in use" nor survive
         moved = move_aside(file, "run init --force")
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -97,52 +97,24 @@ def init(args: argparse.Namespace, cli: Cli) -> int:
 
 
 def demo(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.config import config_label, default_data_dir
+    from shopkeeper.config import config_label
     from shopkeeper.db import close_database, open_database
-    from shopkeeper.dbfile import move_aside, refuse_foreign_file
     from shopkeeper.demo import seed_demo
-    from shopkeeper.locations import display_location, sqlite_path
+    from shopkeeper.locations import display_location, redacted, sqlite_path
     from shopkeeper.models import Product
-    from shopkeeper.services.shop_settings import (
-        CREATED_BY_DEMO, CREATED_BY_INIT, check_config, read_settings, record_settings)
+    from shopkeeper.services.shop_settings import CREATED_BY_DEMO, check_config, record_settings
 
     if args.products is not None and args.products < 0:
         raise ShopError("--products: must not be negative", field="products")
-    default = default_data_dir() / "demo.db"
-    location = args.db or str(default)
-    file = sqlite_path(location)
-    if file is None and args.reset:
-        raise ShopError(f"database {display_location(location)}: demo --reset only resets a demo shop's SQLite "
-                        "file; it never replaces a PostgreSQL database")
+    location = args.db or str(_default_demo())
     cli._location = location
     config = cli.config
     if not config.shop.name or config.shop.name == "My Shop":
         config = replace(config, shop=replace(config.shop, name="Demo Grocery"))
     busy = config.database.busy_timeout_ms
     shown = display_location(location)
-    moved = None
-    if file is None or file.exists():
-        if file is not None:
-            refuse_foreign_file(file)
-        open_database(location, busy_timeout_ms=busy)
-        shop = read_settings()
-        filled = Product.select().exists()
-        # A demo made before demo shops were marked lives at the default place and was not made by init.
-        is_demo = shop.is_demo or (file == default and shop.created_by != CREATED_BY_INIT)
-        if not is_demo and (filled or shop.created_by == CREATED_BY_INIT):
-            raise ShopError(f"database {shown} is a real shop, not a demo: the demo never changes or replaces it; "
-                            "give the demo a --db of its own", field="db", reason="not a demo shop")
-        wanted = args.products
-        rebuild = args.reset or (filled and wanted is not None and wanted != (shop.demo_products or 0))
-        if rebuild and file is not None:
-            if not args.reset:
-                cli.note(f"rebuilding the demo shop with {wanted} generated products (it had "
-                         f"{shop.demo_products or 0})")
-            close_database()
-            moved = move_aside(file, "run the demo")
-        elif rebuild:
-            raise ShopError(f"database {shown}: the demo shop there has {shop.demo_products or 0} generated "
-                            "products; a PostgreSQL demo is never rebuilt, give another --db for a different size")
+    moved = _make_room_for_demo(location, args, cli, busy)
+    file = sqlite_path(location)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
     close_database()
@@ -150,21 +122,62 @@ def demo(args: argparse.Namespace, cli: Cli) -> int:
     if not Product.select().exists():
         record_settings(config.shop.currency, config.shop.decimals, created_by=CREATED_BY_DEMO,
                         demo_products=args.products or 0)
-        ctx = cli.context()
         with _progress("building the demo shop") as progress:
-            seed_demo(replace(ctx, staff=""), extra_products=args.products or 0, progress=progress)
+            seed_demo(replace(cli.context(), staff=""), extra_products=args.products or 0, progress=progress)
     else:
         check_config(config.shop.currency, config.shop.decimals, database=shown, config=config_label(config))
-    ctx = cli.context()
+    kept = f"the previous demo is kept as {moved}" if moved else ""
     if args.no_tui or not sys.stdout.isatty():
-        text = f"demo shop ready: {shown}\ntry: shopkeeper --db {location} stock"
-        if moved:
-            text += f"\nthe previous demo is kept as {moved}"
-        cli.emit({"database": shown, "moved_aside": str(moved) if moved else None}, text)
+        text = f"demo shop ready: {shown}\ntry: shopkeeper --db {redacted(location)} stock"
+        cli.emit({"database": shown, "moved_aside": str(moved) if moved else None},
+                 text + (f"\n{kept}" if kept else ""))
         return EXIT_OK
-    if moved:
-        cli.note(f"the previous demo is kept as {moved}")
-    return _launch(location, config, ctx)
+    if kept:
+        cli.note(kept)
+    return _launch(location, config, cli.context())
+
+
+def _default_demo() -> Path:
+    from shopkeeper.config import default_data_dir
+
+    return default_data_dir() / "demo.db"
+
+
+def _make_room_for_demo(location: str, args: argparse.Namespace, cli: Cli, busy: int) -> Path | None:
+    """Decide what to do with a database already at ``location``: refuse a real shop (never touched), keep a demo
+    of the asked size, or move a demo aside for ``--reset`` or another ``--products N``. Returns where it went."""
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.dbfile import move_aside, refuse_foreign_file
+    from shopkeeper.locations import display_location, sqlite_path
+    from shopkeeper.models import Product
+    from shopkeeper.services.shop_settings import CREATED_BY_INIT, read_settings
+
+    file, shown = sqlite_path(location), display_location(location)
+    if file is None and args.reset:
+        raise ShopError(f"database {shown}: demo --reset only resets a demo shop's SQLite file; it never replaces "
+                        "a PostgreSQL database")
+    if file is not None and not file.exists():
+        return None
+    if file is not None:
+        refuse_foreign_file(file)
+    open_database(location, busy_timeout_ms=busy)
+    shop = read_settings()
+    filled = Product.select().exists()
+    # A demo made before demo shops were marked lives at the default place and was not made by init.
+    is_demo = shop.is_demo or (file == _default_demo() and shop.created_by != CREATED_BY_INIT)
+    if not is_demo and (filled or shop.created_by == CREATED_BY_INIT):
+        raise ShopError(f"database {shown} is a real shop, not a demo: the demo never changes or replaces it; "
+                        "give the demo a --db of its own", field="db", reason="not a demo shop")
+    had, wanted = shop.demo_products or 0, args.products
+    if not (args.reset or (filled and wanted is not None and wanted != had)):
+        return None
+    if file is None:
+        raise ShopError(f"database {shown}: the demo shop there has {had} generated products; a PostgreSQL demo is "
+                        "never rebuilt, give another --db for a different size")
+    if not args.reset:
+        cli.note(f"rebuilding the demo shop with {wanted} generated products (it had {had})")
+    close_database()  # locks are per process: our own connection would neither show as "in use" nor survive
+    return move_aside(file, "run the demo")
 
 
 @contextlib.contextmanager
