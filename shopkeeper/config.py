@@ -80,6 +80,11 @@ class Config:
 OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section}
 
 
+MAX_CONFIG_INT = 2**31 - 1
+"""The largest whole number a config key takes: SQLite keeps its busy timeout in a C int, and a larger value
+silently became 0 (no waiting at all)."""
+
+
 def _validate_value(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if hint is Any:
@@ -122,6 +127,8 @@ def _validate_value(value: Any, hint: Any, where: str) -> Any:
             raise ValueError(f"{where}: expected a whole number, got {_toml_type(value)}")
         if value < 0:
             raise ValueError(f"{where}: must not be negative")
+        if value > MAX_CONFIG_INT:  # C ints downstream (SQLite's busy timeout) wrap round to nonsense
+            raise ValueError(f"{where}: at most {MAX_CONFIG_INT}")
         return value
     if hint is str:
         if not isinstance(value, str):
@@ -175,17 +182,13 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             cls = loader()
             if cls is not None:
                 extra[name] = build_section(cls, data.get(name, {}), name)
-        _check_ranges(sections["shop"], sections["database"])
+        _check_ranges(sections["shop"])
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     return Config(**sections, extra=extra, path=path)
 
 
-MAX_BUSY_TIMEOUT_MS = 2**31 - 1
-"""SQLite keeps the busy timeout in a C int: anything larger wrapped round to 0 (no waiting at all)."""
-
-
-def _check_ranges(shop: ShopSection, database: DatabaseSection) -> None:
+def _check_ranges(shop: ShopSection) -> None:
     """Every value a till will use, checked now, so a bad one is named here and not at the first sale."""
     from shopkeeper.money import parse_rate
 
@@ -199,8 +202,6 @@ def _check_ranges(shop: ShopSection, database: DatabaseSection) -> None:
         parse_rate(shop.default_tax_rate, what="shop.default_tax_rate")
     except ShopError as exc:
         raise ValueError(str(exc)) from None
-    if database.busy_timeout_ms > MAX_BUSY_TIMEOUT_MS:
-        raise ValueError(f"database.busy_timeout_ms: at most {MAX_BUSY_TIMEOUT_MS} (about 24 days)")
 
 
 def config_label(config: Config) -> str:
