@@ -40,13 +40,14 @@ def refuse_foreign_file(path: Path) -> None:
         raise ShopError(f"database {path}: not a shopkeeper database ({what}); give the shop's database, or run "
                         "`shopkeeper init` to make one", field="db", reason="not a shopkeeper database")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
             tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             con.close()
-    except sqlite3.DatabaseError as exc:
-        raise ShopError(f"database {path}: cannot read: {exc}") from None
+    except sqlite3.DatabaseError:
+        return  # damaged, or unreadable here: opening it says what is wrong
+
     if tables and "schema_version" not in tables:
         raise ShopError(f"database {path}: not a shopkeeper database (an SQLite file with other tables)",
                         field="db", reason="not a shopkeeper database")
