@@ -182,6 +182,7 @@ def test_an_sqlite_file_of_another_program_is_refused(run, tmp_path):
 
 
 def test_a_postgresql_password_is_never_printed(run, tmp_path):
+    pytest.importorskip("psycopg2")
     url = "postgresql://clerk:s3cret-pw@127.0.0.1:1/shopdb"  # nothing listens on port 1
     code, out, err = run("--config", str(tmp_path / "c.toml"), "--db", url, "init")
     assert code == 2 and "s3cret" not in out + err
