@@ -5,7 +5,9 @@ Each command group lives in its own module under ``shopkeeper/cli/`` and exposes
 ``handler(args: argparse.Namespace, cli: Cli) -> int``. Add the module name to ``COMMAND_MODULES``.
 
 Handlers call one service and print through ``cli.emit(data, text)`` (JSON with ``--json``). Any ``ShopError``
-becomes one line on stderr and exit code 2; never a traceback.
+becomes one line on stderr and exit code 2; never a traceback. Text output, warnings and errors quote names and
+codes from the data, so their control characters are written escaped (``shopkeeper.text.safe``): a product name
+must not retitle or clear the terminal. ``--json`` needs nothing more: JSON escapes them itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopkeeper.errors import ShopError
+from shopkeeper.text import safe
 
 COMMAND_MODULES = [
     "shopkeeper.cli.setup_cmd",  # init, demo, check, backup
@@ -134,10 +137,15 @@ class Cli:
         if text is None:
             text = data if isinstance(data, str) else encode_json(data)
         if text:
-            print(text, file=self.out)
+            print(self.lines(text), file=self.out)
+
+    @staticmethod
+    def lines(text: str) -> str:
+        """Text output fit for a terminal: each line with its control characters escaped (line breaks kept)."""
+        return "\n".join(safe(line) for line in text.split("\n"))
 
     def warn(self, message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {safe(message)}", file=sys.stderr)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -203,10 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args, cli) or EXIT_OK
     except ShopError as exc:
-        print(f"shopkeeper: {exc}", file=sys.stderr)
+        print(f"shopkeeper: {Cli.lines(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
-        print(f"shopkeeper: database {cli._location or ''}: {exc}".replace(" :", ":"), file=sys.stderr)
+        print(safe(f"shopkeeper: database {cli._location or ''}: {exc}".replace(" :", ":")), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopkeeper: interrupted", file=sys.stderr)

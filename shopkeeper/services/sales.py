@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from peewee import fn
 
@@ -16,6 +16,7 @@ from shopkeeper.money import extend, format_money, format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, moving_average, post_movements
+from shopkeeper.text import clean
 
 PAYMENTS = ("cash", "card", "other")
 
@@ -91,6 +92,7 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
         if item.product is None:
             if item.unit_price is None or not item.description.strip():
                 raise InvalidInput(f"line {n}: a one-off item needs a description and a price")
+            item = replace(item, description=clean(item.description, field="description"))
             rate = item.tax_rate if item.tax_rate is not None else ctx.default_tax_rate
             line = PricedLine(None, item.description.strip(), item.quantity, item.unit_price, item.discount, rate)
         else:
@@ -219,6 +221,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
     """
     if payment not in PAYMENTS:
         raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
+    reason = clean(reason, field="reason")
     with write_transaction():
         if sale_id is None:
             if not reason.strip():

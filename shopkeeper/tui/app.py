@@ -28,6 +28,7 @@ from textual.screen import Screen
 from shopkeeper.config import Config
 from shopkeeper.db import data_version
 from shopkeeper.services.context import Context
+from shopkeeper.text import safe
 from shopkeeper.tui.commands import ShopCommands
 from shopkeeper.tui.registry import SCREENS, entry
 
@@ -217,6 +218,13 @@ class ShopkeeperApp(App):
         for p in products:
             self.notify(f"{p.sku} {p.name}: {format_qty(p.on_hand)} {p.unit} left (reorder at "
                         f"{format_qty(p.reorder_point)})", title="Low stock", severity="warning", timeout=8)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification of the app (widgets' and screens' ``notify`` land here) is plain text: messages quote
+        names, codes and reasons, so they are never parsed as markup (``[/x]`` in a name raised ``MarkupError``
+        and closed the app) and their control characters are shown escaped (``shopkeeper.text.safe``)."""
+        super().notify(safe(message), title=safe(title), severity=severity, timeout=timeout, markup=False)
 
     # -- actions ----------------------------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
-from shopkeeper.tui.format import local_day_bounds, local_time, money, signed_qty
+from shopkeeper.text import safe
+from shopkeeper.tui.format import local_day_bounds, local_time, money, plain, signed_qty
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -66,8 +67,8 @@ class JournalScreen(ShopScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
-        staff = [(n, n) for n in queries.staff_names(active_only=False)]
-        terminals = [(n, n) for n in queries.terminal_names()]
+        staff = [(plain(n), n) for n in queries.staff_names(active_only=False)]
+        terminals = [(plain(n), n) for n in queries.terminal_names()]
         with Vertical(id="journal-filters"):
             with Horizontal():
                 yield Label("Kind")
@@ -93,7 +94,7 @@ class JournalScreen(ShopScreen):
         if self.filter.product_id is not None:
             detail = queries.product_detail(self.filter.product_id)
             if detail is not None:
-                self.query_one("#product", Input).value = detail.sku
+                self.query_one("#product", Input).value = safe(detail.sku)
         self.query_one("#journal-table", VirtualTable).focus()
 
     @property
