@@ -92,7 +92,6 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
         if item.product is None:
             if item.unit_price is None or not item.description.strip():
                 raise InvalidInput(f"line {n}: a one-off item needs a description and a price")
-            item = replace(item, description=clean(item.description, field="description"))
             rate = item.tax_rate if item.tax_rate is not None else ctx.default_tax_rate
             line = PricedLine(None, item.description.strip(), item.quantity, item.unit_price, item.discount, rate)
         else:
@@ -179,6 +178,9 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
          discount: int = 0) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing."""
+    # a one-off item's description is new text for the (append-only) sale: the stored-text rule applies
+    inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
+              for i in inputs]
     lines = price_lines(ctx, inputs, discount)
     total = sum(line.total for line in lines)
     tendered, change = _payment(payment, total, tendered, ctx.decimals)
