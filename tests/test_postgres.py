@@ -146,3 +146,18 @@ def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monk
     assert errors == []
     assert Sale.select().count() == 2
     assert check_stock()[1] == []
+
+
+def test_a_nul_in_a_csv_cell_is_a_located_refusal_on_postgres(pg):
+    """PostgreSQL cannot store a NUL in text: it was a traceback from the driver. The text rule refuses it first."""
+    from shopkeeper.errors import InvalidInput
+    from shopkeeper.services.products_csv import CsvRejected, import_products
+
+    ctx = Context(staff="pg", terminal="t1")
+    with pytest.raises(CsvRejected) as caught:
+        import_products(ctx, b"sku,name\nTEA,Tea\x00bags\nJAM,Jam\n")
+    assert [(e.line, e.column) for e in caught.value.errors] == [(2, "name")]
+    with pytest.raises(InvalidInput) as refused:
+        save_product(ProductData(sku="TEA", name="Tea\x00"))
+    assert refused.value.field == "name"
+    assert not Product.select().exists()
