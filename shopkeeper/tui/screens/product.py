@@ -251,7 +251,8 @@ class ProductScreen(ShopScreen):
             show_message(self, "sku", f"✗ {values['sku']} already exists")
             return
         data = ProductData(
-            sku=self.detail.sku if self.detail is not None else values["sku"],  # the key, as stored name=values["name"], unit=values["unit"], price=values["price"],
+            sku=self.detail.sku if self.detail is not None else values["sku"],  # the key as stored, not as shown
+            name=values["name"], unit=values["unit"], price=values["price"],
             tax_rate=values["tax_rate"], avg_cost=values["avg_cost"], reorder_point=values["reorder_point"],
             reorder_qty=values["reorder_qty"], supplier=values["supplier"], category=values["category"],
             active=self.query_one("#active", Checkbox).value, barcodes=values["barcodes"])
