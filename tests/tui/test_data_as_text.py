@@ -184,3 +184,15 @@ async def test_notifications_are_plain_text(shop, make_app):
         app.notify("T-shirt [XL] [/x]\x1b[2J", title="[bold]t\x1b]0;x\x07")
         await settle(app, pilot)
         assert_shown(app, "T-shirt [XL] [/x]\\x1b", "[bold]t\\x1b]0;x")
+
+
+async def test_a_paste_reaches_an_input_without_control_characters(shop, make_app):
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.post_message(events.Paste("Tea\x1b]52;c;cm0gLXJmIH4=\x07 [bold]x80\r\nsecond line"))
+        await settle(app, pilot)
+        assert app.screen.query_one("#filter").value == "Tea]52;c;cm0gLXJmIH4= [bold]x80"
+        assert_shown(app, "Tea]52;c;cm0gLXJmIH4= [bold]x80")
