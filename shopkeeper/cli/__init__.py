@@ -16,6 +16,7 @@ import argparse
 import gc
 import importlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -146,6 +147,14 @@ class Cli:
 
     def warn(self, message: str) -> None:
         print(f"warning: {safe(message)}", file=sys.stderr)
+
+
+class SafeLogFormatter(logging.Formatter):
+    """Log lines (a counter's, on stderr or in the system journal) quote scans and product names: each line is
+    written with its control characters escaped, as the text output is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return Cli.lines(super().format(record))
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

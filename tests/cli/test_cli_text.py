@@ -58,3 +58,13 @@ def test_import_refuses_a_nul_or_escape_in_any_cell_with_its_line_and_column(sho
     assert "line 3, column unit" in err and "\\x1b" in err and "\x1b" not in err
     code, out, err = shop("products", "import", "--skip-bad", str(csv))
     assert code == 0 and "2 skipped" in out and "\x00" not in err and "\x1b" not in err
+
+
+def test_counter_log_lines_are_written_escaped():
+    import logging
+
+    from shopkeeper.cli import SafeLogFormatter
+
+    record = logging.LogRecord("shopkeeper.counter", logging.INFO, __file__, 1, "sold %s", ("Milk" + ESC,), None)
+    line = SafeLogFormatter("%(levelname)s %(message)s").format(record)
+    assert line == "INFO sold Milk\\x1b]2;pwned\\x07\\x1b[2J"

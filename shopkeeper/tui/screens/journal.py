@@ -126,7 +126,7 @@ class JournalScreen(ShopScreen):
             try:
                 product_id = find_product(code).id
             except ShopError as exc:
-                message.update(f"✗ product: {exc}")
+                message.update(plain(f"✗ product: {exc}"))
                 return None
         try:
             since_text = self.query_one("#since", Input).value.strip()
@@ -134,7 +134,7 @@ class JournalScreen(ShopScreen):
             since = local_day_bounds(since_text) if since_text else ""
             until = local_day_bounds(until_text, end=True) if until_text else ""
         except ValueError as exc:
-            message.update(f"✗ date: {exc}")
+            message.update(plain(f"✗ date: {exc}"))
             return None
         if since and until and since >= until:
             message.update("✗ date: 'From' is after 'To'")

@@ -359,7 +359,7 @@ class SellScreen(ShopScreen):
         def chosen(choice: str | None) -> None:
             if choice == "create":
                 self.app.push_screen(PromptScreen(f"New product for {code}", [
-                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else code),
+                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else safe(code)),
                     ("name", "Name", "as on the receipt", ""),
                     ("unit", "Unit", "pcs, kg, l", "pcs"),
                     ("price", "Price", "e.g. 2.49", ""),
