@@ -165,3 +165,18 @@ def test_init_on_postgres_records_the_currency_and_never_replaces_the_database(p
     err = capsys.readouterr().err
     assert "says EUR with 2 decimals" in err and "keeps GBP with 2 decimals" in err
     assert main(["--config", str(config), "--db", URL, "stock"]) == 0
+
+
+def test_a_nul_in_a_csv_cell_is_a_located_refusal_on_postgres(pg):
+    """PostgreSQL cannot store a NUL in text: it was a traceback from the driver. The text rule refuses it first."""
+    from shopkeeper.errors import InvalidInput
+    from shopkeeper.services.products_csv import CsvRejected, import_products
+
+    ctx = Context(staff="pg", terminal="t1")
+    with pytest.raises(CsvRejected) as caught:
+        import_products(ctx, b"sku,name\nTEA,Tea\x00bags\nJAM,Jam\n")
+    assert [(e.line, e.column) for e in caught.value.errors] == [(2, "name")]
+    with pytest.raises(InvalidInput) as refused:
+        save_product(ProductData(sku="TEA", name="Tea\x00"))
+    assert refused.value.field == "name"
+    assert not Product.select().exists()

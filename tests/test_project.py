@@ -45,7 +45,7 @@ def test_domain_modules_do_not_import_textual():
     modules = ["shopkeeper.services.stock", "shopkeeper.services.sales", "shopkeeper.services.catalog",
                "shopkeeper.services.reorder", "shopkeeper.services.audit", "shopkeeper.services.products_csv",
                "shopkeeper.models", "shopkeeper.db", "shopkeeper.money", "shopkeeper.config", "shopkeeper.barcodes",
-               "shopkeeper.demo"]
+               "shopkeeper.demo", "shopkeeper.text", "shopkeeper.receipts"]
     for extra in ("shopkeeper.services.till", "shopkeeper.services.queries", "shopkeeper.counter"):
         if (ROOT / (extra.replace(".", "/") + ".py")).exists():
             modules.append(extra)

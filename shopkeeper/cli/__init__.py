@@ -5,7 +5,9 @@ Each command group lives in its own module under ``shopkeeper/cli/`` and exposes
 ``handler(args: argparse.Namespace, cli: Cli) -> int``. Add the module name to ``COMMAND_MODULES``.
 
 Handlers call one service and print through ``cli.emit(data, text)`` (JSON with ``--json``). Any ``ShopError``
-becomes one line on stderr and exit code 2; never a traceback.
+becomes one line on stderr and exit code 2; never a traceback. Text output, warnings and errors quote names and
+codes from the data, so their control characters are written escaped (``shopkeeper.text.safe``): a product name
+must not retitle or clear the terminal. ``--json`` needs nothing more: JSON escapes them itself.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import gc
 import importlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopkeeper.errors import ShopError
+from shopkeeper.text import safe
 
 COMMAND_MODULES = [
     "shopkeeper.cli.setup_cmd",  # init, demo, check, backup
@@ -153,13 +157,26 @@ class Cli:
         if text is None:
             text = data if isinstance(data, str) else encode_json(data)
         if text:
-            print(text, file=self.out)
+            print(self.lines(text), file=self.out)
+
+    @staticmethod
+    def lines(text: str) -> str:
+        """Text output fit for a terminal: each line with its control characters escaped (line breaks kept)."""
+        return "\n".join(safe(line) for line in text.split("\n"))
 
     def warn(self, message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {safe(message)}", file=sys.stderr)
 
     def note(self, message: str) -> None:
-        print(f"note: {message}", file=sys.stderr)
+        print(f"note: {safe(message)}", file=sys.stderr)
+
+
+class SafeLogFormatter(logging.Formatter):
+    """Log lines (a counter's, on stderr or in the system journal) quote scans and product names: each line is
+    written with its control characters escaped, as the text output is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return Cli.lines(super().format(record))
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -225,14 +242,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args, cli) or EXIT_OK
     except ShopError as exc:
-        print(f"shopkeeper: {exc}", file=sys.stderr)
+        print(f"shopkeeper: {Cli.lines(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
         from shopkeeper.locations import display_location
 
         where = display_location(cli._location or "")
         detail = " ".join(str(exc).split())  # PostgreSQL's errors run over several lines
-        print(f"shopkeeper: database {where}: {detail}".replace(" :", ":"), file=sys.stderr)
+        print(safe(f"shopkeeper: database {where}: {detail}".replace(" :", ":")), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopkeeper: interrupted", file=sys.stderr)

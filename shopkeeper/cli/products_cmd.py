@@ -45,7 +45,7 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
             raise ShopError(f"{path}: {exc}") from None
         raise
     for error in report.skipped:
-        print(f"skipped {path}: {error}", file=sys.stderr)
+        print(cli.lines(f"skipped {path}: {error}"), file=sys.stderr)
     cli.emit({"created": report.created, "updated": report.updated, "counted": report.counted,
               "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped]},
              f"{path}: {report.created} created, {report.updated} updated, {report.counted} counted"

@@ -129,7 +129,7 @@ def _print_scan(record: dict, cli) -> None:
             parts.append(f"qty {record['quantity_milli']}/1000")
     if "error" in record:
         parts.append(f"! {record['error']}")
-    print("  ".join(p for p in parts if p), file=cli.out, flush=True)
+    print(cli.lines("  ".join(p for p in parts if p)), file=cli.out, flush=True)
 
 
 def run_listen(args: argparse.Namespace, cli) -> int:

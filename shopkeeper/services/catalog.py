@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
@@ -11,6 +11,7 @@ from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
 from shopkeeper.db import statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Barcode, Product, Supplier, database
+from shopkeeper.text import clean
 
 
 def _find_sql(p: str) -> str:
@@ -71,7 +72,7 @@ def product_barcodes(product: Product) -> list[str]:
 
 def get_supplier(name: str) -> Supplier | None:
     """The supplier called ``name``, created on first use; ``None`` for an empty name."""
-    name = name.strip()
+    name = clean(name, field="supplier").strip()
     if not name:
         return None
     Supplier.insert(name=name).on_conflict_ignore().execute()
@@ -96,6 +97,17 @@ class ProductData:
     barcodes: list[str] | None = None
 
 
+TEXT_FIELDS = ("sku", "name", "unit", "supplier", "category")
+
+
+def _cleaned(data: ProductData) -> ProductData:
+    """``data`` with its text fields under the stored-text rule (``shopkeeper.text.clean``); refuses control
+    characters with ``InvalidInput(field=...)``."""
+    changes = {name: clean(value, field=name) for name in TEXT_FIELDS
+               if isinstance(value := getattr(data, name), str)}
+    return replace(data, **changes)
+
+
 def _check(data: ProductData) -> None:
     if not data.sku.strip():
         raise InvalidInput("sku: must not be empty")
@@ -114,6 +126,7 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0) -> Product:
 
     Stock is never set here: ``on_hand`` only changes through movements.
     """
+    data = _cleaned(data)
     _check(data)
     with write_transaction():
         product = Product.get_or_none(Product.sku == data.sku.strip())

@@ -24,6 +24,7 @@ from shopkeeper.money import (
 from shopkeeper.services import stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
+from shopkeeper.text import clean, safe
 
 COLUMNS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_point", "reorder_qty", "supplier",
            "category", "on_hand")
@@ -149,6 +150,14 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
 
+    for column, value in cells.items():  # the stored-text rule, for every cell: a NUL or ESC is refused here
+        try:
+            cells[column] = clean(value, field=column).strip()
+        except InvalidInput as exc:
+            fail(column, exc.reason)
+    if len(errors) > before:
+        return None
+
     def number(column: str, parse, **kw):
         value = cells.get(column, "")
         if not value:
@@ -245,7 +254,10 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
 
 
 def _safe(cell: str) -> str:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    """A text cell as exported: control characters escaped (``shopkeeper.text.safe``: a name stored before the
+    import rule must neither reach a terminal raw nor make an export the import then refuses), and a cell a
+    spreadsheet would run as a formula gets a leading apostrophe."""
+    cell = safe(cell)
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from peewee import fn
 
@@ -16,6 +16,7 @@ from shopkeeper.money import extend, format_money, format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, moving_average, post_movements
+from shopkeeper.text import clean
 
 PAYMENTS = ("cash", "card", "other")
 
@@ -177,6 +178,9 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
          discount: int = 0) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing."""
+    # a one-off item's description is new text for the (append-only) sale: the stored-text rule applies
+    inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
+              for i in inputs]
     lines = price_lines(ctx, inputs, discount)
     total = sum(line.total for line in lines)
     tendered, change = _payment(payment, total, tendered, ctx.decimals)
@@ -219,6 +223,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
     """
     if payment not in PAYMENTS:
         raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
+    reason = clean(reason, field="reason")
     with write_transaction():
         if sale_id is None:
             if not reason.strip():

@@ -32,6 +32,7 @@ from shopkeeper.money import QTY_SCALE, extend, format_money, format_qty, parse_
 from shopkeeper.services import sales
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.text import clean
 
 MODES = ("sale", "refund")
 
@@ -418,6 +419,7 @@ def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int =
     """Sell an item that is not in the catalogue at a typed price (no stock movement)."""
     if not description.strip():
         raise InvalidInput("a one-off item needs a description")
+    description = clean(description, field="description")
     if unit_price < 0:
         raise InvalidInput("price must not be negative")
     if quantity <= 0:
@@ -579,6 +581,7 @@ def _delete(draft_id: int) -> None:
 
 def park(ctx: Context, note: str = "") -> int:
     """Put the open sale aside to serve another customer; returns its number for ``resume``."""
+    note = clean(note, field="note")
     with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None or not OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
@@ -633,6 +636,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
     """
     if sale_id is None and not reason.strip():
         raise InvalidInput("a refund without a receipt needs a reason")
+    reason = clean(reason, field="reason")
     with _writing(ctx):
         row = _open_row(ctx, create=True)
         if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from peewee import DatabaseError
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -28,6 +29,7 @@ from textual.screen import Screen
 from shopkeeper.config import Config
 from shopkeeper.db import data_version
 from shopkeeper.services.context import Context
+from shopkeeper.text import has_control, printable, safe
 from shopkeeper.tui.commands import ShopCommands
 from shopkeeper.tui.registry import SCREENS, entry
 
@@ -217,6 +219,21 @@ class ShopkeeperApp(App):
         for p in products:
             self.notify(f"{p.sku} {p.name}: {format_qty(p.on_hand)} {p.unit} left (reorder at "
                         f"{format_qty(p.reorder_point)})", title="Low stock", severity="warning", timeout=8)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification of the app (widgets' and screens' ``notify`` land here) is plain text: messages quote
+        names, codes and reasons, so they are never parsed as markup (``[/x]`` in a name raised ``MarkupError``
+        and closed the app) and their control characters are shown escaped (``shopkeeper.text.safe``)."""
+        super().notify(safe(message), title=safe(title), severity=severity, timeout=timeout, markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A paste is text from elsewhere that an ``Input`` would take and paint as it is: its control characters
+        (an ESC sequence copied from a web page or a log) are left out before any widget sees it; line breaks are
+        kept (an ``Input`` takes the first line)."""
+        if isinstance(event, events.Paste) and not event.is_forwarded and has_control(event.text.replace("\n", "")):
+            event = events.Paste("\n".join(printable(line) for line in event.text.splitlines()))
+        await super().on_event(event)
 
     # -- actions ----------------------------------------------------------------------------------------------
 

@@ -1,11 +1,23 @@
-"""Display helpers for screens: money, quantities and times as staff read them. Exact: no float anywhere."""
+"""Display helpers for screens: text from data, money, quantities and times as staff read them. Exact: no float
+anywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from textual.content import Content
+
 from shopkeeper import times
 from shopkeeper.money import format_money, format_qty
+from shopkeeper.text import safe
+
+
+def plain(text: object) -> Content:
+    """Text that came from data, for a widget: shown as it is, never parsed as markup (``[/x]`` stays ``[/x]``),
+    control characters escaped (``shopkeeper.text.safe``). Pass it wherever a widget would take a ``str``
+    (``Static.update``, ``Option``, ``Select`` prompts): a ``Content`` is never parsed, whatever the widget's
+    ``markup`` setting."""
+    return Content(safe(text))
 
 
 def money(minor: int | None, decimals: int = 2) -> str:

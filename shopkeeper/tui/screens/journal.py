@@ -15,7 +15,8 @@ from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
-from shopkeeper.tui.format import local_day_bounds, local_time, money, signed_qty, when_title
+from shopkeeper.text import safe
+from shopkeeper.tui.format import local_day_bounds, local_time, money, plain, signed_qty, when_title
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -68,8 +69,8 @@ class JournalScreen(ShopScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
-        staff = [(n, n) for n in queries.staff_names(active_only=False)]
-        terminals = [(n, n) for n in queries.terminal_names()]
+        staff = [(plain(n), n) for n in queries.staff_names(active_only=False)]
+        terminals = [(plain(n), n) for n in queries.terminal_names()]
         with Vertical(id="journal-filters"):
             with Horizontal():
                 yield Label("Kind")
@@ -95,7 +96,7 @@ class JournalScreen(ShopScreen):
         if self.filter.product_id is not None:
             detail = queries.product_detail(self.filter.product_id)
             if detail is not None:
-                self.query_one("#product", Input).value = detail.sku
+                self.query_one("#product", Input).value = safe(detail.sku)
         self.query_one("#journal-table", VirtualTable).focus()
 
     @property
@@ -127,7 +128,7 @@ class JournalScreen(ShopScreen):
             try:
                 product_id = find_product(code).id
             except ShopError as exc:
-                message.update(f"✗ product: {exc}")
+                message.update(plain(f"✗ product: {exc}"))
                 return None
         try:
             since_text = self.query_one("#since", Input).value.strip()
@@ -135,7 +136,7 @@ class JournalScreen(ShopScreen):
             since = local_day_bounds(since_text, what="From") if since_text else ""
             until = local_day_bounds(until_text, end=True, what="To") if until_text else ""
         except ValueError as exc:
-            message.update(f"✗ {exc}")
+            message.update(plain(f"✗ {exc}"))
             return None
         if since and until and since >= until:
             message.update("✗ date: 'From' is after 'To'")

@@ -17,7 +17,8 @@ from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty, parse_rate
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalRow, ProductDetail
-from shopkeeper.tui.format import STATUS_TEXT, local_time, money, qty, signed_qty, when_title
+from shopkeeper.text import clean, safe
+from shopkeeper.tui.format import STATUS_TEXT, local_time, money, plain, qty, signed_qty, when_title
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -68,7 +69,7 @@ _CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-./]*$")
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("required")
-    return value.strip()
+    return clean(value, field="text").strip()
 
 
 def _barcodes(value: str) -> list[str]:
@@ -163,7 +164,8 @@ class ProductScreen(ShopScreen):
         }
         with self.prevent(Input.Changed):
             for name, value in values.items():
-                self.query_one(f"#{name}", Input).value = value
+                # a name stored before the text rule may hold control characters: shown (and saved) escaped
+                self.query_one(f"#{name}", Input).value = safe(value)
         sku = self.query_one("#sku", Input)
         sku.disabled = True
         self.query_one("#active", Checkbox).value = detail.active
@@ -173,9 +175,9 @@ class ProductScreen(ShopScreen):
         d = self.detail
         if d is None:
             return
-        self.query_one("#product-summary", Static).update(
+        self.query_one("#product-summary", Static).update(plain(
             f"{d.sku} · on hand {format_qty(d.on_hand)} {d.unit} · {STATUS_TEXT[d.status]} · "
-            f"stock moves via F3 F4 F5 and sales")
+            f"stock moves via F3 F4 F5 and sales"))
 
     def refresh_data(self) -> None:
         if self.product_id is None:
@@ -210,7 +212,8 @@ class ProductScreen(ShopScreen):
             "sku": _text, "name": _text, "unit": _text,
             "price": nonneg_money("price"), "tax_rate": lambda t: parse_rate(t or "0"),
             "avg_cost": nonneg_money("cost"), "reorder_point": nonneg_qty, "reorder_qty": nonneg_qty,
-            "supplier": str.strip, "category": str.strip, "barcodes": _barcodes,
+            "supplier": lambda t: clean(t, field="supplier").strip(),
+            "category": lambda t: clean(t, field="category").strip(), "barcodes": _barcodes,
         }
 
     def _check(self, name: str) -> tuple[bool, Any]:
@@ -219,7 +222,7 @@ class ProductScreen(ShopScreen):
         try:
             parsed = parser(value)
         except (ValueError, ShopError) as exc:
-            text = str(exc)
+            text = exc.reason if isinstance(exc, ShopError) and exc.field else str(exc)
             head, sep, rest = text.partition(": ")
             if sep and head in ("price", "cost", "quantity", "tax rate"):
                 text = rest  # "price: 'x' is not a number" → "'x' is not a number"
@@ -250,7 +253,8 @@ class ProductScreen(ShopScreen):
             show_message(self, "sku", f"✗ {values['sku']} already exists")
             return
         data = ProductData(
-            sku=values["sku"], name=values["name"], unit=values["unit"], price=values["price"],
+            sku=self.detail.sku if self.detail is not None else values["sku"],  # the key as stored, not as shown
+            name=values["name"], unit=values["unit"], price=values["price"],
             tax_rate=values["tax_rate"], avg_cost=values["avg_cost"], reorder_point=values["reorder_point"],
             reorder_qty=values["reorder_qty"], supplier=values["supplier"], category=values["category"],
             active=self.query_one("#active", Checkbox).value, barcodes=values["barcodes"])

@@ -34,6 +34,8 @@ from textual.widgets.option_list import Option
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
+from shopkeeper.text import safe
+from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.widgets.sale_lines import LineColumn, SaleLinesView
@@ -66,14 +68,14 @@ class PromptScreen(_Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt-box"):
-            yield Static(self.title_text, classes="prompt-title", markup=False)
+            yield Static(plain(self.title_text), classes="prompt-title")
             for name, label, placeholder, value in self.fields:
                 with Horizontal(classes="prompt-row"):
                     yield Label(label)
                     # Scan-aware: a scanner burst typed into a field here becomes a (refused) scan, not a value.
                     yield ScanAwareInput(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
             if self.hint:
-                yield Static(self.hint, classes="prompt-hint", markup=False)
+                yield Static(plain(self.hint), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -109,7 +111,7 @@ class UnknownCodeScreen(_Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt-box"):
-            yield Static(f"Unknown code {self.code}", classes="prompt-title", markup=False)
+            yield Static(plain(f"Unknown code {self.code}"), classes="prompt-title")
             yield Static("c  create the product now and sell it\n"
                          "o  sell a one-off item at a typed price\n"
                          "Esc  cancel", markup=False)
@@ -133,8 +135,8 @@ class ParkedScreen(_Dialog):
         with Vertical(classes="prompt-box"):
             yield Static("Resume a parked sale (Enter)", classes="prompt-title")
             yield OptionList(*[
-                Option(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
-                       f"{'  refund' if p.mode == 'refund' else ''}  {p.note}", id=str(p.id))
+                Option(plain(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
+                             f"{'  refund' if p.mode == 'refund' else ''}  {p.note}"), id=str(p.id))
                 for p in self.parked], id="parked-list")
 
     @on(OptionList.OptionSelected)
@@ -245,9 +247,10 @@ class SellScreen(ShopScreen):
     def _set_text(static: Static, text: str) -> None:
         """Change a one-line status text. Each of them has a fixed size (``height: 1``, the screen's width), so a
         new text never needs a layout of the screen — only this line is repainted — and an unchanged text not even
-        that."""
+        that. The text quotes data (reasons, problems): shown plain, control characters escaped."""
+        text = safe(text)
         if str(static.content) != text:
-            static.update(text, layout=False)
+            static.update(plain(text), layout=False)
 
     def _show_totals(self) -> None:
         d = self.draft
@@ -356,7 +359,7 @@ class SellScreen(ShopScreen):
         def chosen(choice: str | None) -> None:
             if choice == "create":
                 self.app.push_screen(PromptScreen(f"New product for {code}", [
-                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else code),
+                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else safe(code)),
                     ("name", "Name", "as on the receipt", ""),
                     ("unit", "Unit", "pcs, kg, l", "pcs"),
                     ("price", "Price", "e.g. 2.49", ""),

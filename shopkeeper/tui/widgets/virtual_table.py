@@ -26,6 +26,7 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from shopkeeper.models import database
+from shopkeeper.text import safe
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Column:
     min_width: int = 8
 
 
-Cell = tuple[str, str]  # text, and a style name ("" or one of VirtualTable's component class suffixes)
+Cell = tuple[str, str]  # text (plain: never markup), and a style name ("" or a component class suffix)
 
 
 class TableSource(Protocol):
@@ -360,7 +361,7 @@ class VirtualTable(ScrollView, can_focus=True):
         for n, ((text, style_name), w, column) in enumerate(zip(cells, widths, self.source.columns, strict=False)):
             if n:
                 segments.append(Segment(" ", base))
-            text = text.replace("\n", " ")
+            text = safe(text)  # cells are data: control characters shown escaped, never sent to the terminal
             if cell_len(text) > w:
                 text = set_cell_size(text, w - 1) + "…" if w > 1 else set_cell_size(text, w)
             pad = " " * (w - cell_len(text))
