@@ -155,3 +155,47 @@ def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monk
     assert errors == []
     assert Sale.select().count() == 2
     assert check_stock()[1] == []
+
+
+def test_editing_a_product_while_a_till_sells_it_keeps_the_stock(pg, monkeypatch):
+    """A product edited (an import's new price) while another till sells it: the edit must not write back the stock
+    it read before the sale committed. (Found by tests/test_kill9.py: `check` reported on_hand != journal.)"""
+    from shopkeeper.services import catalog
+
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="Apples", price=100))
+    stock.receive(ctx, "A", 10_000, 10)
+    sale_done = threading.Event()
+    errors = []
+
+    def sell():
+        with database.connection_context():
+            try:
+                sales.sell(Context(staff="pg", terminal="t2"), [sales.LineInput("A", 1000)], payment="card")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                sale_done.set()
+
+    seller = threading.Thread(target=sell)
+    utcnow = catalog.utcnow
+
+    def sale_between_read_and_write():  # called after the product was read, before it is written
+        if not seller.is_alive() and not sale_done.is_set():
+            seller.start()
+            deadline = time.monotonic() + 10
+            while not sale_done.is_set() and time.monotonic() < deadline:
+                database.execute_sql("SELECT pg_stat_clear_snapshot()")
+                if database.execute_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()").fetchone()[0]:
+                    break  # the sale waits for this edit's row lock: it goes on after the commit
+                sale_done.wait(0.02)
+        return utcnow()
+
+    monkeypatch.setattr(catalog, "utcnow", sale_between_read_and_write)
+    save_product(ProductData(sku="A", price=120))
+    seller.join(30)
+    assert errors == []
+    product = Product.get(Product.sku == "A")
+    assert (product.price, product.on_hand) == (120, 9_000)
+    assert check_stock()[1] == []
