@@ -66,7 +66,8 @@ def importer(db: str, ack: Acks, rng: random.Random, terminal: str, folder: Path
         n += 1
         tag = f"{os.getpid()}-{n}"
         rows = ["sku,name,price,on_hand"]
-        rows += [f"{sku},{name},{rng.randint(50, 900) / 100:.2f}," for sku, name in (("A", "Apples"), ("B", "Bread"))]
+        # B before A: not in id order, as a file from elsewhere may list them
+        rows += [f"{sku},{name},{rng.randint(50, 900) / 100:.2f}," for sku, name in (("B", "Bread"), ("A", "Apples"))]
         rows += [f"IMP-{tag}-{k},Imported {k},1.{k:02d},{k + 1}" for k in range(20)]
         path = folder / f"import-{tag}.csv"
         path.write_text("\n".join(rows) + "\n")

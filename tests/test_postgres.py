@@ -199,3 +199,54 @@ def test_editing_a_product_while_a_till_sells_it_keeps_the_stock(pg, monkeypatch
     product = Product.get(Product.sku == "A")
     assert (product.price, product.on_hand) == (120, 9_000)
     assert check_stock()[1] == []
+
+
+def test_an_import_listing_products_out_of_id_order_does_not_deadlock_a_sale(pg, monkeypatch):
+    """An import updates B, then A; a till sells A and B between the two rows. The sale locks its products in id
+    order; an import that locked them in file order would hold B and wait for A while the sale holds A and waits for
+    B, and PostgreSQL would refuse one of them. (Found by tests/test_kill9.py.)"""
+    from shopkeeper.services import products_csv
+
+    ctx = Context(staff="pg", terminal="t1")
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku, price=100))
+        stock.receive(ctx, sku, 10_000, 10)
+    sale_done = threading.Event()
+    errors = []
+
+    def sell():
+        with database.connection_context():
+            try:
+                sales.sell(Context(staff="pg", terminal="t2"), [sales.LineInput("A", 1000), sales.LineInput("B", 1000)],
+                           payment="card")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(("sale", exc))
+            finally:
+                sale_done.set()
+
+    seller = threading.Thread(target=sell)
+    save = products_csv.save_product
+
+    def save_then_let_the_sale_in(data, **kw):
+        product = save(data, **kw)
+        if not seller.is_alive() and not sale_done.is_set():  # after the first row (B)
+            seller.start()
+            deadline = time.monotonic() + 10
+            while not sale_done.is_set() and time.monotonic() < deadline:
+                database.execute_sql("SELECT pg_stat_clear_snapshot()")
+                if database.execute_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()").fetchone()[0]:
+                    break
+                sale_done.wait(0.02)
+        return product
+
+    monkeypatch.setattr(products_csv, "save_product", save_then_let_the_sale_in)
+    try:
+        products_csv.import_products(ctx, b"sku,name,price\nB,B,1.10\nA,A,1.20\n")
+    except Exception as exc:  # noqa: BLE001 - reported below
+        errors.append(("import", exc))
+    seller.join(30)
+    assert errors == []
+    assert [(p.sku, p.price, p.on_hand) for p in Product.select().order_by(Product.sku)] == [
+        ("A", 120, 9_000), ("B", 110, 9_000)]
+    assert check_stock()[1] == []
