@@ -165,10 +165,6 @@ def set_barcodes(product: Product, codes: Iterable[str]) -> None:
             Barcode.insert(code=code, product=product).on_conflict_ignore().execute()
 
 
-def add_barcode(product: Product, code: str) -> None:
-    set_barcodes(product, [*product_barcodes(product), code])
-
-
 def assign_in_store_barcode(product: Product, prefix: str = "20") -> str:
     """Give a product without a barcode a new in-store EAN-13 under ``prefix`` (unique: chosen and stored under
     the write lock, so two processes never hand out the same code). Returns the product's first barcode."""
