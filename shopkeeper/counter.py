@@ -11,7 +11,7 @@ can share one database with the tills and with other counters. Modes:
 ``count`` (a stocktake with a hand scanner)
     Scans go into an open count session of this terminal (the one left open by an earlier run is resumed, else a new
     one is started). Each scan adds one unit (or the label's quantity) to the product's count in that session. The
-    session is never posted here: review and post it from the app or the CLI, where the variances are visible.
+    session is never posted here: review and post it on the app's count screen, where the variances are visible.
 
 ``sell`` (a self-service shelf, a honesty box, a vending corner)
     How a sale is delimited is chosen with ``sale_end``:
