@@ -1,8 +1,8 @@
 """One scan-source API for the whole app: subscribe to a ``ScanHub``, receive ``ScanEvent``s from any source.
 
-Sources (``EvdevScanSource``, ``ReplaySource``) push scans and status changes into the hub
-from their own threads; the hub calls every subscriber's callback *in that thread*. A Textual screen must therefore
-hop back to its loop (``app.call_from_thread(...)``); the headless counter can act directly.
+Sources (``EvdevScanSource``, ``ReplaySource``) push scans and status changes into the hub from their own threads;
+the hub calls every subscriber's callback *in that thread*. A Textual screen must therefore hop back to its loop
+(``app.call_from_thread(...)``); the headless counter can act directly.
 
     hub = ScanHub()
     hub.add_source(EvdevScanSource(settings))

@@ -112,9 +112,9 @@ def _check(data: ProductData) -> None:
 def save_product(data: ProductData, *, default_tax_rate: int = 0) -> Product:
     """Create the product ``data.sku`` or update the fields given. Barcodes, when given, replace the old ones.
 
-    Stock is never set here: ``on_hand`` only changes through movements. An update writes only the fields given:
-    writing back the whole row read earlier would undo a sale another till committed meanwhile (PostgreSQL reads
-    without waiting for writers), so the row is also locked from the read to the commit.
+    Stock is never set here: ``on_hand`` only changes through movements. An update writes only the fields given,
+    the row locked from the read to the commit: writing back the whole row as read would undo a sale another till
+    committed meanwhile (PostgreSQL reads without waiting for writers).
     """
     _check(data)
     with write_transaction():
