@@ -3,8 +3,7 @@
 Eight sellers (``shopkeeper sell``), an importer (``products import``), a receiver (``receive``), a headless counter
 and, on SQLite, a backup loop (``backup DEST``) write one shop at once, each in its own process
 (forked by tests/kill9_worker.py). Five rounds: all start, and each is killed with SIGKILL at its own random moment
-(seeded).
-Afterwards every acknowledged operation is in the database whole, no sale lacks a line or a movement,
+(seeded). Afterwards every acknowledged operation is in the database whole, no sale lacks a line or a movement,
 ``shopkeeper check`` is clean and every backup passes SQLite's integrity check.
 """
 
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "kill9_worker.py"
 SEED = 20261128
 ROUNDS = 5
-LONGEST_LIFE = 2.5  # seconds after all workers are ready; each dies at a random moment before it
+LONGEST_LIFE = 2.5  # seconds after a round starts; each worker dies at a random moment before it
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +89,7 @@ def _kill_rounds(location: str, folder: Path, with_backups: bool) -> dict[str, l
     workers = _workers(with_backups)
     zygote = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True, env=_env(), cwd=ROOT)
+    pids: list[int] = []
     try:
         assert zygote.stdout.readline().strip() == "ready", "the worker zygote did not start"
         for round_no in range(ROUNDS):
@@ -111,6 +111,9 @@ def _kill_rounds(location: str, folder: Path, with_backups: bool) -> dict[str, l
                 assert time.monotonic() < deadline, "a killed worker is still there"
                 time.sleep(0.01)
     finally:
+        for pid in pids:  # a failed assertion must not leave writers running
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
         zygote.stdin.close()
         zygote.wait(30)
 
