@@ -89,14 +89,15 @@ def test_sell_grouped_by_total_code(demo_db, ctx, recording):
 
 
 def test_sell_grouped_sale_ends_after_idle_timeout(demo_db, ctx):
-    counter = Counter(ctx, "sell", sale_end="idle", idle_seconds=0.2)
+    now = [1000.0]
+    counter = Counter(ctx, "sell", sale_end="idle", idle_seconds=0.2, clock=lambda: now[0])
     counter.handle(MILK)
+    now[0] += 0.1
     counter.handle(MILK)
     assert OpenSale.select().count() == 1 and Sale.select().count() == 25  # 25 demo sales
-    counter.tick(time.monotonic())
-    assert Sale.select().count() == 25, "not yet idle"
-    time.sleep(0.25)
-    counter.tick(time.monotonic())
+    counter.tick(now[0] + 0.19)
+    assert Sale.select().count() == 25, "not yet idle: 0.19 s since the last scan"
+    counter.tick(now[0] + 0.2)
     assert Sale.select().order_by(Sale.id.desc()).first().total == 258 and not OpenSale.select().exists()
 
 

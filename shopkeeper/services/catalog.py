@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
 from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
-from shopkeeper.db import statement, utcnow, write_transaction
+from shopkeeper.db import locked, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Barcode, Product, Supplier, database
 from shopkeeper.text import clean
@@ -124,25 +124,31 @@ def _check(data: ProductData) -> None:
 def save_product(data: ProductData, *, default_tax_rate: int = 0) -> Product:
     """Create the product ``data.sku`` or update the fields given. Barcodes, when given, replace the old ones.
 
-    Stock is never set here: ``on_hand`` only changes through movements.
+    Stock is never set here: ``on_hand`` only changes through movements. An update writes only the fields given,
+    the row locked from the read to the commit: writing back the whole row as read would undo a sale another till
+    committed meanwhile (PostgreSQL reads without waiting for writers).
     """
     data = _cleaned(data)
     _check(data)
     with write_transaction():
-        product = Product.get_or_none(Product.sku == data.sku.strip())
-        if product is None:
+        product = locked(Product.select().where(Product.sku == data.sku.strip())).first()
+        new = product is None
+        if new:
             if data.name is None:
                 raise InvalidInput(f"{data.sku}: a new product needs a name")
             product = Product(sku=data.sku.strip(), tax_rate=default_tax_rate)
+        changed = [Product.updated_at]
         for name in ("name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty", "category",
                      "active"):
             value = getattr(data, name)
             if value is not None:
                 setattr(product, name, value.strip() if isinstance(value, str) else value)
+                changed.append(getattr(Product, name))
         if data.supplier is not None:
             product.supplier = get_supplier(data.supplier)
+            changed.append(Product.supplier)
         product.updated_at = utcnow()
-        product.save()
+        product.save(only=None if new else changed)
         if data.barcodes is not None:
             set_barcodes(product, data.barcodes)
     return product
@@ -170,10 +176,6 @@ def set_barcodes(product: Product, codes: Iterable[str]) -> None:
         Barcode.delete().where((Barcode.product == product) & Barcode.code.not_in(wanted)).execute()
         for code in wanted:
             Barcode.insert(code=code, product=product).on_conflict_ignore().execute()
-
-
-def add_barcode(product: Product, code: str) -> None:
-    set_barcodes(product, [*product_barcodes(product), code])
 
 
 def assign_in_store_barcode(product: Product, prefix: str = "20") -> str:

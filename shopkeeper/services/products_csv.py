@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from shopkeeper.barcodes import BarcodeError, normalize
-from shopkeeper.db import write_transaction
+from shopkeeper.db import is_sqlite, lock_in_order, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
@@ -225,6 +225,11 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
         raise CsvRejected(source, parsed.errors)
     report = ImportReport(skipped=list(parsed.errors))
     with write_transaction():
+        if not is_sqlite():  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
+            # The products this file changes, locked in id order as a sale locks them, before any is changed: in
+            # file order, an import and a sale could each hold a row the other waits for (PostgreSQL ends one).
+            skus = [row.data.sku.strip() for row in parsed.rows]
+            lock_in_order(Product, [i for (i,) in Product.select(Product.id).where(Product.sku.in_(skus)).tuples()])
         session = None
         for row in parsed.rows:
             try:

@@ -268,13 +268,6 @@ def current_sale(ctx: Context, *, create: bool = True) -> Draft | None:
     return _load(row, ctx)
 
 
-def get_draft(ctx: Context, draft_id: int) -> Draft:
-    row = OpenSale.get_or_none(OpenSale.id == draft_id)
-    if row is None:
-        raise NotFound(f"no open or parked sale {draft_id}")
-    return _load(row, ctx)
-
-
 # --- changing the open sale ---------------------------------------------------------------------------------
 
 def _touch(row: OpenSale) -> None:

@@ -329,14 +329,6 @@ class VirtualTable(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(self.Selected(self, row))
 
-    def move_to_key(self, key: Any) -> bool:
-        """Put the cursor on the row with ``key`` if it is among the rows read so far."""
-        for index, row in self._rows.items():
-            if getattr(row, "key", None) == key:
-                self._move_to(index)
-                return True
-        return False
-
     # -- painting ---------------------------------------------------------------------------------------------
 
     def _widths(self, width: int) -> list[int]:
