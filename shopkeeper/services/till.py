@@ -112,7 +112,8 @@ class ParkedSale:
 
 # --- parsing typed input ------------------------------------------------------------------------------------
 
-_MULTIPLIER = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d{1,3})?)\s*[*×]\s*(?P<code>.*)$", re.DOTALL)
+# A number (signed or malformed, to refuse it) before ``*``: a quantity prefix, never part of a code.
+_MULTIPLIER = re.compile(r"^\s*(?P<n>[-+−]?\s*[\d.,]*\d[\d.,]*)\s*[*×]\s*(?P<code>.*)$", re.DOTALL)
 
 
 def split_quantity(text: str) -> tuple[int | None, str]:
@@ -123,9 +124,14 @@ def split_quantity(text: str) -> tuple[int | None, str]:
     m = _MULTIPLIER.match(text)
     if not m:
         return None, text.strip()
-    qty = parse_qty(m["n"])
+    n = m["n"].replace(" ", "")
+    try:
+        qty = parse_qty(n) if n[0].isdigit() else 0
+    except InvalidInput:
+        qty = 0
     if qty <= 0:
-        raise InvalidInput(f"quantity {m['n']} must be more than zero")
+        raise InvalidInput(f"quantity {n}* before the code must be a positive number such as 3* or 0.5*",
+                           field="quantity", reason="must be a positive number", value=n)
     return qty, m["code"].strip()
 
 

@@ -40,7 +40,7 @@ from shopkeeper.tui.widgets.sale_lines import LineColumn, SaleLinesView
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput, Scanned
 from shopkeeper.tui.widgets.top_bar import TopBar
 
-_PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")
+_PENDING_QTY = re.compile(r"^\s*[-+−]?\s*[\d.,]*\d[\d.,]*\s*[*×]\s*$")  # "3*", or "-2*" to refuse
 
 LINE_COLUMNS = (LineColumn("#", 3), LineColumn("Item", 28), LineColumn("Qty", 9, "right"),
                 LineColumn("Price", 9, "right"), LineColumn("Disc", 7, "right"), LineColumn("Total", 9, "right"))
@@ -215,13 +215,16 @@ class SellScreen(ShopScreen):
         self.show(draft)
 
     def show(self, draft: till.Draft) -> None:
+        old_keys = [line.id for line in self.draft.lines] if self.draft is not None else []
         self.draft = draft
         self.paint_promptly()  # the line on screen now, not at the next 60 Hz slot (ShopScreen.paint_promptly)
         keys = [line.id for line in draft.lines]
         if draft.changed_line in keys:
             self.selected = draft.changed_line
         elif self.selected not in keys:
-            self.selected = keys[-1] if keys else None
+            # the chosen line is gone (removed here or elsewhere): the cursor stays at its place, on the next line
+            at = old_keys.index(self.selected) if self.selected in old_keys else len(keys) - 1
+            self.selected = keys[min(at, len(keys) - 1)] if keys else None
         with self.app.batch_update():
             # only the rows whose cells changed (and the old and new cursor rows) are repainted
             self.query_one("#lines", SaleLinesView).set_rows([(line.id, self._cells(line)) for line in draft.lines],
