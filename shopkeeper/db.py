@@ -15,7 +15,7 @@ from pathlib import Path
 from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 
 from shopkeeper.errors import ShopError
-from shopkeeper.models import ALL_MODELS, SchemaVersion, database
+from shopkeeper.models import ALL_MODELS, SchemaVersion, TillClaim, database
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -217,7 +217,12 @@ def _m001_initial(db: Database) -> None:
                        f"WHERE {column} IS NOT NULL")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]
+def _m002_till_claims(db: Database) -> None:
+    """Leases on till names (``TillClaim``): one running app per till."""
+    db.create_tables([TillClaim])
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_till_claims]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -174,5 +174,20 @@ class OpenSaleLine(BaseModel):
     code = TextField(default="")  # as scanned or typed
 
 
+class TillClaim(BaseModel):
+    """A running app's lease on a till name, so that two apps never ring up one open sale (``services/till_claim``).
+
+    Mutable: renewed by its holder every few seconds, taken over once its holder is gone, deleted on a clean exit.
+    Created by migration ``_m002_till_claims``, not by m001 (hence not in ``ALL_MODELS``).
+    """
+
+    name = TextField(unique=True)  # the till (terminal) name
+    host = TextField()
+    pid = IntegerField()
+    started = TextField(default="")  # the process's start time on its host (tells a reused pid apart)
+    claimed_at = TextField()
+    renewed_at = TextField()  # UTC; a claim not renewed within the lease is free to take
+
+
 ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,
               Movement, OpenSale, OpenSaleLine]

@@ -102,7 +102,7 @@ def demo(args: argparse.Namespace, cli: Cli) -> int:
         cli.emit({"database": location}, f"demo shop ready: {location}\n"
                  f"try: shopkeeper --db {location} stock")
         return EXIT_OK
-    return _launch(location, config, ctx)
+    return _launch(location, config, ctx, exact_till=bool(args.terminal or config.till.terminal))
 
 
 def run_app(args: argparse.Namespace, cli: Cli) -> int:
@@ -110,14 +110,17 @@ def run_app(args: argparse.Namespace, cli: Cli) -> int:
     if not sys.stdout.isatty():
         raise ShopError("the app needs a terminal; use a command (see shopkeeper --help)")
     cli.open_db(create=False)
-    return _launch(cli.location, cli.config, cli.context())
+    exact = bool(args.terminal or cli.config.till.terminal)
+    return _launch(cli.location, cli.config, cli.context(), exact_till=exact)
 
 
-def _launch(location: str, config, ctx) -> int:
-    """Run the app on ``location``, which the caller has opened (``open_database``) in this thread."""
+def _launch(location: str, config, ctx, *, exact_till: bool) -> int:
+    """Run the app on ``location``, which the caller has opened (``open_database``) in this thread. A till named
+    on purpose (``exact_till``) is that till or a refusal; the default name (the host's) goes to the first free
+    ``<host>``, ``<host>-2`` … (see services/till_claim.py)."""
     from shopkeeper.tui.app import run_app as run_tui
 
-    run_tui(location, config, ctx)
+    run_tui(location, config, ctx, exact_till=exact_till)
     return EXIT_OK
 
 
