@@ -146,3 +146,28 @@ def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monk
     assert errors == []
     assert Sale.select().count() == 2
     assert check_stock()[1] == []
+
+
+def test_two_apps_claiming_one_till_at_once_on_postgres(pg):
+    """Both insert the new claim at the same moment: one holds the till, the other is told it is in use."""
+    from shopkeeper.services import till_claim
+
+    holders = [till_claim.Holder("host-a", 1, "1"), till_claim.Holder("host-b", 2, "2")]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def claim(holder) -> None:
+        with database.connection_context():
+            start.wait()
+            try:
+                outcomes.append(till_claim.take("till-1", exact=True, holder=holder).holder.host)
+            except till_claim.TillInUse:
+                outcomes.append("in use")
+
+    threads = [threading.Thread(target=claim, args=(h,)) for h in holders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[1] == "in use" and sorted(outcomes)[0] in ("host-a", "host-b")
+    assert till_claim.take("till-1", exact=False, holder=till_claim.Holder("host-c", 3)).name == "till-1-2"
