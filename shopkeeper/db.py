@@ -222,7 +222,19 @@ def _m002_till_claims(db: Database) -> None:
     db.create_tables([TillClaim])
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_till_claims]
+def _m003_draft_discount_rates(db: Database) -> None:
+    """Percentage discounts on open sales stay percentages (``discount_rate``) until payment. A database created
+    by this version already has the columns (m001 creates the tables from the models)."""
+    from peewee import IntegerField
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    for table in ("open_sale", "open_sale_line"):
+        if "discount_rate" not in {column.name for column in db.get_columns(table)}:
+            migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_till_claims, _m003_draft_discount_rates]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -157,6 +157,7 @@ class OpenSale(BaseModel):
     mode = CharField(default="sale")  # sale | refund
     original_sale = IntegerField(null=True)  # refund against this sale
     discount = IntegerField(default=0)
+    discount_rate = IntegerField(null=True)  # a sale discount in percent (basis points); ``discount`` then unused
     note = TextField(default="")
     created_at = TextField()
     updated_at = TextField()
@@ -170,6 +171,7 @@ class OpenSaleLine(BaseModel):
     quantity = IntegerField()  # thousandths
     unit_price = IntegerField()
     discount = IntegerField(default=0)
+    discount_rate = IntegerField(null=True)  # a line discount in percent (basis points); ``discount`` then unused
     tax_rate = IntegerField(default=0)
     code = TextField(default="")  # as scanned or typed
 

@@ -31,6 +31,7 @@ class LineInput:
     discount: int = 0  # minor units off this line
     description: str = ""
     tax_rate: int | None = None  # basis points; default: the product's
+    discount_rate: int | None = None  # a percentage off this line (basis points), instead of ``discount``
 
 
 @dataclass
@@ -39,12 +40,14 @@ class PricedLine:
     description: str
     quantity: int
     unit_price: int
-    discount: int
+    discount: int  # all of it: the line's own and its share of the sale discount
     tax_rate: int
     tax: int = 0
     total: int = 0
     unit_cost: int = 0
     sku: str = ""
+    line_discount: int = 0  # the line's own discount, in minor units
+    discount_rate: int | None = None  # when the line's own discount is a percentage (basis points)
 
     @property
     def gross(self) -> int:
@@ -66,6 +69,7 @@ class SaleResult:
     created_at: str
     on_hand: dict[int, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    discount_rate: int | None = None  # when the sale discount was a percentage (basis points)
 
 
 def _allocate(amount: int, weights: list[int]) -> list[int]:
@@ -80,8 +84,18 @@ def _allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 0) -> list[PricedLine]:
-    """Resolve products and work out each line's discount, tax and total. Pure arithmetic in minor units."""
+def percent_of(amount: int, rate: int) -> int:
+    """``rate`` basis points of ``amount`` minor units, rounded half to even. The one place a percentage discount
+    becomes an amount: at every pricing, so it follows the lines until payment."""
+    return round_div(amount * rate, 10_000)
+
+
+def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 0, *,
+                sale_discount_rate: int | None = None) -> list[PricedLine]:
+    """Resolve products and work out each line's discount, tax and total. Pure arithmetic in minor units.
+
+    A percentage (``LineInput.discount_rate``, ``sale_discount_rate``) is worked out here from the lines as they
+    are, replacing the amount given beside it."""
     if not inputs:
         raise InvalidInput("a sale needs at least one line")
     lines = []
@@ -103,10 +117,20 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
                               rate, sku=product.sku)
         if line.unit_price < 0:
             raise InvalidInput(f"line {n}: price must not be negative")
+        if item.discount_rate is not None:
+            if not 0 <= item.discount_rate <= 10_000:
+                raise InvalidInput(f"line {n}: discount must be between 0 and 100 %")
+            line.discount = percent_of(line.gross, item.discount_rate)
+            line.discount_rate = item.discount_rate
         if not 0 <= line.discount <= line.gross:
             raise InvalidInput(f"line {n}: discount must be between 0 and the line amount")
+        line.line_discount = line.discount
         lines.append(line)
     net = [line.gross - line.discount for line in lines]
+    if sale_discount_rate is not None:
+        if not 0 <= sale_discount_rate <= 10_000:
+            raise InvalidInput("sale discount must be between 0 and 100 %")
+        sale_discount = percent_of(sum(net), sale_discount_rate)
     if not 0 <= sale_discount <= sum(net):
         raise InvalidInput("sale discount must be between 0 and the sale amount")
     for line, amount, share in zip(lines, net, _allocate(sale_discount, net)):
@@ -175,16 +199,21 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 
 
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
-         discount: int = 0) -> SaleResult:
-    """Commit a sale of one or more lines: every line and movement, or nothing."""
-    lines = price_lines(ctx, inputs, discount)
+         discount: int = 0, discount_rate: int | None = None) -> SaleResult:
+    """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
+    is a sale discount in percent, worked out from the lines as they are now."""
+    lines = price_lines(ctx, inputs, discount, sale_discount_rate=discount_rate)
+    if discount_rate is not None:
+        discount = sum(line.discount - line.line_discount for line in lines)
     total = sum(line.total for line in lines)
     tendered, change = _payment(payment, total, tendered, ctx.decimals)
     entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price)
                for line in lines if line.product_id is not None]
     with write_transaction():
-        return _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
-                           change=change)
+        result = _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
+                             change=change)
+    result.discount_rate = discount_rate
+    return result
 
 
 @dataclass(frozen=True)
