@@ -72,7 +72,7 @@ class SaleResult:
     discount_rate: int | None = None  # when the sale discount was a percentage (basis points)
 
 
-def _allocate(amount: int, weights: list[int]) -> list[int]:
+def allocate(amount: int, weights: list[int]) -> list[int]:
     """Split ``amount`` in proportion to ``weights``, largest remainder first, so the shares add up exactly."""
     total = sum(weights)
     if amount == 0 or total == 0:
@@ -133,7 +133,7 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
         sale_discount = percent_of(sum(net), sale_discount_rate)
     if not 0 <= sale_discount <= sum(net):
         raise InvalidInput("sale discount must be between 0 and the sale amount")
-    for line, amount, share in zip(lines, net, _allocate(sale_discount, net)):
+    for line, amount, share in zip(lines, net, allocate(sale_discount, net)):
         line.discount += share
         amount -= share
         if ctx.prices_include_tax:
@@ -268,29 +268,60 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
         sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
         if sale is None or sale.kind != "sale":
             raise NotFound(f"no sale {sale_id}")
-        left = returnable(sale_id)
-        originals = {line.id: line for line in SaleLine.select().where(SaleLine.sale == sale_id)}
-        wanted = _match_return(items, originals, left) if items else [(i, q) for i, q in left.items() if q > 0]
-        if not wanted:
-            raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
+        parts = plan_refund(sale_id, items)
         lines, entries, links = [], [], []
         restocked: dict[int, int] = defaultdict(int)  # returned earlier in this refund, not yet posted
-        lock_in_order(Product, {originals[line_id].product_id for line_id, _ in wanted} - {None})
-        for line_id, qty in wanted:
-            orig = originals[line_id]
-            amount, tax = refund_share(orig, qty, left[line_id])
-            lines.append(PricedLine(orig.product_id, orig.description, qty, orig.unit_price,
-                                    extend(qty, orig.unit_price) - amount + (0 if ctx.prices_include_tax else tax),
-                                    orig.tax_rate, tax=tax, total=amount,
-                                    sku=orig.product.sku if orig.product_id else ""))
-            links.append(line_id)
+        lock_in_order(Product, {part.line.product_id for part in parts} - {None})
+        for part in parts:
+            orig = part.line
+            lines.append(refund_line(ctx, part))
+            links.append(orig.id)
             if orig.product_id is not None:
                 product = Product.get_by_id(orig.product_id)
-                entries.append(_return_entry(product, qty, orig.unit_cost, orig.unit_price,
+                entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
                                              pending=restocked[product.id]))
-                restocked[product.id] += qty
+                restocked[product.id] += part.quantity
         return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
                            original=sale_id, reason=reason.strip(), original_lines=links)
+
+
+@dataclass(frozen=True)
+class RefundPart:
+    """What a refund takes back of one line of the original sale, and what that pays back."""
+
+    line: SaleLine
+    quantity: int  # thousandths
+    amount: int  # money paid back, tax included (positive)
+    tax: int
+
+
+def plan_refund(sale_id: int, items: Sequence[ReturnInput] = ()) -> list[RefundPart]:
+    """The refund plan, for the till's preview and for ``refund`` alike: which lines of sale ``sale_id`` taking
+    back ``items`` (none: everything not yet returned) refunds, how many of each, and for how much.
+
+    Items are spread over the sale's lines for their product in line order; the pieces of one line (a product
+    listed several times) are merged before the line's total and tax are shared, so a line refunded completely
+    pays back exactly what it took, however it was listed.
+    """
+    originals = {line.id: line for line in SaleLine.select().where(SaleLine.sale == sale_id)
+                 .order_by(SaleLine.line_no)}
+    left = returnable(sale_id)
+    wanted = _match_return(sale_id, items, originals, left) if items else [(i, q) for i, q in left.items() if q > 0]
+    if not wanted:
+        raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
+    merged: dict[int, int] = {}
+    for line_id, qty in wanted:
+        merged[line_id] = merged.get(line_id, 0) + qty
+    return [RefundPart(originals[line_id], qty, *refund_share(originals[line_id], qty, left[line_id]))
+            for line_id, qty in sorted(merged.items(), key=lambda item: originals[item[0]].line_no)]
+
+
+def refund_line(ctx: Context, part: RefundPart) -> PricedLine:
+    """The refund's line for ``part``, at the price paid: its discount is what is not paid back."""
+    orig = part.line
+    return PricedLine(orig.product_id, orig.description, part.quantity, orig.unit_price,
+                      extend(part.quantity, orig.unit_price) - part.amount + (0 if ctx.prices_include_tax else part.tax),
+                      orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "")
 
 
 def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
@@ -316,7 +347,7 @@ def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *
     return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price)
 
 
-def _match_return(items: Sequence[ReturnInput], originals: dict[int, SaleLine],
+def _match_return(sale_id: int, items: Sequence[ReturnInput], originals: dict[int, SaleLine],
                   left: dict[int, int]) -> list[tuple[int, int]]:
     """Spread each requested quantity over the sale's lines for that product."""
     left = dict(left)
@@ -333,11 +364,11 @@ def _match_return(items: Sequence[ReturnInput], originals: dict[int, SaleLine],
             raise InvalidInput(f"{name}: quantity to return must be more than zero")
         need = item.quantity
         if not lines:
-            raise InvalidInput(f"{name} was not sold on sale {next(iter(originals.values())).sale_id}")
+            raise InvalidInput(f"{name} was not sold on sale {sale_id}", field="product", value=name)
         available = sum(left[i] for i in lines)
         if need > available:
-            raise InvalidInput(f"{name}: only {format_qty(available)} can be returned on this sale, "
-                               f"not {format_qty(need)}")
+            raise InvalidInput(f"{name}: only {format_qty(available)} can be returned on sale {sale_id}, "
+                               f"not {format_qty(need)}", field="quantity", value=need)
         for i in lines:
             take = min(need, left[i])
             if take:

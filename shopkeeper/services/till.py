@@ -238,45 +238,37 @@ def _with_priced(line: DraftLine, priced: sales.PricedLine) -> DraftLine:
 
 
 def _refund_preview(ctx: Context, draft: Draft) -> list[sales.PricedLine]:
-    """What ``sales.refund`` will pay back for each line of a refund against a sale: the price paid, pro rata,
-    and whatever is left of the line on its last unit (the same rule ``sales.refund`` applies)."""
-    originals = list(SaleLine.select().where(SaleLine.sale == draft.original_sale).order_by(SaleLine.line_no))
-    left = sales.returnable(draft.original_sale)
-    plan = _refund_plan(draft, originals, left)
+    """What ``complete`` will pay back for each line of a refund against a sale: ``sales.plan_refund`` on the
+    same items ``complete`` hands to ``sales.refund``, so the till shows what the refund commits."""
+    parts = sales.plan_refund(draft.original_sale, _return_items(draft))
+    by_key: dict[tuple, list[sales.RefundPart]] = {}
+    for part in parts:
+        by_key.setdefault(_key(part.line.product_id, part.line.description), []).append(part)
     out = []
+    for key, lines in _lines_by_key(draft).items():
+        got = by_key.get(key, [])
+        amounts = sales.allocate(sum(p.amount for p in got), [line.quantity for line in lines])
+        taxes = sales.allocate(sum(p.tax for p in got), [line.quantity for line in lines])
+        for line, amount, tax in zip(lines, amounts, taxes):
+            gross = extend(line.quantity, line.unit_price)
+            out.append((line.id, sales.PricedLine(
+                line.product_id, line.description, line.quantity, line.unit_price,
+                gross - amount + (0 if ctx.prices_include_tax else tax), line.tax_rate, tax=tax, total=amount,
+                sku=line.sku)))
+    order = {line.id: n for n, line in enumerate(draft.lines)}
+    return [priced for _, priced in sorted(out, key=lambda item: order[item[0]])]
+
+
+def _key(product_id: int | None, description: str) -> tuple:
+    """What a refund line is: the product, or a one-off item's description."""
+    return (product_id, description if product_id is None else "")
+
+
+def _lines_by_key(draft: Draft) -> dict[tuple, list[DraftLine]]:
+    out: dict[tuple, list[DraftLine]] = {}
     for line in draft.lines:
-        amount = tax = 0
-        for orig, qty in plan.get(line.id, []):
-            part, part_tax = sales.refund_share(orig, qty, left[orig.id])
-            amount += part
-            tax += part_tax
-        gross = extend(line.quantity, line.unit_price)
-        out.append(sales.PricedLine(line.product_id, line.description, line.quantity, line.unit_price,
-                                    gross - amount + (0 if ctx.prices_include_tax else tax), line.tax_rate,
-                                    tax=tax, total=amount, sku=line.sku))
+        out.setdefault(_key(line.product_id, line.description), []).append(line)
     return out
-
-
-def _refund_plan(draft: Draft, originals: list[SaleLine], left: dict[int, int]):
-    """Spread each draft line over the original sale's lines, as ``sales.refund`` does."""
-    remaining = dict(left)
-    plan: dict[int, list[tuple[SaleLine, int]]] = {}
-    for line in draft.lines:
-        need = line.quantity
-        if line.product_id is None:
-            candidates = [o for o in originals if o.product_id is None and o.description == line.description]
-        else:
-            candidates = [o for o in originals if o.product_id == line.product_id]
-        for orig in candidates:
-            take = min(need, remaining.get(orig.id, 0))
-            if take:
-                plan.setdefault(line.id, []).append((orig, take))
-                remaining[orig.id] -= take
-                need -= take
-        if need:
-            raise InvalidInput(f"{line.sku or line.description}: only {format_qty(line.quantity - need)} can be "
-                               f"returned on sale {draft.original_sale}, not {format_qty(line.quantity)}")
-    return plan
 
 
 def current_sale(ctx: Context, *, create: bool = True) -> Draft | None:
@@ -760,21 +752,10 @@ def complete(ctx: Context, payment: str = "cash", tendered: int | None = None, *
 
 
 def _return_items(draft: Draft) -> Sequence[sales.ReturnInput]:
+    """The refund draft as ``sales.refund`` takes it (and ``sales.plan_refund``, for the preview)."""
     if draft.original_sale is None:
         if any(line.product_id is None for line in draft.lines):
             raise InvalidInput("a refund without a receipt takes back catalogue items only; remove the one-off line")
         return [sales.ReturnInput(line.product_id, line.quantity, unit_price=line.unit_price, discount=line.discount,
                                   tax_rate=line.tax_rate) for line in draft.lines]
-    left = sales.returnable(draft.original_sale)
-    originals = SaleLine.select().where(SaleLine.sale == draft.original_sale)
-    everything: dict[tuple, int] = {}
-    for orig in originals:
-        key = (orig.product_id, orig.description if orig.product_id is None else "")
-        everything[key] = everything.get(key, 0) + left.get(orig.id, 0)
-    wanted: dict[tuple, int] = {}
-    for line in draft.lines:
-        key = (line.product_id, line.description if line.product_id is None else "")
-        wanted[key] = wanted.get(key, 0) + line.quantity
-    if wanted == {k: v for k, v in everything.items() if v > 0}:
-        return ()  # the whole remainder of the sale, one-off items included
-    return [sales.ReturnInput(pid, qty, description=desc) for (pid, desc), qty in wanted.items()]
+    return [sales.ReturnInput(line.product_id, line.quantity, description=line.description) for line in draft.lines]
