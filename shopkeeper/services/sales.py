@@ -319,8 +319,8 @@ def plan_refund(sale_id: int, items: Sequence[ReturnInput] = ()) -> list[RefundP
 def refund_line(ctx: Context, part: RefundPart) -> PricedLine:
     """The refund's line for ``part``, at the price paid: its discount is what is not paid back."""
     orig = part.line
-    return PricedLine(orig.product_id, orig.description, part.quantity, orig.unit_price,
-                      extend(part.quantity, orig.unit_price) - part.amount + (0 if ctx.prices_include_tax else part.tax),
+    not_paid_back = extend(part.quantity, orig.unit_price) - part.amount + (0 if ctx.prices_include_tax else part.tax)
+    return PricedLine(orig.product_id, orig.description, part.quantity, orig.unit_price, not_paid_back,
                       orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "")
 
 
