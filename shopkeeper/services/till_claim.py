@@ -186,8 +186,9 @@ def take(requested: str, *, exact: bool, holder: Holder | None = None) -> TillLe
     if not exact:
         raise TillInUse(f"tills {requested} to {names[-1]} are all in use; name this one with --terminal NAME",
                         field="terminal", reason="in use", value=requested)
+    since = row.claimed_at[:19].replace("T", " ")
     raise TillInUse(
-        f"till {requested} is in use by another app (pid {row.pid} on {row.host}, since {row.claimed_at[:19]} UTC): "
+        f"till {requested} is in use by another app (pid {row.pid} on {row.host}, since {since} UTC): "
         f"two apps on one till would ring up one sale. Start this one with another name (--terminal NAME); "
         f"if that app is gone, its claim lapses {LEASE_SECONDS} s after its last renewal (at once on {row.host} "
         f"itself) and the till, with its open sale, is yours again",
