@@ -89,3 +89,12 @@ def test_the_same_app_claiming_again_keeps_its_till(demo_db):
     till_claim.take("till-1", exact=True, holder=me())
     assert till_claim.take("till-1", exact=True, holder=me()).name == "till-1"
     assert TillClaim.select().count() == 1
+
+
+def test_the_app_is_not_started_on_a_till_another_app_holds(demo_db, db_path, ctx):
+    from shopkeeper.config import Config
+    from shopkeeper.tui.app import run_app
+
+    till_claim.take(ctx.terminal, exact=True, holder=other_session())
+    with pytest.raises(TillInUse):
+        run_app(str(db_path), Config(), ctx, exact_till=True)  # refused before the app takes the terminal
