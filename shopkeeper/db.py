@@ -15,7 +15,7 @@ from pathlib import Path
 from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 
 from shopkeeper.errors import ShopError
-from shopkeeper.models import ALL_MODELS, SchemaVersion, database
+from shopkeeper.models import ALL_MODELS, SchemaVersion, TillClaim, database
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -230,7 +230,26 @@ def _m002_shop_settings(db: Database) -> None:
     db.create_tables([ShopSetting])
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_shop_settings]
+def _m003_till_claims(db: Database) -> None:
+    """Leases on till names (``TillClaim``): one running app per till."""
+    db.create_tables([TillClaim])
+
+
+def _m004_draft_discount_rates(db: Database) -> None:
+    """Percentage discounts on open sales stay percentages (``discount_rate``) until payment. A database created
+    by this version already has the columns (m001 creates the tables from the models)."""
+    from peewee import IntegerField
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    for table in ("open_sale", "open_sale_line"):
+        if "discount_rate" not in {column.name for column in db.get_columns(table)}:
+            migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

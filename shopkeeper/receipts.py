@@ -78,6 +78,9 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
         else:
             out += textwrap.wrap(description, width) or [""]
             out.append(_row(f"  {qty_text} x {money(line.unit_price)}", money(amount), width))
+        if line.line_discount and not refund:
+            rate = f" {format_rate(line.discount_rate)} %" if line.discount_rate is not None else ""
+            out.append(_row(f"  discount{rate}", "-" + money(line.line_discount), width))
     out.append("-" * width)
 
     if not refund:
@@ -89,7 +92,8 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out.append(_row("Line discounts", "-" + money(line_discounts), width))
         if result.discount:
             out.append(_row("Subtotal", money(result.subtotal), width))
-            out.append(_row("Sale discount", "-" + money(result.discount), width))
+            rate = f" {format_rate(result.discount_rate)} %" if result.discount_rate is not None else ""
+            out.append(_row(f"Sale discount{rate}", "-" + money(result.discount), width))
         if not prices_include_tax and result.tax:
             out.append(_row("Tax", money(result.tax), width))
     label = "REFUND TOTAL" if refund else "TOTAL"

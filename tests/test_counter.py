@@ -212,3 +212,17 @@ def test_cli_usage_errors_exit_2_without_traceback(demo_db, db_path, tmp_path):
                                "--replay", str(tmp_path / "x")),
                           capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and "only apply to --mode sell" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_counter_grouping_sales_is_refused_a_till_another_app_holds(demo_db, db_path, tmp_path):
+    from shopkeeper.services import till_claim
+
+    parent = os.getppid()  # a live process on this host: the app already at till pi-door
+    till_claim.take("pi-door", exact=True, holder=till_claim.Holder(till_claim.socket.gethostname(), parent,
+                                                                     till_claim._start_time(parent)))
+    scans = tmp_path / "scans.txt"
+    scans.write_text("4006381333931\n")
+    proc = subprocess.run(_cli(db_path, "counter", "--mode", "sell", "--sale-end", "idle", "--replay", str(scans)),
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+    assert proc.returncode == 2 and "till pi-door is in use" in proc.stderr and "Traceback" not in proc.stderr

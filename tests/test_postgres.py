@@ -284,3 +284,28 @@ def test_an_import_listing_products_out_of_id_order_does_not_deadlock_a_sale(pg,
     assert [(p.sku, p.price, p.on_hand) for p in Product.select().order_by(Product.sku)] == [
         ("A", 120, 9_000), ("B", 110, 9_000)]
     assert check_stock()[1] == []
+
+
+def test_two_apps_claiming_one_till_at_once_on_postgres(pg):
+    """Both insert the new claim at the same moment: one holds the till, the other is told it is in use."""
+    from shopkeeper.services import till_claim
+
+    holders = [till_claim.Holder("host-a", 1, "1"), till_claim.Holder("host-b", 2, "2")]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def claim(holder) -> None:
+        with database.connection_context():
+            start.wait()
+            try:
+                outcomes.append(till_claim.take("till-1", exact=True, holder=holder).holder.host)
+            except till_claim.TillInUse:
+                outcomes.append("in use")
+
+    threads = [threading.Thread(target=claim, args=(h,)) for h in holders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[1] == "in use" and sorted(outcomes)[0] in ("host-a", "host-b")
+    assert till_claim.take("till-1", exact=False, holder=till_claim.Holder("host-c", 3)).name == "till-1-2"

@@ -189,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "config dir)")
     parser.add_argument("--db", metavar="PATH_OR_URL", help="database (default: $SHOPKEEPER_DB, then the config)")
     parser.add_argument("--staff", metavar="NAME", help="who is working (recorded on every movement)")
-    parser.add_argument("--terminal", metavar="NAME", help="this till's name (default: config, then host name)")
+    parser.add_argument("--terminal", metavar="NAME",
+                        help="this till's name; one running app per till (default: config, then the host name, or "
+                        "<host>-2, -3 … when another app holds it)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)

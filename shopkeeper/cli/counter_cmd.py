@@ -90,4 +90,10 @@ def run_counter(args: argparse.Namespace, cli) -> int:
     counter = Counter(cli.context(), args.mode, layouts=_barcode_settings(cli), sale_end=args.sale_end,
                       idle_seconds=args.idle, total_code=args.total_code, payment=args.payment,
                       feedback=Feedback(args.feedback))
-    return run(counter, source)
+    if args.mode != "sell" or args.sale_end != "idle":
+        return run(counter, source)
+    from shopkeeper.services.till_claim import held
+
+    # Grouped sales live in this terminal's open sale, like a till's: no app or other counter may share it.
+    with held(counter.ctx.terminal, exact=True):
+        return run(counter, source)

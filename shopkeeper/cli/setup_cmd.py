@@ -134,7 +134,7 @@ def demo(args: argparse.Namespace, cli: Cli) -> int:
         return EXIT_OK
     if kept:
         cli.note(kept)
-    return _launch(location, config, cli.context())
+    return _launch(location, config, cli.context(), exact_till=bool(args.terminal or config.till.terminal))
 
 
 def _default_demo() -> Path:
@@ -204,14 +204,17 @@ def run_app(args: argparse.Namespace, cli: Cli) -> int:
     if not sys.stdout.isatty():
         raise ShopError("the app needs a terminal; use a command (see shopkeeper --help)")
     cli.open_db(create=False)
-    return _launch(cli.location, cli.config, cli.context())
+    exact = bool(args.terminal or cli.config.till.terminal)
+    return _launch(cli.location, cli.config, cli.context(), exact_till=exact)
 
 
-def _launch(location: str, config, ctx) -> int:
-    """Run the app on ``location``, which the caller has opened (``open_database``) in this thread."""
+def _launch(location: str, config, ctx, *, exact_till: bool) -> int:
+    """Run the app on ``location``, which the caller has opened (``open_database``) in this thread. A till named
+    on purpose (``exact_till``) is that till or a refusal; the default name (the host's) goes to the first free
+    ``<host>``, ``<host>-2`` … (see services/till_claim.py)."""
     from shopkeeper.tui.app import run_app as run_tui
 
-    run_tui(location, config, ctx)
+    run_tui(location, config, ctx, exact_till=exact_till)
     return EXIT_OK
 
 

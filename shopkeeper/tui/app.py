@@ -64,6 +64,7 @@ class ShopkeeperApp(App):
         self._scan_hub = scan_hub
         self._scan_subscription = None
         self._own_hub = False
+        self.start_notice = ""  # shown once the app runs (e.g. which till this session got)
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
@@ -81,6 +82,8 @@ class ShopkeeperApp(App):
 
             self.push_screen(StaffScreen(first=True))
         self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+        if self.start_notice:
+            self.notify(self.start_notice, timeout=8)
         # Not needed for the first frame: after it is painted.
         self.call_after_refresh(self._after_first_frame)
 
@@ -282,6 +285,24 @@ class ShopkeeperApp(App):
                 bar.update_text()
 
 
-def run_app(location: str, config: Config, ctx: Context) -> None:
-    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread)."""
-    ShopkeeperApp(location, config, ctx).run()
+def run_app(location: str, config: Config, ctx: Context, *, exact_till: bool = False) -> None:
+    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread).
+
+    The app holds its till for as long as it runs (``services.till_claim``): ``ctx.terminal`` exactly when
+    ``exact_till`` (a name given on purpose), else the first free name from it (``<host>``, ``<host>-2`` …)."""
+    from dataclasses import replace
+
+    from shopkeeper.services.till_claim import held
+
+    app: ShopkeeperApp | None = None
+
+    def lost(message: str) -> None:
+        if app is not None and app.is_running:
+            app.call_from_thread(app.notify, message, severity="error", timeout=60)
+
+    with held(ctx.terminal, exact=exact_till, on_lost=lost) as lease:
+        app = ShopkeeperApp(location, config, replace(ctx, terminal=lease.name))
+        if lease.name != lease.requested:
+            app.start_notice = (f"till {lease.requested} is open in another session: this one is till {lease.name}, "
+                                "with its own open sale")
+        app.run()
