@@ -150,8 +150,15 @@ def _scan_record(event, parse: bool, cli) -> dict:
         except (KeyError, AttributeError):
             layouts = None
         try:
-            s = parse_scan(event.code, layouts, symbology=event.symbology, currency_decimals=cli.decimals)
+            currency = cli.config.shop.currency
+        except AttributeError:
+            currency = None
+        try:
+            s = parse_scan(event.code, layouts, symbology=event.symbology, currency_decimals=cli.decimals,
+                           currency=currency)
             record.update(kind=s.kind, lookup=s.code, price_minor=s.price_minor, quantity_milli=s.quantity_milli)
+            record.update({k: v for k, v in (("lot", s.lot), ("expiry", s.expiry and s.expiry.isoformat()),
+                                              ("serial", s.serial), ("addon", s.addon)) if v is not None})
         except BarcodeError as exc:
             record["error"] = str(exc)
     return record
@@ -169,6 +176,7 @@ def _print_scan(record: dict, cli) -> None:
             parts.append(f"price {record['price_minor']} (minor units)")
         if record["quantity_milli"] is not None:
             parts.append(f"qty {record['quantity_milli']}/1000")
+        parts += [f"{key} {record[key]}" for key in ("lot", "expiry", "serial", "addon") if key in record]
     if "error" in record:
         parts.append(f"! {record['error']}")
     print(cli.lines("  ".join(p for p in parts if p)), file=cli.out, flush=True)
