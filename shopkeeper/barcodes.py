@@ -14,7 +14,7 @@ digits, otherwise 14; UPC-E → the 13-digit form of its UPC-A expansion; ISBN-1
 
 2D codes: a GS1 Digital Link URI (``https://id.gs1.org/01/09506000134352/10/ABC1?17=270131``, the QR codes of GS1's
 "Sunrise 2027") and a GS1 element string (GS1 DataMatrix, GS1-128) are read by biip into the same ``Scan``: GTIN,
-weight, price, lot, expiry, serial. An EAN-13 with a 2- or 5-digit add-on (``]E3`` + 15 or 18 digits, or the bare
+weight, price, lot, expiry (and best before), serial. An EAN-13 with a 2- or 5-digit add-on (``]E3`` + 15 or 18 digits, or the bare
 digits) is the main item with ``addon`` kept.
 
 A numeric code of GTIN length (8, 12, 13, 14) whose check digit is wrong raises ``BadCheckDigit`` — a mis-read or a
@@ -326,7 +326,9 @@ class Scan:
     lot: str | None = None
     # Batch or lot number, AI (10).
     expiry: dt.date | None = None
-    # Expiration date, AI (17), or best before, AI (15), when there is no (17).
+    # Expiration date, AI (17): after it the item must not be sold without a second look.
+    best_before: dt.date | None = None
+    # Best before date, AI (15): quality, not safety; shown, never a warning.
     serial: str | None = None
     # Serial number, AI (21).
     addon: str | None = None
@@ -610,7 +612,7 @@ def _from_element_strings(element_strings, text: str, symbology: str, currency_d
                           currency: str | None) -> Scan:
     gtin = price = qty = None
     measure: Literal["price", "weight", "count"] | None = None
-    lot = expiry = serial = None
+    lot = expiry = best_before = serial = None
     extra: dict[str, str] = {}
     for es in element_strings:
         ai = es.ai.ai
@@ -634,16 +636,18 @@ def _from_element_strings(element_strings, text: str, symbology: str, currency_d
             serial = es.value
         elif ai == "17" and es.date is not None:
             expiry = es.date
-        elif ai == "15" and es.date is not None and expiry is None:
-            expiry = es.date
+        elif ai == "15" and es.date is not None:
+            best_before = es.date
         else:
             extra[ai] = es.value
     if gtin is None:
         return Scan(raw=text, kind="gs1", code=text, keys=(text,), symbology=symbology, measure=measure,
-                    price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, serial=serial, extra=extra)
+                    price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, best_before=best_before,
+                serial=serial, extra=extra)
     forms = _gtin_forms(gtin)
     return Scan(raw=text, kind="gs1", code=forms[0], keys=tuple(forms), symbology=symbology, measure=measure,
-                price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, serial=serial, extra=extra)
+                price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, best_before=best_before,
+                serial=serial, extra=extra)
 
 
 # --- add-ons ------------------------------------------------------------------------------------------------

@@ -247,8 +247,23 @@ def _m004_draft_discount_rates(db: Database) -> None:
             migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
 
 
+def _m005_lot_expiry(db: Database) -> None:
+    """Lot and expiry from an item's label (GS1 AI 10 and 17) on the open sale line, the sale line and the
+    movement, so a recall can find what was sold. Nullable text: most goods have neither. A database created by
+    this version already has the columns (m001 creates the tables from the models)."""
+    from peewee import TextField
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    for table in ("open_sale_line", "sale_line", "movement"):
+        have = {column.name for column in db.get_columns(table)}
+        for column in ("lot", "expiry"):
+            if column not in have:
+                migrate(migrator.add_column(table, column, TextField(null=True)))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
-    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates,
+    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_lot_expiry,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

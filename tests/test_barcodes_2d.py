@@ -54,7 +54,8 @@ def test_web_address_that_is_no_digital_link_is_refused_with_a_message():
 def test_gs1_element_string_with_best_before_and_lot_from_biips_readme():
     # biip's README: "]C1010703206980498815210526100329" is GTIN 07032069804988, best before 2021-05-26, lot 0329.
     scan = parse_scan("]C1010703206980498815210526100329")
-    assert (scan.code, scan.expiry, scan.lot) == ("7032069804988", dt.date(2021, 5, 26), "0329")
+    assert (scan.code, scan.best_before, scan.lot) == ("7032069804988", dt.date(2021, 5, 26), "0329")
+    assert scan.expiry is None  # best before (15) is quality, not an expiry (17)
 
 
 # The test vector of the Dart package gs1_barcode_parser (its test "Parse host barcode"):

@@ -309,3 +309,21 @@ def test_two_apps_claiming_one_till_at_once_on_postgres(pg):
         t.join()
     assert sorted(outcomes)[1] == "in use" and sorted(outcomes)[0] in ("host-a", "host-b")
     assert till_claim.take("till-1", exact=False, holder=till_claim.Holder("host-c", 3)).name == "till-1-2"
+
+
+def test_lot_expiry_migration_upgrades_a_postgres_database_of_the_previous_version(pg):
+    from shopkeeper.db import SCHEMA_VERSION, current_version
+    from shopkeeper.models import Movement, SaleLine
+
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="TEA", name="Tea", price=300))
+    sales.sell(ctx, [sales.LineInput("TEA", 1000)])
+    for table in ("open_sale_line", "sale_line", "movement"):
+        pg.execute_sql(f"ALTER TABLE {table} DROP COLUMN lot, DROP COLUMN expiry")
+    pg.execute_sql("DELETE FROM schema_version WHERE version > 4")
+    close_database()
+    db = open_database(URL)
+    assert current_version(db) == SCHEMA_VERSION
+    assert (SaleLine.get().lot, SaleLine.get().expiry) == (None, None)
+    sale = sales.sell(ctx, [sales.LineInput("TEA", 1000, lot="B7", expiry="2027-01-31")])
+    assert Movement.get(Movement.sale == sale.sale_id).expiry == "2027-01-31"

@@ -33,6 +33,8 @@ class LineInput:
     description: str = ""
     tax_rate: int | None = None  # basis points; default: the product's
     discount_rate: int | None = None  # a percentage off this line (basis points), instead of ``discount``
+    lot: str | None = None  # from the item's label (GS1 AI 10), kept on the sale line and the movement
+    expiry: str | None = None  # ISO date from the label (AI 17)
 
 
 @dataclass
@@ -49,6 +51,8 @@ class PricedLine:
     sku: str = ""
     line_discount: int = 0  # the line's own discount, in minor units
     discount_rate: int | None = None  # when the line's own discount is a percentage (basis points)
+    lot: str | None = None
+    expiry: str | None = None
 
     @property
     def gross(self) -> int:
@@ -115,7 +119,7 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
             price = item.unit_price if item.unit_price is not None else product.price
             rate = item.tax_rate if item.tax_rate is not None else product.tax_rate
             line = PricedLine(product.id, item.description or product.name, item.quantity, price, item.discount,
-                              rate, sku=product.sku)
+                              rate, sku=product.sku, lot=item.lot, expiry=item.expiry)
         if line.unit_price < 0:
             raise InvalidInput(f"line {n}: price must not be negative")
         if item.discount_rate is not None:
@@ -167,7 +171,7 @@ def _sale_sql(p: str) -> str:
 
 def _line_sql(p: str) -> str:
     return ("INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
-            f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})")
+            f"tax_rate, tax, total, unit_cost, original_line_id, lot, expiry) VALUES ({', '.join([p] * 14)})")
 
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
@@ -194,7 +198,8 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
             line.unit_cost = next(costs)
         db.execute_sql(line_sql, (
             sale_id, n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
-            line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line))
+            line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line, line.lot,
+            line.expiry))
     return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, payment, tendered, change, now,
                       posted.on_hand, posted.warnings)
 
@@ -211,7 +216,8 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
         discount = sum(line.discount - line.line_discount for line in lines)
     total = sum(line.total for line in lines)
     tendered, change = _payment(payment, total, tendered, ctx.decimals)
-    entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price)
+    entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price, lot=line.lot,
+                     expiry=line.expiry)
                for line in lines if line.product_id is not None]
     with write_transaction():
         result = _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
