@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from shopkeeper.barcode_settings import BarcodeSettings
-from shopkeeper.barcodes import Scan, parse_scan
+from shopkeeper.barcodes import Scan, addon_price, parse_scan
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
@@ -348,6 +348,7 @@ class ScannedItem:
     expiry: dt.date | None = None  # from a GS1 label (AI 17)
     serial: str | None = None  # AI (21)
     addon: str | None = None  # an EAN-13's 2- or 5-digit add-on (a magazine's issue, a book's price)
+    addon_price: tuple[str, int] | None = None  # a book's add-on price: (currency, minor units), shown, never charged
 
 
 class ExpiredItem(InvalidInput):
@@ -398,7 +399,8 @@ def _resolve(ctx: Context, code: str, quantity: int | None, layouts: BarcodeSett
                            f"{format_qty(scan.quantity_milli)} pieces; check the product's unit or the label",
                            field="quantity", reason="a weight on a product sold by the piece",
                            value=format_qty(scan.quantity_milli))
-    label = {"lot": scan.lot, "expiry": scan.expiry, "serial": scan.serial, "addon": scan.addon}
+    label = {"lot": scan.lot, "expiry": scan.expiry, "serial": scan.serial, "addon": scan.addon,
+             "addon_price": addon_price(scan)}
     weighed = scan is not None and scan.kind in ("variable_measure", "gs1") and scan.measure is not None
     if not weighed:
         return ScannedItem(product, quantity or QTY_SCALE, product.price, 0, False, code, **label)
@@ -437,8 +439,18 @@ def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: B
     if item.weighed:
         return _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
                          discount=item.discount, weighed=True, **labelled)
-    return _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
-                     refund_sku=product.sku, merge=not (item.lot or item.expiry), **labelled)
+    draft = _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
+                      refund_sku=product.sku, merge=not (item.lot or item.expiry), **labelled)
+    draft.notice = _addon_notice(item)
+    return draft
+
+
+def _addon_notice(item: ScannedItem) -> str | None:
+    """A book's price add-on, to show beside the shop's own price (it is never what is charged)."""
+    if item.addon_price is None:
+        return None
+    currency, minor = item.addon_price
+    return f"{item.product.sku}: the add-on {item.addon} prints a price of {currency} {format_money(minor, 2)}"
 
 
 def _unit_for(qty: int, price: int) -> tuple[int, int]:

@@ -90,6 +90,9 @@ def test_book_with_price_add_on_sells_the_book_and_keeps_the_add_on(demo_db, ctx
     book = catalog.find_product("MILK-1L")  # any product: give it the book's ISBN
     catalog.set_barcodes(book, ["9780306406157"])
     item = till.resolve_scan(ctx, "]E3978030640615752495")
-    assert (item.product.sku, item.addon, item.quantity) == ("MILK-1L", "52495", 1000)
+    assert (item.product.sku, item.addon, item.quantity, item.addon_price) == ("MILK-1L", "52495", 1000,
+                                                                                ("USD", 2495))
     draft = till.add_scan(ctx, "978030640615752495")
     assert draft.lines[0].code == "978030640615752495"  # the line keeps the code as scanned, add-on included
+    assert draft.lines[0].priced.total == 129  # the shop's price is charged; the add-on's is only shown
+    assert draft.notice == "MILK-1L: the add-on 52495 prints a price of USD 24.95"

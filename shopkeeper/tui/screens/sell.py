@@ -17,6 +17,9 @@ Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
 Ctrl+F     refund (against a sale number, or without a receipt with a reason)
 Ctrl+N     void the sale                   Escape  back (the sale stays open)
 =========  ==========================================================
+
+An item whose label says it has expired (GS1 AI 17) asks first: Ctrl+E sells it anyway, Escape does not; the Enter
+that ends a scan never answers that question.
 """
 
 from __future__ import annotations
@@ -361,6 +364,8 @@ class SellScreen(ShopScreen):
             self.notify(str(exc), severity="error", timeout=6)
             return
         self.show(draft)
+        if draft.notice:
+            self.notify(draft.notice, timeout=6)
 
     def _expired(self, code: str, exc: till.ExpiredItem) -> None:
         """Ask before selling an expired item; the answer is a deliberate key (see ``ExpiredScreen``)."""
