@@ -142,6 +142,7 @@ class ExpiredScreen(_Dialog):
         with Vertical(classes="prompt-box expired-box"):
             yield Static("Expired item", classes="prompt-title")
             yield Static(plain(self.message))
+            yield Static("The label says it must not be sold after that date.", markup=False)
             yield Static("Ctrl+E  sell it anyway (the cashier checked it)\nEsc     do not sell it", markup=False,
                          classes="prompt-hint")
 
@@ -384,8 +385,7 @@ class SellScreen(ShopScreen):
                 return
             self.show(draft)
 
-        self.app.push_screen(ExpiredScreen(f"{exc}.\nThe label says it must not be sold after that date."),
-                             answered)
+        self.app.push_screen(ExpiredScreen(str(exc)), answered)
 
     def _unknown(self, exc: till.UnknownCode) -> None:
         self.app.bell()
