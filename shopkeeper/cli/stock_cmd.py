@@ -7,6 +7,7 @@ import datetime as dt
 
 from peewee import JOIN
 
+from shopkeeper.bounds import MAX_ROWS, int_arg
 from shopkeeper.cli import Cli, add_json
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import Movement, Product, Staff, Terminal
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("journal", help="list stock movements, oldest first")
     p.add_argument("--product", help="SKU or barcode")
     p.add_argument("--since", help="date or time (YYYY-MM-DD[THH:MM]); UTC")
-    p.add_argument("--limit", type=int, default=0, help="only the newest N")
+    p.add_argument("--limit", type=int_arg(0, MAX_ROWS), default=0, help="only the newest N")
     add_json(p)
     p.set_defaults(func=journal)
 
