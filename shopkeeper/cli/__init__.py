@@ -206,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shopkeeper: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
-        print(f"shopkeeper: database {cli._location or ''}: {exc}".replace(" :", ":"), file=sys.stderr)
+        from shopkeeper.db import describe_error
+
+        print(f"shopkeeper: database {cli._location or ''}: {describe_error(exc) or exc}".replace(" :", ":"),
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopkeeper: interrupted", file=sys.stderr)
