@@ -92,21 +92,28 @@ class ShopSqliteDatabase(SqliteDatabase):
         return not self.is_closed() and self.connection().in_transaction
 
 
+def sqlite_path(location: str) -> Path | None:
+    """The file of a SQLite ``location`` (a path or ``sqlite:///path``); ``None`` for ``:memory:``."""
+    if location.startswith("sqlite:///"):
+        location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
+    elif "://" in location:
+        raise ShopError(f"database {location!r}: unsupported URL (use a file path, sqlite:///… or postgresql://…)")
+    if location == ":memory:":
+        return None
+    path = Path(location).expanduser()
+    if not path.parent.exists():
+        raise ShopError(f"database {location}: folder {path.parent} does not exist")
+    return path
+
+
 def make_database(location: str, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> Database:
     """A database object for a path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
     if location.startswith(("postgres://", "postgresql://")):
         from playhouse.db_url import connect
 
         return connect(location)
-    if location.startswith("sqlite:///"):
-        location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
-    elif "://" in location:
-        raise ShopError(f"database {location!r}: unsupported URL (use a file path, sqlite:///… or postgresql://…)")
-    path = None
-    if location != ":memory:":
-        path = Path(location).expanduser()
-        if not path.parent.exists():
-            raise ShopError(f"database {location}: folder {path.parent} does not exist")
+    path = sqlite_path(location)
+    if path is not None:
         location = str(path)
     pragmas = dict(SQLITE_PRAGMAS, busy_timeout=busy_timeout_ms)
     extra = {}

@@ -24,7 +24,8 @@ from typing import Any
 from shopkeeper.errors import ShopError
 
 COMMAND_MODULES = [
-    "shopkeeper.cli.setup_cmd",  # init, demo, check, backup
+    "shopkeeper.cli.setup_cmd",  # init, demo
+    "shopkeeper.cli.audit_cmd",  # check, backup, restore
     "shopkeeper.cli.stock_cmd",  # receive, adjust, count, stock, journal
     "shopkeeper.cli.sales_cmd",  # sell, return
     "shopkeeper.cli.products_cmd",  # products import/export
