@@ -382,7 +382,43 @@ def _m001_initial(db: Database) -> None:
                        f"WHERE {column} IS NOT NULL")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]
+def _shop_tables() -> list[str]:
+    from shopkeeper.models import BaseModel
+
+    tables, pending = [], list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        tables.append(model._meta.table_name)
+        pending.extend(model.__subclasses__())
+    return sorted(set(tables))
+
+
+def _m002_bigint_text(db: Database) -> None:
+    """PostgreSQL: integer columns become ``bigint`` (money, quantities and ids past 2^31) and ``varchar(255)``
+    columns ``text``, on every shop table; sequences count in ``bigint``. Models already declare these types, so a
+    new database has them; this brings an older one forward. Idempotent, so it may run after other branches'
+    steps too. SQLite's INTEGER is 64-bit and its varchar is text already: nothing to do."""
+    if is_sqlite(db):
+        return
+    tables = _shop_tables()
+    columns = db.execute_sql(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND data_type IN ('smallint', 'integer', 'character varying') "
+        "AND table_name = ANY(%s) ORDER BY table_name, ordinal_position", (tables,)).fetchall()
+    by_table: dict[str, list[str]] = {}
+    for table, column, data_type in columns:
+        new_type = "text" if data_type == "character varying" else "bigint"
+        by_table.setdefault(table, []).append(f'ALTER COLUMN "{column}" TYPE {new_type}')
+    for table, changes in by_table.items():
+        db.execute_sql(f'ALTER TABLE "{table}" {", ".join(changes)}')
+    sequences = db.execute_sql(
+        "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema() "
+        "AND data_type <> 'bigint' AND sequence_name = ANY(%s)", ([f"{t}_id_seq" for t in tables],)).fetchall()
+    for (sequence,) in sequences:
+        db.execute_sql(f'ALTER SEQUENCE "{sequence}" AS bigint')
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_bigint_text]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
