@@ -177,7 +177,10 @@ def _connect(db: Database, location: str) -> None:
         if (error_kind(exc) == "read-only" and path is not None and path.exists()
                 and not getattr(db, "read_only", False)):
             raise _ReadOnly from None
-        raise ShopError(f"database {location}: cannot open: {describe_error(exc, path) or exc}") from None
+        kind = error_kind(exc, path)
+        raise StorageError(f"database {location}: cannot open: {describe_error(exc, path) or exc}"
+                           + ("; nothing was saved, free some space first" if kind == "disk full" else ""),
+                           reason=kind or "cannot open") from None
 
 
 def close_database() -> None:

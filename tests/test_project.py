@@ -46,7 +46,8 @@ def test_domain_modules_do_not_import_textual():
                "shopkeeper.services.reorder", "shopkeeper.services.audit", "shopkeeper.services.products_csv",
                "shopkeeper.models", "shopkeeper.db", "shopkeeper.money", "shopkeeper.config", "shopkeeper.barcodes",
                "shopkeeper.demo"]
-    for extra in ("shopkeeper.services.till", "shopkeeper.services.queries", "shopkeeper.counter"):
+    for extra in ("shopkeeper.services.till", "shopkeeper.services.queries", "shopkeeper.counter",
+                  "shopkeeper.services.backup", "shopkeeper.bounds"):
         if (ROOT / (extra.replace(".", "/") + ".py")).exists():
             modules.append(extra)
     code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)
