@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -92,6 +93,26 @@ class ShopSqliteDatabase(SqliteDatabase):
         return not self.is_closed() and self.connection().in_transaction
 
 
+def _whole_numerics_as_int() -> None:
+    """PostgreSQL's ``SUM`` of a ``bigint`` column is ``numeric``, which psycopg2 reads as a ``Decimal``: a sum of
+    cents or thousandths would creep into the services as one. A ``numeric`` written without a fraction (what such
+    a sum is) is read as ``int``; one with a fraction (an ``AVG``) stays ``Decimal``."""
+    if getattr(_whole_numerics_as_int, "done", False):
+        return
+    try:
+        import psycopg2.extensions as ext
+    except ImportError:  # Peewee says what is missing when it connects
+        return
+
+    def cast(value: str | None, cursor) -> int | Decimal | None:
+        if value is None:
+            return None
+        return int(value) if value.lstrip("-").isdigit() else Decimal(value)
+
+    ext.register_type(ext.new_type((1700,), "SHOPKEEPER_NUMERIC", cast))  # 1700: numeric
+    _whole_numerics_as_int.done = True
+
+
 def sqlite_path(location: str) -> Path | None:
     """The file of a SQLite ``location`` (a path or ``sqlite:///path``); ``None`` for ``:memory:``."""
     if location.startswith("sqlite:///"):
@@ -111,6 +132,7 @@ def make_database(location: str, *, busy_timeout_ms: int = 10_000, read_only: bo
     if location.startswith(("postgres://", "postgresql://")):
         from playhouse.db_url import connect
 
+        _whole_numerics_as_int()
         return connect(location)
     path = sqlite_path(location)
     if path is not None:

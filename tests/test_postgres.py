@@ -179,3 +179,7 @@ def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     assert sold.sale_id > 2**31 and sold.total == MAX_MONEY
     assert Product.get(Product.sku == "GOLD").on_hand == MAX_QUANTITY - 2000
     assert check_stock() == (1, [])
+    total, average = pg.execute_sql("SELECT SUM(on_hand), AVG(on_hand) FROM product").fetchone()
+    assert type(total) is int and total == MAX_QUANTITY - 2000  # a bigint sum is numeric: read back as int
+    refund = sales.refund(ctx, sale_id=sold.sale_id)
+    assert type(refund.total) is int and refund.total == -MAX_MONEY
