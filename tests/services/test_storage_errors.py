@@ -12,6 +12,7 @@ from shopkeeper.services.sales import LineInput
 
 def _fill_the_disk() -> None:
     """Make the database "full": SQLite refuses to grow it past its present size (SQLITE_FULL), as on a full disk."""
+    database.execute_sql("VACUUM")  # no free pages left inside the file either
     assert database.execute_sql("PRAGMA freelist_count").fetchone() == (0,)
     pages = database.execute_sql("PRAGMA page_count").fetchone()[0]
     database.execute_sql(f"PRAGMA max_page_count = {pages}")
