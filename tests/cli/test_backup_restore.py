@@ -171,3 +171,40 @@ def test_restore_refuses_damaged_copies_open_shops_and_the_live_file(shop, tmp_p
     code, _, err = shop("restore", str(copy))
     assert code == 2 and "is damaged; nothing was changed" in err
     assert sorted(p.name for p in tmp_path.glob("shop.db*")) == ["shop.db"]
+
+
+KILLED_BACKUP = """
+import sys, sqlite3
+from shopkeeper.db import open_database
+from shopkeeper.services import backup
+
+class Copy:  # the online backup, stopped half way: pages written, then wait to be killed
+    def __init__(self, connection):
+        self.connection = connection
+    def backup(self, target):
+        self.connection.backup(target, pages=1)
+        print("copying", flush=True)
+        sys.stdin.read()
+
+open_database(sys.argv[1])
+backup.database.obj.connection = lambda: Copy(sqlite3.connect(sys.argv[1]))
+backup.backup(sys.argv[2])
+"""
+
+
+def test_a_backup_killed_half_way_is_cleaned_up_by_the_next(shop, tmp_path):
+    dest = tmp_path / "copy.db"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_BACKUP, str(shop.db), str(dest)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "copying"
+        code, _, err = shop("backup", str(dest))  # the first one still holds its partial copy
+        assert code == 2 and "another backup" in err
+    finally:
+        child.kill()  # kill -9, half way
+        child.wait(timeout=30)
+    assert (tmp_path / "copy.db.partial").exists() and not dest.exists()
+    code, out, _ = shop("backup", str(dest))
+    assert code == 0 and "partial copy left by an interrupted backup was replaced" in out
+    assert not (tmp_path / "copy.db.partial").exists()
+    assert _sales(dest) == _sales(shop.db)
