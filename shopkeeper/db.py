@@ -319,8 +319,7 @@ def describe_error(exc: BaseException, path: Path | None = None) -> str | None:
     if kind == "disk full":
         return "the disk is full"
     if kind == "read-only":
-        return ("the database is read-only (file or folder permissions, or a read-only disk); it can be read but "
-                "not changed")
+        return "the database is read-only (file or folder permissions, or a read-only disk)"
     if kind == "damaged":
         return "the database file is damaged: run `shopkeeper check --full`, and restore the last good backup"
     return None
