@@ -90,6 +90,14 @@ def _live_files() -> list[Path]:
     return [path] + [Path(f"{path}{suffix}") for suffix in SIDECARS]
 
 
+def _is_sqlite_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def _refuse_live_target(dest: Path, what: str) -> None:
     """Refuse ``dest`` if writing it would damage a database: this shop's own files, another database's sidecar
     files, or a database some process has open."""
@@ -100,7 +108,7 @@ def _refuse_live_target(dest: Path, what: str) -> None:
     for suffix in SIDECARS:
         if dest.name.endswith(suffix) and dest.name != suffix:
             owner = dest.with_name(dest.name[: -len(suffix)])
-            if owner.exists():
+            if _is_sqlite_file(owner):
                 raise ShopError(f"{what}: {dest} belongs to the database {owner} (SQLite keeps its {suffix[1:]} "
                                 "there); name another file", field="dest", reason="belongs to a database",
                                 value=str(dest))
@@ -224,9 +232,8 @@ def _read_copy(src: Path) -> tuple[int, int, int]:
     Returns (schema version, products, movements)."""
     if not src.is_file():
         raise ShopError(f"restore: {src}: no such file", field="src", reason="not found", value=str(src))
-    with open(src, "rb") as f:
-        if f.read(16) != b"SQLite format 3\x00":
-            raise ShopError(f"restore: {src} is not a SQLite database", field="src", reason="not a database")
+    if not _is_sqlite_file(src):
+        raise ShopError(f"restore: {src} is not a SQLite database", field="src", reason="not a database")
     uri = f"file:{quote(str(src))}?mode=ro"
     if not Path(f"{src}-wal").exists():
         uri += "&immutable=1"  # a backup is a closed, self-contained file: read it without creating any -shm
@@ -309,7 +316,12 @@ def restore(src: str | Path, location: str) -> RestoreDone:
                 raise ShopError(f"restore: {live} was opened by another process meanwhile; close it and try "
                                 "again, nothing was changed", reason="in use")
             moved = move_aside(live)
-            os.rename(partial, live)
+            try:
+                os.rename(partial, live)
+            except OSError:
+                for path in moved:  # put the old database back where it was
+                    path.rename(Path(f"{live}{path.name[len(moved[0].name):]}"))
+                raise
             _sync_folder(live.parent)
     except OSError as exc:
         raise ShopError(f"restore to {live} failed: {_os_reason(exc)}") from None
