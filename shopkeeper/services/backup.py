@@ -227,6 +227,13 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _read_only(src: Path) -> sqlite3.Connection:
+    uri = f"file:{quote(str(src))}?mode=ro"
+    if not Path(f"{src}-wal").exists():
+        uri += "&immutable=1"  # a backup is a closed, self-contained file: read it without creating any -shm
+    return sqlite3.connect(uri, uri=True)
+
+
 def _read_copy(src: Path) -> tuple[int, int, int]:
     """Check the copy at ``src``: SQLite's full integrity check, and that it is a shop this version understands.
     Returns (schema version, products, movements)."""
@@ -234,11 +241,8 @@ def _read_copy(src: Path) -> tuple[int, int, int]:
         raise ShopError(f"restore: {src}: no such file", field="src", reason="not found", value=str(src))
     if not _is_sqlite_file(src):
         raise ShopError(f"restore: {src} is not a SQLite database", field="src", reason="not a database")
-    uri = f"file:{quote(str(src))}?mode=ro"
-    if not Path(f"{src}-wal").exists():
-        uri += "&immutable=1"  # a backup is a closed, self-contained file: read it without creating any -shm
     try:
-        con = sqlite3.connect(uri, uri=True)
+        con = _read_only(src)
     except sqlite3.Error as exc:
         raise ShopError(f"restore: cannot read {src}: {exc}") from None
     try:
@@ -302,7 +306,7 @@ def restore(src: str | Path, location: str) -> RestoreDone:
                         "first, nothing was changed", reason="in use")
     try:
         with _partial(live) as (partial, _stale):
-            source = sqlite3.connect(f"file:{quote(str(src))}?mode=ro", uri=True)
+            source = _read_only(src)
             target = sqlite3.connect(partial)
             try:
                 source.backup(target)
