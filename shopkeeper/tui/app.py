@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from peewee import DatabaseError
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -29,6 +30,7 @@ from shopkeeper.config import Config
 from shopkeeper.db import data_version
 from shopkeeper.services.context import Context
 from shopkeeper.tui.commands import ShopCommands
+from shopkeeper.tui.keygate import KeyGate
 from shopkeeper.tui.registry import SCREENS, entry
 
 
@@ -44,7 +46,8 @@ class ShopkeeperApp(App):
     COMMANDS = App.COMMANDS | {ShopCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        # Priority: seen before a focused field types it (``action_help_key`` lets it through where ``?`` is text).
+        Binding("question_mark", "help_key", "Help", show=False, priority=True),
         *_registry_bindings(),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -62,6 +65,13 @@ class ShopkeeperApp(App):
         self._scan_hub = scan_hub
         self._scan_subscription = None
         self._own_hub = False
+        self.key_gate = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key meant for a dialog passes the gate first: a scanner's burst is refused, never taken as answers.
+        if isinstance(event, events.Key) and not event.is_forwarded and await self.key_gate.take(event):
+            return
+        await super().on_event(event)
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
@@ -257,6 +267,29 @@ class ShopkeeperApp(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_help_key(self) -> None:
+        from textual.actions import SkipAction
+
+        if not self.question_mark_opens_help():
+            raise SkipAction()  # the key goes on to the focused field (or the help's own binding)
+        self.action_help()
+
+    def question_mark_opens_help(self) -> bool:
+        """``?`` opens help, except where it is text: in a field that takes free text and already holds some
+        (a product name, a note). In a code field (never valid in a code) or an empty field it opens help; in the
+        help itself it closes it (the help's own binding)."""
+        from textual.widgets import Input
+
+        from shopkeeper.tui.screens.help import HelpScreen
+        from shopkeeper.tui.widgets.scan_input import ScanInput
+
+        if isinstance(self.screen, HelpScreen):
+            return False
+        focused = self.focused
+        if isinstance(focused, Input):
+            return isinstance(focused, ScanInput) or not focused.value
+        return True
 
     def set_staff(self, name: str) -> None:
         self.ctx = self.ctx.as_staff(name.strip())
