@@ -46,8 +46,7 @@ class ShopkeeperApp(App):
     COMMANDS = App.COMMANDS | {ShopCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        # Priority: seen before a focused field types it (``action_help_key`` lets it through where ``?`` is text).
-        Binding("question_mark", "help_key", "Help", show=False, priority=True),
+        Binding("question_mark", "help", "Help", show=False),  # in a text field: see ``on_event``
         *_registry_bindings(),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -68,10 +67,26 @@ class ShopkeeperApp(App):
         self.key_gate = KeyGate(self, super().on_event)
 
     async def on_event(self, event: events.Event) -> None:
-        # Every key meant for a dialog passes the gate first: a scanner's burst is refused, never taken as answers.
-        if isinstance(event, events.Key) and not event.is_forwarded and await self.key_gate.take(event):
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if event.key == "question_mark" and self._question_mark_opens_help():
+                self.action_help()
+                return
+            # Every key meant for a dialog passes the gate first: a scanner's burst is refused, never taken as
+            # answers.
+            if await self.key_gate.take(event):
+                return
         await super().on_event(event)
+
+    def _question_mark_opens_help(self) -> bool:
+        """``?`` in a text field (where Textual hides the app's ``?`` binding, as the field types the key). It
+        opens help from a code field (``?`` is never part of a code) and from an empty field; it is text inside
+        text (a product name, a note, a filter already typed)."""
+        from textual.widgets import Input
+
+        from shopkeeper.tui.widgets.scan_input import ScanInput
+
+        focused = self.focused
+        return isinstance(focused, Input) and (isinstance(focused, ScanInput) or not focused.value)
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
@@ -267,29 +282,6 @@ class ShopkeeperApp(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-    def action_help_key(self) -> None:
-        from textual.actions import SkipAction
-
-        if not self.question_mark_opens_help():
-            raise SkipAction()  # the key goes on to the focused field (or the help's own binding)
-        self.action_help()
-
-    def question_mark_opens_help(self) -> bool:
-        """``?`` opens help, except where it is text: in a field that takes free text and already holds some
-        (a product name, a note). In a code field (never valid in a code) or an empty field it opens help; in the
-        help itself it closes it (the help's own binding)."""
-        from textual.widgets import Input
-
-        from shopkeeper.tui.screens.help import HelpScreen
-        from shopkeeper.tui.widgets.scan_input import ScanInput
-
-        if isinstance(self.screen, HelpScreen):
-            return False
-        focused = self.focused
-        if isinstance(focused, Input):
-            return isinstance(focused, ScanInput) or not focused.value
-        return True
 
     def set_staff(self, name: str) -> None:
         self.ctx = self.ctx.as_staff(name.strip())

@@ -88,7 +88,7 @@ def help_text() -> str:
         screens.append(textwrap.fill(e.help, width=WIDTH, initial_indent=prefix,
                                      subsequent_indent=" " * len(prefix)))
     return HELP.format(screens="\n".join(escape(s) for s in screens),
-                       sell=escape(binding_keys(SellScreen.BINDINGS)))
+                       sell=escape(binding_keys(SellScreen.BINDINGS))).rstrip("\n")
 
 
 class HelpScreen(ShopModal[None]):
