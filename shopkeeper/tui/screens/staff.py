@@ -39,8 +39,8 @@ class StaffScreen(ShopModal[str]):
     def compose(self) -> ComposeResult:
         with Vertical(id="staff-box") as box:
             box.border_title = "Who is at the till?"
-            yield Label("Type your name, or choose it with ↑↓. Enter records it."
-                        + ("\nEscape leaves shopkeeper." if self.first else ""))
+            yield Label("Type your name, or choose it with ↑↓.\nEnter records it."
+                        + (" Escape leaves shopkeeper." if self.first else ""))
             yield Input(placeholder="your name", id="staff-new", max_length=MAX_NAME, compact=True)
             yield OptionList(*[Option(name, id=name) for name in self.names], id="staff-list")
             yield Static("", id="staff-choice", markup=False)
