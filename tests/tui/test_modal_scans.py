@@ -278,6 +278,24 @@ async def test_scan_into_help_is_refused_out_loud(shop, make_app):
         assert bells == [1] and len(refusals(app)) == 1
 
 
+async def test_scan_into_the_command_palette_runs_no_command(shop, make_app):
+    from textual.command import CommandPalette
+
+    app = make_app()
+    bells = ring(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await sell_three(app, pilot)
+        before = sale_units(app)
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CommandPalette)
+        scan_burst(app, "void")  # would find "Void" and run it with its Enter
+        await settle(app, pilot)
+        assert isinstance(app.screen, CommandPalette) and bells and len(refusals(app)) == 1
+        assert app.focused.value == ""
+        assert sale_units(app) == before
+
+
 async def test_tab_terminated_scan_into_a_dialog_is_refused(shop, make_app):
     from shopkeeper.scanner.settings import ScannerSettings
     from shopkeeper.tui.widgets import scan_input
