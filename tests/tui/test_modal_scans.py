@@ -17,6 +17,7 @@ WATER = "5449000000996"
 MILK, COFFEE, BUTTER = "4006381333931", "8711000530085", "5000112548167"
 # Codes a scanner may well send, each holding the keys that answer the dialog it is scanned into.
 YES_CODE = "toy-5449y"
+NO_CODE = "n0n-5449"
 HOTKEY_CODE = "co-op-0042"
 
 
@@ -61,7 +62,7 @@ def count_state(screen) -> tuple[str, int]:
 
 # -- confirmations ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("code", [WATER, YES_CODE], ids=["digits", "with-y"])
+@pytest.mark.parametrize("code", [WATER, YES_CODE, NO_CODE], ids=["digits", "with-y", "with-n"])
 async def test_scan_into_void_this_sale_is_refused_and_the_sale_stays(shop, make_app, code):
     app = make_app()
     bells = ring(app)
