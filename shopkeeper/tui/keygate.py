@@ -69,7 +69,6 @@ class KeyGate:
 
     async def take(self, event: events.Key) -> bool:
         """Look at one key before the app handles it. True: the gate took it (held or refused)."""
-        self._current_settings()
         screen = self.app.screen
         if screen is not self._screen:  # a dialog opened or closed: what was held belongs to the last one
             self._screen = screen
@@ -78,6 +77,7 @@ class KeyGate:
                 await self.flush()
         if not isinstance(screen, ModalScreen):
             return False
+        self._current_settings()
         terminator = event.key in self._detector.terminators
         char = event.character if event.is_printable and not terminator else None
         focused = self.app.focused
