@@ -57,8 +57,10 @@ class CountScreen(PickingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Leave"),
         Binding("f9", "post", "Post variances"),
-        Binding("ctrl+d", "remove_line", "Remove line"),
-        Binding("ctrl+x", "cancel_count", "Cancel count"),
+        # Priority: the code and quantity fields keep the focus, and an Input takes Ctrl+D (delete) and Ctrl+X (cut)
+        # for itself before a screen binding is looked at.
+        Binding("ctrl+d", "remove_line", "Remove line", priority=True),
+        Binding("ctrl+x", "cancel_count", "Cancel count", priority=True),
     ]
 
     def __init__(self, product_id: int | None = None) -> None:
