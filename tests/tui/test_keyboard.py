@@ -15,7 +15,7 @@ from shopkeeper.services import queries
 from shopkeeper.services.queries import StockQuery
 from shopkeeper.tui.screens.stock import StockScreen
 from shopkeeper.tui.widgets.virtual_table import VirtualTable
-from tests.tui.conftest import settle
+from tests.tui.conftest import screen_lines, settle
 
 SIZE = (80, 24)
 PRODUCTS = 100_000
@@ -40,10 +40,6 @@ def big_shop(built_big_shop, db_path):
     database = open_database(str(db_path))
     yield database
     close_database()
-
-
-def screen_lines(app) -> list[str]:
-    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def sku_at(position: int) -> str:

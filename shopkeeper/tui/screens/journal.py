@@ -8,14 +8,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
-from shopkeeper.tui.format import local_day_bounds, local_time, money, signed_qty
+from shopkeeper.tui.format import local_day_bounds, local_time, money, movement_detail, signed_qty
 from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
 
@@ -86,7 +87,8 @@ class JournalScreen(ShopScreen):
         yield Static("", id="journal-message", markup=False)
         yield VirtualTable(JournalSource(self.filter, self.shop.config.shop.decimals), id="journal-table",
                            empty_text="no movements match")
-        yield Footer(compact=True)
+        yield Static("", id="journal-detail", classes="detail", markup=False)
+        yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
         self.mark_seen()
@@ -102,6 +104,11 @@ class JournalScreen(ShopScreen):
 
     def refresh_data(self) -> None:
         self.table.reload()
+
+    @on(VirtualTable.Highlighted, "#journal-table")
+    def _show_detail(self, event: VirtualTable.Highlighted) -> None:
+        text = "" if event.row is None else movement_detail(event.row, self.shop.config.shop.decimals)
+        self.query_one("#journal-detail", Static).update(text)
 
     @on(Select.Changed)
     def _select_changed(self) -> None:

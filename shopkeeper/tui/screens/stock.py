@@ -9,13 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from shopkeeper.services import queries
 from shopkeeper.services.queries import StockQuery, StockRow
 from shopkeeper.services.reorder import ReorderLine
 from shopkeeper.tui.format import STATUS_MARK, STATUS_TEXT, money, qty
 from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
 
@@ -163,7 +164,7 @@ class StockScreen(ShopScreen):
             yield Static("Low stock", id="alerts-title")
             yield AlertTable(AlertSource(), id="alert-table", empty_text="nothing is low: all stocked up",
                              eager=False)  # filled just after the first frame
-        yield Footer(compact=True)
+        yield ShopFooter(compact=True)
 
     def _source(self) -> StockSource:
         return StockSource(self.query_state, self.shop.config.shop.decimals)

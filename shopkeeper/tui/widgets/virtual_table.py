@@ -92,6 +92,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     VirtualTable {
+        width: 1fr;  /* a ScrollView's auto width is its virtual width, which this table sets from its width */
         height: 1fr;
         scrollbar-size-vertical: 1;
         overflow-x: hidden;
@@ -105,6 +106,10 @@ class VirtualTable(ScrollView, can_focus=True):
     VirtualTable > .virtual-table--muted { color: $text-muted; }
     VirtualTable > .virtual-table--good { color: $success; }
     VirtualTable > .virtual-table--bad { color: $error; }
+    /* NO_COLOR: Textual greys every colour, and the error red of an out-of-stock row became dark grey on black.
+       The row's mark and word (✗ OUT, ▼ LOW) say what it is; out rows are bold, in the text's own colour. */
+    VirtualTable:nocolor > .virtual-table--out { color: $foreground; text-style: bold; }
+    VirtualTable:nocolor > .virtual-table--low { color: $foreground; }
     """
 
     class _TableMessage(Message):
@@ -363,12 +368,14 @@ class VirtualTable(ScrollView, can_focus=True):
         fixed = sum(c.width for c in columns) + len(columns) - 1
         flex = [c for c in columns if not c.width]
         spare = max(width - fixed, 0)
+        share, extra = divmod(spare, len(flex)) if flex else (0, 0)
         widths = []
         for c in columns:
             if c.width:
                 widths.append(c.width)
-            else:
-                widths.append(max(spare // len(flex), c.min_width))
+            else:  # the spare cells shared out, the first flexible columns taking the remainder
+                widths.append(max(share + (1 if extra > 0 else 0), c.min_width))
+                extra -= 1
         return widths
 
     def _style(self, name: str) -> Style:
