@@ -193,3 +193,22 @@ async def test_no_color_sell_cursor_is_reverse_video_and_marked(shop, make_app, 
         assert "".join(s.text for s in other).startswith(" 2")
         assert all(s.style.reverse for s in cursor if s.text.strip())
         assert not any(s.style.reverse for s in other if s.text.strip())
+
+
+async def test_footer_refits_its_keys_when_the_terminal_is_resized(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "f2")
+
+        def keys() -> list[str]:
+            footer = app.screen.query_one(Footer)
+            return [k.description for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+
+        narrow = keys()
+        await pilot.resize_terminal(160, 24)
+        await settle(app, pilot)
+        assert len(keys()) > len(narrow) and keys()[: len(narrow)] == narrow
+        await pilot.resize_terminal(*SIZE)
+        await settle(app, pilot)
+        assert keys() == narrow
