@@ -14,7 +14,7 @@ from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
-from shopkeeper.tui.format import local_day_bounds, local_time, money, movement_detail, signed_qty
+from shopkeeper.tui.format import local_day_bounds, local_time, money, movement_at, movement_detail, signed_qty
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -44,7 +44,7 @@ class JournalSource(CountIndex):
         return queries.journal_window(self.filter, offset, limit)
 
     def cells(self, row: JournalRow) -> list[tuple[str, str]]:
-        at = row.unit_price if row.kind in ("sale", "return") and row.unit_price is not None else row.unit_cost
+        at = movement_at(row)
         return [
             (local_time(row.created_at), ""), (row.sku, ""), (row.kind, ""),
             (signed_qty(row.quantity), "good" if row.quantity > 0 else "bad"),
