@@ -16,7 +16,8 @@ from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty, parse_rate
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalRow, ProductDetail
-from shopkeeper.tui.format import STATUS_TEXT, local_time, money, movement_at, movement_detail, qty, signed_qty
+from shopkeeper.tui.format import (STATUS_TEXT, local_time, money, movement_at, movement_detail, qty,
+                                   signed_qty)
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
