@@ -84,3 +84,8 @@ def pytest_pyfunc_call(pyfuncitem):
         asyncio.run(pyfuncitem.obj(**args))
         return True
     return None
+
+
+def screen_lines(app) -> list[str]:
+    """The text of each line of the screen as painted (every layer: dialogs and notifications included)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -82,7 +82,7 @@ class StaffScreen(ShopModal[str]):
         name = self.choice()
         typed = self.field.value.strip()
         new = " (new)" if typed and self._existing(typed) is None else ""
-        self.query_one("#staff-choice", Static).update(f"Enter records: {name}{new}" if name else
+        self.query_one("#staff-choice", Static).update(plain(f"Enter records: {name}{new}") if name else
                                                        "type your name, then Enter")
 
     @on(Input.Changed, "#staff-new")
