@@ -96,12 +96,12 @@ def test_other_database_errors_are_not_called_busy(db):
 def _as_before_lot_expiry(db) -> None:
     """Make ``db`` what the version before the lot/expiry migration created: no such columns, and that migration
     (wherever it stands in ``MIGRATIONS``) and any after it still to run."""
-    from shopkeeper.db import MIGRATIONS, _m005_lot_expiry
+    from shopkeeper.db import MIGRATIONS, _m006_lot_expiry
 
     for table in ("open_sale_line", "sale_line", "movement"):
         for column in ("lot", "expiry"):
             db.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
-    db.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m005_lot_expiry),))
+    db.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m006_lot_expiry),))
 
 
 def test_lot_expiry_migration_upgrades_a_database_of_the_previous_version(journal, db_path, ctx):
