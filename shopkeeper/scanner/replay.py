@@ -19,6 +19,11 @@ evemu-record lines (``E: %lu.%06u %04x %04x %04d``: type and code in hex, value 
     N: Honeywell 1900
     E: 0.000001 0001 001e 0001	# EV_KEY / KEY_A                1
 
+python-evdev's ``python -m evdev.evtest`` (every value in decimal; ``SYN_DROPPED`` between ``!``)::
+
+    time 1700000000.123456 type 1 (EV_KEY), code 30   (KEY_A), value 1
+    time 1700000000.123456 ------------- SYN_REPORT -------------
+
 A recording pasted from a forum post or a markdown file keeps its leading indentation (spaces, tabs); it is read
 the same. A file that is neither says why (empty, binary events, other text) instead of "no events".
 """
@@ -45,7 +50,7 @@ class RecordingError(InvalidInput):
 
 @dataclass(frozen=True)
 class Recording:
-    format: Literal["evtest", "evemu"]
+    format: Literal["evtest", "evemu", "python-evdev"]
     name: str | None
     # The device name recorded in the header, when present.
     events: list[Event] = field(default_factory=list)
@@ -60,6 +65,10 @@ _EVTEST_EVENT = re.compile(
     r"value (?P<value>-?[0-9a-fA-F]+)\s*$")
 _EVTEST_SYN = re.compile(r"^Event: time (?P<ts>\d+\.\d+), (?:-+|\++|>+) (?P<what>SYN_[A-Z_]+|\?) (?:-+|\++|<+)\s*$")
 _EVTEST_NAME = re.compile(r'^Input device name: "(?P<name>.*)"\s*$')
+_PYEVDEV_EVENT = re.compile(
+    r"^time (?P<ts>\d+(?:\.\d+)?)\s+type (?P<type>\d+) \([^)]*\), code (?P<code>\d+)\s*\([^)]*\), "
+    r"value (?P<value>-?\d+)\s*$")
+_PYEVDEV_SYN = re.compile(r"^time (?P<ts>\d+(?:\.\d+)?)\s+(?:-+|\++|!+) (?P<what>SYN_[A-Z_]+|\?) (?:-+|\++|!+)\s*$")
 _EVEMU_EVENT = re.compile(
     r"^E: (?P<ts>\d+\.\d+) (?P<type>[0-9a-fA-F]{4}) (?P<code>[0-9a-fA-F]{4}) (?P<value>-?\d+)(\s.*)?$")
 
@@ -108,6 +117,27 @@ def parse_evtest(lines: Iterable[str], source: str = "recording") -> Recording:
     return Recording("evtest", name, events)
 
 
+def parse_python_evdev(lines: Iterable[str], source: str = "recording") -> Recording:
+    """Events from python-evdev's ``python -m evdev.evtest``. Its device listing and prompts are skipped."""
+    events: list[Event] = []
+    for lineno, line in _lines(lines):
+        if not _PYEVDEV_START.match(line):
+            continue
+        m = _PYEVDEV_EVENT.match(line)
+        if m:
+            events.append((int(m["type"]), int(m["code"]), int(m["value"]), float(m["ts"])))
+            continue
+        m = _PYEVDEV_SYN.match(line)
+        if m and m["what"] in _SYN_CODES:
+            events.append((EV_SYN, _SYN_CODES[m["what"]], 0, float(m["ts"])))
+            continue
+        raise RecordingError(f"{_where(source, lineno)}: cannot read this python-evdev event line: {line.strip()!r}")
+    return Recording("python-evdev", None, events)
+
+
+_PYEVDEV_START = re.compile(r"^time \d")
+
+
 def parse_evemu(lines: Iterable[str], source: str = "recording") -> Recording:
     """Events from an ``evemu-record`` file. Header lines (``N: I: P: B: A: L:``) and comments are skipped."""
     name = None
@@ -144,17 +174,20 @@ def _not_a_recording(text: str, source: str) -> RecordingError:
         return RecordingError(f"{source}: evemu-record's header is here but no event line ('E: …') follows: "
                               f"nothing was scanned while it recorded; {_HOW_TO_RECORD}")
     first = lines[0].strip()
-    return RecordingError(f"{source}: not an evtest or evemu-record recording (it starts with {first[:60]!r}); "
-                          f"{_HOW_TO_RECORD}")
+    return RecordingError(f"{source}: not an evtest, evemu-record or python-evdev recording (it starts with "
+                          f"{first[:60]!r}); {_HOW_TO_RECORD}")
 
 
 def parse_recording(text: str, source: str = "recording") -> Recording:
-    """Detect the format (evtest or evemu-record) and parse; ``RecordingError`` says why when it is neither."""
+    """Detect the format (evtest, evemu-record or python-evdev's evtest) and parse; ``RecordingError`` says why
+    when it is none of them."""
     stripped = [line for _, line in _lines(text.splitlines())]
     if any(line.startswith("E: ") or line.startswith("# EVEMU") for line in stripped):
         rec = parse_evemu(stripped, source)
     elif any(line.startswith("Event: time") for line in stripped):
         rec = parse_evtest(stripped, source)
+    elif any(_PYEVDEV_START.match(line) for line in stripped):
+        rec = parse_python_evdev(stripped, source)
     else:
         raise _not_a_recording(text, source)
     if not rec.events:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shopkeeper.scanner.decoder import ScanDecoder
 from shopkeeper.scanner.keymaps import EV_KEY, EV_SYN, SYN_DROPPED
 from shopkeeper.scanner.replay import (
     RecordingError,
@@ -66,7 +67,7 @@ def test_bad_event_line_names_file_and_line():
 def test_file_without_events_says_what_was_expected(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello\n")
-    with pytest.raises(RecordingError, match=r"not an evtest or evemu-record recording \(it starts with 'hello'\)"
+    with pytest.raises(RecordingError, match=r"not an evtest, evemu-record or python-evdev recording \(it starts with 'hello'\)"
                                              r".*sudo evtest /dev/input/eventN"):
         replay(path)
     with pytest.raises(RecordingError, match="cannot read the recording"):
@@ -146,3 +147,21 @@ def test_replay_source_realtime_sleeps_the_recorded_gaps():
     source.start(lambda e: None, lambda s: None)
     source.join(5)
     assert sum(slept) == pytest.approx(1.0033 - 0.0001, abs=1e-3)
+
+
+def test_python_evdev_evtest_output_replays():
+    # python-evdev's evtest.py print_event: "time {:<17} type {} ({}), code {:<4} ({}), value {}", SYN lines between
+    # dashes, SYN_DROPPED between "!"; every value in decimal.
+    lines = ["Listening for events (press ctrl-c to exit) ..."]
+    t = 1700000000.0
+    for code, name in ((11, "KEY_0"), (28, "KEY_ENTER")):
+        for value in (1, 0):
+            t += 0.002
+            lines.append(f"{'time ' + repr(round(t, 6)):<22} type 4 (EV_MSC), code 4    (MSC_SCAN), value 458791")
+            lines.append(f"time {round(t, 6)!r:<17} type 1 (EV_KEY), code {code:<4} ({name}), value {value}")
+            lines.append(f"time {round(t, 6)!r:<17} ------------- SYN_REPORT -------------")
+    lines.append(f"time {t + 0.5!r:<17} !!!!!!!!!!!!! SYN_DROPPED !!!!!!!!!!!!!")
+    rec = parse_recording("\n".join(lines), "pyevdev.txt")
+    assert rec.format == "python-evdev"
+    assert rec.events[0][:3] == (4, 4, 458791) and rec.events[-1][:2] == (EV_SYN, SYN_DROPPED)
+    assert [s.code for s in ScanDecoder(ScannerSettings()).feed_all(rec.events)] == ["0"]
