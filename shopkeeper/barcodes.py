@@ -602,6 +602,10 @@ def _priced_in(es, text: str, currency: str | None) -> None:
         raise BarcodeError(f"{text!r}: the price on this label is in currency {named}, and the shop's currency is "
                            f"not known here; the label's price is not used", field="price", reason="currency",
                            value=numeric)
+    if currency.strip().upper() not in ISO_4217_NUMERIC.values():
+        raise BarcodeError(f"{text!r}: the price on this label is in currency {named}, and the shop's currency "
+                           f"{currency} has no ISO 4217 number known here to compare; the label's price is not used",
+                           field="price", reason="currency", value=numeric)
     if theirs != currency.strip().upper():
         raise BarcodeError(f"{text!r}: the price on this label is in currency {named}, not the shop's "
                            f"{currency}; it cannot be sold at that price", field="price", reason="currency",

@@ -73,6 +73,8 @@ def test_price_with_currency_of_another_country_is_refused_with_a_message():
 def test_price_with_currency_is_refused_when_the_shops_currency_is_not_known():
     with pytest.raises(BarcodeError, match="the shop's currency is not known"):
         parse_scan(DART_VECTOR)
+    with pytest.raises(BarcodeError, match="the shop's currency XTS has no ISO 4217 number known here"):
+        parse_scan(DART_VECTOR, currency="XTS")
 
 
 def test_price_with_the_shops_currency_is_used():

@@ -430,7 +430,10 @@ def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: B
     to that line; each weighed label, and each item with a lot or expiry date on its label, is its own line.
 
     An item whose label says it has expired raises ``ExpiredItem``: call again with ``accept_expired=True`` once
-    the cashier has acknowledged it."""
+    the cashier has acknowledged it. A refund takes expired goods back without the question."""
+    if not accept_expired:
+        row = _open_row(ctx, create=False)
+        accept_expired = row is not None and row.mode == "refund"
     item = resolve_scan(ctx, code, quantity, layouts=layouts, accept_expired=accept_expired, today=today)
     product = item.product
     if not product.active:

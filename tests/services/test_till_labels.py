@@ -96,3 +96,9 @@ def test_book_with_price_add_on_sells_the_book_and_keeps_the_add_on(demo_db, ctx
     assert draft.lines[0].code == "978030640615752495"  # the line keeps the code as scanned, add-on included
     assert draft.lines[0].priced.total == 129  # the shop's price is charged; the add-on's is only shown
     assert draft.notice == "MILK-1L: the add-on 52495 prints a price of USD 24.95"
+
+
+def test_a_refund_takes_an_expired_item_back_without_the_question(demo_db, ctx):
+    till.start_refund(ctx, reason="customer brought back expired milk")
+    draft = till.add_scan(ctx, milk_label("261101", "L2610"), today=TODAY)
+    assert draft.mode == "refund" and [(line.sku, line.lot) for line in draft.lines] == [("MILK-1L", "L2610")]
