@@ -535,15 +535,13 @@ def _decimal_to_int(value: Decimal, places: int, what: str, code: str) -> int:
     return int(scaled)
 
 
-_EMPTY_LOT_AT_END = re.compile(r"10\x1d*$")
-
-
 def _parse_gs1(text: str, symbology: str | None, currency_decimals: int, *, strict: bool,
                currency: str | None = None) -> Scan | None:
     """Read a GS1 element string; None when it is not one (and ``strict`` is off).
 
-    An empty AI (10) at the very end (``…10``: GS1 asks for at least one character, yet such codes are printed) is
-    read as no lot, with the rest of the string used: a malformed lot never blocks a sale.
+    An empty AI (10) — ``…10`` at the very end, or ``…10<GS>`` before the next field (GS1 asks for at least one
+    character, yet such codes are printed) — is read as no lot, with the rest of the string used: a malformed lot
+    never blocks a sale.
     """
     try:
         message = _GS1Message.parse(text)
@@ -557,15 +555,31 @@ def _parse_gs1(text: str, symbology: str | None, currency_decimals: int, *, stri
 
 
 def _without_empty_lot(text: str):
-    """The message without an empty trailing AI (10), when that is what made it unreadable; else None."""
-    m = _EMPTY_LOT_AT_END.search(text)
-    if not m or m.start() == 0:
+    """The message read without its empty AI (10) fields, when they are what made it unreadable; else None.
+
+    A field between separators that cannot be read, but can once a trailing ``10`` is dropped, ends with an empty
+    lot: nothing else can be read that way."""
+    segments = text.split(GS)
+    changed = False
+    for i, segment in enumerate(segments):
+        if segment == "10" and i > 0:  # "…<GS>10": the lot alone after a separator, and empty
+            segments[i], changed = "", True
+        elif segment.endswith("10") and len(segment) > 2 and not _readable(segment) and _readable(segment[:-2]):
+            segments[i], changed = segment[:-2], True
+    if not changed:
         return None
-    head = text[:m.start()].rstrip(GS)
     try:
-        return _GS1Message.parse(head)
+        return _GS1Message.parse(GS.join(s for s in segments if s))
     except _BiipParseError:
         return None
+
+
+def _readable(element_string: str) -> bool:
+    try:
+        _GS1Message.parse(element_string)
+    except _BiipParseError:
+        return False
+    return True
 
 
 _URI = re.compile(r"^https?://", re.IGNORECASE)

@@ -94,6 +94,12 @@ def test_empty_lot_at_the_end_is_no_lot_and_the_rest_is_read(code):
     assert (scan.code, scan.lot) == ("9501101530003", None)
 
 
+def test_empty_lot_before_the_next_field_is_no_lot_and_the_rest_is_read():
+    # Same suite: "AI with no data before next AI" 010950110153000310<FNC1>17251231
+    scan = parse_scan("010950110153000310\x1d17251231")
+    assert (scan.code, scan.lot, scan.expiry) == ("9501101530003", None, dt.date(2025, 12, 31))
+
+
 def test_a_lot_that_is_there_is_still_read_from_the_same_suite():
     # Same suite: "Valid [GTIN, EXPIRY, BATCH]" 01095011015300031725123110ABC-123<FNC1>
     scan = parse_scan("01095011015300031725123110ABC-123\x1d")
