@@ -389,12 +389,12 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
         scan = _parse_gs1(text, symbology, currency_decimals, strict=strict or gs1_aim, currency=currency)
         if scan is not None:
             return scan
-    if _digits(text) and len(text) in (15, 18) and (aim == "]E3" or aim is None):
-        main, addon = text[:13], text[13:]
-        if aim == "]E3" or check_digit(main[:12]) == main[12]:
-            scan = parse_scan(main, layouts, symbology="EAN-13", currency_decimals=currency_decimals,
-                              strict=strict, currency=currency)
-            return replace(scan, raw=text, addon=addon)
+    split = _split_addon(text, aim)
+    if split is not None:
+        main, addon = split
+        scan = parse_scan(main, layouts, symbology=_GTIN_NAMES[len(main)], currency_decimals=currency_decimals,
+                          strict=strict, currency=currency)
+        return replace(scan, raw=text, addon=addon)
     if free_aim:
         return _free(text, symbology)
 
@@ -434,6 +434,23 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
         return Scan(raw=text, kind="in_store", code=canonical, keys=tuple(forms), symbology=symbology,
                     item_number=canonical[2:12])
     return Scan(raw=text, kind="gtin", code=canonical, keys=tuple(forms), symbology=symbology)
+
+
+def _split_addon(text: str, aim: str | None) -> tuple[str, str] | None:
+    """``(main, add-on)`` of an EAN-13 or UPC-A read with its 2- or 5-digit add-on, else None.
+
+    With ``]E3`` (ISO/IEC 15424: EAN/UPC with add-on) the main code is 13 digits (12 when the scanner sends UPC-A
+    as 12). Without an identifier, 15 or 18 digits whose first 13 hold an EAN-13 check digit, or 17 whose first 12
+    hold a UPC-A one (14 digits stay a GTIN-14)."""
+    if not _digits(text) or aim not in ("]E3", None):
+        return None
+    for main_len in (13, 12):
+        main, addon = text[:main_len], text[main_len:]
+        if len(addon) not in (2, 5) or (aim is None and (main_len, len(addon)) == (12, 2)):
+            continue
+        if check_digit(main[:-1]) == main[-1] or aim == "]E3":
+            return main, addon
+    return None
 
 
 def _free(text: str, symbology: str | None) -> Scan:

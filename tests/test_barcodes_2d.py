@@ -123,6 +123,17 @@ def test_magazine_with_a_two_digit_issue_add_on():
         assert addon_price(scan) is None
 
 
+def test_upc_a_with_a_five_digit_add_on_sent_as_twelve_digits():
+    # UPC-A 036000291452 (the UPC-A example of Wikipedia's "Universal Product Code" article) with add-on 51995.
+    for code in ("]E303600029145251995", "03600029145251995"):
+        scan = parse_scan(code)
+        assert (scan.kind, scan.code, scan.addon) == ("gtin", "0036000291452", "51995")
+
+
+def test_fourteen_digits_stay_a_gtin_14_not_a_upc_a_with_add_on():
+    assert parse_scan("10036000291459").code == "10036000291459"
+
+
 def test_fifteen_digits_that_are_no_ean_13_with_add_on_stay_a_free_code():
     scan = parse_scan("123456789012345")  # the first 13 digits have no valid check digit
     assert (scan.kind, scan.code, scan.addon) == ("free", "123456789012345", None)
