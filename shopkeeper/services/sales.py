@@ -295,7 +295,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             if orig.product_id is not None:
                 product = Product.get_by_id(orig.product_id)
                 entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
-                                             pending=restocked[product.id]))
+                                             pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
                 restocked[product.id] += part.quantity
         return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
                            original=sale_id, reason=reason.strip(), original_lines=links)
@@ -337,7 +337,8 @@ def refund_line(ctx: Context, part: RefundPart) -> PricedLine:
     orig = part.line
     not_paid_back = extend(part.quantity, orig.unit_price) - part.amount + (0 if ctx.prices_include_tax else part.tax)
     return PricedLine(orig.product_id, orig.description, part.quantity, orig.unit_price, not_paid_back,
-                      orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "")
+                      orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "",
+                      lot=orig.lot, expiry=orig.expiry)
 
 
 def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
@@ -353,14 +354,15 @@ def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
     return round_div(orig.total * qty, orig.quantity), round_div(orig.tax * qty, orig.quantity)
 
 
-def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *, pending: int = 0) -> Entry:
+def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *, pending: int = 0,
+                  lot: str | None = None, expiry: str | None = None) -> Entry:
     """Goods coming back: the moving average takes them in at ``unit_cost``, counting ``pending`` units returned
     earlier in the same refund (their movements are posted together at the end)."""
     current = locked(Product.select().where(Product.id == product.id)).get()
     new_avg = moving_average(current.on_hand + pending, current.avg_cost, qty, unit_cost)
     if new_avg != current.avg_cost:
         Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
-    return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price)
+    return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price, lot=lot, expiry=expiry)
 
 
 def _match_return(sale_id: int, items: Sequence[ReturnInput], originals: dict[int, SaleLine],

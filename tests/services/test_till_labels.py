@@ -102,3 +102,14 @@ def test_a_refund_takes_an_expired_item_back_without_the_question(demo_db, ctx):
     till.start_refund(ctx, reason="customer brought back expired milk")
     draft = till.add_scan(ctx, milk_label("261101", "L2610"), today=TODAY)
     assert draft.mode == "refund" and [(line.sku, line.lot) for line in draft.lines] == [("MILK-1L", "L2610")]
+
+
+def test_goods_returned_against_the_sale_come_back_with_their_lot(demo_db, ctx):
+    from shopkeeper.services import sales
+
+    till.add_scan(ctx, milk_label("261205", "LOT-A"), today=TODAY)
+    sold = till.complete(ctx, "card")
+    back = sales.refund(ctx, sale_id=sold.sale_id)
+    returned = Movement.get((Movement.sale == back.sale_id) & (Movement.kind == "return"))
+    assert (returned.lot, returned.expiry) == ("LOT-A", "2026-12-05")
+    assert SaleLine.get(SaleLine.sale == back.sale_id).lot == "LOT-A"
