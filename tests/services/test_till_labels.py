@@ -113,3 +113,28 @@ def test_goods_returned_against_the_sale_come_back_with_their_lot(demo_db, ctx):
     returned = Movement.get((Movement.sale == back.sale_id) & (Movement.kind == "return"))
     assert (returned.lot, returned.expiry) == ("LOT-A", "2026-12-05")
     assert SaleLine.get(SaleLine.sale == back.sale_id).lot == "LOT-A"
+
+
+# GS1's published examples (see tests/test_barcodes_2d.py for their sources): GTIN 09521234543213 with batch ABC123
+# and expiry 31 December 2026 (BWIPP's "GS1 Digital Link URIs", after the GS1 Digital Link standard), and GTIN
+# 614141123452 with a net weight of 0.195 kg (the GS1 Digital Link standard's example, quoted in biip's docs).
+GS1_DL_LOT_EXPIRY = "https://id.gs1.org/01/09521234543213/10/ABC123?17=261231"
+GS1_DL_WEIGHT = "https://id.gs1.org/01/614141123452?3103=000195"
+
+
+def test_gs1_example_past_its_expiry_asks_first_and_keeps_its_batch(demo_db, ctx):
+    catalog.set_barcodes(catalog.find_product("MILK-1L"), ["09521234543213"])
+    assert till.add_scan(ctx, "]Q1" + GS1_DL_LOT_EXPIRY, today=dt.date(2026, 12, 31)).lines[0].lot == "ABC123"
+    till.void(ctx)
+    with pytest.raises(till.ExpiredItem, match="EXPIRED on 2026-12-31, lot ABC123"):
+        till.add_scan(ctx, "]Q1" + GS1_DL_LOT_EXPIRY, today=dt.date(2027, 1, 1))
+
+
+def test_gs1_example_weight_on_a_product_sold_by_the_piece_is_refused(demo_db, ctx):
+    catalog.set_barcodes(catalog.find_product("MILK-1L"), ["0614141123452"])
+    with pytest.raises(InvalidInput, match=r"sold by the piece, but this label gives a weight \(0\.195 kg\)"):
+        till.add_scan(ctx, GS1_DL_WEIGHT)
+    olives = catalog.find_product("OLIVES-KG")
+    catalog.set_barcodes(catalog.find_product("MILK-1L"), [])
+    catalog.set_barcodes(olives, ["0614141123452"])
+    assert till.add_scan(ctx, GS1_DL_WEIGHT).lines[0].quantity == 195  # sold by weight: 0.195 kg
