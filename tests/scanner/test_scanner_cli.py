@@ -107,3 +107,11 @@ def test_listen_bad_decoder_settings_exit_2_with_a_message(argv, message, capsys
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_listen_parse_shows_the_lot_of_a_gs1_code(capsys):
+    assert main(["scanner", "listen", "--replay", str(DATA / "aim_scan.evemu"), "--json", "--parse"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records[1]["lot"] == "LOT7" and "lot" not in records[0]
+    assert main(["scanner", "listen", "--replay", str(DATA / "aim_scan.evemu"), "--parse"]) == 0
+    assert "lot LOT7" in capsys.readouterr().out.splitlines()[1]
