@@ -374,9 +374,14 @@ def resolve_scan(ctx: Context, code: str, quantity: int | None = None, *,
     ``today`` raises ``ExpiredItem`` unless ``accept_expired``.
     """
     item = _resolve(ctx, code, quantity, layouts)
-    if item.expiry is not None and not accept_expired and item.expiry < (today or dt.date.today()):
+    if not accept_expired and _expired(item, today):
         raise ExpiredItem(item)
     return item
+
+
+def _expired(item: ScannedItem, today: dt.date | None) -> bool:
+    """The label's expiry date (AI 17) is before today (the till's local date)."""
+    return item.expiry is not None and item.expiry < (today or dt.date.today())
 
 
 def _resolve(ctx: Context, code: str, quantity: int | None, layouts: BarcodeSettings | None) -> ScannedItem:
@@ -431,10 +436,11 @@ def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: B
 
     An item whose label says it has expired raises ``ExpiredItem``: call again with ``accept_expired=True`` once
     the cashier has acknowledged it. A refund takes expired goods back without the question."""
-    if not accept_expired:
-        row = _open_row(ctx, create=False)
-        accept_expired = row is not None and row.mode == "refund"
-    item = resolve_scan(ctx, code, quantity, layouts=layouts, accept_expired=accept_expired, today=today)
+    item = resolve_scan(ctx, code, quantity, layouts=layouts, accept_expired=True)
+    if not accept_expired and _expired(item, today):
+        row = _open_row(ctx, create=False)  # read only for an expired item: a scan costs no extra query
+        if row is None or row.mode != "refund":
+            raise ExpiredItem(item)
     product = item.product
     if not product.active:
         raise InvalidInput(f"{product.sku} is no longer sold (inactive)")
