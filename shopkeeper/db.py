@@ -247,8 +247,13 @@ def _m004_draft_discount_rates(db: Database) -> None:
             migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
 
 
+def _m005_sale_created_at(db: Database) -> None:
+    """Reports read sales by date range (``services/reports.py``): an index on ``sale.created_at``."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS sale_created_at ON sale (created_at)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
-    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates,
+    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_sale_created_at,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
