@@ -124,6 +124,7 @@ def plot_text(rep, decimals: int, width: int = 100, height: int = 25) -> str:
     import plotext as plt
 
     plt.clear_figure()
+    plt.theme("clear")  # plain characters: readable on any terminal, and in a file
     plt.plotsize(width, height)
     labels = [label for label, _ in rep.chart]
     values = [float(format_money(v, decimals)) for _, v in rep.chart]  # a picture only: every figure stays exact

@@ -237,7 +237,7 @@ def _scope(opts: Options, *, default_days: int = 30) -> _Scope:
                   params)
 
 
-def _narrow_to_period(opts: Options) -> Options:
+def narrow_to_period(opts: Options) -> Options:
     """A drill from one period's figure: the same report over that period's days only."""
     if opts.period is None:
         return opts
@@ -317,7 +317,7 @@ def _finish(acc: dict[str, int]) -> dict[str, Any]:
 
 
 def sales(opts: Options) -> Report:
-    opts = _narrow_to_period(opts)
+    opts = narrow_to_period(opts)
     if opts.by not in PERIODS:
         raise InvalidInput(f"--by must be one of {', '.join(PERIODS)}", field="by", value=opts.by)
     with _snapshot():
@@ -431,7 +431,7 @@ _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("nam
 def sellers(opts: Options, *, worst: bool = False) -> Report:
     if opts.rank not in RANKS:
         raise InvalidInput(f"--rank must be one of {', '.join(RANKS)}", field="rank", value=opts.rank)
-    opts = _narrow_to_period(opts)
+    opts = narrow_to_period(opts)
     limit = _limit(opts, 20)
     with _snapshot():
         scope = _scope(opts)
@@ -466,7 +466,7 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
 def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
     product that sold nothing). The product that crosses a threshold belongs to the class it completes."""
-    opts = _narrow_to_period(opts)
+    opts = narrow_to_period(opts)
     with _snapshot():
         scope = _scope(opts, default_days=365)
         sold = _product_sales(scope)
@@ -624,7 +624,7 @@ def _reason(kind: str, reason: str) -> str:
 def shrinkage(opts: Options) -> Report:
     """Adjustments and count variances by reason, product and period, in units and at cost (the unit cost each
     movement recorded). Gains (found, counted more) are included with their sign; losses are negative."""
-    opts = _narrow_to_period(opts)
+    opts = narrow_to_period(opts)
     limit = _limit(opts, 50)
     with _snapshot():
         scope = _scope(opts)
@@ -671,7 +671,7 @@ def movement(opts: Options) -> Report:
     """Per product: opening stock, each kind of movement, closing stock. Closing is today's stock less what
     moved after the range, opening is closing less what moved in it: both reconcile with the journal to the
     unit (``check`` keeps ``on_hand`` equal to the journal's sum)."""
-    opts = _narrow_to_period(opts)
+    opts = narrow_to_period(opts)
     limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts)
@@ -729,3 +729,9 @@ def run(name: str, opts: Options) -> Report:
         raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
     with _snapshot():
         return builder(opts)
+
+
+def run_detached(name: str, opts: Options) -> Report:
+    """``run`` from a thread worker: on its own connection (Peewee's connections are per thread), closed after."""
+    with database.connection_context():
+        return run(name, opts)
