@@ -252,8 +252,17 @@ def _m005_sale_created_at(db: Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS sale_created_at ON sale (created_at)")
 
 
+def _m006_sales_hour(db: Database) -> None:
+    """Kept sums of closed hours of sales (``services/sales_cache.py``): a cache, checked against the sale table
+    on every read, so neither append-only nor part of the books."""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_hour (hour VARCHAR(13) NOT NULL, kind VARCHAR(8) NOT NULL, "
+                   "sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, total BIGINT NOT NULL, tax BIGINT NOT NULL, "
+                   "discount BIGINT NOT NULL, cogs BIGINT NOT NULL, PRIMARY KEY (hour, kind))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_sale_created_at,
+    _m006_sales_hour,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,6 +21,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from shopkeeper import times
@@ -28,6 +29,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div
+from shopkeeper.services import sales_cache
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -168,19 +170,18 @@ class _Bucketer:
 
 # --- SQL pieces --------------------------------------------------------------------------------------------------
 
-def _round_milli(expr: str) -> str:
-    """SQL for ``round_div(expr, 1000)`` (half to even) of an integer expression of any sign, portable."""
-    a = f"ABS({expr})"
-    rounded = (f"({a} / 1000 + CASE WHEN {a} % 1000 > 500 OR ({a} % 1000 = 500 AND ({a} / 1000) % 2 = 1) "
-               f"THEN 1 ELSE 0 END)")
-    return f"(CASE WHEN {expr} < 0 THEN -{rounded} ELSE {rounded} END)"
+def _round_milli_positive(expr: str) -> str:
+    """``round_div(expr, 1000)`` for an expression never below zero: half up, less one where exactly half fell
+    on an even number (``x % 2000 = 500``). Three operations a row instead of a dozen."""
+    return f"(({expr} + 500) / 1000 - CASE WHEN {expr} % 2000 = 500 THEN 1 ELSE 0 END)"
 
 
 def _sign(kind: str = "s.kind") -> str:
     return f"(CASE WHEN {kind} = 'return' THEN -1 ELSE 1 END)"
 
 
-LINE_COGS = f"{_sign()} * {_round_milli('l.quantity * l.unit_cost')}"
+# a sale line's quantity and cost are never negative (a refund's line too: its sale's kind gives the sign)
+LINE_COGS = f"{_sign()} * {_round_milli_positive('CAST(l.quantity AS BIGINT) * l.unit_cost')}"
 
 
 @contextlib.contextmanager
@@ -196,7 +197,11 @@ def _snapshot() -> Iterator[None]:
 
 def _rows(sql: str, params: Iterable[Any] = ()) -> list[tuple]:
     db = database.obj
-    return db.execute_sql(sql.replace("?", db.param), tuple(params)).fetchall()
+    rows = db.execute_sql(sql.replace("?", db.param), tuple(params)).fetchall()
+    if is_sqlite(db):
+        return rows
+    # PostgreSQL sums BIGINT as NUMERIC: exact, but a Decimal; every figure here is a whole number
+    return [tuple(int(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
 
 
 @dataclass
@@ -316,6 +321,17 @@ def _finish(acc: dict[str, int]) -> dict[str, Any]:
             "basket": round_div(acc["gross"], acc["sales"]) if acc["sales"] else 0}
 
 
+SALE_FIGURES = f"COUNT(DISTINCT s.id), SUM(l.total), SUM(l.tax), SUM(l.discount), SUM({LINE_COGS})"
+"""Per group of sale lines: sales, total, tax, discounts, cost of goods (in ``_add``'s order)."""
+
+
+def _live_sales(bucket_sql: str, base: str, params: list[Any]) -> dict[tuple[str, str], list[int]]:
+    """(bucket, kind) → sales, total, tax, discount, cost of goods, straight from the sale lines."""
+    return {(bucket, kind): [v or 0 for v in values]
+            for bucket, kind, *values in _rows(f"SELECT {bucket_sql}, s.kind, {SALE_FIGURES}{base} GROUP BY 1, 2",
+                                               params)}
+
+
 def sales(opts: Options) -> Report:
     opts = narrow_to_period(opts)
     if opts.by not in PERIODS:
@@ -327,17 +343,18 @@ def sales(opts: Options) -> Report:
         base = (f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
                 f" WHERE s.created_at >= ? AND s.created_at < ?{scope.product_filter()}")
         params = [scope.lo, scope.hi, *scope.params]
-        figures = ("COUNT(DISTINCT s.id), SUM(l.total), SUM(l.tax), SUM(l.discount), "
-                   f"SUM({LINE_COGS})")
         by_period: dict[str, dict[str, int]] = {label: _figures() for label in periods(scope.start, scope.end,
                                                                                            opts.by)}
-        for hour, kind, *values in _rows(f"SELECT {bucket.sql('s.created_at')}, s.kind, {figures}{base} "
-                                         "GROUP BY 1, 2", params):
-            _add(by_period[bucket(hour)], kind, *(v or 0 for v in values))
+        if scope.where or bucket.width != 13 or not sales_cache.enabled:
+            hourly = _live_sales(bucket.sql("s.created_at"), base, params)
+        else:
+            hourly = sales_cache.figures(scope.lo, scope.hi)
+        for (hour, kind), values in hourly.items():
+            _add(by_period[bucket(hour)], kind, *values)
         # Breakdowns: each sale is one payment, one staff member, one till; a sale with lines of two
         # categories counts once in each.
         breakdown = _rows(f"SELECT s.kind, s.payment, s.staff_id, s.terminal_id, COALESCE(pc.category, ''), "
-                          f"l.product_id IS NULL, l.tax_rate, {figures}"
+                          f"l.product_id IS NULL, l.tax_rate, {SALE_FIGURES}"
                           f" FROM sale_line l JOIN sale s ON s.id = l.sale_id"
                           f" LEFT JOIN product pc ON pc.id = l.product_id{join}"
                           f" WHERE s.created_at >= ? AND s.created_at < ?{scope.product_filter()}"
@@ -727,8 +744,11 @@ def run(name: str, opts: Options) -> Report:
     builder = BUILDERS.get(name)
     if builder is None:
         raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
+    sales_cache.forget_pending()
     with _snapshot():
-        return builder(opts)
+        report = builder(opts)
+    sales_cache.keep()  # the closed hours this report had to read live, for the next one
+    return report
 
 
 def run_detached(name: str, opts: Options) -> Report:
