@@ -258,6 +258,12 @@ def _m006_sales_hour(db: Database) -> None:
     db.execute_sql("CREATE TABLE IF NOT EXISTS sales_hour (hour VARCHAR(13) NOT NULL, kind VARCHAR(8) NOT NULL, "
                    "sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, total BIGINT NOT NULL, tax BIGINT NOT NULL, "
                    "discount BIGINT NOT NULL, cogs BIGINT NOT NULL, PRIMARY KEY (hour, kind))")
+    # and of closed UTC days, by payment, staff, till, category and tax rate (a row with dim '' marks a day
+    # without sales)
+    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_day (day VARCHAR(10) NOT NULL, dim VARCHAR(8) NOT NULL, "
+                   "key TEXT NOT NULL, kind VARCHAR(8) NOT NULL, sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, "
+                   "total BIGINT NOT NULL, tax BIGINT NOT NULL, discount BIGINT NOT NULL, cogs BIGINT NOT NULL, "
+                   "PRIMARY KEY (day, dim, key, kind))")
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [

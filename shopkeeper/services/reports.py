@@ -351,28 +351,25 @@ def sales(opts: Options) -> Report:
             hourly = sales_cache.figures(scope.lo, scope.hi)
         for (hour, kind), values in hourly.items():
             _add(by_period[bucket(hour)], kind, *values)
-        # Breakdowns: each sale is one payment, one staff member, one till; a sale with lines of two
-        # categories counts once in each.
-        breakdown = _rows(f"SELECT s.kind, s.payment, s.staff_id, s.terminal_id, COALESCE(pc.category, ''), "
-                          f"l.product_id IS NULL, l.tax_rate, {SALE_FIGURES}"
-                          f" FROM sale_line l JOIN sale s ON s.id = l.sale_id"
-                          f" LEFT JOIN product pc ON pc.id = l.product_id{join}"
-                          f" WHERE s.created_at >= ? AND s.created_at < ?{scope.product_filter()}"
-                          " GROUP BY 1, 2, 3, 4, 5, 6, 7", params)
+        if scope.where or not sales_cache.enabled:
+            grouped = _live_groups(scope.lo, scope.hi, scope)
+        else:
+            grouped = sales_cache.groups(scope.lo, scope.hi)
         staff = dict(_rows("SELECT id, name FROM staff"))
         tills = dict(_rows("SELECT id, name FROM terminal"))
     groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(_figures) for k in
                                                     ("payment", "staff", "till", "category")}
     tax_by_rate: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for kind, payment, staff_id, till_id, category, one_off, rate, count, total, tax, discount, cogs in breakdown:
-        values = (count, total or 0, tax or 0, discount or 0, cogs or 0)
-        # a sale's count in a group is its distinct sales; summed over categories and rates only per group
-        _add(groups["payment"][payment], kind, *values)
-        _add(groups["staff"][staff.get(staff_id, "") if staff_id else "(none)"], kind, *values)
-        _add(groups["till"][tills.get(till_id, "") if till_id else "(none)"], kind, *values)
-        _add(groups["category"]["(one-off items)" if one_off else (category or "(none)")], kind, *values)
-        tax_by_rate[rate][0] += (total or 0) - (tax or 0)
-        tax_by_rate[rate][1] += tax or 0
+    for (dim, key, kind), values in grouped.items():
+        if dim == "rate":
+            tax_by_rate[int(key)][0] += values[1] - values[2]
+            tax_by_rate[int(key)][1] += values[2]
+            continue
+        if dim == "staff":
+            key = staff.get(int(key), "") if key else "(none)"
+        elif dim == "till":
+            key = tills.get(int(key), "") if key else "(none)"
+        _add(groups[dim][key], kind, *values)
     rows = [{"period": label, **_finish(acc)} for label, acc in by_period.items()]
     total_acc = _figures()
     for acc in by_period.values():
@@ -384,48 +381,67 @@ def sales(opts: Options) -> Report:
                         ("category", "By category")):
         grouped = groups[name]
         rows = [{name: key, **_finish(acc)} for key, acc in sorted(grouped.items())]
-        tables.append(Table(name, title, [Column(name, name.capitalize()), *_SALES_FIGURES], rows,
-                            keys={"category": "category"} if name == "category" else {}))
+        columns = [Column(name, name.capitalize()), *_SALES_FIGURES]
+        if name == "category":
+            columns[1] = Column("sales", "Lines", "int")
+        tables.append(Table(name, title, columns, rows, keys={"category": "category"} if name == "category" else {}))
     tables.append(Table("tax", "Tax by rate", [Column("rate", "Rate", "pct"), Column("net", "Net", "money"),
                                                Column("tax", "Tax", "money")],
                         [{"rate": rate, "net": v[0], "tax": v[1]} for rate, v in sorted(tax_by_rate.items())],
                         {"rate": None, "net": sum(v[0] for v in tax_by_rate.values()),
                          "tax": sum(v[1] for v in tax_by_rate.values())}))
-    _recount_sales(tables, scope, opts)
+    for row in tables[4].rows:  # a category's count is its lines: one sale may hold several categories
+        row["basket"] = None
     chart = [(row["period"], row["net"]) for row in tables[0].rows]
     return Report("sales", "Sales", _params(opts, scope, by=opts.by), tables, chart)
 
 
-def _recount_sales(tables: list[Table], scope: _Scope, opts: Options) -> None:
-    """Number of sales and average basket per payment, staff, till and category counted as distinct sales (the
-    line breakdown would count a sale once per tax rate and category it has)."""
-    join = " JOIN product p ON p.id = l.product_id" if scope.where else ""
-    params = [scope.lo, scope.hi, *scope.params]
-    if scope.where:
-        combos = _rows(f"SELECT s.payment, s.staff_id, s.terminal_id, COUNT(DISTINCT s.id) FROM sale_line l "
-                       f"JOIN sale s ON s.id = l.sale_id{join} WHERE s.kind = 'sale' AND s.created_at >= ? AND "
-                       f"s.created_at < ?{scope.product_filter()} GROUP BY 1, 2, 3", params)
-    else:  # each sale has one payment, staff member and till: the sale table alone
-        combos = _rows("SELECT payment, staff_id, terminal_id, COUNT(*) FROM sale WHERE kind = 'sale' AND "
-                       "created_at >= ? AND created_at < ? GROUP BY 1, 2, 3", params[:2])
-    staff = dict(_rows("SELECT id, name FROM staff"))
-    tills = dict(_rows("SELECT id, name FROM terminal"))
-    counts: dict[str, dict[str, int]] = {k: defaultdict(int) for k in ("payment", "staff", "till", "category")}
-    for payment, staff_id, till_id, count in combos:
-        counts["payment"][payment] += count
-        counts["staff"][staff.get(staff_id, "") if staff_id else "(none)"] += count
-        counts["till"][tills.get(till_id, "") if till_id else "(none)"] += count
-    for category, one_off, count in _rows(
-            f"SELECT COALESCE(pc.category, ''), l.product_id IS NULL, COUNT(DISTINCT s.id) FROM sale_line l "
-            f"JOIN sale s ON s.id = l.sale_id LEFT JOIN product pc ON pc.id = l.product_id{join} "
-            f"WHERE s.kind = 'sale' AND s.created_at >= ? AND s.created_at < ?{scope.product_filter()} "
-            "GROUP BY 1, 2", params):
-        counts["category"]["(one-off items)" if one_off else (category or "(none)")] += count
-    for table in tables:
-        if table.name in counts:
-            for row in table.rows:
-                row["sales"] = counts[table.name].get(row[table.name], 0)
-                row["basket"] = round_div(row["gross"], row["sales"]) if row["sales"] else 0
+def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False) -> dict[tuple, list[int]]:
+    """([UTC day,] dimension, key, kind) → sales, total, tax, discount, cost of goods, from the sale lines, for
+    the dimensions ``payment``, ``staff``, ``till`` (ids as text), ``category`` and ``rate``.
+
+    A sale is counted at its first line (``line_no = 1``) for payment, staff and till; a category or a tax rate
+    counts its lines. Narrowed to some products (``scope.where``), a sale's first line may be out of scope: the
+    sales are then counted as distinct ids, in a second query."""
+    where = scope.product_filter() if scope else ""
+    join = " JOIN product p ON p.id = l.product_id" if where else ""
+    params = [lo, hi, *(scope.params if scope else [])]
+    day = "substr(s.created_at, 1, 10), " if by_day else ""
+    found = _rows(f"SELECT {day}s.kind, s.payment, s.staff_id, s.terminal_id, COALESCE(pc.category, ''), "
+                  "CASE WHEN l.product_id IS NULL THEN 1 ELSE 0 END, l.tax_rate, "
+                  "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), COUNT(*), SUM(l.total), SUM(l.tax), "
+                  f"SUM(l.discount), SUM({LINE_COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id "
+                  f"LEFT JOIN product pc ON pc.id = l.product_id{join} WHERE s.created_at >= ? AND "
+                  f"s.created_at < ?{where} GROUP BY {', '.join(str(n) for n in range(1, 8 + bool(by_day)))}",
+                  params)
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+
+    def add(key: tuple, count: int, values: list[int]) -> None:
+        acc = out[key]
+        acc[0] += count
+        for i, v in enumerate(values, 1):
+            acc[i] += v
+
+    for row in found:
+        prefix, row = (row[:1], row[1:]) if by_day else ((), row)
+        kind, payment, staff_id, till_id, category, one_off, rate, first_lines, lines, *values = row
+        values = [v or 0 for v in values]
+        add((*prefix, "payment", payment, kind), first_lines, values)
+        add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), first_lines, values)
+        add((*prefix, "till", "" if till_id is None else str(till_id), kind), first_lines, values)
+        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), lines, values)
+        add((*prefix, "rate", str(rate), kind), lines, values)
+    if where:
+        for key in [k for k in out if k[-3] in ("payment", "staff", "till")]:
+            out[key][0] = 0
+        for kind, payment, staff_id, till_id, count in _rows(
+                f"SELECT s.kind, s.payment, s.staff_id, s.terminal_id, COUNT(DISTINCT s.id) FROM sale_line l "
+                f"JOIN sale s ON s.id = l.sale_id{join} WHERE s.created_at >= ? AND s.created_at < ?{where} "
+                "GROUP BY 1, 2, 3, 4", params):
+            out[("payment", payment, kind)][0] += count
+            out[("staff", "" if staff_id is None else str(staff_id), kind)][0] += count
+            out[("till", "" if till_id is None else str(till_id), kind)][0] += count
+    return dict(out)
 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------

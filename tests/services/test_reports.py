@@ -51,6 +51,10 @@ def test_a_sale_committed_late_into_a_kept_hour_is_counted(db, ctx, utc):
     assert again["total"] == 750 and again["sales"] == 2
     assert again["total"] == sum(s.total for s in Sale.select())
     assert db.execute_sql("SELECT sale_rows FROM sales_hour WHERE hour = '2026-03-10T09'").fetchone() == (2,)
+    # the day's breakdowns were kept too, and saw the late sale the same way
+    payment = reports.run("sales", opts).table("payment").rows
+    assert [(r["payment"], r["sales"], r["total"]) for r in payment] == [("card", 2, 750)]
+    assert db.execute_sql("SELECT DISTINCT sale_rows FROM sales_day WHERE day = '2026-03-10'").fetchall() == [(2,)]
 
 
 def test_valuation_at_a_past_day_replays_the_moving_average(db, ctx, utc):
