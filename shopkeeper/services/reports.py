@@ -181,7 +181,8 @@ def _sign(kind: str = "s.kind") -> str:
 
 
 # a sale line's quantity and cost are never negative (a refund's line too: its sale's kind gives the sign)
-LINE_COGS = f"{_sign()} * {_round_milli_positive('CAST(l.quantity AS BIGINT) * l.unit_cost')}"
+LINE_COST = _round_milli_positive("CAST(l.quantity AS BIGINT) * l.unit_cost")
+LINE_COGS = f"{_sign()} * {LINE_COST}"
 
 
 @contextlib.contextmanager
@@ -447,13 +448,21 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
 def _product_sales(scope: _Scope) -> dict[int, list[int]]:
-    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off."""
+    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off. Grouped by
+    kind too, so that the sign is applied once per group in Python rather than once per line in SQL."""
     join = " JOIN product p ON p.id = l.product_id" if scope.where else ""
-    found = _rows(f"SELECT l.product_id, SUM({_sign()} * l.quantity), SUM(l.total - l.tax), SUM({LINE_COGS})"
+    found = _rows(f"SELECT l.product_id, s.kind, SUM(l.quantity), SUM(l.total - l.tax), SUM({LINE_COST})"
                   f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
                   f" WHERE l.product_id IS NOT NULL AND s.created_at >= ? AND s.created_at < ?"
-                  f"{scope.product_filter()} GROUP BY l.product_id", [scope.lo, scope.hi, *scope.params])
-    return {pid: [units or 0, revenue or 0, cogs or 0] for pid, units, revenue, cogs in found}
+                  f"{scope.product_filter()} GROUP BY 1, 2", [scope.lo, scope.hi, *scope.params])
+    out: dict[int, list[int]] = {}
+    for pid, kind, units, revenue, cost in found:
+        sign = -1 if kind == "return" else 1
+        acc = out.setdefault(pid, [0, 0, 0])
+        acc[0] += sign * (units or 0)
+        acc[1] += revenue or 0  # stored negative on a refund already
+        acc[2] += sign * (cost or 0)
+    return out
 
 
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
@@ -710,16 +719,17 @@ def movement(opts: Options) -> Report:
         scope = _scope(opts)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
         moved: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
-        for pid, kind, qty in _rows(f"SELECT m.product_id, m.kind, SUM(m.quantity) FROM movement m{join} "
+        # ``+m.product_id``: group without the (product, id) index, so the date range is read from its own index
+        for pid, kind, qty in _rows(f"SELECT +m.product_id, m.kind, SUM(m.quantity) FROM movement m{join} "
                                     f"WHERE m.created_at >= ? AND m.created_at < ?{scope.product_filter()} "
-                                    "GROUP BY 1, 2", [scope.lo, scope.hi, *scope.params]):
+                                    "GROUP BY +m.product_id, m.kind", [scope.lo, scope.hi, *scope.params]):
             moved[pid][kind] = qty
-        after = dict(_rows(f"SELECT m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"
-                           f"{scope.product_filter()} GROUP BY 1", [scope.hi, *scope.params]))
+        after = dict(_rows(f"SELECT +m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"
+                           f"{scope.product_filter()} GROUP BY +m.product_id", [scope.hi, *scope.params]))
         where = f" AND {scope.where}" if scope.where else ""
-        stock = _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE (p.on_hand <> 0 OR p.id IN "
-                      f"(SELECT DISTINCT product_id FROM movement WHERE created_at >= ?)){where} ORDER BY p.sku",
-                      [scope.lo, *scope.params])
+        stock = [row for row in _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE 1 = 1{where} "
+                                      "ORDER BY p.sku", scope.params)
+                 if row[3] or row[0] in moved or row[0] in after]
     rows = []
     total = dict.fromkeys(["opening", *[c for _, c in MOVEMENT_KINDS], "closing"], 0)
     for pid, sku, name, on_hand in stock:
