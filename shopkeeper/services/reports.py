@@ -198,9 +198,9 @@ def _snapshot() -> Iterator[None]:
 
 def _rows(sql: str, params: Iterable[Any] = ()) -> list[tuple]:
     db = database.obj
-    rows = db.execute_sql(sql.replace("?", db.param), tuple(params)).fetchall()
     if is_sqlite(db):
-        return rows
+        return db.execute_sql(sql, tuple(params)).fetchall()
+    rows = db.execute_sql(sql.replace("%", "%%").replace("?", db.param), tuple(params)).fetchall()
     # PostgreSQL sums BIGINT as NUMERIC: exact, but a Decimal; every figure here is a whole number
     return [tuple(int(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
 
