@@ -30,10 +30,11 @@ from shopkeeper.barcodes import check_digit
 from shopkeeper.db import close_database, open_database
 from shopkeeper.money import extend, round_div
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 SEED = 20261125
 BARCODE_PREFIX = "400"  # a GS1 company prefix range outside 20-29 (in-store codes), 9 digits of item number follow
-EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+END = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+"""The journal ends here (one movement every ~30 s before it): in the past, so every day of it is closed."""
 
 
 def barcode_for(product_id: int) -> str:
@@ -132,7 +133,8 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
     units = [""] * (products + 1)
     names = [""] * (products + 1)
     stock = [0] * (products + 1)
-    now = EPOCH.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    epoch = END - dt.timedelta(seconds=30 * movements)
+    now = epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     product_rows = []
     for pid in range(1, products + 1):
         cost = rng.randint(20, 5000)
@@ -165,7 +167,7 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
                     [(i, name, True) for i, name in enumerate(("Ana", "Ben", "Cleo", "Dev"), 1)])
     con.executemany("INSERT INTO terminal (id, name) VALUES (?, ?)", [(i, f"till-{i}") for i in (1, 2, 3)])
     step_us = 30_000_000
-    base = int(EPOCH.timestamp() * 1_000_000)
+    base = int(epoch.timestamp() * 1_000_000)
 
     def stamp(i: int) -> str:
         us = base + i * step_us + rng.randrange(1_000_000)
