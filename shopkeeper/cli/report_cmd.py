@@ -83,13 +83,22 @@ def as_json(rep, decimals: int) -> dict:
                  "total": row(t.total, t.columns) if t.total else None} for t in rep.tables}}
 
 
+def csv_cell(value: Any, kind: str, decimals: int) -> str:
+    """A figure as text; a text cell (a name) that a spreadsheet would run as a formula gets a leading apostrophe,
+    as the product export does (``products_csv``); numbers stay numbers."""
+    from shopkeeper.services.products_csv import FORMULA_START
+
+    text = cell(value, kind, decimals)
+    return "'" + text if kind == "text" and text.startswith(FORMULA_START) else text
+
+
 def as_csv(rep, decimals: int, table: str | None) -> str:
     t = rep.table(table) if table else rep.tables[0]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c.key for c in t.columns])
     for r in t.rows + ([t.total] if t.total else []):
-        writer.writerow([cell(r.get(c.key), c.kind, decimals) for c in t.columns])
+        writer.writerow([csv_cell(r.get(c.key), c.kind, decimals) for c in t.columns])
     return buf.getvalue().rstrip("\n")
 
 

@@ -92,3 +92,13 @@ def test_unknown_report_name_is_a_usage_error(shop, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["report", "nope"])
     assert exit_.value.code == 2 and "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_a_name_a_spreadsheet_would_run_is_exported_as_text(shop, tmp_path):
+    products = tmp_path / "evil.csv"
+    products.write_text("sku,name,price,cost\nEVIL,\"=HYPERLINK(\"\"x\"\")\",1.00,0.50\n")
+    assert shop("products", "import", str(products))[0] == 0
+    assert shop("receive", "EVIL", "2", "--cost", "0.50")[0] == 0
+    code, out, _ = shop("report", "movement", "--csv")
+    rows = {r["sku"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["EVIL"]["name"].startswith("'=") and rows["EVIL"]["closing"] == "2"
