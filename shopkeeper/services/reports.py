@@ -170,6 +170,13 @@ class _Bucketer:
 
 # --- SQL pieces --------------------------------------------------------------------------------------------------
 
+def _round_milli(expr: str) -> str:
+    """SQL for ``round_div(expr, 1000)`` (half to even) of an integer expression of any sign (``money.extend``)."""
+    a = f"ABS({expr})"
+    rounded = f"(({a} + 500) / 1000 - CASE WHEN {a} % 2000 = 500 THEN 1 ELSE 0 END)"
+    return f"(CASE WHEN {expr} < 0 THEN -{rounded} ELSE {rounded} END)"
+
+
 def _round_milli_positive(expr: str) -> str:
     """``round_div(expr, 1000)`` for an expression never below zero: half up, less one where exactly half fell
     on an even number (``x % 2000 = 500``). Three operations a row instead of a dozen."""
@@ -622,16 +629,25 @@ def valuation(opts: Options) -> Report:
     the stock as it stood at the end of that local day, replayed from the journal."""
     with _snapshot():
         scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
-        products = _rows(f"SELECT p.id, p.category, COALESCE(sp.name, ''), p.on_hand, p.avg_cost, p.price "
-                         f"FROM product p LEFT JOIN supplier sp ON sp.id = p.supplier_id WHERE 1 = 1"
-                         f"{scope.product_filter()}", scope.params)
-        if opts.at is not None:
+        if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is
+            products = _rows(f"SELECT p.category, COALESCE(sp.name, ''), SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE "
+                             f"0 END), SUM(p.on_hand), SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
+                             f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p LEFT JOIN "
+                             f"supplier sp ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()} GROUP BY 1, 2",
+                             scope.params)
+        else:
             past = stock_at(local_start(opts.at + dt.timedelta(days=1)))
-            products = [(pid, cat, sup, *past.get(pid, (0, 0)), price) for pid, cat, sup, _, _, price in products]
+            products = []
+            for pid, category, supplier, price in _rows(
+                    f"SELECT p.id, p.category, COALESCE(sp.name, ''), p.price FROM product p LEFT JOIN supplier sp "
+                    f"ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()}", scope.params):
+                on_hand, cost = past.get(pid, (0, 0))
+                products.append((category, supplier, 1 if on_hand else 0, on_hand, extend(on_hand, cost),
+                                 extend(on_hand, price)))
     groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
     total = [0, 0, 0, 0]
-    for _pid, category, supplier, on_hand, cost, price in products:
-        values = (1 if on_hand else 0, on_hand, extend(on_hand, cost), extend(on_hand, price))
+    for category, supplier, *values in products:
+        values = [v or 0 for v in values]
         for key, label in (("category", category or "(none)"), ("supplier", supplier or "(none)")):
             acc = groups[key][label]
             for i, v in enumerate(values):
