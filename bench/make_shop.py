@@ -28,11 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shopkeeper.barcodes import check_digit
 from shopkeeper.db import close_database, open_database
+from shopkeeper.money import extend, round_div
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 SEED = 20261125
 BARCODE_PREFIX = "400"  # a GS1 company prefix range outside 20-29 (in-store codes), 9 digits of item number follow
-EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+END = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+"""The journal ends here (one movement every ~30 s before it): in the past, so every day of it is closed."""
 
 
 def barcode_for(product_id: int) -> str:
@@ -127,17 +129,23 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
     # Per product: price, cost and tax rate. Pieces mostly, some weighed goods.
     costs = [0] * (products + 1)
     prices = [0] * (products + 1)
+    rates = [0] * (products + 1)
+    units = [""] * (products + 1)
+    names = [""] * (products + 1)
     stock = [0] * (products + 1)
-    now = EPOCH.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    epoch = END - dt.timedelta(seconds=30 * movements)
+    now = epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     product_rows = []
     for pid in range(1, products + 1):
         cost = rng.randint(20, 5000)
         costs[pid] = cost
         prices[pid] = cost * rng.randint(120, 250) // 100
-        unit = "kg" if pid % 20 == 0 else "pcs"
+        unit = units[pid] = "kg" if pid % 20 == 0 else "pcs"
+        rates[pid] = rng.choice((0, 550, 1000, 2000))
+        names[pid] = f"Product {pid} {rng.choice(_WORDS)} {rng.choice(_WORDS)}"
         product_rows.append((
-            pid, f"SKU{pid:07d}", f"Product {pid} {rng.choice(_WORDS)} {rng.choice(_WORDS)}", unit, prices[pid],
-            rng.choice((0, 550, 1000, 2000)), cost, rng.choice((0, 5000, 10000, 20000)), 24000,
+            pid, f"SKU{pid:07d}", names[pid], unit, prices[pid],
+            rates[pid], cost, rng.choice((0, 5000, 10000, 20000)), 24000,
             rng.randint(1, n_suppliers), rng.choice(_CATEGORIES), 1, 0, now,
         ))
     con.executemany(
@@ -150,46 +158,123 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
     say(f"make_shop: {products:,} products in {time.perf_counter() - started:.1f}s")
 
     # Movements: an opening receipt per product, then a random mix of sales, receipts and adjustments, in time
-    # order (one every ~30 s). Stock never goes below zero: a sale that would is posted as a receipt instead.
+    # order (one movement every ~30 s). Sales are real: a sale row of 1-4 lines (a movement each), paid by cash,
+    # card or other, rung up by one of four staff at one of three tills; about 2 % of sales are later refunded in
+    # part (a return sale, its line and a return movement). Prices include tax, as the default config says; the
+    # cost never changes, so every product's moving average cost is its cost. Stock never goes below zero: a sale
+    # line that would is posted as a receipt instead.
+    con.executemany("INSERT INTO staff (id, name, active) VALUES (?, ?, ?)",
+                    [(i, name, True) for i, name in enumerate(("Ana", "Ben", "Cleo", "Dev"), 1)])
+    con.executemany("INSERT INTO terminal (id, name) VALUES (?, ?)", [(i, f"till-{i}") for i in (1, 2, 3)])
     step_us = 30_000_000
-    base = int(EPOCH.timestamp() * 1_000_000)
+    base = int(epoch.timestamp() * 1_000_000)
 
     def stamp(i: int) -> str:
         us = base + i * step_us + rng.randrange(1_000_000)
         return dt.datetime.fromtimestamp(us / 1_000_000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    def rows():
-        for pid in range(1, products + 1):
-            qty = rng.randint(50, 500) * 1000
-            stock[pid] += qty
-            yield (pid, "receive", qty, costs[pid], None, "", None, None, stamp(pid - 1), "delivery:OPENING",
-                   None, None)
-        for i in range(products, movements):
-            pid = rng.randint(1, products)
-            r = rng.random()
-            if r < 0.80:
-                qty = -rng.randint(1, 5) * 1000
-                if stock[pid] + qty >= 0:
-                    stock[pid] += qty
-                    yield (pid, "sale", qty, costs[pid], prices[pid], "", None, None, stamp(i), "", None, None)
-                    continue
-                r = 0.9  # out of stock: restock instead
-            if r < 0.97:
-                qty = rng.randint(12, 120) * 1000
-                stock[pid] += qty
-                yield (pid, "receive", qty, costs[pid], None, "", None, None, stamp(i), f"delivery:D{i}", None,
-                       None)
-            else:
-                qty = rng.choice((-1000, -2000, 1000))
-                if stock[pid] + qty < 0:
-                    qty = 1000
-                stock[pid] += qty
-                yield (pid, "adjust", qty, costs[pid], None, "damaged" if qty < 0 else "found", None, None,
-                       stamp(i), "", None, None)
+    moves: list[tuple] = []
+    sale_rows: list[tuple] = []
+    line_rows: list[tuple] = []
+    ids = {"sale": 0, "line": 0}
+    recent: list[tuple] = []  # (sale id, line id, product, quantity, unit price, tax rate, total, tax)
 
-    con.executemany(
-        "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
-        "created_at, reference, sale_id, count_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+    def flush() -> None:
+        con.executemany("INSERT INTO sale (id, kind, created_at, staff_id, terminal_id, original_id, subtotal, "
+                        "discount, tax, total, payment, tendered, change, reason) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)", sale_rows)
+        con.executemany("INSERT INTO sale_line (id, sale_id, line_no, product_id, description, quantity, "
+                        "unit_price, discount, tax_rate, tax, total, unit_cost, original_line_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)", line_rows)
+        con.executemany(
+            "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
+            "created_at, reference, sale_id, count_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", moves)
+        moves.clear()
+        sale_rows.clear()
+        line_rows.clear()
+
+    def sale(when: str, budget: int) -> int:
+        """One sale of up to ``budget`` lines; returns the movements it posted (0: nothing was in stock)."""
+        ids["sale"] += 1
+        sale_id, staff, till = ids["sale"], rng.randint(1, 4), rng.randint(1, 3)
+        total = tax = 0
+        lines = []
+        for pid in {rng.randint(1, products) for _ in range(min(budget, rng.choice((1, 1, 2, 3, 4))))}:
+            qty = rng.randint(100, 2000) if units[pid] == "kg" else rng.randint(1, 5) * 1000
+            if stock[pid] < qty:
+                continue
+            stock[pid] -= qty
+            ids["line"] += 1
+            amount = extend(qty, prices[pid])  # as sales.price_lines works it out, half to even
+            line_tax = round_div(amount * rates[pid], 10_000 + rates[pid])
+            total, tax = total + amount, tax + line_tax
+            lines.append((ids["line"], sale_id, len(lines) + 1, pid, names[pid], qty, prices[pid], rates[pid],
+                          line_tax, amount, costs[pid], None))
+            moves.append((pid, "sale", -qty, costs[pid], prices[pid], "", staff, till, when, f"sale:{sale_id}",
+                          sale_id, None))
+            recent.append((sale_id, ids["line"], pid, qty, prices[pid], rates[pid], amount, line_tax))
+        if not lines:
+            ids["sale"] -= 1
+            return 0
+        payment = rng.choices(("cash", "card", "other"), (40, 55, 5))[0]
+        tendered = -(-total // 500) * 500 if payment == "cash" else None
+        sale_rows.append((sale_id, "sale", when, staff, till, None, total, tax, total, payment, tendered,
+                          tendered - total if tendered is not None else None, ""))
+        line_rows.extend(lines)
+        del recent[:-2000]
+        return len(lines)
+
+    def refund(when: str) -> bool:
+        if not recent:
+            return False
+        orig_sale, orig_line, pid, qty, price, rate, amount, line_tax = recent.pop(rng.randrange(len(recent)))
+        ids["sale"] += 1
+        ids["line"] += 1
+        stock[pid] += qty
+        sale_rows.append((ids["sale"], "return", when, rng.randint(1, 4), rng.randint(1, 3), orig_sale, -amount,
+                          -line_tax, -amount, "cash", None, None, "customer return"))
+        line_rows.append((ids["line"], ids["sale"], 1, pid, names[pid], qty, price, rate, -line_tax, -amount,
+                          costs[pid], orig_line))
+        moves.append((pid, "return", qty, costs[pid], price, "", None, None, when, f"return:{ids['sale']}",
+                       ids["sale"], None))
+        return True
+
+    for pid in range(1, products + 1):
+        qty = rng.randint(50, 500) * 1000
+        stock[pid] += qty
+        moves.append((pid, "receive", qty, costs[pid], None, "", None, None, stamp(pid - 1), "delivery:OPENING",
+                      None, None))
+    flush()
+    i = products
+    while i < movements:
+        when = stamp(i)
+        r = rng.random()
+        if r < 0.80:
+            posted = sale(when, movements - i)
+            if posted:
+                i += posted
+                continue
+            r = 0.9  # out of stock: restock instead
+        if r < 0.81 and refund(when):
+            i += 1
+            continue
+        pid = rng.randint(1, products)
+        if r < 0.97:
+            qty = rng.randint(12, 120) * 1000
+            stock[pid] += qty
+            moves.append((pid, "receive", qty, costs[pid], None, "", None, None, when, f"delivery:D{i}", None,
+                          None))
+        else:
+            qty = rng.choice((-1000, -2000, 1000))
+            if stock[pid] + qty < 0:
+                qty = 1000
+            stock[pid] += qty
+            moves.append((pid, "adjust", qty, costs[pid], None, "damaged" if qty < 0 else "found", None, None,
+                          when, "", None, None))
+        i += 1
+        if len(moves) >= 200_000:
+            flush()
+    flush()
     say(f"make_shop: {movements:,} movements in {time.perf_counter() - started:.1f}s")
     con.executemany("UPDATE product SET on_hand = ? WHERE id = ?",
                     ((stock[pid], pid) for pid in range(1, products + 1)))

@@ -437,7 +437,6 @@ def _m004_draft_discount_rates(db: Database) -> None:
 
 
 
-
 def _shop_tables() -> list[str]:
     from shopkeeper.models import BaseModel
 
@@ -452,7 +451,8 @@ def _shop_tables() -> list[str]:
 def _m005_bigint_text(db: Database) -> None:
     """PostgreSQL: integer columns become ``bigint`` (money, quantities and ids past 2^31) and ``varchar(255)``
     columns ``text``, on every shop table; sequences count in ``bigint``. Models already declare these types, so a
-    new database has them; this brings an older one forward. Idempotent. SQLite's INTEGER is 64-bit and its varchar is text already: nothing to do."""
+    new database has them; this brings an older one forward. Idempotent.
+    SQLite's INTEGER is 64-bit and its varchar is text already: nothing to do."""
     if is_sqlite(db):
         return
     tables = _shop_tables()
@@ -488,9 +488,28 @@ def _m006_lot_expiry(db: Database) -> None:
                 migrate(migrator.add_column(table, column, TextField(null=True)))
 
 
+def _m007_sale_created_at(db: Database) -> None:
+    """Reports read sales by date range (``services/reports.py``): an index on ``sale.created_at``."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS sale_created_at ON sale (created_at)")
+
+
+def _m008_sales_hour(db: Database) -> None:
+    """Kept sums of closed hours of sales (``services/sales_cache.py``): a cache, checked against the sale table
+    on every read, so neither append-only nor part of the books."""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_hour (hour VARCHAR(13) NOT NULL, kind VARCHAR(8) NOT NULL, "
+                   "sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, total BIGINT NOT NULL, tax BIGINT NOT NULL, "
+                   "discount BIGINT NOT NULL, cogs BIGINT NOT NULL, PRIMARY KEY (hour, kind))")
+    # and of closed UTC days, by payment, staff, till, category and tax rate (a row with dim '' marks a day
+    # without sales)
+    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_day (day VARCHAR(10) NOT NULL, dim VARCHAR(8) NOT NULL, "
+                   "key TEXT NOT NULL, kind VARCHAR(8) NOT NULL, sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, "
+                   "total BIGINT NOT NULL, tax BIGINT NOT NULL, discount BIGINT NOT NULL, cogs BIGINT NOT NULL, "
+                   "PRIMARY KEY (day, dim, key, kind))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
-    _m006_lot_expiry,
+    _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

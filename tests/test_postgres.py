@@ -364,3 +364,52 @@ def test_lot_expiry_migration_upgrades_a_postgres_database_of_the_previous_versi
     assert (SaleLine.get().lot, SaleLine.get().expiry) == (None, None)
     sale = sales.sell(ctx, [sales.LineInput("TEA", 1000, lot="B7", expiry="2027-01-31")])
     assert Movement.get(Movement.sale == sale.sale_id).expiry == "2027-01-31"
+
+
+def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatch):
+    """The reports' SQL on PostgreSQL: the same identities as the SQLite property test, then a sale stamped inside
+    an hour and a day already kept (a till whose transaction committed late) is counted."""
+    import datetime as dt
+    from unittest import mock
+
+    from shopkeeper.services import reports
+    from tests.services.test_reports_properties import check_identities
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        ctx = Context(staff="pg", terminal="t1", default_tax_rate=2000)
+        save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, category="Dairy"))
+        save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=550))
+
+        def at(stamp: str):
+            return mock.patch.multiple("shopkeeper.services.sales", utcnow=lambda: stamp), \
+                mock.patch("shopkeeper.services.stock.utcnow", lambda: stamp)
+
+        def when(stamp: str, call):
+            patch_sales, patch_stock = at(stamp)
+            with patch_sales, patch_stock:
+                return call()
+
+        when("2026-03-09T08:00:00.000000Z", lambda: stock.receive(ctx, "MILK", 50_000, 80))
+        when("2026-03-09T08:00:00.000000Z", lambda: stock.receive(ctx, "OLIVES", 5_000, 820))
+        first = when("2026-03-09T22:59:00.000000Z", lambda: sales.sell(ctx, [  # 23:59 in Paris
+            sales.LineInput("MILK", 3000), sales.LineInput("OLIVES", 250),
+            sales.LineInput(None, 1000, unit_price=500, description="Gift wrap")], payment="card"))
+        when("2026-03-09T23:01:00.000000Z", lambda: sales.sell(ctx, [sales.LineInput("MILK", 2000)]))  # 00:01
+        when("2026-03-10T09:00:00.000000Z", lambda: sales.refund(ctx, [sales.ReturnInput("MILK", 1000)],
+                                                                 sale_id=first.sale_id))
+        when("2026-03-10T10:00:00.000000Z", lambda: stock.adjust(ctx, "MILK", -1000, "damaged"))
+        when("2026-03-10T11:00:00.000000Z", lambda: stock.count(ctx, "OLIVES", 4_500))
+        days = reports.run("sales", reports.Options(start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 11)))
+        assert [r["sales"] for r in days.table("periods").rows] == [1, 1, 0]  # local days, not UTC ones
+        check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))
+        when("2026-03-10T09:30:00.000000Z", lambda: sales.sell(ctx, [sales.LineInput("MILK", 1000)]))
+        check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))
+        late = reports.run("sales", reports.Options(start=dt.date(2026, 3, 10), end=dt.date(2026, 3, 10)))
+        assert late.table("periods").total["sales"] == 2
+        for name in reports.REPORTS:
+            assert reports.run(name, reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))).tables
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -1,0 +1,170 @@
+"""Time every report for a year of a big shop against the same aggregate computed by DuckDB.
+
+    python bench/bench_reports.py /tmp/shop.db --products 100000 --movements 10000000
+
+The shop is built (or reused) by ``make_shop.py``. Its rows are then copied once, untimed, into DuckDB's own storage
+(``PATH.duckdb``), and each report is timed against the same aggregate DuckDB computes over the same rows, in the same
+run: DuckDB is here only as the yardstick of a fast analytical engine (``pip install -e '.[bench]'``); shopkeeper never
+imports it. For each report: the first run (for ``sales`` that reads every sale line and keeps the closed hours and
+days, ``services/sales_cache.py``), then the median of ``--runs`` more, DuckDB's median, and our ratio to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_shop import build_shop  # noqa: E402
+
+from shopkeeper.db import close_database, open_database  # noqa: E402
+from shopkeeper.services import reports, sales_cache  # noqa: E402
+
+TABLES = {
+    "product": "id BIGINT, sku VARCHAR, name VARCHAR, category VARCHAR, supplier_id BIGINT, on_hand BIGINT, "
+               "avg_cost BIGINT, price BIGINT, active BIGINT",
+    "supplier": "id BIGINT, name VARCHAR",
+    "sale": "id BIGINT, kind VARCHAR, created_at VARCHAR, payment VARCHAR, staff_id BIGINT, terminal_id BIGINT, "
+            "total BIGINT, tax BIGINT",
+    "sale_line": "id BIGINT, sale_id BIGINT, line_no BIGINT, product_id BIGINT, quantity BIGINT, total BIGINT, "
+                 "tax BIGINT, discount BIGINT, tax_rate BIGINT, unit_cost BIGINT",
+    "movement": "id BIGINT, product_id BIGINT, kind VARCHAR, quantity BIGINT, unit_cost BIGINT, created_at VARCHAR, "
+                "reason VARCHAR",
+}
+
+
+def load_duckdb(shop: Path):
+    """DuckDB's own copy of the shop's rows (rebuilt when the shop file is newer). Untimed."""
+    import duckdb
+
+    target = shop.with_name(shop.name + ".duckdb")
+    if target.exists() and target.stat().st_mtime > shop.stat().st_mtime:
+        return duckdb.connect(str(target), read_only=True)
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    source = sqlite3.connect(f"file:{shop}?mode=ro", uri=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for table, columns in TABLES.items():
+            names = [c.split()[0] for c in columns.split(", ")]
+            path = Path(tmp) / f"{table}.csv"
+            with path.open("w", newline="") as f:
+                writer = csv.writer(f)
+                for row in source.execute(f"SELECT {', '.join(names)} FROM {table}"):
+                    writer.writerow(row)
+            spec = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", "))
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', header=false, "
+                        f"columns={{{spec}}}, nullstr='')")
+            print(f"bench: {table} copied into DuckDB", file=sys.stderr, flush=True)
+    source.close()
+    con.close()
+    return duckdb.connect(str(target), read_only=True)
+
+
+COGS = ("(CASE WHEN s.kind = 'return' THEN -1 ELSE 1 END) * ((l.quantity * l.unit_cost + 500) // 1000 - "
+        "CASE WHEN (l.quantity * l.unit_cost) % 2000 = 500 THEN 1 ELSE 0 END)")
+SIGN = "(CASE WHEN s.kind = 'return' THEN -1 ELSE 1 END)"
+
+
+def duck_queries(lo: str, hi: str, cutoff: str) -> dict[str, list[str]]:
+    """The same aggregates as each report, in DuckDB's SQL."""
+    lines = f"FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE s.created_at >= '{lo}' AND s.created_at < '{hi}'"
+    per_product = (f"SELECT l.product_id, SUM({SIGN} * l.quantity) AS units, SUM(l.total - l.tax) AS revenue, "
+                   f"SUM({COGS}) AS cogs {lines} AND l.product_id IS NOT NULL GROUP BY 1")
+    value = "(on_hand * avg_cost + 500) // 1000"
+    return {
+        "sales": [
+            f"SELECT substr(s.created_at, 1, 13), s.kind, COUNT(DISTINCT s.id), SUM(l.total), SUM(l.tax), "
+            f"SUM(l.discount), SUM({COGS}) {lines} GROUP BY 1, 2",
+            f"SELECT s.kind, s.payment, s.staff_id, s.terminal_id, COALESCE(p.category, ''), l.product_id IS NULL, "
+            f"l.tax_rate, SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), COUNT(*), SUM(l.total), SUM(l.tax), "
+            f"SUM(l.discount), SUM({COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id LEFT JOIN product p "
+            f"ON p.id = l.product_id WHERE s.created_at >= '{lo}' AND s.created_at < '{hi}' GROUP BY ALL",
+        ],
+        "best-sellers": [f"SELECT x.*, p.sku, p.name FROM ({per_product}) x JOIN product p ON p.id = x.product_id "
+                         "ORDER BY units DESC, product_id LIMIT 20"],
+        "worst-sellers": [f"SELECT p.id, COALESCE(x.units, 0) AS u, p.sku, p.name FROM product p LEFT JOIN "
+                          f"({per_product}) x ON x.product_id = p.id WHERE p.active = 1 ORDER BY u, p.id LIMIT 20"],
+        "slow-movers": [
+            f"WITH recent AS (SELECT DISTINCT product_id FROM movement WHERE kind = 'sale' AND created_at >= "
+            f"'{cutoff}' AND created_at < '{hi}'), slow AS (SELECT id, {value} AS v FROM product WHERE on_hand > 0 "
+            f"AND id NOT IN (SELECT product_id FROM recent) ORDER BY v DESC, id LIMIT 50) SELECT slow.id, "
+            f"MAX(m.created_at) FILTER (WHERE m.kind = 'sale'), MAX(m.created_at) FILTER (WHERE m.kind = 'receive') "
+            f"FROM slow LEFT JOIN movement m ON m.product_id = slow.id AND m.created_at < '{hi}' GROUP BY slow.id"],
+        "valuation": [f"SELECT p.category, COALESCE(s.name, ''), COUNT(*), SUM(on_hand), SUM({value}), "
+                      "SUM((on_hand * price + 500) // 1000) FROM product p LEFT JOIN supplier s ON "
+                      "s.id = p.supplier_id GROUP BY ALL"],
+        "shrinkage": [f"SELECT m.kind, m.reason, m.product_id, substr(m.created_at, 1, 13), SUM(m.quantity), "
+                      f"SUM((m.quantity * m.unit_cost + 500) // 1000) FROM movement m WHERE m.kind IN ('adjust', "
+                      f"'count') AND m.created_at >= '{lo}' AND m.created_at < '{hi}' GROUP BY ALL"],
+        "movement": [
+            f"SELECT product_id, kind, SUM(quantity) FROM movement WHERE created_at >= '{lo}' AND created_at < "
+            f"'{hi}' GROUP BY 1, 2",
+            f"SELECT product_id, SUM(quantity) FROM movement WHERE created_at >= '{hi}' GROUP BY 1",
+            "SELECT id, sku, name, on_hand FROM product ORDER BY sku"],
+        "abc": [f"SELECT p.id, p.sku, COALESCE(x.revenue, 0) AS r, SUM(GREATEST(COALESCE(x.revenue, 0), 0)) OVER "
+                f"(ORDER BY COALESCE(x.revenue, 0) DESC, p.id) FROM product p LEFT JOIN ({per_product}) x ON "
+                "x.product_id = p.id WHERE p.active = 1"],
+    }
+
+
+def timed(call, runs: int) -> tuple[float, float]:
+    """(first run, median of the next ``runs``) in milliseconds."""
+    t = time.perf_counter()
+    call()
+    first = (time.perf_counter() - t) * 1000
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - t) * 1000)
+    return first, statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path")
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--movements", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365, help="the range: this many days up to the last sale")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    path = Path(args.path).expanduser().resolve()
+    if path.exists():  # a shop built by older code: bring its schema up to date first, so it is reused
+        open_database(str(path))
+        close_database()
+    build_shop(path, args.products, args.movements)
+    duck = load_duckdb(path)
+    open_database(str(path))
+    sales_cache.clear()  # the first run below reads every sale line, as a shop's first report does
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    last = con.execute("SELECT MAX(created_at) FROM sale").fetchone()[0]
+    con.close()
+    end = dt.datetime.fromisoformat(last.replace("Z", "+00:00")).astimezone().date()
+    start = end - dt.timedelta(days=args.days - 1)
+    lo, hi = reports.local_start(start), reports.local_start(end + dt.timedelta(days=1))
+    cutoff = reports.local_start(end - dt.timedelta(days=59))
+    queries = duck_queries(lo, hi, cutoff)
+    print(f"shop {path.name}: {args.products:,} products, {args.movements:,} movements; {start} to {end} (local), "
+          f"median of {args.runs}")
+    print(f"{'report':<14} {'first':>9} {'ours':>9} {'duckdb':>9} {'ratio':>7}")
+    for name in reports.REPORTS:
+        opts = reports.Options(end=end) if name == "slow-movers" else reports.Options(start=start, end=end)
+        first, ours = timed(lambda name=name, opts=opts: reports.run(name, opts), args.runs)
+        _, theirs = timed(lambda name=name: [duck.execute(q).fetchall() for q in queries[name]], args.runs)
+        print(f"{name:<14} {first:>7.0f}ms {ours:>7.0f}ms {theirs:>7.0f}ms {ours / theirs:>6.2f}x", flush=True)
+    close_database()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,799 @@
+"""Reports: the journal and the sales turned into the figures a shop decides with. Read-only, plain Python.
+
+Every figure is an exact integer (minor units, thousandths, basis points) recomputed from the journal and the sale
+tables in one read snapshot (``_snapshot``: SQLite's read transaction, PostgreSQL's REPEATABLE READ), so a report
+is one consistent moment even while tills commit. The SQL is portable (SQLite and PostgreSQL) and groups by the
+stored UTC hour (minute, in a zone whose offset is not whole hours); hours become local calendar days here.
+
+Definitions, one place:
+
+* a line's cost of goods is ``extend(quantity, unit_cost)`` (half-even to a minor unit), negative on a refund;
+* gross sales is what the sales took, tax included, after discounts; refunds what refunds paid back (negative);
+  ``total = gross + refunds`` equals the sum of the sales' own totals; net sales is ``total - tax``;
+  margin is ``net - cost of goods``; discounts are every line's own discount plus its share of the sale discount;
+* stock value is ``extend(on_hand, avg_cost)`` per product, at retail ``extend(on_hand, price)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from shopkeeper import times
+from shopkeeper.db import is_sqlite
+from shopkeeper.errors import InvalidInput
+from shopkeeper.models import database
+from shopkeeper.money import extend, round_div
+from shopkeeper.services import sales_cache
+from shopkeeper.services.stock import moving_average
+
+REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
+PERIODS = ("day", "week", "month")
+RANKS = ("units", "revenue", "margin")
+
+
+# --- what a report is ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    kind: str = "text"  # text | money | qty | int | pct (basis points) | days
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    total: dict[str, Any] | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # drill targets: "product" (product_id) or "period"
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    params: dict[str, Any]
+    tables: list[Table]
+    chart: list[tuple[str, int]] = field(default_factory=list)  # (period label, net sales in minor units)
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise InvalidInput(f"report {self.name} has no table {name!r} (it has {', '.join(self.names())})",
+                           field="table", value=name)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.tables]
+
+
+@dataclass(frozen=True)
+class Options:
+    start: dt.date | None = None  # local calendar days, inclusive
+    end: dt.date | None = None
+    by: str = "day"
+    category: str | None = None
+    supplier: str | None = None
+    rank: str = "units"
+    days: int = 60  # slow-movers: no sale for this many days
+    rate_days: int = 90  # slow-movers: the window whose rate of sale gives days of cover
+    at: dt.date | None = None  # valuation as of the end of this local day
+    limit: int | None = None  # rows of a product list; None: the report's own default, 0: all
+    product_id: int | None = None  # narrow to one product (drill-down)
+    period: str | None = None  # narrow to one period label (drill-down from a figure)
+
+
+def parse_date(text: str, *, what: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{what}: {text.strip()!r} is not a date like 2026-11-25", field=what, value=text) from None
+    if day.year < 1000:
+        raise InvalidInput(f"{what}: write the year with four digits", field=what, value=text)
+    return day
+
+
+def today() -> dt.date:
+    return dt.datetime.now().astimezone().date()
+
+
+# --- local days, periods and the UTC text they span --------------------------------------------------------------
+
+def local_start(day: dt.date) -> str:
+    """The stored UTC text of local midnight starting ``day``."""
+    return times.to_utc_text(dt.datetime.combine(day, dt.time.min))
+
+
+def period_of(day: dt.date, by: str) -> str:
+    if by == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if by == "week":
+        return (day - dt.timedelta(days=day.weekday())).isoformat()  # the Monday that starts it
+    return day.isoformat()
+
+
+def period_days(label: str, by: str) -> tuple[dt.date, dt.date]:
+    """First and last local day of a period label."""
+    if by == "month":
+        first = dt.date.fromisoformat(label + "-01")
+        nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, nxt - dt.timedelta(days=1)
+    first = dt.date.fromisoformat(label)
+    return first, first + dt.timedelta(days=6 if by == "week" else 0)
+
+
+def periods(start: dt.date, end: dt.date, by: str) -> list[str]:
+    labels: list[str] = []
+    day = start
+    while day <= end:
+        label = period_of(day, by)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day += dt.timedelta(days=1)
+    return labels
+
+
+class _Bucketer:
+    """Stored UTC text → local period label, by hour (or by minute in a zone with a half-hour offset)."""
+
+    def __init__(self, start: dt.date, end: dt.date, by: str) -> None:
+        self.by = by
+        self.width = 13
+        day = start - dt.timedelta(days=1)
+        while day <= end + dt.timedelta(days=1):
+            offset = dt.datetime.combine(day, dt.time(12)).astimezone().utcoffset() or dt.timedelta()
+            if offset.total_seconds() % 3600:
+                self.width = 16
+                break
+            day += dt.timedelta(days=1)
+        self._cache: dict[str, str] = {}
+
+    def sql(self, column: str) -> str:
+        return f"substr({column}, 1, {self.width})"
+
+    def __call__(self, key: str) -> str:
+        label = self._cache.get(key)
+        if label is None:
+            text = key + (":00" if self.width == 13 else "") + ":00+00:00"
+            local = dt.datetime.fromisoformat(text).astimezone().date()
+            label = self._cache[key] = period_of(local, self.by)
+        return label
+
+
+# --- SQL pieces --------------------------------------------------------------------------------------------------
+
+def _round_milli(expr: str) -> str:
+    """SQL for ``round_div(expr, 1000)`` (half to even) of an integer expression of any sign (``money.extend``)."""
+    a = f"ABS({expr})"
+    rounded = f"(({a} + 500) / 1000 - CASE WHEN {a} % 2000 = 500 THEN 1 ELSE 0 END)"
+    return f"(CASE WHEN {expr} < 0 THEN -{rounded} ELSE {rounded} END)"
+
+
+def _round_milli_positive(expr: str) -> str:
+    """``round_div(expr, 1000)`` for an expression never below zero: half up, less one where exactly half fell
+    on an even number (``x % 2000 = 500``). Three operations a row instead of a dozen."""
+    return f"(({expr} + 500) / 1000 - CASE WHEN {expr} % 2000 = 500 THEN 1 ELSE 0 END)"
+
+
+def _sign(kind: str = "s.kind") -> str:
+    return f"(CASE WHEN {kind} = 'return' THEN -1 ELSE 1 END)"
+
+
+# a sale line's quantity and cost are never negative (a refund's line too: its sale's kind gives the sign)
+LINE_COST = _round_milli_positive("CAST(l.quantity AS BIGINT) * l.unit_cost")
+LINE_COGS = f"{_sign()} * {LINE_COST}"
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[None]:
+    """Every query of one report sees one moment: a read transaction (SQLite WAL) or REPEATABLE READ."""
+    db = database.obj
+    if db.transaction_depth() > 0:
+        yield
+        return
+    with db.atomic("DEFERRED" if is_sqlite(db) else "REPEATABLE READ"):
+        yield
+
+
+def _rows(sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+    db = database.obj
+    if is_sqlite(db):
+        return db.execute_sql(sql, tuple(params)).fetchall()
+    rows = db.execute_sql(sql.replace("%", "%%").replace("?", db.param), tuple(params)).fetchall()
+    # PostgreSQL sums BIGINT as NUMERIC: exact, but a Decimal; every figure here is a whole number
+    return [tuple(int(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+
+
+@dataclass
+class _Scope:
+    """The date range and product filters of one report, as SQL."""
+
+    start: dt.date
+    end: dt.date
+    lo: str
+    hi: str
+    where: str  # conditions on product ``p`` (may be empty)
+    params: list[Any]
+
+    def product_filter(self) -> str:
+        return f" AND {self.where}" if self.where else ""
+
+
+def _scope(opts: Options, *, default_days: int = 30) -> _Scope:
+    end = opts.end or today()
+    start = opts.start or (end - dt.timedelta(days=default_days - 1))
+    if start > end:
+        raise InvalidInput(f"--from {start} is after --to {end}", field="from", value=str(start))
+    conds, params = [], []
+    if opts.category is not None:
+        conds.append("p.category = ?")
+        params.append(opts.category)
+    if opts.supplier is not None:
+        row = _rows("SELECT id FROM supplier WHERE name = ?", [opts.supplier])
+        if not row:
+            raise InvalidInput(f"supplier: no supplier called {opts.supplier!r}", field="supplier",
+                               value=opts.supplier)
+        conds.append("p.supplier_id = ?")
+        params.append(row[0][0])
+    if opts.product_id is not None:
+        conds.append("p.id = ?")
+        params.append(opts.product_id)
+    return _Scope(start, end, local_start(start), local_start(end + dt.timedelta(days=1)), " AND ".join(conds),
+                  params)
+
+
+def narrow_to_period(opts: Options) -> Options:
+    """A drill from one period's figure: the same report over that period's days only."""
+    if opts.period is None:
+        return opts
+    try:
+        first, last = period_days(opts.period, opts.by)
+    except ValueError:
+        raise InvalidInput(f"period: {opts.period!r} is not a {opts.by}", field="period", value=opts.period) from None
+    from dataclasses import replace
+
+    return replace(opts, start=max(first, opts.start or first), end=min(last, opts.end or last), period=None)
+
+
+def _params(opts: Options, scope: _Scope, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"from": scope.start.isoformat(), "to": scope.end.isoformat()}
+    for key in ("category", "supplier", "product_id"):
+        if getattr(opts, key) is not None:
+            params[key] = getattr(opts, key)
+    params.update(extra)
+    return params
+
+
+def pct(part: int, whole: int) -> int | None:
+    """``part`` of ``whole`` in basis points, half to even; None when ``whole`` is zero."""
+    return None if whole == 0 else round_div(part * 10_000, whole)
+
+
+def _products(ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+    """id → (sku, name, category) for these products, read in chunks."""
+    ids = sorted(set(ids))
+    found: dict[int, tuple[str, str, str]] = {}
+    for n in range(0, len(ids), 500):
+        chunk = ids[n:n + 500]
+        marks = ", ".join("?" * len(chunk))
+        for pid, sku, name, category in _rows(f"SELECT id, sku, name, category FROM product WHERE id IN ({marks})",
+                                              chunk):
+            found[pid] = (sku, name, category)
+    return found
+
+
+def _limit(opts: Options, default: int) -> int | None:
+    limit = default if opts.limit is None else opts.limit
+    return None if limit == 0 else limit
+
+
+# --- sales -----------------------------------------------------------------------------------------------------
+
+_SALES_FIGURES = [
+    Column("sales", "Sales", "int"), Column("gross", "Gross", "money"), Column("refunds", "Refunds", "money"),
+    Column("discounts", "Discounts", "money"), Column("tax", "Tax", "money"), Column("total", "Total", "money"),
+    Column("net", "Net", "money"), Column("basket", "Avg basket", "money"), Column("cogs", "Cost of goods", "money"),
+    Column("margin", "Margin", "money"), Column("margin_pct", "Margin %", "pct"),
+]
+
+
+def _figures() -> dict[str, int]:
+    return {"sales": 0, "refund_count": 0, "gross": 0, "refunds": 0, "discounts": 0, "tax": 0, "cogs": 0}
+
+
+def _add(acc: dict[str, int], kind: str, count: int, total: int, tax: int, discount: int, cogs: int) -> None:
+    if kind == "return":
+        acc["refund_count"] += count
+        acc["refunds"] += total
+    else:
+        acc["sales"] += count
+        acc["gross"] += total
+    acc["tax"] += tax
+    acc["discounts"] += -discount if kind == "return" else discount
+    acc["cogs"] += cogs
+
+
+def _finish(acc: dict[str, int]) -> dict[str, Any]:
+    total = acc["gross"] + acc["refunds"]
+    net = total - acc["tax"]
+    margin = net - acc["cogs"]
+    return {**acc, "total": total, "net": net, "margin": margin, "margin_pct": pct(margin, net),
+            "basket": round_div(acc["gross"], acc["sales"]) if acc["sales"] else 0}
+
+
+SALE_FIGURES = f"COUNT(DISTINCT s.id), SUM(l.total), SUM(l.tax), SUM(l.discount), SUM({LINE_COGS})"
+"""Per group of sale lines: sales, total, tax, discounts, cost of goods (in ``_add``'s order)."""
+
+
+def _live_sales(bucket_sql: str, base: str, params: list[Any]) -> dict[tuple[str, str], list[int]]:
+    """(bucket, kind) → sales, total, tax, discount, cost of goods, straight from the sale lines."""
+    return {(bucket, kind): [v or 0 for v in values]
+            for bucket, kind, *values in _rows(f"SELECT {bucket_sql}, s.kind, {SALE_FIGURES}{base} GROUP BY 1, 2",
+                                               params)}
+
+
+def sales(opts: Options) -> Report:
+    opts = narrow_to_period(opts)
+    if opts.by not in PERIODS:
+        raise InvalidInput(f"--by must be one of {', '.join(PERIODS)}", field="by", value=opts.by)
+    with _snapshot():
+        scope = _scope(opts)
+        bucket = _Bucketer(scope.start, scope.end, opts.by)
+        join = " JOIN product p ON p.id = l.product_id" if scope.where else ""
+        base = (f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
+                f" WHERE s.created_at >= ? AND s.created_at < ?{scope.product_filter()}")
+        params = [scope.lo, scope.hi, *scope.params]
+        by_period: dict[str, dict[str, int]] = {label: _figures() for label in periods(scope.start, scope.end,
+                                                                                           opts.by)}
+        if scope.where or bucket.width != 13 or not sales_cache.enabled:
+            hourly = _live_sales(bucket.sql("s.created_at"), base, params)
+        else:
+            hourly = sales_cache.figures(scope.lo, scope.hi)
+        for (hour, kind), values in hourly.items():
+            _add(by_period[bucket(hour)], kind, *values)
+        if scope.where or not sales_cache.enabled:
+            grouped = _live_groups(scope.lo, scope.hi, scope)
+        else:
+            grouped = sales_cache.groups(scope.lo, scope.hi)
+        staff = dict(_rows("SELECT id, name FROM staff"))
+        tills = dict(_rows("SELECT id, name FROM terminal"))
+    groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(_figures) for k in
+                                                    ("payment", "staff", "till", "category")}
+    tax_by_rate: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for (dim, key, kind), values in grouped.items():
+        if dim == "rate":
+            tax_by_rate[int(key)][0] += values[1] - values[2]
+            tax_by_rate[int(key)][1] += values[2]
+            continue
+        if dim == "staff":
+            key = staff.get(int(key), "") if key else "(none)"
+        elif dim == "till":
+            key = tills.get(int(key), "") if key else "(none)"
+        _add(groups[dim][key], kind, *values)
+    rows = [{"period": label, **_finish(acc)} for label, acc in by_period.items()]
+    total_acc = _figures()
+    for acc in by_period.values():
+        for key in total_acc:
+            total_acc[key] += acc[key]
+    tables = [Table("periods", f"Sales by {opts.by}", [Column("period", opts.by.capitalize()), *_SALES_FIGURES],
+                    rows, {"period": "total", **_finish(total_acc)}, keys={"period": "period"})]
+    for name, title in (("payment", "By payment method"), ("staff", "By staff"), ("till", "By till"),
+                        ("category", "By category")):
+        grouped = groups[name]
+        rows = [{name: key, **_finish(acc)} for key, acc in sorted(grouped.items())]
+        columns = [Column(name, name.capitalize()), *_SALES_FIGURES]
+        if name == "category":
+            columns[1] = Column("sales", "Lines", "int")
+        tables.append(Table(name, title, columns, rows, keys={"category": "category"} if name == "category" else {}))
+    tables.append(Table("tax", "Tax by rate", [Column("rate", "Rate", "pct"), Column("net", "Net", "money"),
+                                               Column("tax", "Tax", "money")],
+                        [{"rate": rate, "net": v[0], "tax": v[1]} for rate, v in sorted(tax_by_rate.items())],
+                        {"rate": None, "net": sum(v[0] for v in tax_by_rate.values()),
+                         "tax": sum(v[1] for v in tax_by_rate.values())}))
+    for row in tables[4].rows:  # a category's count is its lines: one sale may hold several categories
+        row["basket"] = None
+    chart = [(row["period"], row["net"]) for row in tables[0].rows]
+    return Report("sales", "Sales", _params(opts, scope, by=opts.by), tables, chart)
+
+
+def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False) -> dict[tuple, list[int]]:
+    """([UTC day,] dimension, key, kind) → sales, total, tax, discount, cost of goods, from the sale lines, for
+    the dimensions ``payment``, ``staff``, ``till`` (ids as text), ``category`` and ``rate``.
+
+    A sale is counted at its first line (``line_no = 1``) for payment, staff and till; a category or a tax rate
+    counts its lines. Narrowed to some products (``scope.where``), a sale's first line may be out of scope: the
+    sales are then counted as distinct ids, in a second query."""
+    where = scope.product_filter() if scope else ""
+    join = " JOIN product p ON p.id = l.product_id" if where else ""
+    params = [lo, hi, *(scope.params if scope else [])]
+    day = "substr(s.created_at, 1, 10), " if by_day else ""
+    found = _rows(f"SELECT {day}s.kind, s.payment, s.staff_id, s.terminal_id, COALESCE(pc.category, ''), "
+                  "CASE WHEN l.product_id IS NULL THEN 1 ELSE 0 END, l.tax_rate, "
+                  "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), COUNT(*), SUM(l.total), SUM(l.tax), "
+                  f"SUM(l.discount), SUM({LINE_COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id "
+                  f"LEFT JOIN product pc ON pc.id = l.product_id{join} WHERE s.created_at >= ? AND "
+                  f"s.created_at < ?{where} GROUP BY {', '.join(str(n) for n in range(1, 8 + bool(by_day)))}",
+                  params)
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+
+    def add(key: tuple, count: int, values: list[int]) -> None:
+        acc = out[key]
+        acc[0] += count
+        for i, v in enumerate(values, 1):
+            acc[i] += v
+
+    for row in found:
+        prefix, row = (row[:1], row[1:]) if by_day else ((), row)
+        kind, payment, staff_id, till_id, category, one_off, rate, first_lines, lines, *values = row
+        values = [v or 0 for v in values]
+        add((*prefix, "payment", payment, kind), first_lines, values)
+        add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), first_lines, values)
+        add((*prefix, "till", "" if till_id is None else str(till_id), kind), first_lines, values)
+        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), lines, values)
+        add((*prefix, "rate", str(rate), kind), lines, values)
+    if where:
+        for key in [k for k in out if k[-3] in ("payment", "staff", "till")]:
+            out[key][0] = 0
+        for kind, payment, staff_id, till_id, count in _rows(
+                f"SELECT s.kind, s.payment, s.staff_id, s.terminal_id, COUNT(DISTINCT s.id) FROM sale_line l "
+                f"JOIN sale s ON s.id = l.sale_id{join} WHERE s.created_at >= ? AND s.created_at < ?{where} "
+                "GROUP BY 1, 2, 3, 4", params):
+            out[("payment", payment, kind)][0] += count
+            out[("staff", "" if staff_id is None else str(staff_id), kind)][0] += count
+            out[("till", "" if till_id is None else str(till_id), kind)][0] += count
+    return dict(out)
+
+
+# --- best and worst sellers, abc ---------------------------------------------------------------------------------
+
+def _product_sales(scope: _Scope) -> dict[int, list[int]]:
+    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off. Grouped by
+    kind too, so that the sign is applied once per group in Python rather than once per line in SQL."""
+    join = " JOIN product p ON p.id = l.product_id" if scope.where else ""
+    found = _rows(f"SELECT l.product_id, s.kind, SUM(l.quantity), SUM(l.total - l.tax), SUM({LINE_COST})"
+                  f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
+                  f" WHERE l.product_id IS NOT NULL AND s.created_at >= ? AND s.created_at < ?"
+                  f"{scope.product_filter()} GROUP BY 1, 2", [scope.lo, scope.hi, *scope.params])
+    out: dict[int, list[int]] = {}
+    for pid, kind, units, revenue, cost in found:
+        sign = -1 if kind == "return" else 1
+        acc = out.setdefault(pid, [0, 0, 0])
+        acc[0] += sign * (units or 0)
+        acc[1] += revenue or 0  # stored negative on a refund already
+        acc[2] += sign * (cost or 0)
+    return out
+
+
+_SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
+                   Column("units", "Units", "qty"), Column("revenue", "Revenue", "money"),
+                   Column("margin", "Margin", "money"), Column("share", "Share", "pct")]
+
+
+def sellers(opts: Options, *, worst: bool = False) -> Report:
+    if opts.rank not in RANKS:
+        raise InvalidInput(f"--rank must be one of {', '.join(RANKS)}", field="rank", value=opts.rank)
+    opts = narrow_to_period(opts)
+    limit = _limit(opts, 20)
+    with _snapshot():
+        scope = _scope(opts)
+        sold = _product_sales(scope)
+        if worst:  # products that sold nothing are the worst of all: the first of them, up to the limit
+            extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
+            for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} "
+                                f"ORDER BY p.id{extra}", [True, *scope.params]):
+                sold.setdefault(pid, [0, 0, 0])
+        index = RANKS.index(opts.rank)
+
+        def metric(values: list[int]) -> int:
+            return values[1] - values[2] if index == 2 else values[index]
+
+        ranked = sorted(sold.items(), key=lambda item: (metric(item[1]), -item[0] if worst else item[0]),
+                        reverse=not worst)
+        whole = sum(metric(v) for v in sold.values())
+        shown = ranked if limit is None else ranked[:limit]
+        info = _products(pid for pid, _ in shown)
+    rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
+             "revenue": v[1], "margin": v[1] - v[2], "share": pct(metric(v), whole)}
+            for n, (pid, v) in enumerate(shown, 1)]
+    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": sum(v[0] for v in sold.values()),
+             "revenue": sum(v[1] for v in sold.values()), "margin": sum(v[1] - v[2] for v in sold.values()),
+             "share": 10_000 if whole else None}
+    name = "worst-sellers" if worst else "best-sellers"
+    title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
+    return Report(name, title, _params(opts, scope, rank=opts.rank),
+                  [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
+
+
+def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
+    """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
+    product that sold nothing). The product that crosses a threshold belongs to the class it completes."""
+    opts = narrow_to_period(opts)
+    with _snapshot():
+        scope = _scope(opts, default_days=365)
+        sold = _product_sales(scope)
+        every = [pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
+                                         [True, *scope.params])]
+        for pid in every:
+            sold.setdefault(pid, [0, 0, 0])
+        ranked = sorted(sold.items(), key=lambda item: (-item[1][1], item[0]))
+        limit = _limit(opts, 0)
+        info = _products(pid for pid, _ in (ranked if limit is None else ranked[:limit]))
+    whole = sum(max(v[1], 0) for v in sold.values())
+    rows, classes = [], {c: [0, 0] for c in "ABC"}
+    running = 0
+    for pid, values in ranked:
+        revenue = values[1]
+        if revenue > 0 and running * 100 < a * whole:
+            cls = "A"
+        elif revenue > 0 and running * 100 < b * whole:
+            cls = "B"
+        else:
+            cls = "C"
+        running += max(revenue, 0)
+        classes[cls][0] += 1
+        classes[cls][1] += revenue
+        if limit is None or len(rows) < limit:
+            sku, name, category = info[pid]
+            rows.append({"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue,
+                         "share": pct(revenue, whole), "cumulative": pct(running, whole)})
+    summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
+    return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
+        Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
+                                     Column("revenue", "Revenue", "money"), Column("share", "Share", "pct")],
+              summary, {"class": "total", "products": len(ranked), "revenue": sum(v[1] for v in sold.values()),
+                        "share": 10_000 if whole else None}),
+        Table("products", "Products", [Column("sku", "SKU"), Column("name", "Name"), Column("class", "Class"),
+                                       Column("revenue", "Revenue", "money"), Column("share", "Share", "pct"),
+                                       Column("cumulative", "Cumulative", "pct")],
+              rows, keys={"product": "product_id"}),
+    ])
+
+
+# --- slow movers -------------------------------------------------------------------------------------------------
+
+def slow_movers(opts: Options) -> Report:
+    """Products with stock and no sale in the last ``days`` days up to ``--to`` (default today), by the value
+    of the stock they tie up; days of cover at the rate they sold over the last ``rate_days`` days."""
+    if opts.days < 1 or opts.rate_days < 1:
+        raise InvalidInput("--days must be at least 1", field="days", value=opts.days)
+    end = opts.end or today()
+    limit = _limit(opts, 50)
+    with _snapshot():
+        scope = _scope(Options(start=end, end=end, category=opts.category, supplier=opts.supplier,
+                               product_id=opts.product_id))
+        cutoff = local_start(end - dt.timedelta(days=opts.days - 1))
+        recent = {pid for (pid,) in _rows("SELECT DISTINCT product_id FROM movement WHERE kind = 'sale' AND "
+                                          "created_at >= ? AND created_at < ?", [cutoff, scope.hi])}
+        stocked = _rows(f"SELECT p.id, p.sku, p.name, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
+                        f"{scope.product_filter()}", scope.params)
+        slow = sorted(((extend(on_hand, cost), pid, sku, name, on_hand) for pid, sku, name, on_hand, cost in stocked
+                       if pid not in recent), key=lambda r: (-r[0], r[1]))
+        shown = slow if limit is None else slow[:limit]
+        rate_from = local_start(end - dt.timedelta(days=opts.rate_days - 1))
+        rows = []
+        for value, pid, sku, name, on_hand in shown:
+            last = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'sale' AND "
+                         "created_at < ?", [pid, scope.hi])[0][0]
+            received = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'receive' AND "
+                             "created_at < ?", [pid, scope.hi])[0][0]
+            sold = -(_rows("SELECT SUM(quantity) FROM movement WHERE product_id = ? AND kind IN ('sale', 'return') "
+                           "AND created_at >= ? AND created_at < ?", [pid, rate_from, scope.hi])[0][0] or 0)
+            rows.append({"product_id": pid, "sku": sku, "name": name, "on_hand": on_hand, "value": value,
+                         "last_sale": times.local_time(last)[:10] if last else "never",
+                         "last_received": times.local_time(received)[:10] if received else "",
+                         "cover_days": round_div(on_hand * opts.rate_days, sold) if sold > 0 else None})
+    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(r[4] for r in slow),
+             "value": sum(r[0] for r in slow)}
+    return Report("slow-movers", f"Slow movers: no sale in {opts.days} days",
+                  _params(opts, scope, days=opts.days, rate_days=opts.rate_days), [
+                      Table("products", f"Stock with no sale in {opts.days} days, by value tied up",
+                            [Column("sku", "SKU"), Column("name", "Name"), Column("on_hand", "On hand", "qty"),
+                             Column("value", "Value at cost", "money"), Column("last_sale", "Last sale"),
+                             Column("last_received", "Last received"), Column("cover_days", "Cover (days)", "int")],
+                            rows, total, keys={"product": "product_id"})])
+
+
+# --- valuation ---------------------------------------------------------------------------------------------------
+
+def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+    """product id → (on hand, moving average cost) just before ``moment`` (stored UTC text), replayed from the
+    journal: a receipt or return averages in its cost as ``stock.moving_average`` did; every other movement
+    recorded the average of its moment as its unit cost."""
+    state: dict[int, list[int]] = {}
+    sql = ("SELECT product_id, kind, quantity, unit_cost FROM movement WHERE created_at < ? "
+           "ORDER BY product_id, id")
+    cursor = database.obj.execute_sql(sql.replace("?", database.obj.param), (moment,))
+    wanted = None if product_ids is None else set(product_ids)
+    for pid, kind, qty, cost in cursor:
+        if wanted is not None and pid not in wanted:
+            continue
+        s = state.get(pid)
+        if s is None:
+            s = state[pid] = [0, cost or 0]
+        if cost is not None:
+            s[1] = moving_average(s[0], s[1], qty, cost) if kind in ("receive", "return") else cost
+        s[0] += qty
+    return {pid: (s[0], s[1]) for pid, s in state.items()}
+
+
+def valuation(opts: Options) -> Report:
+    """Stock at moving average cost and at retail (today's price), by category and by supplier; ``at`` values
+    the stock as it stood at the end of that local day, replayed from the journal."""
+    with _snapshot():
+        scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
+        if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is
+            products = _rows(f"SELECT p.category, COALESCE(sp.name, ''), SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE "
+                             f"0 END), SUM(p.on_hand), SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
+                             f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p LEFT JOIN "
+                             f"supplier sp ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()} GROUP BY 1, 2",
+                             scope.params)
+        else:
+            past = stock_at(local_start(opts.at + dt.timedelta(days=1)))
+            products = []
+            for pid, category, supplier, price in _rows(
+                    f"SELECT p.id, p.category, COALESCE(sp.name, ''), p.price FROM product p LEFT JOIN supplier sp "
+                    f"ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()}", scope.params):
+                on_hand, cost = past.get(pid, (0, 0))
+                products.append((category, supplier, 1 if on_hand else 0, on_hand, extend(on_hand, cost),
+                                 extend(on_hand, price)))
+    groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
+    total = [0, 0, 0, 0]
+    for category, supplier, *values in products:
+        values = [v or 0 for v in values]
+        for key, label in (("category", category or "(none)"), ("supplier", supplier or "(none)")):
+            acc = groups[key][label]
+            for i, v in enumerate(values):
+                acc[i] += v
+        for i, v in enumerate(values):
+            total[i] += v
+    columns = [Column("products", "Products", "int"), Column("on_hand", "On hand", "qty"),
+               Column("cost", "At cost", "money"), Column("retail", "At retail", "money")]
+
+    def table(key: str) -> Table:
+        rows = [{key: label, "products": v[0], "on_hand": v[1], "cost": v[2], "retail": v[3]}
+                for label, v in sorted(groups[key].items())]
+        return Table(key, f"By {key}", [Column(key, key.capitalize()), *columns], rows,
+                     {key: "total", "products": total[0], "on_hand": total[1], "cost": total[2], "retail": total[3]},
+                     keys={key: key} if key == "category" else {})
+
+    at = (opts.at or today()).isoformat()
+    return Report("valuation", f"Stock valuation {'at the end of ' + at if opts.at else 'now'}",
+                  {"at": at if opts.at else "now", **{k: v for k, v in _params(opts, scope).items()
+                                                      if k not in ("from", "to")}},
+                  [table("category"), table("supplier")])
+
+
+# --- shrinkage ---------------------------------------------------------------------------------------------------
+
+def _reason(kind: str, reason: str) -> str:
+    if kind == "count":
+        return "count variance"
+    return (reason.split(":", 1)[0].strip() or "(no reason)").lower()
+
+
+def shrinkage(opts: Options) -> Report:
+    """Adjustments and count variances by reason, product and period, in units and at cost (the unit cost each
+    movement recorded). Gains (found, counted more) are included with their sign; losses are negative."""
+    opts = narrow_to_period(opts)
+    limit = _limit(opts, 50)
+    with _snapshot():
+        scope = _scope(opts)
+        bucket = _Bucketer(scope.start, scope.end, opts.by)
+        join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
+        found = _rows(f"SELECT m.created_at, m.kind, m.reason, m.product_id, m.quantity, m.unit_cost FROM movement m"
+                      f"{join} WHERE m.kind IN ('adjust', 'count') AND m.created_at >= ? AND m.created_at < ?"
+                      f"{scope.product_filter()}", [scope.lo, scope.hi, *scope.params])
+        by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        by_period = {label: [0, 0] for label in periods(scope.start, scope.end, opts.by)}
+        for created, kind, reason, pid, qty, cost in found:
+            value = extend(qty, cost or 0)
+            for acc in (by_reason[_reason(kind, reason)], by_product[pid], by_period[bucket(created[:bucket.width])]):
+                acc[0] += qty
+                acc[1] += value
+        ranked = sorted(by_product.items(), key=lambda item: (item[1][1], item[0]))
+        shown = ranked if limit is None else ranked[:limit]
+        info = _products(pid for pid, _ in shown)
+    units, cost = sum(v[0] for v in by_reason.values()), sum(v[1] for v in by_reason.values())
+    total = {"units": units, "cost": cost}
+    figures = [Column("units", "Units", "qty"), Column("cost", "At cost", "money")]
+    return Report("shrinkage", "Shrinkage: adjustments and count variances", _params(opts, scope, by=opts.by), [
+        Table("reasons", "By reason", [Column("reason", "Reason"), *figures],
+              [{"reason": r, "units": v[0], "cost": v[1]} for r, v in sorted(by_reason.items())],
+              {"reason": "total", **total}),
+        Table("products", "By product, largest loss first", [Column("sku", "SKU"), Column("name", "Name"), *figures],
+              [{"product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0], "cost": v[1]}
+               for pid, v in shown], {"sku": "total", "name": f"{len(by_product)} products", **total},
+              keys={"product": "product_id"}),
+        Table("periods", f"By {opts.by}", [Column("period", opts.by.capitalize()), *figures],
+              [{"period": p, "units": v[0], "cost": v[1]} for p, v in by_period.items()],
+              {"period": "total", **total}, keys={"period": "period"}),
+    ])
+
+
+# --- movement ----------------------------------------------------------------------------------------------------
+
+MOVEMENT_KINDS = (("receive", "received"), ("sale", "sold"), ("return", "returned"), ("adjust", "adjusted"),
+                  ("count", "counted"))
+
+
+def movement(opts: Options) -> Report:
+    """Per product: opening stock, each kind of movement, closing stock. Closing is today's stock less what
+    moved after the range, opening is closing less what moved in it: both reconcile with the journal to the
+    unit (``check`` keeps ``on_hand`` equal to the journal's sum)."""
+    opts = narrow_to_period(opts)
+    limit = _limit(opts, 0)
+    with _snapshot():
+        scope = _scope(opts)
+        join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
+        moved: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
+        # ``+m.product_id``: group without the (product, id) index, so the date range is read from its own index
+        for pid, kind, qty in _rows(f"SELECT +m.product_id, m.kind, SUM(m.quantity) FROM movement m{join} "
+                                    f"WHERE m.created_at >= ? AND m.created_at < ?{scope.product_filter()} "
+                                    "GROUP BY +m.product_id, m.kind", [scope.lo, scope.hi, *scope.params]):
+            moved[pid][kind] = qty
+        after = dict(_rows(f"SELECT +m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"
+                           f"{scope.product_filter()} GROUP BY +m.product_id", [scope.hi, *scope.params]))
+        where = f" AND {scope.where}" if scope.where else ""
+        stock = [row for row in _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE 1 = 1{where} "
+                                      "ORDER BY p.sku", scope.params)
+                 if row[3] or row[0] in moved or row[0] in after]
+    rows = []
+    total = dict.fromkeys(["opening", *[c for _, c in MOVEMENT_KINDS], "closing"], 0)
+    for pid, sku, name, on_hand in stock:
+        kinds = moved.get(pid, dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
+        closing = on_hand - (after.get(pid) or 0)
+        opening = closing - sum(kinds.values())
+        if opening == 0 and closing == 0 and not any(kinds.values()):
+            continue
+        row = {"product_id": pid, "sku": sku, "name": name, "opening": opening,
+               **{col: kinds[k] for k, col in MOVEMENT_KINDS}, "closing": closing}
+        for key in total:
+            total[key] += row[key]
+        if limit is None or len(rows) < limit:
+            rows.append(row)
+    columns = [Column("sku", "SKU"), Column("name", "Name"), Column("opening", "Opening", "qty"),
+               *[Column(c, c.capitalize(), "qty") for _, c in MOVEMENT_KINDS], Column("closing", "Closing", "qty")]
+    return Report("movement", "Stock movement", _params(opts, scope), [
+        Table("products", "Opening, movements, closing", columns, rows, {"sku": "total", "name": "", **total},
+              keys={"product": "product_id"})])
+
+
+# --- one entry point ----------------------------------------------------------------------------------------------
+
+BUILDERS: dict[str, Callable[[Options], Report]] = {
+    "sales": sales,
+    "best-sellers": sellers,
+    "worst-sellers": lambda opts: sellers(opts, worst=True),
+    "slow-movers": slow_movers,
+    "valuation": valuation,
+    "shrinkage": shrinkage,
+    "movement": movement,
+    "abc": abc,
+}
+
+
+def run(name: str, opts: Options) -> Report:
+    """Build report ``name`` (one of ``REPORTS``)."""
+    builder = BUILDERS.get(name)
+    if builder is None:
+        raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
+    sales_cache.forget_pending()
+    with _snapshot():
+        report = builder(opts)
+    sales_cache.keep()  # the closed hours this report had to read live, for the next one
+    return report
+
+
+def run_detached(name: str, opts: Options) -> Report:
+    """``run`` from a thread worker: on its own connection (Peewee's connections are per thread), closed after."""
+    with database.connection_context():
+        return run(name, opts)

@@ -1,0 +1,231 @@
+"""Reports: the reports of ``services/reports.py`` in the app, with net sales drawn as a chart.
+
+A report runs in a thread worker (a year of a big shop's sales takes a moment), never on the event loop; its
+result comes back as a ``ReportReady`` message. Enter on a row drills down: a period or a category to the products
+behind it (best sellers by revenue), a product to its journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+from textual_plotext import PlotextPlot
+
+from shopkeeper.errors import ShopError
+from shopkeeper.money import format_money
+from shopkeeper.services import reports
+from shopkeeper.services.reports import Options, Report, Table
+from shopkeeper.text import safe
+from shopkeeper.tui.format import plain
+from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.widgets.top_bar import TopBar
+
+MAX_ROWS = 500
+"""Rows put in the table; the CLI's --csv has them all."""
+
+
+def cell(value: object, kind: str, decimals: int) -> str:
+    from shopkeeper.money import format_qty, format_rate
+
+    if value is None:
+        return ""
+    if kind == "money":
+        return format_money(value, decimals)  # type: ignore[arg-type]
+    if kind == "qty":
+        return format_qty(value)  # type: ignore[arg-type]
+    if kind == "pct":
+        return format_rate(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+class ReportsScreen(ShopScreen):
+    TITLE = "Reports"
+    CSS_PATH = "reports.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "run", "Run"),
+        Binding("ctrl+n", "next_table", "Next table"),
+        Binding("ctrl+b", "previous_table", "Previous table", show=False),
+    ]
+
+    class ReportReady(Message):
+        def __init__(self, report: Report) -> None:
+            super().__init__()
+            self.report = report
+
+    def __init__(self, name: str = "sales", opts: Options | None = None) -> None:
+        super().__init__()
+        self.report_name = name
+        self.opts = opts or Options()
+        self.report: Report | None = None
+        self.table_index = 0
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.TITLE)
+        with Horizontal(id="reports-controls"):
+            yield Select([(n, n) for n in reports.REPORTS], value=self.report_name, allow_blank=False,
+                         id="report-name", compact=True)
+            yield Label("From")
+            yield Input(self.opts.start.isoformat() if self.opts.start else "", placeholder="YYYY-MM-DD",
+                        id="report-from", compact=True)
+            yield Label("To")
+            yield Input(self.opts.end.isoformat() if self.opts.end else "", placeholder="YYYY-MM-DD",
+                        id="report-to", compact=True)
+            yield Select([(p, p) for p in reports.PERIODS], value=self.opts.by, allow_blank=False,
+                         id="report-by", compact=True)
+        yield Static("", id="report-status", markup=False)
+        yield PlotextPlot(id="report-chart")
+        yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.mark_seen()
+        self.query_one("#report-table", DataTable).focus()
+        self.action_run()
+
+    def refresh_data(self) -> None:
+        self.action_run()
+
+    # -- running ------------------------------------------------------------------------------------------------
+
+    def _read_options(self) -> Options | None:
+        status = self.query_one("#report-status", Static)
+        try:
+            start_text = self.query_one("#report-from", Input).value.strip()
+            end_text = self.query_one("#report-to", Input).value.strip()
+            start = reports.parse_date(start_text, what="From") if start_text else None
+            end = reports.parse_date(end_text, what="To") if end_text else None
+        except ShopError as exc:
+            status.update(plain(f"✗ {exc}"))
+            return None
+        by = self.query_one("#report-by", Select).value
+        return replace(self.opts, start=start, end=end, by=str(by))
+
+    def action_run(self) -> None:
+        opts = self._read_options()
+        if opts is None:
+            return
+        self.opts = opts
+        self.report_name = str(self.query_one("#report-name", Select).value)
+        self.query_one("#report-status", Static).update(plain(f"running {self.report_name}…"))
+        self._compute(self.report_name, opts)
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def _compute(self, name: str, opts: Options) -> None:
+        report = reports.run_detached(name, opts)
+        self.post_message(self.ReportReady(report))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "report" and event.state == WorkerState.ERROR:
+            self.query_one("#report-status", Static).update(plain(f"✗ {event.worker.error}"))
+
+    @on(ReportReady)
+    def _show(self, event: ReportReady) -> None:
+        self.report = event.report
+        self.table_index = 0
+        self._draw_chart()
+        self._fill_table()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if self.is_mounted:
+            self.action_run()
+
+    @on(Input.Submitted)
+    def _input_submitted(self) -> None:
+        self.action_run()
+
+    # -- showing ------------------------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Table | None:
+        return self.report.tables[self.table_index] if self.report else None
+
+    def _draw_chart(self) -> None:
+        chart = self.query_one("#report-chart", PlotextPlot)
+        points = self.report.chart if self.report else []
+        chart.display = bool(points)
+        if not points:
+            return
+        decimals = self.shop.config.shop.decimals
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        values = [float(format_money(v, decimals)) for _, v in points]  # a picture only; the table is exact
+        plt.bar(list(range(len(values))), values)
+        step = max(1, len(points) // 6)
+        plt.xticks(list(range(0, len(points), step)), [label for label, _ in points][::step])
+        plt.title(f"Net sales by {self.report.params.get('by', 'day')}")
+        chart.refresh()
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#report-table", DataTable)
+        table.clear(columns=True)
+        current = self.current
+        if current is None:
+            return
+        decimals = self.shop.config.shop.decimals
+
+        def cells(row: dict) -> list[Text]:  # names are data: shown as they are, escaped (``text.safe``)
+            return [Text(safe(cell(row.get(c.key), c.kind, decimals)),
+                         justify="left" if c.kind == "text" else "right") for c in current.columns]
+
+        shown = [cells(row) for row in current.rows[:MAX_ROWS]] + ([cells(current.total)] if current.total else [])
+        for i, column in enumerate(current.columns):  # widths measured here: every row is known up front
+            width = max([len(column.title), *(r[i].cell_len for r in shown)])
+            table.add_column(column.title, key=column.key, width=min(width, 28))
+        for n, row in enumerate(shown):
+            table.add_row(*row, key="total" if current.total and n == len(shown) - 1 else str(n))
+        more = f", first {MAX_ROWS} of {len(current.rows)} rows" if len(current.rows) > MAX_ROWS else ""
+        drill = " · Enter: products" if "period" in current.keys or "category" in current.keys else (
+            " · Enter: journal" if "product" in current.keys else "")
+        tables = len(self.report.tables) if self.report else 0
+        self.query_one("#report-status", Static).update(plain(
+            f"{current.title} ({self.table_index + 1}/{tables}{more}){drill}"))
+
+    def action_next_table(self) -> None:
+        if self.report:
+            self.table_index = (self.table_index + 1) % len(self.report.tables)
+            self._fill_table()
+
+    def action_previous_table(self) -> None:
+        if self.report:
+            self.table_index = (self.table_index - 1) % len(self.report.tables)
+            self._fill_table()
+
+    # -- drilling down ------------------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#report-table")
+    def _drill(self, event: DataTable.RowSelected) -> None:
+        current = self.current
+        key = event.row_key.value
+        if current is None or key is None or key == "total":
+            return
+        row = current.rows[int(key)]
+        if "product" in current.keys:
+            self.app.action_open("journal", row["product_id"])  # type: ignore[attr-defined]
+        elif "period" in current.keys:
+            opts = replace(self.opts, period=row["period"], rank="revenue", limit=None)
+            self.app.push_screen(ReportsScreen("best-sellers", reports.narrow_to_period(opts)))
+        elif "category" in current.keys:
+            opts = replace(self.opts, category=row["category"], rank="revenue", limit=None)
+            self.app.push_screen(ReportsScreen("best-sellers", opts))
+
+    def context_product(self) -> int | None:
+        current = self.current
+        table = self.query_one("#report-table", DataTable)
+        if current is None or "product" not in current.keys or not current.rows:
+            return None
+        if 0 <= table.cursor_row < len(current.rows):
+            return current.rows[table.cursor_row]["product_id"]
+        return None

@@ -1,0 +1,99 @@
+"""Reports service: kept hours never hide a late commit, the past is replayed from the journal, ABC classes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from unittest import mock
+
+import pytest
+
+from shopkeeper.models import Sale
+from shopkeeper.services import reports, sales, sales_cache, stock
+from shopkeeper.services.catalog import ProductData, save_product
+
+DAY = dt.date(2026, 3, 10)
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local time is UTC: the stored stamps below are the local days they name."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def sell_at(ctx, when: str, sku: str, qty: int = 1000):
+    with mock.patch("shopkeeper.services.sales.utcnow", lambda: when), \
+            mock.patch("shopkeeper.services.stock.utcnow", lambda: when):
+        return sales.sell(ctx, [sales.LineInput(sku, qty)], payment="card")
+
+
+def receive_at(ctx, when: str, sku: str, qty: int, cost: int):
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: when):
+        return stock.receive(ctx, sku, qty, cost)
+
+
+def test_a_sale_committed_late_into_a_kept_hour_is_counted(db, ctx, utc):
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2026-03-10T08:00:00.000000Z", "A", 10_000, 100)
+    sell_at(ctx, "2026-03-10T09:15:00.000000Z", "A")
+    opts = reports.Options(start=DAY, end=DAY)
+    first = reports.run("sales", opts).table("periods").total
+    assert first["total"] == 250
+    kept = db.execute_sql("SELECT hour, sale_rows FROM sales_hour WHERE sale_rows > 0").fetchall()
+    assert kept == [("2026-03-10T09", 1)]
+    # another till's transaction took its time stamp in that hour and commits only now
+    sell_at(ctx, "2026-03-10T09:59:59.999999Z", "A", 2000)
+    again = reports.run("sales", opts).table("periods").total
+    assert again["total"] == 750 and again["sales"] == 2
+    assert again["total"] == sum(s.total for s in Sale.select())
+    assert db.execute_sql("SELECT sale_rows FROM sales_hour WHERE hour = '2026-03-10T09'").fetchone() == (2,)
+    # the day's breakdowns were kept too, and saw the late sale the same way
+    payment = reports.run("sales", opts).table("payment").rows
+    assert [(r["payment"], r["sales"], r["total"]) for r in payment] == [("card", 2, 750)]
+    assert db.execute_sql("SELECT DISTINCT sale_rows FROM sales_day WHERE day = '2026-03-10'").fetchall() == [(2,)]
+
+
+def test_valuation_at_a_past_day_replays_the_moving_average(db, ctx, utc):
+    save_product(ProductData(sku="A", name="A", price=300, category="Pantry"))
+    receive_at(ctx, "2026-03-01T10:00:00.000000Z", "A", 10_000, 100)
+    sell_at(ctx, "2026-03-02T10:00:00.000000Z", "A", 4000)
+    receive_at(ctx, "2026-03-05T10:00:00.000000Z", "A", 6000, 200)  # average (6x100 + 6x200) / 12 = 150
+    past = reports.run("valuation", reports.Options(at=dt.date(2026, 3, 2))).table("category").total
+    assert past["on_hand"] == 6000 and past["cost"] == 600 and past["retail"] == 1800
+    now = reports.run("valuation", reports.Options()).table("category").total
+    assert now["on_hand"] == 12_000 and now["cost"] == 1800
+
+
+def test_abc_classes_follow_the_share_of_revenue(db, ctx):
+    for sku, price in (("BIG", 8000), ("MID", 1500), ("SMALL", 500), ("NONE", 100)):
+        save_product(ProductData(sku=sku, name=sku, price=price))
+        stock.receive(ctx, sku, 5000, 10)
+    for sku in ("BIG", "MID", "SMALL"):
+        sales.sell(ctx, [sales.LineInput(sku, 1000)], payment="cash")
+    rows = {r["sku"]: r["class"] for r in reports.run("abc", reports.Options()).table("products").rows}
+    assert rows == {"BIG": "A", "MID": "B", "SMALL": "C", "NONE": "C"}
+
+
+def test_slow_movers_are_stock_without_a_recent_sale_by_value(db, ctx):
+    for sku, cost in (("SOLD", 100), ("CHEAP", 10), ("DEAR", 900), ("EMPTY", 5)):
+        save_product(ProductData(sku=sku, name=sku, price=1000))
+        if sku != "EMPTY":
+            stock.receive(ctx, sku, 3000, cost)
+    sales.sell(ctx, [sales.LineInput("SOLD", 1000)], payment="cash")
+    rows = reports.run("slow-movers", reports.Options()).table("products").rows
+    assert [r["sku"] for r in rows] == ["DEAR", "CHEAP"]
+    assert rows[0]["value"] == 2700 and rows[0]["last_sale"] == "never" and rows[0]["cover_days"] is None
+
+
+def test_kept_hours_can_be_forgotten_without_changing_a_figure(db, ctx):
+    save_product(ProductData(sku="A", name="A", price=250))
+    stock.receive(ctx, "A", 5000, 100)
+    sell_at(ctx, "2026-03-10T09:15:00.000000Z", "A")
+    opts = reports.Options(start=DAY - dt.timedelta(days=1), end=DAY + dt.timedelta(days=1))
+    before = reports.run("sales", opts).tables
+    sales_cache.clear()
+    assert reports.run("sales", opts).tables == before

@@ -1,0 +1,189 @@
+"""Property: whatever happens in the shop (sales with weighed goods, one-off lines and discounts, refunds, receipts,
+adjustments, counts; tax-inclusive or exclusive prices; a clock that runs over local midnight), every report ties
+out with a full recomputation from the sale and journal rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shopkeeper.db import close_database, open_database
+from shopkeeper.errors import ShopError
+from shopkeeper.models import Movement, Product, Sale, SaleLine
+from shopkeeper.money import extend
+from shopkeeper.services import reports, sales, sales_cache, stock
+from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services.context import Context
+
+SKUS = ["A", "B", "KG"]  # KG is sold by weight
+qty = st.integers(1, 4_000)
+line = st.one_of(st.tuples(st.sampled_from(SKUS), qty, st.integers(0, 50)),
+                 st.tuples(st.none(), qty, st.integers(0, 50)))
+op = st.one_of(
+    st.tuples(st.just("receive"), st.sampled_from(SKUS), qty, st.integers(0, 900)),
+    st.tuples(st.just("adjust"), st.sampled_from(SKUS), st.integers(-3_000, 3_000),
+              st.sampled_from(["damaged", "found", "stolen"])),
+    st.tuples(st.just("count"), st.sampled_from(SKUS), st.integers(0, 8_000)),
+    st.tuples(st.just("sell"), st.lists(line, min_size=1, max_size=3), st.sampled_from(sales.PAYMENTS),
+              st.integers(0, 30)),
+    st.tuples(st.just("refund"), st.integers(1, 8), st.sampled_from([*SKUS, None]), qty),
+)
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """A zone with a half-hour offset: local days do not start on a UTC hour."""
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+class Clock:
+    """A fake ``utcnow`` for the services: starts late in a local evening and moves on by a drawn step."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> str:
+        return self.now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _local_day(utc_text: str) -> dt.date:
+    return dt.datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone().date()
+
+
+def _apply(ctx: Context, step: tuple) -> None:
+    if step[0] == "receive":
+        stock.receive(ctx, step[1], step[2], step[3])
+    elif step[0] == "adjust":
+        stock.adjust(ctx, step[1], step[2], step[3])
+    elif step[0] == "count":
+        stock.count(ctx, step[1], step[2])
+    elif step[0] == "sell":
+        # weighed goods by the gram (at least 100 g), pieces whole; every line is worth more than its discount
+        items = [sales.LineInput(sku, max(q, 100) if sku == "KG" else max(1, q // 1000) * 1000,
+                                 unit_price=None if sku else 333, description="" if sku else "one-off",
+                                 discount=disc) for sku, q, disc in step[1]]
+        sales.sell(ctx, items, payment=step[2], discount=step[3])
+    else:
+        sold = [s.id for s in Sale.select(Sale.id).where(Sale.kind == "sale").order_by(Sale.id)]
+        if sold:  # a drawn product the sale did not have is refused, and nothing happens
+            wanted = [] if step[2] is None else [sales.ReturnInput(step[2], step[3])]
+            sales.refund(ctx, wanted, sale_id=sold[step[1] % len(sold)])
+
+
+def check_identities(first: dt.date, last: dt.date) -> None:
+    opts = reports.Options(start=first, end=last)
+    rep = reports.run("sales", opts)
+    assert reports.run("sales", opts).tables == rep.tables  # the second time from the kept hours
+    sales_cache.enabled = False
+    try:
+        assert reports.run("sales", opts).tables == rep.tables  # and a full recomputation agrees
+    finally:
+        sales_cache.enabled = True
+    periods = rep.table("periods")
+    every_sale = list(Sale.select())
+    # a sales report's total equals the sum of the sales' totals, day by local day
+    per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for s in every_sale:
+        day = per_day[_local_day(s.created_at).isoformat()]
+        day[0] += s.total
+        day[1] += s.tax
+        day[2] += s.kind == "sale"
+    for row in periods.rows:
+        assert [row["total"], row["tax"], row["sales"]] == per_day.get(row["period"], [0, 0, 0])
+    total = periods.total
+    assert total["total"] == sum(s.total for s in every_sale)
+    assert total["gross"] + total["refunds"] == total["total"]
+    assert total["net"] == total["total"] - total["tax"]
+    cogs = sum((-1 if line.sale.kind == "return" else 1) * extend(line.quantity, line.unit_cost)
+               for line in SaleLine.select().join(Sale))
+    assert total["cogs"] == cogs
+    assert total["margin"] == total["net"] - cogs
+    for name in ("payment", "staff", "till", "category"):
+        assert sum(r["total"] for r in rep.table(name).rows) == total["total"]
+        assert sum(r["cogs"] for r in rep.table(name).rows) == cogs
+    assert sum(r["sales"] for r in rep.table("payment").rows) == total["sales"]
+    assert rep.table("tax").total["tax"] == total["tax"]
+    assert sum(r["total"] for r in periods.rows) == total["total"]
+
+    # best sellers: units and revenue of every product line, refunds taken off
+    best = reports.run("best-sellers", dataclasses.replace(opts, limit=0)).table("products")
+    units = sum((-1 if line.sale.kind == "return" else 1) * line.quantity
+                for line in SaleLine.select().join(Sale).where(SaleLine.product.is_null(False)))
+    assert best.total["units"] == units == sum(r["units"] for r in best.rows)
+
+    # valuation equals sum of on hand x average cost, and the journal's replay agrees with the cached stock
+    products = list(Product.select())
+    value = sum(extend(p.on_hand, p.avg_cost) for p in products)
+    now = reports.run("valuation", reports.Options()).table("category").total
+    assert now["cost"] == value
+    assert now["retail"] == sum(extend(p.on_hand, p.price) for p in products)
+    replayed = reports.run("valuation", reports.Options(at=last + dt.timedelta(days=1))).table("category").total
+    assert replayed["cost"] == value and replayed["on_hand"] == sum(p.on_hand for p in products)
+
+    # movement: closing equals stock; closing = opening + every movement; nothing before the first day
+    moved = reports.run("movement", dataclasses.replace(opts, limit=0)).table("products")
+    on_hand = {p.sku: p.on_hand for p in products}
+    for row in moved.rows:
+        assert row["closing"] == on_hand[row["sku"]]
+        assert row["opening"] == 0
+        assert row["closing"] == row["opening"] + sum(row[c] for _, c in reports.MOVEMENT_KINDS)
+    assert moved.total["closing"] == sum(on_hand.values())
+    # the same reconciliation over the last day alone (its opening is the stock at the end of the day before)
+    last_day = reports.run("movement", reports.Options(start=last, end=last, limit=0)).table("products")
+    for row in last_day.rows:
+        before = sum(m.quantity for m in Movement.select().join(Product).where(
+            (Product.sku == row["sku"]) & (Movement.created_at < reports.local_start(last))))
+        assert row["opening"] == before
+
+    # shrinkage: every adjustment and count variance, at the cost it recorded
+    shrink = reports.run("shrinkage", opts).table("reasons").total
+    losses = list(Movement.select().where(Movement.kind.in_(["adjust", "count"])))
+    assert shrink["units"] == sum(m.quantity for m in losses)
+    assert shrink["cost"] == sum(extend(m.quantity, m.unit_cost) for m in losses)
+
+    # abc: the classes share out all revenue
+    classes = reports.run("abc", opts).table("classes")
+    assert sum(r["revenue"] for r in classes.rows) == best.total["revenue"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(op, st.integers(0, 400)), max_size=20), include_tax=st.booleans(),
+       zone=st.sampled_from(["Asia/Kolkata", "Europe/Paris", "America/New_York"]))
+def test_reports_tie_out_with_the_journal(ops, include_tax, zone, local_zone, monkeypatch):
+    local_zone(zone)
+    clock = Clock(dt.datetime(2026, 3, 28, 22, 30).astimezone())  # the evening before a clock change in Paris
+    monkeypatch.setattr(sales, "utcnow", clock)
+    monkeypatch.setattr(stock, "utcnow", clock)
+    with tempfile.TemporaryDirectory() as tmp:
+        open_database(str(Path(tmp) / "shop.db"))
+        try:
+            ctx = Context(staff="p", terminal="t", prices_include_tax=include_tax, default_tax_rate=550)
+            for sku, price, rate in (("A", 199, 2000), ("B", 1250, 550), ("KG", 2390, 0)):
+                save_product(ProductData(sku=sku, name=sku, price=price, tax_rate=rate,
+                                         unit="kg" if sku == "KG" else "pcs"))
+                stock.receive(ctx, sku, 5_000, 77)
+            first = _local_day(clock())
+            for step, minutes in ops:
+                clock.now += dt.timedelta(minutes=minutes)
+                try:
+                    _apply(ctx, step)
+                except ShopError:
+                    pass
+            check_identities(first, _local_day(clock()))
+        finally:
+            close_database()

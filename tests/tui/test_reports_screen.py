@@ -1,0 +1,83 @@
+"""Pilot tests of the Reports screen at 80×24: opened by key, run in a worker, drawn, drilled down by keyboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.widgets import DataTable, Input, Select, Static
+from textual_plotext import PlotextPlot
+
+from shopkeeper.services.reports import Options
+from shopkeeper.tui.screens.journal import JournalScreen
+from shopkeeper.tui.screens.reports import ReportsScreen
+from tests.tui.conftest import settle
+
+SIZE = (80, 24)
+DAY = dt.date(2026, 1, 5)  # the test shop's sales day (tests/tui/shop_data.py)
+
+
+def cells(screen: ReportsScreen, row: int) -> list[str]:
+    table = screen.query_one("#report-table", DataTable)
+    return [str(c) for c in table.get_row_at(row)]
+
+
+async def test_f10_opens_sales_by_day_with_its_chart(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f10")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        # the default range ends today; ask for the shop's day by keyboard
+        await pilot.click("#report-from")
+        screen.query_one("#report-from", Input).value = ""
+        await pilot.press(*DAY.isoformat())
+        screen.query_one("#report-to", Input).value = DAY.isoformat()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.report is not None and screen.report.params["from"] == "2026-01-05"
+        assert screen.query_one("#report-chart", PlotextPlot).display
+        # 2 milk + bread (cash) and 250 g olives (card): one row for the day, then the total
+        day = cells(screen, 0)
+        assert day[0] == "2026-01-05" and day[1] == "2"
+        assert cells(screen, 1)[0] == "total"
+        await pilot.press("ctrl+n")
+        assert "By payment method" in str(screen.query_one("#report-status", Static).render())
+
+
+async def test_enter_on_a_day_lists_its_products_and_enter_on_a_product_opens_its_journal(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY, end=DAY)))
+        await settle(app, pilot)
+        app.screen.query_one("#report-table", DataTable).focus()
+        await pilot.press("enter")  # the day
+        await settle(app, pilot)
+        products = app.screen
+        assert isinstance(products, ReportsScreen) and products.report_name == "best-sellers"
+        assert products.report.params["rank"] == "revenue"
+        skus = [row["sku"] for row in products.report.tables[0].rows]
+        assert set(skus) == {"MILK-1L", "BREAD-SD", "OLIVES-KG"}
+        await pilot.press("enter")  # the best seller
+        await settle(app, pilot)
+        assert isinstance(app.screen, JournalScreen)
+        assert app.screen.filter.product_id == products.report.tables[0].rows[0]["product_id"]
+
+
+async def test_changing_the_report_runs_it_and_a_bad_date_is_said_in_place(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY, end=DAY)))
+        await settle(app, pilot)
+        screen = app.screen
+        screen.query_one("#report-name", Select).value = "valuation"
+        await settle(app, pilot)
+        assert screen.report.name == "valuation"
+        assert not screen.query_one("#report-chart", PlotextPlot).display
+        screen.query_one("#report-from", Input).value = "2026-02-30"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "From: '2026-02-30' is not a date" in str(screen.query_one("#report-status", Static).render())
