@@ -496,13 +496,13 @@ def _m007_sale_created_at(db: Database) -> None:
 def _m008_sales_hour(db: Database) -> None:
     """Kept sums of closed hours of sales (``services/sales_cache.py``): a cache, checked against the sale table
     on every read, so neither append-only nor part of the books."""
-    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_hour (hour VARCHAR(13) NOT NULL, kind VARCHAR(8) NOT NULL, "
+    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_hour (hour TEXT NOT NULL, kind TEXT NOT NULL, "
                    "sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, total BIGINT NOT NULL, tax BIGINT NOT NULL, "
                    "discount BIGINT NOT NULL, cogs BIGINT NOT NULL, PRIMARY KEY (hour, kind))")
     # and of closed UTC days, by payment, staff, till, category and tax rate (a row with dim '' marks a day
     # without sales)
-    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_day (day VARCHAR(10) NOT NULL, dim VARCHAR(8) NOT NULL, "
-                   "key TEXT NOT NULL, kind VARCHAR(8) NOT NULL, sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, "
+    db.execute_sql("CREATE TABLE IF NOT EXISTS sales_day (day TEXT NOT NULL, dim TEXT NOT NULL, "
+                   "key TEXT NOT NULL, kind TEXT NOT NULL, sale_rows BIGINT NOT NULL, sales BIGINT NOT NULL, "
                    "total BIGINT NOT NULL, tax BIGINT NOT NULL, discount BIGINT NOT NULL, cogs BIGINT NOT NULL, "
                    "PRIMARY KEY (day, dim, key, kind))")
 
