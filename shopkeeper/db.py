@@ -172,10 +172,11 @@ def data_version() -> int:
 # One numbered step per schema change; a shop's database is brought forward step by step, each in a transaction.
 
 APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
+"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m002)."""
 
 
-def _append_only_sqlite(db: Database) -> None:
-    for table in APPEND_ONLY_TABLES:
+def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
+    for table in tables:
         for action in ("UPDATE", "DELETE"):
             db.execute_sql(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
@@ -183,13 +184,13 @@ def _append_only_sqlite(db: Database) -> None:
             )
 
 
-def _append_only_postgres(db: Database) -> None:
+def _append_only_postgres(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
     db.execute_sql(
         "CREATE OR REPLACE FUNCTION shopkeeper_append_only() RETURNS trigger AS $$ BEGIN "
         "RAISE EXCEPTION '%% is append-only: post a correcting entry instead', TG_TABLE_NAME; END $$ "
         "LANGUAGE plpgsql"
     )
-    for table in APPEND_ONLY_TABLES:
+    for table in tables:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         db.execute_sql(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
@@ -217,7 +218,18 @@ def _m001_initial(db: Database) -> None:
                        f"WHERE {column} IS NOT NULL")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]
+def _m002_product_change(db: Database) -> None:
+    """The product change log (price, tax, average cost, unit, active: who, when, till, old → new), append-only."""
+    from shopkeeper.models import ProductChange
+
+    db.create_tables([ProductChange])
+    if is_sqlite(db):
+        _append_only_sqlite(db, ("product_change",))
+    else:
+        _append_only_postgres(db, ("product_change",))
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_product_change]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -39,15 +39,18 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
     cli.open_db()
     try:
         report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
-                                 ignore_stock=args.ignore_stock)
+                                 ignore_stock=args.ignore_stock, layouts=cli.config.extra.get("barcodes"))
     except ShopError as exc:
-        if str(exc).startswith("line "):  # a decoding problem, located in the file
-            raise ShopError(f"{path}: {exc}") from None
+        if exc.line is not None and not str(exc).startswith(str(path)):  # a decoding problem, located in the file
+            raise ShopError(f"{path}: {exc}", reason=exc.reason, line=exc.line) from None
         raise
     for error in report.skipped:
         print(f"skipped {path}: {error}", file=sys.stderr)
+    for note in report.notes:
+        print(f"{path}: {note}", file=sys.stderr)
     cli.emit({"created": report.created, "updated": report.updated, "counted": report.counted,
-              "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped]},
+              "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped],
+              "notes": [{"line": n.line, "column": n.column, "note": n.reason} for n in report.notes]},
              f"{path}: {report.created} created, {report.updated} updated, {report.counted} counted"
              + (f", {len(report.skipped)} skipped" if report.skipped else ""))
     return 0
