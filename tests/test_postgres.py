@@ -146,3 +146,29 @@ def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monk
     assert errors == []
     assert Sale.select().count() == 2
     assert check_stock()[1] == []
+
+
+def test_a_product_import_racing_sales_loses_no_stock_update(pg):
+    """A price list imported while two tills sell the same products: each save writes only the columns it changes
+    (never the cached stock it read a moment earlier), so every sale's stock change survives and `check` is clean."""
+    from shopkeeper.services.products_csv import import_products
+
+    ctx = Context(staff="pg", terminal="office", negative_stock="allow")
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku, price=100))
+        stock.receive(ctx, sku, 1_000_000, 10)
+    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "60", "AB" if n % 2 else "BA"],
+                              stderr=subprocess.PIPE, text=True) for n in range(2)]
+    imports = 0
+    while any(proc.poll() is None for proc in procs) or imports < 5:
+        price = 100 + imports
+        csv = f"sku,name,price,on_hand\nA,A,{price},1\nB,B,{price},1\n".encode()
+        import_products(ctx, csv, source="prices.csv", ignore_stock=True)
+        imports += 1
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert Sale.select().count() == 120
+    assert Product.get(Product.sku == "A").on_hand == 1_000_000 - 120 * 1000
+    assert Product.get(Product.sku == "B").on_hand == 1_000_000 - 120 * 2000
+    assert check_stock()[1] == []
