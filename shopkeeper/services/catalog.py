@@ -275,7 +275,7 @@ def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Produ
 
 
 def _update(product: Product, changes: dict[str, object]) -> None:
-    columns: dict[str, object] = {name: value for name, value in changes.items() if name not in ("supplier", "barcodes")}
+    columns = {name: value for name, value in changes.items() if name not in ("supplier", "barcodes")}
     if "supplier" in changes:
         columns["supplier"] = get_supplier(changes["supplier"])
     if columns:

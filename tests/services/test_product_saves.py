@@ -31,8 +31,8 @@ def tea(db, ctx):
 
 
 def _log(product_id):
-    return [(c.field, c.old, c.new, c.kind, c.staff.name if c.staff else None, c.terminal.name if c.terminal else None)
-            for c in ProductChange.select().where(ProductChange.product == product_id).order_by(ProductChange.id)]
+    return [(c.field, c.old, c.new, c.kind, c.staff and c.staff.name, c.terminal and c.terminal.name) for c in
+            ProductChange.select().where(ProductChange.product == product_id).order_by(ProductChange.id)]
 
 
 def test_a_save_keeps_an_average_cost_raised_by_a_delivery_since_the_screen_loaded(tea, ctx):

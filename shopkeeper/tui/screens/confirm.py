@@ -42,3 +42,35 @@ class ConfirmScreen(ShopModal[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class ChoiceScreen(ShopModal[str | None]):
+    """A question with a few answers, each a button with its own key; dismisses with the chosen answer's name,
+    or None on Escape (stay where you were)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose(None)", "Stay")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
+        """``choices``: ``(name, label, key)``; the first is focused."""
+        super().__init__()
+        self.question, self.choices = question, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.question, markup=False)
+            with Horizontal(id="confirm-buttons"):
+                for i, (name, label, key) in enumerate(self.choices):
+                    yield Button(f"{label} ({'Esc' if key == 'escape' else key})", id=f"choice-{name}", variant="warning" if i == 0 else "default",
+                                 compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+        for name, _label, key in self.choices:
+            self._bindings.bind(key, f"choose({name!r})", show=False)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-"))
+
+    def action_choose(self, name: str | None) -> None:
+        self.dismiss(name)
