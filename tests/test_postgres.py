@@ -172,3 +172,16 @@ def test_a_product_import_racing_sales_loses_no_stock_update(pg):
     assert Product.get(Product.sku == "A").on_hand == 1_000_000 - 120 * 1000
     assert Product.get(Product.sku == "B").on_hand == 1_000_000 - 120 * 2000
     assert check_stock()[1] == []
+
+
+def test_the_product_change_log_is_append_only_on_postgres(pg):
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=100), ctx=ctx)
+    save_product(ProductData(sku="A", price=120, avg_cost=50), ctx=ctx)
+    kinds = [(r[0], r[1]) for r in pg.execute_sql(
+        "SELECT field, kind FROM product_change WHERE old IS NOT NULL ORDER BY id").fetchall()]
+    assert kinds == [("price", "edit"), ("avg_cost", "revaluation")]
+    for sql in ("UPDATE product_change SET new = '1'", "DELETE FROM product_change"):
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            with pg.atomic():
+                pg.execute_sql(sql)

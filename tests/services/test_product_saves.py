@@ -127,3 +127,27 @@ def test_an_existing_sku_is_refused_when_creating(tea):
     with pytest.raises(InvalidInput) as caught:
         save_product(ProductData(sku="TEA", name="Other tea"), new=True)
     assert caught.value.field == "sku"
+
+
+def test_a_shop_from_the_previous_version_gets_the_change_log(tmp_path):
+    """A database made before the change log (schema 1, with a product) is brought forward: the table and its
+    append-only triggers exist, and the old product's changes are logged from then on."""
+    from shopkeeper.db import MIGRATIONS, close_database, make_database, open_database
+    from shopkeeper.models import SchemaVersion, database
+
+    path = str(tmp_path / "old.db")
+    old = make_database(path)
+    database.initialize(old)
+    with old.atomic():
+        MIGRATIONS[0](old)
+        SchemaVersion.insert(version=1).execute()
+        Product.insert(sku="OLD", name="Old", price=100).execute()
+    old.close()
+    db = open_database(path)
+    try:
+        save_product(ProductData(sku="OLD", price=120))
+        assert [(c.field, c.old, c.new) for c in ProductChange.select()] == [("price", "100", "120")]
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            db.execute_sql("DELETE FROM product_change")
+    finally:
+        close_database()
