@@ -12,6 +12,7 @@ from shopkeeper.barcodes import BarcodeError, Layouts, lookup_keys, parse_scan
 from shopkeeper.db import locked, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound, ShopError
 from shopkeeper.models import Barcode, Product, ProductChange, Supplier, database
+from shopkeeper.money import format_money, format_rate
 from shopkeeper.services.context import Context, staff_id, terminal_id
 
 
@@ -134,7 +135,7 @@ class Code:
 def product_code(text: str, layouts: Layouts = None) -> Code:
     """The one rule for what a product code may be, used by the product screen, CSV import and the CLI.
 
-    Any printable text up to ``MAX_CODE_LENGTH`` characters (letters, digits, spaces inside, ``_``, ``+`` …) except
+    Printable ASCII up to ``MAX_CODE_LENGTH`` characters (letters, digits, spaces inside, ``_``, ``+`` …) except
     the list separators ``,`` and ``|``. A GTIN must have a right check digit and is stored in its canonical form. A
     variable-measure scale label of a configured layout is stored as its item code (value zeroed, check digits
     recomputed), so every weight or price of that item finds the product; ``note`` says so.
@@ -150,6 +151,8 @@ def product_code(text: str, layouts: Layouts = None) -> Code:
         raise refuse("a code cannot contain , or | (they separate codes in a list)")
     if any(not ch.isprintable() for ch in code):
         raise refuse("a code cannot contain control characters")
+    if not code.isascii():
+        raise refuse("letters, digits, spaces and ASCII punctuation only (what a scanner sends, Code 128 prints)")
     if len(code) > MAX_CODE_LENGTH:
         raise refuse(f"longer than {MAX_CODE_LENGTH} characters")
     try:
@@ -160,6 +163,16 @@ def product_code(text: str, layouts: Layouts = None) -> Code:
         return Code(scan.code, f"{code} is a scale label: stored as item code {scan.code} (item {scan.item_number} "
                                f"on the scale), so every {scan.measure} of it is found")
     return Code(scan.code)
+
+
+def scale_item(code: str, layouts: Layouts = None) -> str | None:
+    """The item number to program into a scale when ``code`` (as stored) is a variable-measure item code of one of
+    the configured layouts; None for any other code."""
+    try:
+        scan = parse_scan(code, layouts)
+    except BarcodeError:
+        return None
+    return scan.item_number if scan.kind == "variable_measure" else None
 
 
 def product_codes(text: str | Iterable[str], layouts: Layouts = None) -> list[Code]:
@@ -301,6 +314,19 @@ def _log(ctx: Context | None, product_id: int, changes: dict[str, tuple[object, 
          "staff": staff, "terminal": terminal, "created_at": now}
         for name, (old, new) in changes.items()
     ]).execute()
+
+
+def change_text(field: str, value: str | None, decimals: int = 2) -> str:
+    """A logged value (``ProductChange.old``/``new``) as a person reads it: money, a rate in %, yes/no."""
+    if value is None:
+        return "-"
+    if field in ("price", "avg_cost"):
+        return format_money(int(value), decimals)
+    if field == "tax_rate":
+        return format_rate(int(value)) + "%"
+    if field == "active":
+        return "yes" if value == "1" else "no"
+    return value
 
 
 def set_barcodes(product: Product, codes: Iterable[str], layouts: Layouts = None) -> None:

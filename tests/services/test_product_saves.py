@@ -151,3 +151,9 @@ def test_a_shop_from_the_previous_version_gets_the_change_log(tmp_path):
             db.execute_sql("DELETE FROM product_change")
     finally:
         close_database()
+
+
+def test_a_code_a_scanner_cannot_send_is_refused(db):
+    with pytest.raises(InvalidInput) as caught:
+        save_product(ProductData(sku="A", name="A", barcodes=["CAFÉ-1"]))
+    assert caught.value.field == "barcodes" and "ASCII" in caught.value.reason

@@ -164,3 +164,4 @@ async def test_a_scale_label_typed_as_a_barcode_is_stored_as_its_item_code(shop,
         await settle(app, pilot)
         assert catalog.product_barcodes(Product.get(Product.sku == "OLIVES-KG")) == ["2812345000007"]
         assert screen.query_one("#barcodes").value == "2812345000007"
+        assert "scale item 12345" in str(screen.query_one("#barcodes-msg").content)

@@ -92,25 +92,14 @@ class ProductChangeSource(CountIndex):
     def window(self, index: Any, offset: int, limit: int) -> list[ChangeRow]:
         return queries.product_changes(self.product_id, offset, limit)
 
-    def _value(self, name: str, text: str | None) -> str:
-        if text is None:
-            return "-"
-        if name in ("price", "avg_cost"):
-            return format_money(int(text), self.decimals)
-        if name == "tax_rate":
-            return format_rate(int(text)) + "%"
-        if name == "active":
-            return "yes" if text == "1" else "no"
-        return text
-
     def cells(self, row: ChangeRow) -> list[tuple[str, str]]:
         what = "revaluation" if row.kind == "revaluation" else LABELS.get(row.field, row.field)
         note = row.note or ("created" if row.kind == "create" else "")
         return [
             (local_time(row.created_at), ""),
             (what, "bad" if row.kind == "revaluation" else ""),
-            (self._value(row.field, row.old), ""),
-            (self._value(row.field, row.new), ""),
+            (catalog.change_text(row.field, row.old, self.decimals), ""),
+            (catalog.change_text(row.field, row.new, self.decimals), ""),
             (row.staff or "-", ""),
             (row.terminal or "-", ""),
             (note, ""),
@@ -238,7 +227,15 @@ class ProductScreen(ShopScreen):
                 show_message(self, name, "")
             self.query_one("#active", Checkbox).value = detail.active
         self.query_one("#sku", Input).disabled = True
+        self._scale_items()
         self._summary()
+
+    def _scale_items(self) -> None:
+        """Beside the barcodes: the item number to program into a scale, for a stored scale item code."""
+        layouts = self.shop.config.extra.get("barcodes")
+        items = [item for code in self.seen.get("barcodes", []) if (item := catalog.scale_item(code, layouts))]
+        if items:
+            show_message(self, "barcodes", "scale item " + ", ".join(items), ok=True)
 
     def _summary(self) -> None:
         d = self.detail
