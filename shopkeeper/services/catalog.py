@@ -257,6 +257,7 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
         if product is None:
             product = _create(sku, wanted, default_tax_rate)
             _log(ctx, product.id, {name: (None, getattr(product, name)) for name in LOGGED}, "create", note)
+            changes = wanted
         else:
             current = _values(product)
             changes = {name: value for name, value in wanted.items() if value != current[name]}
@@ -267,8 +268,8 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
             _update(product, changes)
             _log(ctx, product.id, {name: (current[name], changes[name]) for name in LOGGED if name in changes},
                  kind, note)
-        if codes is not None:
-            set_barcodes(product, wanted["barcodes"])
+        if "barcodes" in changes:
+            set_barcodes(product, changes["barcodes"])
         return Product.get_by_id(product.id)
 
 
