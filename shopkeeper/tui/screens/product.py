@@ -135,7 +135,7 @@ class ProductScreen(ShopScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "save", "Save"),
-        Binding("f6", "toggle_tab", "Details/Journal/Changes"),
+        Binding("f6", "toggle_tab", "Next tab"),
     ]
 
     FIELDS: ClassVar[list[tuple[str, str, str]]] = [
