@@ -9,16 +9,20 @@ from dataclasses import dataclass
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
 from shopkeeper.barcodes import BarcodeError, Layouts, lookup_keys, parse_scan
-from shopkeeper.db import locked, statement, utcnow, write_transaction
+from shopkeeper.db import is_sqlite, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound, ShopError
-from shopkeeper.models import Barcode, Product, ProductChange, Supplier, database
+from shopkeeper.models import Barcode, Product, Supplier, database
 from shopkeeper.money import format_money, format_rate
 from shopkeeper.services.context import Context, staff_id, terminal_id
 
 
+def _columns() -> str:
+    return ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
+
+
 def _find_sql(p: str) -> str:
     """One statement finding a product by SKU, else by exact barcode."""
-    columns = ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
+    columns = _columns()
     return (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
             f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id WHERE b.code = {p} LIMIT 1")
 
@@ -207,16 +211,20 @@ def _check(data: ProductData) -> None:
 def product_values(product_id: int) -> dict[str, object]:
     """A product's editable fields as a save compares them: supplier by name (``""`` for none), barcodes as a
     list. What a screen shows and passes back as ``seen``."""
-    product = Product.get_by_id(product_id)
-    return _values(product)
+    return _values(Product.get_by_id(product_id), FIELDS)
 
 
-def _values(product: Product) -> dict[str, object]:
-    supplier = (Supplier.select(Supplier.name).where(Supplier.id == product.supplier_id).scalar()
-                if product.supplier_id is not None else None)
-    values = {name: getattr(product, name) for name in FIELDS if name not in ("supplier", "barcodes")}
-    values["supplier"] = supplier or ""
-    values["barcodes"] = product_barcodes(product)
+def _values(product: Product, names: Iterable[str]) -> dict[str, object]:
+    """The product's ``names`` fields as a save compares them (reads supplier and barcodes only when named)."""
+    values: dict[str, object] = {}
+    for name in names:
+        if name == "supplier":
+            values[name] = (Supplier.select(Supplier.name).where(Supplier.id == product.supplier_id).scalar()
+                            if product.supplier_id is not None else None) or ""
+        elif name == "barcodes":
+            values[name] = product_barcodes(product)
+        else:
+            values[name] = getattr(product, name)
     return values
 
 
@@ -251,15 +259,18 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
     codes = product_codes(data.barcodes, layouts) if data.barcodes is not None else None
     wanted = _wanted(data, codes)
     with write_transaction():
-        product = locked(Product.select().where(Product.sku == sku)).first()
+        db = database.obj
+        sql = statement(db, "catalog.lock_sku", lambda p: _lock_sql(p, sqlite=is_sqlite(db)))
+        row = db.execute_sql(sql, (sku,)).fetchone()
+        product = _product_from_row(row) if row is not None else None
         if product is not None and new:
             raise InvalidInput(f"{sku} already exists", field="sku", reason="already exists", value=sku)
         if product is None:
             product = _create(sku, wanted, default_tax_rate)
             _log(ctx, product.id, {name: (None, getattr(product, name)) for name in LOGGED}, "create", note)
-            changes = wanted
+            changes = {name: value for name, value in wanted.items() if name != "barcodes" or value}
         else:
-            current = _values(product)
+            current = _values(product, wanted)
             changes = {name: value for name, value in wanted.items() if value != current[name]}
             if seen is not None:
                 clashes = {name: current[name] for name in changes if name in seen and seen[name] != current[name]}
@@ -270,7 +281,14 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
                  kind, note)
         if "barcodes" in changes:
             set_barcodes(product, changes["barcodes"])
-        return Product.get_by_id(product.id)
+        return product
+
+
+def _lock_sql(p: str, *, sqlite: bool) -> str:
+    """The product with this SKU, its row locked until the transaction ends (PostgreSQL; SQLite's write lock is
+    already held). Built once per kind of database: a Peewee query costs more to build than to run."""
+    lock = "" if sqlite else " FOR NO KEY UPDATE"  # the lock an UPDATE takes, as db.locked
+    return f"SELECT {_columns()} FROM product p WHERE p.sku = {p}{lock}"
 
 
 def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Product:
@@ -281,19 +299,24 @@ def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Produ
     if wanted.get("supplier"):
         columns["supplier"] = get_supplier(wanted["supplier"])
     # Another till may create the same SKU meanwhile (PostgreSQL): its row wins and this save says so.
-    product_id = Product.insert(sku=sku, updated_at=utcnow(), **columns).on_conflict_ignore().execute()
+    now = utcnow()
+    product_id = Product.insert(sku=sku, updated_at=now, **columns).on_conflict_ignore().execute()
     if not product_id:
         raise InvalidInput(f"{sku} was created elsewhere at the same moment; nothing was saved", field="sku",
                            reason="created elsewhere at the same moment", value=sku)
-    return Product.get_by_id(product_id)
+    return Product(id=product_id, sku=sku, updated_at=now, **columns)  # the row as inserted, defaults and all
 
 
 def _update(product: Product, changes: dict[str, object]) -> None:
+    """Write the changed columns in one UPDATE, and mirror them on ``product`` (which the save returns)."""
     columns = {name: value for name, value in changes.items() if name not in ("supplier", "barcodes")}
     if "supplier" in changes:
         columns["supplier"] = get_supplier(changes["supplier"])
     if columns:
-        Product.update(updated_at=utcnow(), **columns).where(Product.id == product.id).execute()
+        columns["updated_at"] = utcnow()
+        Product.update(**columns).where(Product.id == product.id).execute()
+        for name, value in columns.items():
+            setattr(product, name, value)
 
 
 def _text(value: object) -> str | None:
@@ -309,12 +332,16 @@ def _log(ctx: Context | None, product_id: int, changes: dict[str, tuple[object, 
         return
     staff, terminal = (staff_id(ctx), terminal_id(ctx)) if ctx is not None else (None, None)
     now = utcnow()
-    ProductChange.insert_many([
-        {"product": product_id, "field": name, "old": _text(old), "new": _text(new), "note": note,
-         "kind": "revaluation" if name == "avg_cost" and kind != "create" else kind,
-         "staff": staff, "terminal": terminal, "created_at": now}
-        for name, (old, new) in changes.items()
-    ]).execute()
+    db = database.obj
+    sql = statement(db, "catalog.log", _log_sql)
+    for name, (old, new) in changes.items():
+        logged = "revaluation" if name == "avg_cost" and kind != "create" else kind
+        db.execute_sql(sql, (product_id, name, _text(old), _text(new), logged, note, staff, terminal, now))
+
+
+def _log_sql(p: str) -> str:
+    return ("INSERT INTO product_change (product_id, field, old, new, kind, note, staff_id, terminal_id, created_at) "
+            f"VALUES ({', '.join([p] * 9)})")
 
 
 def change_text(field: str, value: str | None, decimals: int = 2) -> str:

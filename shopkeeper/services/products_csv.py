@@ -21,7 +21,7 @@ from shopkeeper.money import (
     parse_rate,
     to_decimal,
 )
-from shopkeeper.services import stock
+from shopkeeper.services import queries, stock
 from shopkeeper.services.catalog import ProductData, product_codes, save_product
 from shopkeeper.services.context import Context
 
@@ -239,7 +239,7 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
         for row in parsed.rows:
             try:
                 with write_transaction():  # a savepoint: a refused row rolls back alone
-                    exists = Product.select().where(Product.sku == row.data.sku).exists()
+                    exists = queries.product_id_for_sku(row.data.sku) is not None
                     if row.cost is not None:
                         row.data.avg_cost = row.cost
                     product = save_product(row.data, default_tax_rate=ctx.default_tax_rate, ctx=ctx,
