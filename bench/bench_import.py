@@ -4,8 +4,9 @@
 
 Each product is saved by ``catalog.save_product``, which writes only the fields that differ and logs price, tax,
 cost and unit changes; its two per-row statements (the locked read by SKU, the change-log insert) are built once per
-kind of database, as the till's are. Measured on the 2-core dev machine, 2000 products, best of 3:
-before the change log (main at e645839): create 1.81 s, update 1.64 s; with it: create 1.17 s, update 0.79 s.
+kind of database, as the till's are. Measured on the shared 2-core dev machine (noisy: 8 engineers), 2000 products,
+best of 3, runs interleaved: main at e645839 (every column written back, no log) create 1.95-2.90 s, update
+1.55-2.23 s; with only changed columns and the change log: create 0.60-0.82 s, update 0.37-0.46 s.
 """
 
 from __future__ import annotations
