@@ -163,8 +163,10 @@ def data_version() -> int:
     """SQLite's ``PRAGMA data_version``: changes when another connection commits. Cheap; poll it."""
     if is_sqlite():
         return database.execute_sql("PRAGMA data_version").fetchone()[0]
-    # PostgreSQL has no per-connection equivalent; the newest movement id is a fair stand-in.
-    row = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM movement").fetchone()
+    # PostgreSQL has no per-connection equivalent; the newest movement and product change ids are a fair stand-in
+    # (their sum grows whenever either table does: stock moved, or a price, tax, cost, unit or active flag changed).
+    row = database.execute_sql("SELECT COALESCE((SELECT MAX(id) FROM movement), 0) + "
+                               "COALESCE((SELECT MAX(id) FROM product_change), 0)").fetchone()
     return row[0]
 
 

@@ -185,3 +185,14 @@ def test_the_product_change_log_is_append_only_on_postgres(pg):
         with pytest.raises(peewee.DatabaseError, match="append-only"):
             with pg.atomic():
                 pg.execute_sql(sql)
+
+
+def test_a_price_change_at_another_till_moves_the_data_version_on_postgres(pg):
+    """The screens poll data_version to refresh; on PostgreSQL a price change moves no stock, yet a product screen
+    open at another till must see it."""
+    from shopkeeper.db import data_version
+
+    save_product(ProductData(sku="A", name="A", price=100))
+    before = data_version()
+    save_product(ProductData(sku="A", price=120))
+    assert data_version() != before
