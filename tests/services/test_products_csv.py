@@ -118,3 +118,24 @@ def test_reimporting_an_edited_export_can_leave_stock_alone(db, ctx):
     import_products(ctx, out.getvalue().replace("1.29", "1.39").encode(), ignore_stock=True)
     milk = Product.get(Product.sku == "MILK")
     assert (milk.price, milk.on_hand) == (139, 27_000)
+
+
+def test_codes_keep_their_spaces_and_a_refused_code_names_its_line_and_column(db, ctx):
+    import_products(ctx, b"sku,name,barcode\nA,Apple,AB 12|SHELF_7\n")
+    assert product_barcodes(Product.get(Product.sku == "A")) == ["AB 12", "SHELF_7"]
+    import_products(ctx, b"sku,name,barcode\nB,Pear,5000112548167\n")
+    report = import_products(ctx, b"sku,name,barcode\nC,Plum,5000112548167\nD,Fig,CAF\xc3\x89\n", skip_bad=True)
+    assert [(e.line, e.column) for e in report.skipped] == [(2, "barcode"), (3, "barcode")]
+    assert "already belongs to B" in report.skipped[0].reason and "ASCII" in report.skipped[1].reason
+
+
+def test_an_import_logs_price_and_cost_changes_with_the_file_name(db, ctx):
+    from shopkeeper.models import ProductChange
+
+    import_products(ctx, GOOD.encode())
+    import_products(ctx, GOOD.replace("1.29", "1.35").replace("0.80", "0.85").encode(), source="prices.csv",
+                    ignore_stock=True)
+    changes = [(c.field, c.old, c.new, c.kind, c.note, c.staff.name) for c in
+               ProductChange.select().where(ProductChange.old.is_null(False)).order_by(ProductChange.id)]
+    assert changes == [("price", "129", "135", "import", "import of prices.csv", "tester"),
+                       ("avg_cost", "80", "85", "revaluation", "import of prices.csv", "tester")]
