@@ -80,6 +80,11 @@ class Config:
 OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section}
 
 
+MAX_CONFIG_INT = 2**31 - 1
+"""The largest whole number a config key takes: SQLite keeps its busy timeout in a C int, and a larger value
+silently became 0 (no waiting at all)."""
+
+
 def _validate_value(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if hint is Any:
@@ -122,6 +127,8 @@ def _validate_value(value: Any, hint: Any, where: str) -> Any:
             raise ValueError(f"{where}: expected a whole number, got {_toml_type(value)}")
         if value < 0:
             raise ValueError(f"{where}: must not be negative")
+        if value > MAX_CONFIG_INT:  # C ints downstream (SQLite's busy timeout) wrap round to nonsense
+            raise ValueError(f"{where}: at most {MAX_CONFIG_INT}")
         return value
     if hint is str:
         if not isinstance(value, str):
@@ -175,14 +182,31 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             cls = loader()
             if cls is not None:
                 extra[name] = build_section(cls, data.get(name, {}), name)
-        shop = sections["shop"]
-        if shop.decimals > 4:
-            raise ValueError("shop.decimals: at most 4 decimal places are supported")
-        if not 0 <= shop.default_tax_rate <= 100:
-            raise ValueError("shop.default_tax_rate: must be between 0 and 100")
+        _check_ranges(sections["shop"])
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     return Config(**sections, extra=extra, path=path)
+
+
+def _check_ranges(shop: ShopSection) -> None:
+    """Every value a till will use, checked now, so a bad one is named here and not at the first sale."""
+    from shopkeeper.money import parse_rate
+
+    if shop.decimals > 4:
+        raise ValueError("shop.decimals: at most 4 decimal places are supported")
+    if not shop.currency.strip():
+        raise ValueError("shop.currency: must not be empty")
+    if not 0 <= shop.default_tax_rate <= 100:
+        raise ValueError("shop.default_tax_rate: must be between 0 and 100")
+    try:
+        parse_rate(shop.default_tax_rate, what="shop.default_tax_rate")
+    except ShopError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def config_label(config: Config) -> str:
+    """How messages name the config: its file, or the defaults when there is none."""
+    return f"config {config.path}" if config.path else "the default config (no config file)"
 
 
 def default_config_path() -> Path:
@@ -222,7 +246,25 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, path)
+    config = parse_config(data, path)
+    _refuse_readable_password(path, config)
+    return config
+
+
+def _refuse_readable_password(path: Path, config: Config) -> None:
+    """A PostgreSQL password may sit in a config only its owner can read; otherwise use ``~/.pgpass``."""
+    from shopkeeper.locations import has_password
+
+    if not has_password(config.database.url):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ConfigError(f"{path}: database.url holds a password but the file can be read by others; run "
+                          f"`chmod 600 {path}`, or move the password to ~/.pgpass (or $PGPASSFILE)",
+                          field="database.url", reason="password in a file others can read")
 
 
 def resolve_db(explicit: str | None, config: Config) -> str:
@@ -263,6 +305,13 @@ def write_config(path: Path, config: Config, *, force: bool = False) -> None:
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    from shopkeeper.locations import has_password
+
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(tomli_w.dumps(config_to_toml(config)), encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    # A password in the URL: the file is the owner's alone from its first byte (see _refuse_readable_password).
+    mode = 0o600 if has_password(config.database.url) else 0o666
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(tomli_w.dumps(config_to_toml(config)))
     tmp.replace(path)

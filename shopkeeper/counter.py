@@ -11,7 +11,7 @@ can share one database with the tills and with other counters. Modes:
 ``count`` (a stocktake with a hand scanner)
     Scans go into an open count session of this terminal (the one left open by an earlier run is resumed, else a new
     one is started). Each scan adds one unit (or the label's quantity) to the product's count in that session. The
-    session is never posted here: review and post it from the app or the CLI, where the variances are visible.
+    session is never posted here: review and post it on the app's count screen, where the variances are visible.
 
 ``sell`` (a self-service shelf, a honesty box, a vending corner)
     How a sale is delimited is chosen with ``sale_end``:
@@ -41,6 +41,7 @@ outright (power cut) leaves at most the draft of the grouped sale in progress; t
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import shlex
@@ -48,6 +49,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -113,13 +115,14 @@ class Counter:
 
     def __init__(self, ctx, mode: Mode, *, layouts: BarcodeSettings | None = None, sale_end: str = "each",
                  idle_seconds: float = 20.0, total_code: str = "", payment: str = "other",
-                 feedback: Feedback | None = None) -> None:
+                 feedback: Feedback | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if sale_end not in SALE_ENDS:
             raise InvalidInput(f"sale end must be one of {', '.join(SALE_ENDS)}, not {sale_end!r}")
-        if idle_seconds <= 0:
-            raise InvalidInput("idle timeout must be more than 0 seconds")
+        if not math.isfinite(idle_seconds) or idle_seconds <= 0:  # nan compares false to everything
+            raise InvalidInput(f"idle timeout must be a number of seconds more than 0, not {idle_seconds}",
+                               field="idle", value=idle_seconds)
         if payment not in ("cash", "card", "other"):
             raise InvalidInput(f"payment must be cash, card or other, not {payment!r}")
         self.ctx = ctx
@@ -130,6 +133,7 @@ class Counter:
         self.total_code = total_code.strip()
         self.payment = payment
         self.feedback = feedback or Feedback(None)
+        self.clock = clock  # the time of a scan, for the idle timeout; ``tick(now)`` is given the same clock's time
         self.session_id: int | None = None
         self.last_scan = 0.0
         self.scans = self.errors = self.sales = 0
@@ -234,7 +238,7 @@ class Counter:
                 with database.atomic() as trial:  # a trial commit, undone: can this sale be completed?
                     till.complete(self.ctx, self.payment)
                     trial.rollback()
-            self.last_scan = time.monotonic()
+            self.last_scan = self.clock()
             return Outcome(True, f"open sale {draft.id}: {line.sku} now x {format_qty(line.quantity)}, "
                                  f"total {format_money(draft.total, self.ctx.decimals)}")
         product, qty = self._product_and_quantity(code)
@@ -262,7 +266,7 @@ class Counter:
             result = till.complete(self.ctx, self.payment)
         except DatabaseBusy as exc:
             self.errors += 1
-            self.last_scan = time.monotonic()  # try again after another idle period
+            self.last_scan = self.clock()  # try again after another idle period
             log.error("open sale %d could not be committed (%s): %s; trying again later", draft.id, why, exc)
             self.feedback("error", "", str(exc))
             return None
@@ -316,11 +320,11 @@ def run(counter: Counter, source: ScanSource, *, install_signals: bool = True,
     status_code = 0
     try:
         while True:
-            due = counter.idle_due(time.monotonic())
+            due = counter.idle_due(counter.clock())
             try:
                 item = inbox.get(timeout=due if due is not None else 1.0)
             except queue.Empty:
-                counter.tick(time.monotonic())
+                counter.tick(counter.clock())
                 continue
             if item is _STOP:
                 break
@@ -333,7 +337,7 @@ def run(counter: Counter, source: ScanSource, *, install_signals: bool = True,
                     break
                 continue
             counter.handle(item)
-            counter.tick(time.monotonic())
+            counter.tick(counter.clock())
     finally:
         hub.stop()
         subscription.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 
 from shopkeeper.errors import ShopError
-from shopkeeper.models import ALL_MODELS, SchemaVersion, database
+from shopkeeper.models import ALL_MODELS, SchemaVersion, TillClaim, database
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -66,7 +66,8 @@ def make_database(location: str, *, busy_timeout_ms: int = 10_000) -> Database:
     if location.startswith("sqlite:///"):
         location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
     elif "://" in location:
-        raise ShopError(f"database {location!r}: unsupported URL (use a file path, sqlite:///… or postgresql://…)")
+        scheme = location.split("://", 1)[0]
+        raise ShopError(f"database URL {scheme}://…: unsupported (use a file path, sqlite:///… or postgresql://…)")
     if location != ":memory:":
         parent = Path(location).expanduser().parent
         if not parent.exists():
@@ -87,7 +88,11 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
     try:
         db.connect(reuse_if_open=True)
     except (DatabaseError, OSError) as exc:
-        raise ShopError(f"database {location}: cannot open: {exc}") from None
+        from shopkeeper.locations import display_location
+
+        # One line, naming host and database only: a PostgreSQL URL may carry a password.
+        detail = " ".join(str(exc).split())
+        raise ShopError(f"database {display_location(location)}: cannot open: {detail}") from None
     migrate(db)
     return db
 
@@ -174,7 +179,7 @@ def data_version() -> int:
 # One numbered step per schema change; a shop's database is brought forward step by step, each in a transaction.
 
 APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
-"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m002)."""
+"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m005)."""
 
 
 def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
@@ -220,7 +225,32 @@ def _m001_initial(db: Database) -> None:
                        f"WHERE {column} IS NOT NULL")
 
 
-def _m002_product_change(db: Database) -> None:
+def _m002_shop_settings(db: Database) -> None:
+    """The shop's currency and decimals (and whether the demo made it) live in the database, not only in config:
+    a till with another config must not read 1290 minor units as 12.90. See ``services/shop_settings.py``."""
+    from shopkeeper.models import ShopSetting
+
+    db.create_tables([ShopSetting])
+
+
+def _m003_till_claims(db: Database) -> None:
+    """Leases on till names (``TillClaim``): one running app per till."""
+    db.create_tables([TillClaim])
+
+
+def _m004_draft_discount_rates(db: Database) -> None:
+    """Percentage discounts on open sales stay percentages (``discount_rate``) until payment. A database created
+    by this version already has the columns (m001 creates the tables from the models)."""
+    from peewee import IntegerField
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    for table in ("open_sale", "open_sale_line"):
+        if "discount_rate" not in {column.name for column in db.get_columns(table)}:
+            migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
+
+
+def _m005_product_change(db: Database) -> None:
     """The product change log (price, tax, average cost, unit, active: who, when, till, old → new), append-only."""
     from shopkeeper.models import ProductChange
 
@@ -231,7 +261,9 @@ def _m002_product_change(db: Database) -> None:
         _append_only_postgres(db, ("product_change",))
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial, _m002_product_change]
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_product_change,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

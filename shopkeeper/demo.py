@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from shopkeeper.db import write_transaction
 from shopkeeper.models import Product
@@ -29,10 +30,20 @@ DEMO_PRODUCTS = [
 ]
 
 
-def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, seed: int = 7) -> None:
-    """Fill an empty database with the demo shop; ``extra_products`` adds generated ones for trying scale."""
+def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, seed: int = 7,
+              progress: Callable[[int, int], None] | None = None) -> None:
+    """Fill an empty database with the demo shop; ``extra_products`` adds generated ones for trying scale.
+
+    ``progress(done, total)`` is called as products are added (about every 1 %), for a bar on long work."""
     if Product.select().exists():
         return
+    total = len(DEMO_PRODUCTS) + extra_products
+    step = max(1, total // 100)
+
+    def report(done: int) -> None:
+        if progress is not None and (done % step == 0 or done == total):
+            progress(done, total)
+
     rng = random.Random(seed)
     receiving = ctx.as_staff(ctx.staff or "Sam")
     with write_transaction():
@@ -42,6 +53,7 @@ def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, s
                 supplier=supplier, category=category, barcodes=[code] if code else []))
             if opening:
                 stock.receive(receiving, sku, opening, cost, reference="delivery:opening")
+        report(len(DEMO_PRODUCTS))
         for n in range(extra_products):
             sku = f"ITEM-{n:06d}"
             catalog.save_product(catalog.ProductData(
@@ -49,6 +61,7 @@ def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, s
                 reorder_point=rng.choice([0, 2000, 5000]), reorder_qty=12_000, category="Generated"))
             stock.receive(receiving, sku, rng.randint(0, 40) * 1000 or 1000, rng.randint(20, 3000),
                           reference="delivery:opening")
+            report(len(DEMO_PRODUCTS) + n + 1)
     tills = [ctx.as_staff(name) for name in ("Ana", "Ben")]
     everyday = [p for p in DEMO_PRODUCTS if p[2] == "pcs" and p[11] >= 14_000]
     for _ in range(sales_count):

@@ -6,6 +6,9 @@ python-barcode silently *recomputes* a wrong check digit instead of refusing it,
 different product. So GTIN-shaped codes go through ``barcodes.validate_gtin`` first, and only the payload (without
 check digit) is handed to python-barcode, whose recomputed digit is then the one we validated.
 
+Names and prices are drawn as ``shopkeeper.text.printable`` text: control characters (which XML does not allow)
+are left out, whatever the database holds.
+
 Symbology: 13 digits → EAN-13, 12 → UPC-A, 8 → EAN-8, anything else → Code 128 (text as it is).
 """
 
@@ -22,6 +25,7 @@ import barcode
 from barcode.writer import SVGWriter
 
 from shopkeeper.barcodes import BarcodeError, validate_gtin
+from shopkeeper.text import printable
 
 MM_PX = 96 / 25.4
 """SVG user units (CSS px) per millimetre."""
@@ -82,7 +86,7 @@ def _text(doc, x: float, y: float, size_mm: float, content: str, weight: str = "
     el.setAttribute("y", f"{y:.2f}mm")
     el.setAttribute("style", f"font-family:DejaVu Sans,sans-serif;font-size:{size_mm * MM_PX:.2f}px;"
                              f"font-weight:{weight};text-anchor:middle;fill:black")
-    el.appendChild(doc.createTextNode(content))
+    el.appendChild(doc.createTextNode(printable(content)))  # a control character is not allowed in XML
     return el
 
 
@@ -194,13 +198,13 @@ def render_png(label: Label, *, dpi: int = 300) -> bytes:
     canvas.paste(bars, ((width - bars.width) // 2, top))
     draw = ImageDraw.Draw(canvas)
     name_font = ImageFont.truetype(_FONT, int(3.2 * px))
-    name = label.name
+    name = printable(label.name)
     while name and draw.textlength(name, font=name_font) > width - 4:
         name = name[:-2] + "…"
     draw.text((width / 2, top / 2), name, font=name_font, fill="black", anchor="mm")
     if label.price:
         price_font = ImageFont.truetype(_FONT, int(4.5 * px))
-        draw.text((width / 2, top + bars.height + bottom / 2), label.price, font=price_font, fill="black",
+        draw.text((width / 2, top + bars.height + bottom / 2), printable(label.price), font=price_font, fill="black",
                   anchor="mm")
     out = io.BytesIO()
     canvas.save(out, format="PNG", dpi=(dpi, dpi))

@@ -157,6 +157,7 @@ class OpenSale(BaseModel):
     mode = CharField(default="sale")  # sale | refund
     original_sale = IntegerField(null=True)  # refund against this sale
     discount = IntegerField(default=0)
+    discount_rate = IntegerField(null=True)  # a sale discount in percent (basis points); ``discount`` then unused
     note = TextField(default="")
     created_at = TextField()
     updated_at = TextField()
@@ -170,8 +171,32 @@ class OpenSaleLine(BaseModel):
     quantity = IntegerField()  # thousandths
     unit_price = IntegerField()
     discount = IntegerField(default=0)
+    discount_rate = IntegerField(null=True)  # a line discount in percent (basis points); ``discount`` then unused
     tax_rate = IntegerField(default=0)
     code = TextField(default="")  # as scanned or typed
+
+
+class ShopSetting(BaseModel):
+    """The shop's own settings, kept with its data: ``currency``, ``decimals``, ``created_by`` (``init``, ``demo``,
+    ``adopted``), ``demo_products``. Created by migration 2, not m001."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class TillClaim(BaseModel):
+    """A running app's lease on a till name, so that two apps never ring up one open sale (``services/till_claim``).
+
+    Mutable: renewed by its holder every few seconds, taken over once its holder is gone, deleted on a clean exit.
+    Created by migration ``_m002_till_claims``, not by m001 (hence not in ``ALL_MODELS``).
+    """
+
+    name = TextField(unique=True)  # the till (terminal) name
+    host = TextField()
+    pid = IntegerField()
+    started = TextField(default="")  # the process's start time on its host (tells a reused pid apart)
+    claimed_at = TextField()
+    renewed_at = TextField()  # UTC; a claim not renewed within the lease is free to take
 
 
 class ProductChange(BaseModel):

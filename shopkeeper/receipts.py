@@ -4,6 +4,11 @@
 width of a 58 mm thermal roll in its standard font). ``print_receipt`` pipes the text to the configured command
 (``till.receipt_printer``, e.g. ``lp -d thermal``); by then the sale is committed, so a printer that fails raises a
 ``PrinterError`` the till shows, and nothing is lost — the receipt can be printed again from the sale.
+
+The receipt is plain text: every line of it goes through ``shopkeeper.text.printable``, which drops control
+characters, so an ESC in a product name, staff name or shop name never reaches the printer as a command (on a raw
+ESC/POS printer ``ESC p`` opens the cash drawer). Printer commands, if any are ever needed, belong to this renderer
+alone, added after that step.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections import defaultdict
 from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_qty, format_rate
 from shopkeeper.services.sales import SaleResult
+from shopkeeper.text import printable
 
 MIN_WIDTH = 24
 
@@ -46,6 +52,8 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
                    prices_include_tax: bool = True, footer: str = "Thank you!") -> str:
     """The receipt for ``result`` as plain text, ``width`` characters wide (every line at most that long)."""
     width = max(width, MIN_WIDTH)
+    # data first, so lines are laid out at their printed length; the final join checks every line again
+    shop_name, currency, staff, terminal, footer = map(printable, (shop_name, currency, staff, terminal, footer))
 
     def money(minor: int) -> str:
         return format_money(minor, decimals)
@@ -64,11 +72,15 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
     for line in result.lines:
         amount = line.total if refund else line.gross
         qty_text = format_qty(line.quantity)
+        description = printable(line.description)
         if line.quantity == 1000 and not refund:
-            out.append(_row(line.description, money(amount), width))
+            out.append(_row(description, money(amount), width))
         else:
-            out += textwrap.wrap(line.description, width) or [""]
+            out += textwrap.wrap(description, width) or [""]
             out.append(_row(f"  {qty_text} x {money(line.unit_price)}", money(amount), width))
+        if line.line_discount and not refund:
+            rate = f" {format_rate(line.discount_rate)} %" if line.discount_rate is not None else ""
+            out.append(_row(f"  discount{rate}", "-" + money(line.line_discount), width))
     out.append("-" * width)
 
     if not refund:
@@ -80,7 +92,8 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out.append(_row("Line discounts", "-" + money(line_discounts), width))
         if result.discount:
             out.append(_row("Subtotal", money(result.subtotal), width))
-            out.append(_row("Sale discount", "-" + money(result.discount), width))
+            rate = f" {format_rate(result.discount_rate)} %" if result.discount_rate is not None else ""
+            out.append(_row(f"Sale discount{rate}", "-" + money(result.discount), width))
         if not prices_include_tax and result.tax:
             out.append(_row("Tax", money(result.tax), width))
     label = "REFUND TOTAL" if refund else "TOTAL"
@@ -114,7 +127,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
         out += textwrap.wrap(who, width)
     if footer:
         out.append(footer.center(width).rstrip())
-    return "\n".join(out) + "\n"
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 def receipt_for(result: SaleResult, config, ctx, *, original_sale: int | None = None) -> str:

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
+
 import pytest
 
 from shopkeeper.db import close_database, open_database
 from shopkeeper.services.context import Context
+
+
+def _missing_tool(tool: str) -> str | None:
+    """Why ``tool`` cannot be used here, or None when it can."""
+    if tool == "tmux":
+        return None if shutil.which("tmux") else "tmux is not installed"
+    if tool == "postgres":
+        if not os.environ.get("SHOPKEEPER_TEST_PG"):
+            return "set SHOPKEEPER_TEST_PG to a PostgreSQL URL (a database that may be wiped) to run"
+        if importlib.util.find_spec("psycopg2") is None:
+            return "psycopg2 is not installed (pip install -e '.[postgres]')"
+        return None
+    raise ValueError(f"unknown tool {tool!r} in @pytest.mark.requires")
+
+
+def pytest_runtest_setup(item):
+    """``@pytest.mark.requires("tmux")``: a test that needs a real tool is skipped without it on a developer's
+    machine, and fails in CI (``$CI`` set), where a skipped test would pass in silence."""
+    for marker in item.iter_markers("requires"):
+        for tool in marker.args:
+            why = _missing_tool(tool)
+            if why is None:
+                continue
+            if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+                pytest.fail(f"CI needs {tool} for this test: {why}", pytrace=False)
+            pytest.skip(why)
 
 
 @pytest.fixture(autouse=True)

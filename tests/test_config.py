@@ -22,6 +22,9 @@ def write(tmp_path, text):
     ("[shop]\ndefault_tax_rate = '120'", "shop.default_tax_rate: must be between 0 and 100"),
     ("[tills]\nx = 1", "[tills]: unknown section"),
     ("[scanner]\nlayout = 'dvorak'", "scanner.layout"),
+    ("[shop]\ndefault_tax_rate = '5.555'", "shop.default_tax_rate: 5.555 has more than 2 decimal places"),
+    ("[database]\nbusy_timeout_ms = 2147483648", "database.busy_timeout_ms: at most 2147483647"),
+    ("[shop]\ncurrency = ' '", "shop.currency: must not be empty"),
 ])
 def test_broken_config_names_file_key_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
@@ -78,3 +81,13 @@ def test_cli_reports_broken_config_with_exit_2_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert f"{path}: shop.prices_include_tax: expected true or false" in proc.stderr
+
+
+def test_a_password_in_a_config_others_can_read_is_refused(tmp_path):
+    path = write(tmp_path, "[database]\nurl = 'postgresql://clerk:s3cret@db.local/shop'")
+    path.chmod(0o644)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "database.url holds a password" in str(err.value) and "s3cret" not in str(err.value)
+    path.chmod(0o600)
+    assert load_config(path).database.url.endswith("/shop")

@@ -89,14 +89,15 @@ def test_sell_grouped_by_total_code(demo_db, ctx, recording):
 
 
 def test_sell_grouped_sale_ends_after_idle_timeout(demo_db, ctx):
-    counter = Counter(ctx, "sell", sale_end="idle", idle_seconds=0.2)
+    now = [1000.0]
+    counter = Counter(ctx, "sell", sale_end="idle", idle_seconds=0.2, clock=lambda: now[0])
     counter.handle(MILK)
+    now[0] += 0.1
     counter.handle(MILK)
     assert OpenSale.select().count() == 1 and Sale.select().count() == 25  # 25 demo sales
-    counter.tick(time.monotonic())
-    assert Sale.select().count() == 25, "not yet idle"
-    time.sleep(0.25)
-    counter.tick(time.monotonic())
+    counter.tick(now[0] + 0.19)
+    assert Sale.select().count() == 25, "not yet idle: 0.19 s since the last scan"
+    counter.tick(now[0] + 0.2)
     assert Sale.select().order_by(Sale.id.desc()).first().total == 258 and not OpenSale.select().exists()
 
 
@@ -211,3 +212,17 @@ def test_cli_usage_errors_exit_2_without_traceback(demo_db, db_path, tmp_path):
                                "--replay", str(tmp_path / "x")),
                           capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and "only apply to --mode sell" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_counter_grouping_sales_is_refused_a_till_another_app_holds(demo_db, db_path, tmp_path):
+    from shopkeeper.services import till_claim
+
+    parent = os.getppid()  # a live process on this host: the app already at till pi-door
+    till_claim.take("pi-door", exact=True, holder=till_claim.Holder(till_claim.socket.gethostname(), parent,
+                                                                     till_claim._start_time(parent)))
+    scans = tmp_path / "scans.txt"
+    scans.write_text("4006381333931\n")
+    proc = subprocess.run(_cli(db_path, "counter", "--mode", "sell", "--sale-end", "idle", "--replay", str(scans)),
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+    assert proc.returncode == 2 and "till pi-door is in use" in proc.stderr and "Traceback" not in proc.stderr

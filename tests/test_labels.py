@@ -94,3 +94,12 @@ def test_sheet_is_a4_and_paginates():
     assert len([n for n in root.childNodes if n.nodeName == "svg"]) == 24
     second = xml.dom.minidom.parseString(pages[1]).documentElement
     assert len([n for n in second.childNodes if n.nodeName == "svg"]) == 6
+
+
+def test_svg_label_of_a_name_with_control_characters_is_valid_xml():
+    svg = render_svg(Label("4006381333931", "Tea\x1b[2J\x00 x80\x07", "€ 3.50\x0b"))
+    doc = xml.dom.minidom.parseString(svg)  # raised on the control characters (exit 0, file unreadable)
+    texts = [node.firstChild.data for node in doc.getElementsByTagName("text")]
+    assert texts == ["Tea[2J x80", "4006381333931", "€ 3.50 "]  # \v is a line break: a space on paper
+    for page in sheet_svgs([Label("4006381333931", "Tea\x1b[2J", "")]):
+        xml.dom.minidom.parseString(page)

@@ -88,3 +88,19 @@ def test_printer_command_failing_reports_its_message():
 def test_printer_that_hangs_times_out():
     with pytest.raises(PrinterError, match="did not finish within 0.5 s"):
         print_receipt("x", f"{sys.executable} -c \"import time; time.sleep(30)\"", timeout=0.5)
+
+
+def test_receipt_text_carries_no_control_character_to_the_printer(db, ctx, tmp_path):
+    """A name stored before the text rule with ESC p (an ESC/POS cash drawer kick) prints as text without it."""
+    from shopkeeper.models import Product
+    from shopkeeper.services import sales
+
+    Product.create(sku="JAM", name="Jam\x1bp\x00\x19\xfa 340 g\x1b[2J", price=250, updated_at="")
+    result = sales.sell(ctx, [sales.LineInput("JAM", 2000)], payment="cash")
+    text = format_receipt(result, shop_name="Shop\x1b@", staff="Ana\x07", terminal="till\x9b1")
+    assert not [ch for ch in text if ch != "\n" and (ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0)]
+    assert "Jamp\xfa 340 g[2J" in text and "Served by Ana, terminal till1" in text
+    out = tmp_path / "printed"
+    print_receipt(text, f"{sys.executable} -c 'import sys; open(sys.argv[1], \"wb\").write(sys.stdin.buffer.read())' "
+                        f"{out}")
+    assert b"\x1b" not in out.read_bytes()

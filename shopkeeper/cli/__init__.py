@@ -5,7 +5,9 @@ Each command group lives in its own module under ``shopkeeper/cli/`` and exposes
 ``handler(args: argparse.Namespace, cli: Cli) -> int``. Add the module name to ``COMMAND_MODULES``.
 
 Handlers call one service and print through ``cli.emit(data, text)`` (JSON with ``--json``). Any ``ShopError``
-becomes one line on stderr and exit code 2; never a traceback.
+becomes one line on stderr and exit code 2; never a traceback. Text output, warnings and errors quote names and
+codes from the data, so their control characters are written escaped (``shopkeeper.text.safe``): a product name
+must not retitle or clear the terminal. ``--json`` needs nothing more: JSON escapes them itself.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import gc
 import importlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopkeeper.errors import ShopError
+from shopkeeper.text import safe
 
 COMMAND_MODULES = [
     "shopkeeper.cli.setup_cmd",  # init, demo, check, backup
@@ -113,8 +117,27 @@ class Cli:
     def open_db(self, *, create: bool = False):
         """Open the shop database (it must exist unless ``create``) and bring its schema up to date."""
         from shopkeeper.db import open_database
+        from shopkeeper.dbfile import refuse_foreign_file
+        from shopkeeper.locations import sqlite_path
 
-        return open_database(self.location, busy_timeout_ms=self.config.database.busy_timeout_ms, create=create)
+        path = sqlite_path(self.location)
+        if path is not None:
+            refuse_foreign_file(path)
+        db = open_database(self.location, busy_timeout_ms=self.config.database.busy_timeout_ms, create=create)
+        self.check_shop_settings()
+        return db
+
+    def check_shop_settings(self) -> None:
+        """Refuse a config whose currency or decimals differ from the shop's (see services/shop_settings.py)."""
+        from shopkeeper.config import config_label
+        from shopkeeper.locations import display_location
+        from shopkeeper.services.shop_settings import check_config
+
+        shop = self.config.shop
+        notice = check_config(shop.currency, shop.decimals, database=display_location(self.location),
+                              config=config_label(self.config))
+        if notice:
+            self.note(notice)
 
     def context(self):
         from shopkeeper.services.context import Context
@@ -134,10 +157,26 @@ class Cli:
         if text is None:
             text = data if isinstance(data, str) else encode_json(data)
         if text:
-            print(text, file=self.out)
+            print(self.lines(text), file=self.out)
+
+    @staticmethod
+    def lines(text: str) -> str:
+        """Text output fit for a terminal: each line with its control characters escaped (line breaks kept)."""
+        return "\n".join(safe(line) for line in text.split("\n"))
 
     def warn(self, message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {safe(message)}", file=sys.stderr)
+
+    def note(self, message: str) -> None:
+        print(f"note: {safe(message)}", file=sys.stderr)
+
+
+class SafeLogFormatter(logging.Formatter):
+    """Log lines (a counter's, on stderr or in the system journal) quote scans and product names: each line is
+    written with its control characters escaped, as the text output is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return Cli.lines(super().format(record))
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -150,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "config dir)")
     parser.add_argument("--db", metavar="PATH_OR_URL", help="database (default: $SHOPKEEPER_DB, then the config)")
     parser.add_argument("--staff", metavar="NAME", help="who is working (recorded on every movement)")
-    parser.add_argument("--terminal", metavar="NAME", help="this till's name (default: config, then host name)")
+    parser.add_argument("--terminal", metavar="NAME",
+                        help="this till's name; one running app per till (default: config, then the host name, or "
+                        "<host>-2, -3 … when another app holds it)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
@@ -203,10 +244,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args, cli) or EXIT_OK
     except ShopError as exc:
-        print(f"shopkeeper: {exc}", file=sys.stderr)
+        print(f"shopkeeper: {Cli.lines(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
-        print(f"shopkeeper: database {cli._location or ''}: {exc}".replace(" :", ":"), file=sys.stderr)
+        from shopkeeper.locations import display_location
+
+        where = display_location(cli._location or "")
+        detail = " ".join(str(exc).split())  # PostgreSQL's errors run over several lines
+        print(safe(f"shopkeeper: database {where}: {detail}".replace(" :", ":")), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopkeeper: interrupted", file=sys.stderr)

@@ -80,11 +80,20 @@ def run_counter(args: argparse.Namespace, cli) -> int:
 
     if args.mode != "sell" and (args.sale_end != "each" or args.total_code):
         raise InvalidInput("--sale-end and --total-code only apply to --mode sell")
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    from shopkeeper.cli import SafeLogFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeLogFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     source = _source(args, cli)
     cli.open_db()
     counter = Counter(cli.context(), args.mode, layouts=_barcode_settings(cli), sale_end=args.sale_end,
                       idle_seconds=args.idle, total_code=args.total_code, payment=args.payment,
                       feedback=Feedback(args.feedback))
-    return run(counter, source)
+    if args.mode != "sell" or args.sale_end != "idle":
+        return run(counter, source)
+    from shopkeeper.services.till_claim import held
+
+    # Grouped sales live in this terminal's open sale, like a till's: no app or other counter may share it.
+    with held(counter.ctx.terminal, exact=True):
+        return run(counter, source)

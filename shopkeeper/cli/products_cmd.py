@@ -50,9 +50,9 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
             raise ShopError(f"{path}: {exc}", reason=exc.reason, line=exc.line) from None
         raise
     for error in report.skipped:
-        print(f"skipped {path}: {error}", file=sys.stderr)
+        print(cli.lines(f"skipped {path}: {error}"), file=sys.stderr)
     for note in report.notes:
-        print(f"{path}: {note}", file=sys.stderr)
+        print(cli.lines(f"{path}: {note}"), file=sys.stderr)
     cli.emit({"created": report.created, "updated": report.updated, "counted": report.counted,
               "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped],
               "notes": [{"line": n.line, "column": n.column, "note": n.reason} for n in report.notes]},

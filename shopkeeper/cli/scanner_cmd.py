@@ -129,7 +129,7 @@ def _print_scan(record: dict, cli) -> None:
             parts.append(f"qty {record['quantity_milli']}/1000")
     if "error" in record:
         parts.append(f"! {record['error']}")
-    print("  ".join(p for p in parts if p), file=cli.out, flush=True)
+    print(cli.lines("  ".join(p for p in parts if p)), file=cli.out, flush=True)
 
 
 def run_listen(args: argparse.Namespace, cli) -> int:
@@ -214,8 +214,8 @@ def run_labels(args: argparse.Namespace, cli) -> int:
                                                                                                         prefix)
         labels.append(Label(code, product.name, f"{currency} {format_money(product.price, cli.decimals)}"))
     for entry in scale:
-        print(f"{entry['sku']}: sold from a scale: program item {entry['scale_item']} into the scale "
-              f"(its labels read as {entry['code']} with the weight or price)", file=sys.stderr)
+        print(cli.lines(f"{entry['sku']}: sold from a scale: program item {entry['scale_item']} into the scale "
+                        f"(its labels read as {entry['code']} with the weight or price)"), file=sys.stderr)
     if not labels and scale:
         cli.emit({"written": [], "scale": scale}, "no labels to write: every product named is labelled by a scale")
         return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from peewee import JOIN
 
@@ -43,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("journal", help="list stock movements, oldest first")
     p.add_argument("--product", help="SKU or barcode")
-    p.add_argument("--since", help="date or time (YYYY-MM-DD[THH:MM]); UTC")
+    p.add_argument("--since", help="date or time, local (YYYY-MM-DD[ HH:MM]); an offset like +01:00 or Z is "
+                                   "respected")
     p.add_argument("--limit", type=int, default=0, help="only the newest N")
     add_json(p)
     p.set_defaults(func=journal)
@@ -148,13 +148,12 @@ def show_stock(args: argparse.Namespace, cli: Cli) -> int:
 
 
 def _since(text: str) -> str:
+    from shopkeeper.times import parse_local
+
     try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"--since: {text!r} is not a date like 2026-11-25 or 2026-11-25T09:30") from None
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.UTC).replace(tzinfo=None)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return parse_local(text, what="--since")
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="since", value=text) from None
 
 
 def journal(args: argparse.Namespace, cli: Cli) -> int:
@@ -186,13 +185,15 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
              "staff": m.staff_name, "terminal": m.terminal_name} for m in movements]
 
     def text() -> str:
+        from shopkeeper.times import local_time, zone_label
+
         if not rows:
             return "no movements"
-        return "\n".join(
-            f"{m.id:>7} {m.created_at[:19].replace('T', ' ')}  {m.kind:<7} {m.sku:<14} "
+        return "\n".join([f"times in {zone_label()}", *(
+            f"{m.id:>7} {local_time(m.created_at, seconds=True)}  {m.kind:<7} {m.sku:<14} "
             f"{format_qty(m.quantity):>9}  {m.reference or ''}"
             f"{'  ' + m.reason if m.reason else ''}{'  by ' + m.staff_name if m.staff_name else ''}"
-            for m in movements)
+            for m in movements)])
 
     cli.emit(rows, text)
     return 0

@@ -54,7 +54,7 @@ _MODIFIERS = SHIFT_KEYS | CTRL_KEYS | ALTGR_KEYS | ALT_KEYS
 def clean_code(text: str, settings: ScannerSettings) -> tuple[str, str | None]:
     """Remove the configured prefix and suffix (when present), then an AIM identifier (when ``strip_aim``).
 
-    Returns the code and the AIM identifier removed (or None). Shared by the evdev decoder and the terminal wedge.
+    Returns the code and the AIM identifier removed (or None). Used by the evdev decoder.
     """
     if settings.prefix and text.startswith(settings.prefix):
         text = text[len(settings.prefix):]

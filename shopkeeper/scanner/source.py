@@ -1,8 +1,8 @@
 """One scan-source API for the whole app: subscribe to a ``ScanHub``, receive ``ScanEvent``s from any source.
 
-Sources (``EvdevScanSource``, ``ReplaySource``, ``TerminalWedgeSource``) push scans and status changes into the hub
-from their own threads; the hub calls every subscriber's callback *in that thread*. A Textual screen must therefore
-hop back to its loop (``app.call_from_thread(...)``); the headless counter can act directly.
+Sources (``EvdevScanSource``, ``ReplaySource``) push scans and status changes into the hub from their own threads;
+the hub calls every subscriber's callback *in that thread*. A Textual screen must therefore hop back to its loop
+(``app.call_from_thread(...)``); the headless counter can act directly.
 
     hub = ScanHub()
     hub.add_source(EvdevScanSource(settings))
@@ -18,15 +18,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Protocol
 
-from shopkeeper.barcodes import symbology_name
-from shopkeeper.scanner.decoder import clean_code
 from shopkeeper.scanner.events import ScanEvent, SourceStatus
-from shopkeeper.scanner.settings import ScannerSettings
-from shopkeeper.scanner.wedge import WedgeDetector, WedgeScan
 
 log = logging.getLogger(__name__)
 
@@ -152,35 +147,3 @@ class ScanHub:
             callback(arg)
         except Exception:
             log.exception("scan subscriber %r failed on %r", callback, arg)
-
-
-class TerminalWedgeSource:
-    """Scans typed into the terminal by a keyboard-emulating scanner, published like any other source.
-
-    The TUI calls ``key(char, time.monotonic())`` for each key press on a screen that takes scans; when it returns
-    a ``WedgeScan`` the scan has already been published to the hub, and the screen may remove ``typed`` characters
-    from the focused input.
-    """
-
-    def __init__(self, settings: ScannerSettings | None = None, *, name: str = "terminal") -> None:
-        self.name = name
-        self.settings = settings or ScannerSettings()
-        self.detector = WedgeDetector(self.settings)
-        self._emit: ScanCallback | None = None
-
-    def start(self, emit: ScanCallback, status: StatusCallback) -> None:
-        self._emit = emit
-        status(SourceStatus(self.name, "connected", "scans typed into the terminal are recognised"))
-
-    def stop(self) -> None:
-        self._emit = None
-        self.detector.reset()
-
-    def key(self, key: str, now: float | None = None) -> WedgeScan | None:
-        scan = self.detector.feed(key, time.monotonic() if now is None else now)
-        if scan is not None and self._emit is not None:
-            code, aim = clean_code(scan.code, self.settings)
-            if code:
-                self._emit(ScanEvent(code=code, symbology=symbology_name(aim), source=self.name, time=scan.time,
-                                     aim=aim))
-        return scan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
@@ -14,6 +14,7 @@ from shopkeeper.errors import InvalidInput, NotFound, ShopError
 from shopkeeper.models import Barcode, Product, Supplier, database
 from shopkeeper.money import format_money, format_rate
 from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.text import clean
 
 
 def _columns() -> str:
@@ -78,7 +79,7 @@ def product_barcodes(product: Product) -> list[str]:
 
 def get_supplier(name: str) -> Supplier | None:
     """The supplier called ``name``, created on first use; ``None`` for an empty name."""
-    name = name.strip()
+    name = clean(name, field="supplier").strip()
     if not name:
         return None
     Supplier.insert(name=name).on_conflict_ignore().execute()
@@ -101,6 +102,17 @@ class ProductData:
     category: str | None = None
     active: bool | None = None
     barcodes: list[str] | None = None
+
+
+TEXT_FIELDS = ("sku", "name", "unit", "supplier", "category")
+
+
+def _cleaned(data: ProductData) -> ProductData:
+    """``data`` with its text fields under the stored-text rule (``shopkeeper.text.clean``); refuses control
+    characters with ``InvalidInput(field=...)``."""
+    changes = {name: clean(value, field=name) for name in TEXT_FIELDS
+               if isinstance(value := getattr(data, name), str)}
+    return replace(data, **changes)
 
 
 FIELDS = ("name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty", "supplier", "category",
@@ -254,6 +266,7 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
     ``revaluation``. ``kind``/``note`` describe the save (``edit``, ``import`` with the file's name). ``new``:
     True refuses an existing SKU, None creates or updates. Barcodes, when given, replace the old ones.
     """
+    data = _cleaned(data)
     _check(data)
     sku = data.sku.strip()
     codes = product_codes(data.barcodes, layouts) if data.barcodes is not None else None
@@ -370,10 +383,6 @@ def set_barcodes(product: Product, codes: Iterable[str], layouts: Layouts = None
         Barcode.delete().where((Barcode.product == product) & Barcode.code.not_in(wanted)).execute()
         for code in wanted:
             Barcode.insert(code=code, product=product).on_conflict_ignore().execute()
-
-
-def add_barcode(product: Product, code: str) -> None:
-    set_barcodes(product, [*product_barcodes(product), code])
 
 
 def assign_in_store_barcode(product: Product, prefix: str = "20") -> str:

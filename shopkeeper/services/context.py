@@ -9,6 +9,7 @@ from shopkeeper.config import Config
 from shopkeeper.db import on_rollback
 from shopkeeper.models import Staff, Terminal, database
 from shopkeeper.money import parse_rate
+from shopkeeper.text import clean
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,10 @@ def _named_id(model: type[Staff | Terminal], name: str) -> int | None:
     key = (str(database.obj.database), model._meta.table_name, name)
     if key not in _ids:
         row = model.get_or_none(model.name == name)
-        if row is None:
-            model.insert(name=name).on_conflict_ignore().execute()
-            row = model.get(model.name == name)
+        if row is None:  # a new name is stored under the text rule (a control character is refused)
+            stored = clean(name, field=model._meta.table_name).strip() or name
+            model.insert(name=stored).on_conflict_ignore().execute()
+            row = model.get(model.name == stored)
         _ids[key] = row.id
     return _ids[key]
 

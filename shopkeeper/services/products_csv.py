@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from shopkeeper.barcodes import Layouts
-from shopkeeper.db import write_transaction
+from shopkeeper.db import is_sqlite, lock_in_order, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
@@ -24,6 +24,7 @@ from shopkeeper.money import (
 from shopkeeper.services import queries, stock
 from shopkeeper.services.catalog import ProductData, product_codes, save_product
 from shopkeeper.services.context import Context
+from shopkeeper.text import clean, safe
 
 COLUMNS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_point", "reorder_qty", "supplier",
            "category", "on_hand")
@@ -155,6 +156,14 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
 
+    for column, value in cells.items():  # the stored-text rule, for every cell: a NUL or ESC is refused here
+        try:
+            cells[column] = clean(value, field=column).strip()
+        except InvalidInput as exc:
+            fail(column, exc.reason)
+    if len(errors) > before:
+        return None
+
     def number(column: str, parse, **kw):
         value = cells.get(column, "")
         if not value:
@@ -235,6 +244,11 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
         raise CsvRejected(source, parsed.errors)
     report = ImportReport(skipped=list(parsed.errors), notes=list(parsed.notes))
     with write_transaction():
+        if not is_sqlite():  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
+            # The products this file changes, locked in id order as a sale locks them, before any is changed: in
+            # file order, an import and a sale could each hold a row the other waits for (PostgreSQL ends one).
+            skus = [row.data.sku.strip() for row in parsed.rows]
+            lock_in_order(Product, [i for (i,) in Product.select(Product.id).where(Product.sku.in_(skus)).tuples()])
         session = None
         for row in parsed.rows:
             try:
@@ -265,7 +279,10 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
 
 
 def _safe(cell: str) -> str:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    """A text cell as exported: control characters escaped (``shopkeeper.text.safe``: a name stored before the
+    import rule must neither reach a terminal raw nor make an export the import then refuses), and a cell a
+    spreadsheet would run as a formula gets a leading apostrophe."""
+    cell = safe(cell)
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 

@@ -148,11 +148,6 @@ def stock_rows(ids: list[int]) -> list[StockRow]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def stock_count(query: StockQuery) -> int:
-    where, args = _where(query)
-    return database.execute_sql(f"SELECT COUNT(*) FROM product p WHERE {where}", args).fetchone()[0]
-
-
 # --- low stock ------------------------------------------------------------------------------------------------
 
 
@@ -317,10 +312,6 @@ def staff_names(*, active_only: bool = True) -> list[str]:
 
 def terminal_names() -> list[str]:
     return [r[0] for r in database.execute_sql("SELECT name FROM terminal ORDER BY name COLLATE NOCASE").fetchall()]
-
-
-def supplier_names() -> list[str]:
-    return [r[0] for r in database.execute_sql("SELECT name FROM supplier ORDER BY name COLLATE NOCASE").fetchall()]
 
 
 class ProductDetail(NamedTuple):

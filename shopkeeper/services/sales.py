@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from peewee import fn
 
@@ -16,6 +16,7 @@ from shopkeeper.money import extend, format_money, format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, post_movements, take_in_at_cost
+from shopkeeper.text import clean
 
 PAYMENTS = ("cash", "card", "other")
 
@@ -31,6 +32,7 @@ class LineInput:
     discount: int = 0  # minor units off this line
     description: str = ""
     tax_rate: int | None = None  # basis points; default: the product's
+    discount_rate: int | None = None  # a percentage off this line (basis points), instead of ``discount``
 
 
 @dataclass
@@ -39,12 +41,14 @@ class PricedLine:
     description: str
     quantity: int
     unit_price: int
-    discount: int
+    discount: int  # all of it: the line's own and its share of the sale discount
     tax_rate: int
     tax: int = 0
     total: int = 0
     unit_cost: int = 0
     sku: str = ""
+    line_discount: int = 0  # the line's own discount, in minor units
+    discount_rate: int | None = None  # when the line's own discount is a percentage (basis points)
 
     @property
     def gross(self) -> int:
@@ -66,9 +70,10 @@ class SaleResult:
     created_at: str
     on_hand: dict[int, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    discount_rate: int | None = None  # when the sale discount was a percentage (basis points)
 
 
-def _allocate(amount: int, weights: list[int]) -> list[int]:
+def allocate(amount: int, weights: list[int]) -> list[int]:
     """Split ``amount`` in proportion to ``weights``, largest remainder first, so the shares add up exactly."""
     total = sum(weights)
     if amount == 0 or total == 0:
@@ -80,8 +85,18 @@ def _allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 0) -> list[PricedLine]:
-    """Resolve products and work out each line's discount, tax and total. Pure arithmetic in minor units."""
+def percent_of(amount: int, rate: int) -> int:
+    """``rate`` basis points of ``amount`` minor units, rounded half to even. The one place a percentage discount
+    becomes an amount: at every pricing, so it follows the lines until payment."""
+    return round_div(amount * rate, 10_000)
+
+
+def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 0, *,
+                sale_discount_rate: int | None = None) -> list[PricedLine]:
+    """Resolve products and work out each line's discount, tax and total. Pure arithmetic in minor units.
+
+    A percentage (``LineInput.discount_rate``, ``sale_discount_rate``) is worked out here from the lines as they
+    are, replacing the amount given beside it."""
     if not inputs:
         raise InvalidInput("a sale needs at least one line")
     lines = []
@@ -103,13 +118,23 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
                               rate, sku=product.sku)
         if line.unit_price < 0:
             raise InvalidInput(f"line {n}: price must not be negative")
+        if item.discount_rate is not None:
+            if not 0 <= item.discount_rate <= 10_000:
+                raise InvalidInput(f"line {n}: discount must be between 0 and 100 %")
+            line.discount = percent_of(line.gross, item.discount_rate)
+            line.discount_rate = item.discount_rate
         if not 0 <= line.discount <= line.gross:
             raise InvalidInput(f"line {n}: discount must be between 0 and the line amount")
+        line.line_discount = line.discount
         lines.append(line)
     net = [line.gross - line.discount for line in lines]
+    if sale_discount_rate is not None:
+        if not 0 <= sale_discount_rate <= 10_000:
+            raise InvalidInput("sale discount must be between 0 and 100 %")
+        sale_discount = percent_of(sum(net), sale_discount_rate)
     if not 0 <= sale_discount <= sum(net):
         raise InvalidInput("sale discount must be between 0 and the sale amount")
-    for line, amount, share in zip(lines, net, _allocate(sale_discount, net)):
+    for line, amount, share in zip(lines, net, allocate(sale_discount, net)):
         line.discount += share
         amount -= share
         if ctx.prices_include_tax:
@@ -175,16 +200,24 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 
 
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
-         discount: int = 0) -> SaleResult:
-    """Commit a sale of one or more lines: every line and movement, or nothing."""
-    lines = price_lines(ctx, inputs, discount)
+         discount: int = 0, discount_rate: int | None = None) -> SaleResult:
+    """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
+    is a sale discount in percent, worked out from the lines as they are now."""
+    # a one-off item's description is new text for the (append-only) sale: the stored-text rule applies
+    inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
+              for i in inputs]
+    lines = price_lines(ctx, inputs, discount, sale_discount_rate=discount_rate)
+    if discount_rate is not None:
+        discount = sum(line.discount - line.line_discount for line in lines)
     total = sum(line.total for line in lines)
     tendered, change = _payment(payment, total, tendered, ctx.decimals)
     entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price)
                for line in lines if line.product_id is not None]
     with write_transaction():
-        return _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
-                           change=change)
+        result = _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
+                             change=change)
+    result.discount_rate = discount_rate
+    return result
 
 
 @dataclass(frozen=True)
@@ -219,6 +252,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
     """
     if payment not in PAYMENTS:
         raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
+    reason = clean(reason, field="reason")
     with write_transaction():
         if sale_id is None:
             if not reason.strip():
@@ -239,29 +273,60 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
         sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
         if sale is None or sale.kind != "sale":
             raise NotFound(f"no sale {sale_id}")
-        left = returnable(sale_id)
-        originals = {line.id: line for line in SaleLine.select().where(SaleLine.sale == sale_id)}
-        wanted = _match_return(items, originals, left) if items else [(i, q) for i, q in left.items() if q > 0]
-        if not wanted:
-            raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
+        parts = plan_refund(sale_id, items)
         lines, entries, links = [], [], []
         restocked: dict[int, int] = defaultdict(int)  # returned earlier in this refund, not yet posted
-        lock_in_order(Product, {originals[line_id].product_id for line_id, _ in wanted} - {None})
-        for line_id, qty in wanted:
-            orig = originals[line_id]
-            amount, tax = refund_share(orig, qty, left[line_id])
-            lines.append(PricedLine(orig.product_id, orig.description, qty, orig.unit_price,
-                                    extend(qty, orig.unit_price) - amount + (0 if ctx.prices_include_tax else tax),
-                                    orig.tax_rate, tax=tax, total=amount,
-                                    sku=orig.product.sku if orig.product_id else ""))
-            links.append(line_id)
+        lock_in_order(Product, {part.line.product_id for part in parts} - {None})
+        for part in parts:
+            orig = part.line
+            lines.append(refund_line(ctx, part))
+            links.append(orig.id)
             if orig.product_id is not None:
                 product = Product.get_by_id(orig.product_id)
-                entries.append(_return_entry(product, qty, orig.unit_cost, orig.unit_price,
+                entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
                                              pending=restocked[product.id]))
-                restocked[product.id] += qty
+                restocked[product.id] += part.quantity
         return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
                            original=sale_id, reason=reason.strip(), original_lines=links)
+
+
+@dataclass(frozen=True)
+class RefundPart:
+    """What a refund takes back of one line of the original sale, and what that pays back."""
+
+    line: SaleLine
+    quantity: int  # thousandths
+    amount: int  # money paid back, tax included (positive)
+    tax: int
+
+
+def plan_refund(sale_id: int, items: Sequence[ReturnInput] = ()) -> list[RefundPart]:
+    """The refund plan, for the till's preview and for ``refund`` alike: which lines of sale ``sale_id`` taking
+    back ``items`` (none: everything not yet returned) refunds, how many of each, and for how much.
+
+    Items are spread over the sale's lines for their product in line order; the pieces of one line (a product
+    listed several times) are merged before the line's total and tax are shared, so a line refunded completely
+    pays back exactly what it took, however it was listed.
+    """
+    originals = {line.id: line for line in SaleLine.select().where(SaleLine.sale == sale_id)
+                 .order_by(SaleLine.line_no)}
+    left = returnable(sale_id)
+    wanted = _match_return(sale_id, items, originals, left) if items else [(i, q) for i, q in left.items() if q > 0]
+    if not wanted:
+        raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
+    merged: dict[int, int] = {}
+    for line_id, qty in wanted:
+        merged[line_id] = merged.get(line_id, 0) + qty
+    return [RefundPart(originals[line_id], qty, *refund_share(originals[line_id], qty, left[line_id]))
+            for line_id, qty in sorted(merged.items(), key=lambda item: originals[item[0]].line_no)]
+
+
+def refund_line(ctx: Context, part: RefundPart) -> PricedLine:
+    """The refund's line for ``part``, at the price paid: its discount is what is not paid back."""
+    orig = part.line
+    not_paid_back = extend(part.quantity, orig.unit_price) - part.amount + (0 if ctx.prices_include_tax else part.tax)
+    return PricedLine(orig.product_id, orig.description, part.quantity, orig.unit_price, not_paid_back,
+                      orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "")
 
 
 def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
@@ -284,7 +349,7 @@ def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *
     return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price)
 
 
-def _match_return(items: Sequence[ReturnInput], originals: dict[int, SaleLine],
+def _match_return(sale_id: int, items: Sequence[ReturnInput], originals: dict[int, SaleLine],
                   left: dict[int, int]) -> list[tuple[int, int]]:
     """Spread each requested quantity over the sale's lines for that product."""
     left = dict(left)
@@ -301,11 +366,11 @@ def _match_return(items: Sequence[ReturnInput], originals: dict[int, SaleLine],
             raise InvalidInput(f"{name}: quantity to return must be more than zero")
         need = item.quantity
         if not lines:
-            raise InvalidInput(f"{name} was not sold on sale {next(iter(originals.values())).sale_id}")
+            raise InvalidInput(f"{name} was not sold on sale {sale_id}", field="product", value=name)
         available = sum(left[i] for i in lines)
         if need > available:
-            raise InvalidInput(f"{name}: only {format_qty(available)} can be returned on this sale, "
-                               f"not {format_qty(need)}")
+            raise InvalidInput(f"{name}: only {format_qty(available)} can be returned on sale {sale_id}, "
+                               f"not {format_qty(need)}", field="quantity", value=need)
         for i in lines:
             take = min(need, left[i])
             if take:

@@ -15,6 +15,7 @@ from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.text import clean
 
 KINDS = ("receive", "sale", "return", "adjust", "count")
 ADJUST_REASONS = ("damaged", "expired", "lost", "stolen", "found", "correction")
@@ -123,6 +124,7 @@ def take_in_at_cost(product_id: int, qty: int, unit_cost: int, *, pending: int =
 def receive(ctx: Context, product: str | Product, qty: int, unit_cost: int | None = None, *,
             reference: str = "", reason: str = "") -> Posted:
     """Goods in: ``qty`` thousandths at ``unit_cost`` (default: the current average cost)."""
+    reference, reason = clean(reference, field="reference"), clean(reason, field="reason")
     product = find_product(product)
     if qty <= 0:
         raise InvalidInput(f"{product.sku}: quantity received must be more than zero")
@@ -137,6 +139,7 @@ def receive(ctx: Context, product: str | Product, qty: int, unit_cost: int | Non
 
 def adjust(ctx: Context, product: str | Product, delta: int, reason: str, *, note: str = "") -> Posted:
     """A correction of ``delta`` thousandths (signed) for a stated reason: damaged, expired, lost, stolen, ..."""
+    note = clean(note, field="note")
     product = find_product(product)
     reason = reason.strip().lower()
     if reason not in ADJUST_REASONS:
@@ -154,7 +157,8 @@ def adjust(ctx: Context, product: str | Product, delta: int, reason: str, *, not
 
 def start_count(ctx: Context, note: str = "") -> CountSession:
     with write_transaction():
-        return CountSession.create(started_at=utcnow(), staff=staff_id(ctx), terminal=terminal_id(ctx), note=note)
+        return CountSession.create(started_at=utcnow(), staff=staff_id(ctx), terminal=terminal_id(ctx),
+                                   note=clean(note, field="note"))
 
 
 def _open_session(session: int | CountSession) -> CountSession:

@@ -32,6 +32,7 @@ from shopkeeper.money import QTY_SCALE, extend, format_money, format_qty, parse_
 from shopkeeper.services import sales
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.text import clean
 
 MODES = ("sale", "refund")
 
@@ -60,6 +61,7 @@ class DraftLine:
     tax_rate: int
     code: str
     weighed: bool  # sold from a variable-measure label: never merged with another scan
+    discount_rate: int | None = None  # the line's discount in percent (basis points); ``discount`` is its amount now
     priced: sales.PricedLine | None = None  # discount, tax and total as they will be charged
 
 
@@ -72,7 +74,7 @@ class Draft:
     status: str  # open | parked
     original_sale: int | None
     reason: str
-    discount: int  # sale discount, minor units
+    discount: int  # sale discount, minor units (worked out from ``discount_rate`` when that is set)
     terminal: str
     created_at: str
     updated_at: str
@@ -82,6 +84,8 @@ class Draft:
     total: int = 0  # what the customer pays (sale) or gets back (refund)
     problem: str | None = None  # why it cannot be completed as it stands (e.g. a product was made inactive)
     changed_line: int | None = None  # id of the line the last call touched
+    discount_rate: int | None = None  # the sale discount in percent (basis points), recomputed on every change
+    notice: str | None = None  # what the last call changed besides what was asked (e.g. a sale discount removed)
 
     @property
     def empty(self) -> bool:
@@ -112,7 +116,8 @@ class ParkedSale:
 
 # --- parsing typed input ------------------------------------------------------------------------------------
 
-_MULTIPLIER = re.compile(r"^\s*(?P<n>\d+(?:[.,]\d{1,3})?)\s*[*×]\s*(?P<code>.*)$", re.DOTALL)
+# A number (signed or malformed, to refuse it) before ``*``: a quantity prefix, never part of a code.
+_MULTIPLIER = re.compile(r"^\s*(?P<n>[-+−]?\s*[\d.,]*\d[\d.,]*)\s*[*×]\s*(?P<code>.*)$", re.DOTALL)
 
 
 def split_quantity(text: str) -> tuple[int | None, str]:
@@ -123,9 +128,14 @@ def split_quantity(text: str) -> tuple[int | None, str]:
     m = _MULTIPLIER.match(text)
     if not m:
         return None, text.strip()
-    qty = parse_qty(m["n"])
+    n = m["n"].replace(" ", "")
+    try:
+        qty = parse_qty(n) if n[0].isdigit() else 0
+    except InvalidInput:
+        qty = 0
     if qty <= 0:
-        raise InvalidInput(f"quantity {m['n']} must be more than zero")
+        raise InvalidInput(f"quantity {n}* before the code must be a positive number such as 3* or 0.5*",
+                           field="quantity", reason="must be a positive number", value=n)
     return qty, m["code"].strip()
 
 
@@ -160,7 +170,8 @@ def _open_row(ctx: Context, *, create: bool) -> OpenSale | None:
 
 _LINES_SQL = (
     "SELECT l.id, l.line_no, l.product_id, COALESCE(p.sku, ''), COALESCE(p.unit, ''), l.description, l.quantity, "
-    "l.unit_price, l.discount, l.tax_rate, l.code FROM open_sale_line l LEFT JOIN product p ON p.id = l.product_id "
+    "l.unit_price, l.discount, l.tax_rate, l.code, l.discount_rate FROM open_sale_line l "
+    "LEFT JOIN product p ON p.id = l.product_id "
     "WHERE l.open_sale_id = {p} ORDER BY l.line_no, l.id"
 )
 _WEIGHED = "~"  # prefix of OpenSaleLine.code for a line sold from a variable-measure label
@@ -173,12 +184,14 @@ def _load(row: OpenSale, ctx: Context) -> Draft:
     if row.terminal_id is not None:
         terminal = Terminal.select(Terminal.name).where(Terminal.id == row.terminal_id).scalar() or ""
     draft = Draft(row.id, row.mode, row.status, row.original_sale, row.note, row.discount, terminal,
-                  row.created_at, row.updated_at)
+                  row.created_at, row.updated_at, discount_rate=row.discount_rate)
     cursor = database.execute_sql(_LINES_SQL.format(p=database.param), (row.id,))
-    for (lid, no, pid, sku, unit, desc, qty, price, disc, rate, code) in cursor.fetchall():
+    for (lid, no, pid, sku, unit, desc, qty, price, disc, rate, code, disc_rate) in cursor.fetchall():
         weighed = code.startswith(_WEIGHED)
+        if disc_rate is not None:
+            disc = sales.percent_of(extend(qty, price), disc_rate)
         draft.lines.append(DraftLine(lid, no, pid, sku, unit, desc, qty, price, disc, rate,
-                                     code[1:] if weighed else code, weighed))
+                                     code[1:] if weighed else code, weighed, disc_rate))
     _price(draft, ctx)
     return draft
 
@@ -188,22 +201,33 @@ def _inputs(draft: Draft) -> list[sales.LineInput]:
     # Whole rows, fetched at once: price_lines takes a Product as it is instead of one query per line.
     products = {p.id: p for p in Product.select().where(Product.id.in_(list(ids)))} if ids else {}
     return [sales.LineInput(products.get(line.product_id, line.product_id), line.quantity, line.unit_price,
-                            line.discount, line.description, line.tax_rate) for line in draft.lines]
+                            line.discount, line.description, line.tax_rate, line.discount_rate)
+            for line in draft.lines]
+
+
+def _lines_net(lines) -> int:
+    """The lines' sum after their own discounts: a sale's subtotal, and the most a sale discount can be."""
+    return sum(extend(line.quantity, line.unit_price) - line.discount for line in lines)
 
 
 def _price(draft: Draft, ctx: Context) -> None:
     if not draft.lines:
         return
+    if draft.mode == "sale":
+        draft.subtotal = _lines_net(draft.lines)  # shown even when the sale cannot be priced as it stands
     try:
         if draft.mode == "refund" and draft.original_sale is not None:
             priced = _refund_preview(ctx, draft)
         else:
-            priced = sales.price_lines(ctx, _inputs(draft), draft.discount)
+            priced = sales.price_lines(ctx, _inputs(draft), draft.discount, sale_discount_rate=draft.discount_rate)
     except InvalidInput as exc:
         draft.problem = str(exc)
         return
     draft.lines = [_with_priced(line, p) for line, p in zip(draft.lines, priced)]
-    draft.subtotal = sum(p.gross - p.discount for p in priced) + (draft.discount if draft.mode == "sale" else 0)
+    if draft.mode == "sale":
+        draft.discount = sum(p.discount - p.line_discount for p in priced)
+    else:
+        draft.subtotal = sum(p.gross - p.discount for p in priced)
     draft.tax = sum(p.tax for p in priced)
     draft.total = sum(p.total for p in priced)
 
@@ -215,45 +239,37 @@ def _with_priced(line: DraftLine, priced: sales.PricedLine) -> DraftLine:
 
 
 def _refund_preview(ctx: Context, draft: Draft) -> list[sales.PricedLine]:
-    """What ``sales.refund`` will pay back for each line of a refund against a sale: the price paid, pro rata,
-    and whatever is left of the line on its last unit (the same rule ``sales.refund`` applies)."""
-    originals = list(SaleLine.select().where(SaleLine.sale == draft.original_sale).order_by(SaleLine.line_no))
-    left = sales.returnable(draft.original_sale)
-    plan = _refund_plan(draft, originals, left)
+    """What ``complete`` will pay back for each line of a refund against a sale: ``sales.plan_refund`` on the
+    same items ``complete`` hands to ``sales.refund``, so the till shows what the refund commits."""
+    parts = sales.plan_refund(draft.original_sale, _return_items(draft))
+    by_key: dict[tuple, list[sales.RefundPart]] = {}
+    for part in parts:
+        by_key.setdefault(_key(part.line.product_id, part.line.description), []).append(part)
     out = []
+    for key, lines in _lines_by_key(draft).items():
+        got = by_key.get(key, [])
+        amounts = sales.allocate(sum(p.amount for p in got), [line.quantity for line in lines])
+        taxes = sales.allocate(sum(p.tax for p in got), [line.quantity for line in lines])
+        for line, amount, tax in zip(lines, amounts, taxes):
+            gross = extend(line.quantity, line.unit_price)
+            out.append((line.id, sales.PricedLine(
+                line.product_id, line.description, line.quantity, line.unit_price,
+                gross - amount + (0 if ctx.prices_include_tax else tax), line.tax_rate, tax=tax, total=amount,
+                sku=line.sku)))
+    order = {line.id: n for n, line in enumerate(draft.lines)}
+    return [priced for _, priced in sorted(out, key=lambda item: order[item[0]])]
+
+
+def _key(product_id: int | None, description: str) -> tuple:
+    """What a refund line is: the product, or a one-off item's description."""
+    return (product_id, description if product_id is None else "")
+
+
+def _lines_by_key(draft: Draft) -> dict[tuple, list[DraftLine]]:
+    out: dict[tuple, list[DraftLine]] = {}
     for line in draft.lines:
-        amount = tax = 0
-        for orig, qty in plan.get(line.id, []):
-            part, part_tax = sales.refund_share(orig, qty, left[orig.id])
-            amount += part
-            tax += part_tax
-        gross = extend(line.quantity, line.unit_price)
-        out.append(sales.PricedLine(line.product_id, line.description, line.quantity, line.unit_price,
-                                    gross - amount + (0 if ctx.prices_include_tax else tax), line.tax_rate,
-                                    tax=tax, total=amount, sku=line.sku))
+        out.setdefault(_key(line.product_id, line.description), []).append(line)
     return out
-
-
-def _refund_plan(draft: Draft, originals: list[SaleLine], left: dict[int, int]):
-    """Spread each draft line over the original sale's lines, as ``sales.refund`` does."""
-    remaining = dict(left)
-    plan: dict[int, list[tuple[SaleLine, int]]] = {}
-    for line in draft.lines:
-        need = line.quantity
-        if line.product_id is None:
-            candidates = [o for o in originals if o.product_id is None and o.description == line.description]
-        else:
-            candidates = [o for o in originals if o.product_id == line.product_id]
-        for orig in candidates:
-            take = min(need, remaining.get(orig.id, 0))
-            if take:
-                plan.setdefault(line.id, []).append((orig, take))
-                remaining[orig.id] -= take
-                need -= take
-        if need:
-            raise InvalidInput(f"{line.sku or line.description}: only {format_qty(line.quantity - need)} can be "
-                               f"returned on sale {draft.original_sale}, not {format_qty(line.quantity)}")
-    return plan
 
 
 def current_sale(ctx: Context, *, create: bool = True) -> Draft | None:
@@ -264,13 +280,6 @@ def current_sale(ctx: Context, *, create: bool = True) -> Draft | None:
             return None
         with _writing(ctx):
             row = _open_row(ctx, create=True)
-    return _load(row, ctx)
-
-
-def get_draft(ctx: Context, draft_id: int) -> Draft:
-    row = OpenSale.get_or_none(OpenSale.id == draft_id)
-    if row is None:
-        raise NotFound(f"no open or parked sale {draft_id}")
     return _load(row, ctx)
 
 
@@ -418,6 +427,7 @@ def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int =
     """Sell an item that is not in the catalogue at a typed price (no stock movement)."""
     if not description.strip():
         raise InvalidInput("a one-off item needs a description")
+    description = clean(description, field="description")
     if unit_price < 0:
         raise InvalidInput("price must not be negative")
     if quantity <= 0:
@@ -441,6 +451,7 @@ def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, 
                 same = (OpenSaleLine.select(OpenSaleLine.id)
                         .where((OpenSaleLine.open_sale == row.id) & (OpenSaleLine.product == product_id)
                                & (OpenSaleLine.unit_price == unit_price) & (OpenSaleLine.discount == 0)
+                               & OpenSaleLine.discount_rate.is_null()
                                & ~OpenSaleLine.code.startswith(_WEIGHED))
                         .order_by(OpenSaleLine.line_no.desc()).first())
                 if same is not None:
@@ -492,23 +503,48 @@ def _line_of(ctx: Context, line_id: int) -> tuple[OpenSale, OpenSaleLine]:
     return row, line
 
 
+def _fit_sale_discount(ctx: Context, row: OpenSale) -> str | None:
+    """After the lines changed: a sale discount given as an amount that is now more than the lines' sum is removed
+    (call inside the write transaction); returns the notice to show. A percentage simply follows the lines."""
+    if row.mode != "sale" or row.discount_rate is not None or not row.discount:
+        return None
+    lines = OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id)
+    net = sum(extend(line.quantity, line.unit_price)
+              - (sales.percent_of(extend(line.quantity, line.unit_price), line.discount_rate)
+                 if line.discount_rate is not None else line.discount) for line in lines)
+    if row.discount <= net:
+        return None
+    OpenSale.update(discount=0).where(OpenSale.id == row.id).execute()
+    if not net:
+        return None  # the last line went: no sale left to discount
+    return (f"the sale discount of {format_money(row.discount, ctx.decimals)} was more than the sale now comes to "
+            f"({format_money(net, ctx.decimals)}) and was removed; give it again if it still applies")
+
+
+def _changed(ctx: Context, row: OpenSale, line_id: int | None, notice: str | None) -> Draft:
+    draft = _load(OpenSale.get_by_id(row.id), ctx)
+    draft.changed_line = line_id
+    draft.notice = notice
+    return draft
+
+
 def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
     """Set a line's quantity (thousandths). Zero removes the line."""
     if quantity < 0:
-        raise InvalidInput("quantity must not be negative")
+        raise InvalidInput("quantity must not be negative", field="quantity", line=line_id)
     if quantity == 0:
         return remove_line(ctx, line_id)
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
-        if line.discount > extend(quantity, line.unit_price):
-            raise InvalidInput(f"{line.description}: the line discount is more than the new line amount")
+        if line.discount_rate is None and line.discount > extend(quantity, line.unit_price):
+            raise InvalidInput(f"{line.description}: the line discount is more than the new line amount",
+                               field="quantity", line=line_id)
         if row.mode == "refund" and row.original_sale is not None:
             _check_returnable(row, line, quantity)
         OpenSaleLine.update(quantity=quantity).where(OpenSaleLine.id == line.id).execute()
         _touch(row)
-    draft = _load(row, ctx)
-    draft.changed_line = line_id
-    return draft
+        notice = _fit_sale_discount(ctx, row)
+    return _changed(ctx, row, line_id, notice)
 
 
 def remove_line(ctx: Context, line_id: int) -> Draft:
@@ -516,50 +552,68 @@ def remove_line(ctx: Context, line_id: int) -> Draft:
         row, line = _line_of(ctx, line_id)
         OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute()
         _touch(row)
-    return _load(row, ctx)
+        notice = _fit_sale_discount(ctx, row)
+    return _changed(ctx, row, None, notice)
 
 
 def _no_refund_discounts(row: OpenSale) -> None:
     if row.mode == "refund":
-        raise InvalidInput("discounts do not apply to a refund: it pays back what was charged")
+        raise InvalidInput("discounts do not apply to a refund: it pays back what was charged", field="discount")
 
 
-def set_line_discount(ctx: Context, line_id: int, amount: int) -> Draft:
-    """A discount of ``amount`` minor units off one line (0 removes it)."""
+def _check_rate(rate: int) -> None:
+    if not 0 <= rate <= 10_000:
+        raise InvalidInput("a discount in percent must be between 0 and 100 %", field="discount", value=rate)
+
+
+def set_line_discount(ctx: Context, line_id: int, amount: int = 0, *, rate: int | None = None) -> Draft:
+    """A discount off one line: ``amount`` minor units, or ``rate`` basis points (a percentage, which stays one:
+    worked out again whenever the line changes). 0 removes it."""
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         _no_refund_discounts(row)
         gross = extend(line.quantity, line.unit_price)
-        if not 0 <= amount <= gross:
-            raise InvalidInput(f"{line.description}: discount must be between 0 and {format_money(gross, ctx.decimals)}")
-        OpenSaleLine.update(discount=amount).where(OpenSaleLine.id == line.id).execute()
+        if rate is not None:
+            _check_rate(rate)
+            amount = 0
+        elif not 0 <= amount <= gross:
+            raise InvalidInput(f"{line.description}: discount must be between 0 and "
+                               f"{format_money(gross, ctx.decimals)}", field="discount", line=line_id)
+        OpenSaleLine.update(discount=amount, discount_rate=rate or None).where(OpenSaleLine.id == line.id).execute()
         _touch(row)
-    draft = _load(row, ctx)
-    draft.changed_line = line_id
-    return draft
+        notice = _fit_sale_discount(ctx, row)
+    return _changed(ctx, row, line_id, notice)
 
 
-def percent_of(amount: int, percent: str) -> int:
-    """``percent`` (``"10"``, ``"12.5"``) of ``amount`` minor units, rounded half to even."""
-    from shopkeeper.money import parse_rate
+def parse_discount(text: str, decimals: int) -> tuple[int, int | None]:
+    """A discount as typed: ``"1.50"`` → (150, None), ``"10%"`` / ``"12.5 %"`` → (0, 1250) basis points."""
+    from shopkeeper.money import parse_money, parse_rate
 
-    return round_div(amount * parse_rate(percent, what="discount percentage"), 10_000)
+    text = text.strip()
+    if text.endswith("%"):
+        return 0, parse_rate(text[:-1].strip(), what="discount percentage")
+    return parse_money(text or "0", decimals, what="discount"), None
 
 
-def set_sale_discount(ctx: Context, amount: int) -> Draft:
-    """A discount of ``amount`` minor units off the whole sale, shared over its lines (0 removes it)."""
+def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None) -> Draft:
+    """A discount off the whole sale, shared over its lines: ``amount`` minor units, or ``rate`` basis points (a
+    percentage of the lines' sum, worked out again on every change until payment). 0 removes it."""
     if amount < 0:
-        raise InvalidInput("discount must not be negative")
+        raise InvalidInput("discount must not be negative", field="discount")
+    if rate is not None:
+        _check_rate(rate)
+        amount = 0
     with _writing(ctx):
         row = _open_row(ctx, create=True)
         _no_refund_discounts(row)
         draft = _load(row, ctx)
-        net = sum(extend(line.quantity, line.unit_price) - line.discount for line in draft.lines)
+        net = _lines_net(draft.lines)
         if amount > net:
-            raise InvalidInput(f"sale discount must be between 0 and {format_money(net, ctx.decimals)}")
-        OpenSale.update(discount=amount, updated_at=utcnow()).where(OpenSale.id == row.id).execute()
-        row.discount = amount
-    return _load(row, ctx)
+            raise InvalidInput(f"sale discount must be between 0 and {format_money(net, ctx.decimals)}",
+                               field="discount")
+        OpenSale.update(discount=amount, discount_rate=rate or None, updated_at=utcnow()).where(
+            OpenSale.id == row.id).execute()
+    return _load(OpenSale.get_by_id(row.id), ctx)
 
 
 def void(ctx: Context) -> None:
@@ -579,6 +633,7 @@ def _delete(draft_id: int) -> None:
 
 def park(ctx: Context, note: str = "") -> int:
     """Put the open sale aside to serve another customer; returns its number for ``resume``."""
+    note = clean(note, field="note")
     with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None or not OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
@@ -633,6 +688,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
     """
     if sale_id is None and not reason.strip():
         raise InvalidInput("a refund without a receipt needs a reason")
+    reason = clean(reason, field="reason")
     with _writing(ctx):
         row = _open_row(ctx, create=True)
         if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
@@ -660,7 +716,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
                     code=f"sale:{sale_id}").execute()
             if not n:
                 raise InvalidInput(f"sale {sale_id}: everything on it has already been returned")
-        OpenSale.update(mode="refund", original_sale=sale_id, note=reason.strip(), discount=0,
+        OpenSale.update(mode="refund", original_sale=sale_id, note=reason.strip(), discount=0, discount_rate=None,
                         updated_at=utcnow()).where(OpenSale.id == row.id).execute()
     return _load(OpenSale.get_by_id(row.id), ctx)
 
@@ -686,27 +742,17 @@ def complete(ctx: Context, payment: str = "cash", tendered: int | None = None, *
             result = sales.refund(ctx, _return_items(draft), sale_id=draft.original_sale, reason=draft.reason,
                                   payment=payment)
         else:
-            result = sales.sell(ctx, _inputs(draft), payment=payment, tendered=tendered, discount=draft.discount)
+            result = sales.sell(ctx, _inputs(draft), payment=payment, tendered=tendered, discount=draft.discount,
+                                discount_rate=draft.discount_rate)
         _delete(row.id)
     return result
 
 
 def _return_items(draft: Draft) -> Sequence[sales.ReturnInput]:
+    """The refund draft as ``sales.refund`` takes it (and ``sales.plan_refund``, for the preview)."""
     if draft.original_sale is None:
         if any(line.product_id is None for line in draft.lines):
             raise InvalidInput("a refund without a receipt takes back catalogue items only; remove the one-off line")
         return [sales.ReturnInput(line.product_id, line.quantity, unit_price=line.unit_price, discount=line.discount,
                                   tax_rate=line.tax_rate) for line in draft.lines]
-    left = sales.returnable(draft.original_sale)
-    originals = SaleLine.select().where(SaleLine.sale == draft.original_sale)
-    everything: dict[tuple, int] = {}
-    for orig in originals:
-        key = (orig.product_id, orig.description if orig.product_id is None else "")
-        everything[key] = everything.get(key, 0) + left.get(orig.id, 0)
-    wanted: dict[tuple, int] = {}
-    for line in draft.lines:
-        key = (line.product_id, line.description if line.product_id is None else "")
-        wanted[key] = wanted.get(key, 0) + line.quantity
-    if wanted == {k: v for k, v in everything.items() if v > 0}:
-        return ()  # the whole remainder of the sale, one-off items included
-    return [sales.ReturnInput(pid, qty, description=desc) for (pid, desc), qty in wanted.items()]
+    return [sales.ReturnInput(line.product_id, line.quantity, description=line.description) for line in draft.lines]

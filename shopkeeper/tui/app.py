@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from peewee import DatabaseError
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -28,6 +29,7 @@ from textual.screen import Screen
 from shopkeeper.config import Config
 from shopkeeper.db import data_version
 from shopkeeper.services.context import Context
+from shopkeeper.text import has_control, printable, safe
 from shopkeeper.tui.commands import ShopCommands
 from shopkeeper.tui.registry import SCREENS, entry
 
@@ -62,6 +64,7 @@ class ShopkeeperApp(App):
         self._scan_hub = scan_hub
         self._scan_subscription = None
         self._own_hub = False
+        self.start_notice = ""  # shown once the app runs (e.g. which till this session got)
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
@@ -79,6 +82,8 @@ class ShopkeeperApp(App):
 
             self.push_screen(StaffScreen(first=True))
         self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+        if self.start_notice:
+            self.notify(self.start_notice, timeout=8)
         # Not needed for the first frame: after it is painted.
         self.call_after_refresh(self._after_first_frame)
 
@@ -218,6 +223,21 @@ class ShopkeeperApp(App):
             self.notify(f"{p.sku} {p.name}: {format_qty(p.on_hand)} {p.unit} left (reorder at "
                         f"{format_qty(p.reorder_point)})", title="Low stock", severity="warning", timeout=8)
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification of the app (widgets' and screens' ``notify`` land here) is plain text: messages quote
+        names, codes and reasons, so they are never parsed as markup (``[/x]`` in a name raised ``MarkupError``
+        and closed the app) and their control characters are shown escaped (``shopkeeper.text.safe``)."""
+        super().notify(safe(message), title=safe(title), severity=severity, timeout=timeout, markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A paste is text from elsewhere that an ``Input`` would take and paint as it is: its control characters
+        (an ESC sequence copied from a web page or a log) are left out before any widget sees it; line breaks are
+        kept (an ``Input`` takes the first line)."""
+        if isinstance(event, events.Paste) and not event.is_forwarded and has_control(event.text.replace("\n", "")):
+            event = events.Paste("\n".join(printable(line) for line in event.text.splitlines()))
+        await super().on_event(event)
+
     # -- actions ----------------------------------------------------------------------------------------------
 
     def action_open(self, name: str, product_id: int | None = None) -> None:
@@ -265,6 +285,24 @@ class ShopkeeperApp(App):
                 bar.update_text()
 
 
-def run_app(location: str, config: Config, ctx: Context) -> None:
-    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread)."""
-    ShopkeeperApp(location, config, ctx).run()
+def run_app(location: str, config: Config, ctx: Context, *, exact_till: bool = False) -> None:
+    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread).
+
+    The app holds its till for as long as it runs (``services.till_claim``): ``ctx.terminal`` exactly when
+    ``exact_till`` (a name given on purpose), else the first free name from it (``<host>``, ``<host>-2`` …)."""
+    from dataclasses import replace
+
+    from shopkeeper.services.till_claim import held
+
+    app: ShopkeeperApp | None = None
+
+    def lost(message: str) -> None:
+        if app is not None and app.is_running:
+            app.call_from_thread(app.notify, message, severity="error", timeout=60)
+
+    with held(ctx.terminal, exact=exact_till, on_lost=lost) as lease:
+        app = ShopkeeperApp(location, config, replace(ctx, terminal=lease.name))
+        if lease.name != lease.requested:
+            app.start_notice = (f"till {lease.requested} is open in another session: this one is till {lease.name}, "
+                                "with its own open sale")
+        app.run()

@@ -1,10 +1,23 @@
-"""Display helpers for screens: money, quantities and times as staff read them. Exact: no float anywhere."""
+"""Display helpers for screens: text from data, money, quantities and times as staff read them. Exact: no float
+anywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from textual.content import Content
+
+from shopkeeper import times
 from shopkeeper.money import format_money, format_qty
+from shopkeeper.text import safe
+
+
+def plain(text: object) -> Content:
+    """Text that came from data, for a widget: shown as it is, never parsed as markup (``[/x]`` stays ``[/x]``),
+    control characters escaped (``shopkeeper.text.safe``). Pass it wherever a widget would take a ``str``
+    (``Static.update``, ``Option``, ``Select`` prompts): a ``Content`` is never parsed, whatever the widget's
+    ``markup`` setting."""
+    return Content(safe(text))
 
 
 def money(minor: int | None, decimals: int = 2) -> str:
@@ -20,29 +33,20 @@ def signed_qty(milli: int) -> str:
     return f"+{text}" if milli > 0 else text
 
 
-def local_time(utc_iso: str, *, with_year: bool = False) -> str:
-    """``2026-01-05T10:00:00.000000Z`` → ``26-01-05 11:00`` in the local time zone."""
-    if not utc_iso:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return utc_iso[:16]
-    return moment.strftime("%Y-%m-%d %H:%M" if with_year else "%y-%m-%d %H:%M")
+def local_time(utc_iso: str) -> str:
+    """``2026-01-05T10:00:00.000000Z`` → ``2026-01-05 11:00`` in the local time zone (see ``shopkeeper.times``)."""
+    return times.local_time(utc_iso)
 
 
-def local_day_bounds(text: str, *, end: bool = False) -> str:
-    """A local date ``YYYY-MM-DD`` as a UTC ISO bound: its start, or (``end``) the start of the next day.
+def when_title() -> str:
+    """A time column's title that says the zone once: ``When (CET)``."""
+    return f"When ({dt.datetime.now().astimezone().tzname() or 'local'})"
 
-    Raises ValueError with a readable message."""
-    try:
-        day = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a date like 2026-01-31") from None
-    if end:
-        day += dt.timedelta(days=1)
-    moment = dt.datetime.combine(day, dt.time()).astimezone().astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+def local_day_bounds(text: str, *, end: bool = False, what: str = "date") -> str:
+    """A local date ``YYYY-MM-DD`` (or date and time) as a UTC ISO bound: its start, or (``end``) the start of the
+    next day. Raises ValueError with a readable message."""
+    return times.parse_local(text, what=what, end=end)
 
 
 STATUS_MARK = {"ok": " ", "low": "▼", "out": "✗", "inactive": "–"}

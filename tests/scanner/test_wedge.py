@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from shopkeeper.scanner.settings import ScannerSettings
-from shopkeeper.scanner.source import ScanHub, TerminalWedgeSource
 from shopkeeper.scanner.wedge import WedgeDetector
 
 
@@ -67,17 +66,3 @@ def test_non_character_keys_break_a_burst():
 def test_threshold(gap_ms, is_scan):
     scan = type_keys(WedgeDetector(ScannerSettings(wedge_max_gap_ms=35)), "123456", 0.0, gap_ms / 1000)
     assert (scan is not None) == is_scan
-
-
-def test_wedge_source_publishes_through_the_hub_with_aim_stripped():
-    hub = ScanHub()
-    got = []
-    hub.subscribe(got.append)
-    wedge = TerminalWedgeSource()
-    hub.add_source(wedge)
-    hub.start()
-    for i, ch in enumerate("]E04006381333931"):
-        wedge.key(ch, 10 + i * 0.002)
-    result = wedge.key("\r", 10.05)
-    assert result.typed == 16
-    assert [(e.code, e.symbology, e.source) for e in got] == [("4006381333931", "EAN-13", "terminal")]

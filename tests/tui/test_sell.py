@@ -4,7 +4,6 @@ be lost."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -413,7 +412,7 @@ def _tmux(*args: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.requires("tmux")
 def test_wedge_scan_in_the_real_app_is_paid_and_journaled(demo_db, db_path):
     """The real app in tmux at 80×24: a scanner burst typed into the terminal, paid by card, found in the journal."""
     from shopkeeper.db import close_database, open_database

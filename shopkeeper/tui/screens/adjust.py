@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, Select, Static
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_qty, parse_qty
 from shopkeeper.services.stock import ADJUST_REASONS
+from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.picking import PickingScreen
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput
@@ -95,7 +96,7 @@ class AdjustScreen(PickingScreen):
         on_hand = posted.on_hand.get(product.id, product.on_hand + delta)
         sign = "+" if delta > 0 else ""
         text = f"{product.sku}: {sign}{format_qty(delta)} ({reason}); on hand now {format_qty(on_hand)}"
-        self.query_one("#adjust-result", Static).update(f"Posted: {text}")
+        self.query_one("#adjust-result", Static).update(plain(f"Posted: {text}"))
         self.notify(f"adjusted {text}", timeout=3)
         self.product = None
         self._show_product()

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopModal
 
 
@@ -28,7 +29,7 @@ class ConfirmScreen(ShopModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.question, markup=False)
+            yield Static(plain(self.question))
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)
@@ -57,7 +58,7 @@ class ChoiceScreen(ShopModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.question, markup=False)
+            yield Static(plain(self.question))
             with Horizontal(id="confirm-buttons"):
                 for i, (name, label, key) in enumerate(self.choices):
                     yield Button(f"{label} ({'Esc' if key == 'escape' else key})", id=f"choice-{name}", variant="warning" if i == 0 else "default",

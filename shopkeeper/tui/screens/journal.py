@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on
@@ -14,7 +15,8 @@ from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
-from shopkeeper.tui.format import local_day_bounds, local_time, money, signed_qty
+from shopkeeper.text import safe
+from shopkeeper.tui.format import local_day_bounds, local_time, money, plain, signed_qty, when_title
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -22,7 +24,7 @@ from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTabl
 
 class JournalSource(CountIndex):
     columns = (
-        Column("when", "When", 14),
+        Column("when", "When", 16),
         Column("sku", "SKU", 11),
         Column("kind", "Kind", 7),
         Column("qty", "Qty", 8, "right"),
@@ -33,6 +35,7 @@ class JournalSource(CountIndex):
     )
 
     def __init__(self, flt: JournalFilter, decimals: int = 2) -> None:
+        self.columns = (replace(self.columns[0], title=when_title()), *self.columns[1:])
         self.filter = flt
         self.decimals = decimals
 
@@ -66,8 +69,8 @@ class JournalScreen(ShopScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
-        staff = [(n, n) for n in queries.staff_names(active_only=False)]
-        terminals = [(n, n) for n in queries.terminal_names()]
+        staff = [(plain(n), n) for n in queries.staff_names(active_only=False)]
+        terminals = [(plain(n), n) for n in queries.terminal_names()]
         with Vertical(id="journal-filters"):
             with Horizontal():
                 yield Label("Kind")
@@ -93,7 +96,7 @@ class JournalScreen(ShopScreen):
         if self.filter.product_id is not None:
             detail = queries.product_detail(self.filter.product_id)
             if detail is not None:
-                self.query_one("#product", Input).value = detail.sku
+                self.query_one("#product", Input).value = safe(detail.sku)
         self.query_one("#journal-table", VirtualTable).focus()
 
     @property
@@ -125,15 +128,15 @@ class JournalScreen(ShopScreen):
             try:
                 product_id = find_product(code).id
             except ShopError as exc:
-                message.update(f"✗ product: {exc}")
+                message.update(plain(f"✗ product: {exc}"))
                 return None
         try:
             since_text = self.query_one("#since", Input).value.strip()
             until_text = self.query_one("#until", Input).value.strip()
-            since = local_day_bounds(since_text) if since_text else ""
-            until = local_day_bounds(until_text, end=True) if until_text else ""
+            since = local_day_bounds(since_text, what="From") if since_text else ""
+            until = local_day_bounds(until_text, end=True, what="To") if until_text else ""
         except ValueError as exc:
-            message.update(f"✗ date: {exc}")
+            message.update(plain(f"✗ {exc}"))
             return None
         if since and until and since >= until:
             message.update("✗ date: 'From' is after 'To'")

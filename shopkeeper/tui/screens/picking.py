@@ -9,7 +9,7 @@ from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_qty
 from shopkeeper.services import queries
 from shopkeeper.services.queries import ProductDetail
-from shopkeeper.tui.format import STATUS_TEXT
+from shopkeeper.tui.format import STATUS_TEXT, plain
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.form import show_message
 from shopkeeper.tui.widgets.scan_input import Scanned
@@ -70,8 +70,8 @@ class PickingScreen(ShopScreen):
             info.update("no product chosen")
             return
         decimals = self.shop.config.shop.decimals
-        info.update(f"{d.sku}  {d.name} · on hand {format_qty(d.on_hand)} {d.unit} · "
-                    f"avg cost {format_money(d.avg_cost, decimals)} · {STATUS_TEXT[d.status]}")
+        info.update(plain(f"{d.sku}  {d.name} · on hand {format_qty(d.on_hand)} {d.unit} · "
+                          f"avg cost {format_money(d.avg_cost, decimals)} · {STATUS_TEXT[d.status]}"))
 
     def refresh_data(self) -> None:
         if self.product is not None:

@@ -4,6 +4,7 @@ balance, who did it, at which till, when and why; and its change log (price, tax
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on
@@ -24,7 +25,8 @@ from shopkeeper.money import (
 )
 from shopkeeper.services import catalog, queries
 from shopkeeper.services.queries import ChangeRow, JournalRow, ProductDetail
-from shopkeeper.tui.format import STATUS_TEXT, local_time, money, qty, signed_qty
+from shopkeeper.text import clean, safe
+from shopkeeper.tui.format import STATUS_TEXT, local_time, money, plain, qty, signed_qty, when_title
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from shopkeeper.tui.widgets.form import field_row, show_message
@@ -34,7 +36,7 @@ from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTabl
 
 class ProductJournalSource(CountIndex):
     columns = (
-        Column("when", "When", 14),
+        Column("when", "When", 16),
         Column("kind", "Kind", 7),
         Column("qty", "Qty", 8, "right"),
         Column("balance", "Balance", 8, "right"),
@@ -45,6 +47,7 @@ class ProductJournalSource(CountIndex):
     )
 
     def __init__(self, product_id: int, decimals: int = 2) -> None:
+        self.columns = (replace(self.columns[0], title=when_title()), *self.columns[1:])
         self.product_id = product_id
         self.decimals = decimals
 
@@ -73,7 +76,7 @@ class ProductChangeSource(CountIndex):
     """The product's change log: price, tax, average cost, unit and active flag, who, when, till, old → new."""
 
     columns = (
-        Column("when", "When", 14),
+        Column("when", "When", 16),
         Column("what", "Change", 11),
         Column("old", "Was", 9, "right"),
         Column("new", "Now", 9, "right"),
@@ -83,6 +86,7 @@ class ProductChangeSource(CountIndex):
     )
 
     def __init__(self, product_id: int, decimals: int = 2) -> None:
+        self.columns = (replace(self.columns[0], title=when_title()), *self.columns[1:])
         self.product_id = product_id
         self.decimals = decimals
 
@@ -112,7 +116,7 @@ LABELS = {"price": "price", "tax_rate": "tax rate", "avg_cost": "avg cost", "uni
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("required")
-    return value.strip()
+    return clean(value, field="text").strip()
 
 
 def seen_values(detail: ProductDetail) -> dict[str, object]:
@@ -197,14 +201,16 @@ class ProductScreen(ShopScreen):
         return self.product_id
 
     def _texts(self, values: dict[str, object]) -> dict[str, str]:
+        """The field texts for stored ``values``. Text stored before the text rule may hold control characters:
+        shown escaped (and saved so only if the user edits that field)."""
         decimals = self.shop.config.shop.decimals
         return {
-            "name": str(values["name"]), "unit": str(values["unit"]),
+            "name": safe(str(values["name"])), "unit": safe(str(values["unit"])),
             "price": format_money(values["price"], decimals), "tax_rate": format_rate(values["tax_rate"]),
             "avg_cost": format_money(values["avg_cost"], decimals),
             "reorder_point": format_qty(values["reorder_point"]), "reorder_qty": format_qty(values["reorder_qty"]),
-            "supplier": str(values["supplier"]), "category": str(values["category"]),
-            "barcodes": ", ".join(values["barcodes"]),
+            "supplier": safe(str(values["supplier"])), "category": safe(str(values["category"])),
+            "barcodes": safe(", ".join(values["barcodes"])),
         }
 
     def _load(self) -> None:
@@ -221,7 +227,7 @@ class ProductScreen(ShopScreen):
         self.seen = seen_values(detail)
         self.loaded = self._texts(self.seen)
         with self.prevent(Input.Changed, Checkbox.Changed):
-            self.query_one("#sku", Input).value = detail.sku
+            self.query_one("#sku", Input).value = safe(detail.sku)
             for name, text in self.loaded.items():
                 self.query_one(f"#{name}", Input).value = text
                 show_message(self, name, "")
@@ -241,9 +247,9 @@ class ProductScreen(ShopScreen):
         d = self.detail
         if d is None:
             return
-        self.query_one("#product-summary", Static).update(
+        self.query_one("#product-summary", Static).update(plain(
             f"{d.sku} · on hand {format_qty(d.on_hand)} {d.unit} · {STATUS_TEXT[d.status]} · "
-            f"stock moves via F3 F4 F5 and sales")
+            f"stock moves via F3 F4 F5 and sales"))
 
     def edited(self) -> list[str]:
         """The fields the user changed since they were loaded (all of them on a new product)."""
@@ -301,7 +307,8 @@ class ProductScreen(ShopScreen):
             "sku": _text, "name": _text, "unit": _text,
             "price": nonneg_money("price"), "tax_rate": lambda t: parse_rate(t or "0"),
             "avg_cost": nonneg_money("cost"), "reorder_point": nonneg_qty, "reorder_qty": nonneg_qty,
-            "supplier": str.strip, "category": str.strip,
+            "supplier": lambda t: clean(t, field="supplier").strip(),
+            "category": lambda t: clean(t, field="category").strip(),
             "barcodes": lambda text: catalog.product_codes(text, layouts),
         }
 

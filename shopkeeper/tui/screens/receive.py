@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,6 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.text import safe
 from shopkeeper.tui.screens.picking import PickingScreen
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput
@@ -108,9 +110,10 @@ class ReceiveScreen(PickingScreen):
         on_hand = posted.on_hand.get(product.id, product.on_hand + qty)
         decimals = self.shop.config.shop.decimals
         used_cost = posted.unit_costs[0] if posted.unit_costs else cost or 0
-        self.query_one("#received", DataTable).add_row(
-            product.sku, product.name, format_qty(qty), format_money(used_cost, decimals), format_qty(on_hand),
-            reference)
+        cells = (product.sku, product.name, format_qty(qty), format_money(used_cost, decimals), format_qty(on_hand),
+                 reference)
+        # a str cell would be parsed as markup: data goes in as plain Text, control characters escaped
+        self.query_one("#received", DataTable).add_row(*(Text(safe(cell)) for cell in cells))
         self.notify(f"received {format_qty(qty)} {product.unit} {product.sku}; on hand now {format_qty(on_hand)}",
                     timeout=3)
         self.product = None

@@ -32,15 +32,17 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
-from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty
 from shopkeeper.services import till
+from shopkeeper.text import safe
+from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.widgets.sale_lines import LineColumn, SaleLinesView
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput, Scanned
 from shopkeeper.tui.widgets.top_bar import TopBar
 
-_PENDING_QTY = re.compile(r"^\s*\d+(?:[.,]\d{1,3})?\s*[*×]\s*$")
+_PENDING_QTY = re.compile(r"^\s*[-+−]?\s*[\d.,]*\d[\d.,]*\s*[*×]\s*$")  # "3*", or "-2*" to refuse
 
 LINE_COLUMNS = (LineColumn("#", 3), LineColumn("Item", 28), LineColumn("Qty", 9, "right"),
                 LineColumn("Price", 9, "right"), LineColumn("Disc", 7, "right"), LineColumn("Total", 9, "right"))
@@ -66,14 +68,14 @@ class PromptScreen(_Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt-box"):
-            yield Static(self.title_text, classes="prompt-title", markup=False)
+            yield Static(plain(self.title_text), classes="prompt-title")
             for name, label, placeholder, value in self.fields:
                 with Horizontal(classes="prompt-row"):
                     yield Label(label)
                     # Scan-aware: a scanner burst typed into a field here becomes a (refused) scan, not a value.
                     yield ScanAwareInput(value=value, placeholder=placeholder, id=f"f-{name}", compact=True)
             if self.hint:
-                yield Static(self.hint, classes="prompt-hint", markup=False)
+                yield Static(plain(self.hint), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -109,7 +111,7 @@ class UnknownCodeScreen(_Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt-box"):
-            yield Static(f"Unknown code {self.code}", classes="prompt-title", markup=False)
+            yield Static(plain(f"Unknown code {self.code}"), classes="prompt-title")
             yield Static("c  create the product now and sell it\n"
                          "o  sell a one-off item at a typed price\n"
                          "Esc  cancel", markup=False)
@@ -133,8 +135,8 @@ class ParkedScreen(_Dialog):
         with Vertical(classes="prompt-box"):
             yield Static("Resume a parked sale (Enter)", classes="prompt-title")
             yield OptionList(*[
-                Option(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
-                       f"{'  refund' if p.mode == 'refund' else ''}  {p.note}", id=str(p.id))
+                Option(plain(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
+                             f"{'  refund' if p.mode == 'refund' else ''}  {p.note}"), id=str(p.id))
                 for p in self.parked], id="parked-list")
 
     @on(OptionList.OptionSelected)
@@ -215,13 +217,16 @@ class SellScreen(ShopScreen):
         self.show(draft)
 
     def show(self, draft: till.Draft) -> None:
+        old_keys = [line.id for line in self.draft.lines] if self.draft is not None else []
         self.draft = draft
         self.paint_promptly()  # the line on screen now, not at the next 60 Hz slot (ShopScreen.paint_promptly)
         keys = [line.id for line in draft.lines]
         if draft.changed_line in keys:
             self.selected = draft.changed_line
         elif self.selected not in keys:
-            self.selected = keys[-1] if keys else None
+            # the chosen line is gone (removed here or elsewhere): the cursor stays at its place, on the next line
+            at = old_keys.index(self.selected) if self.selected in old_keys else len(keys) - 1
+            self.selected = keys[min(at, len(keys) - 1)] if keys else None
         with self.app.batch_update():
             # only the rows whose cells changed (and the old and new cursor rows) are repainted
             self.query_one("#lines", SaleLinesView).set_rows([(line.id, self._cells(line)) for line in draft.lines],
@@ -236,7 +241,8 @@ class SellScreen(ShopScreen):
         priced = line.priced
         unit = f" {line.unit}" if line.unit and line.unit != "pcs" else ""
         name = line.description + (" ⚖" if line.weighed else "")
-        disc = self.money(line.discount) if line.discount else ""
+        disc = (f"{format_rate(line.discount_rate)} %" if line.discount_rate is not None
+                else self.money(line.discount) if line.discount else "")
         total = self.money(priced.total) if priced is not None else "?"
         return (str(line.line_no), name, f"{format_qty(line.quantity)}{unit}", self.money(line.unit_price), disc,
                 total)
@@ -245,9 +251,10 @@ class SellScreen(ShopScreen):
     def _set_text(static: Static, text: str) -> None:
         """Change a one-line status text. Each of them has a fixed size (``height: 1``, the screen's width), so a
         new text never needs a layout of the screen — only this line is repainted — and an unchanged text not even
-        that."""
+        that. The text quotes data (reasons, problems): shown plain, control characters escaped."""
+        text = safe(text)
         if str(static.content) != text:
-            static.update(text, layout=False)
+            static.update(plain(text), layout=False)
 
     def _show_totals(self) -> None:
         d = self.draft
@@ -264,8 +271,9 @@ class SellScreen(ShopScreen):
             self._set_text(mode, f"Sale · {len(d.lines)} line(s), {units} unit(s)")
             mode.set_class(False, "-refund")
         parts = []
-        if d.mode == "sale" and d.discount:
-            parts.append(f"Subtotal {self.money(d.subtotal)}  Sale disc -{self.money(d.discount)}")
+        if d.mode == "sale" and (d.discount or d.discount_rate):
+            rate = f" {format_rate(d.discount_rate)} %" if d.discount_rate is not None else ""
+            parts.append(f"Subtotal {self.money(d.subtotal)}  Sale disc{rate} -{self.money(d.discount)}")
         incl = " incl." if self.shop.ctx.prices_include_tax else ""
         parts.append(f"Tax{incl} {self.money(d.tax)}")
         label = "TO PAY BACK" if d.mode == "refund" else "TOTAL"
@@ -356,7 +364,7 @@ class SellScreen(ShopScreen):
         def chosen(choice: str | None) -> None:
             if choice == "create":
                 self.app.push_screen(PromptScreen(f"New product for {code}", [
-                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else code),
+                    ("sku", "SKU", "e.g. JAM-340", "" if is_barcode else safe(code)),
                     ("name", "Name", "as on the receipt", ""),
                     ("unit", "Unit", "pcs, kg, l", "pcs"),
                     ("price", "Price", "e.g. 2.49", ""),
@@ -387,6 +395,8 @@ class SellScreen(ShopScreen):
             self.notify(str(exc), severity="error", timeout=6)
             return False
         self.show(draft if draft is not None else till.current_sale(self.shop.ctx))
+        if draft is not None and draft.notice:
+            self.notify(draft.notice, severity="warning", timeout=8)
         return True
 
     def action_move(self, step: int) -> None:
@@ -420,12 +430,6 @@ class SellScreen(ShopScreen):
         if line is not None:
             self._do(lambda: till.remove_line(self.shop.ctx, line.id))
 
-    def _amount(self, text: str, base: int) -> int:
-        text = text.strip()
-        if text.endswith("%"):
-            return till.percent_of(base, text[:-1])
-        return parse_money(text or "0", self.decimals, what="discount")
-
     def action_line_discount(self) -> None:
         line = self._selected_line()
         if line is None:
@@ -435,11 +439,11 @@ class SellScreen(ShopScreen):
             if values is None:
                 return
             try:
-                amount = self._amount(values["amount"], line.priced.gross if line.priced else 0)
+                amount, rate = till.parse_discount(values["amount"], self.decimals)
             except ShopError as exc:
                 self.notify(str(exc), severity="error")
                 return
-            self._do(lambda: till.set_line_discount(self.shop.ctx, line.id, amount))
+            self._do(lambda: till.set_line_discount(self.shop.ctx, line.id, amount, rate=rate))
 
         self.app.push_screen(PromptScreen(f"Discount on {line.description}", [
             ("amount", "Discount", "amount (1.50) or percent (10%); 0 removes", "")]), done)
@@ -448,17 +452,16 @@ class SellScreen(ShopScreen):
         if self.draft is None or self.draft.empty:
             self.notify("the sale is empty", severity="warning", timeout=3)
             return
-        base = self.draft.subtotal
 
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
             try:
-                amount = self._amount(values["amount"], base)
+                amount, rate = till.parse_discount(values["amount"], self.decimals)
             except ShopError as exc:
                 self.notify(str(exc), severity="error")
                 return
-            self._do(lambda: till.set_sale_discount(self.shop.ctx, amount))
+            self._do(lambda: till.set_sale_discount(self.shop.ctx, amount, rate=rate))
 
         self.app.push_screen(PromptScreen("Discount on the whole sale", [
             ("amount", "Discount", "amount (5.00) or percent (10%); 0 removes", "")]), done)

@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from shopkeeper.services.queries import staff_names
+from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopModal
 
 
@@ -31,7 +32,7 @@ class StaffScreen(ShopModal[str]):
             box.border_title = "Who is at the till?"
             yield Label("Pick your name (↑↓ Enter) or type a new one."
                         + ("\nEscape leaves shopkeeper." if self.first else ""))
-            yield OptionList(*[Option(name, id=name) for name in names], id="staff-list")
+            yield OptionList(*[Option(plain(name), id=name) for name in names], id="staff-list")
             yield Input(placeholder="new name, then Enter", id="staff-new", compact=True)
 
     def on_mount(self) -> None:

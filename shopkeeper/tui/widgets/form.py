@@ -6,6 +6,8 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from shopkeeper.tui.format import plain
+
 
 def field_row(label: str, control: Widget, name: str) -> Horizontal:
     """``label | control | message``; the message widget has id ``{name}-msg``."""
@@ -15,5 +17,5 @@ def field_row(label: str, control: Widget, name: str) -> Horizontal:
 
 def show_message(screen: Widget, name: str, text: str, *, ok: bool = False) -> None:
     message = screen.query_one(f"#{name}-msg", Static)
-    message.update(text)
+    message.update(plain(text))  # messages quote what was typed or stored: plain text
     message.set_class(ok, "-ok")

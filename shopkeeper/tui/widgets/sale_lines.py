@@ -26,6 +26,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shopkeeper.text import safe
+
 
 @dataclass(frozen=True)
 class LineColumn:
@@ -38,7 +40,7 @@ Row = tuple[Hashable, tuple[str, ...]]  # key, cell texts
 
 
 def _fit(text: str, width: int, align: str) -> str:
-    text = text.replace("\n", " ")
+    text = safe(text)  # descriptions are data: control characters shown escaped, never sent to the terminal
     if cell_len(text) > width:
         text = set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
     pad = " " * (width - cell_len(text))

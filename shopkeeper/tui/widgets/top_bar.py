@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from shopkeeper.tui.format import plain
+
 
 class TopBar(Static):
     DEFAULT_CSS = """
@@ -25,4 +27,4 @@ class TopBar(Static):
         if ctx is not None:
             parts.append(f"staff: {ctx.staff or '-'}")
             parts.append(f"till: {ctx.terminal or '-'}")
-        self.update(" · ".join(parts))
+        self.update(plain(" · ".join(parts)))  # shop and staff names are data

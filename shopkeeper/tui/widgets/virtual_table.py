@@ -26,6 +26,7 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from shopkeeper.models import database
+from shopkeeper.text import safe
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Column:
     min_width: int = 8
 
 
-Cell = tuple[str, str]  # text, and a style name ("" or one of VirtualTable's component class suffixes)
+Cell = tuple[str, str]  # text (plain: never markup), and a style name ("" or a component class suffix)
 
 
 class TableSource(Protocol):
@@ -328,14 +329,6 @@ class VirtualTable(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(self.Selected(self, row))
 
-    def move_to_key(self, key: Any) -> bool:
-        """Put the cursor on the row with ``key`` if it is among the rows read so far."""
-        for index, row in self._rows.items():
-            if getattr(row, "key", None) == key:
-                self._move_to(index)
-                return True
-        return False
-
     # -- painting ---------------------------------------------------------------------------------------------
 
     def _widths(self, width: int) -> list[int]:
@@ -360,7 +353,7 @@ class VirtualTable(ScrollView, can_focus=True):
         for n, ((text, style_name), w, column) in enumerate(zip(cells, widths, self.source.columns, strict=False)):
             if n:
                 segments.append(Segment(" ", base))
-            text = text.replace("\n", " ")
+            text = safe(text)  # cells are data: control characters shown escaped, never sent to the terminal
             if cell_len(text) > w:
                 text = set_cell_size(text, w - 1) + "…" if w > 1 else set_cell_size(text, w)
             pad = " " * (w - cell_len(text))
