@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
-from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
+from peewee import Database, DatabaseError, OperationalError, SqliteDatabase, _savepoint
 
 from shopkeeper.errors import ShopError
 from shopkeeper.models import ALL_MODELS, SchemaVersion, TillClaim, database
@@ -57,24 +61,103 @@ def is_sqlite(db: Database | None = None) -> bool:
     return isinstance(db, SqliteDatabase)
 
 
-def make_database(location: str, *, busy_timeout_ms: int = 10_000) -> Database:
-    """A database object for a path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
-    if location.startswith(("postgres://", "postgresql://")):
-        from playhouse.db_url import connect
+class _Savepoint(_savepoint):
+    def rollback(self, begin: bool = True) -> None:
+        if self.db.sqlite_transaction_open():  # see ShopSqliteDatabase
+            super().rollback(begin)
 
-        return connect(location)
+
+class ShopSqliteDatabase(SqliteDatabase):
+    """SQLite as the shop uses it. ``path`` is the database file (``None`` in memory), also when it was opened
+    read-only through a ``file:`` URI.
+
+    After SQLITE_FULL or an I/O error SQLite may already have rolled the transaction back itself; Peewee's own
+    rollback would then fail with "cannot rollback - no transaction is active" and hide the real error (a full
+    disk). So a rollback with no transaction left is a no-op here.
+    """
+
+    def __init__(self, database, *args, path: Path | None = None, read_only: bool = False, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self.path = path
+        self.read_only = read_only
+
+    def rollback(self) -> None:
+        if self.sqlite_transaction_open():
+            super().rollback()
+
+    def savepoint(self):
+        return _Savepoint(self)
+
+    def sqlite_transaction_open(self) -> bool:
+        """Whether SQLite itself still has a transaction open (it ends one by itself after some errors)."""
+        return not self.is_closed() and self.connection().in_transaction
+
+
+def _whole_numerics_as_int() -> None:
+    """PostgreSQL's ``SUM`` of a ``bigint`` column is ``numeric``, which psycopg2 reads as a ``Decimal``: a sum of
+    cents or thousandths would creep into the services as one. A ``numeric`` written without a fraction (what such
+    a sum is) is read as ``int``; one with a fraction (an ``AVG``) stays ``Decimal``."""
+    if getattr(_whole_numerics_as_int, "done", False):
+        return
+    try:
+        import psycopg2.extensions as ext
+    except ImportError:  # Peewee says what is missing when it connects
+        return
+
+    def cast(value: str | None, cursor) -> int | Decimal | None:
+        if value is None:
+            return None
+        return int(value) if value.lstrip("-").isdigit() else Decimal(value)
+
+    ext.register_type(ext.new_type((1700,), "SHOPKEEPER_NUMERIC", cast))  # 1700: numeric
+    _whole_numerics_as_int.done = True
+
+
+def sqlite_path(location: str) -> Path | None:
+    """The file of a SQLite ``location`` (a path or ``sqlite:///path``); ``None`` for ``:memory:``."""
     if location.startswith("sqlite:///"):
         location = location[len("sqlite:///") - 1 :] if location.startswith("sqlite:////") else location[10:]
     elif "://" in location:
         scheme = location.split("://", 1)[0]
         raise ShopError(f"database URL {scheme}://…: unsupported (use a file path, sqlite:///… or postgresql://…)")
-    if location != ":memory:":
-        parent = Path(location).expanduser().parent
-        if not parent.exists():
-            raise ShopError(f"database {location}: folder {parent} does not exist")
-        location = str(Path(location).expanduser())
+    if location == ":memory:":
+        return None
+    path = Path(location).expanduser()
+    if not path.parent.exists():
+        raise ShopError(f"database {location}: folder {path.parent} does not exist")
+    return path
+
+
+def make_database(location: str, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> Database:
+    """A database object for a path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
+    if location.startswith(("postgres://", "postgresql://")):
+        from playhouse.db_url import connect
+
+        _whole_numerics_as_int()
+        return connect(location)
+    path = sqlite_path(location)
+    if path is not None:
+        location = str(path)
     pragmas = dict(SQLITE_PRAGMAS, busy_timeout=busy_timeout_ms)
-    return SqliteDatabase(location, pragmas=pragmas, timeout=busy_timeout_ms / 1000, lock_type="IMMEDIATE")
+    extra = {}
+    if read_only and path is not None:
+        location, extra = _read_only_uri(path), {"uri": True}
+    return ShopSqliteDatabase(location, pragmas=pragmas, timeout=busy_timeout_ms / 1000, lock_type="IMMEDIATE",
+                              path=path, read_only=read_only, **extra)
+
+
+def _read_only_uri(path: Path) -> str:
+    """A ``file:`` URI opening ``path`` read-only.
+
+    A WAL database needs its ``-shm`` and ``-wal`` files even to be read. In a folder nobody may write (a read-only
+    disk, a locked-down share) they cannot be created; when no ``-wal`` is left over, the file itself holds every
+    committed change and nothing can write it, so SQLite may read it as immutable.
+    """
+    uri = f"file:{quote(str(path))}?mode=ro"
+    wal = Path(f"{path}-wal")
+    if not os.access(path.parent, os.W_OK) and (not wal.exists() or wal.stat().st_size == 0):
+        uri += "&immutable=1"
+    return uri
 
 
 def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool = True) -> Database:
@@ -82,19 +165,49 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
     if not create and "://" not in location and location != ":memory:" and not Path(location).exists():
         raise ShopError(f"database {location}: not found (run `shopkeeper init` first)")
     db = make_database(location, busy_timeout_ms=busy_timeout_ms)
+    try:
+        _connect(db, location)
+    except _ReadOnly:  # a file or folder we may not write: open it for reading (stock, journal, check, backup)
+        db = make_database(location, busy_timeout_ms=busy_timeout_ms, read_only=True)
+        _connect(db, location)
+    try:
+        migrate(db)
+    except DatabaseError as exc:
+        if error_kind(exc) != "read-only":
+            raise
+        raise StorageError(f"database {location} is read-only and needs upgrading to this shopkeeper's schema "
+                           f"(version {SCHEMA_VERSION}); open it once where it can be written",
+                           reason="read-only") from None
+    return db
+
+
+class _ReadOnly(Exception):
+    pass
+
+
+def _connect(db: Database, location: str) -> None:
     database.initialize(db)
     for hook in _rollback_hooks:  # ids cached from another database (or an earlier life of this one) mean nothing
         hook()
     try:
         db.connect(reuse_if_open=True)
+        if is_sqlite(db):
+            db.execute_sql("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the first read sets up the WAL
     except (DatabaseError, OSError) as exc:
+        if not db.is_closed():
+            db.close()
+        path = getattr(db, "path", None)
+        if (error_kind(exc) == "read-only" and path is not None and path.exists()
+                and not getattr(db, "read_only", False)):
+            raise _ReadOnly from None
         from shopkeeper.locations import display_location
 
+        kind = error_kind(exc, path)
         # One line, naming host and database only: a PostgreSQL URL may carry a password.
-        detail = " ".join(str(exc).split())
-        raise ShopError(f"database {display_location(location)}: cannot open: {detail}") from None
-    migrate(db)
-    return db
+        detail = " ".join(str(describe_error(exc, path) or exc).split())
+        raise StorageError(f"database {display_location(location)}: cannot open: {detail}"
+                           + ("; nothing was saved, free some space first" if kind == "disk full" else ""),
+                           reason=kind or "cannot open") from None
 
 
 def close_database() -> None:
@@ -128,6 +241,10 @@ def write_transaction() -> Iterator[None]:
             if any(sign in text for sign in _CLASHED):
                 raise DatabaseBusy("another till was changing the same products at the same moment; nothing was "
                                    "saved, try again") from None
+        if isinstance(exc, (DatabaseError, sqlite3.DatabaseError)):
+            message = describe_error(exc)
+            if message is not None:
+                raise StorageError(f"{message}; nothing was saved", reason=error_kind(exc)) from None
         raise
 
 
@@ -139,6 +256,78 @@ _CLASHED = ("deadlock detected", "could not serialize access")
 
 class DatabaseBusy(ShopError):
     """The busy timeout ran out while another process held the write lock. Nothing was written."""
+
+
+class StorageError(ShopError):
+    """The storage under the database refused: a full disk, a read-only file, a damaged file. ``reason`` is
+    ``error_kind``'s answer."""
+
+
+def _sqlite_error(exc: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error behind ``exc`` (Peewee wraps the driver's error as ``exc.orig``)."""
+    while exc is not None:
+        if isinstance(exc, sqlite3.Error):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def _disk_is_full(path: Path | None) -> bool:
+    """Whether the file system holding ``path`` has (next to) no room left for us."""
+    if path is None:
+        return False
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def error_kind(exc: BaseException, path: Path | None = None) -> str | None:
+    """``"disk full"``, ``"read-only"`` or ``"damaged"`` for a database error the shop can explain, else ``None``.
+
+    A completely full disk does not always reach SQLite as SQLITE_FULL: a write or sync that fails for want of room
+    may come back as a plain "disk I/O error"; the free space of the database's file system settles it.
+    """
+    if path is None:
+        path = getattr(database.obj, "path", None)
+    error = _sqlite_error(exc)
+    if error is not None:
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is None:
+            text = str(error)
+            code = (13 if "disk is full" in text else 8 if "readonly" in text else
+                    11 if "malformed" in text else 10 if "disk I/O" in text else -1)
+        primary = code & 0xFF
+        if primary == 13:  # SQLITE_FULL
+            return "disk full"
+        if primary == 10:  # SQLITE_IOERR
+            return "disk full" if _disk_is_full(path) else None
+        if primary == 8:  # SQLITE_READONLY
+            return "read-only"
+        if primary in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+            return "damaged"
+        return None
+    pgcode = getattr(getattr(exc, "orig", exc), "pgcode", None)
+    if pgcode == "53100":  # disk_full
+        return "disk full"
+    if pgcode == "25006":  # read_only_sql_transaction
+        return "read-only"
+    if pgcode in ("XX001", "XX002"):  # data_corrupted, index_corrupted
+        return "damaged"
+    return None
+
+
+def describe_error(exc: BaseException, path: Path | None = None) -> str | None:
+    """What a database error means to the shop, in words, or ``None`` when ``error_kind`` does not know it."""
+    kind = error_kind(exc, path)
+    if kind == "disk full":
+        return "the disk is full"
+    if kind == "read-only":
+        return "the database is read-only (file or folder permissions, or a read-only disk)"
+    if kind == "damaged":
+        return "the database file is damaged: run `shopkeeper check --full`, and restore the last good backup"
+    return None
 
 
 def locked(query):
@@ -179,7 +368,7 @@ def data_version() -> int:
 # One numbered step per schema change; a shop's database is brought forward step by step, each in a transaction.
 
 APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
-"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m005)."""
+"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m006)."""
 
 
 def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
@@ -250,7 +439,44 @@ def _m004_draft_discount_rates(db: Database) -> None:
             migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
 
 
-def _m005_product_change(db: Database) -> None:
+
+
+def _shop_tables() -> list[str]:
+    from shopkeeper.models import BaseModel
+
+    tables, pending = [], list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        tables.append(model._meta.table_name)
+        pending.extend(model.__subclasses__())
+    return sorted(set(tables))
+
+
+def _m005_bigint_text(db: Database) -> None:
+    """PostgreSQL: integer columns become ``bigint`` (money, quantities and ids past 2^31) and ``varchar(255)``
+    columns ``text``, on every shop table; sequences count in ``bigint``. Models already declare these types, so a
+    new database has them; this brings an older one forward. Idempotent. SQLite's INTEGER is 64-bit and its varchar is text already: nothing to do."""
+    if is_sqlite(db):
+        return
+    tables = _shop_tables()
+    columns = db.execute_sql(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND data_type IN ('smallint', 'integer', 'character varying') "
+        "AND table_name = ANY(%s) ORDER BY table_name, ordinal_position", (tables,)).fetchall()
+    by_table: dict[str, list[str]] = {}
+    for table, column, data_type in columns:
+        new_type = "text" if data_type == "character varying" else "bigint"
+        by_table.setdefault(table, []).append(f'ALTER COLUMN "{column}" TYPE {new_type}')
+    for table, changes in by_table.items():
+        db.execute_sql(f'ALTER TABLE "{table}" {", ".join(changes)}')
+    sequences = db.execute_sql(
+        "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema() "
+        "AND data_type <> 'bigint' AND sequence_name = ANY(%s)", ([f"{t}_id_seq" for t in tables],)).fetchall()
+    for (sequence,) in sequences:
+        db.execute_sql(f'ALTER SEQUENCE "{sequence}" AS bigint')
+
+
+def _m006_product_change(db: Database) -> None:
     """The product change log (price, tax, average cost, unit, active: who, when, till, old → new), append-only."""
     from shopkeeper.models import ProductChange
 
@@ -262,7 +488,8 @@ def _m005_product_change(db: Database) -> None:
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
-    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_product_change,
+    _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
+    _m006_product_change,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

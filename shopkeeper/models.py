@@ -1,17 +1,19 @@
 """Peewee models, nothing else.
 
-Money columns hold integer minor units; quantity columns hold integer thousandths (see ``money.py``).
+Money columns hold integer minor units; quantity columns hold integer thousandths (see ``money.py``), bounded by
+``bounds.py``. Integers are 64-bit (``bigint`` on PostgreSQL; SQLite's INTEGER is already), text is unbounded
+``text``: new models use ``BigIntegerField``/``TextField`` too.
 Timestamps are UTC ISO-8601 text (``2026-11-25T10:00:00.123456Z``), which sorts and compares as time does.
 """
 
 from __future__ import annotations
 
 from peewee import (
+    BigAutoField,
+    BigIntegerField,
     BooleanField,
-    CharField,
     DatabaseProxy,
     ForeignKeyField,
-    IntegerField,
     Model,
     TextField,
 )
@@ -20,88 +22,90 @@ database = DatabaseProxy()
 
 
 class BaseModel(Model):
+    id = BigAutoField()
+
     class Meta:
         database = database
         legacy_table_names = False
 
 
 class SchemaVersion(BaseModel):
-    version = IntegerField()
+    version = BigIntegerField()
 
 
 class Supplier(BaseModel):
-    name = CharField(unique=True)
+    name = TextField(unique=True)
     contact = TextField(default="")
-    lead_days = IntegerField(default=0)
+    lead_days = BigIntegerField(default=0)
 
 
 class Staff(BaseModel):
-    name = CharField(unique=True)
+    name = TextField(unique=True)
     active = BooleanField(default=True)
 
 
 class Terminal(BaseModel):
-    name = CharField(unique=True)
+    name = TextField(unique=True)
 
 
 class Product(BaseModel):
-    sku = CharField(unique=True)
+    sku = TextField(unique=True)
     name = TextField()
-    unit = CharField(default="pcs")
-    price = IntegerField(default=0)  # minor units, as sold (tax-inclusive or not per config)
-    tax_rate = IntegerField(default=0)  # basis points: 2000 = 20 %
-    avg_cost = IntegerField(default=0)  # moving average cost, minor units per unit
-    reorder_point = IntegerField(default=0)  # thousandths
-    reorder_qty = IntegerField(default=0)  # thousandths
+    unit = TextField(default="pcs")
+    price = BigIntegerField(default=0)  # minor units, as sold (tax-inclusive or not per config)
+    tax_rate = BigIntegerField(default=0)  # basis points: 2000 = 20 %
+    avg_cost = BigIntegerField(default=0)  # moving average cost, minor units per unit
+    reorder_point = BigIntegerField(default=0)  # thousandths
+    reorder_qty = BigIntegerField(default=0)  # thousandths
     supplier = ForeignKeyField(Supplier, null=True, backref="products", on_delete="SET NULL")
     category = TextField(default="")
     active = BooleanField(default=True)
-    on_hand = IntegerField(default=0)  # cache of SUM(movement.quantity), thousandths
+    on_hand = BigIntegerField(default=0)  # cache of SUM(movement.quantity), thousandths
     updated_at = TextField(default="")
 
 
 class Barcode(BaseModel):
-    code = CharField(unique=True)
+    code = TextField(unique=True)
     product = ForeignKeyField(Product, backref="barcodes", on_delete="CASCADE")
 
 
 class Sale(BaseModel):
     """A completed sale or refund. Refunds are ``kind='return'`` with negative totals."""
 
-    kind = CharField(default="sale")  # sale | return
+    kind = TextField(default="sale")  # sale | return
     created_at = TextField()
     staff = ForeignKeyField(Staff, null=True, index=False)
     terminal = ForeignKeyField(Terminal, null=True, index=False)
     original = ForeignKeyField("self", null=True, backref="returns", index=False)  # partial index in db.py
-    subtotal = IntegerField()  # before sale discount
-    discount = IntegerField(default=0)
-    tax = IntegerField(default=0)
-    total = IntegerField()
-    payment = CharField()  # cash | card | other
-    tendered = IntegerField(null=True)
-    change = IntegerField(null=True)
+    subtotal = BigIntegerField()  # before sale discount
+    discount = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField()
+    payment = TextField()  # cash | card | other
+    tendered = BigIntegerField(null=True)
+    change = BigIntegerField(null=True)
     reason = TextField(default="")
 
 
 class SaleLine(BaseModel):
     sale = ForeignKeyField(Sale, backref="lines")
-    line_no = IntegerField()
+    line_no = BigIntegerField()
     product = ForeignKeyField(Product, null=True, index=False)  # null for a one-off item sold at a typed price
     description = TextField()
-    quantity = IntegerField()  # thousandths, positive on sales and refunds alike
-    unit_price = IntegerField()
-    discount = IntegerField(default=0)  # line discount plus its share of the sale discount
-    tax_rate = IntegerField(default=0)
-    tax = IntegerField(default=0)
-    total = IntegerField()  # amount paid for the line, tax included
-    unit_cost = IntegerField(default=0)
+    quantity = BigIntegerField()  # thousandths, positive on sales and refunds alike
+    unit_price = BigIntegerField()
+    discount = BigIntegerField(default=0)  # line discount plus its share of the sale discount
+    tax_rate = BigIntegerField(default=0)
+    tax = BigIntegerField(default=0)
+    total = BigIntegerField()  # amount paid for the line, tax included
+    unit_cost = BigIntegerField(default=0)
     original_line = ForeignKeyField("self", null=True, backref="returned_by", index=False)  # partial index
 
 
 class CountSession(BaseModel):
     started_at = TextField()
     finished_at = TextField(null=True)
-    status = CharField(default="open")  # open | posted | cancelled
+    status = TextField(default="open")  # open | posted | cancelled
     staff = ForeignKeyField(Staff, null=True)
     terminal = ForeignKeyField(Terminal, null=True)
     note = TextField(default="")
@@ -112,8 +116,8 @@ class CountLine(BaseModel):
 
     session = ForeignKeyField(CountSession, backref="lines", on_delete="CASCADE")
     product = ForeignKeyField(Product)
-    counted = IntegerField()
-    expected = IntegerField()
+    counted = BigIntegerField()
+    expected = BigIntegerField()
     counted_at = TextField()
 
     class Meta:
@@ -128,10 +132,10 @@ class Movement(BaseModel):
     """
 
     product = ForeignKeyField(Product, backref="movements", index=False)  # (product, id) index below
-    kind = CharField()  # receive | sale | return | adjust | count
-    quantity = IntegerField()  # signed thousandths
-    unit_cost = IntegerField(null=True)
-    unit_price = IntegerField(null=True)
+    kind = TextField()  # receive | sale | return | adjust | count
+    quantity = BigIntegerField()  # signed thousandths
+    unit_cost = BigIntegerField(null=True)
+    unit_price = BigIntegerField(null=True)
     reason = TextField(default="")
     staff = ForeignKeyField(Staff, null=True, index=False)
     terminal = ForeignKeyField(Terminal, null=True, index=False)
@@ -153,11 +157,11 @@ class OpenSale(BaseModel):
 
     terminal = ForeignKeyField(Terminal, null=True)
     staff = ForeignKeyField(Staff, null=True)
-    status = CharField(default="open")
-    mode = CharField(default="sale")  # sale | refund
-    original_sale = IntegerField(null=True)  # refund against this sale
-    discount = IntegerField(default=0)
-    discount_rate = IntegerField(null=True)  # a sale discount in percent (basis points); ``discount`` then unused
+    status = TextField(default="open")
+    mode = TextField(default="sale")  # sale | refund
+    original_sale = BigIntegerField(null=True)  # refund against this sale
+    discount = BigIntegerField(default=0)
+    discount_rate = BigIntegerField(null=True)  # a sale discount in percent (basis points); ``discount`` then unused
     note = TextField(default="")
     created_at = TextField()
     updated_at = TextField()
@@ -165,14 +169,14 @@ class OpenSale(BaseModel):
 
 class OpenSaleLine(BaseModel):
     open_sale = ForeignKeyField(OpenSale, backref="lines", on_delete="CASCADE")
-    line_no = IntegerField()
+    line_no = BigIntegerField()
     product = ForeignKeyField(Product, null=True)
     description = TextField(default="")
-    quantity = IntegerField()  # thousandths
-    unit_price = IntegerField()
-    discount = IntegerField(default=0)
-    discount_rate = IntegerField(null=True)  # a line discount in percent (basis points); ``discount`` then unused
-    tax_rate = IntegerField(default=0)
+    quantity = BigIntegerField()  # thousandths
+    unit_price = BigIntegerField()
+    discount = BigIntegerField(default=0)
+    discount_rate = BigIntegerField(null=True)  # a line discount in percent (basis points); ``discount`` then unused
+    tax_rate = BigIntegerField(default=0)
     code = TextField(default="")  # as scanned or typed
 
 
@@ -180,7 +184,7 @@ class ShopSetting(BaseModel):
     """The shop's own settings, kept with its data: ``currency``, ``decimals``, ``created_by`` (``init``, ``demo``,
     ``adopted``), ``demo_products``. Created by migration 2, not m001."""
 
-    key = CharField(primary_key=True)
+    key = TextField(primary_key=True)
     value = TextField()
 
 
@@ -188,12 +192,12 @@ class TillClaim(BaseModel):
     """A running app's lease on a till name, so that two apps never ring up one open sale (``services/till_claim``).
 
     Mutable: renewed by its holder every few seconds, taken over once its holder is gone, deleted on a clean exit.
-    Created by migration ``_m002_till_claims``, not by m001 (hence not in ``ALL_MODELS``).
+    Created by migration ``_m003_till_claims``, not by m001 (hence not in ``ALL_MODELS``).
     """
 
     name = TextField(unique=True)  # the till (terminal) name
     host = TextField()
-    pid = IntegerField()
+    pid = BigIntegerField()
     started = TextField(default="")  # the process's start time on its host (tells a reused pid apart)
     claimed_at = TextField()
     renewed_at = TextField()  # UTC; a claim not renewed within the lease is free to take
@@ -206,10 +210,10 @@ class ProductChange(BaseModel):
     ``kind`` is ``create``, ``edit``, ``revaluation`` (an average cost set by hand) or ``import``."""
 
     product = ForeignKeyField(Product, backref="changes", index=False)  # (product, id) index below
-    field = CharField()
+    field = TextField()
     old = TextField(null=True)
     new = TextField()
-    kind = CharField(default="edit")
+    kind = TextField(default="edit")
     note = TextField(default="")
     staff = ForeignKeyField(Staff, null=True, index=False)
     terminal = ForeignKeyField(Terminal, null=True, index=False)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
 from shopkeeper.errors import InvalidInput
 
 QTY_SCALE = 1000
 """Quantities are integer thousandths of a unit."""
+
 
 def _bad(what: str, reason: str, text: object) -> InvalidInput:
     """``what: reason``, with ``field=what`` and ``reason`` apart, so a form shows the reason beside the field."""
@@ -41,35 +43,37 @@ def to_decimal(text: str | int | Decimal, *, what: str = "value", decimal_comma:
         raise _bad(what, f"{text.strip()!r} is not a number", text) from None
 
 
-LIMIT = 10**15
-"""Largest amount in minor units or thousandths accepted from input: leaves sums far inside SQLite's 64-bit
-integers (which would otherwise silently turn into floats)."""
-
-
-def _scaled(value: Decimal, places: int, what: str, text: object) -> int:
+def _scaled(value: Decimal, places: int, what: str, text: object, limit: int) -> int:
+    """``value`` in units of 10^-places, refused beyond ``limit`` (see ``bounds.py``)."""
     if not value.is_finite():
-        raise _bad(what, f"{text!s} is not a number", text)
+        raise InvalidInput(f"{what}: {text!s} is not a number", field=what, reason="not a number", value=text)
+    if value.adjusted() > 30:  # scaleb below would round a number this long; it is far past any limit anyway
+        value = Decimal(limit + 1).scaleb(-places).copy_sign(value)
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
-        raise _bad(what, f"{text!s} has more than {places} decimal places", text)
-    if abs(scaled) > LIMIT:
-        raise _bad(what, f"{text!s} is too large", text)
+        reason = f"more than {places} decimal places"
+        raise InvalidInput(f"{what}: {text!s} has {reason}", field=what, reason=reason, value=text)
+    if abs(scaled) > limit:
+        largest = f"{Decimal(limit).scaleb(-places):f}"
+        reason = f"too large (at most {largest.rstrip('0').rstrip('.') if limit == MAX_QUANTITY else largest})"
+        raise InvalidInput(f"{what}: {text!s} is {reason}", field=what, reason=reason, value=text)
     return int(scaled)
 
 
 def parse_money(text: str | int | Decimal, decimals: int = 2, *, what: str = "amount") -> int:
-    """``"2.50"`` → ``250`` minor units. Refuses more decimals than the currency has."""
-    return _scaled(to_decimal(text, what=what), decimals, what, text)
+    """``"2.50"`` → ``250`` minor units. Refuses more decimals than the currency has, and amounts beyond
+    ``bounds.MAX_MONEY``."""
+    return _scaled(to_decimal(text, what=what), decimals, what, text, MAX_MONEY)
 
 
 def parse_qty(text: str | int | Decimal, *, what: str = "quantity") -> int:
-    """``"0.250"`` → ``250`` thousandths; ``"3"`` → ``3000``."""
-    return _scaled(to_decimal(text, what=what), 3, what, text)
+    """``"0.250"`` → ``250`` thousandths; ``"3"`` → ``3000``. Refuses quantities beyond ``bounds.MAX_QUANTITY``."""
+    return _scaled(to_decimal(text, what=what), 3, what, text, MAX_QUANTITY)
 
 
 def parse_rate(text: str | int | Decimal, *, what: str = "tax rate") -> int:
     """A percentage such as ``"20"`` or ``"5.5"`` → basis points (``2000``, ``550``)."""
-    value = _scaled(to_decimal(text, what=what), 2, what, text)
+    value = _scaled(to_decimal(text, what=what), 2, what, text, MAX_MONEY)
     if not 0 <= value <= 100_00:
         raise _bad(what, f"{text!s} is not between 0 and 100", text)
     return value

@@ -311,6 +311,43 @@ def test_two_apps_claiming_one_till_at_once_on_postgres(pg):
     assert till_claim.take("till-1", exact=False, holder=till_claim.Holder("host-c", 3)).name == "till-1-2"
 
 
+def _narrow_columns(db) -> list[tuple[str, str, str]]:
+    return db.execute_sql(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND data_type IN ('smallint', 'integer', 'character varying')").fetchall()
+
+
+def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
+    from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
+    from shopkeeper.db import _m002_bigint_text
+
+    assert _narrow_columns(pg) == []
+    # A database made by the previous version: integer and varchar(255) columns, integer sequences.
+    for table, column, kind in (("product", "on_hand", "integer"), ("product", "price", "integer"),
+                                ("product", "sku", "varchar(255)"), ("sale", "id", "integer"),
+                                ("sale", "total", "integer"), ("movement", "quantity", "integer"),
+                                ("movement", "sale_id", "integer")):
+        pg.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {kind}')
+    pg.execute_sql("ALTER SEQUENCE sale_id_seq AS integer")
+    assert len(_narrow_columns(pg)) == 7
+    with pg.atomic():
+        _m002_bigint_text(pg)  # the step migrate() runs on such a database
+    assert _narrow_columns(pg) == []
+
+    ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
+    pg.execute_sql("SELECT setval('sale_id_seq', 3000000000)")  # sale numbers past 2^31
+    save_product(ProductData(sku="GOLD", name="Gold", price=MAX_MONEY // 2))
+    stock.receive(ctx, "GOLD", MAX_QUANTITY, 1)
+    sold = sales.sell(ctx, [sales.LineInput("GOLD", 2000)], payment="card")
+    assert sold.sale_id > 2**31 and sold.total == MAX_MONEY
+    assert Product.get(Product.sku == "GOLD").on_hand == MAX_QUANTITY - 2000
+    assert check_stock() == (1, [])
+    total, average = pg.execute_sql("SELECT SUM(on_hand), AVG(on_hand) FROM product").fetchone()
+    assert type(total) is int and total == MAX_QUANTITY - 2000  # a bigint sum is numeric: read back as int
+    refund = sales.refund(ctx, sale_id=sold.sale_id)
+    assert type(refund.total) is int and refund.total == -MAX_MONEY
+
+
 def test_a_product_import_racing_sales_loses_no_stock_update(pg):
     """A price list imported while two tills sell the same products: each save writes only the columns it changes
     (never the cached stock it read a moment earlier), so every sale's stock change survives and `check` is clean."""

@@ -28,7 +28,8 @@ from shopkeeper.errors import ShopError
 from shopkeeper.text import safe
 
 COMMAND_MODULES = [
-    "shopkeeper.cli.setup_cmd",  # init, demo, check, backup
+    "shopkeeper.cli.setup_cmd",  # init, demo
+    "shopkeeper.cli.audit_cmd",  # check, backup, restore
     "shopkeeper.cli.stock_cmd",  # receive, adjust, count, stock, journal
     "shopkeeper.cli.sales_cmd",  # sell, return
     "shopkeeper.cli.products_cmd",  # products import/export
@@ -247,10 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shopkeeper: {Cli.lines(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
+        from shopkeeper.db import describe_error
         from shopkeeper.locations import display_location
 
         where = display_location(cli._location or "")
-        detail = " ".join(str(exc).split())  # PostgreSQL's errors run over several lines
+        detail = " ".join(str(describe_error(exc) or exc).split())  # PostgreSQL's errors run over several lines
         print(safe(f"shopkeeper: database {where}: {detail}".replace(" :", ":")), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from shopkeeper.bounds import int_arg
 from shopkeeper.cli import Cli, add_json
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.money import format_money, format_qty, json_qty, parse_money, parse_qty
@@ -52,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Without --reason the first argument is the sale number from the receipt.")
     p.add_argument("args", nargs="*", metavar="SALE_OR_ITEM", help="sale number, then SKU_OR_BARCODE[xQTY] items; "
                                                                   "no items means the whole sale")
-    p.add_argument("--sale", type=int, help="the sale number from the receipt")
+    p.add_argument("--sale", type=int_arg(), help="the sale number from the receipt")
     p.add_argument("--reason", default="", help="why (required without a receipt)")
     p.add_argument("--pay", choices=["cash", "card", "other"], default="cash", help="how the refund is paid")
     add_json(p)

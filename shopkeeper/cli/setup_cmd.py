@@ -1,4 +1,4 @@
-"""Set-up and housekeeping: init, demo, check, backup; and launching the app."""
+"""Set-up: init, demo; and launching the app."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from shopkeeper.cli import EXIT_FAIL, EXIT_OK, Cli, add_json
+from shopkeeper.cli import EXIT_OK, Cli
 from shopkeeper.errors import ShopError
 
 
@@ -32,15 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="add N generated products (try 100000); a demo of another size is rebuilt")
     p.add_argument("--no-tui", action="store_true", help="only create the demo database and print where it is")
     p.set_defaults(func=demo)
-
-    p = sub.add_parser("check", help="recompute every product's stock from the journal; exit 1 on a mismatch")
-    add_json(p)
-    p.set_defaults(func=check)
-
-    p = sub.add_parser("backup", help="copy the database safely while others keep working")
-    p.add_argument("dest", help="file to write")
-    add_json(p)
-    p.set_defaults(func=backup)
 
 
 def init(args: argparse.Namespace, cli: Cli) -> int:
@@ -215,33 +206,4 @@ def _launch(location: str, config, ctx, *, exact_till: bool) -> int:
     from shopkeeper.tui.app import run_app as run_tui
 
     run_tui(location, config, ctx, exact_till=exact_till)
-    return EXIT_OK
-
-
-def check(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.money import format_qty, json_qty
-    from shopkeeper.services.audit import check_stock
-
-    cli.open_db()
-    total, mismatches = check_stock()
-    data = {"products": total, "mismatches": [
-        {"sku": m.sku, "on_hand": json_qty(m.cached), "journal": json_qty(m.journal)} for m in mismatches]}
-
-    def text() -> str:
-        if not mismatches:
-            return f"ok: stock of all {total} products agrees with the journal"
-        lines = [f"{m.sku}: cached on hand {format_qty(m.cached)}, journal says {format_qty(m.journal)}"
-                 for m in mismatches]
-        return "\n".join([*lines, f"{len(mismatches)} of {total} products disagree with the journal"])
-
-    cli.emit(data, text)
-    return EXIT_FAIL if mismatches else EXIT_OK
-
-
-def backup(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.services.audit import backup as backup_db
-
-    cli.open_db()
-    dest = backup_db(args.dest)
-    cli.emit({"backup": str(dest)}, f"backup written to {dest}")
     return EXIT_OK

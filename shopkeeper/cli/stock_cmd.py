@@ -6,6 +6,7 @@ import argparse
 
 from peewee import JOIN
 
+from shopkeeper.bounds import MAX_ROWS, int_arg
 from shopkeeper.cli import Cli, add_json
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import Movement, Product, Staff, Terminal
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--product", help="SKU or barcode")
     p.add_argument("--since", help="date or time, local (YYYY-MM-DD[ HH:MM]); an offset like +01:00 or Z is "
                                    "respected")
-    p.add_argument("--limit", type=int, default=0, help="only the newest N")
+    p.add_argument("--limit", type=int_arg(0, MAX_ROWS), default=0, help="only the newest N")
     add_json(p)
     p.set_defaults(func=journal)
 

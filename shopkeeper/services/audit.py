@@ -1,14 +1,43 @@
-"""Checks and copies: recompute stock from the journal, and back the database up while others write."""
+"""Checks: the database file's own integrity (SQLite's integrity check), and stock against the journal."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from shopkeeper.db import is_sqlite
-from shopkeeper.errors import ShopError
 from shopkeeper.models import database
+
+MAX_PROBLEMS = 20
+"""Integrity problems listed at most: a badly damaged file can have thousands, and the first say enough."""
+
+
+def integrity_problems(connection: sqlite3.Connection, *, full: bool = False) -> list[str]:
+    """What SQLite's own check finds wrong with the database file behind ``connection``; empty when sound.
+
+    ``quick_check`` (the default) reads every page and checks its structure; ``full`` runs ``integrity_check``,
+    which also checks that every index agrees with its table, and ``foreign_key_check``. Either can take a while on
+    a large shop: it reads the whole file, as a backup does. A file too damaged to check is a problem too.
+    """
+    pragma = f"integrity_check({MAX_PROBLEMS})" if full else f"quick_check({MAX_PROBLEMS})"
+    try:
+        problems = [row[0] for row in connection.execute(f"PRAGMA {pragma}")]
+        if problems == ["ok"]:
+            problems = []
+        if full and not problems:
+            problems = [f"{table} row {rowid}: refers to a missing {parent} row"
+                        for table, rowid, parent, _ in connection.execute("PRAGMA foreign_key_check")]
+    except sqlite3.DatabaseError as exc:
+        problems = [f"{exc} ({getattr(exc, 'sqlite_errorname', 'error')})"]
+    return [line for problem in problems[:MAX_PROBLEMS] for line in problem.splitlines()
+            if line and line != "*** in database main ***"]
+
+
+def check_integrity(*, full: bool = False) -> list[str] | None:
+    """``integrity_problems`` of the open shop database; ``None`` on PostgreSQL, which checks its own pages."""
+    if not is_sqlite():
+        return None
+    return integrity_problems(database.connection(), full=full)
 
 
 @dataclass(frozen=True)
@@ -42,29 +71,3 @@ class _read_snapshot:
 
     def __exit__(self, *exc):
         database.execute_sql("COMMIT")
-
-
-def backup(dest: str | Path) -> Path:
-    """Copy the live database to ``dest`` with SQLite's online backup API: consistent while others write."""
-    if not is_sqlite():
-        raise ShopError("backup: use pg_dump for a PostgreSQL shop")
-    dest = Path(dest).expanduser()
-    if dest.is_dir():
-        raise ShopError(f"backup: {dest} is a folder; name the file to write")
-    if not dest.parent.exists():
-        raise ShopError(f"backup: folder {dest.parent} does not exist")
-    source = database.connection()
-    tmp = dest.with_name(dest.name + ".partial")
-    tmp.unlink(missing_ok=True)
-    try:
-        target = sqlite3.connect(tmp)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            target.close()
-        tmp.replace(dest)
-    except (OSError, sqlite3.Error) as exc:
-        tmp.unlink(missing_ok=True)
-        raise ShopError(f"backup to {dest} failed: {exc}") from None
-    return dest

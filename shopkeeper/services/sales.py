@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from peewee import fn
 
+from shopkeeper import bounds
 from shopkeeper.db import insert_id, lock_in_order, locked, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
@@ -118,6 +119,8 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
                               rate, sku=product.sku)
         if line.unit_price < 0:
             raise InvalidInput(f"line {n}: price must not be negative")
+        bounds.quantity(line.quantity, f"line {n}: quantity", line=n)
+        bounds.money(line.gross, f"line {n}: amount", ctx.decimals, line=n)
         if item.discount_rate is not None:
             if not 0 <= item.discount_rate <= 10_000:
                 raise InvalidInput(f"line {n}: discount must be between 0 and 100 %")
@@ -181,6 +184,8 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     subtotal = sign * sum(line.gross - line.discount for line in lines) + sign * discount
     tax = sign * sum(line.tax for line in lines)
     total = sign * sum(line.total for line in lines)
+    for what, amount in (("sale total", total), ("subtotal", subtotal), ("tax", tax), ("tendered", tendered or 0)):
+        bounds.money(amount, what, ctx.decimals)
     sale_id = insert_id(db, sale_sql, (
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
         tendered, change, reason))

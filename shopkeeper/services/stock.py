@@ -9,6 +9,8 @@ import contextlib
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from shopkeeper import bounds
+from shopkeeper.bounds import MAX_QUANTITY
 from shopkeeper.db import insert_id, lock_in_order, locked, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
@@ -46,6 +48,11 @@ class Posted:
     warnings: list[str] = field(default_factory=list)
 
 
+_MAX_CHANGE = 2 * MAX_QUANTITY
+"""Largest movement: from the lowest stock on hand to the highest (a count can do that); the stock it leaves is
+bounded by ``MAX_QUANTITY``."""
+
+
 def _update_sql(p: str) -> str:
     return f"UPDATE product SET on_hand = on_hand + {p}, updated_at = {p} WHERE id = {p} RETURNING on_hand, avg_cost, sku"
 
@@ -79,10 +86,14 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
         for e in entries:
             if e.kind not in KINDS:
                 raise InvalidInput(f"unknown movement kind {e.kind!r}")
+            if not -_MAX_CHANGE <= e.quantity <= _MAX_CHANGE:  # past this, the driver cannot even bind it
+                bounds.quantity(e.quantity, "quantity")
             row = db.execute_sql(update_sql, (e.quantity, now, e.product_id)).fetchone()
             if row is None:
                 raise InvalidInput(f"no product with id {e.product_id}")
             on_hand, avg_cost, sku = row
+            if not -MAX_QUANTITY <= on_hand <= MAX_QUANTITY:  # rolls the whole change back
+                bounds.quantity(on_hand, f"{sku}: stock on hand")
             if e.quantity < 0 and on_hand < 0:
                 message = f"{sku}: stock would go to {format_qty(on_hand)}"
                 if ctx.negative_stock == "refuse":

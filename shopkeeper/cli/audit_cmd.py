@@ -1,0 +1,115 @@
+"""Checks and copies: check, backup, restore."""
+
+from __future__ import annotations
+
+import argparse
+
+from shopkeeper.cli import EXIT_FAIL, EXIT_OK, Cli, add_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="check the database file (SQLite's integrity check) and recompute every "
+                                     "product's stock from the journal; exit 1 on any problem")
+    p.add_argument("--full", action="store_true", help="the full integrity check (indexes against tables, foreign "
+                                                       "keys) instead of the quick one")
+    add_json(p)
+    p.set_defaults(func=check)
+
+    p = sub.add_parser("backup", help="copy the database safely while others keep working; the copy is checked")
+    p.add_argument("dest", help="file to write (never the database's own files)")
+    p.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    add_json(p)
+    p.set_defaults(func=backup)
+
+    p = sub.add_parser("restore", help="replace the database by a checked backup; the current one is moved aside")
+    p.add_argument("src", help="backup file to restore")
+    add_json(p)
+    p.set_defaults(func=restore)
+
+
+def check(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.db import describe_error
+    from shopkeeper.money import format_qty, json_qty
+    from shopkeeper.services.audit import check_integrity, check_stock
+
+    cli.open_db()
+    mode = "full" if args.full else "quick"
+    problems = check_integrity(full=args.full)
+    try:
+        total, mismatches = check_stock()
+        unreadable = None
+    except Exception as exc:  # a damaged file can fail the stock query too; the integrity problems say why
+        from peewee import DatabaseError
+
+        if not isinstance(exc, DatabaseError):
+            raise
+        total, mismatches, unreadable = 0, [], describe_error(exc) or str(exc)
+    data = {"products": total,
+            "mismatches": [{"sku": m.sku, "on_hand": json_qty(m.cached), "journal": json_qty(m.journal)}
+                           for m in mismatches],
+            "integrity": None if problems is None else {"check": mode, "ok": not problems, "problems": problems}}
+    if unreadable:
+        data["stock_unreadable"] = unreadable
+
+    def text() -> str:
+        lines = []
+        if unreadable:
+            lines.append(f"stock could not be read: {unreadable}")
+        elif not mismatches:
+            lines.append(f"ok: stock of all {total} products agrees with the journal")
+        else:
+            lines += [f"{m.sku}: cached on hand {format_qty(m.cached)}, journal says {format_qty(m.journal)}"
+                      for m in mismatches]
+            lines.append(f"{len(mismatches)} of {total} products disagree with the journal")
+        if problems == []:
+            lines.append(f"ok: database file intact ({mode} integrity check"
+                         f"{'' if args.full else '; --full for the complete one'})")
+        elif problems:
+            lines.append(f"database file damaged ({mode} integrity check):")
+            lines += [f"  {p}" for p in problems]
+            lines.append("restore the last good backup (shopkeeper restore FILE)")
+        return "\n".join(lines)
+
+    cli.emit(data, text)
+    return EXIT_FAIL if mismatches or problems or unreadable else EXIT_OK
+
+
+def backup(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.backup import backup as backup_db
+
+    cli.open_db()
+    done = backup_db(args.dest, force=args.force)
+    notes = []
+    if done.replaced:
+        notes.append("replaced the file that was there")
+    if done.stale_partial:
+        notes.append("a partial copy left by an interrupted backup was replaced")
+    cli.emit({"backup": str(done.path), "bytes": done.size, "checked": True, "replaced": done.replaced,
+              "stale_partial": done.stale_partial},
+             f"backup written to {done.path} ({done.size} bytes, integrity checked)"
+             + "".join(f"\n{note}" for note in notes))
+    return EXIT_OK
+
+
+def restore(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.backup import restore as restore_db
+
+    done = restore_db(args.src, cli.location)
+    cli.emit({"restored": str(done.source), "database": str(done.database),
+              "moved_aside": [str(p) for p in done.moved_aside], "schema_version": done.schema_version,
+              "products": done.products, "movements": done.movements},
+             lambda: _restore_text(done))
+    return EXIT_OK
+
+
+def _restore_text(done) -> str:
+    lines = [f"checked {done.source}: intact (full integrity check), {done.products} products, "
+             f"{done.movements} movements"]
+    if done.moved_aside:
+        others = [p.name[len(done.moved_aside[0].name):] for p in done.moved_aside[1:]]
+        lines.append(f"moved the current database aside to {done.moved_aside[0]}"
+                     + (f" (with its {', '.join(others)} file{'s' if len(others) > 1 else ''})" if others else ""))
+    else:
+        lines.append(f"there was no database at {done.database} yet")
+    lines.append(f"restored {done.source} as {done.database}")
+    return "\n".join(lines)
