@@ -319,7 +319,7 @@ def _narrow_columns(db) -> list[tuple[str, str, str]]:
 
 def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
-    from shopkeeper.db import _m002_bigint_text
+    from shopkeeper.db import _m005_bigint_text
 
     assert _narrow_columns(pg) == []
     # A database made by the previous version: integer and varchar(255) columns, integer sequences.
@@ -331,7 +331,7 @@ def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     pg.execute_sql("ALTER SEQUENCE sale_id_seq AS integer")
     assert len(_narrow_columns(pg)) == 7
     with pg.atomic():
-        _m002_bigint_text(pg)  # the step migrate() runs on such a database
+        _m005_bigint_text(pg)  # the step migrate() runs on such a database
     assert _narrow_columns(pg) == []
 
     ctx = Context(staff="pg", terminal="t1", negative_stock="allow")

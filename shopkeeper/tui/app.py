@@ -31,6 +31,7 @@ from shopkeeper.db import data_version
 from shopkeeper.services.context import Context
 from shopkeeper.text import has_control, printable, safe
 from shopkeeper.tui.commands import ShopCommands
+from shopkeeper.tui.keygate import KeyGate
 from shopkeeper.tui.registry import SCREENS, entry
 
 
@@ -46,7 +47,7 @@ class ShopkeeperApp(App):
     COMMANDS = App.COMMANDS | {ShopCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        Binding("question_mark", "help", "Help", show=False),  # in a text field: see ``on_event``
         *_registry_bindings(),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -65,6 +66,34 @@ class ShopkeeperApp(App):
         self._scan_subscription = None
         self._own_hub = False
         self.start_notice = ""  # shown once the app runs (e.g. which till this session got)
+        self.key_gate = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        # A paste is text from elsewhere that an ``Input`` would take and paint as it is: its control characters
+        # (an ESC sequence copied from a web page or a log) are left out before any widget sees it; line breaks
+        # are kept (an ``Input`` takes the first line).
+        if isinstance(event, events.Paste) and not event.is_forwarded and has_control(event.text.replace("\n", "")):
+            event = events.Paste("\n".join(printable(line) for line in event.text.splitlines()))
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if event.key == "question_mark" and self._question_mark_opens_help():
+                self.action_help()
+                return
+            # Every key meant for a dialog passes the gate first: a scanner's burst is refused, never taken as
+            # answers.
+            if await self.key_gate.take(event):
+                return
+        await super().on_event(event)
+
+    def _question_mark_opens_help(self) -> bool:
+        """``?`` in a text field (where Textual hides the app's ``?`` binding, as the field types the key). It
+        opens help from a code field (``?`` is never part of a code) and from an empty field; it is text inside
+        text (a product name, a note, a filter already typed)."""
+        from textual.widgets import Input
+
+        from shopkeeper.tui.widgets.scan_input import ScanInput
+
+        focused = self.focused
+        return isinstance(focused, Input) and (isinstance(focused, ScanInput) or not focused.value)
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
@@ -229,14 +258,6 @@ class ShopkeeperApp(App):
         names, codes and reasons, so they are never parsed as markup (``[/x]`` in a name raised ``MarkupError``
         and closed the app) and their control characters are shown escaped (``shopkeeper.text.safe``)."""
         super().notify(safe(message), title=safe(title), severity=severity, timeout=timeout, markup=False)
-
-    async def on_event(self, event: events.Event) -> None:
-        """A paste is text from elsewhere that an ``Input`` would take and paint as it is: its control characters
-        (an ESC sequence copied from a web page or a log) are left out before any widget sees it; line breaks are
-        kept (an ``Input`` takes the first line)."""
-        if isinstance(event, events.Paste) and not event.is_forwarded and has_control(event.text.replace("\n", "")):
-            event = events.Paste("\n".join(printable(line) for line in event.text.splitlines()))
-        await super().on_event(event)
 
     # -- actions ----------------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ class ShopCommands(Provider):
         for e in available_screens():
             commands.append((f"Open {e.title}", f"{e.help} ({e.key.upper()})", partial(app.action_open, e.name)))
         commands.append(("Stock", "Back to the stock table", app.action_home))
-        commands.append(("Who is at the till", "Change the staff member recorded on movements",
+        commands.append(("Who is at the till", "Staff: change the cashier recorded on sales and movements",
                          app.action_choose_staff))
         commands.append(("Help", "Keys and screens (F1)", app.action_help))
         return commands
@@ -33,8 +33,14 @@ class ShopCommands(Provider):
             yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        """An entry is found by its title or by the words of its help (people say "staff" or "cashier" for "Who is
+        at the till"); a match in the title ranks first."""
         matcher = self.matcher(query)
         for title, help_text, callback in self._commands():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+                continue
+            score = matcher.match(help_text)
+            if score > 0:
+                yield Hit(score / 2, title, callback, help=help_text)

@@ -51,3 +51,22 @@ def local_day_bounds(text: str, *, end: bool = False, what: str = "date") -> str
 
 STATUS_MARK = {"ok": " ", "low": "▼", "out": "✗", "inactive": "–"}
 STATUS_TEXT = {"ok": "ok", "low": "LOW", "out": "OUT", "inactive": "off"}
+
+
+def movement_at(row) -> int | None:
+    """The amount a journal row shows after "@": the unit price of a sale or return, else the unit cost."""
+    return row.unit_price if row.kind in ("sale", "return") and row.unit_price is not None else row.unit_cost
+
+
+def movement_detail(row, decimals: int = 2, *, with_product: bool = True) -> str:
+    """Everything about one journal row (a ``queries.JournalRow``) on one or two lines, for the line under a
+    journal table: its narrow columns cut long names, reasons and references short at 80 columns."""
+    at = movement_at(row)
+    parts = [local_time(row.created_at, with_year=True)]
+    if with_product:
+        parts.append(f"{row.sku} {row.name}")
+    price = f" @ {money(at, decimals)}" if at is not None else ""
+    parts.append(f"{row.kind} {signed_qty(row.quantity)}{price}")
+    parts.append(f"by {row.staff or '-'} at {row.terminal or '-'}")
+    parts.extend(text for text in (row.reason, row.reference) if text)
+    return " · ".join(parts)

@@ -10,7 +10,7 @@ from shopkeeper.cli import main
 
 def test_a_write_on_a_full_disk_says_the_disk_is_full(tmp_path, capsys, monkeypatch):
     db = str(tmp_path / "shop.db")
-    assert main(["--db", db, "init"]) == 0 and main(["--db", db, "demo", "--no-tui"]) == 0
+    assert main(["--db", db, "demo", "--no-tui"]) == 0
     con = sqlite3.connect(db)
     con.execute("VACUUM")
     pages = con.execute("PRAGMA page_count").fetchone()[0]

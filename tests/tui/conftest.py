@@ -53,6 +53,25 @@ async def settle(app, pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
+async def press_alone(app, pilot, *keys: str) -> None:
+    """A person answering a dialog: each key on its own, then the quiet after it. (The app's ``KeyGate`` delivers
+    a lone key once ``wedge_max_pause_ms`` has passed without another; the test ends that wait at once.)"""
+    for key in keys:
+        await pilot.press(key)
+        app.call_later(app.key_gate.flush)
+        await pilot.pause()
+
+
+def scan_burst(app, code: str, terminator: str = "enter") -> None:
+    """A keyboard-emulating scanner typing into the terminal: the code's keys and the terminator arrive back to
+    back (all queued before the app handles the first)."""
+    from textual import events
+
+    for ch in code:
+        app.post_message(events.Key(ch, ch))
+    app.post_message(events.Key(terminator, "\r" if terminator == "enter" else "\t"))
+
+
 def pytest_configure(config):
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
@@ -65,3 +84,8 @@ def pytest_pyfunc_call(pyfuncitem):
         asyncio.run(pyfuncitem.obj(**args))
         return True
     return None
+
+
+def screen_lines(app) -> list[str]:
+    """The text of each line of the screen as painted (every layer: dialogs and notifications included)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -16,7 +16,7 @@ from shopkeeper.models import Movement, OpenSale, Product, Sale, SaleLine
 from shopkeeper.services import catalog, till
 from shopkeeper.tui.screens.sell import PromptScreen, SellScreen, UnknownCodeScreen
 from tests.services.test_till import LAYOUTS, lookup_code, scale_label
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 
 SIZE = (80, 24)
 MILK, COFFEE = "4006381333931", "8711000530085"
@@ -107,7 +107,7 @@ async def test_unknown_code_creates_the_product_there(demo_db, make_app):
         await type_code(pilot, "2*9780306406157")
         await settle(app, pilot)
         assert isinstance(app.screen, UnknownCodeScreen)
-        await pilot.press("c")
+        await press_alone(app, pilot, "c")
         await settle(app, pilot)
         assert isinstance(app.screen, PromptScreen)
         for text in ("BOOK-1", "A book", "pcs", "19.99"):
@@ -124,7 +124,7 @@ async def test_unknown_code_sold_as_one_off(demo_db, make_app):
         screen = await open_sell(app, pilot)
         await type_code(pilot, "HANDMADE-MUG")
         await settle(app, pilot)
-        await pilot.press("o")
+        await press_alone(app, pilot, "o")
         await settle(app, pilot)
         await type_code(pilot, "Handmade mug")
         await type_code(pilot, "12.50")
@@ -243,7 +243,7 @@ async def test_void(demo_db, make_app):
         sales = Sale.select().count()
         await pilot.press("ctrl+n")
         await settle(app, pilot)
-        await pilot.press("y")
+        await press_alone(app, pilot, "y")
         await settle(app, pilot)
         assert rows(screen) == [] and Sale.select().count() == sales
         assert not OpenSale.select().where(OpenSale.status == "open").join(OpenSale.lines.rel_model).exists()

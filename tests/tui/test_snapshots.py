@@ -1,4 +1,5 @@
-"""SVG snapshots at 80×24 of the stock screen, the alert pane, the product screen and the count screen.
+"""SVG snapshots at 80×24 of the stock screen, the alert pane, the product screen, the count screen, the till (a sale
+and a refund), receive and the journal.
 
 The shop is seeded with fixed timestamps and times are shown in UTC (see conftest), the cursor does not blink,
 and notifications are cleared before the picture is taken. Update with ``--snapshot-update`` after checking the
@@ -52,3 +53,22 @@ def test_count_screen(shop, make_app, snap_compare):
     keys = ("f5", *"MILK-1L", "enter", *"25", "enter", *"CANDLE", "enter", "7", "enter", *"TEA-EB", "enter",
             "3", "enter", *"SOAP-BAR", "enter")
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*keys))
+
+
+def test_sell_screen(shop, make_app, snap_compare):
+    keys = ("f2", *"MILK-1L", "enter", *"BREAD-SD", "enter", *"CANDLE", "enter", "up")
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*keys))
+
+
+def test_sell_refund(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f2", "ctrl+f", "1", "enter", "enter"))
+
+
+def test_receive_screen(shop, make_app, snap_compare):
+    keys = ("f3", *"OLIVES-KG", "enter", *"2.5", "enter", *"8.30", "enter", *"INV-2026-000123", "enter",
+            *"CANDLE", "enter", "6", "enter", *"12.345")
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*keys))
+
+
+def test_journal_screen(shop, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f6"))

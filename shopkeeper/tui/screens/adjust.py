@@ -7,13 +7,14 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_qty, parse_qty
 from shopkeeper.services.stock import ADJUST_REASONS
 from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.picking import PickingScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -37,7 +38,7 @@ class AdjustScreen(PickingScreen):
                                          id="reason", compact=True), "reason")
         yield field_row("Note", ScanAwareInput(placeholder="optional", id="note", compact=True), "note")
         yield Static("", id="adjust-result", classes="hint", markup=False)
-        yield Footer(compact=True)
+        yield ShopFooter(compact=True)
 
     def _parse_delta(self) -> int | None:
         text = self.query_one("#qty", Input).value

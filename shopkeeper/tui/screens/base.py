@@ -134,8 +134,10 @@ ResultType = TypeVar("ResultType")
 
 
 class ShopModal(ModalScreen[ResultType]):
-    """Base for every dialog. A scan that reaches it (a wedge burst into one of its ``ScanAwareInput`` fields; the
-    app refuses device scans itself while any modal is on top) is refused out loud, never dropped silently."""
+    """Base for every dialog: a scan that reaches it is refused out loud, never dropped silently nor taken as an
+    answer. Three routes, one outcome (``refuse_scan``): the app refuses a scanner device's scans while any modal is
+    on top (``deliver_scan``); the app's ``KeyGate`` (``shopkeeper.tui.keygate``) refuses a terminal scanner's burst
+    of keys, whatever has the focus; and a ``Scanned`` message posted inside the dialog is refused here."""
 
     def _on_scanned(self, event: object) -> None:
         # Dispatched by name (``Scanned`` -> ``_on_scanned``) so that start-up need not import the scan widgets.

@@ -1,4 +1,4 @@
-"""A yes/no question before something that cannot be undone (posting a count, cancelling one)."""
+"""A yes/no question before something that cannot be undone (voiding a sale, posting a count, cancelling one)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ from shopkeeper.tui.screens.base import ShopModal
 
 
 class ConfirmScreen(ShopModal[bool]):
-    """Dismisses with True (Enter on the first button, or y) or False (Escape, n)."""
+    """Dismisses with True only for a deliberate "yes": ``y`` pressed on its own, or the yes button chosen with
+    ←/→/Tab and then Enter. The focus starts on "no", so Enter alone (the Enter that ends a scan, too) never
+    confirms; a scanner's burst, ``y`` or not, is refused by the app's ``KeyGate``. Escape or ``n``: False."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "answer(False)", "No"),
         Binding("n", "answer(False)", "No", show=False),
         Binding("y", "answer(True)", "Yes", show=False),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
     ]
 
     def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
@@ -33,9 +37,10 @@ class ConfirmScreen(ShopModal[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)
+            yield Static(f"y: {self.yes} · n or Esc: {self.no}", id="confirm-keys", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

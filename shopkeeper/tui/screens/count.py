@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_qty, parse_qty
@@ -18,6 +18,7 @@ from shopkeeper.services.queries import CountRow
 from shopkeeper.tui.format import qty, signed_qty
 from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.screens.picking import PickingScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput, Scanned
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -57,8 +58,10 @@ class CountScreen(PickingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Leave"),
         Binding("f9", "post", "Post variances"),
-        Binding("ctrl+d", "remove_line", "Remove line"),
-        Binding("ctrl+x", "cancel_count", "Cancel count"),
+        # Priority: the code and quantity fields keep the focus, and an Input takes Ctrl+D (delete) and Ctrl+X (cut)
+        # for itself before a screen binding is looked at.
+        Binding("ctrl+d", "remove_line", "Remove line", priority=True),
+        Binding("ctrl+x", "cancel_count", "Cancel count", priority=True),
     ]
 
     def __init__(self, product_id: int | None = None) -> None:
@@ -74,7 +77,7 @@ class CountScreen(PickingScreen):
         yield field_row("Counted", ScanAwareInput(placeholder="on the shelf; +N adds", id="qty", compact=True),
                         "qty")
         yield VirtualTable(self.source, id="count-lines", empty_text="nothing counted yet: scan the first item")
-        yield Footer(compact=True)
+        yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
         session = queries.open_count_session(self.shop.ctx.terminal)

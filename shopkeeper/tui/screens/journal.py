@@ -9,15 +9,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from shopkeeper.errors import ShopError
 from shopkeeper.services import queries
 from shopkeeper.services.queries import JournalFilter, JournalRow
 from shopkeeper.services.stock import KINDS
 from shopkeeper.text import safe
-from shopkeeper.tui.format import local_day_bounds, local_time, money, plain, signed_qty, when_title
+from shopkeeper.tui.format import (local_day_bounds, local_time, money, movement_at, movement_detail, plain,
+                                   signed_qty, when_title)
 from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
 
@@ -46,7 +48,7 @@ class JournalSource(CountIndex):
         return queries.journal_window(self.filter, offset, limit)
 
     def cells(self, row: JournalRow) -> list[tuple[str, str]]:
-        at = row.unit_price if row.kind in ("sale", "return") and row.unit_price is not None else row.unit_cost
+        at = movement_at(row)
         return [
             (local_time(row.created_at), ""), (row.sku, ""), (row.kind, ""),
             (signed_qty(row.quantity), "good" if row.quantity > 0 else "bad"),
@@ -89,7 +91,8 @@ class JournalScreen(ShopScreen):
         yield Static("", id="journal-message", markup=False)
         yield VirtualTable(JournalSource(self.filter, self.shop.config.shop.decimals), id="journal-table",
                            empty_text="no movements match")
-        yield Footer(compact=True)
+        yield Static("", id="journal-detail", classes="detail", markup=False)
+        yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
         self.mark_seen()
@@ -105,6 +108,11 @@ class JournalScreen(ShopScreen):
 
     def refresh_data(self) -> None:
         self.table.reload()
+
+    @on(VirtualTable.Highlighted, "#journal-table")
+    def _show_detail(self, event: VirtualTable.Highlighted) -> None:
+        text = "" if event.row is None else movement_detail(event.row, self.shop.config.shop.decimals)
+        self.query_one("#journal-detail", Static).update(plain(text))
 
     @on(Select.Changed)
     def _select_changed(self) -> None:

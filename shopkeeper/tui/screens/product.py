@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Checkbox, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Checkbox, Input, Static, TabbedContent, TabPane
 
 from shopkeeper.errors import ShopError
 from shopkeeper.money import (
@@ -26,9 +26,11 @@ from shopkeeper.money import (
 from shopkeeper.services import catalog, queries
 from shopkeeper.services.queries import ChangeRow, JournalRow, ProductDetail
 from shopkeeper.text import clean, safe
-from shopkeeper.tui.format import STATUS_TEXT, local_time, money, plain, qty, signed_qty, when_title
+from shopkeeper.tui.format import (STATUS_TEXT, local_time, money, movement_at, movement_detail, plain, qty,
+                                   signed_qty, when_title)
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.screens.confirm import ChoiceScreen, ConfirmScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -58,7 +60,7 @@ class ProductJournalSource(CountIndex):
         return queries.product_journal(self.product_id, offset, limit)
 
     def cells(self, row: JournalRow) -> list[tuple[str, str]]:
-        at = row.unit_price if row.kind in ("sale", "return") and row.unit_price is not None else row.unit_cost
+        at = movement_at(row)
         reason = row.reason or row.reference
         return [
             (local_time(row.created_at), ""),
@@ -181,6 +183,7 @@ class ProductScreen(ShopScreen):
                 if self.product_id is not None:
                     source = ProductJournalSource(self.product_id, self.shop.config.shop.decimals)
                     yield VirtualTable(source, id="product-journal", empty_text="no movements yet")
+                    yield Static("", id="product-journal-detail", classes="detail", markup=False)
                 else:
                     yield Static("A new product has no movements yet.", classes="hint")
             with TabPane("Changes", id="changes"):
@@ -189,7 +192,7 @@ class ProductScreen(ShopScreen):
                     yield VirtualTable(changes, id="product-changes", empty_text="no changes logged yet")
                 else:
                     yield Static("A new product has no changes yet.", classes="hint")
-        yield Footer(compact=True)
+        yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
         self.mark_seen()
@@ -199,6 +202,12 @@ class ProductScreen(ShopScreen):
 
     def context_product(self) -> int | None:
         return self.product_id
+
+    @on(VirtualTable.Highlighted, "#product-journal")
+    def _show_movement(self, event: VirtualTable.Highlighted) -> None:
+        text = "" if event.row is None else movement_detail(event.row, self.shop.config.shop.decimals,
+                                                                with_product=False)
+        self.query_one("#product-journal-detail", Static).update(plain(text))
 
     def _texts(self, values: dict[str, object]) -> dict[str, str]:
         """The field texts for stored ``values``. Text stored before the text rule may hold control characters:

@@ -2,21 +2,61 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Input, Static
 
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
-from shopkeeper.text import safe
 from shopkeeper.tui.screens.picking import PickingScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
+from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
+
+
+class ReceivedLine(NamedTuple):
+    key: int
+    sku: str
+    name: str
+    qty: str
+    cost: str
+    on_hand: str
+    reference: str
+
+
+class ReceivedSource(CountIndex):
+    """The lines received on this screen, newest first (kept in memory: the journal has them all). Name and
+    reference share the width left by the figures, so every column fits 80 columns."""
+
+    columns = (
+        Column("sku", "SKU", 12),
+        Column("name", "Name", 0, min_width=10),
+        Column("qty", "Qty", 8, "right"),
+        Column("cost", "Cost", 9, "right"),
+        Column("on_hand", "On hand", 9, "right"),
+        Column("reference", "Reference", 0, min_width=9),
+    )
+
+    def __init__(self) -> None:
+        self.lines: list[ReceivedLine] = []
+
+    def add(self, line: ReceivedLine) -> None:
+        self.lines.insert(0, line)
+
+    def load_index(self) -> int:
+        return len(self.lines)
+
+    def window(self, index: Any, offset: int, limit: int) -> list[ReceivedLine]:
+        return self.lines[offset: offset + limit]
+
+    def cells(self, row: ReceivedLine) -> list[tuple[str, str]]:
+        return [(row.sku, ""), (row.name, ""), (row.qty, ""), (row.cost, ""), (row.on_hand, ""),
+                (row.reference, "")]
 
 
 class ReceiveScreen(PickingScreen):
@@ -25,6 +65,10 @@ class ReceiveScreen(PickingScreen):
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "post", "Receive"),
     ]
+
+    def __init__(self, product_id: int | None = None) -> None:
+        super().__init__(product_id)
+        self.received = ReceivedSource()
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
@@ -38,10 +82,8 @@ class ReceiveScreen(PickingScreen):
         yield field_row("Reference", ScanAwareInput(placeholder="delivery note, invoice", id="reference",
                                                     compact=True), "reference")
         yield Static("Received here:", classes="title")
-        table = DataTable(id="received", cursor_type="none", classes="log", zebra_stripes=False)
-        table.add_columns("SKU", "Name", "Qty", "Cost", "On hand", "Reference")
-        yield table
-        yield Footer(compact=True)
+        yield VirtualTable(self.received, id="received", classes="log", empty_text="nothing received yet")
+        yield ShopFooter(compact=True)
 
     def _parse_qty(self) -> int | None:
         text = self.query_one("#qty", Input).value
@@ -110,10 +152,9 @@ class ReceiveScreen(PickingScreen):
         on_hand = posted.on_hand.get(product.id, product.on_hand + qty)
         decimals = self.shop.config.shop.decimals
         used_cost = posted.unit_costs[0] if posted.unit_costs else cost or 0
-        cells = (product.sku, product.name, format_qty(qty), format_money(used_cost, decimals), format_qty(on_hand),
-                 reference)
-        # a str cell would be parsed as markup: data goes in as plain Text, control characters escaped
-        self.query_one("#received", DataTable).add_row(*(Text(safe(cell)) for cell in cells))
+        self.received.add(ReceivedLine(len(self.received.lines), product.sku, product.name, format_qty(qty),
+                                       format_money(used_cost, decimals), format_qty(on_hand), reference))
+        self.query_one("#received", VirtualTable).reset()
         self.notify(f"received {format_qty(qty)} {product.unit} {product.sku}; on hand now {format_qty(on_hand)}",
                     timeout=3)
         self.product = None

@@ -28,7 +28,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
@@ -38,6 +38,7 @@ from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.sale_lines import LineColumn, SaleLinesView
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput, Scanned
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -189,7 +190,7 @@ class SellScreen(ShopScreen):
         yield Static("F7 cash  F8 card  F9 other   ↑↓ line  ^T qty  ^R remove  ^L/^B line/sale disc\n"
                      "^Y park  ^O resume  ^F refund  ^N void   3* before a scan = qty   Esc back",
                      id="keys", markup=False)
-        yield Footer()
+        yield ShopFooter()
 
     def on_mount(self) -> None:
         self.code_input.focus()
@@ -263,9 +264,10 @@ class SellScreen(ShopScreen):
         mode = self.query_one("#sale-mode", Static)
         units = format_qty(d.units)
         if d.mode == "refund":
-            against = f"against sale #{d.original_sale}" if d.original_sale else f"no receipt: {d.reason}"
-            self._set_text(mode, f"REFUND {against} · {len(d.lines)} line(s) · pay back with F7 cash / F8 card / "
-                                 "F9 other")
+            # fits 80 columns; the free-text reason comes last, so only it can run into the ellipsis
+            against = f"against sale #{d.original_sale}" if d.original_sale else "no receipt"
+            reason = "" if d.original_sale else f" · reason: {d.reason}"
+            self._set_text(mode, f"REFUND {against} · {len(d.lines)} line(s) · pay back with F7/F8/F9{reason}")
             mode.set_class(True, "-refund")
         else:
             self._set_text(mode, f"Sale · {len(d.lines)} line(s), {units} unit(s)")

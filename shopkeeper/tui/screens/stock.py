@@ -9,13 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from shopkeeper.services import queries
 from shopkeeper.services.queries import StockQuery, StockRow
 from shopkeeper.services.reorder import ReorderLine
 from shopkeeper.tui.format import STATUS_MARK, STATUS_TEXT, money, qty
 from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
 
@@ -118,7 +119,15 @@ class AlertTable(VirtualTable):
 class FilterInput(Input):
     """The stock filter. The table re-reads inside the keystroke (a watcher, not an ``Input.Changed`` message that
     arrives after the typed character has already been painted), so the character and the new rows go out in one
-    frame instead of two frames a frame-period apart."""
+    frame instead of two frames a frame-period apart.
+
+    Like ↑ ↓ PgUp PgDn (the screen's bindings), Home and End move the table's cursor from here: to the first and
+    the last product. Ctrl+A and Ctrl+E still move the text cursor."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "screen.table('first')", "First product", show=False),
+        Binding("end", "screen.table('last')", "Last product", show=False),
+    ]
 
     def watch_value(self, value: str) -> None:
         screen = self.screen if self.is_attached else None
@@ -137,7 +146,6 @@ class StockScreen(ShopScreen):
         Binding("up", "table('cursor', -1)", show=False),
         Binding("pagedown", "table('page', 1)", show=False),
         Binding("pageup", "table('page', -1)", show=False),
-        Binding("tab", "focus_next", show=False),
     ]
 
     def __init__(self) -> None:
@@ -156,7 +164,7 @@ class StockScreen(ShopScreen):
             yield Static("Low stock", id="alerts-title")
             yield AlertTable(AlertSource(), id="alert-table", empty_text="nothing is low: all stocked up",
                              eager=False)  # filled just after the first frame
-        yield Footer(compact=True)
+        yield ShopFooter(compact=True)
 
     def _source(self) -> StockSource:
         return StockSource(self.query_state, self.shop.config.shop.decimals)
@@ -229,7 +237,7 @@ class StockScreen(ShopScreen):
         position = f"{table.cursor + 1:,}/" if table.row_count else ""
         self._set_text("#count", f"{position}{total} · by {SORT_TITLES[q.sort]} {arrow}")
         low = f"{alerts.row_count:,}" if alerts.count_known else "…"
-        self._set_text("#alerts-title", f"Low stock: {low} at or below reorder point ▼ low  ✗ out   (Tab: go to list)")
+        self._set_text("#alerts-title", f"Low stock: {low} at or below reorder point ▼ low  ✗ out   (Tab: next pane)")
 
     def _set_text(self, selector: str, text: str) -> None:
         """Update a label only when its text changes, and re-lay out the screen only when its width does: this
@@ -251,8 +259,8 @@ class StockScreen(ShopScreen):
         q = self.query_state
         self._requery(StockQuery(q.text, q.sort, not q.descending))
 
-    def action_table(self, method: str, arg: int) -> None:
-        getattr(self.table, f"action_{method}")(arg)
+    def action_table(self, method: str, *args: int) -> None:
+        getattr(self.table, f"action_{method}")(*args)
 
     def action_back(self) -> None:
         """Escape: clear the filter (this is the home screen; nothing to back out of)."""

@@ -68,8 +68,13 @@ class SaleLinesView(ScrollView, can_focus=False):
             color: $block-cursor-blurred-foreground;
             text-style: $block-cursor-blurred-text-style;
         }
+        /* NO_COLOR greys the cursor's background to almost the stripes' grey: reverse video instead */
+        &:nocolor > .sale-lines--cursor { text-style: reverse bold; }
     }
     """
+
+    CURSOR_MARK: ClassVar[str] = "▸"
+    """Drawn before the cursor row (in its first cell's padding), so the chosen line shows without colour too."""
 
     CELL_PADDING: ClassVar[int] = 1
 
@@ -225,10 +230,12 @@ class SaleLinesView(ScrollView, can_focus=False):
                             self.get_component_rich_style("sale-lines--header"))
         return self._styles
 
-    def _strip(self, cells: Sequence[str], style: Style, width: int) -> Strip:
+    def _strip(self, cells: Sequence[str], style: Style, width: int, *, cursor: bool = False) -> Strip:
         pad = " " * self.CELL_PADDING
         text = "".join(pad + _fit(cell, column.width, column.align) + pad
                        for cell, column in zip(cells, self.columns, strict=False))
+        if cursor and self.CELL_PADDING:
+            text = self.CURSOR_MARK + text[1:]
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
@@ -254,6 +261,6 @@ class SaleLinesView(ScrollView, can_focus=False):
                 return cached[2]
         else:
             strips.extend([None] * (index + 1 - len(strips)))
-        strip = self._strip(cells, (even, odd, cursor)[kind], width)
+        strip = self._strip(cells, (even, odd, cursor)[kind], width, cursor=kind == 2)
         strips[index] = (cells, kind, strip)
         return strip

@@ -45,6 +45,11 @@ def configure_wedge(settings: ScannerSettings) -> None:
     _settings = settings
 
 
+def wedge_settings() -> ScannerSettings:
+    """The ``[scanner]`` timing in use for wedge detection (also by ``shopkeeper.tui.keygate``)."""
+    return _settings
+
+
 class ScanAwareInput(Input):
     """An ``Input`` that recognises a wedge-scanner burst ending in Enter and turns it into ``Scanned``."""
 

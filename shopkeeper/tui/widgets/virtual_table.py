@@ -93,6 +93,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     VirtualTable {
+        width: 1fr;  /* a ScrollView's auto width is its virtual width, which this table sets from its width */
         height: 1fr;
         scrollbar-size-vertical: 1;
         overflow-x: hidden;
@@ -106,6 +107,10 @@ class VirtualTable(ScrollView, can_focus=True):
     VirtualTable > .virtual-table--muted { color: $text-muted; }
     VirtualTable > .virtual-table--good { color: $success; }
     VirtualTable > .virtual-table--bad { color: $error; }
+    /* NO_COLOR: Textual greys every colour, and the error red of an out-of-stock row became dark grey on black.
+       The row's mark and word (✗ OUT, ▼ LOW) say what it is; out rows are bold, in the text's own colour. */
+    VirtualTable:nocolor > .virtual-table--out { color: $foreground; text-style: bold; }
+    VirtualTable:nocolor > .virtual-table--low { color: $foreground; }
     """
 
     class _TableMessage(Message):
@@ -155,6 +160,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cursor_key: Any = None
         self._keep_key = False
         self._index_timer = None
+        self._last_wanted = False  # End pressed before the row count was known: go to the last row once it is
 
     INDEX_DELAY = 0.12
     """Seconds of quiet after a new query before the index is read in a thread."""
@@ -182,6 +188,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._index = None
         self._cursor_key = None
         self._keep_key = False
+        self._last_wanted = False
         self.cursor = 0
         self.scroll_to(y=0, animate=False, immediate=True)
         self._read_now(provisional=True)
@@ -242,6 +249,9 @@ class VirtualTable(ScrollView, can_focus=True):
                 self._sync_size()
                 self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True)
         self._keep_key = False
+        if self._last_wanted:
+            self._last_wanted = False
+            self.cursor = self._count - 1
         self.cursor = max(0, min(self.cursor, self._count - 1))
         self._sync_size()
         self._scroll_cursor_into_view()
@@ -313,15 +323,30 @@ class VirtualTable(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self, self.cursor_row))
 
     def action_cursor(self, delta: int) -> None:
+        self._last_wanted = False
         self._move_to(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self._move_to(self.cursor + direction * self.page_height)
+        """PgDn/PgUp: the cursor and the rows move a page together, so the cursor keeps its line on screen (at the
+        ends, the view stops and the cursor goes on to the first or last row)."""
+        self._last_wanted = False
+        if not self._count:
+            return
+        step = direction * self.page_height
+        target = max(0, min(self.cursor + step, self._count - 1))
+        if target == self.cursor:
+            return
+        self.scroll_to(y=max(int(self.scroll_y) + step, 0), animate=False, immediate=True)
+        self._move_to(target)
 
     def action_first(self) -> None:
+        self._last_wanted = False
         self._move_to(0)
 
     def action_last(self) -> None:
+        """End: the last row. Until the row count is known (the index is read in a thread just after a new
+        query) the last row read so far, and the true last row as soon as the count arrives."""
+        self._last_wanted = not self._count_known
         self._move_to(self._count - 1)
 
     def action_select(self) -> None:
@@ -336,12 +361,14 @@ class VirtualTable(ScrollView, can_focus=True):
         fixed = sum(c.width for c in columns) + len(columns) - 1
         flex = [c for c in columns if not c.width]
         spare = max(width - fixed, 0)
+        share, extra = divmod(spare, len(flex)) if flex else (0, 0)
         widths = []
         for c in columns:
             if c.width:
                 widths.append(c.width)
-            else:
-                widths.append(max(spare // len(flex), c.min_width))
+            else:  # the spare cells shared out, the first flexible columns taking the remainder
+                widths.append(max(share + (1 if extra > 0 else 0), c.min_width))
+                extra -= 1
         return widths
 
     def _style(self, name: str) -> Style:
