@@ -62,7 +62,7 @@ def movement_detail(row, decimals: int = 2, *, with_product: bool = True) -> str
     """Everything about one journal row (a ``queries.JournalRow``) on one or two lines, for the line under a
     journal table: its narrow columns cut long names, reasons and references short at 80 columns."""
     at = movement_at(row)
-    parts = [local_time(row.created_at, with_year=True)]
+    parts = [local_time(row.created_at)]
     if with_product:
         parts.append(f"{row.sku} {row.name}")
     price = f" @ {money(at, decimals)}" if at is not None else ""

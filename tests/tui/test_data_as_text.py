@@ -20,7 +20,7 @@ from shopkeeper.tui.screens.receive import ReceiveScreen
 from shopkeeper.tui.screens.sell import ParkedScreen, SellScreen
 from shopkeeper.tui.screens.staff import StaffScreen
 from shopkeeper.tui.screens.stock import StockScreen
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 
 SIZE = (200, 50)
 MARKUP = "[/x][link=https://x]y[/link][bold]B"
@@ -102,7 +102,7 @@ async def test_every_screen_shows_markup_and_escapes_from_data_as_text(shop, mak
         await pilot.press(*"[bold]MUG", "enter")  # an unknown code, sold as a one-off with markup in it
         await settle(app, pilot)
         assert_shown(app, "Unknown code [bold]MUG")
-        await pilot.press("o")
+        await press_alone(app, pilot, "o")
         await settle(app, pilot)
         assert_shown(app, "One-off item ([bold]MUG)")
         await pilot.press(*"[/x] mug", "enter", *"1.00", "enter")
