@@ -17,7 +17,8 @@ QTY_SCALE = 1000
 
 
 def _bad(what: str, reason: str, text: object) -> InvalidInput:
-    """``what: reason``, with ``field=what`` and ``reason`` apart, so a form shows the reason beside the field."""
+    """``what: reason``, with ``field=what`` and ``reason`` apart, so a form shows the reason beside the field.
+    The reason names the refused text (``12.345 has more than 2 decimal places``): beside the field, it says which."""
     return InvalidInput(f"{what}: {reason}", field=what, reason=reason, value=text)
 
 
@@ -46,17 +47,16 @@ def to_decimal(text: str | int | Decimal, *, what: str = "value", decimal_comma:
 def _scaled(value: Decimal, places: int, what: str, text: object, limit: int) -> int:
     """``value`` in units of 10^-places, refused beyond ``limit`` (see ``bounds.py``)."""
     if not value.is_finite():
-        raise InvalidInput(f"{what}: {text!s} is not a number", field=what, reason="not a number", value=text)
+        raise _bad(what, f"{text!s} is not a number", text)
     if value.adjusted() > 30:  # scaleb below would round a number this long; it is far past any limit anyway
         value = Decimal(limit + 1).scaleb(-places).copy_sign(value)
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
-        reason = f"more than {places} decimal places"
-        raise InvalidInput(f"{what}: {text!s} has {reason}", field=what, reason=reason, value=text)
+        raise _bad(what, f"{text!s} has more than {places} decimal places", text)
     if abs(scaled) > limit:
         largest = f"{Decimal(limit).scaleb(-places):f}"
-        reason = f"too large (at most {largest.rstrip('0').rstrip('.') if limit == MAX_QUANTITY else largest})"
-        raise InvalidInput(f"{what}: {text!s} is {reason}", field=what, reason=reason, value=text)
+        shown = largest.rstrip('0').rstrip('.') if limit == MAX_QUANTITY else largest
+        raise _bad(what, f"{text!s} is too large (at most {shown})", text)
     return int(scaled)
 
 

@@ -172,7 +172,7 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
             to_decimal(value, what=column, decimal_comma=decimal_comma)
             result = parse(value.replace(",", ".") if decimal_comma else value, **kw)
         except InvalidInput as exc:
-            fail(column, str(exc).removeprefix(f"{column}: "))  # "1.234 has more than 2 decimal places"
+            fail(column, exc.reason)  # "1.234 has more than 2 decimal places"
             return None
         if result < 0:
             fail(column, f"{value} is negative")

@@ -12,7 +12,7 @@ from shopkeeper.services.context import Context
 from shopkeeper.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from shopkeeper.tui.screens.product import ProductScreen
 from shopkeeper.tui.widgets.virtual_table import VirtualTable
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 
 SIZE = (80, 24)
 OTHER_TILL = Context(staff="Kim", terminal="till-2")
@@ -63,7 +63,7 @@ async def test_a_clash_offers_keep_mine(shop, make_app):
         await settle(app, pilot)
         assert isinstance(app.screen, ChoiceScreen)
         assert milk().price == 139  # nothing saved yet
-        await pilot.press("k")
+        await press_alone(app, pilot, "k")
         await settle(app, pilot)
         assert milk().price == 135
 
@@ -77,7 +77,7 @@ async def test_a_clash_offers_take_theirs_and_saves_the_other_edits(shop, make_a
         catalog.save_product(catalog.ProductData(sku="MILK-1L", price=139), ctx=OTHER_TILL)
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        await pilot.press("t")
+        await press_alone(app, pilot, "t")
         await settle(app, pilot)
         assert (milk().price, milk().category) == (139, "Dairy")
         assert screen.query_one("#price").value == "1.39"
@@ -96,7 +96,7 @@ async def test_escape_with_unsaved_edits_asks_save_discard_or_stay(shop, make_ap
         assert app.screen is screen and screen.query_one("#category").value == "Dairy"
         await pilot.press("escape")
         await settle(app, pilot)
-        await pilot.press("s")  # save
+        await press_alone(app, pilot, "s")  # save
         await settle(app, pilot)
         assert milk().category == "Dairy"
         assert not isinstance(app.screen, ProductScreen)
@@ -104,7 +104,7 @@ async def test_escape_with_unsaved_edits_asks_save_discard_or_stay(shop, make_ap
         screen.query_one("#category").value = "Fridge"
         await pilot.press("escape")
         await settle(app, pilot)
-        await pilot.press("d")  # discard
+        await press_alone(app, pilot, "d")  # discard
         await settle(app, pilot)
         assert milk().category == "Dairy" and not isinstance(app.screen, ProductScreen)
 
@@ -136,7 +136,7 @@ async def test_a_new_average_cost_is_a_confirmed_and_logged_revaluation(shop, ma
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "+2.24" in app.screen.question  # 28 on hand × 0.08
-        await pilot.press("y")
+        await press_alone(app, pilot, "y")
         await settle(app, pilot)
         assert (milk().avg_cost, milk().price) == (90, 135)
         change = ProductChange.select().where(ProductChange.field == "avg_cost").order_by(ProductChange.id.desc()).get()

@@ -52,12 +52,17 @@ class ConfirmScreen(ShopModal[bool]):
 
 class ChoiceScreen(ShopModal[str | None]):
     """A question with a few answers, each a button with its own key; dismisses with the chosen answer's name,
-    or None on Escape (stay where you were)."""
+    or None on Escape (stay where you were). The focus starts on the last answer (list the harmless one last), so
+    an Enter alone never picks a consequential answer; ←/→ move between the buttons."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose(None)", "Stay")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose(None)", "Stay"),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
+    ]
 
     def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
-        """``choices``: ``(name, label, key)``; the first is focused."""
+        """``choices``: ``(name, label, key)``; the last is focused."""
         super().__init__()
         self.question, self.choices = question, choices
 
@@ -70,7 +75,7 @@ class ChoiceScreen(ShopModal[str | None]):
                                  compact=True)
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        self.query(Button).last().focus()
         for name, _label, key in self.choices:
             self._bindings.bind(key, f"choose({name!r})", show=False)
 
