@@ -68,7 +68,8 @@ class ChoiceScreen(ShopModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(plain(self.question))
+            for line in self.question.split("\n"):  # its line breaks are layout; what is inside them is data
+                yield Static(plain(line))
             with Horizontal(id="confirm-buttons"):
                 for i, (name, label, key) in enumerate(self.choices):
                     yield Button(f"{label} ({'Esc' if key == 'escape' else key})", id=f"choice-{name}", variant="warning" if i == 0 else "default",
