@@ -63,6 +63,11 @@ async def test_a_clash_offers_keep_mine(shop, make_app):
         await settle(app, pilot)
         assert isinstance(app.screen, ChoiceScreen)
         assert milk().price == 139  # nothing saved yet
+        await pilot.press("enter")  # Enter alone (a scan's last key) stays: the focus starts on Stay
+        await settle(app, pilot)
+        assert app.screen is screen and milk().price == 139 and screen.query_one("#price").value == "1.35"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
         await press_alone(app, pilot, "k")
         await settle(app, pilot)
         assert milk().price == 135
