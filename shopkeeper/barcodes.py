@@ -12,6 +12,11 @@ Canonical forms: GTIN-12 and GTIN-13 → 13 digits; GTIN-8 → 8 digits; GTIN-14
 digits, otherwise 14; UPC-E → the 13-digit form of its UPC-A expansion; ISBN-10 → its 978 EAN-13. Free-form codes
 (Code 128/39 text, internal SKUs) are returned unchanged except for surrounding whitespace.
 
+2D codes: a GS1 Digital Link URI (``https://id.gs1.org/01/09506000134352/10/ABC1?17=270131``, the QR codes of GS1's
+"Sunrise 2027") and a GS1 element string (GS1 DataMatrix, GS1-128) are read by biip into the same ``Scan``: GTIN,
+weight, price, lot, expiry (and best before), serial. An EAN-13 with a 2- or 5-digit add-on (``]E3`` + 15 or 18 digits, or the bare
+digits) is the main item with ``addon`` kept.
+
 A numeric code of GTIN length (8, 12, 13, 14) whose check digit is wrong raises ``BadCheckDigit`` — a mis-read or a
 mistyped digit must never sell the wrong item. ``strict=False`` treats such a code as free-form instead.
 """
@@ -21,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -29,6 +34,7 @@ from biip import EncodeError
 from biip import ParseError as _BiipParseError
 from biip.checksums import gs1_price_weight_check_digit as _price_check_digit
 from biip.checksums import gs1_standard_check_digit as _gs1_check_digit
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI as _GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message as _GS1Message
 from biip.gtin import Gtin as _Gtin
 from biip.gtin import GtinFormat as _GtinFormat
@@ -43,6 +49,7 @@ __all__ = [
     "BadCheckDigit",
     "BarcodeError",
     "Scan",
+    "addon_price",
     "check_digit",
     "compress_upc_a",
     "expand_upc_e",
@@ -317,7 +324,15 @@ class Scan:
     quantity_milli: int | None = None
     # Embedded weight in thousandths of a kg (grams), or count in thousandths of a piece.
     lot: str | None = None
+    # Batch or lot number, AI (10).
     expiry: dt.date | None = None
+    # Expiration date, AI (17): after it the item must not be sold without a second look.
+    best_before: dt.date | None = None
+    # Best before date, AI (15): quality, not safety; shown, never a warning.
+    serial: str | None = None
+    # Serial number, AI (21).
+    addon: str | None = None
+    # The 2- or 5-digit add-on of an EAN-13/UPC-A (a magazine's issue, a book's price), kept beside the main item.
     extra: dict[str, str] = field(default_factory=dict, compare=False)
     # Other GS1 application identifiers, AI → raw value.
 
@@ -348,12 +363,14 @@ def lookup_keys(code: str, layouts: Layouts = None, *, strict: bool | None = Non
 
 
 def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = None, currency_decimals: int = 2,
-               strict: bool | None = None) -> Scan:
+               strict: bool | None = None, currency: str | None = None) -> Scan:
     """Interpret one scanned/typed code.
 
     ``layouts``: the configured variable-measure layouts (or the whole ``BarcodeSettings``). ``symbology``: a name
     from the scanner (``ScanEvent.symbology``) or None; a leading AIM identifier in ``code`` is also honoured.
     ``currency_decimals``: decimals of the shop currency, to turn an embedded price into minor units.
+    ``currency``: the shop's currency (ISO 4217, ``"EUR"``); a price with its own currency, AI (393n), is used only
+    when it is this one, and refused otherwise (or when the shop's currency is not known).
     """
     if strict is None:
         strict = layouts.strict_check_digits if isinstance(layouts, BarcodeSettings) else True
@@ -363,13 +380,21 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
     aim, text = split_aim(text)
     if aim is not None:
         symbology = symbology_name(aim)
+    if _URI.match(text):
+        return _parse_digital_link(text, symbology, currency_decimals, currency)
     gs1_aim = aim in _GS1_AIMS or symbology in {_AIM_EXACT[a] for a in _GS1_AIMS if a in _AIM_EXACT}
     free_aim = (aim is not None and aim not in _GS1_AIMS and aim not in _GTIN_AIMS)
 
     if gs1_aim or GS in text or _looks_like_element_string(text):
-        scan = _parse_gs1(text, symbology, currency_decimals, strict=strict or gs1_aim)
+        scan = _parse_gs1(text, symbology, currency_decimals, strict=strict or gs1_aim, currency=currency)
         if scan is not None:
             return scan
+    split = _split_addon(text, aim)
+    if split is not None:
+        main, addon = split
+        scan = parse_scan(main, layouts, symbology=_GTIN_NAMES[len(main)], currency_decimals=currency_decimals,
+                          strict=strict, currency=currency)
+        return replace(scan, raw=text, addon=addon)
     if free_aim:
         return _free(text, symbology)
 
@@ -409,6 +434,23 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
         return Scan(raw=text, kind="in_store", code=canonical, keys=tuple(forms), symbology=symbology,
                     item_number=canonical[2:12])
     return Scan(raw=text, kind="gtin", code=canonical, keys=tuple(forms), symbology=symbology)
+
+
+def _split_addon(text: str, aim: str | None) -> tuple[str, str] | None:
+    """``(main, add-on)`` of an EAN-13 or UPC-A read with its 2- or 5-digit add-on, else None.
+
+    With ``]E3`` (ISO/IEC 15424: EAN/UPC with add-on) the main code is 13 digits (12 when the scanner sends UPC-A
+    as 12). Without an identifier, 15 or 18 digits whose first 13 hold an EAN-13 check digit, or 17 whose first 12
+    hold a UPC-A one (14 digits stay a GTIN-14)."""
+    if not _digits(text) or aim not in ("]E3", None):
+        return None
+    for main_len in (13, 12):
+        main, addon = text[:main_len], text[main_len:]
+        if len(addon) not in (2, 5) or (aim is None and (main_len, len(addon)) == (12, 2)):
+            continue
+        if check_digit(main[:-1]) == main[-1] or aim == "]E3":
+            return main, addon
+    return None
 
 
 def _free(text: str, symbology: str | None) -> Scan:
@@ -510,41 +552,151 @@ def _decimal_to_int(value: Decimal, places: int, what: str, code: str) -> int:
     return int(scaled)
 
 
-def _parse_gs1(text: str, symbology: str | None, currency_decimals: int, *, strict: bool) -> Scan | None:
-    """Read a GS1 element string; None when it is not one (and ``strict`` is off)."""
+def _parse_gs1(text: str, symbology: str | None, currency_decimals: int, *, strict: bool,
+               currency: str | None = None) -> Scan | None:
+    """Read a GS1 element string; None when it is not one (and ``strict`` is off).
+
+    An empty AI (10) — ``…10`` at the very end, or ``…10<GS>`` before the next field (GS1 asks for at least one
+    character, yet such codes are printed) — is read as no lot, with the rest of the string used: a malformed lot
+    never blocks a sale.
+    """
     try:
         message = _GS1Message.parse(text)
     except _BiipParseError as exc:
-        if strict:
-            raise BarcodeError(f"{text!r} is not a valid GS1 element string: {_plain(str(exc))}") from None
+        message = _without_empty_lot(text)
+        if message is None:
+            if strict:
+                raise BarcodeError(f"{text!r} is not a valid GS1 element string: {_plain(str(exc))}") from None
+            return None
+    return _from_element_strings(message.element_strings, text, symbology or "GS1-128", currency_decimals, currency)
+
+
+def _without_empty_lot(text: str):
+    """The message read without its empty AI (10) fields, when they are what made it unreadable; else None.
+
+    A field between separators that cannot be read, but can once a trailing ``10`` is dropped, ends with an empty
+    lot: nothing else can be read that way."""
+    segments = text.split(GS)
+    changed = False
+    for i, segment in enumerate(segments):
+        if segment == "10" and i > 0:  # "…<GS>10": the lot alone after a separator, and empty
+            segments[i], changed = "", True
+        elif segment.endswith("10") and len(segment) > 2 and not _readable(segment) and _readable(segment[:-2]):
+            segments[i], changed = segment[:-2], True
+    if not changed:
         return None
+    try:
+        return _GS1Message.parse(GS.join(s for s in segments if s))
+    except _BiipParseError:
+        return None
+
+
+def _readable(element_string: str) -> bool:
+    try:
+        _GS1Message.parse(element_string)
+    except _BiipParseError:
+        return False
+    return True
+
+
+_URI = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def _parse_digital_link(text: str, symbology: str | None, currency_decimals: int, currency: str | None) -> Scan:
+    """A GS1 Digital Link URI (a QR code or DataMatrix with a web address holding GS1 keys)."""
+    try:
+        uri = _GS1DigitalLinkURI.parse(text)
+    except _BiipParseError as exc:
+        raise BarcodeError(f"{text!r} is a web address but not a GS1 Digital Link the till can sell from: "
+                           f"{_plain(str(exc))}", field="code", reason="not a GS1 Digital Link") from None
+    return _from_element_strings(uri.element_strings, text, symbology or "GS1 Digital Link", currency_decimals,
+                                 currency)
+
+
+# ISO 4217 numeric codes of the currencies a shop is likely to keep (AI 393n carries the numeric one).
+ISO_4217_NUMERIC = {
+    "036": "AUD", "124": "CAD", "152": "CLP", "156": "CNY", "170": "COP", "203": "CZK", "208": "DKK", "344": "HKD",
+    "348": "HUF", "352": "ISK", "356": "INR", "360": "IDR", "376": "ILS", "392": "JPY", "404": "KES", "410": "KRW",
+    "458": "MYR", "484": "MXN", "504": "MAD", "554": "NZD", "566": "NGN", "578": "NOK", "604": "PEN", "608": "PHP",
+    "643": "RUB", "682": "SAR", "702": "SGD", "704": "VND", "710": "ZAR", "752": "SEK", "756": "CHF", "764": "THB",
+    "784": "AED", "818": "EGP", "826": "GBP", "840": "USD", "901": "TWD", "941": "RSD", "946": "RON", "949": "TRY",
+    "971": "AFN", "975": "BGN", "978": "EUR", "980": "UAH", "985": "PLN", "986": "BRL", "032": "ARS",
+}
+
+
+def _priced_in(es, text: str, currency: str | None) -> None:
+    """Refuse an AI (393n) price whose currency is not the shop's."""
+    numeric = es.pattern_groups[0]
+    theirs = ISO_4217_NUMERIC.get(numeric)
+    named = f"{numeric} ({theirs})" if theirs else numeric
+    if currency is None:
+        raise BarcodeError(f"{text!r}: the price on this label is in currency {named}, and the shop's currency is "
+                           f"not known here; the label's price is not used", field="price", reason="currency",
+                           value=numeric)
+    if currency.strip().upper() not in ISO_4217_NUMERIC.values():
+        raise BarcodeError(f"{text!r}: the price on this label is in currency {named}, and the shop's currency "
+                           f"{currency} has no ISO 4217 number known here to compare; the label's price is not used",
+                           field="price", reason="currency", value=numeric)
+    if theirs != currency.strip().upper():
+        raise BarcodeError(f"{text!r}: the price on this label is in currency {named}, not the shop's "
+                           f"{currency}; it cannot be sold at that price", field="price", reason="currency",
+                           value=numeric)
+
+
+def _from_element_strings(element_strings, text: str, symbology: str, currency_decimals: int,
+                          currency: str | None) -> Scan:
     gtin = price = qty = None
     measure: Literal["price", "weight", "count"] | None = None
-    lot = expiry = None
+    lot = expiry = best_before = serial = None
     extra: dict[str, str] = {}
-    for es in message.element_strings:
+    for es in element_strings:
         ai = es.ai.ai
-        if ai in ("01", "02") and es.gtin is not None and gtin is None:
+        if ai in ("01", "02") and es.gtin is None:
+            raise BarcodeError(f"{text!r}: AI ({ai}) does not hold a valid GTIN: {_plain(es.gtin_error or '')}")
+        if ai in ("01", "02") and gtin is None:
             gtin = es.gtin.value
         elif ai.startswith("310") and es.decimal is not None:
             measure, qty = "weight", _decimal_to_int(es.decimal, 3, "net weight", text)
         elif ai == "30" or ai == "37":
             if qty is None:
                 measure, qty = "count", int(es.value) * 1000
-        elif ai.startswith("392") and es.decimal is not None:
+        elif ai[:3] in ("392", "393") and es.decimal is not None:
+            if ai.startswith("393"):
+                _priced_in(es, text, currency)
             price = _decimal_to_int(es.decimal, currency_decimals, "amount", text)
             measure = measure or "price"
         elif ai == "10":
-            lot = es.value
-        elif ai in ("17", "15") and es.date is not None and expiry is None:
+            lot = es.value or None
+        elif ai == "21":
+            serial = es.value
+        elif ai == "17" and es.date is not None:
             expiry = es.date
+        elif ai == "15" and es.date is not None:
+            best_before = es.date
         else:
             extra[ai] = es.value
-        if ai in ("01", "02") and es.gtin is None:
-            raise BarcodeError(f"{text!r}: AI ({ai}) does not hold a valid GTIN: {_plain(es.gtin_error or '')}")
     if gtin is None:
-        return Scan(raw=text, kind="gs1", code=text, keys=(text,), symbology=symbology or "GS1-128",
-                    measure=measure, price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, extra=extra)
+        return Scan(raw=text, kind="gs1", code=text, keys=(text,), symbology=symbology, measure=measure,
+                    price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, best_before=best_before,
+                serial=serial, extra=extra)
     forms = _gtin_forms(gtin)
-    return Scan(raw=text, kind="gs1", code=forms[0], keys=tuple(forms), symbology=symbology or "GS1-128",
-                measure=measure, price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, extra=extra)
+    return Scan(raw=text, kind="gs1", code=forms[0], keys=tuple(forms), symbology=symbology, measure=measure,
+                price_minor=price, quantity_milli=qty, lot=lot, expiry=expiry, best_before=best_before,
+                serial=serial, extra=extra)
+
+
+# --- add-ons ------------------------------------------------------------------------------------------------
+
+# A book's 5-digit add-on (the "Bookland" convention of the ISBN agencies): the first digit names the currency of the
+# suggested retail price, the other four are the price in cents/pence; 9xxxx carry no price.
+_ADDON_CURRENCY = {"0": "GBP", "1": "GBP", "3": "AUD", "4": "NZD", "5": "USD", "6": "CAD"}
+
+
+def addon_price(scan: Scan) -> tuple[str, int] | None:
+    """The suggested retail price a book's 5-digit add-on carries: ``("USD", 2495)`` for ``52495``; else None."""
+    if scan.kind != "isbn" or not scan.addon or len(scan.addon) != 5:
+        return None
+    cur = _ADDON_CURRENCY.get(scan.addon[0])
+    if cur is None:
+        return None
+    return cur, int(scan.addon[1:])

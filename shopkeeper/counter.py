@@ -223,8 +223,9 @@ class Counter:
                 item = till.resolve_scan(self.ctx, code, layouts=self.layouts)
                 if not item.product.active:
                     raise InvalidInput(f"{item.product.sku} is no longer sold (inactive)")
-                result = sales.sell(self.ctx, [sales.LineInput(item.product, item.quantity, item.unit_price,
-                                                               item.discount)], payment=self.payment)
+                result = sales.sell(self.ctx, [sales.LineInput(
+                    item.product, item.quantity, item.unit_price, item.discount, lot=item.lot,
+                    expiry=item.expiry.isoformat() if item.expiry else None)], payment=self.payment)
                 self.sales += 1
                 for warning in result.warnings:
                     log.warning("sale %d: %s", result.sale_id, warning)
@@ -252,7 +253,8 @@ class Counter:
     def _product_and_quantity(self, code: str):
         from shopkeeper.services import till
 
-        item = till.resolve_scan(self.ctx, code, layouts=self.layouts)
+        # Receiving or counting goods past their expiry is no sale: no question to ask.
+        item = till.resolve_scan(self.ctx, code, layouts=self.layouts, accept_expired=True)
         return item.product, item.quantity
 
     def _commit_open_sale(self, why: str):

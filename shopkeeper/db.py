@@ -368,7 +368,7 @@ def data_version() -> int:
 # One numbered step per schema change; a shop's database is brought forward step by step, each in a transaction.
 
 APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
-"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m006)."""
+"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m007)."""
 
 
 def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
@@ -476,7 +476,22 @@ def _m005_bigint_text(db: Database) -> None:
         db.execute_sql(f'ALTER SEQUENCE "{sequence}" AS bigint')
 
 
-def _m006_product_change(db: Database) -> None:
+def _m006_lot_expiry(db: Database) -> None:
+    """Lot and expiry from an item's label (GS1 AI 10 and 17) on the open sale line, the sale line and the
+    movement, so a recall can find what was sold. Nullable text: most goods have neither. A database created by
+    this version already has the columns (m001 creates the tables from the models)."""
+    from peewee import TextField
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    for table in ("open_sale_line", "sale_line", "movement"):
+        have = {column.name for column in db.get_columns(table)}
+        for column in ("lot", "expiry"):
+            if column not in have:
+                migrate(migrator.add_column(table, column, TextField(null=True)))
+
+
+def _m007_product_change(db: Database) -> None:
     """The product change log (price, tax, average cost, unit, active: who, when, till, old → new), append-only."""
     from shopkeeper.models import ProductChange
 
@@ -489,7 +504,8 @@ def _m006_product_change(db: Database) -> None:
 
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
-    _m006_product_change,
+    _m006_lot_expiry,
+    _m007_product_change,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -100,6 +100,8 @@ class SaleLine(BaseModel):
     total = BigIntegerField()  # amount paid for the line, tax included
     unit_cost = BigIntegerField(default=0)
     original_line = ForeignKeyField("self", null=True, backref="returned_by", index=False)  # partial index
+    lot = TextField(null=True)  # batch/lot from the item's label (GS1 AI 10), so a recall can find what was sold
+    expiry = TextField(null=True)  # expiry date from the label (AI 17), ISO "2027-01-31"
 
 
 class CountSession(BaseModel):
@@ -143,6 +145,8 @@ class Movement(BaseModel):
     reference = TextField(default="")  # e.g. "sale:12", "count:3", "delivery:INV-881"
     sale = ForeignKeyField(Sale, null=True, backref="movements", index=False)  # unindexed: see db.py
     count_session = ForeignKeyField(CountSession, null=True, index=False)  # partial index in db.py
+    lot = TextField(null=True)  # batch/lot of the goods moved, when their label said (GS1 AI 10)
+    expiry = TextField(null=True)  # their expiry date (AI 17), ISO "2027-01-31"
 
     class Meta:
         indexes = ((("product", "id"), False),)
@@ -178,6 +182,8 @@ class OpenSaleLine(BaseModel):
     discount_rate = BigIntegerField(null=True)  # a line discount in percent (basis points); ``discount`` then unused
     tax_rate = BigIntegerField(default=0)
     code = TextField(default="")  # as scanned or typed
+    lot = TextField(null=True)  # from the label, carried to the sale line and the movement
+    expiry = TextField(null=True)  # ISO date from the label
 
 
 class ShopSetting(BaseModel):

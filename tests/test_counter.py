@@ -226,3 +226,26 @@ def test_a_counter_grouping_sales_is_refused_a_till_another_app_holds(demo_db, d
     proc = subprocess.run(_cli(db_path, "counter", "--mode", "sell", "--sale-end", "idle", "--replay", str(scans)),
                           capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and "till pi-door is in use" in proc.stderr and "Traceback" not in proc.stderr
+
+
+EXPIRED_MILK = "]d2010400638133393117250131" "10L2501"  # GS1 DataMatrix: MILK-1L, expired 2025-01-31
+FRESH_MILK = "]d2010400638133393117701231" "10L9912"  # expires 2070-12-31
+
+
+def test_an_expired_item_is_not_sold_by_the_counter_which_cannot_ask(demo_db, ctx):
+    counter = Counter(ctx, "sell")
+    sales_before = Sale.select().count()
+    outcome = counter.handle(EXPIRED_MILK)
+    assert not outcome.ok and "EXPIRED on 2025-01-31" in outcome.message
+    assert Sale.select().count() == sales_before
+    assert counter.handle(FRESH_MILK).ok  # in date: sold, its lot kept on the movement
+    assert Movement.select().where(Movement.lot == "L9912").count() == 1
+
+
+def test_receiving_and_counting_expired_goods_ask_nothing(demo_db, ctx):
+    before = on_hand("MILK-1L")
+    assert Counter(ctx, "receive").handle(EXPIRED_MILK).ok
+    assert on_hand("MILK-1L") == before + 1000
+    counting = Counter(ctx, "count")
+    counting.begin()
+    assert counting.handle(EXPIRED_MILK).ok

@@ -91,3 +91,31 @@ def test_other_database_errors_are_not_called_busy(db):
     # "blocked" or "unlocked" in a message is no sign of a busy database
     with pytest.raises(peewee.OperationalError, match="no such table"), write_transaction():
         raise peewee.OperationalError("no such table: blocked_unlocked")
+
+
+def _as_before_lot_expiry(db) -> None:
+    """Make ``db`` what the version before the lot/expiry migration created: no such columns, and that migration
+    (wherever it stands in ``MIGRATIONS``) and any after it still to run."""
+    from shopkeeper.db import MIGRATIONS, _m006_lot_expiry
+
+    for table in ("open_sale_line", "sale_line", "movement"):
+        for column in ("lot", "expiry"):
+            db.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m006_lot_expiry),))
+
+
+def test_lot_expiry_migration_upgrades_a_database_of_the_previous_version(journal, db_path, ctx):
+    from shopkeeper.db import close_database
+
+    _as_before_lot_expiry(journal)
+    close_database()
+    db = open_database(str(db_path))
+    assert current_version(db) == SCHEMA_VERSION
+    for table in ("open_sale_line", "sale_line", "movement"):
+        assert {"lot", "expiry"} <= {c.name for c in db.get_columns(table)}
+    old = SaleLine.get()
+    assert (old.lot, old.expiry) == (None, None)  # what was sold before keeps no lot
+    sale = sales.sell(ctx, [sales.LineInput("TEA", 1000, lot="B7", expiry="2027-01-31")])
+    assert Movement.get(Movement.sale == sale.sale_id).lot == "B7"
+    with pytest.raises(peewee.IntegrityError, match="append-only"):  # the journal's triggers are still there
+        db.execute_sql("UPDATE movement SET lot = 'X'")

@@ -348,6 +348,24 @@ def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     assert type(refund.total) is int and refund.total == -MAX_MONEY
 
 
+def test_lot_expiry_migration_upgrades_a_postgres_database_of_the_previous_version(pg):
+    from shopkeeper.db import MIGRATIONS, SCHEMA_VERSION, _m006_lot_expiry, current_version
+    from shopkeeper.models import Movement, SaleLine
+
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="TEA", name="Tea", price=300))
+    sales.sell(ctx, [sales.LineInput("TEA", 1000)])
+    for table in ("open_sale_line", "sale_line", "movement"):
+        pg.execute_sql(f"ALTER TABLE {table} DROP COLUMN lot, DROP COLUMN expiry")
+    pg.execute_sql("DELETE FROM schema_version WHERE version > %s", (MIGRATIONS.index(_m006_lot_expiry),))
+    close_database()
+    db = open_database(URL)
+    assert current_version(db) == SCHEMA_VERSION
+    assert (SaleLine.get().lot, SaleLine.get().expiry) == (None, None)
+    sale = sales.sell(ctx, [sales.LineInput("TEA", 1000, lot="B7", expiry="2027-01-31")])
+    assert Movement.get(Movement.sale == sale.sale_id).expiry == "2027-01-31"
+
+
 def test_a_product_import_racing_sales_loses_no_stock_update(pg):
     """A price list imported while two tills sell the same products: each save writes only the columns it changes
     (never the cached stock it read a moment earlier), so every sale's stock change survives and `check` is clean."""

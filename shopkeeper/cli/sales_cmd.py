@@ -102,7 +102,8 @@ def sell(args: argparse.Namespace, cli: Cli) -> int:
         ref, qty = parse_item(text)
         # Read as the till reads a scan: scale labels sell their weight or price.
         item = resolve_scan(ctx, ref, qty, layouts=layouts)
-        lines.append(LineInput(item.product, item.quantity, item.unit_price, item.discount))
+        lines.append(LineInput(item.product, item.quantity, item.unit_price, item.discount, lot=item.lot,
+                               expiry=item.expiry.isoformat() if item.expiry else None))
     result = sell_items(ctx, lines, payment=args.pay, tendered=tendered, discount=discount)
     for w in result.warnings:
         cli.warn(w)

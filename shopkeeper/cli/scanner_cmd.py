@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefix", help="strip this prefix from each code")
     p.add_argument("--suffix", help="strip this suffix from each code")
     p.add_argument("--tab", action="store_true", help="Tab ends a scan too")
+    p.add_argument("--terminators", metavar="KEYS", type=_terminators,
+                   help="keys that end a scan, comma-separated: enter, tab, or none (with --emit-on-pause)")
+    p.add_argument("--pause-ms", metavar="MS", type=_positive_ms,
+                   help="a longer gap between two keys of one scan drops it (default: config, 150)")
+    p.add_argument("--emit-on-pause", action=argparse.BooleanOptionalAction, default=None,
+                   help="a pause ends the scan instead of dropping it (scanners that send no terminator)")
+    p.add_argument("--keep-aim", action="store_true", help="keep an AIM symbology identifier (]E0, ]C1…) in the code")
     p.add_argument("--no-grab", action="store_true", help="do not take the device exclusively")
     p.add_argument("--parse", action="store_true", help="also show what each code means (GTIN, weight, price…)")
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="one JSON object per line")
@@ -46,7 +53,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_labels)
 
 
+def _positive_ms(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of milliseconds above 0")
+    return value
+
+
+def _terminators(text: str) -> tuple[str, ...]:
+    from shopkeeper.scanner.settings import TERMINATOR_CHOICES
+
+    keys = tuple(k.strip().lower() for k in text.split(",") if k.strip())
+    if keys == ("none",):
+        return ()
+    bad = [k for k in keys if k not in TERMINATOR_CHOICES]
+    if bad or not keys:
+        raise argparse.ArgumentTypeError(f"{text!r}: give enter, tab, both (enter,tab) or none")
+    return keys
+
+
 def _settings(args: argparse.Namespace, cli):
+    """The ``[scanner]`` settings with this command's options on top, so support can try a setting on a recording
+    without writing a config."""
     from shopkeeper.scanner.settings import ScannerSettings
 
     try:
@@ -60,11 +91,22 @@ def _settings(args: argparse.Namespace, cli):
         changes["prefix"] = args.prefix
     if getattr(args, "suffix", None) is not None:
         changes["suffix"] = args.suffix
-    if getattr(args, "tab", False) and "tab" not in settings.terminators:
-        changes["terminators"] = (*settings.terminators, "tab")
+    if getattr(args, "terminators", None) is not None:
+        changes["terminators"] = args.terminators
+    if getattr(args, "tab", False) and "tab" not in changes.get("terminators", settings.terminators):
+        changes["terminators"] = (*changes.get("terminators", settings.terminators), "tab")
+    if getattr(args, "pause_ms", None) is not None:
+        changes["pause_ms"] = args.pause_ms
+    if getattr(args, "emit_on_pause", None) is not None:
+        changes["emit_on_pause"] = args.emit_on_pause
+    if getattr(args, "keep_aim", False):
+        changes["strip_aim"] = False
     if getattr(args, "no_grab", False):
         changes["grab"] = False
-    return replace(settings, **changes) if changes else settings
+    try:
+        return replace(settings, **changes) if changes else settings
+    except ValueError as exc:  # ScannerSettings checks the combination (no terminator needs --emit-on-pause)
+        raise InvalidInput(f"scanner settings: {exc}") from None
 
 
 # --- scanner list -----------------------------------------------------------------------------------------
@@ -108,8 +150,15 @@ def _scan_record(event, parse: bool, cli) -> dict:
         except (KeyError, AttributeError):
             layouts = None
         try:
-            s = parse_scan(event.code, layouts, symbology=event.symbology, currency_decimals=cli.decimals)
+            currency = cli.config.shop.currency
+        except AttributeError:
+            currency = None
+        try:
+            s = parse_scan(event.code, layouts, symbology=event.symbology, currency_decimals=cli.decimals,
+                           currency=currency)
             record.update(kind=s.kind, lookup=s.code, price_minor=s.price_minor, quantity_milli=s.quantity_milli)
+            record.update({k: v for k, v in (("lot", s.lot), ("expiry", s.expiry and s.expiry.isoformat()),
+                                              ("serial", s.serial), ("addon", s.addon)) if v is not None})
         except BarcodeError as exc:
             record["error"] = str(exc)
     return record
@@ -127,6 +176,7 @@ def _print_scan(record: dict, cli) -> None:
             parts.append(f"price {record['price_minor']} (minor units)")
         if record["quantity_milli"] is not None:
             parts.append(f"qty {record['quantity_milli']}/1000")
+        parts += [f"{key} {record[key]}" for key in ("lot", "expiry", "serial", "addon") if key in record]
     if "error" in record:
         parts.append(f"! {record['error']}")
     print(cli.lines("  ".join(p for p in parts if p)), file=cli.out, flush=True)

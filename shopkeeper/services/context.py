@@ -20,6 +20,7 @@ class Context:
     prices_include_tax: bool = True
     decimals: int = 2
     default_tax_rate: int = 0  # basis points
+    currency: str | None = None  # ISO 4217 ("EUR"): a label's price in another currency (GS1 AI 393n) is refused
 
     @classmethod
     def from_config(cls, config: Config, *, staff: str | None = None, terminal: str | None = None) -> Context:
@@ -33,6 +34,7 @@ class Context:
             prices_include_tax=shop.prices_include_tax,
             decimals=shop.decimals,
             default_tax_rate=parse_rate(shop.default_tax_rate),
+            currency=shop.currency,
         )
 
     def as_staff(self, staff: str) -> Context:

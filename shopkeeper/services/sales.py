@@ -34,6 +34,8 @@ class LineInput:
     description: str = ""
     tax_rate: int | None = None  # basis points; default: the product's
     discount_rate: int | None = None  # a percentage off this line (basis points), instead of ``discount``
+    lot: str | None = None  # from the item's label (GS1 AI 10), kept on the sale line and the movement
+    expiry: str | None = None  # ISO date from the label (AI 17)
 
 
 @dataclass
@@ -50,6 +52,8 @@ class PricedLine:
     sku: str = ""
     line_discount: int = 0  # the line's own discount, in minor units
     discount_rate: int | None = None  # when the line's own discount is a percentage (basis points)
+    lot: str | None = None
+    expiry: str | None = None
 
     @property
     def gross(self) -> int:
@@ -116,7 +120,7 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
             price = item.unit_price if item.unit_price is not None else product.price
             rate = item.tax_rate if item.tax_rate is not None else product.tax_rate
             line = PricedLine(product.id, item.description or product.name, item.quantity, price, item.discount,
-                              rate, sku=product.sku)
+                              rate, sku=product.sku, lot=item.lot, expiry=item.expiry)
         if line.unit_price < 0:
             raise InvalidInput(f"line {n}: price must not be negative")
         bounds.quantity(line.quantity, f"line {n}: quantity", line=n)
@@ -170,7 +174,7 @@ def _sale_sql(p: str) -> str:
 
 def _line_sql(p: str) -> str:
     return ("INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
-            f"tax_rate, tax, total, unit_cost, original_line_id) VALUES ({', '.join([p] * 12)})")
+            f"tax_rate, tax, total, unit_cost, original_line_id, lot, expiry) VALUES ({', '.join([p] * 14)})")
 
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
@@ -199,7 +203,8 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
             line.unit_cost = next(costs)
         db.execute_sql(line_sql, (
             sale_id, n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
-            line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line))
+            line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line, line.lot,
+            line.expiry))
     return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, payment, tendered, change, now,
                       posted.on_hand, posted.warnings)
 
@@ -216,7 +221,8 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
         discount = sum(line.discount - line.line_discount for line in lines)
     total = sum(line.total for line in lines)
     tendered, change = _payment(payment, total, tendered, ctx.decimals)
-    entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price)
+    entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price, lot=line.lot,
+                     expiry=line.expiry)
                for line in lines if line.product_id is not None]
     with write_transaction():
         result = _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
@@ -289,7 +295,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             if orig.product_id is not None:
                 product = Product.get_by_id(orig.product_id)
                 entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
-                                             pending=restocked[product.id]))
+                                             pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
                 restocked[product.id] += part.quantity
         return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
                            original=sale_id, reason=reason.strip(), original_lines=links)
@@ -331,7 +337,8 @@ def refund_line(ctx: Context, part: RefundPart) -> PricedLine:
     orig = part.line
     not_paid_back = extend(part.quantity, orig.unit_price) - part.amount + (0 if ctx.prices_include_tax else part.tax)
     return PricedLine(orig.product_id, orig.description, part.quantity, orig.unit_price, not_paid_back,
-                      orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "")
+                      orig.tax_rate, tax=part.tax, total=part.amount, sku=orig.product.sku if orig.product_id else "",
+                      lot=orig.lot, expiry=orig.expiry)
 
 
 def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
@@ -347,11 +354,12 @@ def refund_share(orig: SaleLine, qty: int, left: int) -> tuple[int, int]:
     return round_div(orig.total * qty, orig.quantity), round_div(orig.tax * qty, orig.quantity)
 
 
-def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *, pending: int = 0) -> Entry:
+def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *, pending: int = 0,
+                  lot: str | None = None, expiry: str | None = None) -> Entry:
     """Goods coming back: the moving average takes them in at ``unit_cost``, counting ``pending`` units returned
     earlier in the same refund (their movements are posted together at the end)."""
     take_in_at_cost(product.id, qty, unit_cost, pending=pending)
-    return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price)
+    return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price, lot=lot, expiry=expiry)
 
 
 def _match_return(sale_id: int, items: Sequence[ReturnInput], originals: dict[int, SaleLine],

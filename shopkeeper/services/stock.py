@@ -36,6 +36,8 @@ class Entry(NamedTuple):
     reference: str = ""
     sale_id: int | None = None
     count_session_id: int | None = None
+    lot: str | None = None  # from the goods' label (GS1 AI 10): a recall finds the movement by it
+    expiry: str | None = None  # ISO date from the label (AI 17)
 
 
 @dataclass
@@ -59,7 +61,7 @@ def _update_sql(p: str) -> str:
 
 def _insert_sql(p: str) -> str:
     return ("INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
-            f"created_at, reference, sale_id, count_session_id) VALUES ({', '.join([p] * 12)})")
+            f"created_at, reference, sale_id, count_session_id, lot, expiry) VALUES ({', '.join([p] * 14)})")
 
 
 def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None, savepoint: bool = True) -> Posted:
@@ -103,7 +105,7 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
             unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
             movement_id = insert_id(db, insert_sql, (
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
-                e.reference, e.sale_id, e.count_session_id,
+                e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry,
             ))
             posted.movement_ids.append(movement_id)
             posted.on_hand[e.product_id] = on_hand

@@ -19,12 +19,13 @@ Amounts on a ``Draft`` are positive for sales and refunds alike; ``mode`` says w
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from shopkeeper.barcode_settings import BarcodeSettings
-from shopkeeper.barcodes import Scan, parse_scan
+from shopkeeper.barcodes import Scan, addon_price, parse_scan
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
@@ -63,6 +64,8 @@ class DraftLine:
     weighed: bool  # sold from a variable-measure label: never merged with another scan
     discount_rate: int | None = None  # the line's discount in percent (basis points); ``discount`` is its amount now
     priced: sales.PricedLine | None = None  # discount, tax and total as they will be charged
+    lot: str | None = None  # from the item's label (GS1 AI 10)
+    expiry: str | None = None  # ISO date from the label (AI 17)
 
 
 @dataclass
@@ -170,7 +173,7 @@ def _open_row(ctx: Context, *, create: bool) -> OpenSale | None:
 
 _LINES_SQL = (
     "SELECT l.id, l.line_no, l.product_id, COALESCE(p.sku, ''), COALESCE(p.unit, ''), l.description, l.quantity, "
-    "l.unit_price, l.discount, l.tax_rate, l.code, l.discount_rate FROM open_sale_line l "
+    "l.unit_price, l.discount, l.tax_rate, l.code, l.discount_rate, l.lot, l.expiry FROM open_sale_line l "
     "LEFT JOIN product p ON p.id = l.product_id "
     "WHERE l.open_sale_id = {p} ORDER BY l.line_no, l.id"
 )
@@ -186,12 +189,13 @@ def _load(row: OpenSale, ctx: Context) -> Draft:
     draft = Draft(row.id, row.mode, row.status, row.original_sale, row.note, row.discount, terminal,
                   row.created_at, row.updated_at, discount_rate=row.discount_rate)
     cursor = database.execute_sql(_LINES_SQL.format(p=database.param), (row.id,))
-    for (lid, no, pid, sku, unit, desc, qty, price, disc, rate, code, disc_rate) in cursor.fetchall():
+    for (lid, no, pid, sku, unit, desc, qty, price, disc, rate, code, disc_rate, lot,
+         expiry) in cursor.fetchall():
         weighed = code.startswith(_WEIGHED)
         if disc_rate is not None:
             disc = sales.percent_of(extend(qty, price), disc_rate)
         draft.lines.append(DraftLine(lid, no, pid, sku, unit, desc, qty, price, disc, rate,
-                                     code[1:] if weighed else code, weighed, disc_rate))
+                                     code[1:] if weighed else code, weighed, disc_rate, lot=lot, expiry=expiry))
     _price(draft, ctx)
     return draft
 
@@ -201,7 +205,8 @@ def _inputs(draft: Draft) -> list[sales.LineInput]:
     # Whole rows, fetched at once: price_lines takes a Product as it is instead of one query per line.
     products = {p.id: p for p in Product.select().where(Product.id.in_(list(ids)))} if ids else {}
     return [sales.LineInput(products.get(line.product_id, line.product_id), line.quantity, line.unit_price,
-                            line.discount, line.description, line.tax_rate, line.discount_rate)
+                            line.discount, line.description, line.tax_rate, line.discount_rate, line.lot,
+                            line.expiry)
             for line in draft.lines]
 
 
@@ -309,10 +314,10 @@ def lookup(code: str, scan: Scan | None = None) -> Product | None:
         return None
 
 
-def _parse(code: str, layouts: BarcodeSettings | None, decimals: int) -> Scan | None:
+def _parse(code: str, layouts: BarcodeSettings | None, ctx: Context) -> Scan | None:
     """Read the code as a barcode. A bad check digit is refused; text that is no barcode is looked up as typed."""
     strict = layouts.strict_check_digits if layouts is not None else True
-    return parse_scan(code, layouts, currency_decimals=decimals, strict=strict)
+    return parse_scan(code, layouts, currency_decimals=ctx.decimals, strict=strict, currency=ctx.currency)
 
 
 def _weighed_price(price: int, unit_price: int) -> tuple[int, int, int]:
@@ -339,16 +344,47 @@ class ScannedItem:
     discount: int  # rounding correction so a label's printed price is charged exactly
     weighed: bool  # a variable-measure or GS1 label: its own line, never merged
     code: str
+    lot: str | None = None  # from a GS1 label (AI 10): kept on the sale line and the movement
+    expiry: dt.date | None = None  # from a GS1 label (AI 17)
+    serial: str | None = None  # AI (21)
+    addon: str | None = None  # an EAN-13's 2- or 5-digit add-on (a magazine's issue, a book's price)
+    addon_price: tuple[str, int] | None = None  # a book's add-on price: (currency, minor units), shown, never charged
+
+
+class ExpiredItem(InvalidInput):
+    """The label says the item expired (GS1 AI 17, a date before today). The till sells it only once the cashier
+    has acknowledged that (``add_scan(..., accept_expired=True)``); the CLI and the counter refuse it."""
+
+    def __init__(self, item: ScannedItem) -> None:
+        lot = f", lot {item.lot}" if item.lot else ""
+        super().__init__(f"{item.product.sku} {item.product.name}: EXPIRED on {item.expiry.isoformat()}{lot}",
+                         field="expiry", reason="expired", value=item.expiry.isoformat())
+        self.item = item
 
 
 def resolve_scan(ctx: Context, code: str, quantity: int | None = None, *,
-                 layouts: BarcodeSettings | None = None) -> ScannedItem:
+                 layouts: BarcodeSettings | None = None, accept_expired: bool = False,
+                 today: dt.date | None = None) -> ScannedItem:
     """Read a scan the way the till sells it; the headless counter receives and counts by the same rules.
 
     A weight label sells its weight (times a multiplier: ``3*`` three such packs); a price label on goods sold by
     weight sells the weight its price buys; a label with both weight and price charges the printed price for the
-    printed weight, and refuses a multiplier (scan each label). An unknown code raises ``UnknownCode``.
+    printed weight, and refuses a multiplier (scan each label). A weight on a product sold by the piece is refused
+    (never 0.5 pieces). An unknown code raises ``UnknownCode``; a label whose expiry date (AI 17) is before
+    ``today`` raises ``ExpiredItem`` unless ``accept_expired``.
     """
+    item = _resolve(ctx, code, quantity, layouts)
+    if not accept_expired and _expired(item, today):
+        raise ExpiredItem(item)
+    return item
+
+
+def _expired(item: ScannedItem, today: dt.date | None) -> bool:
+    """The label's expiry date (AI 17) is before today (the till's local date)."""
+    return item.expiry is not None and item.expiry < (today or dt.date.today())
+
+
+def _resolve(ctx: Context, code: str, quantity: int | None, layouts: BarcodeSettings | None) -> ScannedItem:
     typed_qty, code = split_quantity(code)
     if quantity is None:
         quantity = typed_qty
@@ -358,20 +394,28 @@ def resolve_scan(ctx: Context, code: str, quantity: int | None = None, *,
         raise InvalidInput("nothing scanned: a code is needed after the quantity")
     if quantity is not None and quantity <= 0:
         raise InvalidInput("quantity must be more than zero")
-    scan = _parse(code, layouts, ctx.decimals)
+    scan = _parse(code, layouts, ctx)
     product = lookup(code, scan)
     if product is None:
         raise UnknownCode(code, scan, quantity)
+    if scan.measure == "weight" and scan.quantity_milli is not None and product.unit == "pcs":
+        raise InvalidInput(f"{product.sku} is sold by the piece, but this label gives a weight "
+                           f"({format_qty(scan.quantity_milli)} kg): it is not sold as "
+                           f"{format_qty(scan.quantity_milli)} pieces; check the product's unit or the label",
+                           field="quantity", reason="a weight on a product sold by the piece",
+                           value=format_qty(scan.quantity_milli))
+    label = {"lot": scan.lot, "expiry": scan.expiry, "serial": scan.serial, "addon": scan.addon,
+             "addon_price": addon_price(scan)}
     weighed = scan is not None and scan.kind in ("variable_measure", "gs1") and scan.measure is not None
     if not weighed:
-        return ScannedItem(product, quantity or QTY_SCALE, product.price, 0, False, code)
+        return ScannedItem(product, quantity or QTY_SCALE, product.price, 0, False, code, **label)
     unit_price, discount = product.price, 0
     if scan.price_minor is not None and scan.quantity_milli is not None:
         if quantity is not None:
             raise InvalidInput("a quantity cannot be applied to a label with its own weight and price; "
                                "scan each label")
         unit_price, discount = _unit_for(scan.quantity_milli, scan.price_minor)
-        return ScannedItem(product, scan.quantity_milli, unit_price, discount, True, code)
+        return ScannedItem(product, scan.quantity_milli, unit_price, discount, True, code, **label)
     if scan.quantity_milli is not None:
         qty = scan.quantity_milli
     elif product.unit != "pcs" and product.price > 0:
@@ -382,21 +426,40 @@ def resolve_scan(ctx: Context, code: str, quantity: int | None = None, *,
         if discount:
             raise InvalidInput("a quantity cannot be applied to a weighed price label; scan each label")
         qty = round_div(qty * quantity, QTY_SCALE)
-    return ScannedItem(product, qty, unit_price, discount, True, code)
+    return ScannedItem(product, qty, unit_price, discount, True, code, **label)
 
 
-def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: BarcodeSettings | None = None) -> Draft:
+def add_scan(ctx: Context, code: str, quantity: int | None = None, *, layouts: BarcodeSettings | None = None,
+             accept_expired: bool = False, today: dt.date | None = None) -> Draft:
     """Add what ``code`` names to the open sale (see ``resolve_scan``). Scanning an item already on the sale adds
-    to that line; each weighed label is its own line."""
-    item = resolve_scan(ctx, code, quantity, layouts=layouts)
+    to that line; each weighed label, and each item with a lot or expiry date on its label, is its own line.
+
+    An item whose label says it has expired raises ``ExpiredItem``: call again with ``accept_expired=True`` once
+    the cashier has acknowledged it. A refund takes expired goods back without the question."""
+    item = resolve_scan(ctx, code, quantity, layouts=layouts, accept_expired=True)
+    if not accept_expired and _expired(item, today):
+        row = _open_row(ctx, create=False)  # read only for an expired item: a scan costs no extra query
+        if row is None or row.mode != "refund":
+            raise ExpiredItem(item)
     product = item.product
     if not product.active:
         raise InvalidInput(f"{product.sku} is no longer sold (inactive)")
+    labelled = {"lot": item.lot, "expiry": item.expiry.isoformat() if item.expiry else None}
     if item.weighed:
         return _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
-                         discount=item.discount, weighed=True)
-    return _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
-                     refund_sku=product.sku)
+                         discount=item.discount, weighed=True, **labelled)
+    draft = _add_line(ctx, product.id, product.name, item.quantity, item.unit_price, product.tax_rate, item.code,
+                      refund_sku=product.sku, merge=not (item.lot or item.expiry), **labelled)
+    draft.notice = _addon_notice(item)
+    return draft
+
+
+def _addon_notice(item: ScannedItem) -> str | None:
+    """A book's price add-on, to show beside the shop's own price (it is never what is charged)."""
+    if item.addon_price is None:
+        return None
+    currency, minor = item.addon_price
+    return f"{item.product.sku}: the add-on {item.addon} prints a price of {currency} {format_money(minor, 2)}"
 
 
 def _unit_for(qty: int, price: int) -> tuple[int, int]:
@@ -438,7 +501,7 @@ def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int =
 
 def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, unit_price: int, tax_rate: int,
               code: str, *, discount: int = 0, weighed: bool = False, merge: bool = True,
-              refund_sku: str = "") -> Draft:
+              refund_sku: str = "", lot: str | None = None, expiry: str | None = None) -> Draft:
     with _writing(ctx):
         row = _open_row(ctx, create=True)
         if row.mode == "refund" and row.original_sale is None and product_id is None:
@@ -452,6 +515,7 @@ def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, 
                         .where((OpenSaleLine.open_sale == row.id) & (OpenSaleLine.product == product_id)
                                & (OpenSaleLine.unit_price == unit_price) & (OpenSaleLine.discount == 0)
                                & OpenSaleLine.discount_rate.is_null()
+                               & OpenSaleLine.lot.is_null() & OpenSaleLine.expiry.is_null()
                                & ~OpenSaleLine.code.startswith(_WEIGHED))
                         .order_by(OpenSaleLine.line_no.desc()).first())
                 if same is not None:
@@ -462,7 +526,7 @@ def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, 
                 line_id = OpenSaleLine.insert(
                     open_sale=row.id, line_no=_next_line_no(row), product=product_id, description=description,
                     quantity=qty, unit_price=unit_price, discount=discount, tax_rate=tax_rate,
-                    code=(_WEIGHED + code) if weighed else code).execute()
+                    code=(_WEIGHED + code) if weighed else code, lot=lot, expiry=expiry).execute()
         _touch(row)
     draft = _load(row, ctx)
     draft.changed_line = line_id

@@ -227,6 +227,18 @@ def test_sell_reads_a_scale_label_as_the_till_does(run, tmp_path):
     assert sale["total"] == "15.00"
 
 
+def test_sell_refuses_an_expired_label_and_keeps_the_lot_of_one_in_date(shop):
+    assert shop("receive", "MILK", "5", "--cost", "0.75")[0] == 0
+    # GS1 DataMatrix: GTIN 05012345678900, expiry (17), lot (10), with the scanner's ]d2 prefix
+    code, _, err = shop("sell", "]d201050123456789001725013110OLD")
+    assert code == 2 and "EXPIRED on 2025-01-31, lot OLD" in err
+    code, _, err = shop("sell", "]d201050123456789001770123110NEW", "--pay", "card")
+    assert code == 0, err
+    with sqlite3.connect(shop.db) as conn:
+        assert conn.execute("SELECT lot, expiry FROM sale_line").fetchall() == [("NEW", "2070-12-31")]
+        assert conn.execute("SELECT lot FROM movement WHERE kind = 'sale'").fetchall() == [("NEW",)]
+
+
 def test_products_history_shows_who_changed_price_and_cost_where(shop, tmp_path):
     csv = tmp_path / "prices.csv"
     csv.write_text("sku,name,price,cost\nMILK,Milk,1.35,0.90\n")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shopkeeper.scanner.decoder import ScanDecoder
 from shopkeeper.scanner.keymaps import EV_KEY, EV_SYN, SYN_DROPPED
 from shopkeeper.scanner.replay import (
     RecordingError,
@@ -64,12 +65,68 @@ def test_bad_event_line_names_file_and_line():
 
 
 def test_file_without_events_says_what_was_expected(tmp_path):
-    path = tmp_path / "empty.txt"
+    path = tmp_path / "notes.txt"
     path.write_text("hello\n")
-    with pytest.raises(RecordingError, match="no input events found"):
+    with pytest.raises(RecordingError, match=r"not an evtest, evemu-record or python-evdev recording \(it starts with 'hello'\)"
+                                             r".*sudo evtest /dev/input/eventN"):
         replay(path)
     with pytest.raises(RecordingError, match="cannot read the recording"):
         replay(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("", "the file is empty"),
+    ("  \n\t\n", "the file is empty"),
+    ("\x00\x01\x00\x00\x1e\x00", "this is binary data"),
+    ('Input device name: "Scanner"\nTesting ... (interrupt to exit)\n', "evtest's header is here but no event line"),
+    ("# EVEMU 1.3\nN: Scanner\nI: 0003 1eab 1d22 0110\n", "evemu-record's header is here but no event line"),
+])
+def test_a_file_that_is_no_recording_says_what_is_wrong(text, why):
+    with pytest.raises(RecordingError, match=f"rec.txt: {why}"):
+        parse_recording(text, "rec.txt")
+
+
+def test_evtest_msc_scan_and_msc_raw_values_are_hex_as_evtest_prints_them():
+    # evtest.c print_events: `if (type == EV_MSC && (code == MSC_RAW || code == MSC_SCAN)) printf("value %02x\n")`
+    rec = parse_evtest([
+        "Event: time 1732611128.101149, type 4 (EV_MSC), code 4 (MSC_SCAN), value 7001e",
+        "Event: time 1732611128.101149, type 4 (EV_MSC), code 4 (MSC_SCAN), value 70027",
+        "Event: time 1732611128.101149, type 4 (EV_MSC), code 3 (MSC_RAW), value ff",
+        "Event: time 1732611128.101149, type 1 (EV_KEY), code 30 (KEY_A), value 2",
+    ])
+    assert [e[2] for e in rec.events] == [0x7001E, 0x70027, 0xFF, 2]
+
+
+def test_evtest_decimal_value_that_is_not_a_number_names_the_line():
+    with pytest.raises(RecordingError, match=r"rec.txt:1: value '1e' is not a decimal number"):
+        parse_recording("Event: time 1.0, type 1 (EV_KEY), code 30 (KEY_A), value 1e\n", "rec.txt")
+
+
+def test_evtest_syn_lines_as_evtest_prints_them():
+    rec = parse_evtest([
+        "Event: time 1.000001, -------------- SYN_REPORT ------------",
+        "Event: time 1.000002, >>>>>>>>>>>>>> SYN_DROPPED <<<<<<<<<<<<",
+        "Event: time 1.000003, ++++++++++++++ SYN_MT_REPORT ++++++++++++",
+    ])
+    assert rec.events == [(EV_SYN, 0, 0, 1.000001), (EV_SYN, SYN_DROPPED, 0, 1.000002), (EV_SYN, 2, 0, 1.000003)]
+
+
+def test_real_evtest_recording_with_hex_msc_scan_values_replays_to_its_scans():
+    # Written as evtest writes it: MSC_SCAN before each key (values such as 7001e), a SYN_DROPPED between scans.
+    scans = replay(DATA / "hex_msc_scan.evtest.txt")
+    assert [s.code for s in scans] == ["4006381333931", "12345670"]
+    assert scans[0].source == "replay:hex_msc_scan.evtest.txt (Newland NLS-HR22)"
+
+
+def test_recording_pasted_with_tab_indentation_and_crlf_replays_to_its_scans():
+    assert [s.code for s in replay(DATA / "pasted_with_tabs.evtest.txt")] == ["4006381333931"]
+
+
+def test_evemu_recording_pasted_with_space_indentation_replays():
+    text = "\n".join("    " + line for line in (DATA / "aim_scan.evemu").read_text().splitlines())
+    rec = parse_recording(text, "pasted.evemu")
+    assert rec.format == "evemu"
+    assert rec.events == read_recording(DATA / "aim_scan.evemu").events
 
 
 def test_replay_source_feeds_a_hub():
@@ -90,3 +147,21 @@ def test_replay_source_realtime_sleeps_the_recorded_gaps():
     source.start(lambda e: None, lambda s: None)
     source.join(5)
     assert sum(slept) == pytest.approx(1.0033 - 0.0001, abs=1e-3)
+
+
+def test_python_evdev_evtest_output_replays():
+    # python-evdev's evtest.py print_event: "time {:<17} type {} ({}), code {:<4} ({}), value {}", SYN lines between
+    # dashes, SYN_DROPPED between "!"; every value in decimal.
+    lines = ["Listening for events (press ctrl-c to exit) ..."]
+    t = 1700000000.0
+    for code, name in ((11, "KEY_0"), (28, "KEY_ENTER")):
+        for value in (1, 0):
+            t += 0.002
+            lines.append(f"{'time ' + repr(round(t, 6)):<22} type 4 (EV_MSC), code 4    (MSC_SCAN), value 458791")
+            lines.append(f"time {round(t, 6)!r:<17} type 1 (EV_KEY), code {code:<4} ({name}), value {value}")
+            lines.append(f"time {round(t, 6)!r:<17} ------------- SYN_REPORT -------------")
+    lines.append(f"time {t + 0.5!r:<17} !!!!!!!!!!!!! SYN_DROPPED !!!!!!!!!!!!!")
+    rec = parse_recording("\n".join(lines), "pyevdev.txt")
+    assert rec.format == "python-evdev"
+    assert rec.events[0][:3] == (4, 4, 458791) and rec.events[-1][:2] == (EV_SYN, SYN_DROPPED)
+    assert [s.code for s in ScanDecoder(ScannerSettings()).feed_all(rec.events)] == ["0"]

@@ -17,6 +17,9 @@ Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
 Ctrl+F     refund (against a sale number, or without a receipt with a reason)
 Ctrl+N     void the sale                   Escape  back (the sale stays open)
 =========  ==========================================================
+
+An item whose label says it has expired (GS1 AI 17) asks first: Ctrl+E sells it anyway, Escape does not; the Enter
+that ends a scan never answers that question.
 """
 
 from __future__ import annotations
@@ -119,6 +122,38 @@ class UnknownCodeScreen(_Dialog):
 
     def action_choose(self, choice: str | None) -> None:
         self.dismiss(choice)
+
+
+class ExpiredScreen(_Dialog):
+    """An item whose label says it has expired (GS1 AI 17): sold only when the cashier presses Ctrl+E, a key no
+    scanner types. There is no default button and Enter, which ends every scan, does not answer; Escape leaves
+    it unsold."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "answer(False)", "Do not sell"),
+        Binding("ctrl+e", "answer(True)", "Sell anyway"),
+        Binding("enter", "hint", show=False),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt-box expired-box"):
+            yield Static("Expired item", classes="prompt-title")
+            yield Static(plain(self.message))
+            yield Static("The label says it must not be sold after that date.", markup=False)
+            yield Static("Ctrl+E  sell it anyway (the cashier checked it)\nEsc     do not sell it", markup=False,
+                         classes="prompt-hint")
+
+    def action_hint(self) -> None:
+        self.app.bell()
+        self.notify("Enter does not answer this: Ctrl+E sells it anyway, Escape does not", severity="warning",
+                    timeout=4)
+
+    def action_answer(self, sell: bool) -> None:
+        self.dismiss(sell)
 
 
 class ParkedScreen(_Dialog):
@@ -324,11 +359,35 @@ class SellScreen(ShopScreen):
         except till.UnknownCode as exc:
             self._unknown(exc)
             return
+        except till.ExpiredItem as exc:
+            self._expired(code, exc)
+            return
         except ShopError as exc:
             self.app.bell()
             self.notify(str(exc), severity="error", timeout=6)
             return
         self.show(draft)
+        if draft.notice:
+            self.notify(draft.notice, timeout=6)
+
+    def _expired(self, code: str, exc: till.ExpiredItem) -> None:
+        """Ask before selling an expired item; the answer is a deliberate key (see ``ExpiredScreen``)."""
+        self.app.bell()
+
+        def answered(sell: bool | None) -> None:
+            if not sell:
+                self.notify(f"{exc}: not sold", severity="warning", timeout=6)
+                return
+            try:
+                draft = till.add_scan(self.shop.ctx, code, layouts=self.shop.config.extra.get("barcodes"),
+                                      accept_expired=True)
+            except ShopError as err:
+                self.app.bell()
+                self.notify(str(err), severity="error", timeout=6)
+                return
+            self.show(draft)
+
+        self.app.push_screen(ExpiredScreen(str(exc)), answered)
 
     def _unknown(self, exc: till.UnknownCode) -> None:
         self.app.bell()

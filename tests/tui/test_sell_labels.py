@@ -1,0 +1,52 @@
+"""The sell screen meets an expired item: a warning the cashier must acknowledge with a deliberate key."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from shopkeeper.models import SaleLine
+from shopkeeper.services import till
+from shopkeeper.tui.screens.sell import ExpiredScreen
+from tests.tui.conftest import settle
+from tests.tui.test_sell import SIZE, open_sell, rows, wedge
+
+EXPIRED_MILK = "]d2010400638133393117250131" + "10L2501"  # GS1 DataMatrix: MILK-1L, expired 2025-01-31, lot L2501
+MILK = "4006381333931"
+
+
+async def test_expired_item_is_sold_only_after_ctrl_e_never_by_a_scans_enter(demo_db, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_sell(app, pilot)
+        app.deliver_scan(EXPIRED_MILK)
+        await settle(app, pilot)
+        assert isinstance(app.screen, ExpiredScreen)
+        shown = " ".join(str(w.content) for w in app.screen.query(Static))
+        assert "MILK-1L Whole milk 1 l: EXPIRED on 2025-01-31, lot L2501" in shown
+        await pilot.press("enter")  # the Enter that ends a scan does not answer
+        wedge(app, MILK)  # nor does a whole wedge burst typed at the dialog
+        app.deliver_scan(MILK)  # and a device scan is refused out loud
+        await settle(app, pilot)
+        assert isinstance(app.screen, ExpiredScreen)
+        assert till.current_sale(app.ctx).empty
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert rows(screen) == [("Whole milk 1 l", "1")]
+        await pilot.press("f8")  # card
+        await settle(app, pilot)
+        line = SaleLine.select().order_by(SaleLine.id.desc()).first()
+        assert (line.lot, line.expiry) == ("L2501", "2025-01-31")
+
+
+async def test_expired_item_escape_leaves_it_unsold(demo_db, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_sell(app, pilot)
+        app.deliver_scan(EXPIRED_MILK)
+        await settle(app, pilot)
+        assert isinstance(app.screen, ExpiredScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen and rows(screen) == []
+        assert till.current_sale(app.ctx).empty
