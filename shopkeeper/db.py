@@ -357,8 +357,10 @@ def data_version() -> int:
     """SQLite's ``PRAGMA data_version``: changes when another connection commits. Cheap; poll it."""
     if is_sqlite():
         return database.execute_sql("PRAGMA data_version").fetchone()[0]
-    # PostgreSQL has no per-connection equivalent; the newest movement id is a fair stand-in.
-    row = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM movement").fetchone()
+    # PostgreSQL has no per-connection equivalent; the newest movement and product change ids are a fair stand-in
+    # (their sum grows whenever either table does: stock moved, or a price, tax, cost, unit or active flag changed).
+    row = database.execute_sql("SELECT COALESCE((SELECT MAX(id) FROM movement), 0) + "
+                               "COALESCE((SELECT MAX(id) FROM product_change), 0)").fetchone()
     return row[0]
 
 
@@ -366,10 +368,11 @@ def data_version() -> int:
 # One numbered step per schema change; a shop's database is brought forward step by step, each in a transaction.
 
 APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
+"""The tables m001 protects; later migrations protect their own tables (``product_change`` in m009)."""
 
 
-def _append_only_sqlite(db: Database) -> None:
-    for table in APPEND_ONLY_TABLES:
+def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
+    for table in tables:
         for action in ("UPDATE", "DELETE"):
             db.execute_sql(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
@@ -377,13 +380,13 @@ def _append_only_sqlite(db: Database) -> None:
             )
 
 
-def _append_only_postgres(db: Database) -> None:
+def _append_only_postgres(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
     db.execute_sql(
         "CREATE OR REPLACE FUNCTION shopkeeper_append_only() RETURNS trigger AS $$ BEGIN "
         "RAISE EXCEPTION '%% is append-only: post a correcting entry instead', TG_TABLE_NAME; END $$ "
         "LANGUAGE plpgsql"
     )
-    for table in APPEND_ONLY_TABLES:
+    for table in tables:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         db.execute_sql(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
@@ -507,9 +510,20 @@ def _m008_sales_hour(db: Database) -> None:
                    "PRIMARY KEY (day, dim, key, kind))")
 
 
+def _m009_product_change(db: Database) -> None:
+    """The product change log (price, tax, average cost, unit, active: who, when, till, old → new), append-only."""
+    from shopkeeper.models import ProductChange
+
+    db.create_tables([ProductChange])
+    if is_sqlite(db):
+        _append_only_sqlite(db, ("product_change",))
+    else:
+        _append_only_postgres(db, ("product_change",))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
-    _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour,
+    _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

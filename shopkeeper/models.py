@@ -209,5 +209,25 @@ class TillClaim(BaseModel):
     renewed_at = TextField()  # UTC; a claim not renewed within the lease is free to take
 
 
+class ProductChange(BaseModel):
+    """The product change log: one row per field changed by a product save (price, tax rate, average cost, unit,
+    active flag), who did it, at which till, when, old → new. Append-only, like the journal. Values are the
+    column's own value as text (integers stay exact); ``old`` is NULL when the product was created.
+    ``kind`` is ``create``, ``edit``, ``revaluation`` (an average cost set by hand) or ``import``."""
+
+    product = ForeignKeyField(Product, backref="changes", index=False)  # (product, id) index below
+    field = TextField()
+    old = TextField(null=True)
+    new = TextField()
+    kind = TextField(default="edit")
+    note = TextField(default="")
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
+    created_at = TextField()
+
+    class Meta:
+        indexes = ((("product", "id"), False),)
+
+
 ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,
               Movement, OpenSale, OpenSaleLine]

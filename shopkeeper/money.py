@@ -15,6 +15,13 @@ from shopkeeper.errors import InvalidInput
 QTY_SCALE = 1000
 """Quantities are integer thousandths of a unit."""
 
+
+def _bad(what: str, reason: str, text: object) -> InvalidInput:
+    """``what: reason``, with ``field=what`` and ``reason`` apart, so a form shows the reason beside the field.
+    The reason names the refused text (``12.345 has more than 2 decimal places``): beside the field, it says which."""
+    return InvalidInput(f"{what}: {reason}", field=what, reason=reason, value=text)
+
+
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
@@ -25,32 +32,31 @@ def to_decimal(text: str | int | Decimal, *, what: str = "value", decimal_comma:
     if isinstance(text, int):
         return Decimal(text)
     if not isinstance(text, str):
-        raise InvalidInput(f"{what}: expected a number, got {type(text).__name__}")
+        raise _bad(what, f"expected a number, got {type(text).__name__}", text)
     s = text.strip().replace("\u00a0", "").replace(" ", "")
     if decimal_comma and "," in s and "." not in s:
         s = s.replace(",", ".")
     if not _NUMBER.match(s) or "," in s:
-        raise InvalidInput(f"{what}: {text.strip()!r} is not a number")
+        raise _bad(what, f"{text.strip()!r} is not a number", text)
     try:
         return Decimal(s)
     except InvalidOperation:  # pragma: no cover - the regex already guards this
-        raise InvalidInput(f"{what}: {text.strip()!r} is not a number") from None
+        raise _bad(what, f"{text.strip()!r} is not a number", text) from None
 
 
 def _scaled(value: Decimal, places: int, what: str, text: object, limit: int) -> int:
     """``value`` in units of 10^-places, refused beyond ``limit`` (see ``bounds.py``)."""
     if not value.is_finite():
-        raise InvalidInput(f"{what}: {text!s} is not a number", field=what, reason="not a number", value=text)
+        raise _bad(what, f"{text!s} is not a number", text)
     if value.adjusted() > 30:  # scaleb below would round a number this long; it is far past any limit anyway
         value = Decimal(limit + 1).scaleb(-places).copy_sign(value)
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
-        reason = f"more than {places} decimal places"
-        raise InvalidInput(f"{what}: {text!s} has {reason}", field=what, reason=reason, value=text)
+        raise _bad(what, f"{text!s} has more than {places} decimal places", text)
     if abs(scaled) > limit:
         largest = f"{Decimal(limit).scaleb(-places):f}"
-        reason = f"too large (at most {largest.rstrip('0').rstrip('.') if limit == MAX_QUANTITY else largest})"
-        raise InvalidInput(f"{what}: {text!s} is {reason}", field=what, reason=reason, value=text)
+        shown = largest.rstrip('0').rstrip('.') if limit == MAX_QUANTITY else largest
+        raise _bad(what, f"{text!s} is too large (at most {shown})", text)
     return int(scaled)
 
 
@@ -69,7 +75,7 @@ def parse_rate(text: str | int | Decimal, *, what: str = "tax rate") -> int:
     """A percentage such as ``"20"`` or ``"5.5"`` → basis points (``2000``, ``550``)."""
     value = _scaled(to_decimal(text, what=what), 2, what, text, MAX_MONEY)
     if not 0 <= value <= 100_00:
-        raise InvalidInput(f"{what}: {text!s} is not between 0 and 100")
+        raise _bad(what, f"{text!s} is not between 0 and 100", text)
     return value
 
 

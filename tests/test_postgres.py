@@ -413,3 +413,53 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_product_import_racing_sales_loses_no_stock_update(pg):
+    """A price list imported while two tills sell the same products: each save writes only the columns it changes
+    (never the cached stock it read a moment earlier), so every sale's stock change survives and `check` is clean."""
+    from shopkeeper.services.products_csv import import_products
+
+    ctx = Context(staff="pg", terminal="office", negative_stock="allow")
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku, price=100))
+        stock.receive(ctx, sku, 1_000_000, 10)
+    procs = [subprocess.Popen([sys.executable, "-c", SELLER, URL, f"till-{n}", "60", "AB" if n % 2 else "BA"],
+                              stderr=subprocess.PIPE, text=True) for n in range(2)]
+    imports = 0
+    while any(proc.poll() is None for proc in procs) or imports < 5:
+        price = 100 + imports
+        csv = f"sku,name,price,on_hand\nA,A,{price},1\nB,B,{price},1\n".encode()
+        import_products(ctx, csv, source="prices.csv", ignore_stock=True)
+        imports += 1
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert Sale.select().count() == 120
+    assert Product.get(Product.sku == "A").on_hand == 1_000_000 - 120 * 1000
+    assert Product.get(Product.sku == "B").on_hand == 1_000_000 - 120 * 2000
+    assert check_stock()[1] == []
+
+
+def test_the_product_change_log_is_append_only_on_postgres(pg):
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=100), ctx=ctx)
+    save_product(ProductData(sku="A", price=120, avg_cost=50), ctx=ctx)
+    kinds = [(r[0], r[1]) for r in pg.execute_sql(
+        "SELECT field, kind FROM product_change WHERE old IS NOT NULL ORDER BY id").fetchall()]
+    assert kinds == [("price", "edit"), ("avg_cost", "revaluation")]
+    for sql in ("UPDATE product_change SET new = '1'", "DELETE FROM product_change"):
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            with pg.atomic():
+                pg.execute_sql(sql)
+
+
+def test_a_price_change_at_another_till_moves_the_data_version_on_postgres(pg):
+    """The screens poll data_version to refresh; on PostgreSQL a price change moves no stock, yet a product screen
+    open at another till must see it."""
+    from shopkeeper.db import data_version
+
+    save_product(ProductData(sku="A", name="A", price=100))
+    before = data_version()
+    save_product(ProductData(sku="A", price=120))
+    assert data_version() != before

@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(p)
     p.set_defaults(func=import_csv)
 
+    p = psub.add_parser("history", help="a product's logged changes of price, tax, average cost, unit, active")
+    p.add_argument("product", help="SKU or barcode")
+    add_json(p)
+    p.set_defaults(func=history)
+
     p = psub.add_parser("export", help="write the product list as CSV (to stdout without FILE)")
     p.add_argument("file", nargs="?", help="file to write")
     p.add_argument("--force", action="store_true", help="overwrite FILE")
@@ -39,15 +44,18 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
     cli.open_db()
     try:
         report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
-                                 ignore_stock=args.ignore_stock)
+                                 ignore_stock=args.ignore_stock, layouts=cli.config.extra.get("barcodes"))
     except ShopError as exc:
-        if str(exc).startswith("line "):  # a decoding problem, located in the file
-            raise ShopError(f"{path}: {exc}") from None
+        if exc.line is not None and not str(exc).startswith(str(path)):  # a decoding problem, located in the file
+            raise ShopError(f"{path}: {exc}", reason=exc.reason, line=exc.line) from None
         raise
     for error in report.skipped:
         print(cli.lines(f"skipped {path}: {error}"), file=sys.stderr)
+    for note in report.notes:
+        print(cli.lines(f"{path}: {note}"), file=sys.stderr)
     cli.emit({"created": report.created, "updated": report.updated, "counted": report.counted,
-              "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped]},
+              "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped],
+              "notes": [{"line": n.line, "column": n.column, "note": n.reason} for n in report.notes]},
              f"{path}: {report.created} created, {report.updated} updated, {report.counted} counted"
              + (f", {len(report.skipped)} skipped" if report.skipped else ""))
     return 0
@@ -72,4 +80,23 @@ def export_csv(args: argparse.Namespace, cli: Cli) -> int:
         tmp.unlink(missing_ok=True)
         raise ShopError(f"{path}: cannot write: {exc.strerror}") from None
     print(f"wrote {n} products to {path}", file=sys.stderr)
+    return 0
+
+
+def history(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services import queries
+    from shopkeeper.services.catalog import change_text, find_product
+
+    cli.open_db()
+    product = find_product(args.product)
+    rows = list(reversed(queries.product_changes(product.id, 0, queries.product_changes_count(product.id))))
+    text = "\n".join(
+        f"{r.created_at}  {r.kind:<11} {r.field:<8} {change_text(r.field, r.old, cli.decimals):>10} → "
+        f"{change_text(r.field, r.new, cli.decimals):<10} {r.staff or '-'} @ {r.terminal or '-'}"
+        + (f"  ({r.note})" if r.note else "") for r in rows) or f"{product.sku}: no changes logged"
+    def shown(field: str, value: str | None) -> str | None:
+        return None if value is None else change_text(field, value, cli.decimals)
+
+    cli.emit([{"at": r.created_at, "field": r.field, "old": shown(r.field, r.old), "new": shown(r.field, r.new),
+               "kind": r.kind, "note": r.note, "staff": r.staff, "terminal": r.terminal} for r in rows], text)
     return 0

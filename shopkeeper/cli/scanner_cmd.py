@@ -248,23 +248,33 @@ def run_labels(args: argparse.Namespace, cli) -> int:
         from shopkeeper.models import Product
 
         products = list(Product.select().where(Product.active).order_by(Product.sku))
-    try:
-        barcodes = cli.config.section("barcodes")
-        prefix = barcodes.in_store_prefix
-    except (KeyError, AttributeError):
-        prefix = "20"
+    layouts = cli.config.extra.get("barcodes")
+    prefix = getattr(layouts, "in_store_prefix", "20")
     currency = cli.config.shop.currency
-    labels = []
+    labels, scale = [], []
     for product in products:
+        codes = catalog.product_barcodes(product)
+        items = [(code, catalog.scale_item(code, layouts)) for code in codes]
+        if items and all(item for _, item in items):
+            # Sold by weight or price from a scale: the scale prints its labels; say what to program into it.
+            scale.extend({"sku": product.sku, "code": code, "scale_item": item} for code, item in items)
+            continue
         # Goods without a barcode get an in-store EAN-13 now, stored on the product so the label scans.
-        code = (catalog.product_barcodes(product) or [catalog.assign_in_store_barcode(product, prefix)])[0]
+        code = next((code for code, item in items if not item), None) or catalog.assign_in_store_barcode(product,
+                                                                                                        prefix)
         labels.append(Label(code, product.name, f"{currency} {format_money(product.price, cli.decimals)}"))
+    for entry in scale:
+        print(cli.lines(f"{entry['sku']}: sold from a scale: program item {entry['scale_item']} into the scale "
+                        f"(its labels read as {entry['code']} with the weight or price)"), file=sys.stderr)
+    if not labels and scale:
+        cli.emit({"written": [], "scale": scale}, "no labels to write: every product named is labelled by a scale")
+        return 0
     if not labels:
         raise InvalidInput("no products to label")
     try:
         paths = write_labels(labels, args.out, png=False if args.no_png else None)
     except OSError as exc:
         raise ShopError(f"--out {args.out}: cannot write labels: {exc.strerror or exc}") from None
-    cli.emit({"written": [str(p) for p in paths]},
+    cli.emit({"written": [str(p) for p in paths], "scale": scale},
              f"wrote {len(paths)} file(s) for {len(labels)} product(s) to {args.out}")
     return 0

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
-from shopkeeper.barcodes import BarcodeError, lookup_keys, normalize
-from shopkeeper.db import locked, statement, utcnow, write_transaction
-from shopkeeper.errors import InvalidInput, NotFound
+from shopkeeper.barcodes import BarcodeError, Layouts, lookup_keys, parse_scan
+from shopkeeper.db import is_sqlite, statement, utcnow, write_transaction
+from shopkeeper.errors import InvalidInput, NotFound, ShopError
 from shopkeeper.models import Barcode, Product, Supplier, database
+from shopkeeper.money import format_money, format_rate
+from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
+
+
+def _columns() -> str:
+    return ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
 
 
 def _find_sql(p: str) -> str:
     """One statement finding a product by SKU, else by exact barcode."""
-    columns = ", ".join(f'p."{f.column_name}"' for f in Product._meta.sorted_fields)
+    columns = _columns()
     return (f"SELECT {columns} FROM product p WHERE p.sku = {p} UNION ALL "
             f"SELECT {columns} FROM barcode b JOIN product p ON p.id = b.product_id WHERE b.code = {p} LIMIT 1")
 
@@ -108,71 +115,271 @@ def _cleaned(data: ProductData) -> ProductData:
     return replace(data, **changes)
 
 
+FIELDS = ("name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty", "supplier", "category",
+          "active", "barcodes")
+"""The fields a product save may change (``sku`` names the product; ``on_hand`` only moves through the journal)."""
+
+LOGGED = ("price", "tax_rate", "avg_cost", "unit", "active")
+"""Fields whose every change is written to the product change log."""
+
+CODE_SEPARATORS = ",|"
+"""What separates codes in a list (the product screen's field, a CSV cell): never part of a code."""
+
+MAX_CODE_LENGTH = 48
+
+
+class EditConflict(ShopError):
+    """Fields the user changed were changed elsewhere (another till, an import) after the user's screen loaded them.
+    Nothing was saved. ``theirs`` maps each such field to the value it has now."""
+
+    def __init__(self, sku: str, theirs: dict[str, object]) -> None:
+        self.theirs = theirs
+        names = ", ".join(name.replace("_", " ") for name in theirs)
+        first = next(iter(theirs))
+        super().__init__(f"{sku}: {names} changed elsewhere since you opened it; nothing was saved",
+                         field=first, reason="changed elsewhere since you opened it", value=theirs[first])
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code as it will be stored, and a note when it is not what was typed (a scale label's item code)."""
+
+    code: str
+    note: str = ""
+
+
+def product_code(text: str, layouts: Layouts = None) -> Code:
+    """The one rule for what a product code may be, used by the product screen, CSV import and the CLI.
+
+    Printable ASCII up to ``MAX_CODE_LENGTH`` characters (letters, digits, spaces inside, ``_``, ``+`` …) except
+    the list separators ``,`` and ``|``. A GTIN must have a right check digit and is stored in its canonical form. A
+    variable-measure scale label of a configured layout is stored as its item code (value zeroed, check digits
+    recomputed), so every weight or price of that item finds the product; ``note`` says so.
+    """
+    code = text.strip()
+
+    def refuse(reason: str) -> InvalidInput:
+        return InvalidInput(f"barcode {code!r}: {reason}", field="barcodes", reason=reason, value=code)
+
+    if not code:
+        raise refuse("empty code")
+    if any(ch in CODE_SEPARATORS for ch in code):
+        raise refuse("a code cannot contain , or | (they separate codes in a list)")
+    if any(not ch.isprintable() for ch in code):
+        raise refuse("a code cannot contain control characters")
+    if not code.isascii():
+        raise refuse("letters, digits, spaces and ASCII punctuation only (what a scanner sends, Code 128 prints)")
+    if len(code) > MAX_CODE_LENGTH:
+        raise refuse(f"longer than {MAX_CODE_LENGTH} characters")
+    try:
+        scan = parse_scan(code, layouts)
+    except BarcodeError as exc:
+        raise InvalidInput(f"barcode {code!r}: {exc}", field="barcodes", reason=str(exc), value=code) from None
+    if scan.kind == "variable_measure":
+        return Code(scan.code, f"{code} is a scale label: stored as item code {scan.code} (item {scan.item_number} "
+                               f"on the scale), so every {scan.measure} of it is found")
+    return Code(scan.code)
+
+
+def scale_item(code: str, layouts: Layouts = None) -> str | None:
+    """The item number to program into a scale when ``code`` (as stored) is a variable-measure item code of one of
+    the configured layouts; None for any other code."""
+    try:
+        scan = parse_scan(code, layouts)
+    except BarcodeError:
+        return None
+    return scan.item_number if scan.kind == "variable_measure" else None
+
+
+def product_codes(text: str | Iterable[str], layouts: Layouts = None) -> list[Code]:
+    """Codes from a list (``text`` split on ``,`` and ``|``, or already split), each checked by ``product_code``,
+    duplicates dropped, in order."""
+    parts = re.split(f"[{re.escape(CODE_SEPARATORS)}]", text) if isinstance(text, str) else list(text)
+    codes: list[Code] = []
+    for part in parts:
+        if part.strip():
+            code = product_code(part, layouts)
+            if all(c.code != code.code for c in codes):
+                codes.append(code)
+    return codes
+
+
 def _check(data: ProductData) -> None:
-    if not data.sku.strip():
-        raise InvalidInput("sku: must not be empty")
-    if data.name is not None and not data.name.strip():
-        raise InvalidInput(f"{data.sku}: name must not be empty")
+    sku = data.sku.strip()
+    if not sku:
+        raise InvalidInput("sku: must not be empty", field="sku", reason="must not be empty", value=data.sku)
+    for name in ("name", "unit"):
+        value = getattr(data, name)
+        if value is not None and not value.strip():
+            raise InvalidInput(f"{sku}: {name} must not be empty", field=name, reason="must not be empty",
+                               value=value)
     for name in ("price", "avg_cost", "reorder_point", "reorder_qty"):
         value = getattr(data, name)
         if value is not None and value < 0:
-            raise InvalidInput(f"{data.sku}: {name.replace('_', ' ')} must not be negative")
-    if data.unit is not None and not data.unit.strip():
-        raise InvalidInput(f"{data.sku}: unit must not be empty")
+            raise InvalidInput(f"{sku}: {name.replace('_', ' ')} must not be negative", field=name,
+                               reason="must not be negative", value=value)
 
 
-def save_product(data: ProductData, *, default_tax_rate: int = 0) -> Product:
-    """Create the product ``data.sku`` or update the fields given. Barcodes, when given, replace the old ones.
+def product_values(product_id: int) -> dict[str, object]:
+    """A product's editable fields as a save compares them: supplier by name (``""`` for none), barcodes as a
+    list. What a screen shows and passes back as ``seen``."""
+    return _values(Product.get_by_id(product_id), FIELDS)
 
-    Stock is never set here: ``on_hand`` only changes through movements. An update writes only the fields given,
-    the row locked from the read to the commit: writing back the whole row as read would undo a sale another till
-    committed meanwhile (PostgreSQL reads without waiting for writers).
+
+def _values(product: Product, names: Iterable[str]) -> dict[str, object]:
+    """The product's ``names`` fields as a save compares them (reads supplier and barcodes only when named)."""
+    values: dict[str, object] = {}
+    for name in names:
+        if name == "supplier":
+            values[name] = (Supplier.select(Supplier.name).where(Supplier.id == product.supplier_id).scalar()
+                            if product.supplier_id is not None else None) or ""
+        elif name == "barcodes":
+            values[name] = product_barcodes(product)
+        else:
+            values[name] = getattr(product, name)
+    return values
+
+
+def _wanted(data: ProductData, codes: list[Code] | None) -> dict[str, object]:
+    wanted: dict[str, object] = {}
+    for name in FIELDS:
+        value = getattr(data, name)
+        if value is not None:
+            wanted[name] = value.strip() if isinstance(value, str) else value
+    if codes is not None:
+        wanted["barcodes"] = [c.code for c in codes]
+    return wanted
+
+
+def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[str, object] | None = None,
+                 ctx: Context | None = None, layouts: Layouts = None, kind: str = "edit", note: str = "",
+                 new: bool | None = None) -> Product:
+    """Create the product ``data.sku`` or change the fields given; the one function that saves products.
+
+    Only fields whose value differs from the stored one are written, in one UPDATE: never ``on_hand`` (stock moves
+    only through the journal), so a save racing a sale loses nothing. ``seen``: the values the user's screen
+    loaded (``product_values``); a field the user changes that was changed elsewhere since raises
+    ``EditConflict`` and nothing is saved. The row is locked while it is compared and written (PostgreSQL).
+
+    Every change of price, tax rate, average cost, unit or active flag is written to the product change log in the
+    same transaction, with who (``ctx``), when and at which till; an average cost set by hand is logged as a
+    ``revaluation``. ``kind``/``note`` describe the save (``edit``, ``import`` with the file's name). ``new``:
+    True refuses an existing SKU, None creates or updates. Barcodes, when given, replace the old ones.
     """
     data = _cleaned(data)
     _check(data)
+    sku = data.sku.strip()
+    codes = product_codes(data.barcodes, layouts) if data.barcodes is not None else None
+    wanted = _wanted(data, codes)
     with write_transaction():
-        product = locked(Product.select().where(Product.sku == data.sku.strip())).first()
-        new = product is None
-        if new:
-            if data.name is None:
-                raise InvalidInput(f"{data.sku}: a new product needs a name")
-            product = Product(sku=data.sku.strip(), tax_rate=default_tax_rate)
-        changed = [Product.updated_at]
-        for name in ("name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty", "category",
-                     "active"):
-            value = getattr(data, name)
-            if value is not None:
-                setattr(product, name, value.strip() if isinstance(value, str) else value)
-                changed.append(getattr(Product, name))
-        if data.supplier is not None:
-            product.supplier = get_supplier(data.supplier)
-            changed.append(Product.supplier)
-        product.updated_at = utcnow()
-        product.save(only=None if new else changed)
-        if data.barcodes is not None:
-            set_barcodes(product, data.barcodes)
-    return product
+        db = database.obj
+        sql = statement(db, "catalog.lock_sku", lambda p: _lock_sql(p, sqlite=is_sqlite(db)))
+        row = db.execute_sql(sql, (sku,)).fetchone()
+        product = _product_from_row(row) if row is not None else None
+        if product is not None and new:
+            raise InvalidInput(f"{sku} already exists", field="sku", reason="already exists", value=sku)
+        if product is None:
+            product = _create(sku, wanted, default_tax_rate)
+            _log(ctx, product.id, {name: (None, getattr(product, name)) for name in LOGGED}, "create", note)
+            changes = {name: value for name, value in wanted.items() if name != "barcodes" or value}
+        else:
+            current = _values(product, wanted)
+            changes = {name: value for name, value in wanted.items() if value != current[name]}
+            if seen is not None:
+                clashes = {name: current[name] for name in changes if name in seen and seen[name] != current[name]}
+                if clashes:
+                    raise EditConflict(sku, clashes)
+            _update(product, changes)
+            _log(ctx, product.id, {name: (current[name], changes[name]) for name in LOGGED if name in changes},
+                 kind, note)
+        if "barcodes" in changes:
+            set_barcodes(product, changes["barcodes"])
+        return product
 
 
-def set_barcodes(product: Product, codes: Iterable[str]) -> None:
+def _lock_sql(p: str, *, sqlite: bool) -> str:
+    """The product with this SKU, its row locked until the transaction ends (PostgreSQL; SQLite's write lock is
+    already held). Built once per kind of database: a Peewee query costs more to build than to run."""
+    lock = "" if sqlite else " FOR NO KEY UPDATE"  # the lock an UPDATE takes, as db.locked
+    return f"SELECT {_columns()} FROM product p WHERE p.sku = {p}{lock}"
+
+
+def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Product:
+    if "name" not in wanted:
+        raise InvalidInput(f"{sku}: a new product needs a name", field="name", reason="a new product needs a name")
+    columns = {name: value for name, value in wanted.items() if name not in ("supplier", "barcodes")}
+    columns.setdefault("tax_rate", default_tax_rate)
+    if wanted.get("supplier"):
+        columns["supplier"] = get_supplier(wanted["supplier"])
+    # Another till may create the same SKU meanwhile (PostgreSQL): its row wins and this save says so.
+    now = utcnow()
+    product_id = Product.insert(sku=sku, updated_at=now, **columns).on_conflict_ignore().execute()
+    if not product_id:
+        raise InvalidInput(f"{sku} was created elsewhere at the same moment; nothing was saved", field="sku",
+                           reason="created elsewhere at the same moment", value=sku)
+    return Product(id=product_id, sku=sku, updated_at=now, **columns)  # the row as inserted, defaults and all
+
+
+def _update(product: Product, changes: dict[str, object]) -> None:
+    """Write the changed columns in one UPDATE, and mirror them on ``product`` (which the save returns)."""
+    columns = {name: value for name, value in changes.items() if name not in ("supplier", "barcodes")}
+    if "supplier" in changes:
+        columns["supplier"] = get_supplier(changes["supplier"])
+    if columns:
+        columns["updated_at"] = utcnow()
+        Product.update(**columns).where(Product.id == product.id).execute()
+        for name, value in columns.items():
+            setattr(product, name, value)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if isinstance(value, bool) else str(value)
+
+
+def _log(ctx: Context | None, product_id: int, changes: dict[str, tuple[object, object]], kind: str,
+         note: str) -> None:
+    """Write the product change log rows of one save (inside its transaction)."""
+    if not changes:
+        return
+    staff, terminal = (staff_id(ctx), terminal_id(ctx)) if ctx is not None else (None, None)
+    now = utcnow()
+    db = database.obj
+    sql = statement(db, "catalog.log", _log_sql)
+    for name, (old, new) in changes.items():
+        logged = "revaluation" if name == "avg_cost" and kind != "create" else kind
+        db.execute_sql(sql, (product_id, name, _text(old), _text(new), logged, note, staff, terminal, now))
+
+
+def _log_sql(p: str) -> str:
+    return ("INSERT INTO product_change (product_id, field, old, new, kind, note, staff_id, terminal_id, created_at) "
+            f"VALUES ({', '.join([p] * 9)})")
+
+
+def change_text(field: str, value: str | None, decimals: int = 2) -> str:
+    """A logged value (``ProductChange.old``/``new``) as a person reads it: money, a rate in %, yes/no."""
+    if value is None:
+        return "-"
+    if field in ("price", "avg_cost"):
+        return format_money(int(value), decimals)
+    if field == "tax_rate":
+        return format_rate(int(value)) + "%"
+    if field == "active":
+        return "yes" if value == "1" else "no"
+    return value
+
+
+def set_barcodes(product: Product, codes: Iterable[str], layouts: Layouts = None) -> None:
     """Replace the product's barcodes; a code already on another product is refused, naming that product."""
-    wanted = []
-    for code in codes:
-        code = code.strip()
-        if not code:
-            continue
-        try:
-            code = normalize(code)
-        except BarcodeError as exc:
-            raise InvalidInput(f"{product.sku}: {exc}") from None
-        if code not in wanted:
-            wanted.append(code)
+    wanted = [c.code for c in product_codes(codes, layouts)]
     with write_transaction():
         for code in wanted:
             holder = (Product.select(Product.sku).join(Barcode)
                       .where((Barcode.code == code) & (Product.id != product.id)).first())
             if holder is not None:
-                raise InvalidInput(f"{product.sku}: barcode {code} already belongs to {holder.sku}")
+                raise InvalidInput(f"{product.sku}: barcode {code} already belongs to {holder.sku}",
+                                   field="barcodes", reason=f"{code} already belongs to {holder.sku}", value=code)
         Barcode.delete().where((Barcode.product == product) & Barcode.code.not_in(wanted)).execute()
         for code in wanted:
             Barcode.insert(code=code, product=product).on_conflict_ignore().execute()

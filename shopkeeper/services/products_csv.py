@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from shopkeeper.barcodes import BarcodeError, normalize
+from shopkeeper.barcodes import Layouts
 from shopkeeper.db import is_sqlite, lock_in_order, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
@@ -21,8 +21,8 @@ from shopkeeper.money import (
     parse_rate,
     to_decimal,
 )
-from shopkeeper.services import stock
-from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services import queries, stock
+from shopkeeper.services.catalog import ProductData, product_codes, save_product
 from shopkeeper.services.context import Context
 from shopkeeper.text import clean, safe
 
@@ -56,6 +56,8 @@ class ParsedCsv:
     rows: list[CsvRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     delimiter: str = ","
+    notes: list[RowError] = field(default_factory=list)
+    """Codes stored other than as written (a scale label stored as its item code), by line."""
 
 
 class CsvRejected(ShopError):
@@ -73,7 +75,8 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ShopError(f"line {line}: not UTF-8 text (byte {data[exc.start]:#x}); save the file as UTF-8") from None
+        reason = f"not UTF-8 text (byte {data[exc.start]:#x}); save the file as UTF-8"
+        raise ShopError(f"line {line}: {reason}", reason=reason, line=line) from None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -87,8 +90,11 @@ def _unneutralise(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_START else cell
 
 
-def parse_products_csv(data: bytes, *, decimals: int = 2) -> ParsedCsv:
-    """Parse a product list. Never raises for a bad row: every problem is listed with its line and column."""
+def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = None) -> ParsedCsv:
+    """Parse a product list. Never raises for a bad row: every problem is listed with its line and column.
+
+    Barcodes (``|`` between several) follow the catalog's one rule for codes (``catalog.product_code``);
+    ``layouts``: the shop's variable-measure layouts, so a scale label is stored as its item code."""
     text = _decode(data)
     delimiter = _sniff_delimiter(text)
     decimal_comma = delimiter == ";"
@@ -120,7 +126,7 @@ def parse_products_csv(data: bytes, *, decimals: int = 2) -> ParsedCsv:
                 continue
             cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
                      for i, name in enumerate(header)}
-            row = _parse_row(start, cells, decimals, decimal_comma, result.errors)
+            row = _parse_row(start, cells, decimals, decimal_comma, result.errors, layouts, result.notes)
             if row is None:
                 continue
             sku = row.data.sku
@@ -143,8 +149,8 @@ def parse_products_csv(data: bytes, *, decimals: int = 2) -> ParsedCsv:
     return result
 
 
-def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: bool,
-               errors: list[RowError]) -> CsvRow | None:
+def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: bool, errors: list[RowError],
+               layouts: Layouts = None, notes: list[RowError] | None = None) -> CsvRow | None:
     before = len(errors)
 
     def fail(column: str, reason: str) -> None:
@@ -166,7 +172,7 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
             to_decimal(value, what=column, decimal_comma=decimal_comma)
             result = parse(value.replace(",", ".") if decimal_comma else value, **kw)
         except InvalidInput as exc:
-            fail(column, str(exc).removeprefix(f"{column}: "))
+            fail(column, exc.reason)  # "1.234 has more than 2 decimal places"
             return None
         if result < 0:
             fail(column, f"{value} is negative")
@@ -188,11 +194,16 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     barcodes = None
     if "barcode" in cells:
         barcodes = []
-        for code in filter(None, (c.strip() for c in cells["barcode"].split("|"))):
+        for part in cells["barcode"].split("|"):
             try:
-                barcodes.append(normalize(code))
-            except BarcodeError as exc:
-                fail("barcode", str(exc))
+                codes = product_codes([part], layouts)
+            except InvalidInput as exc:
+                fail("barcode", exc.reason)
+                continue
+            for code in codes:
+                barcodes.append(code.code)
+                if code.note and notes is not None:
+                    notes.append(RowError(line, "barcode", code.note))
     if len(errors) > before:
         return None
     data = ProductData(
@@ -202,6 +213,11 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     return CsvRow(line, data, cost=cost, on_hand=on_hand)
 
 
+_COLUMN = {"barcodes": "barcode", "avg_cost": "cost", "tax_rate": "tax", "sku": "sku", "name": "name",
+           "price": "price", "unit": "unit", "reorder_point": "reorder_point", "reorder_qty": "reorder_qty"}
+"""The CSV column of a product field named by an error."""
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -209,21 +225,24 @@ class ImportReport:
     counted: int = 0
     skipped: list[RowError] = field(default_factory=list)
     count_session: int | None = None
+    notes: list[RowError] = field(default_factory=list)
 
 
 def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad: bool = False,
-                    ignore_stock: bool = False) -> ImportReport:
+                    ignore_stock: bool = False, layouts: Layouts = None) -> ImportReport:
     """Create or update products from CSV. All or nothing unless ``skip_bad``.
 
     An ``on_hand`` column is a stock count: the difference to the stock on hand is posted as a ``count`` movement
     in one count session, so the opening audit is in the journal. A ``cost`` is the product's cost for goods on hand.
     ``ignore_stock`` leaves stock alone: for re-importing an exported list after editing prices, whose ``on_hand``
-    is out of date as soon as anything sells.
+    is out of date as soon as anything sells. Each product is saved by ``catalog.save_product``: only the fields
+    that differ are written (never the cached stock, so sales at the same moment lose nothing), and price, tax,
+    cost, unit changes go to the product change log as ``import`` (a new cost as a ``revaluation``).
     """
-    parsed = parse_products_csv(data, decimals=ctx.decimals)
+    parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts)
     if parsed.errors and not skip_bad:
         raise CsvRejected(source, parsed.errors)
-    report = ImportReport(skipped=list(parsed.errors))
+    report = ImportReport(skipped=list(parsed.errors), notes=list(parsed.notes))
     with write_transaction():
         if not is_sqlite():  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
             # The products this file changes, locked in id order as a sale locks them, before any is changed: in
@@ -234,16 +253,17 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
         for row in parsed.rows:
             try:
                 with write_transaction():  # a savepoint: a refused row rolls back alone
-                    exists = Product.select().where(Product.sku == row.data.sku).exists()
+                    exists = queries.product_id_for_sku(row.data.sku) is not None
                     if row.cost is not None:
                         row.data.avg_cost = row.cost
-                    product = save_product(row.data, default_tax_rate=ctx.default_tax_rate)
+                    product = save_product(row.data, default_tax_rate=ctx.default_tax_rate, ctx=ctx,
+                                           layouts=layouts, kind="import", note=f"import of {source}")
                     if row.on_hand is not None and not ignore_stock:
                         session = session or stock.start_count(ctx, f"import of {source}")
                         stock.record_count(ctx, session, product, row.on_hand)
                         report.counted += 1
             except ShopError as exc:
-                report.skipped.append(RowError(row.line, "", str(exc)))
+                report.skipped.append(RowError(row.line, _COLUMN.get(exc.field or "", ""), str(exc)))
                 continue
             if exists:
                 report.updated += 1

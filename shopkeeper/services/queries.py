@@ -217,6 +217,40 @@ def product_journal_count(product_id: int) -> int:
     return database.execute_sql(f"SELECT COUNT(*) FROM movement WHERE product_id = {p}", [product_id]).fetchone()[0]
 
 
+class ChangeRow(NamedTuple):
+    """One row of a product's change log (``ProductChange``): old and new as stored (integers as text)."""
+
+    id: int
+    created_at: str
+    field: str
+    old: str | None
+    new: str
+    kind: str
+    note: str
+    staff: str
+    terminal: str
+
+    @property
+    def key(self) -> int:
+        return self.id
+
+
+def product_changes(product_id: int, offset: int = 0, limit: int = 50) -> list[ChangeRow]:
+    """A product's logged changes of price, tax, average cost, unit and active flag, newest first."""
+    p = database.param
+    sql = ("SELECT c.id, c.created_at, c.field, c.old, c.new, c.kind, c.note, COALESCE(s.name, ''), "
+           "COALESCE(t.name, '') FROM product_change c LEFT JOIN staff s ON s.id = c.staff_id "
+           f"LEFT JOIN terminal t ON t.id = c.terminal_id WHERE c.product_id = {p} ORDER BY c.id DESC "
+           f"LIMIT {p} OFFSET {p}")
+    return [ChangeRow(*r) for r in database.execute_sql(sql, [product_id, limit, offset]).fetchall()]
+
+
+def product_changes_count(product_id: int) -> int:
+    p = database.param
+    return database.execute_sql(f"SELECT COUNT(*) FROM product_change WHERE product_id = {p}",
+                                [product_id]).fetchone()[0]
+
+
 @dataclass(frozen=True)
 class JournalFilter:
     """Filters for the journal; empty means "any". Times are UTC ISO-8601 bounds: ``since <= created_at < until``."""

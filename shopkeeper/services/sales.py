@@ -16,7 +16,7 @@ from shopkeeper.models import Product, Sale, SaleLine, database
 from shopkeeper.money import extend, format_money, format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
-from shopkeeper.services.stock import Entry, moving_average, post_movements
+from shopkeeper.services.stock import Entry, post_movements, take_in_at_cost
 from shopkeeper.text import clean
 
 PAYMENTS = ("cash", "card", "other")
@@ -358,10 +358,7 @@ def _return_entry(product: Product, qty: int, unit_cost: int, unit_price: int, *
                   lot: str | None = None, expiry: str | None = None) -> Entry:
     """Goods coming back: the moving average takes them in at ``unit_cost``, counting ``pending`` units returned
     earlier in the same refund (their movements are posted together at the end)."""
-    current = locked(Product.select().where(Product.id == product.id)).get()
-    new_avg = moving_average(current.on_hand + pending, current.avg_cost, qty, unit_cost)
-    if new_avg != current.avg_cost:
-        Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
+    take_in_at_cost(product.id, qty, unit_cost, pending=pending)
     return Entry(product.id, "return", qty, unit_cost=unit_cost, unit_price=unit_price, lot=lot, expiry=expiry)
 
 

@@ -121,13 +121,17 @@ def moving_average(on_hand: int, avg_cost: int, qty: int, unit_cost: int) -> int
     return round_div(base * avg_cost + qty * unit_cost, base + qty)
 
 
-def _receive_entries(ctx: Context, product: Product, qty: int, unit_cost: int, kind: str, **kw) -> Entry:
-    """Update the moving average cost for goods coming in (call inside the write transaction)."""
-    current = locked(Product.select(Product.on_hand, Product.avg_cost).where(Product.id == product.id)).get()
-    new_avg = moving_average(current.on_hand, current.avg_cost, qty, unit_cost)
+def take_in_at_cost(product_id: int, qty: int, unit_cost: int, *, pending: int = 0) -> None:
+    """Goods coming in (a receipt, a return): update the product's moving average cost, the one place that does.
+
+    Call inside the write transaction, before the movement is posted. ``pending``: units taken in earlier in the same
+    transaction whose movements are not posted yet (a refund posts all its lines together). The row is locked
+    (PostgreSQL) so two receipts never average from the same stale cost.
+    """
+    current = locked(Product.select(Product.on_hand, Product.avg_cost).where(Product.id == product_id)).get()
+    new_avg = moving_average(current.on_hand + pending, current.avg_cost, qty, unit_cost)
     if new_avg != current.avg_cost:
-        Product.update(avg_cost=new_avg).where(Product.id == product.id).execute()
-    return Entry(product.id, kind, qty, unit_cost=unit_cost, **kw)
+        Product.update(avg_cost=new_avg).where(Product.id == product_id).execute()
 
 
 def receive(ctx: Context, product: str | Product, qty: int, unit_cost: int | None = None, *,
@@ -141,8 +145,9 @@ def receive(ctx: Context, product: str | Product, qty: int, unit_cost: int | Non
         raise InvalidInput(f"{product.sku}: cost must not be negative")
     with write_transaction():
         cost = unit_cost if unit_cost is not None else Product.get_by_id(product.id).avg_cost
-        entry = _receive_entries(ctx, product, qty, cost, "receive", reference=reference, reason=reason)
-        return post_movements(ctx, [entry])
+        take_in_at_cost(product.id, qty, cost)
+        return post_movements(ctx, [Entry(product.id, "receive", qty, unit_cost=cost, reference=reference,
+                                          reason=reason)])
 
 
 def adjust(ctx: Context, product: str | Product, delta: int, reason: str, *, note: str = "") -> Posted:

@@ -237,3 +237,30 @@ def test_sell_refuses_an_expired_label_and_keeps_the_lot_of_one_in_date(shop):
     with sqlite3.connect(shop.db) as conn:
         assert conn.execute("SELECT lot, expiry FROM sale_line").fetchall() == [("NEW", "2070-12-31")]
         assert conn.execute("SELECT lot FROM movement WHERE kind = 'sale'").fetchall() == [("NEW",)]
+
+
+def test_products_history_shows_who_changed_price_and_cost_where(shop, tmp_path):
+    csv = tmp_path / "prices.csv"
+    csv.write_text("sku,name,price,cost\nMILK,Milk,1.35,0.90\n")
+    assert shop("--terminal", "office", "products", "import", str(csv))[0] == 0
+    code, out, _ = shop("--json", "products", "history", "MILK")
+    assert code == 0
+    changes = [(c["field"], c["old"], c["new"], c["kind"], c["staff"], c["terminal"]) for c in json.loads(out)
+               if c["old"] is not None]
+    assert changes == [("price", "1.29", "1.35", "import", "cli", "office"),
+                       ("avg_cost", "0.80", "0.90", "revaluation", "cli", "office")]
+    code, out, _ = shop("products", "history", "MILK")
+    assert code == 0 and "revaluation" in out and "0.80 → 0.90" in out.replace("  ", " ").replace("  ", " ")
+
+
+def test_labels_say_which_item_to_program_into_the_scale(shop, tmp_path):
+    config = tmp_path / "shop.toml"
+    config.write_text('[[barcodes.variable_measure]]\nprefix = "28"\nmeasure = "weight"\n'
+                      'pattern = "PPIIIIIVVVVV"\ndecimals = 3\n')
+    csv = tmp_path / "scale.csv"
+    csv.write_text("sku,name,barcode\nOLIVES-KG,Olives,2812345015001\n")
+    code, _, err = shop("--config", str(config), "products", "import", str(csv))
+    assert code == 0 and "stored as item code 2812345000007" in err
+    code, out, err = shop("--config", str(config), "--json", "labels", "OLIVES-KG", "--out", str(tmp_path / "l"))
+    assert code == 0 and "program item 12345 into the scale" in err
+    assert json.loads(out)["scale"] == [{"sku": "OLIVES-KG", "code": "2812345000007", "scale_item": "12345"}]

@@ -127,3 +127,24 @@ def test_control_characters_in_any_cell_are_refused_with_line_and_column(db, ctx
     assert [(e.line, e.column) for e in parsed.errors] == [(2, "sku"), (3, "name"), (4, "unit")]
     assert all("control character" in e.reason for e in parsed.errors)
     assert [row.data.name for row in parsed.rows] == ["Date"]  # a quoted line break is a space, then trimmed
+
+
+def test_codes_keep_their_spaces_and_a_refused_code_names_its_line_and_column(db, ctx):
+    import_products(ctx, b"sku,name,barcode\nA,Apple,AB 12|SHELF_7\n")
+    assert product_barcodes(Product.get(Product.sku == "A")) == ["AB 12", "SHELF_7"]
+    import_products(ctx, b"sku,name,barcode\nB,Pear,5000112548167\n")
+    report = import_products(ctx, b"sku,name,barcode\nC,Plum,5000112548167\nD,Fig,CAF\xc3\x89\n", skip_bad=True)
+    assert [(e.line, e.column) for e in report.skipped] == [(2, "barcode"), (3, "barcode")]
+    assert "already belongs to B" in report.skipped[0].reason and "ASCII" in report.skipped[1].reason
+
+
+def test_an_import_logs_price_and_cost_changes_with_the_file_name(db, ctx):
+    from shopkeeper.models import ProductChange
+
+    import_products(ctx, GOOD.encode())
+    import_products(ctx, GOOD.replace("1.29", "1.35").replace("0.80", "0.85").encode(), source="prices.csv",
+                    ignore_stock=True)
+    changes = [(c.field, c.old, c.new, c.kind, c.note, c.staff.name) for c in
+               ProductChange.select().where(ProductChange.old.is_null(False)).order_by(ProductChange.id)]
+    assert changes == [("price", "129", "135", "import", "import of prices.csv", "tester"),
+                       ("avg_cost", "80", "85", "revaluation", "import of prices.csv", "tester")]

@@ -48,7 +48,7 @@ class AdjustScreen(PickingScreen):
         try:
             value = parse_qty(text)
         except InvalidInput as exc:
-            show_message(self, "qty", f"✗ {str(exc).split(': ', 1)[-1]}")
+            show_message(self, "qty", f"✗ {exc.reason}")
             return None
         if value == 0:
             show_message(self, "qty", "✗ a change of zero changes nothing")

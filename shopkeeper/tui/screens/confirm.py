@@ -48,3 +48,41 @@ class ConfirmScreen(ShopModal[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class ChoiceScreen(ShopModal[str | None]):
+    """A question with a few answers, each a button with its own key; dismisses with the chosen answer's name,
+    or None on Escape (stay where you were). The focus starts on the last answer (list the harmless one last), so
+    an Enter alone never picks a consequential answer; ←/→ move between the buttons."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose(None)", "Stay"),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
+    ]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
+        """``choices``: ``(name, label, key)``; the last is focused."""
+        super().__init__()
+        self.question, self.choices = question, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            for line in self.question.split("\n"):  # its line breaks are layout; what is inside them is data
+                yield Static(plain(line))
+            with Horizontal(id="confirm-buttons"):
+                for i, (name, label, key) in enumerate(self.choices):
+                    yield Button(f"{label} ({'Esc' if key == 'escape' else key})", id=f"choice-{name}", variant="warning" if i == 0 else "default",
+                                 compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Button).last().focus()
+        for name, _label, key in self.choices:
+            self._bindings.bind(key, f"choose({name!r})", show=False)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-"))
+
+    def action_choose(self, name: str | None) -> None:
+        self.dismiss(name)

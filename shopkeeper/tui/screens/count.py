@@ -122,7 +122,7 @@ class CountScreen(PickingScreen):
         try:
             counted = parse_qty(text.lstrip("+") if add else text, what="count")
         except InvalidInput as exc:
-            show_message(self, "qty", f"✗ {str(exc).split(': ', 1)[-1]}" if text else "✗ how many are there?")
+            show_message(self, "qty", f"✗ {exc.reason}" if text else "✗ how many are there?")
             return
         if counted < 0:
             show_message(self, "qty", "✗ a count cannot be negative")

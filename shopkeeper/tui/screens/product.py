@@ -1,9 +1,8 @@
-"""The product screen: every field, editable and checked as you type, and the product's journal with the
-running balance, who did it, at which till, when and why."""
+"""The product screen: every field, editable and checked as you type; the product's journal with the running
+balance, who did it, at which till, when and why; and its change log (price, tax, average cost, unit, active)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -14,13 +13,23 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Checkbox, Input, Static, TabbedContent, TabPane
 
 from shopkeeper.errors import ShopError
-from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty, parse_rate
-from shopkeeper.services import queries
-from shopkeeper.services.queries import JournalRow, ProductDetail
+from shopkeeper.money import (
+    QTY_SCALE,
+    format_money,
+    format_qty,
+    format_rate,
+    parse_money,
+    parse_qty,
+    parse_rate,
+    round_div,
+)
+from shopkeeper.services import catalog, queries
+from shopkeeper.services.queries import ChangeRow, JournalRow, ProductDetail
 from shopkeeper.text import clean, safe
 from shopkeeper.tui.format import (STATUS_TEXT, local_time, money, movement_at, movement_detail, plain, qty,
                                    signed_qty, when_title)
 from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -65,7 +74,45 @@ class ProductJournalSource(CountIndex):
         ]
 
 
-_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-./]*$")
+class ProductChangeSource(CountIndex):
+    """The product's change log: price, tax, average cost, unit and active flag, who, when, till, old → new."""
+
+    columns = (
+        Column("when", "When", 16),
+        Column("what", "Change", 11),
+        Column("old", "Was", 9, "right"),
+        Column("new", "Now", 9, "right"),
+        Column("who", "Who", 8),
+        Column("till", "Till", 8),
+        Column("note", "Note", 0, min_width=6),
+    )
+
+    def __init__(self, product_id: int, decimals: int = 2) -> None:
+        self.columns = (replace(self.columns[0], title=when_title()), *self.columns[1:])
+        self.product_id = product_id
+        self.decimals = decimals
+
+    def load_index(self) -> int:
+        return queries.product_changes_count(self.product_id)
+
+    def window(self, index: Any, offset: int, limit: int) -> list[ChangeRow]:
+        return queries.product_changes(self.product_id, offset, limit)
+
+    def cells(self, row: ChangeRow) -> list[tuple[str, str]]:
+        what = "revaluation" if row.kind == "revaluation" else LABELS.get(row.field, row.field)
+        note = row.note or ("created" if row.kind == "create" else "")
+        return [
+            (local_time(row.created_at), ""),
+            (what, "bad" if row.kind == "revaluation" else ""),
+            (catalog.change_text(row.field, row.old, self.decimals), ""),
+            (catalog.change_text(row.field, row.new, self.decimals), ""),
+            (row.staff or "-", ""),
+            (row.terminal or "-", ""),
+            (note, ""),
+        ]
+
+
+LABELS = {"price": "price", "tax_rate": "tax rate", "avg_cost": "avg cost", "unit": "unit", "active": "active"}
 
 
 def _text(value: str) -> str:
@@ -74,29 +121,27 @@ def _text(value: str) -> str:
     return clean(value, field="text").strip()
 
 
-def _barcodes(value: str) -> list[str]:
-    from shopkeeper.barcodes import validate_gtin
-
-    codes = [c for c in re.split(r"[,\s]+", value.strip()) if c]
-    for code in codes:
-        if not _CODE.match(code):
-            raise ValueError(f"{code!r}: letters, digits, - . / only")
-        if code.isdigit() and len(code) in (8, 12, 13, 14):
-            try:
-                validate_gtin(code)
-            except ShopError as exc:
-                raise ValueError(str(exc)) from None
-    return codes
+def seen_values(detail: ProductDetail) -> dict[str, object]:
+    """What the screen shows of ``detail``, as ``catalog.save_product`` compares it (``seen``)."""
+    return {"name": detail.name, "unit": detail.unit, "price": detail.price, "tax_rate": detail.tax_rate,
+            "avg_cost": detail.avg_cost, "reorder_point": detail.reorder_point, "reorder_qty": detail.reorder_qty,
+            "supplier": detail.supplier, "category": detail.category, "active": detail.active,
+            "barcodes": list(detail.barcodes)}
 
 
 class ProductScreen(ShopScreen):
-    """Edit a product (``product_id``), or create one (``None``)."""
+    """Edit a product (``product_id``), or create one (``None``).
+
+    A save sends only the fields the user changed, with the values the screen loaded: a field changed elsewhere
+    meanwhile (a delivery's new average cost, another till's price) is kept, and one the user changed too is a
+    conflict the user settles (keep mine / take theirs). Fields the user has not touched follow the database live.
+    """
 
     TITLE = "Product"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "save", "Save"),
-        Binding("f6", "toggle_tab", "Details/Journal"),
+        Binding("f6", "toggle_tab", "Next tab"),
     ]
 
     FIELDS: ClassVar[list[tuple[str, str, str]]] = [
@@ -113,11 +158,16 @@ class ProductScreen(ShopScreen):
         ("category", "Category", ""),
         ("barcodes", "Barcodes", "codes, comma separated"),
     ]
+    TABS: ClassVar[tuple[str, ...]] = ("details", "journal", "changes")
 
     def __init__(self, product_id: int | None = None) -> None:
         super().__init__()
         self.product_id = product_id
         self.detail: ProductDetail | None = None
+        self.seen: dict[str, object] = {}
+        """The stored values the form's unedited fields show (what a save compares with)."""
+        self.loaded: dict[str, str] = {}
+        """The text each field was given from the database: a field whose text differs was edited."""
 
     # -- layout -------------------------------------------------------------------------------------------------
 
@@ -136,6 +186,12 @@ class ProductScreen(ShopScreen):
                     yield Static("", id="product-journal-detail", classes="detail", markup=False)
                 else:
                     yield Static("A new product has no movements yet.", classes="hint")
+            with TabPane("Changes", id="changes"):
+                if self.product_id is not None:
+                    changes = ProductChangeSource(self.product_id, self.shop.config.shop.decimals)
+                    yield VirtualTable(changes, id="product-changes", empty_text="no changes logged yet")
+                else:
+                    yield Static("A new product has no changes yet.", classes="hint")
         yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -153,6 +209,19 @@ class ProductScreen(ShopScreen):
                                                                 with_product=False)
         self.query_one("#product-journal-detail", Static).update(plain(text))
 
+    def _texts(self, values: dict[str, object]) -> dict[str, str]:
+        """The field texts for stored ``values``. Text stored before the text rule may hold control characters:
+        shown escaped (and saved so only if the user edits that field)."""
+        decimals = self.shop.config.shop.decimals
+        return {
+            "name": safe(str(values["name"])), "unit": safe(str(values["unit"])),
+            "price": format_money(values["price"], decimals), "tax_rate": format_rate(values["tax_rate"]),
+            "avg_cost": format_money(values["avg_cost"], decimals),
+            "reorder_point": format_qty(values["reorder_point"]), "reorder_qty": format_qty(values["reorder_qty"]),
+            "supplier": safe(str(values["supplier"])), "category": safe(str(values["category"])),
+            "barcodes": safe(", ".join(values["barcodes"])),
+        }
+
     def _load(self) -> None:
         if self.product_id is None:
             self.query_one("#product-summary", Static).update("New product: fill in the fields, Ctrl+S saves")
@@ -164,21 +233,24 @@ class ProductScreen(ShopScreen):
             self.notify(f"product {self.product_id} no longer exists", severity="error")
             return
         self.detail = detail
-        decimals = self.shop.config.shop.decimals
-        values = {
-            "sku": detail.sku, "name": detail.name, "unit": detail.unit, "price": format_money(detail.price, decimals),
-            "tax_rate": format_rate(detail.tax_rate), "avg_cost": format_money(detail.avg_cost, decimals),
-            "reorder_point": format_qty(detail.reorder_point), "reorder_qty": format_qty(detail.reorder_qty),
-            "supplier": detail.supplier, "category": detail.category, "barcodes": ", ".join(detail.barcodes),
-        }
-        with self.prevent(Input.Changed):
-            for name, value in values.items():
-                # a name stored before the text rule may hold control characters: shown (and saved) escaped
-                self.query_one(f"#{name}", Input).value = safe(value)
-        sku = self.query_one("#sku", Input)
-        sku.disabled = True
-        self.query_one("#active", Checkbox).value = detail.active
+        self.seen = seen_values(detail)
+        self.loaded = self._texts(self.seen)
+        with self.prevent(Input.Changed, Checkbox.Changed):
+            self.query_one("#sku", Input).value = safe(detail.sku)
+            for name, text in self.loaded.items():
+                self.query_one(f"#{name}", Input).value = text
+                show_message(self, name, "")
+            self.query_one("#active", Checkbox).value = detail.active
+        self.query_one("#sku", Input).disabled = True
+        self._scale_items()
         self._summary()
+
+    def _scale_items(self) -> None:
+        """Beside the barcodes: the item number to program into a scale, for a stored scale item code."""
+        layouts = self.shop.config.extra.get("barcodes")
+        items = [item for code in self.seen.get("barcodes", []) if (item := catalog.scale_item(code, layouts))]
+        if items:
+            show_message(self, "barcodes", "scale item " + ", ".join(items), ok=True)
 
     def _summary(self) -> None:
         d = self.detail
@@ -188,20 +260,43 @@ class ProductScreen(ShopScreen):
             f"{d.sku} · on hand {format_qty(d.on_hand)} {d.unit} · {STATUS_TEXT[d.status]} · "
             f"stock moves via F3 F4 F5 and sales"))
 
+    def edited(self) -> list[str]:
+        """The fields the user changed since they were loaded (all of them on a new product)."""
+        if self.product_id is None:
+            return [name for name, _, _ in self.FIELDS if name != "sku"] + ["active"]
+        names = [name for name, text in self.loaded.items() if self.query_one(f"#{name}", Input).value != text]
+        if self.seen and self.query_one("#active", Checkbox).value != self.seen["active"]:
+            names.append("active")
+        return names
+
     def refresh_data(self) -> None:
+        """Another till or process changed the data: re-read, and show new values in the fields not edited here."""
         if self.product_id is None:
             return
         detail = queries.product_detail(self.product_id)
         if detail is not None:
             self.detail = detail
             self._summary()
-        for table in self.query("#product-journal").results(VirtualTable):
+            fresh = seen_values(detail)
+            texts = self._texts(fresh)
+            edited = set(self.edited())
+            with self.prevent(Input.Changed, Checkbox.Changed):
+                for name, text in texts.items():
+                    if name not in edited and text != self.loaded.get(name):
+                        self.query_one(f"#{name}", Input).value = text
+                        show_message(self, name, "")
+                        self.loaded[name], self.seen[name] = text, fresh[name]
+                if "active" not in edited and fresh["active"] != self.seen.get("active"):
+                    self.query_one("#active", Checkbox).value = detail.active
+                    self.seen["active"] = detail.active
+        for table in self.query("#product-journal, #product-changes").results(VirtualTable):
             table.reload()
 
     # -- validation ---------------------------------------------------------------------------------------------
 
     def _parsers(self) -> dict[str, Callable[[str], Any]]:
         decimals = self.shop.config.shop.decimals
+        layouts = self.shop.config.extra.get("barcodes")
 
         def nonneg_money(what: str) -> Callable[[str], int]:
             def parse(text: str) -> int:
@@ -222,7 +317,8 @@ class ProductScreen(ShopScreen):
             "price": nonneg_money("price"), "tax_rate": lambda t: parse_rate(t or "0"),
             "avg_cost": nonneg_money("cost"), "reorder_point": nonneg_qty, "reorder_qty": nonneg_qty,
             "supplier": lambda t: clean(t, field="supplier").strip(),
-            "category": lambda t: clean(t, field="category").strip(), "barcodes": _barcodes,
+            "category": lambda t: clean(t, field="category").strip(),
+            "barcodes": lambda text: catalog.product_codes(text, layouts),
         }
 
     def _check(self, name: str) -> tuple[bool, Any]:
@@ -230,13 +326,16 @@ class ProductScreen(ShopScreen):
         value = self.query_one(f"#{name}", Input).value
         try:
             parsed = parser(value)
-        except (ValueError, ShopError) as exc:
-            text = exc.reason if isinstance(exc, ShopError) and exc.field else str(exc)
-            head, sep, rest = text.partition(": ")
-            if sep and head in ("price", "cost", "quantity", "tax rate"):
-                text = rest  # "price: 'x' is not a number" → "'x' is not a number"
-            show_message(self, name, f"✗ {text}")
+        except ShopError as exc:
+            show_message(self, name, f"✗ {exc.reason}")
             return False, None
+        except ValueError as exc:
+            show_message(self, name, f"✗ {exc}")
+            return False, None
+        if name == "barcodes":
+            notes = [code.note for code in parsed if code.note]
+            show_message(self, name, "; ".join(notes), ok=bool(notes))
+            return True, [code.code for code in parsed]
         show_message(self, name, "")
         return True, parsed
 
@@ -247,45 +346,137 @@ class ProductScreen(ShopScreen):
 
     # -- actions ------------------------------------------------------------------------------------------------
 
-    def action_save(self) -> None:
-        from shopkeeper.services.catalog import ProductData, save_product
-
+    def _data(self, fields: list[str]) -> catalog.ProductData | None:
+        """The product data of ``fields``, each checked; None (with the reasons shown) if any is wrong."""
         values, ok = {}, True
-        for name in self._parsers():
-            good, parsed = self._check(name)
+        sku_ok, sku = self._check("sku") if self.product_id is None else (True, self.detail.sku)
+        for name in fields:
+            if name == "active":
+                values[name] = self.query_one("#active", Checkbox).value
+                continue
+            good, values[name] = self._check(name)
             ok = ok and good
-            values[name] = parsed
-        if not ok:
+        if not (ok and sku_ok):
             self.notify("fix the fields marked ✗ first", severity="error")
+            return None
+        return catalog.ProductData(sku=sku, **values)
+
+    def action_save(self) -> None:
+        self._save()
+
+    def _save(self, then: Callable[[], None] | None = None) -> None:
+        """Save the edited fields; ``then`` runs once they are saved. A new average cost is confirmed first."""
+        if self.product_id is not None and self.detail is None:
             return
-        if self.product_id is None and queries.product_id_for_sku(values["sku"]) is not None:
-            show_message(self, "sku", f"✗ {values['sku']} already exists")
+        edited = self.edited()
+        if not edited:
+            self.notify("nothing changed", timeout=2)
+            if then is not None:
+                then()
             return
-        data = ProductData(
-            sku=self.detail.sku if self.detail is not None else values["sku"],  # the key as stored, not as shown
-            name=values["name"], unit=values["unit"], price=values["price"],
-            tax_rate=values["tax_rate"], avg_cost=values["avg_cost"], reorder_point=values["reorder_point"],
-            reorder_qty=values["reorder_qty"], supplier=values["supplier"], category=values["category"],
-            active=self.query_one("#active", Checkbox).value, barcodes=values["barcodes"])
+        data = self._data(edited)
+        if data is None:
+            return
+        if self.product_id is not None and data.avg_cost is not None and data.avg_cost != self.seen["avg_cost"]:
+            self._confirm_revaluation(data, then)
+            return
+        self._commit(data, then)
+
+    def _confirm_revaluation(self, data: catalog.ProductData, then: Callable[[], None] | None) -> None:
+        d, decimals = self.detail, self.shop.config.shop.decimals
+        old, new = int(self.seen["avg_cost"]), int(data.avg_cost)
+        value = round_div((new - old) * max(d.on_hand, 0), QTY_SCALE)
+        question = (f"Revalue {d.sku}: average cost {format_money(old, decimals)} → {format_money(new, decimals)}. "
+                    f"The {format_qty(max(d.on_hand, 0))} {d.unit} on hand change value by "
+                    f"{'+' if value >= 0 else ''}{format_money(value, decimals)}; the revaluation is logged in the "
+                    f"product's changes. Receipts update the average cost by themselves.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._commit(data, then)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Revalue", no="Not now"), answered)
+
+    def _commit(self, data: catalog.ProductData, then: Callable[[], None] | None) -> None:
         try:
-            product = save_product(data, default_tax_rate=self.shop.ctx.default_tax_rate)
+            product = catalog.save_product(
+                data, default_tax_rate=self.shop.ctx.default_tax_rate, ctx=self.shop.ctx,
+                seen=self.seen if self.product_id is not None else None, new=self.product_id is None,
+                layouts=self.shop.config.extra.get("barcodes"))
+        except catalog.EditConflict as exc:
+            self._conflict(exc, data, then)
+            return
         except ShopError as exc:
-            text = str(exc)
-            if "barcode" in text:
-                show_message(self, "barcodes", f"✗ {text.split(': ', 1)[-1]}")
-            self.notify(text, severity="error", timeout=6)
+            if exc.field in self.loaded or exc.field == "sku":
+                show_message(self, exc.field, f"✗ {exc.reason}")
+            self.notify(str(exc), severity="error", timeout=6)
             return
         self.shop.data_changed()
         self.notify(f"saved {product.sku}", timeout=2)
         if self.product_id is None:
             self.dismiss()
             self.shop.action_open_product(product.id)
+            return
+        self._load()
+        if then is not None:
+            then()
+
+    def _conflict(self, exc: catalog.EditConflict, data: catalog.ProductData,
+                  then: Callable[[], None] | None) -> None:
+        """Fields the user changed were changed elsewhere too: keep mine (save over theirs), take theirs (show
+        them, save the other edits) or stay (change nothing yet)."""
+        theirs = self._texts({**self.seen, **exc.theirs})
+        lines = [f"  {LABELS.get(name, name.replace('_', ' '))}: now {theirs.get(name, exc.theirs[name])}, "
+                 f"yours {self.query_one(f'#{name}', Input).value if name in self.loaded else getattr(data, name)}"
+                 for name in exc.theirs]
+        question = f"{self.detail.sku} was changed elsewhere since you opened it:\n" + "\n".join(lines)
+
+        def answered(choice: str | None) -> None:
+            if choice == "mine":
+                self.seen.update(exc.theirs)
+                self._commit(data, then)
+            elif choice == "theirs":
+                with self.prevent(Input.Changed, Checkbox.Changed):
+                    for name, value in exc.theirs.items():
+                        self.seen[name] = value
+                        if name == "active":
+                            self.query_one("#active", Checkbox).value = bool(value)
+                        else:
+                            self.loaded[name] = theirs[name]
+                            self.query_one(f"#{name}", Input).value = theirs[name]
+                            show_message(self, name, "")
+                self._save(then)
+
+        self.app.push_screen(ChoiceScreen(question, [("mine", "Keep mine", "k"), ("theirs", "Take theirs", "t"),
+                                                     ("stay", "Stay", "s")]), answered)
+
+    def action_back(self) -> None:
+        """Leaving with unsaved edits asks first: save, discard or stay."""
+        if self.product_id is None:
+            unsaved = any(self.query_one(f"#{name}", Input).value.strip() for name in ("sku", "name"))
+        else:
+            unsaved = bool(self.edited())
+        if not unsaved:
+            super().action_back()
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "save":
+                self._save(then=super(ProductScreen, self).action_back)
+            elif choice == "discard":
+                super(ProductScreen, self).action_back()
+
+        what = "this new product" if self.product_id is None else ", ".join(
+            LABELS.get(name, name.replace("_", " ")) for name in self.edited())
+        self.app.push_screen(ChoiceScreen(f"Unsaved changes to {what}.",
+                                          [("save", "Save", "s"), ("discard", "Discard", "d"),
+                                           ("stay", "Stay", "escape")]), answered)
 
     def action_toggle_tab(self) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
-        tabs.active = "journal" if tabs.active == "details" else "details"
-        if tabs.active == "journal":
-            for table in self.query("#product-journal").results(VirtualTable):
-                table.focus()
-        else:
+        tabs.active = self.TABS[(self.TABS.index(tabs.active) + 1) % len(self.TABS)]
+        if tabs.active == "details":
             self.query_one("#name", Input).focus()
+        else:
+            for table in self.query(f"#product-{tabs.active}").results(VirtualTable):
+                table.focus()

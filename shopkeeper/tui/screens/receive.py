@@ -90,7 +90,7 @@ class ReceiveScreen(PickingScreen):
         try:
             value = parse_qty(text)
         except InvalidInput as exc:
-            show_message(self, "qty", f"✗ {str(exc).split(': ', 1)[-1]}" if text.strip() else "✗ required")
+            show_message(self, "qty", f"✗ {exc.reason}" if text.strip() else "✗ required")
             return None
         if value <= 0:
             show_message(self, "qty", "✗ must be more than zero")
@@ -106,7 +106,7 @@ class ReceiveScreen(PickingScreen):
         try:
             value = parse_money(text, self.shop.config.shop.decimals, what="cost")
         except InvalidInput as exc:
-            show_message(self, "cost", f"✗ {str(exc).split(': ', 1)[-1]}")
+            show_message(self, "cost", f"✗ {exc.reason}")
             return False, None
         if value < 0:
             show_message(self, "cost", "✗ must not be negative")

@@ -405,7 +405,7 @@ class SellScreen(ShopScreen):
                 data = catalog.ProductData(sku=values["sku"].strip(), name=values["name"].strip(), price=price,
                                            unit=values["unit"].strip() or "pcs",
                                            barcodes=[scan.code] if is_barcode else [])
-                product = catalog.save_product(data, default_tax_rate=self.shop.ctx.default_tax_rate)
+                product = catalog.save_product(data, default_tax_rate=self.shop.ctx.default_tax_rate, ctx=self.shop.ctx)
                 self.show(till.add_product(self.shop.ctx, product, qty))
             except ShopError as err:
                 self.notify(str(err), severity="error", timeout=6)
