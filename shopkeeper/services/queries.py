@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from shopkeeper import dialect
 from shopkeeper.models import database
 from shopkeeper.services.reorder import ReorderLine, low_stock_query, suggest_order
 
@@ -27,7 +28,7 @@ _STATUS_SQL = ("(CASE WHEN NOT p.active THEN 3 WHEN p.on_hand <= 0 THEN 0 "
 
 SORT_COLUMNS: dict[str, str] = {
     "sku": "p.sku",
-    "name": "p.name COLLATE NOCASE",
+    "name": "p.name",  # compared without case: see _sort_expr
     "on_hand": "p.on_hand",
     "unit": "p.unit",
     "reorder_point": "p.reorder_point",
@@ -84,10 +85,6 @@ class StockQuery:
             raise ValueError(f"unknown sort column {self.sort!r}")
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 BARCODE_PREFIX_MIN = 8
 """Typed digits match barcodes by prefix from this many on (a GTIN-8's length)."""
 
@@ -95,18 +92,18 @@ BARCODE_PREFIX_MIN = 8
 def _where(query: StockQuery) -> tuple[str, list]:
     text = query.text.strip()
     if not text:
-        return "1", []
-    like = f"%{_escape_like(text)}%"
+        return "1 = 1", []
+    like = dialect.contains_arg(text)
     p = database.param
+    name_or_sku = f"{dialect.contains('p.name')} OR {dialect.contains('p.sku')}"
     if len(text) < BARCODE_PREFIX_MIN:
         # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
         # on every keystroke. Short input matches a barcode only exactly.
-        sql = (f"(p.name LIKE {p} ESCAPE '\\' OR p.sku LIKE {p} ESCAPE '\\' OR p.id IN "
-               f"(SELECT b.product_id FROM barcode b WHERE b.code = {p}))")
+        sql = f"({name_or_sku} OR p.id IN (SELECT b.product_id FROM barcode b WHERE b.code = {p}))"
         return sql, [like, like, text]
-    sql = (f"(p.name LIKE {p} ESCAPE '\\' OR p.sku LIKE {p} ESCAPE '\\' OR p.id IN "
-           f"(SELECT b.product_id FROM barcode b WHERE b.code >= {p} AND b.code < {p}))")
-    return sql, [like, like, text, text + "\uffff"]
+    prefix, _ = dialect.starts_with("b.code")
+    sql = f"({name_or_sku} OR p.id IN (SELECT b.product_id FROM barcode b WHERE {prefix}))"
+    return sql, [like, like, *dialect.starts_with_args(text)]
 
 
 def _order(query: StockQuery, *, use_index: bool) -> str:
@@ -114,7 +111,9 @@ def _order(query: StockQuery, *, use_index: bool) -> str:
     direction = "DESC" if query.descending else "ASC"
     if not use_index and query.sort in _INDEXED_SORTS:
         # A filtered window: scan once and keep the top rows, instead of walking the whole index when few match.
-        expr = f"+{expr}" if query.sort == "sku" else "(p.name || '') COLLATE NOCASE"
+        expr = dialect.unindexed(expr)
+    if query.sort == "name":
+        expr = dialect.nocase(expr)
     return f"{expr} {direction}, p.id {direction}"
 
 
@@ -251,7 +250,7 @@ def _journal_where(f: JournalFilter) -> tuple[str, list]:
     if f.until:
         parts.append(f"m.created_at < {p}")
         args.append(f.until)
-    return (" AND ".join(parts) or "1"), args
+    return (" AND ".join(parts) or "1 = 1"), args
 
 
 def journal_window(f: JournalFilter, offset: int = 0, limit: int = 50) -> list[JournalRow]:
@@ -272,12 +271,13 @@ def journal_count(f: JournalFilter) -> int:
 
 
 def staff_names(*, active_only: bool = True) -> list[str]:
-    sql = "SELECT name FROM staff" + (" WHERE active" if active_only else "") + " ORDER BY name COLLATE NOCASE"
+    sql = "SELECT name FROM staff" + (" WHERE active" if active_only else "") + f" ORDER BY {dialect.nocase('name')}"
     return [r[0] for r in database.execute_sql(sql).fetchall()]
 
 
 def terminal_names() -> list[str]:
-    return [r[0] for r in database.execute_sql("SELECT name FROM terminal ORDER BY name COLLATE NOCASE").fetchall()]
+    sql = f"SELECT name FROM terminal ORDER BY {dialect.nocase('name')}"
+    return [r[0] for r in database.execute_sql(sql).fetchall()]
 
 
 class ProductDetail(NamedTuple):

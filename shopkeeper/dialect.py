@@ -1,0 +1,64 @@
+"""Where SQLite and PostgreSQL differ in the SQL the screens and reports run, in one place.
+
+Every function returns a SQL fragment for the database the models are bound to (or ``db``). The rest of the code
+writes portable SQL and asks here for the few things the two dialects spell differently:
+
+* case-insensitive order: SQLite's ``COLLATE NOCASE`` (served by the ``product_name`` index), PostgreSQL's
+  ``lower(...)`` (served by its expression index ``product_name`` on ``lower(name)``);
+* case-insensitive substring search: SQLite's ``LIKE`` (case-insensitive for ASCII), PostgreSQL's ``ILIKE`` (served
+  by the ``pg_trgm`` GIN indexes on name and SKU when the extension could be created; see ``db._m007``);
+* a text prefix: SQLite compares a range on the column's index; PostgreSQL uses ``LIKE 'prefix%'``, which a
+  ``text_pattern_ops`` index serves whatever the database's collation (a range ending in U+FFFF is only right
+  under the C collation).
+"""
+
+from __future__ import annotations
+
+from peewee import Database, SqliteDatabase
+
+from shopkeeper.models import database
+
+
+def _sqlite(db: Database | None) -> bool:
+    return isinstance(db or database.obj, SqliteDatabase)
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally by a ``LIKE ... ESCAPE '\\'`` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def nocase(expr: str, db: Database | None = None) -> str:
+    """``expr`` compared and ordered without regard to case."""
+    return f"{expr} COLLATE NOCASE" if _sqlite(db) else f"lower({expr})"
+
+
+def unindexed(expr: str) -> str:
+    """``expr`` as a value no index serves: ordering a filtered window by it scans once and keeps the top rows,
+    where ordering by the indexed column would walk the whole index when few rows match. (Portable.)"""
+    return f"({expr} || '')"
+
+
+def contains(expr: str, db: Database | None = None) -> str:
+    """``expr`` contains the (``contains_arg``) parameter, case-insensitively."""
+    p = (db or database.obj).param
+    op = "LIKE" if _sqlite(db) else "ILIKE"
+    return f"{expr} {op} {p} ESCAPE '\\'"
+
+
+def contains_arg(text: str) -> str:
+    return f"%{escape_like(text)}%"
+
+
+def starts_with(expr: str, db: Database | None = None) -> tuple[str, int]:
+    """``expr`` starts with the parameter(s) from ``starts_with_args``; returns the SQL and how many it takes."""
+    p = (db or database.obj).param
+    if _sqlite(db):
+        return f"{expr} >= {p} AND {expr} < {p}", 2
+    return f"{expr} LIKE {p} ESCAPE '\\'", 1
+
+
+def starts_with_args(text: str, db: Database | None = None) -> list[str]:
+    if _sqlite(db):
+        return [text, text + "\uffff"]
+    return [escape_like(text) + "%"]
