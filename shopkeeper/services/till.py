@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from shopkeeper.barcode_settings import BarcodeSettings
 from shopkeeper.barcodes import Scan, parse_scan
+from peewee import IntegrityError
+
 from shopkeeper.db import utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
@@ -158,13 +160,23 @@ def _open_filter(terminal: int | None):
 
 
 def _open_row(ctx: Context, *, create: bool) -> OpenSale | None:
-    """The open draft of ``ctx.terminal``; created when missing and ``create`` (call inside the write lock)."""
+    """The open draft of ``ctx.terminal``; created when missing and ``create`` (call inside the write lock).
+
+    The schema allows one open draft per till (``open_sale_one_open_per_till``). On PostgreSQL two sessions may
+    both find none and both insert: the second insert waits for the first to commit and then fails, and this
+    session reads the draft the other made, so both work on one."""
     terminal = terminal_id(ctx)
     row = OpenSale.select().where(_open_filter(terminal)).order_by(OpenSale.id).first()
     if row is None and create:
         now = utcnow()
-        row = OpenSale.create(terminal=terminal, staff=staff_id(ctx), status="open", mode="sale", created_at=now,
-                              updated_at=now)
+        try:
+            with database.obj.atomic():  # a savepoint: the clash must not end the caller's transaction
+                row = OpenSale.create(terminal=terminal, staff=staff_id(ctx), status="open", mode="sale",
+                                      created_at=now, updated_at=now)
+        except IntegrityError:
+            row = OpenSale.select().where(_open_filter(terminal)).order_by(OpenSale.id).first()
+            if row is None:
+                raise
     return row
 
 
