@@ -667,7 +667,8 @@ def parked_sales() -> list[ParkedSale]:
              .join(Terminal, JOIN.LEFT_OUTER, on=(OpenSale.terminal == Terminal.id))
              .switch(OpenSale).join(Staff, JOIN.LEFT_OUTER, on=(OpenSale.staff == Staff.id))
              .switch(OpenSale).join(OpenSaleLine, JOIN.LEFT_OUTER)
-             .where(OpenSale.status == "parked").group_by(OpenSale.id).order_by(OpenSale.id).dicts())
+             .where(OpenSale.status == "parked").group_by(OpenSale.id, Terminal.name, Staff.name)  # PostgreSQL: all
+             .order_by(OpenSale.id).dicts())
     return [ParkedSale(r["id"], r["terminal_name"] or "", r["staff_name"] or "", r["mode"], r["note"], r["n"],
                        r["updated_at"]) for r in query]
 
