@@ -62,7 +62,7 @@ def build_postgres_shop(url: str, n: int) -> str:
                        "SELECT id, 'receive', on_hand, avg_cost, '', %s, 'delivery:opening' FROM product "
                        "WHERE on_hand <> 0", (now,))
         db.execute_sql("INSERT INTO barcode (code, product_id) SELECT '20' || lpad(id::text, 11, '0'), id "
-                       "FROM product WHERE id % 3 = 0")
+                       "FROM product WHERE id %% 3 = 0", ())
     db.execute_sql("ANALYZE")
     close_database()
     return shop_url

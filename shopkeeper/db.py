@@ -508,8 +508,8 @@ def _m007_one_open_sale_per_till(db: Database) -> None:
 
 
 def _m008_search_indexes(db: Database) -> None:
-    """PostgreSQL: the stock filter's case-insensitive substring search (``ILIKE '%…%'``) served by trigram
-    indexes on name and SKU, and barcode prefixes (``LIKE '4006…%'``) by a pattern index whatever the collation.
+    """PostgreSQL: the stock filter's case-insensitive substring search (``lower(name) LIKE '%…%'``) served by
+    trigram indexes on the lower-cased name and SKU, and barcode prefixes (``LIKE '4006…%'``) by a pattern index whatever the collation.
 
     ``pg_trgm`` ships with PostgreSQL (Debian's ``postgresql-15`` package) and is a trusted extension since 13, so
     the database's owner may create it; where that is refused the migration goes on without the trigram indexes
@@ -522,7 +522,8 @@ def _m008_search_indexes(db: Database) -> None:
     if ops is None:
         return
     for column in ("name", "sku"):
-        db.execute_sql(f"CREATE INDEX IF NOT EXISTS product_{column}_trgm ON product USING gin ({column} {ops})")
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS product_{column}_trgm ON product USING gin "
+                       f"(lower({column}) {ops})")
 
 
 def trigram_opclass(db: Database) -> str | None:

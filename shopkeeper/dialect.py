@@ -5,8 +5,9 @@ writes portable SQL and asks here for the few things the two dialects spell diff
 
 * case-insensitive order: SQLite's ``COLLATE NOCASE`` (served by the ``product_name`` index), PostgreSQL's
   ``lower(...)`` (served by its expression index ``product_name`` on ``lower(name)``);
-* case-insensitive substring search: SQLite's ``LIKE`` (case-insensitive for ASCII), PostgreSQL's ``ILIKE`` (served
-  by the ``pg_trgm`` GIN indexes on name and SKU when the extension could be created; see ``db._m007``);
+* case-insensitive substring search: SQLite's ``LIKE`` (case-insensitive for ASCII), PostgreSQL's ``lower() LIKE``
+  (served by the ``pg_trgm`` GIN indexes on ``lower(name)`` and ``lower(sku)`` when the extension could be created; see ``db._m008``), and how a
+  filtered window is ordered and combined with a barcode lookup so each planner can use its indexes;
 * a text prefix: SQLite compares a range on the column's index; PostgreSQL uses ``LIKE 'prefix%'``, which a
   ``text_pattern_ops`` index serves whatever the database's collation (a range ending in U+FFFF is only right
   under the C collation).
@@ -33,17 +34,30 @@ def nocase(expr: str, db: Database | None = None) -> str:
     return f"{expr} COLLATE NOCASE" if _sqlite(db) else f"lower({expr})"
 
 
-def unindexed(expr: str) -> str:
-    """``expr`` as a value no index serves: ordering a filtered window by it scans once and keeps the top rows,
-    where ordering by the indexed column would walk the whole index when few rows match. (Portable.)"""
-    return f"({expr} || '')"
+def filtered_order(expr: str, db: Database | None = None) -> str:
+    """``expr`` for ordering a filtered window.
+
+    SQLite: as a value no index serves, so a filter that matches few rows scans once and keeps the top rows, where
+    walking the whole sort index would take long (SQLite cannot tell how many match). PostgreSQL: as it is; its
+    planner, with the trigram indexes' estimates, walks the sort index for a filter matching many rows and
+    fetches the few rows through the trigram indexes otherwise."""
+    return f"({expr} || '')" if _sqlite(db) else expr
+
+
+def in_subquery(expr: str, subquery: str, db: Database | None = None) -> str:
+    """``expr IN (subquery)`` in a form each planner can combine with indexed ``OR`` siblings: PostgreSQL runs
+    ``= ANY(ARRAY(subquery))`` once and looks the ids up in the primary key (a bitmap OR with the trigram
+    indexes), where ``IN (subquery)`` would force a scan of the whole table."""
+    return f"{expr} IN ({subquery})" if _sqlite(db) else f"{expr} = ANY(ARRAY({subquery}))"
 
 
 def contains(expr: str, db: Database | None = None) -> str:
     """``expr`` contains the (``contains_arg``) parameter, case-insensitively."""
     p = (db or database.obj).param
-    op = "LIKE" if _sqlite(db) else "ILIKE"
-    return f"{expr} {op} {p} ESCAPE '\\'"
+    if _sqlite(db):
+        return f"{expr} LIKE {p} ESCAPE '\\'"
+    # lower() LIKE lower() rather than ILIKE: the same answer, a third faster when a short filter scans the table
+    return f"lower({expr}) LIKE lower({p}) ESCAPE '\\'"
 
 
 def contains_arg(text: str) -> str:

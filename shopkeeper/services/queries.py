@@ -5,8 +5,10 @@ Every query is shaped to stay fast at 100,000 products:
 * the stock table reads a *window* of rows (``LIMIT``), either by ``OFFSET`` or, once known, by the ordered list of
   matching ids (``stock_ids``: one scan, run in a thread by the screen), so scrolling anywhere costs one indexed
   ``IN (...)`` lookup;
-* an unfiltered window sorted by SKU or name walks an index; a filtered one scans once and keeps only the top rows
-  (SQLite's sorter with ``LIMIT``), which costs about 10 ms at 100k products whatever the filter matches;
+* an unfiltered window sorted by SKU or name walks an index; a filtered one, on SQLite, scans once and keeps only
+  the top rows (SQLite's sorter with ``LIMIT``), which costs about 10 ms at 100k products whatever the filter
+  matches; on PostgreSQL the trigram indexes find the few rows a narrow filter matches, and a broad one walks the
+  sort index (``shopkeeper/dialect.py`` holds the differences; ``bench/bench_filter.py`` measures both);
 * the product journal walks the ``(product, id)`` index and computes the running balance with a window function.
 """
 
@@ -99,11 +101,11 @@ def _where(query: StockQuery) -> tuple[str, list]:
     if len(text) < BARCODE_PREFIX_MIN:
         # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
         # on every keystroke. Short input matches a barcode only exactly.
-        sql = f"({name_or_sku} OR p.id IN (SELECT b.product_id FROM barcode b WHERE b.code = {p}))"
-        return sql, [like, like, text]
+        by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE b.code = {p}")
+        return f"({name_or_sku} OR {by_code})", [like, like, text]
     prefix, _ = dialect.starts_with("b.code")
-    sql = f"({name_or_sku} OR p.id IN (SELECT b.product_id FROM barcode b WHERE {prefix}))"
-    return sql, [like, like, *dialect.starts_with_args(text)]
+    by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}")
+    return f"({name_or_sku} OR {by_code})", [like, like, *dialect.starts_with_args(text)]
 
 
 def _order(query: StockQuery, *, use_index: bool) -> str:
@@ -111,7 +113,7 @@ def _order(query: StockQuery, *, use_index: bool) -> str:
     direction = "DESC" if query.descending else "ASC"
     if not use_index and query.sort in _INDEXED_SORTS:
         # A filtered window: scan once and keep the top rows, instead of walking the whole index when few match.
-        expr = dialect.unindexed(expr)
+        expr = dialect.filtered_order(expr)
     if query.sort == "name":
         expr = dialect.nocase(expr)
     return f"{expr} {direction}, p.id {direction}"
