@@ -6,8 +6,9 @@ writes portable SQL and asks here for the few things the two dialects spell diff
 * case-insensitive order: SQLite's ``COLLATE NOCASE`` (served by the ``product_name`` index), PostgreSQL's
   ``lower(...)`` (served by its expression index ``product_name`` on ``lower(name)``);
 * case-insensitive substring search: SQLite's ``LIKE`` (case-insensitive for ASCII), PostgreSQL's ``lower() LIKE``
-  (served by the ``pg_trgm`` GIN indexes on ``lower(name)`` and ``lower(sku)`` when the extension could be created; see ``db._m008``), and how a
-  filtered window is ordered and combined with a barcode lookup so each planner can use its indexes;
+  (served by the ``pg_trgm`` GIN indexes on ``lower(name)`` and ``lower(sku)`` when the extension could be
+  created; see ``db._m008``), and how a filtered window is ordered and combined with a barcode lookup so each
+  planner can use its indexes;
 * a text prefix: SQLite compares a range on the column's index; PostgreSQL uses ``LIKE 'prefix%'``, which a
   ``text_pattern_ops`` index serves whatever the database's collation (a range ending in U+FFFF is only right
   under the C collation).
