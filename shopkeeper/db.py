@@ -518,7 +518,7 @@ def _m008_search_indexes(db: Database) -> None:
     if is_sqlite(db):
         return
     db.execute_sql("CREATE INDEX IF NOT EXISTS barcode_code_pattern ON barcode (code text_pattern_ops)")
-    ops = trigram_opclass(db)
+    ops = _trigram_opclass(db)
     if ops is None:
         return
     for column in ("name", "sku"):
@@ -526,7 +526,7 @@ def _m008_search_indexes(db: Database) -> None:
                        f"(lower({column}) {ops})")
 
 
-def trigram_opclass(db: Database) -> str | None:
+def _trigram_opclass(db: Database) -> str | None:
     """``pg_trgm``'s GIN operator class, schema-qualified, creating the extension when it is missing and allowed;
     ``None`` when it cannot be had."""
     try:

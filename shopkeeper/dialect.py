@@ -65,12 +65,12 @@ def contains_arg(text: str) -> str:
     return f"%{escape_like(text)}%"
 
 
-def starts_with(expr: str, db: Database | None = None) -> tuple[str, int]:
-    """``expr`` starts with the parameter(s) from ``starts_with_args``; returns the SQL and how many it takes."""
+def starts_with(expr: str, db: Database | None = None) -> str:
+    """``expr`` starts with the text given by the parameters ``starts_with_args`` returns."""
     p = (db or database.obj).param
     if _sqlite(db):
-        return f"{expr} >= {p} AND {expr} < {p}", 2
-    return f"{expr} LIKE {p} ESCAPE '\\'", 1
+        return f"{expr} >= {p} AND {expr} < {p}"
+    return f"{expr} LIKE {p} ESCAPE '\\'"
 
 
 def starts_with_args(text: str, db: Database | None = None) -> list[str]:

@@ -103,7 +103,7 @@ def _where(query: StockQuery) -> tuple[str, list]:
         # on every keystroke. Short input matches a barcode only exactly.
         by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE b.code = {p}")
         return f"({name_or_sku} OR {by_code})", [like, like, text]
-    prefix, _ = dialect.starts_with("b.code")
+    prefix = dialect.starts_with("b.code")
     by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}")
     return f"({name_or_sku} OR {by_code})", [like, like, *dialect.starts_with_args(text)]
 
