@@ -30,7 +30,7 @@ _STATUS_SQL = ("(CASE WHEN NOT p.active THEN 3 WHEN p.on_hand <= 0 THEN 0 "
 
 SORT_COLUMNS: dict[str, str] = {
     "sku": "p.sku",
-    "name": "p.name",  # compared without case: see _sort_expr
+    "name": "p.name",  # ordered without regard to case: see _order
     "on_hand": "p.on_hand",
     "unit": "p.unit",
     "reorder_point": "p.reorder_point",
@@ -112,8 +112,7 @@ def _order(query: StockQuery, *, use_index: bool) -> str:
     expr = SORT_COLUMNS[query.sort]
     direction = "DESC" if query.descending else "ASC"
     if not use_index and query.sort in _INDEXED_SORTS:
-        # A filtered window: scan once and keep the top rows, instead of walking the whole index when few match.
-        expr = dialect.filtered_order(expr)
+        expr = dialect.filtered_order(expr)  # SQLite scans once and keeps the top rows: see there
     if query.sort == "name":
         expr = dialect.nocase(expr)
     return f"{expr} {direction}, p.id {direction}"
