@@ -435,9 +435,18 @@ def _m004_draft_discount_rates(db: Database) -> None:
 
     migrator = SchemaMigrator.from_database(db)
     for table in ("open_sale", "open_sale_line"):
-        if "discount_rate" not in {column.name for column in db.get_columns(table)}:
+        if "discount_rate" not in {column.name for column in db.get_columns(table, schema=current_schema(db))}:
             migrate(migrator.add_column(table, "discount_rate", IntegerField(null=True)))
 
+
+
+
+def current_schema(db: Database) -> str | None:
+    """PostgreSQL's current schema (the first of ``search_path``; a shop may live outside ``public``); ``None``
+    on SQLite. Peewee's ``table_exists`` and ``get_columns`` look in ``public`` unless told."""
+    if is_sqlite(db):
+        return None
+    return db.execute_sql("SELECT current_schema()").fetchone()[0]
 
 
 def _shop_tables() -> list[str]:
@@ -485,7 +494,7 @@ def _m006_lot_expiry(db: Database) -> None:
 
     migrator = SchemaMigrator.from_database(db)
     for table in ("open_sale_line", "sale_line", "movement"):
-        have = {column.name for column in db.get_columns(table)}
+        have = {column.name for column in db.get_columns(table, schema=current_schema(db))}
         for column in ("lot", "expiry"):
             if column not in have:
                 migrate(migrator.add_column(table, column, TextField(null=True)))
@@ -521,15 +530,77 @@ def _m009_product_change(db: Database) -> None:
         _append_only_postgres(db, ("product_change",))
 
 
+PARKED_ON_UPGRADE = "parked on upgrade: a second open sale at this till"
+
+
+def _m010_one_open_sale_per_till(db: Database) -> None:
+    """At most one open (not parked) sale per till, as a unique partial index: two sessions opening one till at
+    once get one draft (the second insert fails, and ``till`` reads the winner's).
+
+    A database from an earlier version may already hold several open sales at one till (that race): the oldest
+    stays open (the one the till showed) and the others are parked, lines and all, with a note saying why; nothing
+    is deleted, and the till can resume them (Ctrl+O). A draft without a till counts as till 0."""
+    rows = db.execute_sql("SELECT id, COALESCE(terminal_id, 0) FROM open_sale WHERE status = 'open' "
+                          "ORDER BY id").fetchall()
+    seen: set[int] = set()
+    extra = []
+    for draft_id, till in rows:
+        if till in seen:
+            extra.append(draft_id)
+        seen.add(till)
+    p = db.param
+    for draft_id in extra:
+        db.execute_sql(f"UPDATE open_sale SET status = 'parked', note = CASE WHEN note = '' THEN {p} ELSE note END "
+                       f"WHERE id = {p}", (PARKED_ON_UPGRADE, draft_id))
+    db.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS open_sale_one_open_per_till "
+                   "ON open_sale ((COALESCE(terminal_id, 0))) WHERE status = 'open'")
+
+
+def _m011_search_indexes(db: Database) -> None:
+    """PostgreSQL: the stock filter's case-insensitive substring search (``lower(name) LIKE '%…%'``) served by
+    trigram indexes on the lower-cased name and SKU, and barcode prefixes (``LIKE '4006…%'``) by a pattern index whatever the collation.
+
+    ``pg_trgm`` ships with PostgreSQL (Debian's ``postgresql-15`` package) and is a trusted extension since 13, so
+    the database's owner may create it; where that is refused the migration goes on without the trigram indexes
+    and the filter scans the table (docs/tills.md shows the statements to run later). SQLite has no index for a
+    substring: its scan costs about 10 ms at 100,000 products, and the name order uses ``product_name``."""
+    if is_sqlite(db):
+        return
+    db.execute_sql("CREATE INDEX IF NOT EXISTS barcode_code_pattern ON barcode (code text_pattern_ops)")
+    ops = _trigram_opclass(db)
+    if ops is None:
+        return
+    for column in ("name", "sku"):
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS product_{column}_trgm ON product USING gin "
+                       f"(lower({column}) {ops})")
+
+
+def _trigram_opclass(db: Database) -> str | None:
+    """``pg_trgm``'s GIN operator class, schema-qualified, creating the extension when it is missing and allowed;
+    ``None`` when it cannot be had."""
+    try:
+        with db.atomic():  # a savepoint: a refusal must not end the migration's transaction
+            db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DatabaseError:
+        pass
+    row = db.execute_sql("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                         "WHERE e.extname = 'pg_trgm'").fetchone()
+    if row is None:
+        return None
+    schema = row[0].replace('"', '""')
+    return f'"{schema}".gin_trgm_ops'
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
+    _m010_one_open_sale_per_till, _m011_search_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def current_version(db: Database) -> int:
-    if not db.table_exists("schema_version"):
+    if not db.table_exists("schema_version", schema=current_schema(db)):
         return 0
     row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
     return row[0] or 0

@@ -463,3 +463,52 @@ def test_a_price_change_at_another_till_moves_the_data_version_on_postgres(pg):
     before = data_version()
     save_product(ProductData(sku="A", price=120))
     assert data_version() != before
+
+
+def test_two_sessions_opening_one_till_at_once_get_one_draft_on_postgres(pg, monkeypatch):
+    """Both find no open sale and both insert one: the unique partial index refuses the second, which then works
+    on the first's draft."""
+    from shopkeeper.models import OpenSale
+
+    ctx = Context(staff="pg", terminal="t1")
+    till.current_sale(ctx, create=False)  # the staff and till rows exist before the race
+    both_looked = threading.Barrier(2, timeout=10)
+    real_create = OpenSale.create
+
+    def create_after_both_looked(**fields):
+        both_looked.wait()
+        return real_create(**fields)
+
+    monkeypatch.setattr(OpenSale, "create", create_after_both_looked)
+    drafts: list[int] = []
+
+    def open_till() -> None:
+        with database.connection_context():
+            drafts.append(till.current_sale(ctx).id)
+
+    threads = [threading.Thread(target=open_till) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(drafts) == 2 and drafts[0] == drafts[1]
+    assert OpenSale.select().where(OpenSale.status == "open").count() == 1
+
+
+def test_stock_filter_on_postgres_is_case_insensitive_and_indexed(pg):
+    from shopkeeper.services.queries import StockQuery, stock_ids, stock_window
+
+    indexes = {r[0] for r in pg.execute_sql("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+    assert {"product_name_trgm", "product_sku_trgm", "barcode_code_pattern", "product_name",
+            "open_sale_one_open_per_till"} <= indexes
+    save_product(ProductData(sku="BUT-1", name="Butter 250 g", barcodes=["4006381333931"]))
+    save_product(ProductData(sku="ÄPF-1", name="Äpfel_rot 100%"))
+    save_product(ProductData(sku="brot", name="bread"))
+    assert [r.sku for r in stock_window(StockQuery("buTT"), 0, 10)] == ["BUT-1"]
+    assert [r.sku for r in stock_window(StockQuery("äpf"), 0, 10)] == ["ÄPF-1"]  # not only ASCII
+    assert [r.sku for r in stock_window(StockQuery("L_ROT 100%"), 0, 10)] == ["ÄPF-1"]  # _ and % are literal
+    assert [r.sku for r in stock_window(StockQuery("40063813"), 0, 10)] == ["BUT-1"]  # a barcode prefix
+    assert [r.sku for r in stock_window(StockQuery("b", sort="name"), 0, 10)] == ["brot", "BUT-1"]
+    by_sku = StockQuery("b", sort="sku", descending=True)
+    assert [r.sku for r in stock_window(by_sku, 0, 10)] == ["brot", "BUT-1"]
+    assert stock_ids(StockQuery(sort="name")) == [r.id for r in stock_window(StockQuery(sort="name"), 0, 10)]

@@ -5,8 +5,10 @@ Every query is shaped to stay fast at 100,000 products:
 * the stock table reads a *window* of rows (``LIMIT``), either by ``OFFSET`` or, once known, by the ordered list of
   matching ids (``stock_ids``: one scan, run in a thread by the screen), so scrolling anywhere costs one indexed
   ``IN (...)`` lookup;
-* an unfiltered window sorted by SKU or name walks an index; a filtered one scans once and keeps only the top rows
-  (SQLite's sorter with ``LIMIT``), which costs about 10 ms at 100k products whatever the filter matches;
+* an unfiltered window sorted by SKU or name walks an index; a filtered one, on SQLite, scans once and keeps only
+  the top rows (SQLite's sorter with ``LIMIT``), which costs about 10 ms at 100k products whatever the filter
+  matches; on PostgreSQL the trigram indexes find the few rows a narrow filter matches, and a broad one walks the
+  sort index (``shopkeeper/dialect.py`` holds the differences; ``bench/bench_filter.py`` measures both);
 * the product journal walks the ``(product, id)`` index and computes the running balance with a window function.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from shopkeeper import dialect
 from shopkeeper.models import database
 from shopkeeper.services.reorder import ReorderLine, low_stock_query, suggest_order
 
@@ -27,7 +30,7 @@ _STATUS_SQL = ("(CASE WHEN NOT p.active THEN 3 WHEN p.on_hand <= 0 THEN 0 "
 
 SORT_COLUMNS: dict[str, str] = {
     "sku": "p.sku",
-    "name": "p.name COLLATE NOCASE",
+    "name": "p.name",  # ordered without regard to case: see _order
     "on_hand": "p.on_hand",
     "unit": "p.unit",
     "reorder_point": "p.reorder_point",
@@ -84,10 +87,6 @@ class StockQuery:
             raise ValueError(f"unknown sort column {self.sort!r}")
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 BARCODE_PREFIX_MIN = 8
 """Typed digits match barcodes by prefix from this many on (a GTIN-8's length)."""
 
@@ -95,26 +94,27 @@ BARCODE_PREFIX_MIN = 8
 def _where(query: StockQuery) -> tuple[str, list]:
     text = query.text.strip()
     if not text:
-        return "1", []
-    like = f"%{_escape_like(text)}%"
+        return "1 = 1", []
+    like = dialect.contains_arg(text)
     p = database.param
+    name_or_sku = f"{dialect.contains('p.name')} OR {dialect.contains('p.sku')}"
     if len(text) < BARCODE_PREFIX_MIN:
         # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
         # on every keystroke. Short input matches a barcode only exactly.
-        sql = (f"(p.name LIKE {p} ESCAPE '\\' OR p.sku LIKE {p} ESCAPE '\\' OR p.id IN "
-               f"(SELECT b.product_id FROM barcode b WHERE b.code = {p}))")
-        return sql, [like, like, text]
-    sql = (f"(p.name LIKE {p} ESCAPE '\\' OR p.sku LIKE {p} ESCAPE '\\' OR p.id IN "
-           f"(SELECT b.product_id FROM barcode b WHERE b.code >= {p} AND b.code < {p}))")
-    return sql, [like, like, text, text + "\uffff"]
+        by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE b.code = {p}")
+        return f"({name_or_sku} OR {by_code})", [like, like, text]
+    prefix = dialect.starts_with("b.code")
+    by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}")
+    return f"({name_or_sku} OR {by_code})", [like, like, *dialect.starts_with_args(text)]
 
 
 def _order(query: StockQuery, *, use_index: bool) -> str:
     expr = SORT_COLUMNS[query.sort]
     direction = "DESC" if query.descending else "ASC"
     if not use_index and query.sort in _INDEXED_SORTS:
-        # A filtered window: scan once and keep the top rows, instead of walking the whole index when few match.
-        expr = f"+{expr}" if query.sort == "sku" else "(p.name || '') COLLATE NOCASE"
+        expr = dialect.filtered_order(expr)  # SQLite scans once and keeps the top rows: see there
+    if query.sort == "name":
+        expr = dialect.nocase(expr)
     return f"{expr} {direction}, p.id {direction}"
 
 
@@ -285,7 +285,7 @@ def _journal_where(f: JournalFilter) -> tuple[str, list]:
     if f.until:
         parts.append(f"m.created_at < {p}")
         args.append(f.until)
-    return (" AND ".join(parts) or "1"), args
+    return (" AND ".join(parts) or "1 = 1"), args
 
 
 def journal_window(f: JournalFilter, offset: int = 0, limit: int = 50) -> list[JournalRow]:
@@ -306,12 +306,13 @@ def journal_count(f: JournalFilter) -> int:
 
 
 def staff_names(*, active_only: bool = True) -> list[str]:
-    sql = "SELECT name FROM staff" + (" WHERE active" if active_only else "") + " ORDER BY name COLLATE NOCASE"
+    sql = "SELECT name FROM staff" + (" WHERE active" if active_only else "") + f" ORDER BY {dialect.nocase('name')}"
     return [r[0] for r in database.execute_sql(sql).fetchall()]
 
 
 def terminal_names() -> list[str]:
-    return [r[0] for r in database.execute_sql("SELECT name FROM terminal ORDER BY name COLLATE NOCASE").fetchall()]
+    sql = f"SELECT name FROM terminal ORDER BY {dialect.nocase('name')}"
+    return [r[0] for r in database.execute_sql(sql).fetchall()]
 
 
 class ProductDetail(NamedTuple):

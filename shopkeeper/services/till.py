@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from peewee import IntegrityError
+
 from shopkeeper.barcode_settings import BarcodeSettings
 from shopkeeper.barcodes import Scan, addon_price, parse_scan
 from shopkeeper.db import utcnow, write_transaction
@@ -161,13 +163,23 @@ def _open_filter(terminal: int | None):
 
 
 def _open_row(ctx: Context, *, create: bool) -> OpenSale | None:
-    """The open draft of ``ctx.terminal``; created when missing and ``create`` (call inside the write lock)."""
+    """The open draft of ``ctx.terminal``; created when missing and ``create`` (call inside the write lock).
+
+    The schema allows one open draft per till (``open_sale_one_open_per_till``). On PostgreSQL two sessions may
+    both find none and both insert: the second insert waits for the first to commit and then fails, and this
+    session reads the draft the other made, so both work on one."""
     terminal = terminal_id(ctx)
     row = OpenSale.select().where(_open_filter(terminal)).order_by(OpenSale.id).first()
     if row is None and create:
         now = utcnow()
-        row = OpenSale.create(terminal=terminal, staff=staff_id(ctx), status="open", mode="sale", created_at=now,
-                              updated_at=now)
+        try:
+            with database.obj.atomic():  # a savepoint: the clash must not end the caller's transaction
+                row = OpenSale.create(terminal=terminal, staff=staff_id(ctx), status="open", mode="sale",
+                                      created_at=now, updated_at=now)
+        except IntegrityError:
+            row = OpenSale.select().where(_open_filter(terminal)).order_by(OpenSale.id).first()
+            if row is None:
+                raise
     return row
 
 
@@ -719,7 +731,8 @@ def parked_sales() -> list[ParkedSale]:
              .join(Terminal, JOIN.LEFT_OUTER, on=(OpenSale.terminal == Terminal.id))
              .switch(OpenSale).join(Staff, JOIN.LEFT_OUTER, on=(OpenSale.staff == Staff.id))
              .switch(OpenSale).join(OpenSaleLine, JOIN.LEFT_OUTER)
-             .where(OpenSale.status == "parked").group_by(OpenSale.id).order_by(OpenSale.id).dicts())
+             .where(OpenSale.status == "parked").group_by(OpenSale.id, Terminal.name, Staff.name)  # PostgreSQL: all
+             .order_by(OpenSale.id).dicts())
     return [ParkedSale(r["id"], r["terminal_name"] or "", r["staff_name"] or "", r["mode"], r["note"], r["n"],
                        r["updated_at"]) for r in query]
 

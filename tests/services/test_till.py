@@ -369,3 +369,38 @@ def test_refund_takes_back_part_of_a_one_off_line(demo_db, ctx):
     assert draft.total == 250
     result = till.complete(ctx, "cash")
     assert result.total == -250
+
+
+def _open_drafts(db) -> list[tuple[int, str, str]]:
+    return db.execute_sql("SELECT id, status, note FROM open_sale ORDER BY id").fetchall()
+
+
+def test_the_schema_refuses_a_second_open_sale_at_one_till(demo_db, ctx):
+    import peewee
+
+    from shopkeeper.db import utcnow
+    from shopkeeper.services.context import terminal_id
+
+    till.add_scan(ctx, "MILK-1L")
+    with pytest.raises(peewee.IntegrityError), demo_db.atomic():
+        OpenSale.create(terminal=terminal_id(ctx), status="open", created_at=utcnow(), updated_at=utcnow())
+    till.park(ctx)
+    till.add_scan(ctx, "MILK-1L")  # a parked sale leaves room for a new open one
+    assert [status for _, status, _ in _open_drafts(demo_db)] == ["parked", "open"]
+
+
+def test_upgrading_a_database_with_two_open_sales_at_one_till_parks_the_newer(demo_db, ctx):
+    """The race the index closes may already have happened: the migration keeps the oldest open, parks the rest
+    with a note, and deletes nothing."""
+    from shopkeeper.db import PARKED_ON_UPGRADE, _m010_one_open_sale_per_till
+
+    first = till.add_scan(ctx, "MILK-1L").id
+    demo_db.execute_sql("DROP INDEX open_sale_one_open_per_till")  # the schema before the migration
+    demo_db.execute_sql("INSERT INTO open_sale (terminal_id, staff_id, status, mode, discount, note, created_at, "
+                        "updated_at) SELECT terminal_id, staff_id, 'open', 'sale', 0, '', created_at, updated_at "
+                        "FROM open_sale")
+    with demo_db.atomic():
+        _m010_one_open_sale_per_till(demo_db)
+    assert _open_drafts(demo_db) == [(first, "open", ""), (first + 1, "parked", PARKED_ON_UPGRADE)]
+    assert till.current_sale(ctx).id == first and len(till.current_sale(ctx).lines) == 1
+    assert [p.id for p in till.parked_sales()] == [first + 1]

@@ -1,4 +1,10 @@
-"""Fixtures for the TUI tests: a seeded shop with fixed timestamps, an app factory, stable snapshots."""
+"""Fixtures for the TUI tests: a seeded shop with fixed timestamps, an app factory, stable snapshots.
+
+Every test that opens a shop runs on SQLite and on PostgreSQL (``[sqlite]``/``[postgresql]``): on PostgreSQL when
+``$SHOPKEEPER_TEST_PG`` names a database, and in CI always (it fails there when the server could not be started).
+Each xdist worker has its own schema in that database, emptied between tests, so the two workers never wait for
+each other. ``@pytest.mark.sqlite_only`` keeps a test on SQLite (snapshots: one picture per screen is enough).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import time
 import pytest
 
 from shopkeeper.config import Config
+from shopkeeper.db import close_database, open_database
 from shopkeeper.services.context import Context
 from tests.tui.shop_data import seed_shop
 
@@ -22,6 +29,73 @@ def _stable_terminal(monkeypatch):
     time.tzset()
     yield
     time.tzset()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+BACKENDS = [pytest.param("sqlite", id="sqlite")]
+if os.environ.get("SHOPKEEPER_TEST_PG") or _in_ci():
+    BACKENDS.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.requires("postgres")))
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """``sqlite`` or ``postgresql``: the database the test's shop lives in."""
+    return getattr(request, "param", "sqlite")
+
+
+def _schema_url(worker_id: str) -> str:
+    """``$SHOPKEEPER_TEST_PG`` with this worker's own schema first on the search path."""
+    url = os.environ["SHOPKEEPER_TEST_PG"]
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3Dsk_tui_{worker_id}"
+
+
+_fresh_schemas: set[str] = set()
+
+
+def _empty_postgres_shop(url: str, worker_id: str) -> None:
+    """A schema of our own, migrated once per worker and emptied (ids restarting at 1) before each test: cheaper
+    than migrating a new one every time."""
+    schema = f"sk_tui_{worker_id}"
+    if schema not in _fresh_schemas:
+        from playhouse.db_url import connect
+
+        admin = connect(os.environ["SHOPKEEPER_TEST_PG"])
+        admin.execute_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.execute_sql(f"CREATE SCHEMA {schema}")
+        admin.close()
+        _fresh_schemas.add(schema)
+        return
+    db = open_database(url)
+    db.execute_sql("SET lock_timeout = '20s'")  # a connection left open by a test fails the next, never hangs it
+    tables = [r[0] for r in db.execute_sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                           "AND tablename <> 'schema_version'").fetchall()]
+    db.execute_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    close_database()
+
+
+@pytest.fixture
+def db_path(backend, tmp_path, worker_id):
+    """Where the shop is: a file for SQLite, a URL for PostgreSQL (``str(db_path)`` is the app's ``--db``)."""
+    if backend == "sqlite":
+        return tmp_path / "shop.db"
+    return _schema_url(worker_id)
+
+
+@pytest.fixture
+def db(db_path, backend, worker_id):
+    if backend == "postgresql":
+        _empty_postgres_shop(db_path, worker_id)
+    database = open_database(str(db_path))
+    yield database
+    close_database()
 
 
 @pytest.fixture

@@ -71,3 +71,27 @@ async def test_cursor_follows_its_product_when_the_order_changes(shop, make_app)
         await settle(app, pilot)
         assert screen.table.cursor_row.sku == "SOAP-BAR"
         assert screen.table.cursor == 11  # now the most stocked
+
+
+async def test_two_changes_before_the_index_arrives_keep_the_cursor_on_its_product(shop, make_app):
+    """Our own commit and then the poll noticing it reload the table twice; the second must not take whatever row
+    the new order put under the cursor."""
+    from shopkeeper.services import stock
+    from shopkeeper.services.context import Context
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        screen.sort_by("on_hand")
+        await settle(app, pilot)
+        screen.table.reset()  # the index is not read yet: rows come by OFFSET
+        assert screen.table.cursor_row.sku == "SOAP-BAR"
+        stock.receive(Context(staff="Sam", terminal="till-1"), "SOAP-BAR", 100_000, 140)
+        screen.table.reload()
+        screen.table.reload()  # its index worker replaces (cancels) the first one's
+        while any(worker.is_running for worker in app.workers):
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert screen.table.cursor_row.sku == "SOAP-BAR"
+        assert screen.table.cursor == 11

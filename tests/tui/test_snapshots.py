@@ -8,7 +8,11 @@ pictures by eye.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.tui.conftest import settle
+
+pytestmark = pytest.mark.sqlite_only  # one picture per screen; the flows run on both databases
 
 SIZE = (80, 24)
 

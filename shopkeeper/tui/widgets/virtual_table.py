@@ -198,10 +198,14 @@ class VirtualTable(ScrollView, can_focus=True):
         self._index_timer = self.set_timer(self.INDEX_DELAY, self._load_index)
 
     def reload(self) -> None:
-        """The same query after a change: keep the cursor on the same row key and the scroll position."""
-        row = self.cursor_row
-        self._cursor_key = getattr(row, "key", None) if row is not None else None
-        self._keep_key = self._cursor_key is not None
+        """The same query after a change: keep the cursor on the same row key and the scroll position.
+
+        A second change before the first reload's index arrives (a commit of ours, then the poll seeing it) keeps
+        the key remembered first: the row now under the cursor may already be another product."""
+        if not self._keep_key:
+            row = self.cursor_row
+            self._cursor_key = getattr(row, "key", None) if row is not None else None
+            self._keep_key = self._cursor_key is not None
         self._rows.clear()
         self.refresh()
         self._load_index()
