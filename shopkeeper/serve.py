@@ -17,10 +17,12 @@ aiohttp middleware in front of every route:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import logging
 import secrets
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -141,10 +143,16 @@ class ShopServer(Server):
         self.fixed_public_url = public_url
         self.banner = banner
 
-    def initialize_logging(self) -> None:
-        # textual-serve's rich logging at INFO would also write every request line, token and all.
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's ``serve``, but the banner comes once the port is bound (a port in use is an error, not
+        a greeting), and no access log: it would write every address, a login token among them."""
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+        loop = asyncio.new_event_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self.request_exit)
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    access_log=None, print=lambda *_: self.banner())
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -152,7 +160,7 @@ class ShopServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
-        self.banner()
+        """(textual-serve prints its logo here.)"""
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def serve(args: argparse.Namespace, cli: Cli) -> int:
     try:
         server.serve()
     except OSError as exc:
-        raise ShopError(f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc}",
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        raise ShopError(f"cannot listen on {args.host} port {args.port}: {reason}",
                         field="port") from exc
     return EXIT_OK
