@@ -81,9 +81,10 @@ LOGIN_PAGE = """<!DOCTYPE html>
 class ServeGuard:
     """The checks in front of every request (see the module docstring)."""
 
-    def __init__(self, *, token: str | None, public_url: str | None = None) -> None:
+    def __init__(self, *, token: str | None, port: int, public_url: str | None = None) -> None:
         self.token = token
         self.public = urlsplit(public_url) if public_url else None
+        self.cookie = f"{COOKIE}_{port}"  # cookies ignore ports: two servers on one host keep their own
 
     def _token_ok(self, given: str | None) -> bool:
         return bool(self.token) and given is not None and hmac.compare_digest(given.encode(), self.token.encode())
@@ -106,7 +107,7 @@ class ServeGuard:
                                     "through an SSH tunnel, or start shopkeeper serve with --public-url")
         if request.path == "/ws" and not self._origin_ok(request):
             raise web.HTTPForbidden(text="the till is driven only from its own page")
-        if self.token is None or self._token_ok(request.cookies.get(COOKIE)):
+        if self.token is None or self._token_ok(request.cookies.get(self.cookie)):
             return await handler(request)
         given = request.query.get("token")
         if given is not None and self._token_ok(given):
@@ -120,7 +121,7 @@ class ServeGuard:
     def _cookie(self, request: web.Request) -> str:
         secure = (self.public is not None and self.public.scheme == "https") or request.secure
         assert self.token is not None
-        return f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+        return f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
 
 
 class _ClosingAppService(AppService):

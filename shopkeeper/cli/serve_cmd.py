@@ -58,7 +58,7 @@ def serve(args: argparse.Namespace, cli: Cli) -> int:
         os.environ["SHOPKEEPER_CONFIG"] = os.path.abspath(args.config)
 
     token = new_token() if args.login or needs_login(args.host) else None
-    guard = ServeGuard(token=token, public_url=args.public_url)
+    guard = ServeGuard(token=token, port=args.port, public_url=args.public_url)
     shown_host = args.host if is_loopback(args.host) or args.host not in ("0.0.0.0", "::") else socket.gethostname()
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"

@@ -51,12 +51,12 @@ def test_a_till_beyond_localhost_asks_for_the_token_and_keeps_it_in_a_cookie():
                 login.status, login.headers["Location"], login.headers["Set-Cookie"], page.status, await page.text())
 
     (bare, bare_text, wrong, wrong_text, socket_status, login, location, cookie, page,
-     page_text) = _ask(ServeGuard(token="s3cret"), requests)
+     page_text) = _ask(ServeGuard(token="s3cret", port=8000), requests)
     assert bare == 401 and "printed when it started" in bare_text and 'name="token"' in bare_text
     assert wrong == 401 and "not the one" in wrong_text
     assert socket_status == 401  # the app behind the page is out of reach too
     assert login == 303 and location == "/?fontsize=20"  # the token leaves the address bar
-    assert f"{COOKIE}=s3cret" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert f"{COOKIE}_8000=s3cret" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert page == 200 and "data-session-websocket-url" in page_text
 
 
@@ -70,7 +70,7 @@ def test_a_page_from_another_site_never_drives_the_till():
         cross_site = await client.get("/ws", headers={"Origin": "http://evil.example"})
         return page.status, await page.text(), rebound.status, cross_site.status
 
-    page, text, rebound, cross_site = _ask(ServeGuard(token=None), requests)
+    page, text, rebound, cross_site = _ask(ServeGuard(token=None, port=8000), requests)
     assert page == 200 and re.search(r'data-session-websocket-url="ws://127\.0\.0\.1:\d+/ws"', text)
     assert (rebound, cross_site) == (403, 403)
 
