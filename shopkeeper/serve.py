@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
@@ -143,6 +143,7 @@ class ShopServer(Server):
         self.guard = guard
         self.fixed_public_url = public_url
         self.banner = banner
+        self.sessions: set[web.WebSocketResponse] = set()
 
     def serve(self, debug: bool = False) -> None:
         """textual-serve's ``serve``, but the banner comes once the port is bound (a port in use is an error, not
@@ -162,6 +163,12 @@ class ShopServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         """(textual-serve prints its logo here.)"""
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Ctrl+C or SIGTERM: close every browser session, so that each app quits as it would on Ctrl+Q (its open
+        sale saved, its till given up) instead of the server waiting for the browsers to go."""
+        for websocket in list(self.sessions):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"shopkeeper serve stopped")
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
@@ -184,6 +191,7 @@ class ShopServer(Server):
         service: AppService | None = None
         try:
             await websocket.prepare(request)
+            self.sessions.add(websocket)
             service = _ClosingAppService(self.command, write_bytes=websocket.send_bytes,
                                          write_str=websocket.send_str, close=websocket.close,
                                          download_manager=self.download_manager, debug=self.debug)
@@ -194,6 +202,7 @@ class ShopServer(Server):
         except Exception:
             log.exception("browser session failed")
         finally:
+            self.sessions.discard(websocket)
             if service is not None:
                 await service.stop()
         return websocket

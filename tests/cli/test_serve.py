@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from shopkeeper.cli import main
-from shopkeeper.models import Movement, Sale
+from shopkeeper.models import Movement, Sale, TillClaim
 from shopkeeper.serve import COOKIE, ServeGuard, ShopServer, is_loopback, needs_login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,13 +168,17 @@ def test_a_browser_rings_up_a_sale(demo_db, db_path):
         wait_for("TOTAL EUR 1.29")
         keys.send_keys(Keys.F8)
         wait_for("✓ Sale #")
+        server.terminate()  # with the page still open: its app quits as on Ctrl+Q and gives its till up
+        _, errors = server.communicate(timeout=30)
+        assert server.returncode == 0, errors
     finally:
         if browser is not None:
             browser.quit()
-        server.terminate()
-        _, errors = server.communicate(timeout=30)
-    assert server.returncode == 0, errors
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
     open_database(str(db_path))
+    assert not TillClaim.select().exists()
     sale = Sale.select().order_by(Sale.id.desc()).get()
     assert (sale.total, sale.payment, sale.staff.name) == (129, "card", "Ana")
     assert sale.terminal.name == socket.gethostname()  # a browser tab is a till named like any session's
