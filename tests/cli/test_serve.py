@@ -82,6 +82,17 @@ def test_serve_refuses_a_bad_port_and_a_missing_database(tmp_path, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_the_app_needs_a_terminal_unless_a_textual_driver_brings_its_screen(tmp_path, capsys, monkeypatch):
+    """textual-serve runs ``shopkeeper`` with its output on a pipe and ``$TEXTUAL_DRIVER`` naming its web driver."""
+    missing = str(tmp_path / "none.db")
+    assert main(["--db", missing]) == 2
+    assert "needs a terminal" in capsys.readouterr().err
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    assert main(["--db", missing]) == 2  # past the check: to the database, which is not there
+    err = capsys.readouterr().err
+    assert "needs a terminal" not in err and "none.db" in err
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
