@@ -59,11 +59,12 @@ def serve(args: argparse.Namespace, cli: Cli) -> int:
 
     token = new_token() if args.login or needs_login(args.host) else None
     guard = ServeGuard(token=token, port=args.port, public_url=args.public_url)
-    shown_host = args.host if is_loopback(args.host) or args.host not in ("0.0.0.0", "::") else socket.gethostname()
+    shown_host = socket.gethostname() if args.host in ("", "0.0.0.0", "::") else args.host  # all addresses
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
     url = (args.public_url or f"http://{shown_host}:{args.port}").rstrip("/") + "/"
     shop = display_location(cli.location)
+    till = args.terminal or cli.config.till.terminal  # a name given on purpose: every app claims exactly it
 
     def banner() -> None:
         lines = [f"shopkeeper serve: the app for {shop} at {url}"]
@@ -74,9 +75,13 @@ def serve(args: argparse.Namespace, cli: Cli) -> int:
             lines.append("warning: browsers reach this till over plain http, readable on the network: prefer "
                          "--host 127.0.0.1 with an SSH tunnel, or a reverse proxy with TLS (see docs/serve.md)")
         else:
-            lines.append(f"only this machine can connect; from another: ssh -L {args.port}:127.0.0.1:{args.port} "
+            lines.append(f"only this machine can connect; from another: ssh -L {args.port}:{shown_host}:{args.port} "
                          f"{socket.gethostname()}, then open http://localhost:{args.port}/ there (see docs/serve.md)")
-        lines.append("each browser tab is a till of its own (see docs/tills.md); Ctrl+C stops serving")
+        if till:
+            lines.append(f"every browser tab is till {till}: one tab at a time (see docs/tills.md); Ctrl+C stops "
+                         "serving")
+        else:
+            lines.append("each browser tab is a till of its own (see docs/tills.md); Ctrl+C stops serving")
         print(cli.lines("\n".join(lines)), flush=True)
 
     server = ShopServer(_child_command(args), host=args.host, port=args.port, guard=guard,
