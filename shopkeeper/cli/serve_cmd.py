@@ -7,6 +7,7 @@ import os
 import shlex
 import socket
 import sys
+from urllib.parse import urlsplit
 
 from shopkeeper.cli import EXIT_OK, Cli
 from shopkeeper.errors import ShopError
@@ -48,9 +49,15 @@ def serve(args: argparse.Namespace, cli: Cli) -> int:
 
     if not 0 < args.port < 65536:
         raise ShopError(f"--port: {args.port} is not a port (1 to 65535)", field="port")
-    if args.public_url and not args.public_url.startswith(("http://", "https://")):
-        raise ShopError(f"--public-url: {args.public_url!r} is not an http:// or https:// address",
-                        field="public_url")
+    if args.public_url:
+        public = urlsplit(args.public_url)
+        if public.scheme not in ("http", "https") or not public.hostname:
+            raise ShopError(f"--public-url: {args.public_url!r} is not an http:// or https:// address",
+                            field="public_url")
+        if public.path.strip("/") or public.query:
+            raise ShopError(f"--public-url: {args.public_url!r}: the till is served at the root of its own address "
+                            "(https://till.example), not under a path", field="public_url")
+        args.public_url = f"{public.scheme}://{public.netloc}"
     cli.open_db(create=False)  # a wrong --db is told now, not in every browser that connects
     close_database()
     os.environ["SHOPKEEPER_DB"] = cli.location

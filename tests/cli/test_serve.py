@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 MILK = "4006381333931"  # the demo shop's whole milk, 1.29
 
 
-def _ask(guard: ServeGuard, requests):
+def _ask(guard: ServeGuard, requests, public_url: str | None = None):
     """Run ``requests(client)`` against the real served web app (no app process is started)."""
 
     async def go():
-        server = ShopServer("false", host="127.0.0.1", port=0, guard=guard, public_url=None, banner=lambda: None)
+        server = ShopServer("false", host="127.0.0.1", port=0, guard=guard, public_url=public_url,
+                            banner=lambda: None)
         async with TestClient(TestServer(await server._make_app())) as client:
             return await requests(client)
 
@@ -75,9 +76,22 @@ def test_a_page_from_another_site_never_drives_the_till():
     assert (rebound, cross_site) == (403, 403)
 
 
+def test_behind_a_reverse_proxy_the_page_points_at_the_public_address():
+    async def requests(client):
+        page = await client.get("/", headers={"Host": "till.example"})
+        return page.status, await page.text()
+
+    status, text = _ask(ServeGuard(token=None, port=8000, public_url="https://till.example"), requests,
+                        public_url="https://till.example")
+    assert status == 200 and 'data-session-websocket-url="wss://till.example/ws"' in text
+    assert 'src="https://till.example/static/js/textual.js"' in text
+
+
 def test_serve_refuses_a_bad_port_and_a_missing_database(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "shop.db"), "serve", "--port", "70000"]) == 2
     assert "--port: 70000" in capsys.readouterr().err
+    assert main(["--db", str(tmp_path / "shop.db"), "serve", "--public-url", "https://shop.example/till"]) == 2
+    assert "not under a path" in capsys.readouterr().err
     assert main(["--db", str(tmp_path / "none.db"), "serve", "--port", "8123"]) == 2
     assert "Traceback" not in capsys.readouterr().err
 
