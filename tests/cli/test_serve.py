@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -133,7 +132,7 @@ return lines.join('\\n');
 
 @pytest.mark.slow
 @pytest.mark.requires("chromium")
-def test_a_browser_rings_up_a_sale(demo_db, db_path):
+def test_a_browser_rings_up_a_sale(demo_db, db_path, tmp_path):
     """``shopkeeper serve --login`` and headless Chromium: the login page, the token, the stock screen, keys typed
     in the page (F2, a scanned code, F8) reach the app, and the sale is committed at the browser's own till."""
     from selenium import webdriver
@@ -159,7 +158,7 @@ def test_a_browser_rings_up_a_sale(demo_db, db_path):
         options = webdriver.ChromeOptions()
         for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1024,768", f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
+                     "--window-size=1024,768", f"--user-data-dir={tmp_path / 'chromium'}"):
             options.add_argument(flag)
         options.binary_location = shutil.which("chromium")  # the system's own: Selenium Manager never downloads one
         browser = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
