@@ -22,6 +22,15 @@ def _missing_tool(tool: str) -> str | None:
         if importlib.util.find_spec("psycopg2") is None:
             return "psycopg2 is not installed (pip install -e '.[postgres]')"
         return None
+    if tool == "chromium":
+        # A real headless browser for ``shopkeeper serve``: Debian's chromium and chromium-driver, driven by selenium.
+        for program, package in (("chromium", "chromium"), ("chromedriver", "chromium-driver")):
+            if not shutil.which(program):
+                return f"{program} is not installed (apt-get install {package})"
+        for module, package in (("selenium", "selenium"), ("textual_serve", "textual-serve")):
+            if importlib.util.find_spec(module) is None:
+                return f"{package} is not installed (pip install -e '.[test]')"
+        return None
     raise ValueError(f"unknown tool {tool!r} in @pytest.mark.requires")
 
 

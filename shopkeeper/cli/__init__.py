@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "shopkeeper.cli.sales_cmd",  # sell, return
     "shopkeeper.cli.products_cmd",  # products import/export
     "shopkeeper.cli.report_cmd",  # report NAME
+    "shopkeeper.cli.serve_cmd",  # serve (the app in a browser)
 ]
 OPTIONAL_COMMAND_MODULES = [
     "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels

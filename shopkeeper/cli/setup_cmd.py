@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -192,11 +193,17 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def run_app(args: argparse.Namespace, cli: Cli) -> int:
     """``shopkeeper`` with no command: open the app on the configured shop."""
-    if not sys.stdout.isatty():
+    if not sys.stdout.isatty() and not _served():
         raise ShopError("the app needs a terminal; use a command (see shopkeeper --help)")
     cli.open_db(create=False)
     exact = bool(args.terminal or cli.config.till.terminal)
     return _launch(cli.location, cli.config, cli.context(), exact_till=exact)
+
+
+def _served() -> bool:
+    """Whether a Textual driver was named that brings its own screen: textual-serve (``shopkeeper serve``) and
+    textual-web run the app with ``$TEXTUAL_DRIVER`` set and its output on a pipe to them, not on a terminal."""
+    return bool(os.environ.get("TEXTUAL_DRIVER"))
 
 
 def _launch(location: str, config, ctx, *, exact_till: bool) -> int:
