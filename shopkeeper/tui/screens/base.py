@@ -12,6 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
+from peewee import DatabaseError, InterfaceError
+
+from shopkeeper.db import ServerUnreachable, connection_lost
 from shopkeeper.errors import ShopError
 
 if TYPE_CHECKING:
@@ -104,12 +107,23 @@ class ShopScreen(Screen):
     def _on_data_changed(self, event: DataChanged) -> None:
         event.stop()
         self.mark_seen()
-        self.refresh_data()
+        self._refresh()
 
     def on_screen_resume(self) -> None:
         if self._seen_generation != self.shop.generation:
             self.mark_seen()
+            self._refresh()
+
+    def _refresh(self) -> None:
+        """``refresh_data``; when the server is lost meanwhile the screen keeps what it shows (the app says so and
+        re-reads every screen once the server is back)."""
+        try:
             self.refresh_data()
+        except (DatabaseError, InterfaceError) as exc:
+            if not connection_lost(exc):
+                raise
+            self._seen_generation = -1
+            self.shop.connection_lost(exc)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:  # the stock screen at the bottom stays
@@ -120,8 +134,19 @@ class ShopScreen(Screen):
         screen re-reads (our own commits don't change our connection's data_version)."""
         try:
             result = call()
+        except ServerUnreachable as exc:
+            self.shop.connection_lost(exc)
+            self.notify(str(exc), severity="error", timeout=6)
+            return None
         except ShopError as exc:
             self.notify(str(exc), severity="error", timeout=6)
+            return None
+        except (DatabaseError, InterfaceError) as exc:  # a read outside a write transaction met the lost server
+            if not connection_lost(exc):
+                raise
+            self.shop.connection_lost(exc)
+            self.notify("the database server is unreachable: nothing was done; retrying the connection",
+                        severity="error", timeout=6)
             return None
         if changed:
             self.shop.data_changed()
