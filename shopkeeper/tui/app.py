@@ -280,6 +280,14 @@ class ShopkeeperApp(App):
         if self._retry_timer is None:
             self._retry_timer = self.set_timer(self._retry_delay, self._retry_connection)
 
+    def lost_server(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means the PostgreSQL server was lost; if so the app enters the ``server_down`` state.
+        Screens ask this of any error a database read or a service raised."""
+        if getattr(exc, "reason", None) == "unreachable" or connection_lost(exc):
+            self.connection_lost(exc)
+            return True
+        return False
+
     def _retry_connection(self) -> None:
         """Reopen this thread's connection (on the loop: Peewee's connections belong to their thread; the server
         refuses at once when it is down, and ``connect_timeout`` bounds a silent network)."""

@@ -12,9 +12,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
-from peewee import DatabaseError, InterfaceError
-
-from shopkeeper.db import ServerUnreachable, connection_lost
 from shopkeeper.errors import ShopError
 
 if TYPE_CHECKING:
@@ -119,11 +116,10 @@ class ShopScreen(Screen):
         re-reads every screen once the server is back)."""
         try:
             self.refresh_data()
-        except (DatabaseError, InterfaceError) as exc:
-            if not connection_lost(exc):
+        except Exception as exc:
+            if not self.shop.lost_server(exc):
                 raise
             self._seen_generation = -1
-            self.shop.connection_lost(exc)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:  # the stock screen at the bottom stays
@@ -134,17 +130,13 @@ class ShopScreen(Screen):
         screen re-reads (our own commits don't change our connection's data_version)."""
         try:
             result = call()
-        except ServerUnreachable as exc:
-            self.shop.connection_lost(exc)
-            self.notify(str(exc), severity="error", timeout=6)
-            return None
         except ShopError as exc:
+            self.shop.lost_server(exc)  # ``ServerUnreachable``: the app shows it and retries
             self.notify(str(exc), severity="error", timeout=6)
             return None
-        except (DatabaseError, InterfaceError) as exc:  # a read outside a write transaction met the lost server
-            if not connection_lost(exc):
+        except Exception as exc:  # a read outside a write transaction met a lost server
+            if not self.shop.lost_server(exc):
                 raise
-            self.shop.connection_lost(exc)
             self.notify("the database server is unreachable: nothing was done; retrying the connection",
                         severity="error", timeout=6)
             return None
