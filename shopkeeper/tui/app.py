@@ -320,13 +320,15 @@ class ShopkeeperApp(App):
             for bar in screen.query("TopBar"):
                 bar.update_text()
 
-    def _handle_exception(self, error: Exception) -> None:
-        """A lost PostgreSQL connection that reached Textual from a handler is the ``server_down`` state, not a
-        crash with a traceback."""
-        if connection_lost(error):
-            self.connection_lost(error)
-            return
-        super()._handle_exception(error)
+    async def _dispatch_message(self, message: Any) -> None:
+        """A lost PostgreSQL connection met by a handler or an action (a read on the loop) is the ``server_down``
+        state: the message is dropped and the app goes on, where Textual would stop this message loop and exit
+        with a traceback. (``ShopScreen`` does the same for its own messages.)"""
+        try:
+            await super()._dispatch_message(message)
+        except Exception as exc:
+            if not self.lost_server(exc):
+                raise
 
     def data_changed(self) -> None:
         """The data changed: bump ``generation``, refresh the screen in view, announce newly low products."""

@@ -118,6 +118,9 @@ async def test_a_lost_server_is_shown_payment_waits_and_the_sale_survives(pg_sho
             await pilot.press("f8")  # card
             await pilot.pause()
             assert any("cannot take payment" in str(n.message) for n in app._notifications)
+            await pilot.press("ctrl+o")  # the parked sales: a read on the loop, meeting the lost connection
+            await pilot.pause()
+            assert app.is_running and app.screen is screen
             assert [line.sku for line in screen.draft.lines] == ["MILK-1L"]  # still on screen
 
             proxy.resume()

@@ -111,6 +111,15 @@ class ShopScreen(Screen):
             self.mark_seen()
             self._refresh()
 
+    async def _dispatch_message(self, message: Message) -> None:
+        """A lost server met by one of this screen's handlers: the app shows it and retries (``lost_server``);
+        the screen keeps running and keeps what it shows."""
+        try:
+            await super()._dispatch_message(message)
+        except Exception as exc:
+            if not self.shop.lost_server(exc):
+                raise
+
     def _refresh(self) -> None:
         """``refresh_data``; when the server is lost meanwhile the screen keeps what it shows (the app says so and
         re-reads every screen once the server is back)."""
