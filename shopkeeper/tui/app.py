@@ -29,6 +29,7 @@ from peewee import DatabaseError, InterfaceError
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 
 from shopkeeper.config import Config
@@ -67,6 +68,7 @@ class ShopkeeperApp(App):
         self.generation = 0
         self._data_version: int | None = None
         self._listener: Any = None
+        self._remote_pending = False
         self._low_running = self._low_pending = False
         self.server_down = ""  # why the PostgreSQL server cannot be reached; "" while it can
         self._retry_delay = 0.1
@@ -246,18 +248,40 @@ class ShopkeeperApp(App):
         self._listener.ignore_pid = backend_pid()
         self._listener.start()
 
+    class RemoteChanged(Message):
+        """Another process committed (``changes``: ``table:id`` notices); posted from the listener's thread."""
+
+        def __init__(self, changes: set[str]) -> None:
+            super().__init__()
+            self.changes = changes
+
+    class ServerState(Message):
+        """The listener reached the server (``up``) or lost it (``why``); posted from its thread."""
+
+        def __init__(self, up: bool, why: str) -> None:
+            super().__init__()
+            self.up, self.why = up, why
+
     def _changes_from_thread(self, changes: set[str]) -> None:
-        """ChangeListener callback, in its thread: another process committed ``changes`` (``table:id``)."""
-        try:
-            self.call_from_thread(self.data_changed)
-        except RuntimeError:  # the app is shutting down
-            pass
+        # ``post_message`` is thread-safe and does not wait for the loop (``call_from_thread`` would, and a
+        # listener waiting on a loop that is stopping it would hold up the exit).
+        self.post_message(self.RemoteChanged(changes))
 
     def _server_from_thread(self, up: bool, why: str) -> None:
-        try:
-            self.call_from_thread(self._server_state, up, why)
-        except RuntimeError:
-            pass
+        self.post_message(self.ServerState(up, why))
+
+    def on_shopkeeper_app_remote_changed(self, message: RemoteChanged) -> None:
+        # Busy tills send many notices: those already queued behind this one are folded into one refresh.
+        if not self._remote_pending:
+            self._remote_pending = True
+            self.call_later(self._apply_remote)
+
+    def _apply_remote(self) -> None:
+        self._remote_pending = False
+        self.data_changed()
+
+    def on_shopkeeper_app_server_state(self, message: ServerState) -> None:
+        self._server_state(message.up, message.why)
 
     def _server_state(self, up: bool, why: str) -> None:
         if not up:
