@@ -385,7 +385,10 @@ class ShopkeeperApp(App):
                                     .where(Product.id.in_(sorted(newly)[:4])).order_by(Product.sku)) if newly else []
                 result = (now_low, newly, products)
             finally:
-                self.call_from_thread(self._low_stock_checked, result)
+                try:
+                    self.call_from_thread(self._low_stock_checked, result)
+                except RuntimeError:  # the app is shutting down
+                    pass
 
         self.run_worker(check, thread=True, group="low-stock", exit_on_error=False)
 
