@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 from peewee import Database, DatabaseError, OperationalError, SqliteDatabase, _savepoint
 
 from shopkeeper.errors import ShopError
 from shopkeeper.models import ALL_MODELS, SchemaVersion, TillClaim, database
+
+T = TypeVar("T")
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -134,7 +140,7 @@ def make_database(location: str, *, busy_timeout_ms: int = 10_000, read_only: bo
         from playhouse.db_url import connect
 
         _whole_numerics_as_int()
-        return connect(location)
+        return connect(location, **({} if "connect_timeout=" in location else {"connect_timeout": 5}))
     path = sqlite_path(location)
     if path is not None:
         location = str(path)
@@ -240,7 +246,10 @@ def write_transaction() -> Iterator[None]:
                                    "nothing was saved, try again") from None
             if any(sign in text for sign in _CLASHED):
                 raise DatabaseBusy("another till was changing the same products at the same moment; nothing was "
-                                   "saved, try again") from None
+                                   "saved, try again", reason="clashed") from None
+        if connection_lost(exc):
+            raise ServerUnreachable("the database server is unreachable: nothing was saved; the connection is "
+                                    "being retried", reason="unreachable") from None
         if isinstance(exc, (DatabaseError, sqlite3.DatabaseError)):
             message = describe_error(exc)
             if message is not None:
@@ -256,6 +265,74 @@ _CLASHED = ("deadlock detected", "could not serialize access")
 
 class DatabaseBusy(ShopError):
     """The busy timeout ran out while another process held the write lock. Nothing was written."""
+
+
+class ServerUnreachable(ShopError):
+    """The connection to the PostgreSQL server was lost (server down, network gone, connection ended)."""
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error behind it) means the connection to a PostgreSQL server is gone, rather than a
+    statement that failed: libpq reports those with no SQLSTATE, or a class 08 / 57P0x (admin shutdown) one."""
+    seen = 0
+    while exc is not None and seen < 8:
+        seen += 1
+        module = type(exc).__module__ or ""
+        if module.startswith("psycopg2"):
+            name = type(exc).__name__
+            if name == "InterfaceError":
+                return True
+            if name in ("OperationalError", "AdminShutdown", "CrashShutdown", "CannotConnectNow"):
+                code = getattr(exc, "pgcode", None)
+                return code is None or code.startswith(("08", "57P0"))
+            code = getattr(exc, "pgcode", None) or ""
+            return code.startswith(("08", "57P0"))
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
+def reconnect() -> None:
+    """Drop this thread's (dead) connection and open a new one; raises when the server is still unreachable."""
+    db = database.obj
+    try:
+        db.close()
+    except DatabaseError:
+        pass
+    db.connect(reuse_if_open=True)
+    db.execute_sql("SELECT 1").fetchone()
+
+
+def backend_pid() -> int | None:
+    """The PostgreSQL server process of this thread's connection (None on SQLite): the change listener ignores
+    the notifications of our own commits, which the app already knows about."""
+    if is_sqlite():
+        return None
+    return database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+
+
+CLASH_ATTEMPTS = 5
+
+
+def retry_clashes(function: Callable[..., T]) -> Callable[..., T]:
+    """Run ``function`` (a whole unit of work: its reads, its checks and its write transaction) again when
+    PostgreSQL ended its transaction for a deadlock or a serialization failure, up to ``CLASH_ATTEMPTS`` times.
+    Inside an outer transaction it runs once: only the outermost unit of work can be re-run, the aborted
+    transaction is the caller's."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        for attempt in range(1, CLASH_ATTEMPTS + 1):
+            if database.obj is None or database.obj.in_transaction():
+                return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except DatabaseBusy as exc:
+                if exc.reason != "clashed" or attempt == CLASH_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # spread the retries of the two tills
+        raise AssertionError("unreachable")
+
+    return run
 
 
 class StorageError(ShopError):
@@ -591,10 +668,53 @@ def _trigram_opclass(db: Database) -> str | None:
     return f'"{schema}".gin_trgm_ops'
 
 
+CHANGE_CHANNEL = "shopkeeper"
+"""PostgreSQL: every committed change to a shop table is announced on this channel as ``<table>:<id>`` (or
+``<table>`` for a table without an ``id``), by triggers, so every writer (app, CLI, counter, an older version) is
+heard by every open screen (``shopkeeper.live``)."""
+
+QUIET_TABLES = ("schema_version", "till_claim")
+"""Tables whose changes no screen shows: a till's lease is renewed every few seconds."""
+
+
+def notify_changes(db: Database, table: str) -> None:
+    """PostgreSQL: announce every committed change to ``table`` on ``CHANGE_CHANNEL`` (a later migration adding a
+    table calls this for it). NOTIFY is sent at commit; a rolled-back change is never announced."""
+    if is_sqlite(db):
+        return
+    db.execute_sql(
+        "CREATE OR REPLACE FUNCTION shopkeeper_notify_row() RETURNS trigger AS $$ BEGIN "
+        "PERFORM pg_notify('" + CHANGE_CHANNEL + "', TG_TABLE_NAME || ':' || "
+        "CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END); RETURN NULL; END $$ LANGUAGE plpgsql")
+    db.execute_sql(
+        "CREATE OR REPLACE FUNCTION shopkeeper_notify_table() RETURNS trigger AS $$ BEGIN "
+        "PERFORM pg_notify('" + CHANGE_CHANNEL + "', TG_TABLE_NAME); RETURN NULL; END $$ LANGUAGE plpgsql")
+    has_id = "id" in {column.name for column in db.get_columns(table, schema=current_schema(db))}
+    db.execute_sql(f'DROP TRIGGER IF EXISTS {table}_notify ON "{table}"')
+    if has_id:
+        db.execute_sql(f'CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                       f"FOR EACH ROW EXECUTE FUNCTION shopkeeper_notify_row()")
+    else:
+        db.execute_sql(f'CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                       f"FOR EACH STATEMENT EXECUTE FUNCTION shopkeeper_notify_table()")
+
+
+def _m012_change_notices(db: Database) -> None:
+    """PostgreSQL: triggers announce every change to every shop table on ``CHANGE_CHANNEL`` (LISTEN/NOTIFY), so
+    screens on other tills repaint within milliseconds instead of polling. SQLite keeps ``PRAGMA data_version``."""
+    if is_sqlite(db):
+        return
+    existing = set(db.get_tables(schema=current_schema(db)))
+    for table in _shop_tables():
+        if table in existing and table not in QUIET_TABLES:
+            notify_changes(db, table)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
+    _m012_change_notices,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from peewee import fn
 
 from shopkeeper import bounds
-from shopkeeper.db import insert_id, lock_in_order, locked, statement, utcnow, write_transaction
+from shopkeeper.db import insert_id, lock_in_order, locked, retry_clashes, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
 from shopkeeper.money import extend, format_money, format_qty, round_div
@@ -209,6 +209,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
                       posted.on_hand, posted.warnings)
 
 
+@retry_clashes
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
          discount: int = 0, discount_rate: int | None = None) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
@@ -253,6 +254,7 @@ def returnable(sale_id: int) -> dict[int, int]:
     return {line_id: qty - returned[line_id] for line_id, qty in sold.items()}
 
 
+@retry_clashes
 def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | None = None, reason: str = "",
            payment: str = "cash") -> SaleResult:
     """Take goods back and pay the customer.

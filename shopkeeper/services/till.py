@@ -28,7 +28,7 @@ from peewee import IntegrityError
 
 from shopkeeper.barcode_settings import BarcodeSettings
 from shopkeeper.barcodes import Scan, addon_price, parse_scan
-from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.db import retry_clashes, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
 from shopkeeper.money import QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
@@ -800,6 +800,7 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
 
 # --- completing --------------------------------------------------------------------------------------------------
 
+@retry_clashes
 def complete(ctx: Context, payment: str = "cash", tendered: int | None = None, *,
              expected_total: int | None = None) -> sales.SaleResult:
     """Commit the open sale (or refund) and delete its draft, in one transaction. Returns what was committed."""

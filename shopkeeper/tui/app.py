@@ -2,11 +2,16 @@
 
 The app owns three things every screen relies on:
 
-* **Live data.** It polls SQLite's ``PRAGMA data_version`` every ``poll_interval`` seconds (a ``set_timer`` re-armed
-  at the end of each run, so polls never overlap). When another process has committed, ``data_changed()`` bumps
-  ``generation``, notifies once for each product that newly fell to its reorder point, and posts ``DataChanged`` to
-  the screen in view; other screens re-read when they come back (``ShopScreen.on_screen_resume``). Screens call
-  ``data_changed()`` themselves after their own service calls (``ShopScreen.service`` does it).
+* **Live data.** On SQLite it polls ``PRAGMA data_version`` every ``poll_interval`` seconds (a ``set_timer``
+  re-armed at the end of each run, so polls never overlap). On PostgreSQL a ``shopkeeper.live.ChangeListener``
+  hears every commit of every process (LISTEN/NOTIFY, fed by triggers) within milliseconds. When another process
+  has committed, ``data_changed()`` bumps ``generation``, posts ``DataChanged`` to the screen in view (other screens
+  re-read when they come back, ``ShopScreen.on_screen_resume``) and, in a thread, notifies once for each product
+  that newly fell to its reorder point. Screens call ``data_changed()`` themselves after their own service calls
+  (``ShopScreen.service`` does it).
+* **The server.** On PostgreSQL a lost connection (seen by the listener, or by any query: ``connection_lost``)
+  puts the app in the ``server_down`` state: every top bar says so, paying is refused, what the screens show is
+  kept, and the connection is retried until the server answers again; then every screen re-reads.
 * **Scans.** With ``[scanner] device`` set in the config, the app subscribes to a ``ScanHub`` reading that device
   in a thread, and each scan is handed to the loop with ``call_from_thread`` and posted to the screen in view as
   ``shopkeeper.tui.widgets.scan_input.Scanned`` — the same message a ``ScanInput`` posts, so a screen handles
@@ -20,14 +25,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from peewee import DatabaseError
+from peewee import DatabaseError, InterfaceError
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 
 from shopkeeper.config import Config
-from shopkeeper.db import data_version
+from shopkeeper.db import connection_lost, data_version, is_sqlite
 from shopkeeper.services.context import Context
 from shopkeeper.text import has_control, printable, safe
 from shopkeeper.tui.commands import ShopCommands
@@ -61,6 +67,12 @@ class ShopkeeperApp(App):
         self.poll_interval = poll_interval
         self.generation = 0
         self._data_version: int | None = None
+        self._listener: Any = None
+        self._remote_pending = False
+        self._low_running = self._low_pending = False
+        self.server_down = ""  # why the PostgreSQL server cannot be reached; "" while it can
+        self._retry_delay = 0.1
+        self._retry_timer: Any = None
         self._low_ids: set[int] | None = None  # products low at the last check; None until the baseline is read
         self._scan_hub = scan_hub
         self._scan_subscription = None
@@ -105,12 +117,15 @@ class ShopkeeperApp(App):
         return StockScreen()
 
     def on_mount(self) -> None:
-        self._data_version = data_version()
         if not self.ctx.staff:
             from shopkeeper.tui.screens.staff import StaffScreen
 
             self.push_screen(StaffScreen(first=True))
-        self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+        if is_sqlite():
+            self._data_version = data_version()
+            self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+        else:
+            self._start_listener()
         if self.start_notice:
             self.notify(self.start_notice, timeout=8)
         # Not needed for the first frame: after it is painted.
@@ -205,6 +220,8 @@ class ShopkeeperApp(App):
         self.screen.post_message(Scanned(code, source=source))
 
     def on_unmount(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         if self._scan_subscription is not None:
             self._scan_subscription.close()
         if self._own_hub and self._scan_hub is not None:
@@ -223,26 +240,170 @@ class ShopkeeperApp(App):
         finally:
             self._poll_timer = self.set_timer(self.poll_interval, self._poll)
 
+    def _start_listener(self) -> None:
+        from shopkeeper.db import backend_pid
+        from shopkeeper.live import ChangeListener
+
+        self._listener = ChangeListener(self.location, self._changes_from_thread, self._server_from_thread)
+        self._listener.ignore_pid = backend_pid()
+        self._listener.start()
+
+    class RemoteChanged(Message):
+        """Another process committed (``changes``: ``table:id`` notices); posted from the listener's thread."""
+
+        def __init__(self, changes: set[str]) -> None:
+            super().__init__()
+            self.changes = changes
+
+    class ServerState(Message):
+        """The listener reached the server (``up``) or lost it (``why``); posted from its thread."""
+
+        def __init__(self, up: bool, why: str) -> None:
+            super().__init__()
+            self.up, self.why = up, why
+
+    def _changes_from_thread(self, changes: set[str]) -> None:
+        # ``post_message`` is thread-safe and does not wait for the loop (``call_from_thread`` would, and a
+        # listener waiting on a loop that is stopping it would hold up the exit).
+        self.post_message(self.RemoteChanged(changes))
+
+    def _server_from_thread(self, up: bool, why: str) -> None:
+        self.post_message(self.ServerState(up, why))
+
+    def on_shopkeeper_app_remote_changed(self, message: RemoteChanged) -> None:
+        # Busy tills send many notices: those already queued behind this one are folded into one refresh.
+        if not self._remote_pending:
+            self._remote_pending = True
+            self.call_later(self._apply_remote)
+
+    def _apply_remote(self) -> None:
+        self._remote_pending = False
+        self.data_changed()
+
+    def on_shopkeeper_app_server_state(self, message: ServerState) -> None:
+        self._server_state(message.up, message.why)
+
+    def _server_state(self, up: bool, why: str) -> None:
+        if not up:
+            self.connection_lost(why)
+        elif self.server_down:
+            self._retry_connection()
+        elif self.generation:  # the listener came back after a short loss: changes may have been missed
+            self.data_changed()
+
+    def connection_lost(self, why: object = "") -> None:
+        """The PostgreSQL server cannot be reached (a query failed, or the listener lost it): say so on every
+        screen and retry until it answers. What the screens show stays; paying waits (``SellScreen``)."""
+        first = not self.server_down
+        self.server_down = " ".join(str(why).split()) or "connection lost"
+        if first:
+            self._retry_delay = 0.1
+            self._show_server_state()
+            self.notify("the database server is unreachable: retrying. The open sale is kept; payment waits "
+                        "until the server is back", title="Server unreachable", severity="error", timeout=8)
+        if self._retry_timer is None:
+            self._retry_timer = self.set_timer(self._retry_delay, self._retry_connection)
+
+    def lost_server(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means the PostgreSQL server was lost; if so the app enters the ``server_down`` state.
+        Screens ask this of any error a database read or a service raised."""
+        if getattr(exc, "reason", None) == "unreachable" or connection_lost(exc):
+            self.connection_lost(exc)
+            return True
+        return False
+
+    def _retry_connection(self) -> None:
+        """Reopen this thread's connection (on the loop: Peewee's connections belong to their thread; the server
+        refuses at once when it is down, and ``connect_timeout`` bounds a silent network)."""
+        from shopkeeper.db import backend_pid, reconnect
+
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        if not self.server_down:
+            return
+        if self._listener is not None and not self._listener.connected:
+            self._retry_timer = self.set_timer(0.5, self._retry_connection)  # the listener tells us when it's back
+            return
+        try:
+            reconnect()
+            if self._listener is not None:
+                self._listener.ignore_pid = backend_pid()
+        except (DatabaseError, InterfaceError) as exc:
+            self.server_down = " ".join(str(exc).split()) or "connection lost"
+            self._retry_delay = min(self._retry_delay * 2, 5.0)
+            self._retry_timer = self.set_timer(self._retry_delay, self._retry_connection)
+            return
+        self.server_down = ""
+        self._show_server_state()
+        self.notify("the database server is back", title="Server", timeout=4)
+        self.data_changed()
+
+    def _show_server_state(self) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query("TopBar"):
+                bar.update_text()
+
+    async def _dispatch_message(self, message: Any) -> None:
+        """A lost PostgreSQL connection met by a handler or an action (a read on the loop) is the ``server_down``
+        state: the message is dropped and the app goes on, where Textual would stop this message loop and exit
+        with a traceback. (``ShopScreen`` does the same for its own messages.)"""
+        try:
+            await super()._dispatch_message(message)
+        except Exception as exc:
+            if not self.lost_server(exc):
+                raise
+
     def data_changed(self) -> None:
-        """The data changed: bump ``generation``, announce newly low products, refresh the screen in view."""
+        """The data changed: bump ``generation``, refresh the screen in view, announce newly low products."""
         from shopkeeper.tui.screens.base import DataChanged
 
         self.generation += 1
-        self._check_low_stock()
         self.screen.post_message(DataChanged())
+        self._check_low_stock()
 
     def _check_low_stock(self) -> None:
-        from shopkeeper.models import Product
-        from shopkeeper.money import format_qty
+        """Which products newly fell to their reorder point: a scan of every product (~15 ms at 100k), so in a
+        thread. One check at a time; changes that arrive meanwhile are checked once it is done."""
+        from shopkeeper.models import Product, database
         from shopkeeper.services.queries import low_stock_ids
 
-        now_low = low_stock_ids()
-        newly = now_low - self._low_ids if self._low_ids is not None else set()
+        if self._low_running:
+            self._low_pending = True
+            return
+        self._low_running, self._low_pending = True, False
+        before = self._low_ids
+
+        def check() -> None:
+            result = None
+            try:
+                with database.connection_context():
+                    now_low = low_stock_ids()
+                    newly = now_low - before if before is not None else set()
+                    products = list(Product.select(Product.sku, Product.name, Product.on_hand, Product.reorder_point,
+                                                   Product.unit)
+                                    .where(Product.id.in_(sorted(newly)[:4])).order_by(Product.sku)) if newly else []
+                result = (now_low, newly, products)
+            finally:
+                try:
+                    self.call_from_thread(self._low_stock_checked, result)
+                except RuntimeError:  # the app is shutting down
+                    pass
+
+        self.run_worker(check, thread=True, group="low-stock", exit_on_error=False)
+
+    def _low_stock_checked(self, result: tuple[set[int], set[int], list] | None) -> None:
+        from shopkeeper.money import format_qty
+
+        self._low_running = False
+        if self._low_pending:
+            self.call_later(self._check_low_stock)
+        if result is None:  # the check failed (a lost server): the next change checks again
+            return
+        now_low, newly, products = result
         self._low_ids = now_low
         if not newly:
             return
-        products = list(Product.select(Product.sku, Product.name, Product.on_hand, Product.reorder_point, Product.unit)
-                        .where(Product.id.in_(sorted(newly)[:4])).order_by(Product.sku))
         if len(newly) > 3:
             skus = ", ".join(p.sku for p in products[:3])
             self.notify(f"{len(newly)} products fell to their reorder point: {skus}…", title="Low stock",

@@ -104,12 +104,31 @@ class ShopScreen(Screen):
     def _on_data_changed(self, event: DataChanged) -> None:
         event.stop()
         self.mark_seen()
-        self.refresh_data()
+        self._refresh()
 
     def on_screen_resume(self) -> None:
         if self._seen_generation != self.shop.generation:
             self.mark_seen()
+            self._refresh()
+
+    async def _dispatch_message(self, message: Message) -> None:
+        """A lost server met by one of this screen's handlers: the app shows it and retries (``lost_server``);
+        the screen keeps running and keeps what it shows."""
+        try:
+            await super()._dispatch_message(message)
+        except Exception as exc:
+            if not self.shop.lost_server(exc):
+                raise
+
+    def _refresh(self) -> None:
+        """``refresh_data``; when the server is lost meanwhile the screen keeps what it shows (the app says so and
+        re-reads every screen once the server is back)."""
+        try:
             self.refresh_data()
+        except Exception as exc:
+            if not self.shop.lost_server(exc):
+                raise
+            self._seen_generation = -1
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:  # the stock screen at the bottom stays
@@ -121,7 +140,14 @@ class ShopScreen(Screen):
         try:
             result = call()
         except ShopError as exc:
+            self.shop.lost_server(exc)  # ``ServerUnreachable``: the app shows it and retries
             self.notify(str(exc), severity="error", timeout=6)
+            return None
+        except Exception as exc:  # a read outside a write transaction met a lost server
+            if not self.shop.lost_server(exc):
+                raise
+            self.notify("the database server is unreachable: nothing was done; retrying the connection",
+                        severity="error", timeout=6)
             return None
         if changed:
             self.shop.data_changed()

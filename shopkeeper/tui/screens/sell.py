@@ -590,6 +590,10 @@ class SellScreen(ShopScreen):
 
     def action_pay(self, payment: str) -> None:
         d = self.draft
+        if self.shop.server_down:
+            self.notify("cannot take payment: the database server is unreachable. The sale is kept; pay once the "
+                        "server is back (the top bar says when)", severity="error", timeout=6)
+            return
         if d is None or d.empty:
             self.notify("nothing to pay: the sale is empty", severity="warning", timeout=3)
             return
@@ -611,6 +615,10 @@ class SellScreen(ShopScreen):
         self.complete(payment, None, d.total)
 
     def complete(self, payment: str, tendered: int | None, expected_total: int | None = None) -> None:
+        if self.shop.server_down:
+            self.notify("cannot take payment: the database server is unreachable. The sale is kept",
+                        severity="error", timeout=6)
+            return
         original = self.draft.original_sale if self.draft else None
         result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered, expected_total=expected_total))
         if result is None:

@@ -1,4 +1,5 @@
-"""The one-line bar at the top of every screen: shop, screen title, who is at the till, which terminal."""
+"""The one-line bar at the top of every screen: shop, screen title, who is at the till, which terminal; and, in
+red, that the database server cannot be reached."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from shopkeeper.tui.format import plain
 class TopBar(Static):
     DEFAULT_CSS = """
     TopBar { height: 1; width: 1fr; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    TopBar.server-down { background: $error; }
     """
 
     def __init__(self, title: str) -> None:
@@ -27,4 +29,8 @@ class TopBar(Static):
         if ctx is not None:
             parts.append(f"staff: {ctx.staff or '-'}")
             parts.append(f"till: {ctx.terminal or '-'}")
+        down = getattr(app, "server_down", "")
+        if down:  # on PostgreSQL, while the server cannot be reached (``ShopkeeperApp.connection_lost``)
+            parts.insert(0, "SERVER UNREACHABLE, retrying: no payments")
+        self.set_class(bool(down), "server-down")
         self.update(plain(" · ".join(parts)))  # shop and staff names are data
