@@ -121,9 +121,15 @@ def make_app(db_path, till_ctx):
 
 
 async def settle(app, pilot, rounds: int = 3) -> None:
-    """Let thread workers finish and their results land."""
+    """Let thread workers finish and their results land. An exclusive worker replaced by a newer one (a live
+    refresh arriving meanwhile) is cancelled: that is the app working, not a failure to wait on."""
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            await app.workers.wait_for_complete()
         await pilot.pause()
 
 
