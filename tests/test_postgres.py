@@ -165,7 +165,10 @@ def test_init_on_postgres_records_the_currency_and_never_replaces_the_database(p
     assert main(["--config", str(config), "--db", URL, "init", "--currency", "GBP"]) == 0
     out = capsys.readouterr().out
     password = URL.split("://", 1)[1].split("@", 1)[0].partition(":")[2]
-    assert "(PostgreSQL)" in out and (not password or password not in out)
+    # the password never shows: not in the URL, not on its own (where it is not also the user or database name)
+    assert "(PostgreSQL)" in out and URL not in out and (not password or f":{password}@" not in out)
+    user_and_db = URL.split("://", 1)[1].split("@", 1)[0].partition(":")[0], URL.rsplit("/", 1)[1]
+    assert not password or password in user_and_db or password not in out
     assert main(["--config", str(config), "--db", URL, "init", "--force"]) == 2
     assert "never replaces a PostgreSQL database" in capsys.readouterr().err
     other = tmp_path / "eur.toml"

@@ -44,6 +44,10 @@ async def test_f10_opens_sales_by_day_with_its_chart(shop, make_app):
         assert cells(screen, 1)[0] == "total"
         await pilot.press("ctrl+n")
         assert "By payment method" in str(screen.query_one("#report-status", Static).render())
+        # another till sells: the live refresh re-runs the report and keeps the table being read
+        screen.refresh_data()
+        await settle(app, pilot)
+        assert "By payment method" in str(screen.query_one("#report-status", Static).render())
 
 
 async def test_enter_on_a_day_lists_its_products_and_enter_on_a_product_opens_its_journal(shop, make_app):

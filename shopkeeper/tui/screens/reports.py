@@ -131,8 +131,11 @@ class ReportsScreen(ShopScreen):
 
     @on(ReportReady)
     def _show(self, event: ReportReady) -> None:
-        self.report = event.report
-        self.table_index = 0
+        previous, self.report = self.report, event.report
+        # a live refresh of the same report (another till sold) keeps the table the owner is reading
+        same = previous is not None and previous.name == event.report.name
+        if not same or self.table_index >= len(event.report.tables):
+            self.table_index = 0
         self._draw_chart()
         self._fill_table()
 
