@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shopkeeper.models import Product
-from tests.tui.conftest import settle
+from tests.tui.conftest import scan_burst, settle
 from tests.tui.test_sell import MILK, SIZE, open_sell, rows, type_code
 
 
@@ -79,3 +79,24 @@ async def test_removing_lines_under_a_sale_discount_says_so_and_keeps_the_sale_p
         assert "Subtotal" not in totals and "TOTAL EUR 1.29" in totals
         assert any("sale discount of 5.00" in n.message for n in app._notifications)
         assert str(screen.query_one("#status").content) == ""
+
+
+async def test_a_quantity_typed_before_a_terminal_scanners_burst_applies_to_it(demo_db, make_app):
+    """A keyboard-wedge scanner types into the code field: the "3*" waiting there is the scanned item's quantity,
+    and a "-2*" waiting there is refused out loud; neither is dropped with the item sold once."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_sell(app, pilot)
+        await type_code(pilot, "3*")  # quantity, then Enter: waits for the item
+        await settle(app, pilot)
+        scan_burst(app, MILK)
+        await settle(app, pilot)
+        assert rows(screen) == [("Whole milk 1 l", "3")]
+        assert screen.code_input.value == ""
+        products = Product.select().count()
+        await pilot.press("-", "2", "*")  # typed, no Enter: waits in the field for the scan
+        await settle(app, pilot)
+        scan_burst(app, "5449000000996")
+        await settle(app, pilot)
+        assert rows(screen) == [("Whole milk 1 l", "3")] and Product.select().count() == products
+        assert any("must be a positive number" in n.message for n in app._notifications)

@@ -107,7 +107,10 @@ class ScanInput(ScanAwareInput):
     async def action_submit(self) -> None:
         code = self._take_scan()
         source = "wedge" if code else "keyboard"
+        # A quantity typed before the scan ("3*", "-2*") stays in the field for the screen to pair with the code;
+        # anything else typed is replaced by what was scanned.
+        left = self.value.strip() if code else ""
         code = code or self.value.strip()
-        self.value = ""
+        self.value = left if left.endswith(("*", "×")) else ""
         if code:
             self.post_message(Scanned(code, source=source))
