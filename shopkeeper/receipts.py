@@ -1,9 +1,8 @@
 """Text receipts, and sending them to a printer command.
 
-``format_receipt`` lays a committed ``SaleResult`` out in a fixed width (``till.receipt_width``, 40 by default, the
-width of a 58 mm thermal roll in its standard font). ``print_receipt`` pipes the text to the configured command
+``format_receipt`` lays a committed ``SaleResult`` out in a fixed width (``till.receipt_width``, 40 by default). ``print_receipt`` pipes the text to the configured command
 (``till.receipt_printer``, e.g. ``lp -d thermal``); by then the sale is committed, so a printer that fails raises a
-``PrinterError`` the till shows, and nothing is lost — the receipt can be printed again from the sale.
+``PrinterError`` the till shows, and the sale stands (no reprint command exists yet).
 
 The receipt is plain text: every line of it goes through ``shopkeeper.text.printable``, which drops control
 characters, so an ESC in a product name, staff name or shop name never reaches the printer as a command (on a raw

@@ -45,6 +45,7 @@ SCREENS = {
     "journal": ("f6",),
     "product": (*"MILK-1L", "enter"),
     "product journal": (*"MILK-1L", "enter", "f6"),
+    "reports": ("f10",),
 }
 
 
@@ -212,3 +213,30 @@ async def test_footer_refits_its_keys_when_the_terminal_is_resized(shop, make_ap
         await pilot.resize_terminal(*SIZE)
         await settle(app, pilot)
         assert keys() == narrow
+
+
+async def test_count_header_is_whole_with_a_session_open(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "f5")
+        await pilot.press(*"MILK-1L", "enter")
+        await settle(app, pilot)
+        await pilot.press("5", "enter")
+        await settle(app, pilot)
+        title = app.screen.query_one("#count-title")
+        line = screen_lines(app)[title.region.y]
+        assert "1 counted" in line and line.rstrip().endswith("F9 posts variances"), line
+
+
+async def test_a_choice_dialog_opens_in_the_middle_of_the_screen(shop, make_app):
+    from shopkeeper.tui.screens.confirm import ChoiceScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ChoiceScreen("Unsaved changes to price.", [("save", "Save", "s"), ("stay", "Stay", "escape")]))
+        await settle(app, pilot)
+        box = app.screen.query_one("#confirm-box").region
+        assert box.x > 0 and box.y > 0
+        assert abs((box.x + box.right) - SIZE[0]) <= 2 and abs((box.y + box.bottom) - SIZE[1]) <= 2, box

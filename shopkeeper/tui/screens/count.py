@@ -90,9 +90,8 @@ class CountScreen(PickingScreen):
     def _title(self) -> None:
         table = self.query_one("#count-lines", VirtualTable)
         n = table.row_count if self.session_id else 0
-        state = f"session {self.session_id}, {n} item(s) counted" if self.session_id else "no session yet"
-        self.query_one("#count-title", Static).update(
-            f"Stock count · {state} · Enter records · F9 posts all variances")
+        state = f"session {self.session_id} · {n} counted" if self.session_id else "no session yet"
+        self.query_one("#count-title", Static).update(f"Stock count · {state} · Enter records · F9 posts variances")
 
     @on(VirtualTable.Loaded, "#count-lines")
     def _loaded(self) -> None:

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
@@ -27,6 +27,7 @@ from shopkeeper.services.reports import Options, Report, Table
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopScreen
+from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 MAX_ROWS = 500
@@ -85,7 +86,7 @@ class ReportsScreen(ShopScreen):
         yield Static("", id="report-status", markup=False)
         yield PlotextPlot(id="report-chart")
         yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
         self.mark_seen()
