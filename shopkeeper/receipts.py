@@ -1,8 +1,9 @@
 """Text receipts, and sending them to a printer command.
 
-``format_receipt`` lays a committed ``SaleResult`` out in a fixed width (``till.receipt_width``, 40 by default). ``print_receipt`` pipes the text to the configured command
-(``till.receipt_printer``, e.g. ``lp -d thermal``); by then the sale is committed, so a printer that fails raises a
-``PrinterError`` the till shows, and the sale stands (no reprint command exists yet).
+``format_receipt`` lays a committed ``SaleResult`` out in a fixed width (``till.receipt_width``, 40 by default).
+``print_receipt`` pipes the text to the configured command (``till.receipt_printer``, e.g. ``lp -d thermal``); by
+then the sale is committed, so a printer that fails raises a ``PrinterError`` the till shows, and the sale stands
+(there is no reprint command).
 
 The receipt is plain text: every line of it goes through ``shopkeeper.text.printable``, which drops control
 characters, so an ESC in a product name, staff name or shop name never reaches the printer as a command (on a raw
