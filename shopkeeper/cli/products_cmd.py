@@ -101,13 +101,13 @@ def _preview(cli: Cli, path: Path, parsed) -> int:
 
     def text() -> str:
         out = [f"{path}: read as {layout}; preview, nothing changed",
-               f"{'SKU':<14} {'Name':<30} {'Barcodes':<15} {'Price':>9} {'Cost':>9} {'Unit':<5} {'Tax':>5} "
-               f"{'Stock':>8}  Category / Supplier"]
+               f"{'SKU':<10} {'Name':<24} {'Barcodes':<13} {'Price':>8} {'Cost':>8} {'Unit':<4} {'Tax':>4} "
+               f"{'Stock':>6}", "  Category / Supplier"]
         for r in rows:
-            out.append(f"{r['sku'][:14]:<14} {r['name'][:30]:<30} {'|'.join(r['barcodes'])[:15]:<15} "
-                       f"{r['price'] or '-':>9} {r['cost'] or '-':>9} {(r['unit'] or '-')[:5]:<5} "
-                       f"{r['tax'] or '-':>5} {r['on_hand'] or '-':>8}  "
-                       f"{r['category'] or '-'} / {r['supplier'] or '-'}")
+            out.append(f"{r['sku'][:10]:<10} {r['name'][:24]:<24} {'|'.join(r['barcodes'])[:13]:<13} "
+                       f"{r['price'] or '-':>8} {r['cost'] or '-':>8} {(r['unit'] or '-')[:4]:<4} "
+                       f"{(r['tax'] or '-')[:4]:>4} {(r['on_hand'] or '-')[:6]:>6}")
+            out.append(f"  {r['category'] or '-'} / {r['supplier'] or '-'}")
         more = len(parsed.rows) - len(rows)
         out.append(f"{len(parsed.rows)} good row(s)" + (f" ({more} not shown)" if more > 0 else "")
                    + (f", {len(parsed.errors)} bad:" if parsed.errors else ""))
