@@ -10,12 +10,14 @@ A profile (or map file)::
     [columns]                                    # their column -> our field; several may feed one field:
     "Variant SKU" = "sku"                        #   the first non-empty wins, barcodes are all kept.
     "In stock [*]" = "on_hand"                   # * : one column per location, --location picks one
+    "Tax - *" = "tax"                            # a tax column per tax ("Tax - VAT (9%)", cells Y/N): its rate
     [fixed]                                      # our field -> value, where no column gives one
     unit = "pcs"
     [values."Sold by weight"]                    # their cell -> our value ("" : none)
     Y = "kg"
     [variants]                                   # rows of one item, one product per variant
-    group = "Handle"                             # the rows of an item share this; empty cells take its first row's
+    group = ["Handle"]                           # the rows of an item share this (the first column present);
+                                                 # a variant row's empty cells take its item's first row's
     options = ["Option1 Value"]                  # the variant's name: "Item – Red / L"
     single = ["Default Title"]                   # option values that mean "no variants"
     [rows]
@@ -56,7 +58,7 @@ class Profile:
     recognise: list[list[str]] = field(default_factory=list)
     fixed: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
-    group: str | None = None
+    group: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     single: list[str] = field(default_factory=list)
     skip_when_empty: list[str] = field(default_factory=list)
@@ -80,7 +82,7 @@ class Profile:
                        source=str(data.get("source", "")), recognise=[list(r) for r in data.get("recognise", [])],
                        fixed={k: str(v) for k, v in fixed.items()},
                        values={k: {str(a): str(b) for a, b in v.items()} for k, v in data.get("values", {}).items()},
-                       group=variants.get("group"), options=list(variants.get("options", [])),
+                       group=_names(variants.get("group", [])), options=list(variants.get("options", [])),
                        single=list(variants.get("single", [])), skip_when_empty=list(rows.get("skip_when_empty", [])),
                        skip_when={k: list(v) for k, v in rows.get("skip_when", {}).items()})
         except (AttributeError, TypeError, ValueError) as exc:
@@ -99,7 +101,7 @@ class Profile:
             if "*" in pattern:
                 wild = re.compile(re.escape(pattern).replace(r"\*", ".+"))  # "[" is a bracket, not a class
                 hits = [i for i, h in enumerate(lowered) if wild.fullmatch(h)]
-                if len(hits) > 1:
+                if len(hits) > 1 and ours != "tax":
                     hits = [self._location(their, header, hits, location)]
             else:
                 hits = [lowered.index(pattern)] if pattern in lowered else []
@@ -112,10 +114,11 @@ class Profile:
         def index(name: str | None) -> int | None:
             return lowered.index(name.lower()) if name and name.lower() in lowered else None
 
-        return Binding(self, sources, index(self.group), [i for o in self.options if (i := index(o)) is not None],
+        group = next((i for g in self.group if (i := index(g)) is not None), None)
+        return Binding(self, sources, group, [i for o in self.options if (i := index(o)) is not None],
                        [i for c in self.skip_when_empty if (i := index(c)) is not None],
                        {i: set(v) for c, v in self.skip_when.items() if (i := index(c)) is not None},
-                       {i: self.values[c] for c in self.values if (i := index(c)) is not None})
+                       {i: self.values[c] for c in self.values if (i := index(c)) is not None}, list(header))
 
     @staticmethod
     def _location(their: str, header: list[str], hits: list[int], location: str | None) -> int:
@@ -142,6 +145,7 @@ class Binding:
     skip_empty: list[int]
     skip_values: dict[int, set[str]]
     values: dict[int, dict[str, str]]
+    header: list[str]
     _item: tuple[str, dict[str, str]] | None = None
 
     def cells(self, record: list[str]) -> dict[str, str] | None:
@@ -163,7 +167,7 @@ class Binding:
             return None
         out: dict[str, str] = {}
         for ours, columns in self.sources.items():
-            found = [v for i, _ in columns if (v := cell(i))]
+            found = self._taxes(record, columns) if ours == "tax" else [v for i, _ in columns if (v := cell(i))]
             out[ours] = "|".join(dict.fromkeys(found)) if ours == "barcode" else (found[0] if found else "")
         for ours, value in self.profile.fixed.items():
             if not out.get(ours):
@@ -181,8 +185,29 @@ class Binding:
             out["name"] = f"{out['name']}{SEPARATOR}{variant}"
         return out
 
+    def _taxes(self, record: list[str], columns: list[tuple[int, str]]) -> list[str]:
+        """The tax cells, where a column per tax with cells Y/N (Loyverse, Square: "Tax - VAT (9%)") gives the rate
+        of the one that applies. Two that apply are refused: a compound tax is not one rate."""
+        rates, plain = [], []
+        for i, _ in columns:
+            value = record[i].strip() if i < len(record) else ""
+            rate = re.search(r"\((\d+(?:[.,]\d+)?)\s*%\)", self.header[i])
+            if rate is None:
+                plain += [value] if value else []
+            elif value.lower() in ("y", "yes", "true", "1"):
+                rates.append(rate[1])
+            elif value.lower() not in ("", "n", "no", "false", "0"):
+                raise ValueError(f"column {self.header[i].strip()}: {value!r} is neither Y nor N")
+        if len(rates) > 1:
+            raise ValueError(f"{len(rates)} taxes apply ({', '.join(r + '%' for r in rates)}): one rate per product")
+        return rates or plain
+
     def profile_column(self, i: int) -> str:
         return next((their for cols in self.sources.values() for j, their in cols if j == i), f"#{i + 1}")
+
+
+def _names(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def _bundled() -> dict[str, Profile]:

@@ -75,9 +75,18 @@ def test_dollar_prices_in_a_euro_shop_are_refused(db, ctx):
 def test_loyverse_sold_by_weight_keeps_its_unit_and_variants_are_named(db, ctx):
     import_products(ctx, sample("loyverse.csv"))
     p = products()
-    assert (p["10001"].unit, p["10001"].on_hand, p["10001"].price) == ("kg", 4250, 1490)
+    assert (p["10001"].unit, p["10001"].on_hand, p["10001"].price, p["10001"].tax_rate) == ("kg", 4250, 1490, 900)
     assert p["10002"].name == "Wool Socks – 23-25"
     assert p["10003"].name == "Wool Socks – 25-27"
+
+
+def test_a_tax_column_per_tax_gives_the_rate_of_the_one_that_applies_and_two_are_refused(db, ctx):
+    head = "Handle,SKU,Name,Sold by weight,Price [Shop],Tax - VAT (9%),Tax - VAT (21%)\n"
+    parsed = parse_products_csv((head + "a,A1,Apple,N,1.00,N,Y\nb,B1,Beer,N,2.00,Y,Y\nc,C1,Cake,N,3,maybe,N\n").encode())
+    assert [(r.data.sku, r.data.tax_rate) for r in parsed.rows] == [("A1", 2100)]
+    assert [(e.line, e.reason) for e in parsed.errors] == [
+        (3, "2 taxes apply (9%, 21%): one rate per product"),
+        (4, "column Tax - VAT (9%): 'maybe' is neither Y nor N")]
 
 
 def test_woocommerce_skips_the_variable_parent_and_keeps_its_variations(db, ctx):
