@@ -65,14 +65,25 @@ def read_amount(text: str, *, currency: str | None, decimals: int, decimal_comma
 
 
 _FLOATED = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
+_FLOATED_SKU = re.compile(r"^\d\.\d+E\+\d+$")  # how a spreadsheet shows a long number: a SKU like 1E5 stays
+_AS_TEXT = ("format the column as Text in the spreadsheet (or export it from the other system as text) "
+            "and export the file again")
+
+
+def check_sku_cell(text: str) -> None:
+    """Refuse a numeric SKU a spreadsheet wrote in scientific notation (``4.00638E+12``): its digits are lost. Any
+    other SKU, digits included, stays as written."""
+    sku = text.strip()
+    if _FLOATED_SKU.match(sku):
+        reason = f"{sku} is a number a spreadsheet wrote in scientific notation: its digits are lost; {_AS_TEXT}"
+        raise InvalidInput(f"sku {sku!r}: {reason}", field="sku", reason=reason, value=sku)
 
 
 def check_barcode_cell(text: str) -> None:
     """Refuse a barcode a spreadsheet changed: scientific notation (``3.65275E+11``, digits lost), a number with
     ``.0`` appended, or a UPC-A/EAN-8 whose leading zero was dropped (11 or 7 digits that are a valid code with it)."""
     code = text.strip()
-    how = ("format the barcode column as Text in the spreadsheet (or export it from the other system as text) "
-           "and export the file again")
+    how = _AS_TEXT.replace("the column", "the barcode column")
 
     def refuse(reason: str) -> InvalidInput:
         return InvalidInput(f"barcode {code!r}: {reason}", field="barcodes", reason=reason, value=code)

@@ -26,7 +26,7 @@ from shopkeeper.services import queries, stock
 from shopkeeper.services.catalog import ProductData, product_codes, save_product
 from shopkeeper.services.context import Context
 from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, Profile, recognise
-from shopkeeper.services.import_values import check_barcode_cell, read_amount
+from shopkeeper.services.import_values import check_barcode_cell, check_sku_cell, read_amount
 from shopkeeper.text import clean, safe
 
 COLUMNS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_point", "reorder_qty", "supplier",
@@ -228,6 +228,10 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     sku = cells.get("sku", "")
     if not sku:
         fail("sku", "empty")
+    try:
+        check_sku_cell(sku)
+    except InvalidInput as exc:
+        fail("sku", exc.reason)
     name = cells.get("name", "")
     if not name:
         fail("name", "empty")

@@ -185,3 +185,10 @@ def test_skip_bad_that_imports_nothing_is_refused(db, ctx):
     with pytest.raises(CsvRejected, match="nothing imported \\(every row is bad\\)"):
         import_products(ctx, b"sku,name,price\nA,Apple,x\nB,,1\n", skip_bad=True)
     assert not Product.select().exists()
+
+
+def test_numeric_skus_stay_as_written_but_a_floated_one_is_refused(db, ctx):
+    import_products(ctx, b"sku,name\n4006381333931,Looks like an EAN\n00042,Leading zeros\n1E5,Letters\n")
+    assert set(products()) == {"4006381333931", "00042", "1E5"}
+    with pytest.raises(CsvRejected, match=r"line 2, column sku: 4.00638E\+12 is a number a spreadsheet wrote"):
+        import_products(ctx, b"sku,name\n4.00638E+12,Floated\n")
