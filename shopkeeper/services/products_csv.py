@@ -138,15 +138,12 @@ def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = Non
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
-                chosen = profile
-                if chosen is None and _header_problem(header) is not None:
-                    chosen = recognise(record)
+                problem = None if profile else _header_problem(header)
+                chosen = profile or (recognise(record) if problem else None)
                 if chosen is not None:
                     binding = chosen.bind(record, location)
                     result.profile = chosen
-                    continue
-                problem = _header_problem(header)
-                if problem:
+                elif problem:
                     raise HeaderRejected(problem)
                 continue
             if binding is not None:
