@@ -19,6 +19,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skip-bad", action="store_true", help="import the good rows and report the bad ones")
     p.add_argument("--ignore-stock", action="store_true",
                    help="ignore an on_hand column (re-importing an edited export: its stock is out of date)")
+    layout = p.add_mutually_exclusive_group()
+    layout.add_argument("--from", dest="system", metavar="SYSTEM",
+                        help="the file is an export of SYSTEM: square, shopify, woocommerce, loyverse, lightspeed, "
+                             "odoo, erpnext (without it a known system's header is recognised)")
+    layout.add_argument("--map", metavar="FILE",
+                        help="TOML column map for any other layout: [columns] \"their column\" = \"our field\", "
+                             "[fixed] field = \"value\"")
+    p.add_argument("--location", metavar="NAME",
+                   help="the shop's location, where the file has a stock column per location")
+    p.add_argument("--preview", action="store_true",
+                   help="show the first rows as they would be stored, and change nothing")
     add_json(p)
     p.set_defaults(func=import_csv)
 
@@ -34,30 +45,78 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def import_csv(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.services.products_csv import import_products
+    from shopkeeper.services.import_profiles import load_map, profile_named
+    from shopkeeper.services.products_csv import import_products, parse_products_csv
 
     path = Path(args.file)
+    profile = profile_named(args.system) if args.system else load_map(Path(args.map)) if args.map else None
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
     cli.open_db()
+    layouts = cli.config.extra.get("barcodes")
     try:
+        if args.preview:
+            ctx = cli.context()
+            parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts, profile=profile,
+                                        currency=ctx.currency, location=args.location)
+            return _preview(cli, path, parsed)
         report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
-                                 ignore_stock=args.ignore_stock, layouts=cli.config.extra.get("barcodes"))
+                                 ignore_stock=args.ignore_stock, layouts=layouts, profile=profile,
+                                 location=args.location)
     except ShopError as exc:
         if exc.line is not None and not str(exc).startswith(str(path)):  # a decoding problem, located in the file
             raise ShopError(f"{path}: {exc}", reason=exc.reason, line=exc.line) from None
         raise
+    if report.profile is not None:
+        print(cli.lines(f"{path}: read as {report.profile.describe()}"), file=sys.stderr)
     for error in report.skipped:
         print(cli.lines(f"skipped {path}: {error}"), file=sys.stderr)
     for note in report.notes:
         print(cli.lines(f"{path}: {note}"), file=sys.stderr)
-    cli.emit({"created": report.created, "updated": report.updated, "counted": report.counted,
+    cli.emit({"layout": report.profile.name if report.profile else "shopkeeper", "created": report.created, "updated": report.updated, "counted": report.counted,
               "skipped": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.skipped],
               "notes": [{"line": n.line, "column": n.column, "note": n.reason} for n in report.notes]},
              f"{path}: {report.created} created, {report.updated} updated, {report.counted} counted"
              + (f", {len(report.skipped)} skipped" if report.skipped else ""))
+    return 0
+
+
+PREVIEW_ROWS = 10
+
+
+def _preview(cli: Cli, path: Path, parsed) -> int:
+    """The first rows as they would be stored; nothing is changed."""
+    from shopkeeper.money import format_money, format_qty, format_rate
+
+    d = cli.decimals
+    rows = [{"line": r.line, "sku": r.data.sku, "name": r.data.name, "barcodes": r.data.barcodes or [],
+             "price": None if r.data.price is None else format_money(r.data.price, d),
+             "cost": None if r.cost is None else format_money(r.cost, d), "unit": r.data.unit,
+             "tax": None if r.data.tax_rate is None else format_rate(r.data.tax_rate), "category": r.data.category,
+             "supplier": r.data.supplier, "on_hand": None if r.on_hand is None else format_qty(r.on_hand)}
+            for r in parsed.rows[:PREVIEW_ROWS]]
+    layout = parsed.profile.describe() if parsed.profile else "shopkeeper's own columns"
+
+    def text() -> str:
+        out = [f"{path}: read as {layout}; preview, nothing changed",
+               f"{'SKU':<10} {'Name':<24} {'Barcodes':<13} {'Price':>8} {'Cost':>8} {'Unit':<4} {'Tax':>4} "
+               f"{'Stock':>6}", "  Category / Supplier"]
+        for r in rows:
+            out.append(f"{r['sku'][:10]:<10} {r['name'][:24]:<24} {'|'.join(r['barcodes'])[:13]:<13} "
+                       f"{r['price'] or '-':>8} {r['cost'] or '-':>8} {(r['unit'] or '-')[:4]:<4} "
+                       f"{(r['tax'] or '-')[:4]:>4} {(r['on_hand'] or '-')[:6]:>6}")
+            out.append(f"  {r['category'] or '-'} / {r['supplier'] or '-'}")
+        more = len(parsed.rows) - len(rows)
+        out.append(f"{len(parsed.rows)} good row(s)" + (f" ({more} not shown)" if more > 0 else "")
+                   + (f", {len(parsed.errors)} bad:" if parsed.errors else ""))
+        out += [f"  {path}: {e}" for e in parsed.errors]
+        return cli.lines("\n".join(out))
+
+    cli.emit({"layout": parsed.profile.name if parsed.profile else "shopkeeper", "rows": rows,
+              "good": len(parsed.rows),
+              "bad": [{"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors]}, text)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from shopkeeper.money import (
 from shopkeeper.services import queries, stock
 from shopkeeper.services.catalog import ProductData, product_codes, save_product
 from shopkeeper.services.context import Context
+from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, Profile, recognise
+from shopkeeper.services.import_values import check_barcode_cell, check_sku_cell, read_amount
 from shopkeeper.text import clean, safe
 
 COLUMNS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_point", "reorder_qty", "supplier",
@@ -58,16 +61,18 @@ class ParsedCsv:
     delimiter: str = ","
     notes: list[RowError] = field(default_factory=list)
     """Codes stored other than as written (a scale label stored as its item code), by line."""
+    profile: Profile | None = None
+    """The other system's layout the file was read as (None: our own columns)."""
 
 
 class CsvRejected(ShopError):
     """A file with bad rows, imported as all or nothing: nothing was changed."""
 
-    def __init__(self, source: str, errors: list[RowError]) -> None:
+    def __init__(self, source: str, errors: list[RowError], *, skipping: bool = False) -> None:
         self.errors = errors
         lines = "\n".join(f"  {source}: {e}" for e in errors)
-        super().__init__(f"{source}: {len(errors)} bad row(s), nothing imported "
-                         f"(fix them, or use --skip-bad to import the good rows):\n{lines}")
+        hint = "every row is bad" if skipping else "fix them, or use --skip-bad to import the good rows"
+        super().__init__(f"{source}: {len(errors)} bad row(s), nothing imported ({hint}):\n{lines}")
 
 
 def _decode(data: bytes) -> str:
@@ -90,17 +95,39 @@ def _unneutralise(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_START else cell
 
 
-def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = None) -> ParsedCsv:
+def _header_problem(header: list[str]) -> str | None:
+    """What is wrong with a header of our own layout, in one message (None: it is fine)."""
+    unknown = [name or f"#{i + 1}" for i, name in enumerate(header) if name not in COLUMNS]
+    duplicate = [name for i, name in enumerate(header) if name and name in header[:i]]
+    missing = [name for name in REQUIRED if name not in header]
+    problems = ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + \
+        ([f"duplicate column(s) {', '.join(duplicate)}"] if duplicate else []) + \
+        ([f"required column(s) missing: {', '.join(missing)}"] if missing else [])
+    if not problems:
+        return None
+    return ("; ".join(problems) + f". Known columns: {', '.join(COLUMNS)}. An export of "
+            + ", ".join(p.name.split(" (")[0] for p in PROFILES.values())
+            + " is recognised by its header; for another layout use --from SYSTEM or --map FILE")
+
+
+def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = None, profile: Profile | None = None,
+                       currency: str | None = None, location: str | None = None) -> ParsedCsv:
     """Parse a product list. Never raises for a bad row: every problem is listed with its line and column.
+    A header that does not fit raises ``HeaderRejected``: one message, not one per row.
 
     Barcodes (``|`` between several) follow the catalog's one rule for codes (``catalog.product_code``);
-    ``layouts``: the shop's variable-measure layouts, so a scale label is stored as its item code."""
+    ``layouts``: the shop's variable-measure layouts, so a scale label is stored as its item code.
+    ``profile``: another system's layout (``import_profiles``); without one, a header that is not ours but matches
+    a known system's is read as that system's (``ParsedCsv.profile`` says which). ``currency``: the shop's, for
+    prices written with a symbol or code. ``location``: the shop's location, where a file has a stock column per
+    location."""
     text = _decode(data)
     delimiter = _sniff_delimiter(text)
     decimal_comma = delimiter == ";"
     result = ParsedCsv(delimiter=delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
+    binding = None
     seen_sku: dict[str, int] = {}
     seen_code: dict[str, tuple[str, int]] = {}
     line = 1
@@ -111,22 +138,30 @@ def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = Non
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
-                problems = [RowError(start, name or f"#{i + 1}", "unknown column (known: " + ", ".join(COLUMNS) + ")")
-                            for i, name in enumerate(header) if name not in COLUMNS]
-                problems += [RowError(start, name, "duplicate column") for i, name in enumerate(header)
-                             if name in header[:i]]
-                problems += [RowError(start, name, "required column is missing") for name in REQUIRED
-                             if name not in header]
-                if problems:
-                    result.errors.extend(problems)
-                    return result
+                problem = None if profile else _header_problem(header)
+                chosen = profile or (recognise(record) if problem else None)
+                if chosen is not None:
+                    binding = chosen.bind(record, location)
+                    result.profile = chosen
+                elif problem:
+                    raise HeaderRejected(problem)
                 continue
-            if len(record) > len(header):
-                result.errors.append(RowError(start, "", f"{len(record)} cells but the header has {len(header)}"))
-                continue
-            cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
-                     for i, name in enumerate(header)}
-            row = _parse_row(start, cells, decimals, decimal_comma, result.errors, layouts, result.notes)
+            if binding is not None:
+                try:
+                    mapped = binding.cells(record)
+                except ValueError as exc:
+                    result.errors.append(RowError(start, "", str(exc)))
+                    continue
+                if mapped is None:
+                    continue
+                cells = mapped
+            else:
+                if len(record) > len(header):
+                    result.errors.append(RowError(start, "", f"{len(record)} cells but the header has {len(header)}"))
+                    continue
+                cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
+                         for i, name in enumerate(header)}
+            row = _parse_row(start, cells, decimals, decimal_comma, result.errors, layouts, result.notes, currency)
             if row is None:
                 continue
             sku = row.data.sku
@@ -145,12 +180,13 @@ def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = Non
     except csv.Error as exc:
         result.errors.append(RowError(reader.line_num, "", f"malformed CSV: {exc}"))
     if header is None:
-        result.errors.append(RowError(1, "", "empty file: expected a header row naming the columns"))
+        raise HeaderRejected("empty file: expected a header row naming the columns")
     return result
 
 
 def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: bool, errors: list[RowError],
-               layouts: Layouts = None, notes: list[RowError] | None = None) -> CsvRow | None:
+               layouts: Layouts = None, notes: list[RowError] | None = None,
+               currency: str | None = None) -> CsvRow | None:
     before = len(errors)
 
     def fail(column: str, reason: str) -> None:
@@ -169,8 +205,15 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
         if not value:
             return None
         try:
-            to_decimal(value, what=column, decimal_comma=decimal_comma)
-            result = parse(value.replace(",", ".") if decimal_comma else value, **kw)
+            if column in ("price", "cost"):
+                value = read_amount(value, currency=currency, decimals=decimals, decimal_comma=decimal_comma)
+                to_decimal(value, what=column, decimal_comma=False)
+            else:
+                if column == "tax" and (percent := re.search(r"(\d+(?:[.,]\d+)?)\s*%", value)):
+                    value = percent[1]  # "15%", "VAT 15.00%"
+                to_decimal(value, what=column, decimal_comma=decimal_comma)
+                value = value.replace(",", ".") if decimal_comma else value
+            result = parse(value, **kw)
         except InvalidInput as exc:
             fail(column, exc.reason)  # "1.234 has more than 2 decimal places"
             return None
@@ -182,6 +225,10 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     sku = cells.get("sku", "")
     if not sku:
         fail("sku", "empty")
+    try:
+        check_sku_cell(sku)
+    except InvalidInput as exc:
+        fail("sku", exc.reason)
     name = cells.get("name", "")
     if not name:
         fail("name", "empty")
@@ -196,6 +243,7 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
         barcodes = []
         for part in cells["barcode"].split("|"):
             try:
+                check_barcode_cell(part)
                 codes = product_codes([part], layouts)
             except InvalidInput as exc:
                 fail("barcode", exc.reason)
@@ -226,10 +274,12 @@ class ImportReport:
     skipped: list[RowError] = field(default_factory=list)
     count_session: int | None = None
     notes: list[RowError] = field(default_factory=list)
+    profile: Profile | None = None
 
 
 def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad: bool = False,
-                    ignore_stock: bool = False, layouts: Layouts = None) -> ImportReport:
+                    ignore_stock: bool = False, layouts: Layouts = None, profile: Profile | None = None,
+                    location: str | None = None) -> ImportReport:
     """Create or update products from CSV. All or nothing unless ``skip_bad``.
 
     An ``on_hand`` column is a stock count: the difference to the stock on hand is posted as a ``count`` movement
@@ -239,10 +289,11 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
     that differ are written (never the cached stock, so sales at the same moment lose nothing), and price, tax,
     cost, unit changes go to the product change log as ``import`` (a new cost as a ``revaluation``).
     """
-    parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts)
+    parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts, profile=profile,
+                                currency=ctx.currency, location=location)
     if parsed.errors and not skip_bad:
         raise CsvRejected(source, parsed.errors)
-    report = ImportReport(skipped=list(parsed.errors), notes=list(parsed.notes))
+    report = ImportReport(skipped=list(parsed.errors), notes=list(parsed.notes), profile=parsed.profile)
     with write_transaction():
         if not is_sqlite():  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
             # The products this file changes, locked in id order as a sale locks them, before any is changed: in
@@ -269,8 +320,9 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
                 report.updated += 1
             else:
                 report.created += 1
-        if report.skipped and not skip_bad:
-            raise CsvRejected(source, report.skipped)  # rolls back every row
+        if report.skipped and (not skip_bad or not report.created + report.updated):
+            report.skipped.sort(key=lambda e: e.line)
+            raise CsvRejected(source, report.skipped, skipping=skip_bad)  # rolls back every row
         if session is not None:
             stock.post_count(ctx, session)
             report.count_session = session.id

@@ -56,8 +56,8 @@ def test_import_refuses_a_nul_or_escape_in_any_cell_with_its_line_and_column(sho
     assert code == 2 and "nothing imported" in err
     assert "line 2, column name" in err and "\\x00" in err
     assert "line 3, column unit" in err and "\\x1b" in err and "\x1b" not in err
-    code, out, err = shop("products", "import", "--skip-bad", str(csv))
-    assert code == 0 and "2 skipped" in out and "\x00" not in err and "\x1b" not in err
+    code, out, err = shop("products", "import", "--skip-bad", str(csv))  # every row bad: nothing imported, exit 2
+    assert code == 2 and "every row is bad" in err and "\x00" not in err and "\x1b" not in err
 
 
 def test_counter_log_lines_are_written_escaped():

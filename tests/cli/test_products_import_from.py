@@ -1,0 +1,82 @@
+"""`products import` of other systems' exports, as a user runs it: which layout was taken, --map, --preview, the
+messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shopkeeper.cli import main
+
+DATA = Path(__file__).parent.parent / "data" / "imports"
+
+
+@pytest.fixture
+def run(tmp_path, capsys):
+    db = str(tmp_path / "shop.db")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--db", db, "--staff", "cli", *args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    assert run("init", "--tax", "20")[0] == 0
+    return run
+
+
+def test_a_recognised_export_says_which_layout_it_took(run):
+    code, out, err = run("products", "import", str(DATA / "shopify.csv"))
+    assert code == 0 and "read as Shopify (https://help.shopify.com" in err
+    assert "3 created" in out
+    code, out, _ = run("--json", "products", "import", str(DATA / "erpnext.csv"))
+    assert code == 0 and json.loads(out)["layout"] == "ERPNext"
+
+
+def test_from_names_the_system_and_an_unknown_one_lists_the_known(run):
+    assert run("products", "import", str(DATA / "odoo.csv"), "--from", "odoo")[0] == 0
+    code, _, err = run("products", "import", str(DATA / "odoo.csv"), "--from", "sage")
+    assert code == 2 and "not a system this import knows (known: erpnext, lightspeed" in err
+
+
+def test_preview_shows_rows_as_stored_and_changes_nothing(run):
+    code, out, err = run("products", "import", str(DATA / "dutch.csv"), "--map", str(DATA / "dutch-map.toml"),
+                         "--preview")
+    assert code == 0
+    assert "read as the map dutch-map.toml; preview, nothing changed" in out
+    assert "Kaas jong" in out and "12.95" in out and "Winkel / Kaasboer" in out
+    code, out, _ = run("--json", "products", "export")
+    assert code == 0 and "A-100" not in out
+
+
+def test_square_with_two_locations_needs_location(tmp_path, capsys):
+    config, db = tmp_path / "usd.toml", str(tmp_path / "usd.db")
+    config.write_text('[shop]\ncurrency = "USD"\n')
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--config", str(config), "--db", db, *args])
+        return (code, *capsys.readouterr())
+
+    assert run("init", "--currency", "USD", "--force")[0] == 0
+    code, _, err = run("products", "import", str(DATA / "square.csv"))
+    assert code == 2 and "line 1: header:" in err and "--location" in err
+    code, out, err = run("products", "import", str(DATA / "square.csv"), "--location", "Main Street")
+    assert code == 0 and "3 created" in out, err
+
+
+def test_a_header_problem_is_one_message(run, tmp_path):
+    csv = tmp_path / "odd.csv"
+    csv.write_text("sku,name,colour\n" + "".join(f"A{i},B,red\n" for i in range(30)))
+    code, _, err = run("products", "import", str(csv), "--skip-bad")
+    assert code == 2
+    assert err.count("Known columns:") == 1 and "bad row" not in err and f"{csv}: line 1: header:" in err
+
+
+def test_skip_bad_that_imports_nothing_exits_non_zero(run, tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("sku,name,barcode\nA,Apple,3.65275E+11\n")
+    code, _, err = run("products", "import", str(csv), "--skip-bad")
+    assert code == 2 and "nothing imported (every row is bad)" in err
+    assert "format the barcode column as Text" in err
