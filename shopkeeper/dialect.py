@@ -45,11 +45,15 @@ def filtered_order(expr: str, db: Database | None = None) -> str:
     return f"({expr} || '')" if _sqlite(db) else expr
 
 
-def in_subquery(expr: str, subquery: str, db: Database | None = None) -> str:
+def in_subquery(expr: str, subquery: str, db: Database | None = None, *, broad: bool = False) -> str:
     """``expr IN (subquery)`` in a form each planner can combine with indexed ``OR`` siblings: PostgreSQL runs
     ``= ANY(ARRAY(subquery))`` once and looks the ids up in the primary key (a bitmap OR with the trigram
-    indexes), where ``IN (subquery)`` would force a scan of the whole table."""
-    return f"{expr} IN ({subquery})" if _sqlite(db) else f"{expr} = ANY(ARRAY({subquery}))"
+    indexes), where ``IN (subquery)`` would force a scan of the whole table.
+
+    ``broad``: the subquery returns many ids (a short barcode prefix matching thousands of codes). Then looking
+    each up costs more than the window (33,000 ids: 40 ms), so PostgreSQL gets ``IN (subquery)`` as well: a hashed
+    sub-plan its planner checks while walking the sort index, stopping once the window is full."""
+    return f"{expr} IN ({subquery})" if broad or _sqlite(db) else f"{expr} = ANY(ARRAY({subquery}))"
 
 
 def contains(expr: str, db: Database | None = None) -> str:

@@ -515,3 +515,13 @@ def test_stock_filter_on_postgres_is_case_insensitive_and_indexed(pg):
     by_sku = StockQuery("b", sort="sku", descending=True)
     assert [r.sku for r in stock_window(by_sku, 0, 10)] == ["brot", "BUT-1"]
     assert stock_ids(StockQuery(sort="name")) == [r.id for r in stock_window(StockQuery(sort="name"), 0, 10)]
+
+
+def test_a_broad_barcode_prefix_on_postgres_finds_the_same_rows_in_the_same_order(pg, monkeypatch):
+    from tests.services.test_queries import (
+        _shop_with_a_broad_barcode_prefix,
+        assert_broad_prefix_window_matches_the_id_lookup,
+    )
+
+    _shop_with_a_broad_barcode_prefix()
+    assert_broad_prefix_window_matches_the_id_lookup(monkeypatch)
