@@ -107,18 +107,17 @@ def _where(query: StockQuery, *, window: bool = True) -> _Where:
     text = query.text.strip()
     if not text:
         return _Where("1 = 1", [])
-    like = dialect.contains_arg(text)
     p = database.param
-    name_or_sku = f"{dialect.contains('p.name')} OR {dialect.contains('p.sku')}"
+    name_or_sku, args = dialect.name_or_sku_contains(text)
     if len(text) < BARCODE_PREFIX_MIN:
         # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
         # on every keystroke. Short input matches a barcode only exactly.
         by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE b.code = {p}")
-        return _Where(f"({name_or_sku} OR {by_code})", [like, like, text])
+        return _Where(f"({name_or_sku} OR {by_code})", [*args, text])
     prefix, prefix_args = dialect.starts_with("b.code"), dialect.starts_with_args(text)
     broad = window and _counts_more(f"SELECT 1 FROM barcode b WHERE {prefix}", prefix_args, BROAD_PREFIX_CODES)
     by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}", broad=broad)
-    return _Where(f"({name_or_sku} OR {by_code})", [like, like, *prefix_args], broad)
+    return _Where(f"({name_or_sku} OR {by_code})", [*args, *prefix_args], broad)
 
 
 def _counts_more(sql: str, args: list, limit: int) -> bool:
