@@ -7,8 +7,9 @@ Every query is shaped to stay fast at 100,000 products:
   ``IN (...)`` lookup;
 * an unfiltered window sorted by SKU or name walks an index; a filtered one, on SQLite, scans once and keeps only
   the top rows (SQLite's sorter with ``LIMIT``), which costs about 10 ms at 100k products whatever the filter
-  matches; on PostgreSQL the trigram indexes find the few rows a narrow filter matches, and a broad one walks the
-  sort index (``shopkeeper/dialect.py`` holds the differences; ``bench/bench_filter.py`` measures both);
+  matches; on PostgreSQL the trigram index finds the few rows a narrow filter matches, and a broad one walks the
+  sort index (``shopkeeper/dialect.py`` holds the differences; ``bench/bench_filter.py`` measures both); a barcode
+  prefix matching many codes is checked while walking the sort order, not looked up code by code;
 * the product journal walks the ``(product, id)`` index and computes the running balance with a window function.
 """
 
