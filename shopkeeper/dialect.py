@@ -40,15 +40,15 @@ def filtered_order(expr: str, db: Database | None = None) -> str:
 
     SQLite: as a value no index serves, so a filter that matches few rows scans once and keeps the top rows, where
     walking the whole sort index would take long (SQLite cannot tell how many match). PostgreSQL: as it is; its
-    planner, with the trigram indexes' estimates, walks the sort index for a filter matching many rows and
-    fetches the few rows through the trigram indexes otherwise."""
+    planner, with the trigram index's estimates, walks the sort index for a filter matching many rows and
+    fetches the few rows through the trigram index otherwise."""
     return f"({expr} || '')" if _sqlite(db) else expr
 
 
 def in_subquery(expr: str, subquery: str, db: Database | None = None, *, broad: bool = False) -> str:
     """``expr IN (subquery)`` in a form each planner can combine with indexed ``OR`` siblings: PostgreSQL runs
     ``= ANY(ARRAY(subquery))`` once and looks the ids up in the primary key (a bitmap OR with the trigram
-    indexes), where ``IN (subquery)`` would force a scan of the whole table.
+    index), where ``IN (subquery)`` would force a scan of the whole table.
 
     ``broad``: the subquery returns many ids (a short barcode prefix matching thousands of codes). Then looking
     each up costs more than the window (33,000 ids: 40 ms), so PostgreSQL gets ``IN (subquery)`` as well: a hashed
