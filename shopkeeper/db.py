@@ -710,11 +710,29 @@ def _m012_change_notices(db: Database) -> None:
             notify_changes(db, table)
 
 
+def _m013_product_search_text(db: Database) -> None:
+    """PostgreSQL: ``product.search_text``, the lower-cased name and SKU (joined by a newline) stored as a generated
+    column, which the stock filter searches with one plain ``LIKE`` (``dialect.name_or_sku_contains``), and its
+    trigram index in place of m011's two. ``lower()`` on every row was most of a filter's cost when no index can
+    serve it (one or two letters: 37 ms at 100,000 products, 13 ms on the stored text). Adding the column rewrites
+    the table once (about a second at 100,000 products). SQLite keeps its scan, whose ``LIKE`` is cheap."""
+    if is_sqlite(db):
+        return
+    db.execute_sql("ALTER TABLE product ADD COLUMN IF NOT EXISTS search_text text "
+                   "GENERATED ALWAYS AS (lower(name || E'\\n' || sku)) STORED")
+    ops = _trigram_opclass(db)
+    if ops is None:
+        return
+    db.execute_sql(f"CREATE INDEX IF NOT EXISTS product_search_trgm ON product USING gin (search_text {ops})")
+    db.execute_sql("DROP INDEX IF EXISTS product_name_trgm")
+    db.execute_sql("DROP INDEX IF EXISTS product_sku_trgm")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
-    _m012_change_notices,
+    _m012_change_notices, _m013_product_search_text,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -325,7 +325,9 @@ def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     from shopkeeper.db import _m005_bigint_text
 
     assert _narrow_columns(pg) == []
-    # A database made by the previous version: integer and varchar(255) columns, integer sequences.
+    # A database made by the previous version: integer and varchar(255) columns, integer sequences, and not yet
+    # the generated search text (m013), which would pin the type of name and SKU.
+    pg.execute_sql("ALTER TABLE product DROP COLUMN search_text")
     for table, column, kind in (("product", "on_hand", "integer"), ("product", "price", "integer"),
                                 ("product", "sku", "varchar(255)"), ("sale", "id", "integer"),
                                 ("sale", "total", "integer"), ("movement", "quantity", "integer"),
@@ -502,7 +504,7 @@ def test_stock_filter_on_postgres_is_case_insensitive_and_indexed(pg):
     from shopkeeper.services.queries import StockQuery, stock_ids, stock_window
 
     indexes = {r[0] for r in pg.execute_sql("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
-    assert {"product_name_trgm", "product_sku_trgm", "barcode_code_pattern", "product_name",
+    assert {"product_search_trgm", "barcode_code_pattern", "product_name",
             "open_sale_one_open_per_till"} <= indexes
     save_product(ProductData(sku="BUT-1", name="Butter 250 g", barcodes=["4006381333931"]))
     save_product(ProductData(sku="ÄPF-1", name="Äpfel_rot 100%"))
@@ -515,3 +517,36 @@ def test_stock_filter_on_postgres_is_case_insensitive_and_indexed(pg):
     by_sku = StockQuery("b", sort="sku", descending=True)
     assert [r.sku for r in stock_window(by_sku, 0, 10)] == ["brot", "BUT-1"]
     assert stock_ids(StockQuery(sort="name")) == [r.id for r in stock_window(StockQuery(sort="name"), 0, 10)]
+
+
+def test_a_broad_barcode_prefix_on_postgres_finds_the_same_rows_in_the_same_order(pg, monkeypatch):
+    from tests.services.test_queries import (
+        _shop_with_a_broad_barcode_prefix,
+        assert_broad_prefix_window_matches_the_id_lookup,
+    )
+
+    _shop_with_a_broad_barcode_prefix()
+    assert_broad_prefix_window_matches_the_id_lookup(monkeypatch)
+
+
+def test_the_stock_filter_searches_the_stored_name_and_sku_on_an_upgraded_postgres_database(pg):
+    """m013 adds ``product.search_text`` to a database of the previous version (two trigram indexes, no column):
+    the filter finds name and SKU through it, follows an edit, and never matches across the name/SKU join."""
+    from shopkeeper.db import MIGRATIONS, SCHEMA_VERSION, _m013_product_search_text, current_version
+    from shopkeeper.services.queries import StockQuery, stock_ids, stock_window
+
+    save_product(ProductData(sku="TEA-1", name="Green Tea"))
+    pg.execute_sql("DROP INDEX product_search_trgm")
+    pg.execute_sql("ALTER TABLE product DROP COLUMN search_text")
+    pg.execute_sql("DELETE FROM schema_version WHERE version > %s", (MIGRATIONS.index(_m013_product_search_text),))
+    close_database()
+    db = open_database(URL)
+    assert current_version(db) == SCHEMA_VERSION
+    indexes = {r[0] for r in db.execute_sql("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+    assert "product_search_trgm" in indexes and not {"product_name_trgm", "product_sku_trgm"} & indexes
+    assert [r.sku for r in stock_window(StockQuery("GREEN t"), 0, 10)] == ["TEA-1"]
+    assert [r.sku for r in stock_window(StockQuery("a-1"), 0, 10)] == ["TEA-1"]
+    save_product(ProductData(sku="TEA-1", name="Black Tea"))
+    assert stock_window(StockQuery("green"), 0, 10) == []
+    assert [r.sku for r in stock_window(StockQuery("black"), 0, 10)] == ["TEA-1"]
+    assert stock_window(StockQuery("tea\ntea"), 0, 10) == [] == stock_ids(StockQuery("tea\ntea"))

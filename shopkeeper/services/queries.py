@@ -7,8 +7,9 @@ Every query is shaped to stay fast at 100,000 products:
   ``IN (...)`` lookup;
 * an unfiltered window sorted by SKU or name walks an index; a filtered one, on SQLite, scans once and keeps only
   the top rows (SQLite's sorter with ``LIMIT``), which costs about 10 ms at 100k products whatever the filter
-  matches; on PostgreSQL the trigram indexes find the few rows a narrow filter matches, and a broad one walks the
-  sort index (``shopkeeper/dialect.py`` holds the differences; ``bench/bench_filter.py`` measures both);
+  matches; on PostgreSQL the trigram index finds the few rows a narrow filter matches, and a broad one walks the
+  sort index (``shopkeeper/dialect.py`` holds the differences; ``bench/bench_filter.py`` measures both); a barcode
+  prefix matching many codes is checked while walking the sort order, not looked up code by code;
 * the product journal walks the ``(product, id)`` index and computes the running balance with a window function.
 """
 
@@ -90,28 +91,47 @@ class StockQuery:
 BARCODE_PREFIX_MIN = 8
 """Typed digits match barcodes by prefix from this many on (a GTIN-8's length)."""
 
+BROAD_PREFIX_CODES = 1000
+"""A barcode prefix matching more codes than this is *broad*: its products are looked for while walking the sort
+order (which stops once the window is full) rather than each looked up by id (see ``dialect.in_subquery``)."""
 
-def _where(query: StockQuery) -> tuple[str, list]:
+
+class _Where(NamedTuple):
+    sql: str
+    args: list
+    broad: bool = False  # a broad barcode prefix: walking the sort index finds the window soonest
+
+
+def _where(query: StockQuery, *, window: bool = True) -> _Where:
+    """The filter's condition; ``window``: for a ``LIMIT`` window, where a broad barcode prefix is worth knowing
+    (for every matching row, looking the ids up stays the cheaper way)."""
     text = query.text.strip()
     if not text:
-        return "1 = 1", []
-    like = dialect.contains_arg(text)
+        return _Where("1 = 1", [])
     p = database.param
-    name_or_sku = f"{dialect.contains('p.name')} OR {dialect.contains('p.sku')}"
+    name_or_sku, args = dialect.name_or_sku_contains(text)
     if len(text) < BARCODE_PREFIX_MIN:
         # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
         # on every keystroke. Short input matches a barcode only exactly.
         by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE b.code = {p}")
-        return f"({name_or_sku} OR {by_code})", [like, like, text]
-    prefix = dialect.starts_with("b.code")
-    by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}")
-    return f"({name_or_sku} OR {by_code})", [like, like, *dialect.starts_with_args(text)]
+        return _Where(f"({name_or_sku} OR {by_code})", [*args, text])
+    prefix, prefix_args = dialect.starts_with("b.code"), dialect.starts_with_args(text)
+    broad = window and _counts_more(f"SELECT 1 FROM barcode b WHERE {prefix}", prefix_args, BROAD_PREFIX_CODES)
+    by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}", broad=broad)
+    return _Where(f"({name_or_sku} OR {by_code})", [*args, *prefix_args], broad)
 
 
-def _order(query: StockQuery, *, use_index: bool) -> str:
+def _counts_more(sql: str, args: list, limit: int) -> bool:
+    """Whether ``sql`` returns more than ``limit`` rows, reading at most ``limit + 1`` of them."""
+    p = database.param
+    row = database.execute_sql(f"SELECT COUNT(*) FROM ({sql} LIMIT {p}) s", [*args, limit + 1]).fetchone()
+    return row[0] > limit
+
+
+def _order(query: StockQuery, where: _Where) -> str:
     expr = SORT_COLUMNS[query.sort]
     direction = "DESC" if query.descending else "ASC"
-    if not use_index and query.sort in _INDEXED_SORTS:
+    if where.args and not where.broad and query.sort in _INDEXED_SORTS:
         expr = dialect.filtered_order(expr)  # SQLite scans once and keeps the top rows: see there
     if query.sort == "name":
         expr = dialect.nocase(expr)
@@ -124,18 +144,18 @@ def _stock_row(row: tuple) -> StockRow:
 
 def stock_window(query: StockQuery, offset: int, limit: int) -> list[StockRow]:
     """Rows ``[offset, offset + limit)`` of the stock table."""
-    where, args = _where(query)
+    where = _where(query)
     p = database.param
-    sql = (f"SELECT {_STOCK_COLUMNS} FROM product p WHERE {where} "
-           f"ORDER BY {_order(query, use_index=not args)} LIMIT {p} OFFSET {p}")
-    return [_stock_row(r) for r in database.execute_sql(sql, [*args, limit, offset]).fetchall()]
+    sql = (f"SELECT {_STOCK_COLUMNS} FROM product p WHERE {where.sql} "
+           f"ORDER BY {_order(query, where)} LIMIT {p} OFFSET {p}")
+    return [_stock_row(r) for r in database.execute_sql(sql, [*where.args, limit, offset]).fetchall()]
 
 
 def stock_ids(query: StockQuery) -> list[int]:
     """Every matching product id in table order: the screen's index for paging and for finding a product again."""
-    where, args = _where(query)
-    sql = f"SELECT p.id FROM product p WHERE {where} ORDER BY {_order(query, use_index=not args)}"
-    return [r[0] for r in database.execute_sql(sql, args).fetchall()]
+    where = _where(query, window=False)
+    sql = f"SELECT p.id FROM product p WHERE {where.sql} ORDER BY {_order(query, where)}"
+    return [r[0] for r in database.execute_sql(sql, where.args).fetchall()]
 
 
 def stock_rows(ids: list[int]) -> list[StockRow]:

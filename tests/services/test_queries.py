@@ -89,3 +89,33 @@ def test_names_and_detail(db, ctx):
     detail = queries.product_detail(queries.product_id_for_sku("MILK-1L"))
     assert (detail.price, detail.supplier, detail.barcodes) == (129, "Hill Farm Dairy", ("4006381333931",))
     assert queries.product_detail(999_999) is None
+
+
+def _shop_with_a_broad_barcode_prefix() -> None:
+    """Products whose barcodes share the prefix 29000000, one whose name holds it, and some that match nothing."""
+    from shopkeeper.barcodes import check_digit
+    from shopkeeper.services import catalog
+
+    for n in range(12):
+        codes = [f"29000000{n:04d}" + check_digit(f"29000000{n:04d}")] if n % 3 else []
+        name = "Gift card 29000000" if n == 6 else f"{'Zest' if n % 2 else 'apple'} {n}"
+        catalog.save_product(catalog.ProductData(sku=f"P-{n:02d}", name=name, price=100 + n % 4, barcodes=codes))
+
+
+def assert_broad_prefix_window_matches_the_id_lookup(monkeypatch) -> None:
+    """A barcode prefix matching many codes walks the sort order instead of looking each id up: the same rows in
+    the same order, for every sort and window."""
+    monkeypatch.setattr(queries, "BROAD_PREFIX_CODES", 3)
+    for sort in queries.SORT_COLUMNS:
+        for descending in (False, True):
+            q = StockQuery("29000000", sort, descending)
+            assert queries._where(q).broad
+            ids = queries.stock_ids(q)  # every row: ids looked up, whatever the breadth
+            assert len(ids) == 9
+            for offset, limit in ((0, 20), (0, 4), (3, 4), (8, 5)):
+                assert [r.id for r in queries.stock_window(q, offset, limit)] == ids[offset:offset + limit]
+
+
+def test_a_broad_barcode_prefix_finds_the_same_rows_in_the_same_order(db, ctx, monkeypatch):
+    _shop_with_a_broad_barcode_prefix()
+    assert_broad_prefix_window_matches_the_id_lookup(monkeypatch)
