@@ -12,12 +12,15 @@ import datetime as dt
 import fcntl
 import os
 import sqlite3
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 from shopkeeper.errors import ShopError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+SIDECARS = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database: they belong to it and move with it."""
 
 # SQLite's unix VFS locks: every open connection in WAL mode keeps a read lock on the SHARED range of the database
 # file for as long as it is open (sqlite3.c: PENDING_BYTE, SHARED_FIRST, SHARED_SIZE).
@@ -82,21 +85,54 @@ def exclusive(path: Path, what: str) -> Iterator[None]:
         os.close(fd)
 
 
+def in_use(path: Path) -> bool:
+    """Whether another process has the SQLite database ``path`` open (a probe: nothing is locked).
+
+    SQLite holds a shared lock on a WAL database (and on the ``-shm`` file) for as long as a connection is open,
+    also while it is idle; a lock test sees it. (Locks of this process itself are not seen: compare its own files
+    by name.)
+    """
+    for candidate in (path, Path(f"{path}-shm")):
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+            lock_type = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, probe))[0]
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        if lock_type != fcntl.F_UNLCK:
+            return True
+    return False
+
+
 def move_aside(path: Path, what: str) -> Path | None:
-    """Rename ``path`` (and its ``-wal``/``-shm``) to ``NAME.YYYYmmdd-HHMMSS.bak``; refuse while it is in use.
-    Returns the new name, or None when there was nothing to move."""
+    """Rename ``path`` and its sidecar files to ``NAME.YYYYmmdd-HHMMSS.bak[-wal…]``, holding the file so no process
+    opens it meanwhile; refuse while it is in use. Returns the new name of the database, or None when there was
+    nothing to move."""
     if not path.exists():
         return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.{stamp}.bak")
     n = 1
-    while Path(str(target)).exists():
+    while any(Path(f"{target}{suffix}").exists() for suffix in ("", *SIDECARS)):
         n += 1
         target = path.with_name(f"{path.name}.{stamp}-{n}.bak")
     with exclusive(path, what):
         # The main file last: while it is still in place, no new connection can pair it with a missing WAL.
-        for suffix in ("-wal", "-shm", ""):
-            src = Path(str(path) + suffix)
+        for suffix in (*SIDECARS, ""):
+            src = Path(f"{path}{suffix}")
             if src.exists():
-                src.rename(Path(str(target) + suffix))
+                src.rename(Path(f"{target}{suffix}"))
     return target
+
+
+def put_back(moved: Path, path: Path) -> None:
+    """Undo ``move_aside``: the files at ``moved`` (and its sidecars) go back to ``path``."""
+    for suffix in ("", *SIDECARS):
+        src = Path(f"{moved}{suffix}")
+        if src.exists():
+            src.rename(Path(f"{path}{suffix}"))

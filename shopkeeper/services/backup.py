@@ -13,21 +13,19 @@ database aside (never deletes it) and puts the copy in its place.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import os
 import sqlite3
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from shopkeeper.db import SCHEMA_VERSION, describe_error, is_sqlite, sqlite_path
+from shopkeeper.dbfile import SIDECARS, in_use, move_aside, put_back
 from shopkeeper.errors import ShopError
 from shopkeeper.models import database
 from shopkeeper.services.audit import integrity_problems
 
-SIDECARS = ("-wal", "-shm", "-journal")
 """Files SQLite keeps beside a database while it is in use; they belong to it and must never be replaced."""
 
 
@@ -47,30 +45,6 @@ class RestoreDone:
     schema_version: int
     products: int
     movements: int
-
-
-def in_use(path: Path) -> bool:
-    """Whether another process has the SQLite database ``path`` open.
-
-    SQLite holds a shared lock on a WAL database (and on the ``-shm`` file) for as long as a connection is open,
-    also while it is idle; a lock test sees it. (Locks of this process itself are not seen: compare its own files
-    by name.)
-    """
-    for candidate in (path, Path(f"{path}-shm")):
-        try:
-            fd = os.open(candidate, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-            lock_type = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, probe))[0]
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-        if lock_type != fcntl.F_UNLCK:
-            return True
-    return False
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -265,24 +239,6 @@ def _read_copy(src: Path) -> tuple[int, int, int]:
     return version, products, movements
 
 
-def move_aside(db: Path) -> list[Path]:
-    """Rename ``db`` and its sidecar files to ``db.YYYYmmdd-HHMMSS.bak[-wal…]``; never deletes. Returns the new
-    names of the files that existed."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = db.with_name(f"{db.name}.{stamp}.bak")
-    n = 1
-    while any(Path(f"{target}{suffix}").exists() for suffix in ("", *SIDECARS)):
-        n += 1
-        target = db.with_name(f"{db.name}.{stamp}-{n}.bak")
-    moved = []
-    for suffix in ("", *SIDECARS):
-        src = Path(f"{db}{suffix}")
-        if src.exists():
-            src.rename(Path(f"{target}{suffix}"))
-            moved.append(Path(f"{target}{suffix}"))
-    return moved
-
-
 def restore(src: str | Path, location: str) -> RestoreDone:
     """Replace the shop database at ``location`` by the backup ``src``, after checking ``src``.
 
@@ -319,14 +275,16 @@ def restore(src: str | Path, location: str) -> RestoreDone:
             if live.exists() and in_use(live):  # opened while we copied
                 raise ShopError(f"restore: {live} was opened by another process meanwhile; close it and try "
                                 "again, nothing was changed", reason="in use")
-            moved = move_aside(live)
+            moved = move_aside(live, "restore")
             try:
                 os.rename(partial, live)
             except OSError:
-                for path in moved:  # put the old database back where it was
-                    path.rename(Path(f"{live}{path.name[len(moved[0].name):]}"))
+                if moved is not None:
+                    put_back(moved, live)  # the old database back where it was
                 raise
             _sync_folder(live.parent)
     except OSError as exc:
         raise ShopError(f"restore to {live} failed: {_os_reason(exc)}") from None
-    return RestoreDone(src, live, moved, version, products, movements)
+    files = [] if moved is None else [Path(f"{moved}{suffix}") for suffix in ("", *SIDECARS)
+                                      if Path(f"{moved}{suffix}").exists()]
+    return RestoreDone(src, live, files, version, products, movements)
