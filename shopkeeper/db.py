@@ -431,14 +431,11 @@ def lock_in_order(model, ids) -> None:
 
 
 def data_version() -> int:
-    """SQLite's ``PRAGMA data_version``: changes when another connection commits. Cheap; poll it."""
-    if is_sqlite():
-        return database.execute_sql("PRAGMA data_version").fetchone()[0]
-    # PostgreSQL has no per-connection equivalent; the newest movement and product change ids are a fair stand-in
-    # (their sum grows whenever either table does: stock moved, or a price, tax, cost, unit or active flag changed).
-    row = database.execute_sql("SELECT COALESCE((SELECT MAX(id) FROM movement), 0) + "
-                               "COALESCE((SELECT MAX(id) FROM product_change), 0)").fetchone()
-    return row[0]
+    """SQLite's ``PRAGMA data_version``: changes when another connection commits. Cheap; poll it.
+
+    PostgreSQL has no equivalent and needs none: its triggers announce every change (``CHANGE_CHANNEL``,
+    ``shopkeeper.live``)."""
+    return database.execute_sql("PRAGMA data_version").fetchone()[0]
 
 
 # --- migrations -----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from shopkeeper.db import (ServerUnreachable, backend_pid, close_database, connection_lost, open_database,
                            reconnect, write_transaction)
 from shopkeeper.live import ChangeListener
-from shopkeeper.models import Movement, Product, database
+from shopkeeper.models import Movement, Product, ProductChange, database
 from shopkeeper.services import stock, till
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
@@ -82,6 +82,18 @@ def test_every_commit_is_announced_with_its_table_and_row(pg):
         heard.until({f"product:{milk}", f"movement:{moved}"})
         draft = till.add_scan(ctx, "MILK")
         heard.until({f"open_sale:{draft.id}", f"open_sale_line:{draft.lines[0].id}"})
+
+
+def test_a_price_change_that_moves_no_stock_is_announced_to_other_tills(pg):
+    """A product screen open at another till must see a price change, which moves no stock: its product row and
+    its change-log row are announced."""
+    save_product(ProductData(sku="A", name="A", price=100))
+    product = Product.get(Product.sku == "A").id
+    with Heard(URL) as heard:
+        save_product(ProductData(sku="A", price=120))
+        change = ProductChange.select().order_by(ProductChange.id.desc()).get()
+        assert change.field == "price"
+        heard.until({f"product:{product}", f"product_change:{change.id}"})
 
 
 def test_a_rolled_back_change_is_never_announced(pg):
