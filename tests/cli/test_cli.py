@@ -11,20 +11,6 @@ from shopkeeper.cli import main
 
 
 @pytest.fixture
-def run(tmp_path, capsys):
-    db = str(tmp_path / "shop.db")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--db", db, "--staff", "cli", *args])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
-    run.db = db
-    return run
-
-
-@pytest.fixture
 def shop(run, tmp_path):
     csv = tmp_path / "p.csv"
     csv.write_text("sku,name,barcode,price,cost,unit,reorder_point,reorder_qty\n"

@@ -14,15 +14,8 @@ DATA = Path(__file__).parent.parent / "data" / "imports"
 
 
 @pytest.fixture
-def run(tmp_path, capsys):
-    db = str(tmp_path / "shop.db")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--db", db, "--staff", "cli", *args])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
+def run(run):
+    """The command line on a shop made by ``init`` (the conftest's ``run``)."""
     assert run("init", "--tax", "20")[0] == 0
     return run
 

@@ -13,15 +13,7 @@ from shopkeeper.services.reports import REPORTS
 
 
 @pytest.fixture
-def shop(tmp_path, capsys):
-    db = str(tmp_path / "shop.db")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--db", db, "--staff", "cli", *args])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
+def shop(run, tmp_path):
     products = tmp_path / "p.csv"
     products.write_text("sku,name,price,cost,unit,category\n"
                         "MILK,Milk,1.29,0.80,pcs,Dairy\n"
