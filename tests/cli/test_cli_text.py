@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.cli.test_cli import run, shop  # noqa: F401  (fixtures)
+from tests.cli.test_cli import shop  # noqa: F401  (a fixture; run comes from conftest.py)
 
 ESC = "\x1b]2;pwned\x07\x1b[2J"
 
