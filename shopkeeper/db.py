@@ -725,11 +725,77 @@ def _m013_product_search_text(db: Database) -> None:
     db.execute_sql("DROP INDEX IF EXISTS product_sku_trgm")
 
 
+def _add_missing_columns(db: Database, model) -> None:
+    """Add the columns ``model`` declares that its table lacks (a database created before them); a new database
+    already has them, since m001 creates the tables from the models as they are now."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    table = model._meta.table_name
+    have = {column.name for column in db.get_columns(table, schema=current_schema(db))}
+    migrator = SchemaMigrator.from_database(db)
+    for field in model._meta.sorted_fields:
+        if field.column_name not in have:
+            migrate(migrator.add_column(table, field.column_name, field))
+
+
+def _new_tables(db: Database, models, *, append_only: Sequence[str] = ()) -> None:
+    """Create ``models``' tables, protect ``append_only`` ones, and announce changes on PostgreSQL."""
+    db.create_tables(models)
+    if append_only:
+        (_append_only_sqlite if is_sqlite(db) else _append_only_postgres)(db, tuple(append_only))
+    for model in models:
+        notify_changes(db, model._meta.table_name)
+
+
+def _m014_ordering(db: Database) -> None:
+    """Suppliers' details, product–supplier links (item code, pack, pack cost), purchase orders with lines and an
+    append-only status history; the journal names the supplier and order line of a delivery or a return to a
+    supplier. A product with a typed reorder point keeps it (manual); the others learn theirs (auto)."""
+    from shopkeeper.models import (Movement, Product, ProductSupplier, PurchaseOrder, PurchaseOrderEvent,
+                                   PurchaseOrderLine, Supplier)
+
+    had_mode = "reorder_mode" in {c.name for c in db.get_columns("product", schema=current_schema(db))}
+    for model in (Supplier, Product, Movement):
+        _add_missing_columns(db, model)
+    if not had_mode:
+        db.execute_sql("UPDATE product SET reorder_mode = 'manual' WHERE reorder_point > 0")
+    _new_tables(db, [ProductSupplier, PurchaseOrder, PurchaseOrderLine, PurchaseOrderEvent],
+                append_only=("purchase_order_event",))
+    db.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS product_supplier_one_preferred "
+                   "ON product_supplier (product_id) WHERE preferred")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS purchase_order_event_order ON purchase_order_event (order_id, id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS purchase_order_line_product ON purchase_order_line (product_id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS movement_po_line ON movement (po_line) WHERE po_line IS NOT NULL")
+
+
+def _m015_till_sessions_payments(db: Database) -> None:
+    """Till sessions (float, cash in/out, no sale, the Z report's close) and payments as rows of their own (split
+    tender), all append-only; a sale names its session and its cash rounding. Every earlier sale gets one payment
+    row from its ``payment`` column, so the books read payments alone."""
+    from shopkeeper.models import CashMovement, Payment, Sale, TillSession, TillSessionClose
+
+    _add_missing_columns(db, Sale)
+    _new_tables(db, [TillSession, TillSessionClose, CashMovement, Payment],
+                append_only=("till_session", "till_session_close", "cash_movement", "payment"))
+    db.execute_sql("CREATE INDEX IF NOT EXISTS sale_till_session ON sale (till_session) "
+                   "WHERE till_session IS NOT NULL")
+    db.execute_sql('INSERT INTO payment (sale_id, method, amount, tendered, "change") '
+                   'SELECT id, payment, total, tendered, "change" FROM sale ORDER BY id')
+
+
+def _m016_audit_event(db: Database) -> None:
+    """The audit log of sensitive acts that are not stock movements, append-only."""
+    from shopkeeper.models import AuditEvent
+
+    _new_tables(db, [AuditEvent], append_only=("audit_event",))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
-    _m012_change_notices, _m013_product_search_text,
+    _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
+    _m016_audit_event,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,6 +9,7 @@ Timestamps are UTC ISO-8601 text (``2026-11-25T10:00:00.123456Z``), which sorts 
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     BigAutoField,
     BigIntegerField,
     BooleanField,
@@ -34,9 +35,18 @@ class SchemaVersion(BaseModel):
 
 
 class Supplier(BaseModel):
+    """Who the shop buys from. Mutable record; orders to it keep their own history (``PurchaseOrderEvent``)."""
+
     name = TextField(unique=True)
     contact = TextField(default="")
-    lead_days = BigIntegerField(default=0)
+    lead_days = BigIntegerField(default=0)  # days from sending an order to the goods on the shelf
+    email = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    phone = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    review_days = BigIntegerField(default=7, constraints=[SQL("DEFAULT 7")])  # how often orders go out (the review period), in days
+    order_days = TextField(default="", constraints=[SQL("DEFAULT ''")])  # weekdays orders go out, "mon,thu"; empty: every review_days
+    min_order = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])  # minimum order value, minor units at cost
+    notes = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    active = BooleanField(default=True, constraints=[SQL("DEFAULT TRUE")])
 
 
 class Staff(BaseModel):
@@ -62,6 +72,8 @@ class Product(BaseModel):
     active = BooleanField(default=True)
     on_hand = BigIntegerField(default=0)  # cache of SUM(movement.quantity), thousandths
     updated_at = TextField(default="")
+    reorder_mode = TextField(default="auto", constraints=[SQL("DEFAULT 'auto'")])  # auto: reorder point learned from demand | manual: typed by hand
+    on_order = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])  # cache: open purchase order quantity not yet received, thousandths
 
 
 class Barcode(BaseModel):
@@ -85,6 +97,8 @@ class Sale(BaseModel):
     tendered = BigIntegerField(null=True)
     change = BigIntegerField(null=True)
     reason = TextField(default="")
+    till_session = BigIntegerField(null=True)  # the TillSession it was rung up in (none: CLI, counter, before m015)
+    rounding = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])  # cash rounding: amount paid minus total (e.g. -2 when 9.98 is paid 9.95)
 
 
 class SaleLine(BaseModel):
@@ -147,6 +161,8 @@ class Movement(BaseModel):
     count_session = ForeignKeyField(CountSession, null=True, index=False)  # partial index in db.py
     lot = TextField(null=True)  # batch/lot of the goods moved, when their label said (GS1 AI 10)
     expiry = TextField(null=True)  # their expiry date (AI 17), ISO "2027-01-31"
+    supplier = ForeignKeyField(Supplier, null=True, index=False)  # receive / supplier_return: whose goods
+    po_line = BigIntegerField(null=True)  # receive / supplier_return against this purchase order line (partial index)
 
     class Meta:
         indexes = ((("product", "id"), False),)
@@ -227,6 +243,130 @@ class ProductChange(BaseModel):
 
     class Meta:
         indexes = ((("product", "id"), False),)
+
+
+class ProductSupplier(BaseModel):
+    """A product as a supplier sells it: their item code, the pack it comes in and what a pack costs."""
+
+    product = ForeignKeyField(Product, backref="supplier_links", on_delete="CASCADE", index=False)
+    supplier = ForeignKeyField(Supplier, backref="product_links", on_delete="CASCADE")
+    preferred = BooleanField(default=False)  # at most one per product (partial unique index, m014)
+    item_code = TextField(default="")
+    pack_size = BigIntegerField(default=1000)  # units per pack, thousandths (a case of 24: 24000)
+    pack_cost = BigIntegerField(default=0)  # minor units per pack
+
+    class Meta:
+        indexes = ((("product", "supplier"), True),)
+
+
+class PurchaseOrder(BaseModel):
+    """An order to one supplier. ``status`` is a cache of its latest ``PurchaseOrderEvent`` (the history, append-only):
+    draft → sent → partly_received → received, or cancelled."""
+
+    supplier = ForeignKeyField(Supplier, backref="orders")
+    status = TextField(default="draft")
+    created_at = TextField()
+    updated_at = TextField()
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    note = TextField(default="")
+    automatic = BooleanField(default=False)  # drafted by ``po draft`` from the suggestions (it may update it)
+
+
+class PurchaseOrderLine(BaseModel):
+    order = ForeignKeyField(PurchaseOrder, backref="lines", on_delete="CASCADE")
+    line_no = BigIntegerField()
+    product = ForeignKeyField(Product, index=False)
+    item_code = TextField(default="")  # the supplier's, copied from ProductSupplier when the line was made
+    pack_size = BigIntegerField(default=1000)  # thousandths of a unit per pack
+    quantity = BigIntegerField()  # ordered, thousandths of units (packs × pack_size)
+    unit_cost = BigIntegerField(default=0)  # minor units per unit, what receiving books unless changed
+    received = BigIntegerField(default=0)  # cache: sum of the receive movements against the line, thousandths
+    cancelled = BigIntegerField(default=0)  # thousandths no longer expected (order closed short)
+
+
+class PurchaseOrderEvent(BaseModel):
+    """Every status change of a purchase order, who and when. Append-only."""
+
+    order = ForeignKeyField(PurchaseOrder, backref="events", index=False)
+    status = TextField()
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
+    created_at = TextField()
+    note = TextField(default="")
+
+
+class TillSession(BaseModel):
+    """A till opened with a float: the unit of cash accountability. Append-only; its close is a ``TillSessionClose``.
+    ``number`` counts per till (the Z report number)."""
+
+    terminal = ForeignKeyField(Terminal, index=False)
+    number = BigIntegerField()
+    opened_at = TextField()
+    opened_by = ForeignKeyField(Staff, null=True, index=False)
+    float_amount = BigIntegerField(default=0)  # minor units
+    float_detail = TextField(default="")  # JSON {denomination minor units: count}, when counted by denomination
+
+    class Meta:
+        indexes = ((("terminal", "number"), True),)
+
+
+class TillSessionClose(BaseModel):
+    """The Z report's figures, written once when the session closes. Append-only, one per session."""
+
+    session = ForeignKeyField(TillSession, unique=True)
+    closed_at = TextField()
+    closed_by = ForeignKeyField(Staff, null=True, index=False)
+    expected_cash = BigIntegerField()
+    counted_cash = BigIntegerField()
+    counted_detail = TextField(default="")  # JSON {denomination: count}
+    over_short = BigIntegerField()  # counted − expected: negative is short
+    report = TextField(default="")  # the Z report's figures as JSON, exactly as printed
+    chain_head = TextField(default="")  # the journal's chain head at closing (see "A tamper-evident journal")
+
+
+class CashMovement(BaseModel):
+    """Cash into or out of a till's drawer other than sales: ``cash_in`` / ``cash_out`` (paid-outs, petty cash, safe
+    drops) with a reason, and ``no_sale`` (the drawer opened, amount 0). Append-only."""
+
+    session = ForeignKeyField(TillSession, backref="cash_movements", index=False)
+    kind = TextField()
+    amount = BigIntegerField(default=0)  # minor units, positive; the kind gives the direction
+    reason = TextField(default="")
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
+    created_at = TextField()
+
+    class Meta:
+        indexes = ((("session", "id"), False),)
+
+
+class Payment(BaseModel):
+    """One tender of a sale or refund (split tender: several rows). ``amount`` is what the tender settles, signed
+    like the sale's total (negative on refunds); cash ``tendered``/``change`` are what crossed the counter.
+    Append-only. Sales before m015 got one row each from their ``payment`` column."""
+
+    sale = ForeignKeyField(Sale, backref="payments", index=False)
+    method = TextField()  # cash | card | other
+    amount = BigIntegerField()
+    tendered = BigIntegerField(null=True)
+    change = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = ((("sale", "id"), False),)
+
+
+class AuditEvent(BaseModel):
+    """The audit log: every sensitive act that is not a stock movement (void, line removed, discount, price override,
+    product field changed, drawer opened, supervisor override, PIN failure, staff change, count cancelled, backup,
+    export). Append-only. ``detail`` is JSON; ``subject`` names what it is about (``sale:12``, ``staff:3``)."""
+
+    created_at = TextField(index=True)
+    kind = TextField()
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    supervisor = ForeignKeyField(Staff, null=True, index=False)  # who approved it, on an override
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
+    subject = TextField(default="")
+    detail = TextField(default="")
 
 
 ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,

@@ -177,6 +177,10 @@ def _line_sql(p: str) -> str:
             f"tax_rate, tax, total, unit_cost, original_line_id, lot, expiry) VALUES ({', '.join([p] * 14)})")
 
 
+def _payment_sql(p: str) -> str:
+    return f'INSERT INTO payment (sale_id, method, amount, tendered, "change") VALUES ({p}, {p}, {p}, {p}, {p})'
+
+
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
                 payment: str, tendered: int | None, change: int | None, original: int | None = None,
                 reason: str = "", original_lines: list[int | None] | None = None) -> SaleResult:
@@ -193,6 +197,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     sale_id = insert_id(db, sale_sql, (
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
         tendered, change, reason))
+    db.execute_sql(statement(db, "sales.payment", _payment_sql), (sale_id, payment, total, tendered, change))
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
     posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing
