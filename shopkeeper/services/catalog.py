@@ -453,19 +453,26 @@ def barcode_holders(codes: Sequence[str]) -> dict[str, str]:
 
 
 def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ctx: Context | None = None,
-                  layouts: Layouts = None, kind: str = "import", note: str = "") -> list[Saved]:
+                  layouts: Layouts = None, kind: str = "import", note: str = "",
+                  codes_checked: bool = False) -> list[Saved]:
     """``save_product`` for many products in one transaction, in a few set-based statements instead of several
     per product: the same rules (text, codes, only changed fields written, every logged change in the product
     change log, a barcode on another product refused), for imports of many thousands of rows.
 
     All or nothing: the first refused product raises its ``InvalidInput`` (with ``value`` = its SKU's position in
-    ``batch``) and the caller's transaction rolls back. SKUs must be unique within ``batch``."""
+    ``batch``) and the caller's transaction rolls back. SKUs must be unique within ``batch``.
+    ``codes_checked``: the barcodes are already as ``product_codes`` returns them (an import's parser ran it)."""
     prepared = []
     for position, data in enumerate(batch):
         try:
             data = _cleaned(data)
             _check(data)
-            codes = product_codes(data.barcodes, layouts) if data.barcodes is not None else None
+            if data.barcodes is None:
+                codes = None
+            elif codes_checked:
+                codes = [Code(code) for code in data.barcodes]
+            else:
+                codes = product_codes(data.barcodes, layouts)
         except InvalidInput as exc:
             exc.line = position
             raise

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import marshal
+import tempfile
 import time
 import re
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import BinaryIO
 
 from shopkeeper.barcodes import Layouts
@@ -372,21 +374,24 @@ class ImportStopped(ShopError):
     the rows before ``line`` are stored, the rest are not; running the same file again finishes it."""
 
 
-BATCH_ROWS = 500
-"""Rows written per transaction: a till's sale waits at most for one batch (a few tens of milliseconds)."""
+BATCH_SECONDS = 0.3
+"""How long one batch holds the database: the batch size is adjusted as the import goes so that each takes about
+this long (a till's sale waits at most for one batch and the pause after it)."""
 
-BATCH_PAUSE = 0.002
-"""Seconds the importer lets go of the database between batches (SQLite), so a till waiting for it gets in."""
+BATCH_PAUSE = 0.11
+"""Seconds the importer lets go of the database between batches on SQLite. A till waiting for the write lock
+polls (SQLite's busy handler) at least every 100 ms: a longer pause lets it in for certain."""
 
 
 def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV", skip_bad: bool = False,
                     ignore_stock: bool = False, layouts: Layouts = None, profile: Profile | None = None,
-                    location: str | None = None, batch_rows: int = BATCH_ROWS) -> ImportReport:
+                    location: str | None = None, batch_rows: int | None = None) -> ImportReport:
     """Create or update products from CSV: all or nothing as the user sees it, in short transactions.
 
     The whole file is read and checked first, without taking the database (every bad row, duplicate and barcode
     already on another product is found then): a file with bad rows changes nothing unless ``skip_bad``. Then the
-    rows are written in batches of ``batch_rows``, each its own short transaction, so tills keep selling; the
+    rows are written in batches of about ``BATCH_SECONDS`` each (or of ``batch_rows``), each its own short
+    transaction with a pause after it, so tills keep selling; the
     file is streamed twice and never held in memory as rows. Progress is kept in ``import_run``: if the import is
     interrupted (killed, a power cut, a barcode a till took meanwhile: ``ImportStopped``), running the same file
     again carries on after the last stored row and says so (``ImportReport.resumed``).
@@ -400,14 +405,23 @@ def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV"
     """
     reader = ProductCsvReader(data, decimals=ctx.decimals, layouts=layouts, profile=profile, currency=ctx.currency,
                               location=location)
-    digest, rows, errors = _check_file(reader)
+    with tempfile.TemporaryFile() as spool:
+        return _import(ctx, reader, spool, source=source, skip_bad=skip_bad, ignore_stock=ignore_stock,
+                       layouts=layouts, batch_rows=batch_rows)
+
+
+def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: str, skip_bad: bool,
+            ignore_stock: bool, layouts: Layouts, batch_rows: int | None) -> ImportReport:
+    digest, rows, errors = _check_file(reader, spool)
     if errors and (not skip_bad or not rows - len({e.line for e in errors})):
         raise CsvRejected(source, errors, skipping=skip_bad and bool(errors))
     report = ImportReport(skipped=errors, notes=list(reader.notes), profile=reader.profile)
     bad = {e.line for e in errors}
     run = import_runs.begin(ctx, source, digest, rows - len(bad))
     report.resumed = run if run.rows_done else None
-    for batch in _batches(reader, bad, run.last_line, batch_rows):
+    size = [batch_rows or 200]
+    for batch in _batches(spool, bad, run.last_line, size):
+        started = time.perf_counter()
         try:
             _write_batch(ctx, run, batch, report, source=source, ignore_stock=ignore_stock, layouts=layouts)
         except ShopError as exc:
@@ -415,15 +429,33 @@ def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV"
             raise ImportStopped(
                 f"{source}: import stopped at line {line}: {exc}. The rows before it are stored; fix this and run "
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
+        if batch_rows is None:  # the next batch sized to take about BATCH_SECONDS, as this one went
+            took = max(time.perf_counter() - started, 1e-3)
+            size[0] = max(20, min(5000, int(len(batch) * BATCH_SECONDS / took)))
         if is_sqlite():
             time.sleep(BATCH_PAUSE)
     report.count_session = import_runs.finish(ctx, run)
     return report
 
 
-def _check_file(reader: ProductCsvReader) -> tuple[str, int, list[RowError]]:
+_DATA_FIELDS = tuple(f.name for f in fields(ProductData))
+
+
+def _spooled(row: CsvRow) -> tuple:
+    data = row.data
+    return (row.line, row.cost, row.on_hand, *(getattr(data, name) for name in _DATA_FIELDS))
+
+
+def _unspooled(values: tuple) -> CsvRow:
+    line, cost, on_hand, *data = values
+    return CsvRow(line, ProductData(*data), cost=cost, on_hand=on_hand)
+
+
+def _check_file(reader: ProductCsvReader, spool: BinaryIO) -> tuple[str, int, list[RowError]]:
     """Read the whole file once without a write lock: its SHA-256, its number of rows, and every problem (the
-    reader's, and barcodes already on another product in the shop, looked up in chunks)."""
+    reader's, and barcodes already on another product in the shop, looked up in chunks). The rows as parsed go to
+    ``spool`` (marshalled, ``SPOOL_ROWS`` at a time), so writing them needs neither a second parse nor the memory
+    to hold them."""
     sha = hashlib.sha256()
     stream = _binary(reader.source)
     for chunk in iter(lambda: stream.read(1 << 20), b""):
@@ -439,29 +471,39 @@ def _check_file(reader: ProductCsvReader) -> tuple[str, int, list[RowError]]:
             if holder is not None:
                 code = next(c for c in row.data.barcodes or [] if holders.get(c) == holder)
                 taken.append(RowError(row.line, "barcode", f"barcode {code} already belongs to {holder}"))
+        marshal.dump([_spooled(row) for row in pending], spool)
         pending.clear()
 
     rows = 0
     for row in reader:
         rows += 1
-        if row.data.barcodes:
-            pending.append(row)
-            if len(pending) >= 500:
-                check()
+        pending.append(row)
+        if len(pending) >= SPOOL_ROWS:
+            check()
     check()
     errors = sorted(reader.errors + taken, key=lambda e: e.line)
     return sha.hexdigest(), rows + len(reader.errors), errors
 
 
-def _batches(reader: ProductCsvReader, bad: set[int], after_line: int, size: int) -> Iterator[list[CsvRow]]:
+SPOOL_ROWS = 500
+
+
+def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[CsvRow]]:
+    """The spooled rows still to write, in batches of ``size[0]`` (which the caller may change between batches)."""
+    spool.seek(0)
     batch: list[CsvRow] = []
-    for row in reader:
-        if row.line <= after_line or row.line in bad:
-            continue
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
+    while True:
+        try:
+            chunk = marshal.load(spool)
+        except EOFError:
+            break
+        for values in chunk:
+            if values[0] <= after_line or values[0] in bad:
+                continue
+            batch.append(_unspooled(values))
+            if len(batch) >= size[0]:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
@@ -476,7 +518,7 @@ def _write_batch(ctx: Context, run: ImportRun, batch: list[CsvRow], report: Impo
                 row.data.avg_cost = row.cost
             datas.append(row.data)
         saved = save_products(datas, default_tax_rate=ctx.default_tax_rate, ctx=ctx, layouts=layouts,
-                              kind="import", note=f"import of {source}")
+                              kind="import", note=f"import of {source}", codes_checked=True)
         counts = [(s.product_id, row.on_hand) for s, row in zip(saved, batch)
                   if row.on_hand is not None and not ignore_stock]
         if counts:
