@@ -134,14 +134,14 @@ def _header_problem(header: list[str]) -> str | None:
 
 class _Seen:
     """Which keys (SKUs, barcodes) a file has had, and on which line first: an open-addressing table of 64-bit
-    hashes and line numbers in two flat arrays, 16 bytes a slot, so a million-row file costs megabytes, not the
+    hashes and line numbers in two flat arrays, 12 bytes a slot, so a million-row file costs megabytes, not the
     hundreds a set of strings would. (Two different keys sharing a 64-bit hash would be reported as duplicates:
     a chance of about one in 10¹¹ for a million keys.)"""
 
     def __init__(self) -> None:
         self._size = 1 << 12
         self._keys = array("q", bytes(8 * self._size))
-        self._lines = array("q", bytes(8 * self._size))
+        self._lines = array("i", bytes(4 * self._size))
         self._used = 0
 
     def first_line(self, key: str, line: int) -> int | None:
@@ -156,21 +156,23 @@ class _Seen:
             slot = (slot + 1) & mask
         keys[slot], self._lines[slot] = digest, line
         self._used += 1
-        if self._used * 2 > self._size:
+        if self._used * 3 > self._size * 2:  # fuller than two thirds: twice the slots
             self._grow()
         return None
 
     def _grow(self) -> None:
-        old = [(k, v) for k, v in zip(self._keys, self._lines) if k]
+        old_keys, old_lines = self._keys, self._lines
         self._size *= 2
         self._keys = array("q", bytes(8 * self._size))
-        self._lines = array("q", bytes(8 * self._size))
+        self._lines = array("i", bytes(4 * self._size))
         mask = self._size - 1
-        for digest, line in old:
-            slot = digest & mask
-            while self._keys[slot]:
-                slot = (slot + 1) & mask
-            self._keys[slot], self._lines[slot] = digest, line
+        keys, lines = self._keys, self._lines
+        for digest, line in zip(old_keys, old_lines):
+            if digest:
+                slot = digest & mask
+                while keys[slot]:
+                    slot = (slot + 1) & mask
+                keys[slot], lines[slot] = digest, line
 
 
 class ProductCsvReader:
