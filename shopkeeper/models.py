@@ -63,7 +63,7 @@ class Product(BaseModel):
     name = TextField()
     unit = TextField(default="pcs")
     price = BigIntegerField(default=0)  # minor units, as sold (tax-inclusive or not per config)
-    tax_rate = BigIntegerField(default=0)  # basis points: 2000 = 20 %
+    tax_rate = BigIntegerField(default=0)  # money.RATE_SCALE: 20000 = 20 %, 8875 = 8.875 % (basis points before m017)
     avg_cost = BigIntegerField(default=0)  # moving average cost, minor units per unit
     reorder_point = BigIntegerField(default=0)  # thousandths
     reorder_qty = BigIntegerField(default=0)  # thousandths

@@ -20,7 +20,7 @@ import textwrap
 from collections import defaultdict
 
 from shopkeeper.errors import ShopError
-from shopkeeper.money import format_money, format_qty, format_rate
+from shopkeeper.money import format_money, format_percent, format_qty, format_rate
 from shopkeeper.services.sales import SaleResult
 from shopkeeper.text import printable
 
@@ -79,7 +79,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out += textwrap.wrap(description, width) or [""]
             out.append(_row(f"  {qty_text} x {money(line.unit_price)}", money(amount), width))
         if line.line_discount and not refund:
-            rate = f" {format_rate(line.discount_rate)} %" if line.discount_rate is not None else ""
+            rate = f" {format_percent(line.discount_rate)} %" if line.discount_rate is not None else ""
             out.append(_row(f"  discount{rate}", "-" + money(line.line_discount), width))
     out.append("-" * width)
 
@@ -92,7 +92,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out.append(_row("Line discounts", "-" + money(line_discounts), width))
         if result.discount:
             out.append(_row("Subtotal", money(result.subtotal), width))
-            rate = f" {format_rate(result.discount_rate)} %" if result.discount_rate is not None else ""
+            rate = f" {format_percent(result.discount_rate)} %" if result.discount_rate is not None else ""
             out.append(_row(f"Sale discount{rate}", "-" + money(result.discount), width))
         if not prices_include_tax and result.tax:
             out.append(_row("Tax", money(result.tax), width))

@@ -36,8 +36,8 @@ def pg():
 
 
 def test_journal_services_and_check_on_postgres(pg):
-    ctx = Context(staff="pg", terminal="t1", default_tax_rate=2000)
-    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, barcodes=["4006381333931"]))
+    ctx = Context(staff="pg", terminal="t1", default_tax_rate=20_000)
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=7_000, barcodes=["4006381333931"]))
     stock.receive(ctx, "MILK", 10_000, 80)
     stock.receive(ctx, "MILK", 10_000, 100)
     assert Product.get(Product.sku == "MILK").avg_cost == 90
@@ -383,9 +383,9 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
     monkeypatch.setenv("TZ", "Europe/Paris")
     time.tzset()
     try:
-        ctx = Context(staff="pg", terminal="t1", default_tax_rate=2000)
-        save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, category="Dairy"))
-        save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=550))
+        ctx = Context(staff="pg", terminal="t1", default_tax_rate=20_000)
+        save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=7_000, category="Dairy"))
+        save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=5_500))
 
         def at(stamp: str):
             return mock.patch.multiple("shopkeeper.services.sales", utcnow=lambda: stamp), \

@@ -29,7 +29,7 @@ def test_cash_prompt_total_is_what_is_charged(demo_db, db_path, ctx):
             await pilot.pause()
             assert isinstance(app.screen, PromptScreen)
             prompt_total = app.screen.title_text          # "Cash: total 1.29"
-            other = Context(staff="second-ssh", terminal=ctx.terminal, default_tax_rate=2000)
+            other = Context(staff="second-ssh", terminal=ctx.terminal, default_tax_rate=20_000)
             till.add_scan(other, COFFEE)                  # the other SSH session at "till-1"
             await pilot.pause(0.3)
             await pilot.press("enter")                    # blank: exact amount

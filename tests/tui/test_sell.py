@@ -186,7 +186,7 @@ async def test_long_sale_scrolls_to_the_newest_line_and_back(demo_db, make_app):
 
     for n in range(20):
         catalog.save_product(catalog.ProductData(sku=f"T-{n:02d}", name=f"Test item {n:02d}", price=100, unit="pcs"),
-                             default_tax_rate=2000)
+                             default_tax_rate=20_000)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sell(app, pilot)

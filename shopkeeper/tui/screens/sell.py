@@ -35,7 +35,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
-from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty
+from shopkeeper.money import format_money, format_percent, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
@@ -277,7 +277,7 @@ class SellScreen(ShopScreen):
         priced = line.priced
         unit = f" {line.unit}" if line.unit and line.unit != "pcs" else ""
         name = line.description + (" ⚖" if line.weighed else "")
-        disc = (f"{format_rate(line.discount_rate)} %" if line.discount_rate is not None
+        disc = (f"{format_percent(line.discount_rate)} %" if line.discount_rate is not None
                 else self.money(line.discount) if line.discount else "")
         total = self.money(priced.total) if priced is not None else "?"
         return (str(line.line_no), name, f"{format_qty(line.quantity)}{unit}", self.money(line.unit_price), disc,
@@ -309,7 +309,7 @@ class SellScreen(ShopScreen):
             mode.set_class(False, "-refund")
         parts = []
         if d.mode == "sale" and (d.discount or d.discount_rate):
-            rate = f" {format_rate(d.discount_rate)} %" if d.discount_rate is not None else ""
+            rate = f" {format_percent(d.discount_rate)} %" if d.discount_rate is not None else ""
             parts.append(f"Subtotal {self.money(d.subtotal)}  Sale disc{rate} -{self.money(d.discount)}")
         incl = " incl." if self.shop.ctx.prices_include_tax else ""
         parts.append(f"Tax{incl} {self.money(d.tax)}")
