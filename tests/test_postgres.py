@@ -539,3 +539,30 @@ def test_the_stock_filter_searches_the_stored_name_and_sku_on_an_upgraded_postgr
     assert stock_window(StockQuery("green"), 0, 10) == []
     assert [r.sku for r in stock_window(StockQuery("black"), 0, 10)] == ["TEA-1"]
     assert stock_window(StockQuery("tea\ntea"), 0, 10) == [] == stock_ids(StockQuery("tea\ntea"))
+
+
+def test_split_tender_cash_rounding_and_the_rate_rescale_on_postgres(pg):
+    """Payments as rows, rounding recorded so they balance; m017 drops and recreates the append-only triggers
+    around its rescale inside its transaction, so sale lines and the change log are protected again after it."""
+    from shopkeeper.db import SCHEMA_VERSION, migrate
+    from shopkeeper.models import Payment, ProductChange, SaleLine, SchemaVersion
+
+    ctx = Context(staff="pg", terminal="t1", cash_rounding=5)
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700))  # basis points, as before m017
+    stock.receive(ctx, "MILK", 10_000, 80)
+    sold = sales.sell(ctx, [sales.LineInput("MILK", 3000)], payments=[sales.Tender("card", 200),
+                                                                     sales.Tender("cash", 500)])
+    paid = [(p.method, p.amount, p.tendered, p.change) for p in Payment.select().where(Payment.sale == sold.sale_id)
+            .order_by(Payment.id)]
+    assert paid == [("card", 200, None, None), ("cash", 185, 500, 315)]
+    sale = Sale.get_by_id(sold.sale_id)
+    assert (sale.payment, sale.rounding, sum(p[1] for p in paid)) == ("split", -2, sale.total + sale.rounding)
+    SchemaVersion.delete().where(SchemaVersion.version == SCHEMA_VERSION).execute()
+    assert migrate(pg) == SCHEMA_VERSION
+    assert Product.get(Product.sku == "MILK").tax_rate == 7_000
+    assert SaleLine.get(SaleLine.sale == sold.sale_id).tax_rate == 7_000
+    assert ProductChange.get(ProductChange.field == "tax_rate").new == "7000"
+    for sql in ("UPDATE sale_line SET tax_rate = 1", "DELETE FROM product_change", "DELETE FROM payment"):
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            with pg.atomic():
+                pg.execute_sql(sql)
