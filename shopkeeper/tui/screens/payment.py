@@ -34,7 +34,7 @@ from shopkeeper.tui.screens.base import ShopModal
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput
 
 AS_PAID = "as paid"
-NAMES = {"cash": "Cash", "card": "Card", "other": "Other", AS_PAID: "As the sale was paid"}
+NAMES = {"cash": "Cash", "card": "Card", "other": "Other", AS_PAID: "As paid"}
 
 
 class PaymentScreen(ShopModal[list[Tender] | None]):
@@ -78,7 +78,7 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
                 yield Label("", id="pay-method")
                 yield ScanAwareInput(placeholder="amount (blank: the rest)", id="pay-amount", compact=True)
             yield Static("", id="pay-change", markup=False)
-            keys = "F7 cash  F8 card  F9 other   Enter on blank: the rest   Esc cancel"
+            keys = "F7 cash  F8 card  F9 other · Enter on blank: the rest · Esc cancel"
             yield Static(keys, classes="prompt-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -97,6 +97,8 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
             rest += f" · in cash {self.money(self._owed('cash'))} (rounded)"
         self.query_one("#pay-remaining", Static).update(rest)
         self.query_one("#pay-method", Label).update(NAMES[self.method])
+        self.query_one("#pay-amount", Input).placeholder = (
+            "Enter: pay back as the sale was paid" if self.method == AS_PAID else "amount (blank: the rest)")
         self._show_change(self.query_one("#pay-amount", Input).value)
 
     def _show_change(self, text: str) -> None:
