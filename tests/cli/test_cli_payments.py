@@ -95,3 +95,12 @@ def test_a_tax_rate_of_8_875_percent_end_to_end(shop, tmp_path):
     code, out, _ = shop("--json", "report", "sales")
     rates = [row["rate"] for row in json.loads(out)["tables"]["tax"]["rows"]]
     assert rates == ["8.875"]
+
+
+def test_percentages_in_reports_keep_their_scale_beside_tax_rates(shop):
+    """Margin % and shares stay basis points (34.64), tax rates are RATE_SCALE (8.875): neither shown 10× off."""
+    assert shop("sell", "BOOK", "--pay", "card")[0] == 0  # 10.00 incl. 0.82 tax at 8.875 %: net 9.18, cost 6.00
+    code, out, _ = shop("--json", "report", "sales")
+    data = json.loads(out)
+    assert data["tables"]["tax"]["rows"][0]["rate"] == "8.875"
+    assert json.dumps(data).count('"margin_pct": "34.64"') >= 1  # 3.18 / 9.18
