@@ -93,7 +93,7 @@ class Sale(BaseModel):
     discount = BigIntegerField(default=0)
     tax = BigIntegerField(default=0)
     total = BigIntegerField()
-    payment = TextField()  # cash | card | other
+    payment = TextField()  # cash | card | other, or split (several methods: see its Payment rows)
     tendered = BigIntegerField(null=True)
     change = BigIntegerField(null=True)
     reason = TextField(default="")
