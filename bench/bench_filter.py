@@ -56,7 +56,7 @@ def build_postgres_shop(url: str, n: int) -> str:
         cursor = db.cursor()
         execute_values(cursor, "INSERT INTO product (sku, name, unit, price, tax_rate, avg_cost, reorder_point, "
                        "reorder_qty, category, active, on_hand, updated_at) VALUES %s", rows,
-                       template="(%s, %s, 'pcs', %s, 2000, %s, %s, 12000, 'Generated', true, %s, %s)",
+                       template="(%s, %s, 'pcs', %s, 20000, %s, %s, 12000, 'Generated', true, %s, %s)",
                        page_size=2000)
         db.execute_sql("INSERT INTO movement (product_id, kind, quantity, unit_cost, reason, created_at, reference) "
                        "SELECT id, 'receive', on_hand, avg_cost, '', %s, 'delivery:opening' FROM product "

@@ -55,7 +55,7 @@ def prepare(location: str) -> None:
         db.execute_sql("CREATE SCHEMA public")
         close_database()
         open_database(location)
-    seed_shop(Context(staff="Sam", terminal="till-1", negative_stock="allow", default_tax_rate=700))
+    seed_shop(Context(staff="Sam", terminal="till-1", negative_stock="allow", default_tax_rate=7_000))
 
 
 async def measure(location: str, commits: int) -> list[float]:

@@ -61,7 +61,7 @@ def build(path: Path, products: int, movements: int) -> None:
     rng = random.Random(1)
     conn.executemany(
         "INSERT INTO product (id, sku, name, unit, price, tax_rate, avg_cost, reorder_point, reorder_qty, category, "
-        "active, on_hand, updated_at) VALUES (?, ?, ?, 'pcs', ?, 2000, ?, ?, 12000, 'Bench', 1, 0, '')",
+        "active, on_hand, updated_at) VALUES (?, ?, ?, 'pcs', ?, 20000, ?, ?, 12000, 'Bench', 1, 0, '')",
         ((i, f"SKU-{i:06d}", f"Bench item {i}", rng.randint(50, 5000), rng.randint(20, 3000),
           rng.choice((0, 2000, 5000))) for i in range(1, products + 1)))
     conn.executemany("INSERT INTO barcode (code, product_id) VALUES (?, ?)",
@@ -100,7 +100,7 @@ def bench_services(products: int, scans: int, sales: int) -> dict[str, list[floa
     from shopkeeper.services import till
     from shopkeeper.services.context import Context
 
-    ctx = Context(staff="bench", terminal="bench-svc", default_tax_rate=2000)
+    ctx = Context(staff="bench", terminal="bench-svc", default_tax_rate=20_000)
     rng = random.Random(2)
     add, complete = [], []
     till.void(ctx)
@@ -126,7 +126,7 @@ async def bench_screen(location: str, products: int, scans: int, sales: int, gap
     from shopkeeper.tui.app import ShopkeeperApp
     from shopkeeper.tui.screens.sell import SellScreen
 
-    ctx = Context(staff="bench", terminal="bench-tui", default_tax_rate=2000)
+    ctx = Context(staff="bench", terminal="bench-tui", default_tax_rate=20_000)
     app = ShopkeeperApp(location, Config(), ctx, poll_interval=0.3)
     rng = random.Random(3)
     scan_lat, saved_lat, pay_lat = [], [], []

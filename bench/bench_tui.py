@@ -117,7 +117,7 @@ def build_shop(path: Path, n: int) -> None:
     with con:
         con.executemany(
             "INSERT INTO product (sku, name, unit, price, tax_rate, avg_cost, reorder_point, reorder_qty, category, "
-            "active, on_hand, updated_at) VALUES (?, ?, 'pcs', ?, 2000, ?, ?, 12000, 'Generated', 1, ?, ?)",
+            "active, on_hand, updated_at) VALUES (?, ?, 'pcs', ?, 20000, ?, ?, 12000, 'Generated', 1, ?, ?)",
             ((f"ITEM-{i:06d}", f"{rng.choice(words).title()} {rng.choice(words)} {i}", rng.randint(50, 5000),
               rng.randint(20, 3000), rng.choice([0, 2000, 5000]), rng.randint(0, 40) * 1000, now) for i in range(n)))
         con.execute("INSERT INTO movement (product_id, kind, quantity, unit_cost, reason, created_at, reference) "

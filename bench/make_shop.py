@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shopkeeper.barcodes import check_digit
 from shopkeeper.db import close_database, open_database
-from shopkeeper.money import extend, round_div
+from shopkeeper.money import RATE_SCALE, extend, round_div
 
 GENERATOR_VERSION = 3
 SEED = 20261125
@@ -141,7 +141,7 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
         costs[pid] = cost
         prices[pid] = cost * rng.randint(120, 250) // 100
         unit = units[pid] = "kg" if pid % 20 == 0 else "pcs"
-        rates[pid] = rng.choice((0, 550, 1000, 2000))
+        rates[pid] = rng.choice((0, 5_500, 10_000, 20_000))  # money.RATE_SCALE
         names[pid] = f"Product {pid} {rng.choice(_WORDS)} {rng.choice(_WORDS)}"
         product_rows.append((
             pid, f"SKU{pid:07d}", names[pid], unit, prices[pid],
@@ -206,7 +206,7 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
             stock[pid] -= qty
             ids["line"] += 1
             amount = extend(qty, prices[pid])  # as sales.price_lines works it out, half to even
-            line_tax = round_div(amount * rates[pid], 10_000 + rates[pid])
+            line_tax = round_div(amount * rates[pid], RATE_SCALE + rates[pid])
             total, tax = total + amount, tax + line_tax
             lines.append((ids["line"], sale_id, len(lines) + 1, pid, names[pid], qty, prices[pid], rates[pid],
                           line_tax, amount, costs[pid], None))

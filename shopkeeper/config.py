@@ -32,6 +32,8 @@ class ShopSection:
     prices_include_tax: bool = True
     default_tax_rate: Decimal = Decimal(0)
     negative_stock: Literal["allow", "warn", "refuse"] = "warn"
+    tax_rounding: Literal["line", "sale"] = "line"  # tax rounded per line, or once per rate over the sale
+    tax_rounding_mode: Literal["half-even", "half-up"] = "half-even"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class TillSection:
     staff: str = ""
     receipt_printer: str = ""
     receipt_width: int = 40
+    cash_rounding: Decimal = Decimal(0)  # cash payments rounded to a multiple of this ("0.05", "1"); 0: none
 
 
 def _scanner_section() -> type:
@@ -183,6 +186,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             if cls is not None:
                 extra[name] = build_section(cls, data.get(name, {}), name)
         _check_ranges(sections["shop"])
+        _check_cash_rounding(sections["till"], sections["shop"])
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     return Config(**sections, extra=extra, path=path)
@@ -202,6 +206,17 @@ def _check_ranges(shop: ShopSection) -> None:
         parse_rate(shop.default_tax_rate, what="shop.default_tax_rate")
     except ShopError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _check_cash_rounding(till: TillSection, shop: ShopSection) -> None:
+    from shopkeeper.money import parse_money
+
+    try:
+        step = parse_money(till.cash_rounding, shop.decimals, what="till.cash_rounding")
+    except ShopError as exc:
+        raise ValueError(str(exc)) from None
+    if step < 0:
+        raise ValueError("till.cash_rounding: must not be negative")
 
 
 def config_label(config: Config) -> str:

@@ -790,7 +790,34 @@ def _m016_audit_event(db: Database) -> None:
     _new_tables(db, [AuditEvent], append_only=("audit_event",))
 
 
-def _m017_import_runs(db: Database) -> None:
+def _m017_tax_rate_thousandths(db: Database) -> None:
+    """Tax rates with three decimals (8.875 %): stored rates go from basis points (2000 = 20 %) to thousandths of a
+    percent (20000 = 20 %, ``money.RATE_SCALE``) in every table that holds one — products, open sales, sale lines,
+    and the product change log's logged tax rates — and the kept daily sums (``sales_day``, keyed by rate) are
+    dropped, to be summed again at the new scale on their next read.
+
+    ``sale_line`` and ``product_change`` are append-only: their triggers are dropped and recreated around the
+    rescale, inside this migration's one transaction (so no other connection ever sees them unprotected, and a
+    failure leaves everything as it was). Every stored value keeps its meaning — 20 % stays 20 % — so this is a
+    one-time change of unit, not a rewrite of history; the alternative, a second column for the new scale, would
+    have left two columns that must agree and every reader choosing between them."""
+    rescaled = ("sale_line", "product_change")
+    for table in rescaled:
+        if is_sqlite(db):
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        else:
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    for table in ("product", "open_sale_line", "sale_line"):
+        db.execute_sql(f"UPDATE {table} SET tax_rate = tax_rate * 10 WHERE tax_rate <> 0")
+    for column in ("old", "new"):
+        db.execute_sql(f"UPDATE product_change SET {column} = CAST(CAST({column} AS BIGINT) * 10 AS TEXT) "
+                       f"WHERE field = 'tax_rate' AND {column} IS NOT NULL")
+    (_append_only_sqlite if is_sqlite(db) else _append_only_postgres)(db, rescaled)
+    db.execute_sql("DELETE FROM sales_day")
+
+
+def _m018_import_runs(db: Database) -> None:
     """Progress of product imports, which now write in short transactions (an interrupted one carries on)."""
     from shopkeeper.models import ImportRun
 
@@ -802,7 +829,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
-    _m016_audit_event, _m017_import_runs,
+    _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

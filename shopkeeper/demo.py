@@ -10,23 +10,23 @@ from shopkeeper.models import Product
 from shopkeeper.services import catalog, sales, stock
 from shopkeeper.services.context import Context
 
-# sku, name, unit, price, cost, tax (bp), reorder point, reorder qty, supplier, category, barcode, opening stock
+# sku, name, unit, price, cost, tax (money.RATE_SCALE: 7000 = 7 %), reorder point, reorder qty, supplier, category, barcode, opening stock
 DEMO_PRODUCTS = [
-    ("MILK-1L", "Whole milk 1 l", "pcs", 129, 82, 700, 12_000, 24_000, "Hill Farm Dairy", "Dairy", "4006381333931", 30_000),
-    ("BUTTER-250", "Butter 250 g", "pcs", 249, 160, 700, 6_000, 12_000, "Hill Farm Dairy", "Dairy", "5000112548167", 8_000),
-    ("EGGS-6", "Free-range eggs x6", "pcs", 289, 190, 700, 10_000, 20_000, "Hill Farm Dairy", "Dairy", "5012345678900", 9_000),
-    ("BREAD-SD", "Sourdough loaf", "pcs", 395, 150, 700, 4_000, 10_000, "Corner Bakery", "Bakery", "", 12_000),
-    ("CROISSANT", "Butter croissant", "pcs", 145, 55, 700, 10_000, 24_000, "Corner Bakery", "Bakery", "", 3_000),
-    ("COFFEE-500", "Coffee beans 500 g", "pcs", 1150, 640, 700, 5_000, 10_000, "Bean Roasters", "Pantry", "8711000530085", 14_000),
-    ("TEA-EB", "English breakfast tea x80", "pcs", 425, 230, 700, 4_000, 12_000, "Bean Roasters", "Pantry", "5000208081240", 2_000),
-    ("OLIVES-KG", "Kalamata olives (loose)", "kg", 1490, 820, 700, 2_000, 5_000, "Deli Imports", "Deli", "", 4_250),
-    ("CHEESE-KG", "Aged cheddar (by weight)", "kg", 2290, 1350, 700, 3_000, 6_000, "Deli Imports", "Deli", "", 5_500),
-    ("APPLES-KG", "Apples, Cox (loose)", "kg", 299, 140, 700, 8_000, 20_000, "Green Acres", "Produce", "", 22_000),
-    ("BANANAS-KG", "Bananas (loose)", "kg", 189, 95, 700, 6_000, 18_000, "Green Acres", "Produce", "", 4_500),
-    ("WINE-RED", "House red wine 75 cl", "pcs", 899, 520, 2000, 6_000, 12_000, "Cellar Direct", "Drinks", "3760091720016", 18_000),
-    ("WATER-1.5", "Still water 1.5 l", "pcs", 89, 35, 700, 24_000, 48_000, "Cellar Direct", "Drinks", "5449000000996", 60_000),
-    ("SOAP-BAR", "Olive oil soap", "pcs", 350, 140, 2000, 5_000, 10_000, "Deli Imports", "Household", "", 0),
-    ("CANDLE", "Beeswax candle", "pcs", 650, 300, 2000, 3_000, 6_000, "", "Household", "", 7_000),
+    ("MILK-1L", "Whole milk 1 l", "pcs", 129, 82, 7_000, 12_000, 24_000, "Hill Farm Dairy", "Dairy", "4006381333931", 30_000),
+    ("BUTTER-250", "Butter 250 g", "pcs", 249, 160, 7_000, 6_000, 12_000, "Hill Farm Dairy", "Dairy", "5000112548167", 8_000),
+    ("EGGS-6", "Free-range eggs x6", "pcs", 289, 190, 7_000, 10_000, 20_000, "Hill Farm Dairy", "Dairy", "5012345678900", 9_000),
+    ("BREAD-SD", "Sourdough loaf", "pcs", 395, 150, 7_000, 4_000, 10_000, "Corner Bakery", "Bakery", "", 12_000),
+    ("CROISSANT", "Butter croissant", "pcs", 145, 55, 7_000, 10_000, 24_000, "Corner Bakery", "Bakery", "", 3_000),
+    ("COFFEE-500", "Coffee beans 500 g", "pcs", 1150, 640, 7_000, 5_000, 10_000, "Bean Roasters", "Pantry", "8711000530085", 14_000),
+    ("TEA-EB", "English breakfast tea x80", "pcs", 425, 230, 7_000, 4_000, 12_000, "Bean Roasters", "Pantry", "5000208081240", 2_000),
+    ("OLIVES-KG", "Kalamata olives (loose)", "kg", 1490, 820, 7_000, 2_000, 5_000, "Deli Imports", "Deli", "", 4_250),
+    ("CHEESE-KG", "Aged cheddar (by weight)", "kg", 2290, 1350, 7_000, 3_000, 6_000, "Deli Imports", "Deli", "", 5_500),
+    ("APPLES-KG", "Apples, Cox (loose)", "kg", 299, 140, 7_000, 8_000, 20_000, "Green Acres", "Produce", "", 22_000),
+    ("BANANAS-KG", "Bananas (loose)", "kg", 189, 95, 7_000, 6_000, 18_000, "Green Acres", "Produce", "", 4_500),
+    ("WINE-RED", "House red wine 75 cl", "pcs", 899, 520, 20_000, 6_000, 12_000, "Cellar Direct", "Drinks", "3760091720016", 18_000),
+    ("WATER-1.5", "Still water 1.5 l", "pcs", 89, 35, 7_000, 24_000, 48_000, "Cellar Direct", "Drinks", "5449000000996", 60_000),
+    ("SOAP-BAR", "Olive oil soap", "pcs", 350, 140, 20_000, 5_000, 10_000, "Deli Imports", "Household", "", 0),
+    ("CANDLE", "Beeswax candle", "pcs", 650, 300, 20_000, 3_000, 6_000, "", "Household", "", 7_000),
 ]
 
 
@@ -57,7 +57,7 @@ def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, s
         for n in range(extra_products):
             sku = f"ITEM-{n:06d}"
             catalog.save_product(catalog.ProductData(
-                sku=sku, name=f"Generated item {n}", price=rng.randint(50, 5000), tax_rate=2000,
+                sku=sku, name=f"Generated item {n}", price=rng.randint(50, 5000), tax_rate=20_000,
                 reorder_point=rng.choice([0, 2000, 5000]), reorder_qty=12_000, category="Generated"))
             stock.receive(receiving, sku, rng.randint(0, 40) * 1000 or 1000, rng.randint(20, 3000),
                           reference="delivery:opening")

@@ -63,7 +63,7 @@ class Product(BaseModel):
     name = TextField()
     unit = TextField(default="pcs")
     price = BigIntegerField(default=0)  # minor units, as sold (tax-inclusive or not per config)
-    tax_rate = BigIntegerField(default=0)  # basis points: 2000 = 20 %
+    tax_rate = BigIntegerField(default=0)  # money.RATE_SCALE: 20000 = 20 %, 8875 = 8.875 % (basis points before m017)
     avg_cost = BigIntegerField(default=0)  # moving average cost, minor units per unit
     reorder_point = BigIntegerField(default=0)  # thousandths
     reorder_qty = BigIntegerField(default=0)  # thousandths
@@ -93,7 +93,7 @@ class Sale(BaseModel):
     discount = BigIntegerField(default=0)
     tax = BigIntegerField(default=0)
     total = BigIntegerField()
-    payment = TextField()  # cash | card | other
+    payment = TextField()  # cash | card | other, or split (several methods: see its Payment rows)
     tendered = BigIntegerField(null=True)
     change = BigIntegerField(null=True)
     reason = TextField(default="")

@@ -15,6 +15,16 @@ from shopkeeper.errors import InvalidInput
 QTY_SCALE = 1000
 """Quantities are integer thousandths of a unit."""
 
+RATE_DECIMALS = 3
+RATE_SCALE = 100 * 10**RATE_DECIMALS
+"""Tax rates are integer thousandths of a percent: 100 % is ``RATE_SCALE``; 20 % is 20000, 8.875 % is 8875. The
+one place their scale is set (``parse_rate``/``format_rate`` read and write them; m017 rescaled stored rates)."""
+
+PERCENT_SCALE = 10_000
+"""Discount percentages are basis points: 100 % is 10000, 12.5 % is 1250 (``parse_percent``/``format_percent``)."""
+
+ROUNDING_MODES = ("half-even", "half-up")
+
 
 def _bad(what: str, reason: str, text: object) -> InvalidInput:
     """``what: reason``, with ``field=what`` and ``reason`` apart, so a form shows the reason beside the field.
@@ -72,9 +82,18 @@ def parse_qty(text: str | int | Decimal, *, what: str = "quantity") -> int:
 
 
 def parse_rate(text: str | int | Decimal, *, what: str = "tax rate") -> int:
-    """A percentage such as ``"20"`` or ``"5.5"`` → basis points (``2000``, ``550``)."""
+    """A tax rate in percent such as ``"20"``, ``"5.5"`` or ``"8.875"`` → thousandths of a percent (``RATE_SCALE``:
+    ``20000``, ``5500``, ``8875``)."""
+    value = _scaled(to_decimal(text, what=what), RATE_DECIMALS, what, text, MAX_MONEY)
+    if not 0 <= value <= RATE_SCALE:
+        raise _bad(what, f"{text!s} is not between 0 and 100", text)
+    return value
+
+
+def parse_percent(text: str | int | Decimal, *, what: str = "percentage") -> int:
+    """A discount in percent such as ``"10"`` or ``"12.5"`` → basis points (``1000``, ``1250``)."""
     value = _scaled(to_decimal(text, what=what), 2, what, text, MAX_MONEY)
-    if not 0 <= value <= 100_00:
+    if not 0 <= value <= PERCENT_SCALE:
         raise _bad(what, f"{text!s} is not between 0 and 100", text)
     return value
 
@@ -98,8 +117,14 @@ def format_qty(milli: int) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def format_rate(bp: int) -> str:
-    """Basis points → ``"20"`` or ``"5.5"``."""
+def format_rate(rate: int) -> str:
+    """A tax rate (``RATE_SCALE``) → ``"20"``, ``"5.5"``, ``"8.875"``."""
+    text = f"{Decimal(rate).scaleb(-RATE_DECIMALS):.{RATE_DECIMALS}f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def format_percent(bp: int) -> str:
+    """A discount percentage in basis points → ``"10"`` or ``"12.5"``."""
     text = f"{Decimal(bp).scaleb(-2):.2f}".rstrip("0").rstrip(".")
     return text or "0"
 
@@ -109,15 +134,41 @@ def json_qty(milli: int) -> int | Decimal:
     return milli // QTY_SCALE if milli % QTY_SCALE == 0 else qty_decimal(milli)
 
 
-def round_div(numerator: int, denominator: int) -> int:
-    """Integer division rounded half to even (banker's rounding), exact for any sign."""
+def round_div(numerator: int, denominator: int, mode: str = "half-even") -> int:
+    """Integer division rounded to the nearest integer, exact for any sign. A tie goes to the even neighbour
+    (``half-even``, banker's rounding) or away from zero (``half-up``, as on a school sheet)."""
     if denominator < 0:
         numerator, denominator = -numerator, -denominator
     quotient, remainder = divmod(numerator, denominator)  # floor division: 0 <= remainder < denominator
     twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient & 1):
-        quotient += 1
-    return quotient
+    if twice == denominator:
+        if mode == "half-up":
+            return quotient + (1 if numerator > 0 else 0)
+        if mode != "half-even":
+            raise ValueError(f"rounding mode must be one of {', '.join(ROUNDING_MODES)}, not {mode!r}")
+        return quotient + (quotient & 1)
+    return quotient + (1 if twice > denominator else 0)
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split ``amount`` (not negative) in proportion to ``weights``, largest remainder first, so the shares add up
+    exactly."""
+    total = sum(weights)
+    if amount == 0 or total == 0:
+        return [0] * len(weights)
+    shares = [amount * w // total for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (amount * weights[i]) % total, reverse=True)
+    for i in remainders[: amount - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def round_to_step(amount: int, step: int) -> int:
+    """``amount`` minor units to the nearest multiple of ``step`` (cash rounding: 0.05 → step 5), a tie away from
+    zero (9.975 → 10.00 at 0.05, 0.50 → 1 at whole units). ``step`` 0 or 1 leaves it as it is."""
+    if step <= 1:
+        return amount
+    return round_div(amount, step, "half-up") * step
 
 
 def extend(qty_milli: int, unit_minor: int) -> int:

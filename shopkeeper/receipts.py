@@ -20,7 +20,7 @@ import textwrap
 from collections import defaultdict
 
 from shopkeeper.errors import ShopError
-from shopkeeper.money import format_money, format_qty, format_rate
+from shopkeeper.money import format_money, format_percent, format_qty, format_rate
 from shopkeeper.services.sales import SaleResult
 from shopkeeper.text import printable
 
@@ -79,7 +79,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out += textwrap.wrap(description, width) or [""]
             out.append(_row(f"  {qty_text} x {money(line.unit_price)}", money(amount), width))
         if line.line_discount and not refund:
-            rate = f" {format_rate(line.discount_rate)} %" if line.discount_rate is not None else ""
+            rate = f" {format_percent(line.discount_rate)} %" if line.discount_rate is not None else ""
             out.append(_row(f"  discount{rate}", "-" + money(line.line_discount), width))
     out.append("-" * width)
 
@@ -92,7 +92,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out.append(_row("Line discounts", "-" + money(line_discounts), width))
         if result.discount:
             out.append(_row("Subtotal", money(result.subtotal), width))
-            rate = f" {format_rate(result.discount_rate)} %" if result.discount_rate is not None else ""
+            rate = f" {format_percent(result.discount_rate)} %" if result.discount_rate is not None else ""
             out.append(_row(f"Sale discount{rate}", "-" + money(result.discount), width))
         if not prices_include_tax and result.tax:
             out.append(_row("Tax", money(result.tax), width))
@@ -112,14 +112,7 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
             out.append(_row(f"Tax {format_rate(rate)}%{included} on {money(gross_amount)}", money(tax), width))
 
     out.append("")
-    paid = {"cash": "Cash", "card": "Card", "other": "Other"}.get(result.payment, result.payment)
-    if refund:
-        out.append(_row(f"Paid back ({paid.lower()})", money(total), width))
-    elif result.payment == "cash" and result.tendered is not None:
-        out.append(_row("Cash tendered", money(result.tendered), width))
-        out.append(_row("Change", money(result.change or 0), width))
-    else:
-        out.append(_row(paid, money(total), width))
+    out += _payment_rows(result, money, width)
     out.append("")
     who = ", ".join(part for part in (f"Served by {staff}" if staff else "", f"terminal {terminal}" if terminal else "")
                     if part)
@@ -128,6 +121,32 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
     if footer:
         out.append(footer.center(width).rstrip())
     return "\n".join(printable(line) for line in out) + "\n"
+
+
+def _payment_rows(result: SaleResult, money, width: int) -> list[str]:
+    """How it was paid: each tender (cash with what was handed over and the change), and the cash rounding."""
+    names = {"cash": "Cash", "card": "Card", "other": "Other"}
+    refund = result.kind == "return"
+    rows = []
+    if result.rounding:
+        rows.append(_row("Cash rounding", money(-result.rounding if refund else result.rounding), width))
+        rows.append(_row("Paid back" if refund else "To pay", money(abs(result.paid)), width))
+    tenders = result.payments or ()
+    if not tenders:  # a result built by hand (tests, older callers): the summary alone
+        paid = names.get(result.payment, result.payment)
+        return rows + [_row(f"Paid back ({paid.lower()})" if refund else paid, money(abs(result.paid)), width)]
+    for tender in tenders:
+        name = names.get(tender.method, tender.method)
+        if refund:
+            rows.append(_row(f"Paid back ({name.lower()})", money(tender.amount), width))
+        elif tender.method == "cash" and tender.tendered is not None:
+            rows.append(_row("Cash tendered", money(tender.tendered), width))
+            if len(tenders) > 1:
+                rows.append(_row("  cash paid", money(tender.amount), width))
+            rows.append(_row("Change", money(tender.change or 0), width))
+        else:
+            rows.append(_row(name, money(tender.amount), width))
+    return rows
 
 
 def receipt_for(result: SaleResult, config, ctx, *, original_sale: int | None = None) -> str:

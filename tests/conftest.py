@@ -72,7 +72,7 @@ def db(db_path):
 @pytest.fixture
 def ctx():
     return Context(staff="tester", terminal="till-1", negative_stock="warn", prices_include_tax=True,
-                   default_tax_rate=2000)
+                   default_tax_rate=20_000)
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ def write(tmp_path, text):
     ("[shop]\ndefault_tax_rate = '120'", "shop.default_tax_rate: must be between 0 and 100"),
     ("[tills]\nx = 1", "[tills]: unknown section"),
     ("[scanner]\nlayout = 'dvorak'", "scanner.layout"),
-    ("[shop]\ndefault_tax_rate = '5.555'", "shop.default_tax_rate: 5.555 has more than 2 decimal places"),
+    ("[shop]\ndefault_tax_rate = '5.5555'", "shop.default_tax_rate: 5.5555 has more than 3 decimal places"),
+    ("[till]\ncash_rounding = '0.005'", "till.cash_rounding: 0.005 has more than 2 decimal places"),
+    ("[shop]\ntax_rounding = 'invoice'", "tax_rounding"),
     ("[database]\nbusy_timeout_ms = 2147483648", "database.busy_timeout_ms: at most 2147483647"),
     ("[shop]\ncurrency = ' '", "shop.currency: must not be empty"),
 ])

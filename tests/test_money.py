@@ -10,12 +10,15 @@ from shopkeeper.money import (
     extend,
     format_money,
     format_qty,
+    format_percent,
     format_rate,
     json_qty,
     parse_money,
     parse_qty,
+    parse_percent,
     parse_rate,
     round_div,
+    round_to_step,
 )
 
 
@@ -42,11 +45,32 @@ def test_quantities_are_thousandths():
     assert json_qty(3000) == 3 and json_qty(250) == Decimal("0.250")
 
 
-def test_rates_are_basis_points():
-    assert parse_rate("20") == 2000 and parse_rate("5,5") == 550
-    assert format_rate(550) == "5.5" and format_rate(2000) == "20"
+def test_tax_rates_are_thousandths_of_a_percent():
+    assert parse_rate("20") == 20_000 and parse_rate("5,5") == 5_500 and parse_rate("8.875") == 8_875
+    assert format_rate(5_500) == "5.5" and format_rate(20_000) == "20" and format_rate(8_875) == "8.875"
     with pytest.raises(InvalidInput):
         parse_rate("101")
+    with pytest.raises(InvalidInput, match="more than 3 decimal places"):
+        parse_rate("8.8755")
+
+
+def test_discount_percentages_stay_basis_points():
+    assert parse_percent("12.5") == 1250 and format_percent(1250) == "12.5"
+    with pytest.raises(InvalidInput, match="more than 2 decimal places"):
+        parse_percent("8.875")
+
+
+@pytest.mark.parametrize(("numerator", "denominator", "even", "up"), [
+    (5, 2, 2, 3), (7, 2, 4, 4), (-5, 2, -2, -3), (-7, 2, -4, -4), (4, 3, 1, 1), (-4, 3, -1, -1)])
+def test_round_div_half_even_and_half_up(numerator, denominator, even, up):
+    assert round_div(numerator, denominator) == even
+    assert round_div(numerator, denominator, "half-up") == up
+
+
+def test_round_to_step_is_cash_rounding():
+    assert [round_to_step(v, 5) for v in (997, 998, 1002, 1003, 0)] == [995, 1000, 1000, 1005, 0]
+    assert [round_to_step(v, 100) for v in (1049, 1050, 1051)] == [1000, 1100, 1100]
+    assert round_to_step(1234, 0) == 1234
 
 
 def test_format_money_respects_currency_decimals():

@@ -36,8 +36,8 @@ def pg():
 
 
 def test_journal_services_and_check_on_postgres(pg):
-    ctx = Context(staff="pg", terminal="t1", default_tax_rate=2000)
-    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, barcodes=["4006381333931"]))
+    ctx = Context(staff="pg", terminal="t1", default_tax_rate=20_000)
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=7_000, barcodes=["4006381333931"]))
     stock.receive(ctx, "MILK", 10_000, 80)
     stock.receive(ctx, "MILK", 10_000, 100)
     assert Product.get(Product.sku == "MILK").avg_cost == 90
@@ -384,9 +384,9 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
     monkeypatch.setenv("TZ", "Europe/Paris")
     time.tzset()
     try:
-        ctx = Context(staff="pg", terminal="t1", default_tax_rate=2000)
-        save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, category="Dairy"))
-        save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=550))
+        ctx = Context(staff="pg", terminal="t1", default_tax_rate=20_000)
+        save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=7_000, category="Dairy"))
+        save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=5_500))
 
         def at(stamp: str):
             return mock.patch.multiple("shopkeeper.services.sales", utcnow=lambda: stamp), \
@@ -540,3 +540,33 @@ def test_the_stock_filter_searches_the_stored_name_and_sku_on_an_upgraded_postgr
     assert stock_window(StockQuery("green"), 0, 10) == []
     assert [r.sku for r in stock_window(StockQuery("black"), 0, 10)] == ["TEA-1"]
     assert stock_window(StockQuery("tea\ntea"), 0, 10) == [] == stock_ids(StockQuery("tea\ntea"))
+
+
+def test_split_tender_cash_rounding_and_the_rate_rescale_on_postgres(pg):
+    """Payments as rows, rounding recorded so they balance; m017 drops and recreates the append-only triggers
+    around its rescale inside its transaction, so sale lines and the change log are protected again after it."""
+    from shopkeeper.db import SCHEMA_VERSION, migrate
+    from shopkeeper.models import Payment, ProductChange, SaleLine, SchemaVersion
+
+    ctx = Context(staff="pg", terminal="t1", cash_rounding=5)
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700))  # basis points, as before m017
+    stock.receive(ctx, "MILK", 10_000, 80)
+    sold = sales.sell(ctx, [sales.LineInput("MILK", 3000)], payments=[sales.Tender("card", 200),
+                                                                     sales.Tender("cash", 500)])
+    paid = [(p.method, p.amount, p.tendered, p.change) for p in Payment.select().where(Payment.sale == sold.sale_id)
+            .order_by(Payment.id)]
+    assert paid == [("card", 200, None, None), ("cash", 185, 500, 315)]
+    sale = Sale.get_by_id(sold.sale_id)
+    assert (sale.payment, sale.rounding, sum(p[1] for p in paid)) == ("split", -2, sale.total + sale.rounding)
+    from shopkeeper.db import MIGRATIONS, _m017_tax_rate_thousandths
+
+    rescale = MIGRATIONS.index(_m017_tax_rate_thousandths) + 1
+    SchemaVersion.delete().where(SchemaVersion.version >= rescale).execute()  # as the version before it left it
+    assert migrate(pg) == SCHEMA_VERSION
+    assert Product.get(Product.sku == "MILK").tax_rate == 7_000
+    assert SaleLine.get(SaleLine.sale == sold.sale_id).tax_rate == 7_000
+    assert ProductChange.get(ProductChange.field == "tax_rate").new == "7000"
+    for sql in ("UPDATE sale_line SET tax_rate = 1", "DELETE FROM product_change", "DELETE FROM payment"):
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            with pg.atomic():
+                pg.execute_sql(sql)

@@ -9,7 +9,7 @@ from typing import Any
 
 from shopkeeper.cli import Cli, add_json
 from shopkeeper.errors import InvalidInput
-from shopkeeper.money import format_money, format_qty, format_rate, json_qty
+from shopkeeper.money import format_money, format_percent, format_qty, format_rate, json_qty
 
 NAMES = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
 
@@ -57,6 +57,8 @@ def cell(value: Any, kind: str, decimals: int) -> str:
     if kind == "qty":
         return format_qty(value)
     if kind == "pct":
+        return format_percent(value)
+    if kind == "rate":
         return format_rate(value)
     return str(value)
 
@@ -66,7 +68,7 @@ def json_cell(value: Any, kind: str, decimals: int) -> Any:
         return None
     if kind == "qty":
         return json_qty(value)
-    if kind in ("money", "pct"):
+    if kind in ("money", "pct", "rate"):
         return cell(value, kind, decimals)
     return value
 

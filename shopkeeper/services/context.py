@@ -8,7 +8,8 @@ from typing import Literal
 from shopkeeper.config import Config
 from shopkeeper.db import on_rollback
 from shopkeeper.models import Staff, Terminal, database
-from shopkeeper.money import parse_rate
+from shopkeeper.money import parse_money, parse_rate
+from shopkeeper.tax import TaxRules
 from shopkeeper.text import clean
 
 
@@ -21,6 +22,8 @@ class Context:
     decimals: int = 2
     default_tax_rate: int = 0  # basis points
     currency: str | None = None  # ISO 4217 ("EUR"): a label's price in another currency (GS1 AI 393n) is refused
+    tax_rules: TaxRules = TaxRules()  # [shop] tax_rounding and tax_rounding_mode
+    cash_rounding: int = 0  # minor units: cash due is rounded to a multiple of this (5 = 0.05); 0: none
 
     @classmethod
     def from_config(cls, config: Config, *, staff: str | None = None, terminal: str | None = None) -> Context:
@@ -35,6 +38,8 @@ class Context:
             decimals=shop.decimals,
             default_tax_rate=parse_rate(shop.default_tax_rate),
             currency=shop.currency,
+            tax_rules=TaxRules(shop.tax_rounding, shop.tax_rounding_mode),
+            cash_rounding=parse_money(till.cash_rounding, shop.decimals, what="till.cash_rounding"),
         )
 
     def as_staff(self, staff: str) -> Context:

@@ -43,7 +43,7 @@ RANKS = ("units", "revenue", "margin")
 class Column:
     key: str
     title: str
-    kind: str = "text"  # text | money | qty | int | pct (basis points) | days
+    kind: str = "text"  # text | money | qty | int | pct (basis points) | rate (a tax rate, money.RATE_SCALE) | days
 
 
 @dataclass
@@ -393,7 +393,7 @@ def sales(opts: Options) -> Report:
         if name == "category":
             columns[1] = Column("sales", "Lines", "int")
         tables.append(Table(name, title, columns, rows, keys={"category": "category"} if name == "category" else {}))
-    tables.append(Table("tax", "Tax by rate", [Column("rate", "Rate", "pct"), Column("net", "Net", "money"),
+    tables.append(Table("tax", "Tax by rate", [Column("rate", "Rate", "rate"), Column("net", "Net", "money"),
                                                Column("tax", "Tax", "money")],
                         [{"rate": rate, "net": v[0], "tax": v[1]} for rate, v in sorted(tax_by_rate.items())],
                         {"rate": None, "net": sum(v[0] for v in tax_by_rate.values()),

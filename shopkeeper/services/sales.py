@@ -12,14 +12,16 @@ from peewee import fn
 from shopkeeper import bounds
 from shopkeeper.db import insert_id, lock_in_order, locked, retry_clashes, statement, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
-from shopkeeper.models import Product, Sale, SaleLine, database
-from shopkeeper.money import extend, format_money, format_qty, round_div
+from shopkeeper.models import Payment, Product, Sale, SaleLine, database
+from shopkeeper.money import PERCENT_SCALE, allocate, extend, format_qty, round_div
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, post_movements, take_in_at_cost
+from shopkeeper.services.tenders import METHODS, Settled, Settlement, Tender, legacy_tenders, settle
+from shopkeeper.tax import line_taxes
 from shopkeeper.text import clean
 
-PAYMENTS = ("cash", "card", "other")
+PAYMENTS = METHODS
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class LineInput:
     unit_price: int | None = None  # default: the product's price
     discount: int = 0  # minor units off this line
     description: str = ""
-    tax_rate: int | None = None  # basis points; default: the product's
+    tax_rate: int | None = None  # money.RATE_SCALE (20 % = 20000); default: the product's
     discount_rate: int | None = None  # a percentage off this line (basis points), instead of ``discount``
     lot: str | None = None  # from the item's label (GS1 AI 10), kept on the sale line and the movement
     expiry: str | None = None  # ISO date from the label (AI 17)
@@ -76,24 +78,19 @@ class SaleResult:
     on_hand: dict[int, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     discount_rate: int | None = None  # when the sale discount was a percentage (basis points)
+    payments: tuple[Settled, ...] = ()  # the tenders, positive amounts (the Payment rows carry the sign)
+    rounding: int = 0  # cash rounding, signed like ``total``: amount paid = total + rounding
 
-
-def allocate(amount: int, weights: list[int]) -> list[int]:
-    """Split ``amount`` in proportion to ``weights``, largest remainder first, so the shares add up exactly."""
-    total = sum(weights)
-    if amount == 0 or total == 0:
-        return [0] * len(weights)
-    shares = [amount * w // total for w in weights]
-    remainders = sorted(range(len(weights)), key=lambda i: (amount * weights[i]) % total, reverse=True)
-    for i in remainders[: amount - sum(shares)]:
-        shares[i] += 1
-    return shares
+    @property
+    def paid(self) -> int:
+        """What was paid (or paid back): total + cash rounding; the payments add up to it."""
+        return self.total + self.rounding
 
 
 def percent_of(amount: int, rate: int) -> int:
     """``rate`` basis points of ``amount`` minor units, rounded half to even. The one place a percentage discount
     becomes an amount: at every pricing, so it follows the lines until payment."""
-    return round_div(amount * rate, 10_000)
+    return round_div(amount * rate, PERCENT_SCALE)
 
 
 def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 0, *,
@@ -126,7 +123,7 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
         bounds.quantity(line.quantity, f"line {n}: quantity", line=n)
         bounds.money(line.gross, f"line {n}: amount", ctx.decimals, line=n)
         if item.discount_rate is not None:
-            if not 0 <= item.discount_rate <= 10_000:
+            if not 0 <= item.discount_rate <= PERCENT_SCALE:
                 raise InvalidInput(f"line {n}: discount must be between 0 and 100 %")
             line.discount = percent_of(line.gross, item.discount_rate)
             line.discount_rate = item.discount_rate
@@ -136,40 +133,36 @@ def price_lines(ctx: Context, inputs: Sequence[LineInput], sale_discount: int = 
         lines.append(line)
     net = [line.gross - line.discount for line in lines]
     if sale_discount_rate is not None:
-        if not 0 <= sale_discount_rate <= 10_000:
+        if not 0 <= sale_discount_rate <= PERCENT_SCALE:
             raise InvalidInput("sale discount must be between 0 and 100 %")
         sale_discount = percent_of(sum(net), sale_discount_rate)
     if not 0 <= sale_discount <= sum(net):
         raise InvalidInput("sale discount must be between 0 and the sale amount")
+    amounts = []
     for line, amount, share in zip(lines, net, allocate(sale_discount, net)):
         line.discount += share
-        amount -= share
-        if ctx.prices_include_tax:
-            line.tax = round_div(amount * line.tax_rate, 10_000 + line.tax_rate)
-            line.total = amount
-        else:
-            line.tax = round_div(amount * line.tax_rate, 10_000)
-            line.total = amount + line.tax
+        amounts.append(amount - share)
+    taxes = line_taxes(amounts, [line.tax_rate for line in lines], included=ctx.prices_include_tax,
+                       rules=ctx.tax_rules)
+    for line, amount, tax in zip(lines, amounts, taxes):
+        line.tax = tax
+        line.total = amount if ctx.prices_include_tax else amount + tax
     return lines
 
 
-def _payment(payment: str, total: int, tendered: int | None, decimals: int) -> tuple[int | None, int | None]:
-    if payment not in PAYMENTS:
-        raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
-    if payment != "cash":
-        if tendered is not None:
-            raise InvalidInput("an amount tendered only goes with cash")
-        return None, None
-    tendered = total if tendered is None else tendered
-    if tendered < total:
-        raise InvalidInput(f"cash tendered {format_money(tendered, decimals)} is less than the total "
-                           f"{format_money(total, decimals)}")
-    return tendered, tendered - total
+def _settle(ctx: Context, due: int, payments: Sequence[Tender] | None, payment: str, tendered: int | None,
+            *, refund: bool = False) -> Settlement:
+    """The tenders for ``due`` (positive): ``payments``, or the one of the older ``payment``/``tendered``."""
+    if payments is None:
+        payments = legacy_tenders(payment, tendered)
+    elif tendered is not None:
+        raise InvalidInput("give the cash handed over in its Tender, not as tendered=", field="tendered")
+    return settle(due, payments, cash_step=ctx.cash_rounding, decimals=ctx.decimals, refund=refund)
 
 
 def _sale_sql(p: str) -> str:
     return ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
-            f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)})")
+            f"payment, tendered, change, reason, rounding) VALUES ({', '.join([p] * 14)})")
 
 
 def _line_sql(p: str) -> str:
@@ -182,9 +175,12 @@ def _payment_sql(p: str) -> str:
 
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
-                payment: str, tendered: int | None, change: int | None, original: int | None = None,
-                reason: str = "", original_lines: list[int | None] | None = None) -> SaleResult:
-    """Insert the sale, post its movements, then its lines with their cost of goods. Call inside a transaction."""
+                paid: Settlement, original: int | None = None, reason: str = "",
+                original_lines: list[int | None] | None = None) -> SaleResult:
+    """Insert the sale and its payments, post its movements, then its lines with their cost of goods. Call inside a
+    transaction. ``Sale.payment`` is the summary (``cash``, ``card``, ``other``, or ``split``), ``Sale.tendered`` and
+    ``change`` the cash that crossed the counter, ``Sale.rounding`` the cash rounding; one ``Payment`` row per
+    tender, signed like the total, adding up to total + rounding."""
     db = database.obj
     sale_sql, line_sql = statement(db, "sales.sale", _sale_sql), statement(db, "sales.line", _line_sql)
     now = utcnow()
@@ -192,12 +188,15 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     subtotal = sign * sum(line.gross - line.discount for line in lines) + sign * discount
     tax = sign * sum(line.tax for line in lines)
     total = sign * sum(line.total for line in lines)
+    tendered, change, rounding = paid.tendered, paid.change, sign * paid.rounding
     for what, amount in (("sale total", total), ("subtotal", subtotal), ("tax", tax), ("tendered", tendered or 0)):
         bounds.money(amount, what, ctx.decimals)
     sale_id = insert_id(db, sale_sql, (
-        kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
-        tendered, change, reason))
-    db.execute_sql(statement(db, "sales.payment", _payment_sql), (sale_id, payment, total, tendered, change))
+        kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, paid.summary,
+        tendered, change, reason, rounding))
+    payment_sql = statement(db, "sales.payment", _payment_sql)
+    for tender in paid.tenders:
+        db.execute_sql(payment_sql, (sale_id, tender.method, sign * tender.amount, tender.tendered, tender.change))
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
     posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing
@@ -210,15 +209,18 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
             sale_id, n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
             line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line, line.lot,
             line.expiry))
-    return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, payment, tendered, change, now,
-                      posted.on_hand, posted.warnings)
+    return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, paid.summary, tendered, change,
+                      now, posted.on_hand, posted.warnings, payments=paid.tenders, rounding=rounding)
 
 
 @retry_clashes
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
-         discount: int = 0, discount_rate: int | None = None) -> SaleResult:
+         discount: int = 0, discount_rate: int | None = None, payments: Sequence[Tender] | None = None) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
-    is a sale discount in percent, worked out from the lines as they are now."""
+    is a sale discount in percent, worked out from the lines as they are now.
+
+    Paid by ``payments`` (split tender, see ``services.tenders``), or by one ``payment`` method with cash
+    ``tendered`` (the older keywords)."""
     # a one-off item's description is new text for the (append-only) sale: the stored-text rule applies
     inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
               for i in inputs]
@@ -226,13 +228,12 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
     if discount_rate is not None:
         discount = sum(line.discount - line.line_discount for line in lines)
     total = sum(line.total for line in lines)
-    tendered, change = _payment(payment, total, tendered, ctx.decimals)
+    paid = _settle(ctx, total, payments, payment, tendered)
     entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price, lot=line.lot,
                      expiry=line.expiry)
                for line in lines if line.product_id is not None]
     with write_transaction():
-        result = _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
-                             change=change)
+        result = _write_sale(ctx, "sale", lines, entries, discount=discount, paid=paid)
     result.discount_rate = discount_rate
     return result
 
@@ -261,15 +262,28 @@ def returnable(sale_id: int) -> dict[int, int]:
 
 @retry_clashes
 def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | None = None, reason: str = "",
-           payment: str = "cash") -> SaleResult:
+           payment: str | None = None, payments: Sequence[Tender] | None = None) -> SaleResult:
     """Take goods back and pay the customer.
 
     Against ``sale_id``: at most what that sale sold and was not yet returned, at the price paid; no items means
     everything still returnable. Without a receipt: a ``reason`` is required, priced at today's price.
     Returned goods go back into stock at the cost they left at.
+
+    Paid back by ``payments`` (split tender), or all by ``payment``; with neither, the way the original sale was
+    paid (``refund_tenders``), and cash without a receipt.
     """
-    if payment not in PAYMENTS:
-        raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}")
+    if payment is not None and payment not in PAYMENTS:
+        raise InvalidInput(f"payment must be one of {', '.join(PAYMENTS)}, not {payment!r}", field="payment")
+
+    def paid_back(lines: list[PricedLine]) -> Settlement:
+        due = sum(line.total for line in lines)
+        if payments is not None:
+            chosen = payments
+        elif payment is not None:
+            chosen = [Tender(payment)]
+        else:
+            chosen = refund_tenders(sale_id, due) if sale_id is not None else [Tender("cash")]
+        return settle(due, chosen, cash_step=ctx.cash_rounding, decimals=ctx.decimals, refund=True)
     reason = clean(reason, field="reason")
     with write_transaction():
         if sale_id is None:
@@ -286,8 +300,8 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                 entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price,
                                              pending=restocked[product.id]))
                 restocked[product.id] += line.quantity
-            return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None,
-                               change=None, reason=reason.strip())
+            return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines),
+                               reason=reason.strip())
         sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
         if sale is None or sale.kind != "sale":
             raise NotFound(f"no sale {sale_id}")
@@ -304,8 +318,38 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                 entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
                                              pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
                 restocked[product.id] += part.quantity
-        return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
-                           original=sale_id, reason=reason.strip(), original_lines=links)
+        return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines), original=sale_id,
+                           reason=reason.strip(), original_lines=links)
+
+
+def sale_payments(sale_id: int) -> list[tuple[str, int]]:
+    """How sale ``sale_id`` was paid: (method, amount) per tender, in order, amounts as stored (signed)."""
+    return [(p.method, p.amount) for p in Payment.select(Payment.method, Payment.amount)
+            .where(Payment.sale == sale_id).order_by(Payment.id)]
+
+
+def refund_tenders(sale_id: int, due: int) -> list[Tender]:
+    """The default way to pay back ``due`` on a refund of sale ``sale_id``: the way it was paid. A sale paid by one
+    method is paid back by it; a split sale pays back to its card and other tenders first (each at most what it
+    paid less what earlier refunds of that sale paid back to it), then cash for the rest."""
+    paid: dict[str, int] = {}
+    for method, amount in sale_payments(sale_id):
+        paid[method] = paid.get(method, 0) + amount
+    if len(paid) <= 1:
+        return [Tender(next(iter(paid), "cash"))]
+    returns = Sale.select(Sale.id).where((Sale.original == sale_id) & (Sale.kind == "return"))
+    for method, amount in (Payment.select(Payment.method, fn.SUM(Payment.amount)).where(Payment.sale.in_(returns))
+                           .group_by(Payment.method).tuples()):
+        paid[method] = paid.get(method, 0) + amount  # refunds are stored negative
+    out, left = [], due
+    for method in ("card", "other"):
+        take = min(left, max(paid.get(method, 0), 0))
+        if take:
+            out.append(Tender(method, take))
+            left -= take
+    if left or not out:
+        out.append(Tender("cash"))
+    return out
 
 
 @dataclass(frozen=True)

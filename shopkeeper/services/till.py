@@ -31,7 +31,7 @@ from shopkeeper.barcodes import Scan, addon_price, parse_scan
 from shopkeeper.db import retry_clashes, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
-from shopkeeper.money import QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
+from shopkeeper.money import PERCENT_SCALE, QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
 from shopkeeper.services import sales
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
@@ -638,7 +638,7 @@ def _no_refund_discounts(row: OpenSale) -> None:
 
 
 def _check_rate(rate: int) -> None:
-    if not 0 <= rate <= 10_000:
+    if not 0 <= rate <= PERCENT_SCALE:
         raise InvalidInput("a discount in percent must be between 0 and 100 %", field="discount", value=rate)
 
 
@@ -663,11 +663,11 @@ def set_line_discount(ctx: Context, line_id: int, amount: int = 0, *, rate: int 
 
 def parse_discount(text: str, decimals: int) -> tuple[int, int | None]:
     """A discount as typed: ``"1.50"`` → (150, None), ``"10%"`` / ``"12.5 %"`` → (0, 1250) basis points."""
-    from shopkeeper.money import parse_money, parse_rate
+    from shopkeeper.money import parse_money, parse_percent
 
     text = text.strip()
     if text.endswith("%"):
-        return 0, parse_rate(text[:-1].strip(), what="discount percentage")
+        return 0, parse_percent(text[:-1].strip(), what="discount percentage")
     return parse_money(text or "0", decimals, what="discount"), None
 
 
@@ -801,9 +801,14 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
 # --- completing --------------------------------------------------------------------------------------------------
 
 @retry_clashes
-def complete(ctx: Context, payment: str = "cash", tendered: int | None = None, *,
+def complete(ctx: Context, payment: str | Sequence[sales.Tender] | None = None, tendered: int | None = None, *,
              expected_total: int | None = None) -> sales.SaleResult:
-    """Commit the open sale (or refund) and delete its draft, in one transaction. Returns what was committed."""
+    """Commit the open sale (or refund) and delete its draft, in one transaction. Returns what was committed.
+
+    ``payment`` is a method (``"cash"``; ``tendered`` is the cash handed over) or the list of tenders of a split
+    payment (``services.tenders``). None: cash for a sale; for a refund, the way the original sale was paid."""
+    tenders = None if payment is None or isinstance(payment, str) else list(payment)
+    method = payment if isinstance(payment, str) else None
     with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None:
@@ -818,10 +823,10 @@ def complete(ctx: Context, payment: str = "cash", tendered: int | None = None, *
             if tendered is not None:
                 raise InvalidInput("an amount tendered does not apply to a refund")
             result = sales.refund(ctx, _return_items(draft), sale_id=draft.original_sale, reason=draft.reason,
-                                  payment=payment)
+                                  payment=method, payments=tenders)
         else:
-            result = sales.sell(ctx, _inputs(draft), payment=payment, tendered=tendered, discount=draft.discount,
-                                discount_rate=draft.discount_rate)
+            result = sales.sell(ctx, _inputs(draft), payment=method or "cash", tendered=tendered,
+                                discount=draft.discount, discount_rate=draft.discount_rate, payments=tenders)
         _delete(row.id)
     return result
 

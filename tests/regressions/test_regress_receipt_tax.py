@@ -7,7 +7,7 @@ from shopkeeper.services import sales
 
 def test_tax_base_on_a_receipt_with_prices_excluding_tax(demo_db, ctx):
     net = replace(ctx, prices_include_tax=False)
-    result = sales.sell(net, [sales.LineInput(None, 1000, 1000, description="Service", tax_rate=2000)],
+    result = sales.sell(net, [sales.LineInput(None, 1000, 1000, description="Service", tax_rate=20_000)],
                         payment="card")
     assert result.total == 1200 and result.lines[0].tax == 200
     text = format_receipt(result, prices_include_tax=False)

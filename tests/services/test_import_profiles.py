@@ -75,7 +75,7 @@ def test_dollar_prices_in_a_euro_shop_are_refused(db, ctx):
 def test_loyverse_sold_by_weight_keeps_its_unit_and_variants_are_named(db, ctx):
     import_products(ctx, sample("loyverse.csv"))
     p = products()
-    assert (p["10001"].unit, p["10001"].on_hand, p["10001"].price, p["10001"].tax_rate) == ("kg", 4250, 1490, 900)
+    assert (p["10001"].unit, p["10001"].on_hand, p["10001"].price, p["10001"].tax_rate) == ("kg", 4250, 1490, 9_000)
     assert p["10002"].name == "Wool Socks – 23-25"
     assert p["10003"].name == "Wool Socks – 25-27"
 
@@ -83,7 +83,7 @@ def test_loyverse_sold_by_weight_keeps_its_unit_and_variants_are_named(db, ctx):
 def test_a_tax_column_per_tax_gives_the_rate_of_the_one_that_applies_and_two_are_refused(db, ctx):
     head = "Handle,SKU,Name,Sold by weight,Price [Shop],Tax - VAT (9%),Tax - VAT (21%)\n"
     parsed = parse_products_csv((head + "a,A1,Apple,N,1.00,N,Y\nb,B1,Beer,N,2.00,Y,Y\nc,C1,Cake,N,3,maybe,N\n").encode())
-    assert [(r.data.sku, r.data.tax_rate) for r in parsed.rows] == [("A1", 2100)]
+    assert [(r.data.sku, r.data.tax_rate) for r in parsed.rows] == [("A1", 21_000)]
     assert [(e.line, e.reason) for e in parsed.errors] == [
         (3, "2 taxes apply (9%, 21%): one rate per product"),
         (4, "column Tax - VAT (9%): 'maybe' is neither Y nor N")]
@@ -107,7 +107,7 @@ def test_odoo_tax_written_as_a_percentage_and_erpnext_opening_stock(db, ctx):
     import_products(ctx, sample("odoo.csv"))
     import_products(ctx, sample("erpnext.csv"))
     p = products()
-    assert (p["OD-1"].tax_rate, p["OD-2"].tax_rate, p["OD-2"].unit, p["OD-2"].on_hand) == (2100, 900, "kg", 25_500)
+    assert (p["OD-1"].tax_rate, p["OD-2"].tax_rate, p["OD-2"].unit, p["OD-2"].on_hand) == (21_000, 9_000, "kg", 25_500)
     assert (p["ER-1"].price, p["ER-1"].avg_cost, p["ER-1"].on_hand, p["ER-1"].category) == (395, 150, 20_000,
                                                                                          "Products")
 
@@ -125,7 +125,7 @@ def test_a_map_file_reads_a_dutch_spreadsheet(db, ctx):
     assert report.created == 2
     kaas = products()["A-100"]
     assert (kaas.name, kaas.price, kaas.avg_cost, kaas.on_hand, kaas.tax_rate, kaas.category) == (
-        "Kaas jong", 1295, 710, 3500, 900, "Winkel")
+        "Kaas jong", 1295, 710, 3500, 9_000, "Winkel")
     assert Supplier.get_by_id(kaas.supplier_id).name == "Kaasboer"
 
 

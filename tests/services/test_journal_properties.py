@@ -38,7 +38,7 @@ def test_random_operations_keep_check_clean(ops, policy):
         try:
             ctx = dataclasses.replace(Context(staff="p", terminal="t"), negative_stock=policy)
             for sku in SKUS:
-                save_product(ProductData(sku=sku, name=sku, price=199, tax_rate=2000))
+                save_product(ProductData(sku=sku, name=sku, price=199, tax_rate=20_000))
             for step in ops:
                 before = {p.sku: p.on_hand for p in Product.select()}
                 try:

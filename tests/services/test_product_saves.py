@@ -25,7 +25,7 @@ from shopkeeper.services.context import Context
 
 @pytest.fixture
 def tea(db, ctx):
-    product = save_product(ProductData(sku="TEA", name="Tea", price=300, tax_rate=700), ctx=ctx)
+    product = save_product(ProductData(sku="TEA", name="Tea", price=300, tax_rate=7_000), ctx=ctx)
     stock.receive(ctx, product, 10_000, 100)
     return product
 
@@ -63,17 +63,17 @@ def test_the_same_change_made_at_two_tills_is_no_conflict(tea, ctx):
 
 def test_price_tax_cost_unit_and_active_changes_are_logged_with_who_and_till(tea, ctx):
     kim = Context(staff="Kim", terminal="till-2")
-    save_product(ProductData(sku="TEA", price=350, tax_rate=1900, unit="box", active=False, avg_cost=120,
+    save_product(ProductData(sku="TEA", price=350, tax_rate=19_000, unit="box", active=False, avg_cost=120,
                              name="Green tea", reorder_point=5000), ctx=kim)
     assert _log(tea.id)[5:] == [
         ("price", "300", "350", "edit", "Kim", "till-2"),
-        ("tax_rate", "700", "1900", "edit", "Kim", "till-2"),
+        ("tax_rate", "7000", "19000", "edit", "Kim", "till-2"),
         ("avg_cost", "100", "120", "revaluation", "Kim", "till-2"),
         ("unit", "pcs", "box", "edit", "Kim", "till-2"),
         ("active", "1", "0", "edit", "Kim", "till-2"),
     ]
     assert [row[:4] for row in _log(tea.id)[:5]] == [  # the product's creation
-        ("price", None, "300", "create"), ("tax_rate", None, "700", "create"), ("avg_cost", None, "0", "create"),
+        ("price", None, "300", "create"), ("tax_rate", None, "7000", "create"), ("avg_cost", None, "0", "create"),
         ("unit", None, "pcs", "create"), ("active", None, "1", "create")]
     save_product(ProductData(sku="TEA", price=350, name="Tea"), ctx=kim)  # unchanged price: nothing logged
     assert len(_log(tea.id)) == 10

@@ -17,7 +17,7 @@ def test_import_creates_products_and_posts_the_opening_count(db, ctx):
     report = import_products(ctx, GOOD.encode())
     assert (report.created, report.updated, report.counted) == (2, 0, 2)
     milk = Product.get(Product.sku == "MILK")
-    assert (milk.price, milk.avg_cost, milk.tax_rate, milk.reorder_point, milk.on_hand) == (129, 80, 700, 12_000,
+    assert (milk.price, milk.avg_cost, milk.tax_rate, milk.reorder_point, milk.on_hand) == (129, 80, 7_000, 12_000,
                                                                                           30_000)
     assert product_barcodes(milk) == ["4006381333931", "5000112548167"]
     assert Product.get(Product.sku == "OLIVES").on_hand == 4_250

@@ -18,7 +18,7 @@ from shopkeeper.services.context import Context
 
 
 def _pens(ctx: Context) -> sales.SaleResult:
-    save_product(ProductData(sku="PEN", name="Pen", price=100, tax_rate=2000))
+    save_product(ProductData(sku="PEN", name="Pen", price=100, tax_rate=20_000))
     stock.receive(ctx, "PEN", 10_000, 40)
     return sales.sell(ctx, [sales.LineInput("PEN", 3000)], discount=1, payment="card")  # 2.99
 
@@ -37,7 +37,7 @@ def test_pieces_then_the_rest_pay_back_what_the_line_took(db, ctx):
     assert first.total + rest.total == -sale.total and first.tax + rest.tax == -sale.tax
 
 
-PRODUCTS = (("PEN", "pcs", 2000), ("INK", "pcs", 700), ("TEA-KG", "kg", 550))
+PRODUCTS = (("PEN", "pcs", 20_000), ("INK", "pcs", 7_000), ("TEA-KG", "kg", 5_500))
 
 
 @st.composite

@@ -172,8 +172,8 @@ def test_reports_tie_out_with_the_journal(ops, include_tax, zone, local_zone, mo
     with tempfile.TemporaryDirectory() as tmp:
         open_database(str(Path(tmp) / "shop.db"))
         try:
-            ctx = Context(staff="p", terminal="t", prices_include_tax=include_tax, default_tax_rate=550)
-            for sku, price, rate in (("A", 199, 2000), ("B", 1250, 550), ("KG", 2390, 0)):
+            ctx = Context(staff="p", terminal="t", prices_include_tax=include_tax, default_tax_rate=5_500)
+            for sku, price, rate in (("A", 199, 20_000), ("B", 1250, 5_500), ("KG", 2390, 0)):
                 save_product(ProductData(sku=sku, name=sku, price=price, tax_rate=rate,
                                          unit="kg" if sku == "KG" else "pcs"))
                 stock.receive(ctx, sku, 5_000, 77)

@@ -11,8 +11,8 @@ from shopkeeper.services.sales import LineInput, ReturnInput
 
 @pytest.fixture
 def shop(db, ctx):
-    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, barcodes=["4006381333931"]))
-    save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=700))
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=7_000, barcodes=["4006381333931"]))
+    save_product(ProductData(sku="OLIVES", name="Olives", unit="kg", price=1490, tax_rate=7_000))
     stock.receive(ctx, "MILK", 20_000, 80)
     stock.receive(ctx, "OLIVES", 5_000, 820)
     return db
@@ -124,7 +124,7 @@ def test_inactive_products_are_not_sold(ctx, shop):
 
 
 def test_partial_refunds_pay_back_exactly_the_tax_collected(ctx, shop):
-    save_product(ProductData(sku="A", name="A", price=100, tax_rate=2000))
+    save_product(ProductData(sku="A", name="A", price=100, tax_rate=20_000))
     stock.receive(ctx, "A", 10_000, 50)
     sold = sales.sell(ctx, [LineInput("A", 3000)])
     assert (sold.total, sold.tax) == (300, 50)

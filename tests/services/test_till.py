@@ -198,7 +198,7 @@ def test_park_and_resume(demo_db, ctx):
 def test_a_parked_sale_resumes_at_another_terminal(demo_db, ctx):
     till.add_scan(ctx, MILK)
     parked_id = till.park(ctx)
-    other = ctx.__class__(staff="x", terminal="till-2", default_tax_rate=2000)
+    other = ctx.__class__(staff="x", terminal="till-2", default_tax_rate=20_000)
     draft = till.resume(other, parked_id)
     assert draft.terminal == "till-2"
     assert till.complete(other, "card").total == 129
@@ -223,7 +223,7 @@ def test_too_little_cash_keeps_the_draft(demo_db, ctx):
 
 def test_failed_completion_leaves_no_half_sale(demo_db, ctx):
     """Refuse-negative stock rolls the whole thing back: no sale row, no movement, the draft still there."""
-    refuse = ctx.__class__(staff="t", terminal="till-1", negative_stock="refuse", default_tax_rate=2000)
+    refuse = ctx.__class__(staff="t", terminal="till-1", negative_stock="refuse", default_tax_rate=20_000)
     till.add_scan(refuse, COFFEE)
     till.add_scan(refuse, "999*" + MILK)
     sales_before, moves_before = Sale.select().count(), Movement.select().count()
@@ -310,7 +310,7 @@ def test_draft_survives_a_process_killed_mid_sale(demo_db, db_path, ctx):
         "from shopkeeper.services import till\n"
         "from shopkeeper.services.context import Context\n"
         f"open_database({str(db_path)!r})\n"
-        "c = Context(staff='t', terminal='till-1', default_tax_rate=2000)\n"
+        "c = Context(staff='t', terminal='till-1', default_tax_rate=20_000)\n"
         f"till.add_scan(c, {MILK!r}); till.add_scan(c, '2*' + {COFFEE!r})\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )

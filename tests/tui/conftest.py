@@ -100,7 +100,7 @@ def db(db_path, backend, worker_id):
 
 @pytest.fixture
 def till_ctx():
-    return Context(staff="Sam", terminal="till-1", negative_stock="warn", default_tax_rate=700)
+    return Context(staff="Sam", terminal="till-1", negative_stock="warn", default_tax_rate=7_000)
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def seed_shop(ctx: Context, *, extra: int = 0) -> None:
             mock.patch("shopkeeper.services.catalog.utcnow", lambda: T0):
         for sku, name, unit, price, cost, point, rq, supplier, code, opening in PRODUCTS:
             catalog.save_product(catalog.ProductData(
-                sku=sku, name=name, unit=unit, price=price, tax_rate=700, reorder_point=point, reorder_qty=rq,
+                sku=sku, name=name, unit=unit, price=price, tax_rate=7_000, reorder_point=point, reorder_qty=rq,
                 supplier=supplier, category="Test", barcodes=[code] if code else []))
             if opening:
                 stock.receive(ctx.as_staff("Sam"), sku, opening, cost, reference="delivery:opening")

@@ -73,11 +73,11 @@ async def test_refund_header_fits_and_a_long_reason_ends_in_an_ellipsis(shop, ma
         await settle(app, pilot)
         await press(app, pilot, "f2", "ctrl+f", "1", "enter", "enter")
         mode = app.screen.query_one("#sale-mode", Static)
-        assert shown(app, mode) == "REFUND against sale #1 · 2 line(s) · pay back with F7/F8/F9"
+        assert shown(app, mode) == "REFUND against sale #1 (paid cash) · 2 line(s) · F7 pay back as paid"
         await press(app, pilot, "ctrl+n", "y", "ctrl+f", "enter",
                     *"customer says the box was already open when she got it home", "enter")
         text = shown(app, mode)
-        assert text.startswith("REFUND no receipt · 0 line(s) · pay back with F7/F8/F9 · reason: customer")
+        assert text.startswith("REFUND no receipt · 0 line(s) · F7/F8/F9 pay back · reason: customer")
         assert text.endswith("…")
 
 

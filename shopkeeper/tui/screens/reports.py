@@ -41,7 +41,7 @@ CHART_MIN_HEIGHT = 30
 
 
 def cell(value: object, kind: str, decimals: int) -> str:
-    from shopkeeper.money import format_qty, format_rate
+    from shopkeeper.money import format_percent, format_qty, format_rate
 
     if value is None:
         return ""
@@ -50,6 +50,8 @@ def cell(value: object, kind: str, decimals: int) -> str:
     if kind == "qty":
         return format_qty(value)  # type: ignore[arg-type]
     if kind == "pct":
+        return format_percent(value)  # type: ignore[arg-type]
+    if kind == "rate":
         return format_rate(value)  # type: ignore[arg-type]
     return str(value)
 

@@ -12,7 +12,8 @@ Enter      add the typed code (``3*`` before a code or a scan sets the quantity)
 ↑ ↓        choose a line
 Ctrl+T     quantity of the chosen line     Ctrl+R  remove the chosen line
 Ctrl+L     line discount                   Ctrl+B  sale discount (amount or ``10%``)
-F7 F8 F9   pay cash (asks the amount tendered) · card · other
+F7         pay: the payment dialog (cash; F8 F9 there switch to card, other; split over several)
+F8 F9      pay all by card · other at once (a refund: pay back all by card · other)
 Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
 Ctrl+F     refund (against a sale number, or without a receipt with a reason)
 Ctrl+N     void the sale                   Escape  back (the sale stays open)
@@ -35,7 +36,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
-from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty
+from shopkeeper.money import format_money, format_percent, format_qty, parse_money, parse_qty
 from shopkeeper.services import till
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
@@ -208,6 +209,8 @@ class SellScreen(ShopScreen):
         self.draft: till.Draft | None = None
         self.selected: int | None = None  # line id
         self.last_result = None
+        self._original_for: int | None = None  # the refunded sale whose payments ``_original_paid`` says
+        self._original_paid = ""
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -277,7 +280,7 @@ class SellScreen(ShopScreen):
         priced = line.priced
         unit = f" {line.unit}" if line.unit and line.unit != "pcs" else ""
         name = line.description + (" ⚖" if line.weighed else "")
-        disc = (f"{format_rate(line.discount_rate)} %" if line.discount_rate is not None
+        disc = (f"{format_percent(line.discount_rate)} %" if line.discount_rate is not None
                 else self.money(line.discount) if line.discount else "")
         total = self.money(priced.total) if priced is not None else "?"
         return (str(line.line_no), name, f"{format_qty(line.quantity)}{unit}", self.money(line.unit_price), disc,
@@ -302,14 +305,16 @@ class SellScreen(ShopScreen):
             # fits 80 columns; the free-text reason comes last, so only it can run into the ellipsis
             against = f"against sale #{d.original_sale}" if d.original_sale else "no receipt"
             reason = "" if d.original_sale else f" · reason: {d.reason}"
-            self._set_text(mode, f"REFUND {against} · {len(d.lines)} line(s) · pay back with F7/F8/F9{reason}")
+            paid = f" (paid {self._original_text(d)})" if d.original_sale else ""
+            how = "F7 pay back as paid" if d.original_sale else "F7/F8/F9 pay back"
+            self._set_text(mode, f"REFUND {against}{paid} · {len(d.lines)} line(s) · {how}{reason}")
             mode.set_class(True, "-refund")
         else:
             self._set_text(mode, f"Sale · {len(d.lines)} line(s), {units} unit(s)")
             mode.set_class(False, "-refund")
         parts = []
         if d.mode == "sale" and (d.discount or d.discount_rate):
-            rate = f" {format_rate(d.discount_rate)} %" if d.discount_rate is not None else ""
+            rate = f" {format_percent(d.discount_rate)} %" if d.discount_rate is not None else ""
             parts.append(f"Subtotal {self.money(d.subtotal)}  Sale disc{rate} -{self.money(d.discount)}")
         incl = " incl." if self.shop.ctx.prices_include_tax else ""
         parts.append(f"Tax{incl} {self.money(d.tax)}")
@@ -323,9 +328,18 @@ class SellScreen(ShopScreen):
             r = self.last_result
             kind = "Refund" if r.kind == "return" else "Sale"
             change = f" · CHANGE {self.money(r.change)}" if r.change else ""
-            self._set_text(status, f"✓ {kind} #{r.sale_id} {self.money(abs(r.total))} {r.payment}{change}")
+            self._set_text(status, f"✓ {kind} #{r.sale_id} {self.money(abs(r.paid))} {self._paid_by(r)}{change}")
         else:
             self._set_text(status, "")
+
+    def _original_text(self, d: till.Draft) -> str:
+        """``card`` or ``card 2.00 + cash 3.16``: how the refunded sale was paid, read once per refund."""
+        if self._original_for != d.original_sale:
+            payments = self._original_payments(d) or []
+            self._original_for = d.original_sale
+            self._original_paid = (payments[0][0] if len({m for m, _ in payments}) == 1 else
+                                   " + ".join(f"{m} {self.money(a)}" for m, a in payments))
+        return self._original_paid
 
     # -- scans -------------------------------------------------------------------------------------------------
 
@@ -589,6 +603,8 @@ class SellScreen(ShopScreen):
         ]), done)
 
     def action_pay(self, payment: str) -> None:
+        """F8/F9: paid (or paid back) all by card or other at once. F7: the payment dialog (``PaymentScreen``),
+        where a payment can be split over cash, card and other, and a refund is paid back as the sale was paid."""
         d = self.draft
         if self.shop.server_down:
             self.notify("cannot take payment: the database server is unreachable. The sale is kept; pay once the "
@@ -597,24 +613,32 @@ class SellScreen(ShopScreen):
         if d is None or d.empty:
             self.notify("nothing to pay: the sale is empty", severity="warning", timeout=3)
             return
-        if payment == "cash" and d.mode == "sale":
-            def done(values: dict[str, str] | None) -> None:
-                if values is None:
-                    return
-                text = values["tendered"].strip()
-                try:
-                    tendered = parse_money(text, self.decimals, what="cash tendered") if text else None
-                except ShopError as exc:
-                    self.notify(str(exc), severity="error")
-                    return
-                self.complete("cash", tendered, d.total)
-
-            self.app.push_screen(PromptScreen(f"Cash: total {self.money(d.total)}", [
-                ("tendered", "Tendered", "blank: exact amount", "")]), done)
+        if payment != "cash":
+            self.complete(payment, None, d.total)
             return
-        self.complete(payment, None, d.total)
+        from shopkeeper.tui.screens.payment import PaymentScreen
 
-    def complete(self, payment: str, tendered: int | None, expected_total: int | None = None) -> None:
+        original = self._original_payments(d) if d.mode == "refund" else None
+
+        def done(tenders: list | None) -> None:
+            if tenders is not None:
+                self.complete(tenders or None, None, d.total)
+
+        self.app.push_screen(PaymentScreen(
+            d.total, payment, decimals=self.decimals, cash_step=self.shop.ctx.cash_rounding,
+            currency=self.shop.config.shop.currency, refund=d.mode == "refund", original=original), done)
+
+    def _original_payments(self, d: till.Draft) -> list[tuple[str, int]] | None:
+        """How the sale a refund is against was paid (amounts positive), or None."""
+        if d.original_sale is None:
+            return None
+        from shopkeeper.services.sales import sale_payments
+
+        return [(method, amount) for method, amount in sale_payments(d.original_sale)]
+
+    def complete(self, payment, tendered: int | None, expected_total: int | None = None) -> None:
+        """Commit the sale: ``payment`` is a method, the tenders of a split payment, or None (a refund paid back
+        the way the sale was paid)."""
         if self.shop.server_down:
             self.notify("cannot take payment: the database server is unreachable. The sale is kept",
                         severity="error", timeout=6)
@@ -626,9 +650,16 @@ class SellScreen(ShopScreen):
         self.last_result = result
         kind = "refund" if result.kind == "return" else "sale"
         change = f", change {self.money(result.change)}" if result.change else ""
-        self.notify(f"{kind} #{result.sale_id}: {self.money(abs(result.total))} {payment}{change}", timeout=6)
+        self.notify(f"{kind} #{result.sale_id}: {self.money(abs(result.paid))} {self._paid_by(result)}{change}",
+                    timeout=6)
         self.refresh_data()
         self._print(result, original)
+
+    def _paid_by(self, result) -> str:
+        """``cash``, or the tenders of a split: ``card 2.00 + cash 1.87``."""
+        if len(result.payments) <= 1:
+            return result.payment
+        return " + ".join(f"{t.method} {self.money(t.amount)}" for t in result.payments)
 
     def _print(self, result, original: int | None) -> None:
         command = self.shop.config.till.receipt_printer
