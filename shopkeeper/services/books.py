@@ -118,19 +118,12 @@ class _Names:
 
 # --- reading --------------------------------------------------------------------------------------------------------
 
-_day_cache: dict[str, dt.date] = {}
-
-
 def local_day(utc_text: str) -> dt.date:
-    """The shop's local calendar day of a stored UTC time (cached per stored minute: a zone may be off by 30)."""
-    key = utc_text[:16]
-    day = _day_cache.get(key)
-    if day is None:
-        moment = times.parse_stored(utc_text)
-        if moment is None:
-            raise InvalidInput(f"stored time {utc_text!r} is not a time")
-        day = _day_cache[key] = moment.astimezone().date()
-    return day
+    """The shop's local calendar day of a stored UTC time."""
+    moment = times.parse_stored(utc_text)
+    if moment is None:
+        raise InvalidInput(f"stored time {utc_text!r} is not a time")
+    return moment.astimezone().date()
 
 
 def _chain_head(until: str) -> str | None:
