@@ -57,7 +57,7 @@ def shop_totals(start: dt.date, end: dt.date) -> dict[str, int]:
 
 def test_every_transaction_balances_and_one_per_day_and_z_report(shop):
     result = books.build(DAY1, DAY2)
-    assert [t.reference for t in result.transactions] == ["day:2026-11-02", "z:Till-1:1", "day:2026-11-03"]
+    assert [t.reference for t in result.transactions] == ["day:2026-11-02", "z:till-1:1", "day:2026-11-03"]
     for t in result.transactions:
         assert sum(p.amount for p in t.postings) == 0, t.reference
 

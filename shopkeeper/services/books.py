@@ -318,6 +318,6 @@ def _z_reports(names: _Names, lo: str, hi: str) -> list[Transaction]:
                 postings += [Posting(a.drawer, -amount, memo), Posting(a.cash_out, amount, memo)]
         postings += [Posting(a.drawer, over_short, "over/short"), Posting(a.over_short, -over_short, "over/short"),
                      Posting(a.drawer, -counted, "counted cash"), Posting(a.safe, counted, "counted cash")]
-        out.append(Transaction(local_day(closed_at), f"z:{account_part(till, 'till')}:{number}",
+        out.append(Transaction(local_day(closed_at), f"z:{'-'.join(re.sub(r'[()]', ' ', till).split())}:{number}",
                                f"Z report {number}, till {till}", [p for p in postings if p.amount]))
     return out
