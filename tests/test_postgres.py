@@ -539,3 +539,18 @@ def test_the_stock_filter_searches_the_stored_name_and_sku_on_an_upgraded_postgr
     assert stock_window(StockQuery("green"), 0, 10) == []
     assert [r.sku for r in stock_window(StockQuery("black"), 0, 10)] == ["TEA-1"]
     assert stock_window(StockQuery("tea\ntea"), 0, 10) == [] == stock_ids(StockQuery("tea\ntea"))
+
+
+def test_the_books_balance_and_match_the_valuation_on_postgres(pg):
+    """The books export's SQL on PostgreSQL: the same transactions as on SQLite, inventory equal to the valuation."""
+    from shopkeeper.services import books, books_format, reports
+    from tests.books_shop import DAY1, DAY2, seed
+
+    seed(Context(staff="tester", terminal="till-1"))
+    result = books.build(DAY1, DAY2)
+    assert [t.reference for t in result.transactions] == ["day:2026-11-02", "z:till-1:1", "day:2026-11-03"]
+    assert result.balances()["Assets:Inventory"] == reports.valuation(reports.Options(at=DAY2)).table(
+        "category").total["cost"]
+    assert result.balances()["Expenses:Cash-Over-Short"] == 50
+    text = books_format.write(result, "csv", currency="EUR", decimals=2)
+    assert text == books_format.write(books.build(DAY1, DAY2), "csv", currency="EUR", decimals=2)
