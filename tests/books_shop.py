@@ -24,6 +24,7 @@ from shopkeeper.models import (
     TillSession,
     TillSessionClose,
 )
+from shopkeeper.money import parse_rate
 from shopkeeper.services import catalog
 from shopkeeper.services.catalog import ProductData
 from shopkeeper.services.context import Context, staff_id, terminal_id
@@ -96,8 +97,9 @@ def seed(ctx: Context) -> BooksShop:
     """Day 1: deliveries, a till session with cash, card, split and other payments, a refund, cash rounding, a
     paid-out and cash in, closed 0.50 short; a loss, stock found by a count, a return to the supplier.
     Day 2: one card sale outside any session."""
-    catalog.save_product(ProductData("CHEESE", name="Käse", price=240, tax_rate=2000), ctx=ctx)
-    catalog.save_product(ProductData("BREAD", name="Bread", price=199, tax_rate=550), ctx=ctx)
+    # rates through money.parse_rate: their stored scale is its business
+    catalog.save_product(ProductData("CHEESE", name="Käse", price=240, tax_rate=parse_rate("20")), ctx=ctx)
+    catalog.save_product(ProductData("BREAD", name="Bread", price=199, tax_rate=parse_rate("5.5")), ctx=ctx)
     with write_transaction():
         supplier = Supplier.insert(name="Käse & Co. (Lyon)").execute()
         move(ctx, "CHEESE", "receive", 10_000, at(DAY1, 7), unit_cost=133, supplier=supplier)

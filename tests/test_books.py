@@ -17,7 +17,7 @@ from shopkeeper.accounts_settings import AccountsSection
 from shopkeeper.config import parse_config
 from shopkeeper.errors import ConfigError
 from shopkeeper.models import Payment, Sale, SaleLine, database
-from shopkeeper.money import extend, parse_money
+from shopkeeper.money import extend, parse_money, parse_rate
 from shopkeeper.services import books, books_format, reports
 from shopkeeper.services.books import Posting, Transaction, Unbalanced
 from tests.books_shop import DAY1, DAY2, at, seed, sell
@@ -148,7 +148,7 @@ def test_names_are_valid_account_parts_for_every_tool():
     assert books.account_part("Käse & Co. (Lyon)", "X") == "Kase-Co-Lyon"
     assert books.account_part("  ", "Unassigned") == "Unassigned"
     assert books.account_part("épicerie fine", "X") == "Epicerie-fine"
-    assert books.rate_part(550) == "5-5" and books.rate_part(2000) == "20"
+    assert books.rate_part(parse_rate("5.5")) == "5-5" and books.rate_part(parse_rate("20")) == "20"
 
 
 def test_accounts_config_refuses_a_name_the_tools_would_refuse():
@@ -275,3 +275,37 @@ def test_database_is_only_read(shop):
     before = database.obj.execute_sql("SELECT COUNT(*) FROM audit_event").fetchone()[0]
     books.build(DAY1, DAY2)
     assert database.obj.execute_sql("SELECT COUNT(*) FROM audit_event").fetchone()[0] == before
+
+
+@pytest.mark.requires("bean-check", "hledger", "ledger")
+@pytest.mark.parametrize(("currency", "decimals"), [("JPY", 0), ("KWD", 3)])
+def test_currencies_without_or_with_three_decimals_pass_every_tool(shop, tmp_path, currency, decimals):
+    result = books.build(DAY1, DAY2)
+    for fmt, cmd in (("beancount", [bean_check()]), ("hledger", ["hledger", "check", "--strict", "-f"]),
+                     ("ledger", ["ledger", "--pedantic", "balance", "-f"])):
+        path = tmp_path / f"books.{fmt}"
+        path.write_text(books_format.write(result, fmt, currency=currency, decimals=decimals), encoding="utf-8")
+        _run(*cmd, str(path))
+
+
+def test_the_chain_head_as_of_the_period_end_is_printed_when_the_shop_keeps_a_chain(shop, monkeypatch):
+    """The seam to ``services/chain.py``: ``head(until=...)``, the head over the rows before the period's end, so
+    the header stays the same when the shop sells on."""
+    import sys
+    import types
+
+    import shopkeeper.services
+
+    asked = []
+
+    def head(*, until: str) -> str:
+        asked.append(until)
+        return "ab12cd34"
+
+    fake = types.ModuleType("shopkeeper.services.chain")
+    fake.head = head
+    monkeypatch.setitem(sys.modules, "shopkeeper.services.chain", fake)
+    monkeypatch.setattr(shopkeeper.services, "chain", fake, raising=False)
+    text = export("hledger")
+    assert "; chain head at the end of the period: ab12cd34" in text.splitlines()[2]
+    assert asked == [reports.local_start(DAY2 + dt.timedelta(days=1))]

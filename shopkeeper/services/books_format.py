@@ -82,8 +82,8 @@ def journal(books: Books, currency: str, decimals: int, *, ledger: bool) -> str:
     sample = format_money(1000 * 10 ** decimals, decimals)
     if ledger:
         out += [f"commodity {currency}", f"    format {sample} {currency}"]
-    else:
-        out.append(f"commodity {sample} {currency}")
+    else:  # hledger wants a decimal mark even with no decimals ("1000."), so it never reads "1,000" as 1
+        out.append(f"commodity {sample}{'' if decimals else '.'} {currency}")
     out.append("")
     out += [f"account {account}" for account in books.accounts()]
     width = _width(books)
