@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from shopkeeper import times
 from shopkeeper.accounts_settings import AccountsSection
 from shopkeeper.errors import InvalidInput, ShopError
-from shopkeeper.models import database
 from shopkeeper.money import extend, format_money, format_rate
-from shopkeeper.services.reports import _reason, _rows, _snapshot, local_start
+from shopkeeper.services.reports import _Bucketer, _reason, _round_milli, _rows, _snapshot, local_start, stock_at
 from shopkeeper.services.stock import moving_average
 
 
@@ -126,6 +125,24 @@ def local_day(utc_text: str) -> dt.date:
     return moment.astimezone().date()
 
 
+class _When:
+    """Stored UTC times → the shop's local days, grouped in SQL by stored hour (by minute in a zone whose offset is
+    not whole hours): ``reports``' bucketing, so the books and the reports agree on which day a sale was."""
+
+    def __init__(self, start: dt.date, end: dt.date) -> None:
+        self._bucket = _Bucketer(start, end, "day")
+        self._days: dict[str, dt.date] = {}
+
+    def sql(self, column: str) -> str:
+        return self._bucket.sql(column)
+
+    def __call__(self, key: str) -> dt.date:
+        day = self._days.get(key)
+        if day is None:
+            day = self._days[key] = dt.date.fromisoformat(self._bucket(key))
+        return day
+
+
 def _chain_head(until: str) -> str | None:
     """The tamper-evident chain's head over the rows before ``until``, when the shop has a chain
     (``services/chain.head(until=...)``); a head as of the period's end, so a re-export prints the same."""
@@ -165,9 +182,10 @@ def build(start: dt.date, end: dt.date, accounts: AccountsSection | None = None,
     names = _Names(accounts or AccountsSection())
     lo, hi = local_start(start), local_start(end + dt.timedelta(days=1))
     days: dict[dt.date, _Day] = defaultdict(_Day)
+    when = _When(start, end)
     with _snapshot():
-        _sales(days, names, lo, hi, decimals)
-        opening_value, closing_value, first_movement = _stock(days, names, lo, hi)
+        _sales(days, names, lo, hi, decimals, when)
+        opening_value, closing_value, first_movement = _stock(days, names, lo, hi, when)
         zs = _z_reports(names, lo, hi)
         chain_head = _chain_head(hi)
     transactions: list[Transaction] = []
@@ -196,44 +214,44 @@ def _day_narration(day: dt.date, d: _Day) -> str:
     return f"Day {day}: " + (", ".join(parts) if parts else "cost rounding")
 
 
-def _sales(days: dict[dt.date, _Day], names: _Names, lo: str, hi: str, decimals: int) -> None:
-    """Revenue, discounts, refunds and tax per rate, payments per method and cash rounding, per local day."""
+def _sales(days: dict[dt.date, _Day], names: _Names, lo: str, hi: str, decimals: int, when: _When) -> None:
+    """Revenue, discounts, refunds and tax per rate, payments per method and cash rounding, per local day: summed
+    in SQL per stored hour (``when``), so a year of sales is a few thousand rows, not a million."""
     a = names.a
-    window = "s.created_at >= ? AND s.created_at < ?"
-    sales = {sid: (kind, created, total, rounding, method) for sid, kind, created, total, rounding, method in _rows(
-        f"SELECT s.id, s.kind, s.created_at, s.total, s.rounding, s.payment FROM sale s WHERE {window}", [lo, hi])}
-    if not sales:
-        return
-    paid: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for sid, method, amount in _rows(f"SELECT p.sale_id, p.method, p.amount FROM payment p JOIN sale s ON "
-                                     f"s.id = p.sale_id WHERE {window} ORDER BY p.id", [lo, hi]):
-        paid[sid].append((method, amount))
-    for sid, rate, total, tax, discount in _rows(
-            f"SELECT l.sale_id, l.tax_rate, l.total, l.tax, l.discount FROM sale_line l JOIN sale s ON "
-            f"s.id = l.sale_id WHERE {window}", [lo, hi]):
-        kind, created = sales[sid][0], sales[sid][1]
-        d = days[local_day(created)]
+    at, window, params = when.sql("s.created_at"), "s.created_at >= ? AND s.created_at < ?", [lo, hi]
+    wrong = _rows(f"SELECT s.id, s.total + s.rounding, SUM(p.amount) FROM sale s JOIN payment p ON p.sale_id = s.id "
+                  f"WHERE {window} GROUP BY s.id, s.total, s.rounding HAVING SUM(p.amount) <> s.total + s.rounding "
+                  f"ORDER BY s.id LIMIT 1", params)
+    if wrong:
+        sid, due, paid = wrong[0]
+        raise BooksError(f"sale {sid}: its payments add up to {format_money(paid, decimals)} but its total and cash "
+                         f"rounding to {format_money(due, decimals)}; the books cannot balance", field="sale",
+                         value=sid)
+    for key, kind, rate, total, tax, discount in _rows(
+            f"SELECT {at}, s.kind, l.tax_rate, SUM(l.total), SUM(l.tax), SUM(l.discount) FROM sale_line l "
+            f"JOIN sale s ON s.id = l.sale_id WHERE {window} GROUP BY 1, 2, 3", params):
+        d = days[when(key)]
         d.post(names.rate(a.tax, rate), -tax)
         if kind == "return":  # stored negative: the refund's net is a debit; what it did not pay back is no discount
             d.post(names.rate(a.refunds, rate), -(total - tax))
         else:
             d.post(names.rate(a.sales, rate), -(total - tax + discount))
             d.post(names.rate(a.discounts, rate), discount)
-    for sid, (kind, created, total, rounding, method) in sorted(sales.items()):
-        d = days[local_day(created)]
+    for key, kind, count, rounding in _rows(f"SELECT {at}, s.kind, COUNT(*), SUM(s.rounding) FROM sale s "
+                                            f"WHERE {window} GROUP BY 1, 2", params):
+        d = days[when(key)]
         if kind == "return":
-            d.refunds += 1
+            d.refunds += count
         else:
-            d.sales += 1
-        tenders = paid.get(sid) or [(method, total + rounding)]  # a sale with no payment row (raw inserts)
-        if sum(amount for _, amount in tenders) != total + rounding:
-            raise BooksError(f"sale {sid}: its payments add up to "
-                             f"{format_money(sum(x for _, x in tenders), decimals)} but its total and cash rounding "
-                             f"to {format_money(total + rounding, decimals)}; the books cannot balance",
-                             field="sale", value=sid)
-        for tender, amount in tenders:
-            d.post(names.payment(tender), amount)
+            d.sales += count
         d.post(a.cash_rounding, -rounding)
+    for key, method, amount in _rows(f"SELECT {at}, p.method, SUM(p.amount) FROM payment p JOIN sale s ON "
+                                     f"s.id = p.sale_id WHERE {window} GROUP BY 1, 2", params):
+        days[when(key)].post(names.payment(method), amount)
+    for key, method, amount in _rows(  # a sale with no payment row (inserted by hand): its payment column
+            f"SELECT {at}, s.payment, SUM(s.total + s.rounding) FROM sale s WHERE {window} AND NOT EXISTS "
+            f"(SELECT 1 FROM payment p WHERE p.sale_id = s.id) GROUP BY 1, 2", params):
+        days[when(key)].post(names.payment(method), amount)
 
 
 def _counter_account(names: _Names, kind: str, quantity: int, reason: str, supplier: str | None) -> str:
@@ -250,45 +268,52 @@ def _counter_account(names: _Names, kind: str, quantity: int, reason: str, suppl
     return names.shrinkage(kind)  # a kind this export does not know yet is booked as a loss of that name
 
 
-def _stock(days: dict[dt.date, _Day], names: _Names, lo: str, hi: str) -> tuple[int, int, str | None]:
-    """Post each movement of the period at its recorded value, and each day's cost rounding, so the inventory's
-    postings of a day add up to the change of the valuation over it. Replays the journal as ``reports.stock_at``
-    does. Returns the valuation at ``lo`` and at ``hi``, and the first movement's time ever (None: no movement)."""
+def _stock(days: dict[dt.date, _Day], names: _Names, lo: str, hi: str, when: _When) -> tuple[int, int, str | None]:
+    """Post the period's movements at their recorded values (summed in SQL per day, kind, reason, supplier and
+    direction), and each day's cost rounding, so the inventory's postings of a day add up to the change of the
+    valuation over it. The valuation at ``lo`` is ``reports.stock_at(lo)``'s; the period's movements are replayed on
+    from it the same way. Returns the valuation at ``lo`` and at ``hi``, and the first movement's time ever."""
     a = names.a
+    at, window, params = when.sql("m.created_at"), "m.created_at >= ? AND m.created_at < ?", [lo, hi]
     suppliers = {sid: name for sid, name in _rows("SELECT id, name FROM supplier")}
-    db = database.obj
-    sql = ("SELECT product_id, kind, quantity, unit_cost, created_at, reason, supplier_id FROM movement "
-           "WHERE created_at < ? ORDER BY product_id, id").replace("?", db.param)
-    opening = closing = 0
-    first: str | None = None
-    rounding: dict[dt.date, int] = defaultdict(int)
-    pid_now, on_hand, cost = None, 0, 0
-    for pid, kind, qty, unit_cost, created, reason, supplier in db.execute_sql(sql, (hi,)):
-        if pid != pid_now:
-            pid_now, on_hand, cost = pid, 0, unit_cost or 0
-        if first is None or created < first:
-            first = created
-        before = extend(on_hand, cost)
-        if unit_cost is not None:
-            cost = moving_average(on_hand, cost, qty, unit_cost) if kind in ("receive", "return") else unit_cost
-        on_hand += qty
-        after = extend(on_hand, cost)
-        closing += after - before
-        if created < lo:
-            opening += after - before
-            continue
-        day = local_day(created)
+    values: dict[dt.date, int] = defaultdict(int)
+    for key, kind, reason, supplier, gain, count, value in _rows(
+            f"SELECT {at}, m.kind, m.reason, m.supplier_id, CASE WHEN m.quantity > 0 THEN 1 ELSE 0 END, COUNT(*), "
+            f"SUM({_round_milli('CAST(m.quantity AS BIGINT) * COALESCE(m.unit_cost, 0)')}) FROM movement m "
+            f"WHERE {window} GROUP BY 1, 2, 3, 4, 5", params):
+        day = when(key)
         d = days[day]
-        d.movements += 1
-        value = extend(qty, unit_cost or 0)
+        d.movements += count
         d.post(a.inventory, value)
-        d.post(_counter_account(names, kind, qty, reason or "", suppliers.get(supplier)), -value)
-        rounding[day] += (after - before) - value
-    for day, amount in rounding.items():
-        if amount:
-            days[day].post(a.inventory, amount)
-            days[day].post(a.cost_rounding, -amount)
-    return opening, closing, first
+        d.post(_counter_account(names, kind, 1 if gain else -1, reason or "", suppliers.get(supplier)), -value)
+        values[day] += value
+    state = {pid: list(s) for pid, s in stock_at(lo).items()}
+    opening = sum(extend(on_hand, cost) for on_hand, cost in state.values())
+    change: dict[dt.date, int] = defaultdict(int)
+    pid_now = key_now = None
+    s, start_value = [0, 0], 0
+    for pid, kind, qty, unit_cost, key in _rows(
+            f"SELECT m.product_id, m.kind, m.quantity, m.unit_cost, {at} FROM movement m WHERE {window} "
+            f"ORDER BY m.product_id, m.id", params):
+        if pid != pid_now or key != key_now:  # a product's stretch of one stored hour: its value before and after
+            if pid_now is not None:
+                change[when(key_now)] += extend(s[0], s[1]) - start_value
+            if pid != pid_now:
+                pid_now = pid
+                s = state.get(pid) or [0, unit_cost or 0]
+            key_now, start_value = key, extend(s[0], s[1])
+        if unit_cost is not None:
+            s[1] = moving_average(s[0], s[1], qty, unit_cost) if kind in ("receive", "return") else unit_cost
+        s[0] += qty
+    if pid_now is not None:
+        change[when(key_now)] += extend(s[0], s[1]) - start_value
+    for day in sorted(change):
+        rounding = change[day] - values[day]
+        if rounding:
+            days[day].post(a.inventory, rounding)
+            days[day].post(a.cost_rounding, -rounding)
+    first = _rows("SELECT MIN(created_at) FROM movement")[0][0]
+    return opening, opening + sum(change.values()), first
 
 
 def _z_reports(names: _Names, lo: str, hi: str) -> list[Transaction]:
