@@ -126,6 +126,16 @@ def test_a_sale_whose_payments_do_not_add_up_is_refused_by_name(shop, ctx):
         books.build(DAY2, DAY2)
 
 
+def test_a_sale_whose_lines_do_not_add_up_to_its_total_is_refused_by_name(shop):
+    sale = Sale.select().order_by(Sale.id.desc()).get()
+    line = SaleLine.get(SaleLine.sale == sale.id)
+    SaleLine.insert(sale=sale.id, line_no=2, description="extra", quantity=1000, unit_price=5, tax_rate=0, tax=0,
+                    total=5, unit_cost=0).execute()
+    assert line.total == sale.total
+    with pytest.raises(books.BooksError, match=f"sale {sale.id}: its lines add up to 3.65 but its total is 3.60"):
+        books.build(DAY2, DAY2)
+
+
 def test_days_are_the_shops_local_days(db, ctx, monkeypatch):
     import time
 

@@ -227,6 +227,12 @@ def _sales(days: dict[dt.date, _Day], names: _Names, lo: str, hi: str, decimals:
         raise BooksError(f"sale {sid}: its payments add up to {format_money(paid, decimals)} but its total and cash "
                          f"rounding to {format_money(due, decimals)}; the books cannot balance", field="sale",
                          value=sid)
+    lines_off = _rows(f"SELECT s.id, s.total, SUM(l.total) FROM sale s JOIN sale_line l ON l.sale_id = s.id WHERE "
+                      f"{window} GROUP BY s.id, s.total HAVING SUM(l.total) <> s.total ORDER BY s.id LIMIT 1", params)
+    if lines_off:
+        sid, total, lines = lines_off[0]
+        raise BooksError(f"sale {sid}: its lines add up to {format_money(lines, decimals)} but its total is "
+                         f"{format_money(total, decimals)}; the books cannot balance", field="sale", value=sid)
     for key, kind, rate, total, tax, discount in _rows(
             f"SELECT {at}, s.kind, l.tax_rate, SUM(l.total), SUM(l.tax), SUM(l.discount) FROM sale_line l "
             f"JOIN sale s ON s.id = l.sale_id WHERE {window} GROUP BY 1, 2, 3", params):
