@@ -102,6 +102,22 @@ def test_z_report_books_the_drawer_float_cash_in_out_and_short(shop):
     assert balances["Assets:Cash:Safe"] == shop.expected_cash - 50 - 10_000 - 2000
 
 
+def test_a_session_still_open_at_the_periods_end_is_booked_when_it_closes(db, ctx):
+    from shopkeeper.models import TillSession, TillSessionClose
+    from shopkeeper.services.context import terminal_id
+
+    seed(ctx)
+    late = TillSession.insert(terminal=terminal_id(ctx), number=2, opened_at=at(DAY1, 21),
+                              float_amount=5000).execute()
+    sell(ctx, at(DAY1, 22), [("BREAD", 1000)], [("cash", 199)], session=late)
+    TillSessionClose.insert(session=late, closed_at=at(DAY2, 1), expected_cash=5199, counted_cash=5199,
+                            over_short=0).execute()
+    assert [t.reference for t in books.build(DAY1, DAY1).transactions] == ["day:2026-11-02", "z:till-1:1"]
+    day2 = books.build(DAY2, DAY2).transactions
+    assert [t.reference for t in day2] == ["day:2026-11-03", "z:till-1:2"]
+    assert sum(p.amount for p in day2[1].postings if p.account == "Assets:Cash:Drawer") == -199
+
+
 def test_split_tender_rounding_discounts_refunds_and_stock_accounts(shop):
     balances = books.build(DAY1, DAY1).balances()
     assert balances["Assets:Card-Clearing"] == 500  # the card part of the split sale
