@@ -1,49 +1,142 @@
-"""Product list import: N products created, then their prices updated, through ``import_products``.
+"""Product list import at scale: rows per second against raw ``executemany``, peak memory, and what a till waits.
 
-    python bench/bench_import.py [--products 2000]
+    python bench/bench_import.py [--rows 100000 1000000] [--batch 500]
 
-Each product is saved by ``catalog.save_product``, which writes only the fields that differ and logs price, tax,
-cost and unit changes; its two per-row statements (the locked read by SKU, the change-log insert) are built once per
-kind of database, as the till's are. Measured on the shared 2-core dev machine (noisy: 8 engineers), 2000 products,
-best of 3, runs interleaved: main at e645839 (every column written back, no log) create 1.95-2.90 s, update
-1.55-2.23 s; with only changed columns and the change log: create 0.60-0.82 s, update 0.37-0.46 s.
+For each size a CSV of N products (sku, name, barcode, price, cost, unit, on_hand) is written once, then, in the
+same run, on fresh databases:
+- baseline: the same file read by ``csv.reader`` and its rows inserted into ``product`` and ``barcode`` by raw
+  ``executemany`` in one transaction (no checks, no change log, no count): the floor of what storing them costs;
+- import: ``shopkeeper products import FILE`` in a child process (its peak memory from ``ru_maxrss``), while a
+  second child process sells one item every 50 ms on the same database and times each sale from start to commit.
+Printed: seconds and rows/s of both, their ratio (target ≥ 0.5), the import's peak RSS (target < 200 MB at 1M rows)
+and the longest and 99th-percentile sale (target < 1 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import os
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from shopkeeper.db import close_database, open_database  # noqa: E402
-from shopkeeper.services.context import Context  # noqa: E402
-from shopkeeper.services.products_csv import import_products  # noqa: E402
+from shopkeeper.barcodes import check_digit  # noqa: E402
+
+SELLER = r"""
+import json, sys, time
+from pathlib import Path
+from shopkeeper.db import open_database
+from shopkeeper.services import sales
+from shopkeeper.services.context import Context
+open_database(sys.argv[1])
+stop, waits = Path(sys.argv[2]), []
+ctx = Context(staff="bench", terminal="till-2", negative_stock="allow")
+while not stop.exists():
+    start = time.perf_counter()
+    sales.sell(ctx, [sales.LineInput("TILL", 1000)], payment="card")
+    waits.append(time.perf_counter() - start)
+    time.sleep(0.05)
+print(json.dumps(waits))
+"""
+
+IMPORTER = r"""
+import json, resource, sys, time
+from shopkeeper.db import open_database
+from shopkeeper.services.context import Context
+from shopkeeper.services.products_csv import import_products
+open_database(sys.argv[1])
+start = time.perf_counter()
+with open(sys.argv[2], "rb") as data:
+    report = import_products(Context(staff="bench", terminal="office"), data, batch_rows=int(sys.argv[3]))
+print(json.dumps({"seconds": time.perf_counter() - start, "created": report.created,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def write_file(path: Path, n: int) -> None:
+    with path.open("w", newline="") as out:
+        out.write("sku,name,barcode,price,cost,unit,on_hand\n")
+        for i in range(n):
+            stem = f"21{i:010d}"
+            out.write(f"B{i:07d},Bench item {i},{stem}{check_digit(stem)},{1 + i % 50}.{i % 100:02d},0.{10 + i % 80},"
+                      f"pcs,{i % 40}\n")
+
+
+def baseline(path: Path, db: Path) -> float:
+    """The floor: the file's rows stored by raw executemany, one transaction, no checks."""
+    from shopkeeper.db import close_database, open_database
+
+    open_database(str(db))
+    close_database()
+    start = time.perf_counter()
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    with path.open(newline="") as data:
+        reader = csv.reader(data)
+        next(reader)
+        rows = [(sku, name, int(price.replace(".", "")), int(cost.replace(".", "")), unit, code)
+                for sku, name, code, price, cost, unit, _ in reader]
+    con.executemany("INSERT INTO product (sku, name, price, avg_cost, unit, tax_rate, reorder_point, reorder_qty, "
+                    "category, active, on_hand, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, 0, '', 1, 0, '')",
+                    [r[:5] for r in rows])
+    con.executemany("INSERT INTO barcode (code, product_id) SELECT ?, id FROM product WHERE sku = ?",
+                    [(r[5], r[0]) for r in rows])
+    con.execute("COMMIT")
+    con.close()
+    return time.perf_counter() - start
+
+
+def shop_with_a_till(db: Path) -> None:
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.services import stock
+    from shopkeeper.services.catalog import ProductData, save_product
+    from shopkeeper.services.context import Context
+
+    open_database(str(db))
+    save_product(ProductData(sku="TILL", name="Sold during the import", price=100))
+    stock.receive(Context(staff="bench"), "TILL", 10_000_000, 40)
+    close_database()
+
+
+def run(n: int, batch: int, tmp: Path) -> None:
+    data = tmp / f"products-{n}.csv"
+    write_file(data, n)
+    base = baseline(data, tmp / f"base-{n}.db")
+    db = tmp / f"import-{n}.db"
+    shop_with_a_till(db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    stop = tmp / f"stop-{n}"
+    seller = subprocess.Popen([sys.executable, "-c", SELLER, str(db), str(stop)], stdout=subprocess.PIPE, env=env,
+                              text=True)
+    result = json.loads(subprocess.run([sys.executable, "-c", IMPORTER, str(db), str(data), str(batch)], env=env,
+                                       check=True, capture_output=True, text=True).stdout)
+    stop.touch()
+    waits = sorted(json.loads(seller.communicate()[0]))
+    assert result["created"] == n, result
+    ratio = base / result["seconds"]
+    p99 = waits[int(len(waits) * 0.99)] if waits else 0.0
+    print(f"{n:>9,} rows  {data.stat().st_size / 1e6:6.1f} MB  raw executemany {base:7.2f} s ({n / base:9,.0f} rows/s)"
+          f"  import {result['seconds']:7.2f} s ({n / result['seconds']:9,.0f} rows/s)  ratio {ratio:.2f}"
+          f"  peak {result['peak_mb']:.0f} MB  sales {len(waits)}: longest {max(waits, default=0):.3f} s,"
+          f" p99 {p99:.3f} s", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
-    n = args.products
-    create = "sku,name,barcode,price,cost,unit\n" + "".join(
-        f"S{i:06d},Item {i},,{1 + i % 50}.{i % 100:02d},0.50,pcs\n" for i in range(n))
-    update = "sku,name,price\n" + "".join(f"S{i:06d},Item {i},{2 + i % 50}.{i % 100:02d}\n" for i in range(n))
-    ctx = Context(staff="bench", terminal="bench")
-    best = {"create": float("inf"), "update": float("inf")}
-    for _ in range(args.rounds):
-        with tempfile.TemporaryDirectory() as tmp:
-            open_database(str(Path(tmp) / "shop.db"))
-            for what, data in (("create", create), ("update", update)):
-                start = time.perf_counter()
-                import_products(ctx, data.encode())
-                best[what] = min(best[what], time.perf_counter() - start)
-            close_database()
-    print(f"{n} products: create {best['create']:.2f} s, update prices {best['update']:.2f} s (best of {args.rounds})")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.rows:
+            run(n, args.batch, Path(tmp))
 
 
 if __name__ == "__main__":

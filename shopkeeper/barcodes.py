@@ -191,19 +191,33 @@ def _plain(biip_message: str) -> str:
     return biip_message.split(": ", 1)[-1]
 
 
+def _significant(code: str) -> str:
+    """A valid GTIN without the leading zeros that are not part of it, as GS1 (and biip) count them: up to three
+    zeros are kept before a GTIN-12, all zeros up to eight digits before a GTIN-8."""
+    if len(code) in (12, 13, 14) and len(code.lstrip("0")) in (9, 10, 11, 12):
+        return code[len(code) - 12:]
+    if len(code) >= 8 and len(code.lstrip("0")) <= 8:
+        return code[len(code) - 8:]
+    return code.lstrip("0")
+
+
 def _gtin_forms(code: str) -> list[str]:
-    """Every GTIN width this valid GTIN can be written in, canonical first (see module docstring)."""
-    g = _Gtin.parse(code)
+    """Every GTIN width this valid GTIN can be written in, canonical first (see module docstring).
+
+    String work only, the hot path of every scan and import row; ``tests/test_barcodes.py`` checks it against biip's
+    ``Gtin`` on every width."""
+    value = _significant(code)
+    width = len(value)
     forms: list[str] = []
-    if g.format == _GtinFormat.GTIN_8:
-        forms.append(g.as_gtin_8())
-    if g.format in (_GtinFormat.GTIN_8, _GtinFormat.GTIN_12, _GtinFormat.GTIN_13):
-        forms.append(g.as_gtin_13())
-    if g.format in (_GtinFormat.GTIN_8, _GtinFormat.GTIN_12):
-        forms.append(g.as_gtin_12())
-    forms.append(g.as_gtin_14())
-    if g.format == _GtinFormat.GTIN_12:
-        upc_e = compress_upc_a(g.as_gtin_12())
+    if width == 8:
+        forms.append(value)
+    if width in (8, 12, 13):
+        forms.append(value.zfill(13))
+    if width in (8, 12):
+        forms.append(value.zfill(12))
+    forms.append(value.zfill(14))
+    if width == 12:
+        upc_e = compress_upc_a(value)
         if upc_e:
             forms.append(upc_e)
     if code not in forms:

@@ -369,5 +369,21 @@ class AuditEvent(BaseModel):
     detail = TextField(default="")
 
 
+class ImportRun(BaseModel):
+    """Progress of one product import (``services/import_runs.py``): mutable bookkeeping, not history."""
+
+    source = TextField()
+    digest = TextField(index=True)  # SHA-256 of the file: the same file carries on where it stopped
+    rows_total = BigIntegerField()
+    rows_done = BigIntegerField(default=0)
+    last_line = BigIntegerField(default=0)  # the file's line up to which every row is stored
+    started_at = TextField()
+    updated_at = TextField()
+    finished_at = TextField(null=True)
+    count_session = ForeignKeyField(CountSession, null=True, index=False)
+    staff = ForeignKeyField(Staff, null=True, index=False)
+    terminal = ForeignKeyField(Terminal, null=True, index=False)
+
+
 ALL_MODELS = [SchemaVersion, Supplier, Staff, Terminal, Product, Barcode, Sale, SaleLine, CountSession, CountLine,
               Movement, OpenSale, OpenSaleLine]

@@ -392,3 +392,40 @@ def test_barcodes_module_never_imports_textual():
            "bad = [m for m in ('textual', 'peewee', 'evdev') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_gtin_forms_agree_with_biip_on_every_width():
+    """``_gtin_forms`` works on strings alone (it runs on every scan and every imported code); biip's ``Gtin`` is the
+    reference for which widths a code has and which is canonical."""
+    import random
+
+    from biip.gtin import Gtin, GtinFormat
+
+    from shopkeeper.barcodes import _gtin_forms, _unique, check_digit, compress_upc_a
+
+    def reference(code: str) -> list[str]:
+        g = Gtin.parse(code)
+        forms = []
+        if g.format == GtinFormat.GTIN_8:
+            forms.append(g.as_gtin_8())
+        if g.format in (GtinFormat.GTIN_8, GtinFormat.GTIN_12, GtinFormat.GTIN_13):
+            forms.append(g.as_gtin_13())
+        if g.format in (GtinFormat.GTIN_8, GtinFormat.GTIN_12):
+            forms.append(g.as_gtin_12())
+        forms.append(g.as_gtin_14())
+        if g.format == GtinFormat.GTIN_12 and (upc_e := compress_upc_a(g.as_gtin_12())):
+            forms.append(upc_e)
+        if code not in forms:
+            forms.append(code)
+        return _unique(forms)
+
+    rng = random.Random(7)
+    codes = []
+    for width in (8, 12, 13, 14):
+        for zeros in range(width - 1):
+            for _ in range(6):
+                stem = "0" * zeros + "".join(rng.choice("0123456789") for _ in range(width - 1 - zeros))
+                codes.append(stem + check_digit(stem))
+    codes += ["04006381333931", "00000000000000"[:-1] + "0", "012345678905", "0012345678905", "96385074"]
+    for code in codes:
+        assert _gtin_forms(code) == reference(code), code

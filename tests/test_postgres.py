@@ -239,10 +239,11 @@ def test_editing_a_product_while_a_till_sells_it_keeps_the_stock(pg, monkeypatch
 
 
 def test_an_import_listing_products_out_of_id_order_does_not_deadlock_a_sale(pg, monkeypatch):
-    """An import updates B, then A; a till sells A and B between the two rows. The sale locks its products in id
-    order; an import that locked them in file order would hold B and wait for A while the sale holds A and waits for
-    B, and PostgreSQL would refuse one of them. (Found by tests/test_kill9.py.)"""
-    from shopkeeper.services import products_csv
+    """An import lists B, then A; a till sells A and B while the import's batch holds them. The sale locks its
+    products in id order, and so does the import's batch (``catalog.save_products``): one waits for the other, and
+    neither is refused. (An import locking in file order would hold B and wait for A while the sale holds A and
+    waits for B, and PostgreSQL would refuse one of them; found by tests/test_kill9.py.)"""
+    from shopkeeper.services import catalog, products_csv
 
     ctx = Context(staff="pg", terminal="t1")
     for sku in ("A", "B"):
@@ -262,11 +263,11 @@ def test_an_import_listing_products_out_of_id_order_does_not_deadlock_a_sale(pg,
                 sale_done.set()
 
     seller = threading.Thread(target=sell)
-    save = products_csv.save_product
+    existing = catalog._existing
 
-    def save_then_let_the_sale_in(data, **kw):
-        product = save(data, **kw)
-        if not seller.is_alive() and not sale_done.is_set():  # after the first row (B)
+    def lock_then_let_the_sale_in(skus):
+        found = existing(skus)
+        if not seller.is_alive() and not sale_done.is_set():
             seller.start()
             deadline = time.monotonic() + 10
             while not sale_done.is_set() and time.monotonic() < deadline:
@@ -275,9 +276,9 @@ def test_an_import_listing_products_out_of_id_order_does_not_deadlock_a_sale(pg,
                                         "AND datname = current_database()").fetchone()[0]:
                     break
                 sale_done.wait(0.02)
-        return product
+        return found
 
-    monkeypatch.setattr(products_csv, "save_product", save_then_let_the_sale_in)
+    monkeypatch.setattr(catalog, "_existing", lock_then_let_the_sale_in)
     try:
         products_csv.import_products(ctx, b"sku,name,price\nB,B,1.10\nA,A,1.20\n")
     except Exception as exc:  # noqa: BLE001 - reported below

@@ -45,30 +45,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def import_csv(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services import import_runs
     from shopkeeper.services.import_profiles import load_map, profile_named
     from shopkeeper.services.products_csv import import_products, parse_products_csv
 
     path = Path(args.file)
     profile = profile_named(args.system) if args.system else load_map(Path(args.map)) if args.map else None
     try:
-        data = path.read_bytes()
+        data = path.open("rb")  # streamed: a million-row file is never held in memory
     except OSError as exc:
         raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
-    cli.open_db()
-    layouts = cli.config.extra.get("barcodes")
-    try:
-        if args.preview:
-            ctx = cli.context()
-            parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts, profile=profile,
-                                        currency=ctx.currency, location=args.location)
-            return _preview(cli, path, parsed)
-        report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
-                                 ignore_stock=args.ignore_stock, layouts=layouts, profile=profile,
-                                 location=args.location)
-    except ShopError as exc:
-        if exc.line is not None and not str(exc).startswith(str(path)):  # a decoding problem, located in the file
-            raise ShopError(f"{path}: {exc}", reason=exc.reason, line=exc.line) from None
-        raise
+    with data:
+        cli.open_db()
+        layouts = cli.config.extra.get("barcodes")
+        try:
+            if args.preview:
+                ctx = cli.context()
+                parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts, profile=profile,
+                                            currency=ctx.currency, location=args.location)
+                return _preview(cli, path, parsed)
+            report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
+                                     ignore_stock=args.ignore_stock, layouts=layouts, profile=profile,
+                                     location=args.location)
+        except OSError as exc:
+            raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
+        except ShopError as exc:
+            if exc.line is not None and not str(exc).startswith(str(path)):  # a decoding problem, located in the file
+                raise ShopError(f"{path}: {exc}", reason=exc.reason, line=exc.line) from None
+            raise
+    if report.resumed is not None:
+        run = report.resumed
+        print(cli.lines(f"{path}: finished the import of this file started {run.started_at} and interrupted after "
+                        f"{run.rows_done} of {run.rows_total} rows (those were not redone)"), file=sys.stderr)
+    for run in import_runs.unfinished():
+        print(cli.lines(f"warning: the import of {run.source} started {run.started_at} stopped after "
+                        f"{run.rows_done} of {run.rows_total} rows; run it again to finish it"), file=sys.stderr)
     if report.profile is not None:
         print(cli.lines(f"{path}: read as {report.profile.describe()}"), file=sys.stderr)
     for error in report.skipped:

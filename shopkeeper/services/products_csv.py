@@ -4,13 +4,19 @@ importer, and an exporter whose cells a spreadsheet will not run as formulas."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import marshal
+import tempfile
+import time
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import BinaryIO
 
 from shopkeeper.barcodes import Layouts
-from shopkeeper.db import is_sqlite, lock_in_order, write_transaction
+from shopkeeper.db import is_sqlite, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
@@ -22,10 +28,11 @@ from shopkeeper.money import (
     parse_rate,
     to_decimal,
 )
-from shopkeeper.services import queries, stock
-from shopkeeper.services.catalog import ProductData, product_codes, save_product
+from shopkeeper.services import import_runs, stock
+from shopkeeper.services.catalog import ProductData, barcode_holders, product_codes, save_products
 from shopkeeper.services.context import Context
 from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, Profile, recognise
+from shopkeeper.services.import_runs import ImportRun
 from shopkeeper.services.import_values import check_barcode_cell, check_sku_cell, read_amount
 from shopkeeper.text import clean, safe
 
@@ -75,17 +82,32 @@ class CsvRejected(ShopError):
         super().__init__(f"{source}: {len(errors)} bad row(s), nothing imported ({hint}):\n{lines}")
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        reason = f"not UTF-8 text (byte {data[exc.start]:#x}); save the file as UTF-8"
-        raise ShopError(f"line {line}: {reason}", reason=reason, line=line) from None
+def _binary(source: bytes | BinaryIO) -> BinaryIO:
+    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    stream.seek(0)
+    return stream
 
 
-def _sniff_delimiter(text: str) -> str:
-    header = next((line for line in text.splitlines() if line.strip()), "")
+def _lines(stream: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, line endings kept (the csv module joins a quoted cell's lines); a byte that is not
+    UTF-8 is refused naming its line."""
+    for number, raw in enumerate(stream, 1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 text (byte {raw[exc.start]:#x}); save the file as UTF-8"
+            raise ShopError(f"line {number}: {reason}", reason=reason, line=number) from None
+
+
+def _sniff_delimiter(stream: BinaryIO) -> str:
+    """The delimiter of the header (the first line with text): the most frequent of ``;``, ``,`` and tab."""
+    start = stream.tell()
+    header = ""
+    for raw in stream:
+        header = raw.decode("utf-8-sig", errors="replace")
+        if header.strip():
+            break
+    stream.seek(start)
     counts = {d: header.count(d) for d in (";", ",", "\t")}
     return max(counts, key=lambda d: (counts[d], d == ","))
 
@@ -110,78 +132,146 @@ def _header_problem(header: list[str]) -> str | None:
             + " is recognised by its header; for another layout use --from SYSTEM or --map FILE")
 
 
-def parse_products_csv(data: bytes, *, decimals: int = 2, layouts: Layouts = None, profile: Profile | None = None,
-                       currency: str | None = None, location: str | None = None) -> ParsedCsv:
-    """Parse a product list. Never raises for a bad row: every problem is listed with its line and column.
-    A header that does not fit raises ``HeaderRejected``: one message, not one per row.
+class _Seen:
+    """Which keys (SKUs, barcodes) a file has had, and on which line first: an open-addressing table of 64-bit
+    hashes and line numbers in two flat arrays, 16 bytes a slot, so a million-row file costs megabytes, not the
+    hundreds a set of strings would. (Two different keys sharing a 64-bit hash would be reported as duplicates:
+    a chance of about one in 10¹¹ for a million keys.)"""
+
+    def __init__(self) -> None:
+        self._size = 1 << 12
+        self._keys = array("q", bytes(8 * self._size))
+        self._lines = array("q", bytes(8 * self._size))
+        self._used = 0
+
+    def first_line(self, key: str, line: int) -> int | None:
+        """The line ``key`` was first seen on, or None (and ``key`` is now seen on ``line``)."""
+        digest = hash(key) or 1
+        mask = self._size - 1
+        slot = digest & mask
+        keys = self._keys
+        while keys[slot]:
+            if keys[slot] == digest:
+                return self._lines[slot]
+            slot = (slot + 1) & mask
+        keys[slot], self._lines[slot] = digest, line
+        self._used += 1
+        if self._used * 2 > self._size:
+            self._grow()
+        return None
+
+    def _grow(self) -> None:
+        old = [(k, v) for k, v in zip(self._keys, self._lines) if k]
+        self._size *= 2
+        self._keys = array("q", bytes(8 * self._size))
+        self._lines = array("q", bytes(8 * self._size))
+        mask = self._size - 1
+        for digest, line in old:
+            slot = digest & mask
+            while self._keys[slot]:
+                slot = (slot + 1) & mask
+            self._keys[slot], self._lines[slot] = digest, line
+
+
+class ProductCsvReader:
+    """Reads a product list row by row, streaming: every good row is yielded as a ``CsvRow``, every problem is kept
+    in ``errors`` with its line and column (a bad row, a duplicate SKU or barcode) and never raised. A header that
+    does not fit raises ``HeaderRejected``: one message, not one per row; text that is not UTF-8 raises a
+    ``ShopError`` naming the line. Iterating again reads the file again, from the start, identically.
 
     Barcodes (``|`` between several) follow the catalog's one rule for codes (``catalog.product_code``);
     ``layouts``: the shop's variable-measure layouts, so a scale label is stored as its item code.
     ``profile``: another system's layout (``import_profiles``); without one, a header that is not ours but matches
-    a known system's is read as that system's (``ParsedCsv.profile`` says which). ``currency``: the shop's, for
+    a known system's is read as that system's (``profile`` says which afterwards). ``currency``: the shop's, for
     prices written with a symbol or code. ``location``: the shop's location, where a file has a stock column per
     location."""
-    text = _decode(data)
-    delimiter = _sniff_delimiter(text)
-    decimal_comma = delimiter == ";"
-    result = ParsedCsv(delimiter=delimiter)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    binding = None
-    seen_sku: dict[str, int] = {}
-    seen_code: dict[str, tuple[str, int]] = {}
-    line = 1
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [cell.strip().lower() for cell in record]
-                problem = None if profile else _header_problem(header)
-                chosen = profile or (recognise(record) if problem else None)
-                if chosen is not None:
-                    binding = chosen.bind(record, location)
-                    result.profile = chosen
-                elif problem:
-                    raise HeaderRejected(problem)
-                continue
-            if binding is not None:
-                try:
-                    mapped = binding.cells(record)
-                except ValueError as exc:
-                    result.errors.append(RowError(start, "", str(exc)))
+
+    def __init__(self, source: bytes | BinaryIO, *, decimals: int = 2, layouts: Layouts = None,
+                 profile: Profile | None = None, currency: str | None = None, location: str | None = None) -> None:
+        self.source, self.decimals, self.layouts = source, decimals, layouts
+        self.given_profile, self.currency, self.location = profile, currency, location
+        self.profile: Profile | None = profile
+        self.errors: list[RowError] = []
+        self.notes: list[RowError] = []
+        self.delimiter = ","
+
+    def __iter__(self) -> Iterator[CsvRow]:
+        self.errors, self.notes = [], []
+        stream = _binary(self.source)
+        self.delimiter = _sniff_delimiter(stream)
+        yield from self._rows(_lines(stream))
+
+    def _rows(self, text: Iterator[str]) -> Iterator[CsvRow]:
+        decimal_comma = self.delimiter == ";"
+        reader = csv.reader(text, delimiter=self.delimiter)
+        header: list[str] | None = None
+        binding = None
+        seen_sku, seen_code = _Seen(), _Seen()
+        line = 1
+        try:
+            for record in reader:
+                start, line = line, reader.line_num + 1
+                if not any(cell.strip() for cell in record):
                     continue
-                if mapped is None:
+                if header is None:
+                    header = [cell.strip().lower() for cell in record]
+                    problem = None if self.given_profile else _header_problem(header)
+                    chosen = self.given_profile or (recognise(record) if problem else None)
+                    if chosen is not None:
+                        binding = chosen.bind(record, self.location)
+                        self.profile = chosen
+                    elif problem:
+                        raise HeaderRejected(problem)
                     continue
-                cells = mapped
-            else:
-                if len(record) > len(header):
-                    result.errors.append(RowError(start, "", f"{len(record)} cells but the header has {len(header)}"))
+                if binding is not None:
+                    try:
+                        mapped = binding.cells(record)
+                    except ValueError as exc:
+                        self.errors.append(RowError(start, "", str(exc)))
+                        continue
+                    if mapped is None:
+                        continue
+                    cells = mapped
+                else:
+                    if len(record) > len(header):
+                        self.errors.append(RowError(start, "", f"{len(record)} cells but the header has "
+                                                               f"{len(header)}"))
+                        continue
+                    cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
+                             for i, name in enumerate(header)}
+                row = _parse_row(start, cells, self.decimals, decimal_comma, self.errors, self.layouts, self.notes,
+                                 self.currency)
+                if row is None:
                     continue
-                cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
-                         for i, name in enumerate(header)}
-            row = _parse_row(start, cells, decimals, decimal_comma, result.errors, layouts, result.notes, currency)
-            if row is None:
-                continue
-            sku = row.data.sku
-            if sku in seen_sku:
-                result.errors.append(RowError(start, "sku", f"duplicate SKU {sku} (first on line {seen_sku[sku]})"))
-                continue
-            seen_sku[sku] = start
-            clash = next(((code, seen_code[code]) for code in row.data.barcodes or [] if code in seen_code), None)
-            if clash:
-                code, (other, other_line) = clash
-                result.errors.append(RowError(start, "barcode", f"barcode {code} is also on {other} (line {other_line})"))
-                continue
-            for code in row.data.barcodes or []:
-                seen_code[code] = (sku, start)
-            result.rows.append(row)
-    except csv.Error as exc:
-        result.errors.append(RowError(reader.line_num, "", f"malformed CSV: {exc}"))
-    if header is None:
-        raise HeaderRejected("empty file: expected a header row naming the columns")
-    return result
+                sku = row.data.sku
+                first = seen_sku.first_line(sku, start)
+                if first is not None:
+                    self.errors.append(RowError(start, "sku", f"duplicate SKU {sku} (first on line {first})"))
+                    continue
+                codes = row.data.barcodes or []
+                clash = next(((code, first) for code in codes
+                              if (first := seen_code.first_line(code, start)) is not None), None)
+                if clash:
+                    code, other_line = clash
+                    self.errors.append(RowError(start, "barcode", f"barcode {code} is also on line {other_line}"))
+                    continue
+                yield row
+        except csv.Error as exc:
+            self.errors.append(RowError(reader.line_num, "", f"malformed CSV: {exc}"))
+        if header is None:
+            raise HeaderRejected("empty file: expected a header row naming the columns")
+
+
+def parse_products_csv(data: bytes | BinaryIO, *, decimals: int = 2, layouts: Layouts = None,
+                       profile: Profile | None = None, currency: str | None = None,
+                       location: str | None = None) -> ParsedCsv:
+    """Parse a whole product list into memory (a preview, a small file): ``ProductCsvReader``'s rows and problems.
+    Never raises for a bad row."""
+    reader = ProductCsvReader(data, decimals=decimals, layouts=layouts, profile=profile, currency=currency,
+                              location=location)
+    rows = list(reader)
+    return ParsedCsv(rows=rows, errors=reader.errors, delimiter=reader.delimiter, notes=reader.notes,
+                     profile=reader.profile)
 
 
 def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: bool, errors: list[RowError],
@@ -275,59 +365,170 @@ class ImportReport:
     count_session: int | None = None
     notes: list[RowError] = field(default_factory=list)
     profile: Profile | None = None
+    resumed: ImportRun | None = None
+    """An earlier run of the same file that was interrupted, which this one finished (its rows were not redone)."""
 
 
-def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad: bool = False,
+class ImportStopped(ShopError):
+    """An import that stopped part way (a barcode taken by a till meanwhile, the disk full, a lost connection):
+    the rows before ``line`` are stored, the rest are not; running the same file again finishes it."""
+
+
+BATCH_SECONDS = 0.3
+"""How long one batch holds the database: the batch size is adjusted as the import goes so that each takes about
+this long (a till's sale waits at most for one batch and the pause after it)."""
+
+BATCH_PAUSE = 0.11
+"""Seconds the importer lets go of the database between batches on SQLite. A till waiting for the write lock
+polls (SQLite's busy handler) at least every 100 ms: a longer pause lets it in for certain."""
+
+
+def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV", skip_bad: bool = False,
                     ignore_stock: bool = False, layouts: Layouts = None, profile: Profile | None = None,
-                    location: str | None = None) -> ImportReport:
-    """Create or update products from CSV. All or nothing unless ``skip_bad``.
+                    location: str | None = None, batch_rows: int | None = None) -> ImportReport:
+    """Create or update products from CSV: all or nothing as the user sees it, in short transactions.
+
+    The whole file is read and checked first, without taking the database (every bad row, duplicate and barcode
+    already on another product is found then): a file with bad rows changes nothing unless ``skip_bad``. Then the
+    rows are written in batches of about ``BATCH_SECONDS`` each (or of ``batch_rows``), each its own short
+    transaction with a pause after it, so tills keep selling; the
+    file is streamed twice and never held in memory as rows. Progress is kept in ``import_run``: if the import is
+    interrupted (killed, a power cut, a barcode a till took meanwhile: ``ImportStopped``), running the same file
+    again carries on after the last stored row and says so (``ImportReport.resumed``).
 
     An ``on_hand`` column is a stock count: the difference to the stock on hand is posted as a ``count`` movement
     in one count session, so the opening audit is in the journal. A ``cost`` is the product's cost for goods on hand.
     ``ignore_stock`` leaves stock alone: for re-importing an exported list after editing prices, whose ``on_hand``
-    is out of date as soon as anything sells. Each product is saved by ``catalog.save_product``: only the fields
+    is out of date as soon as anything sells. Products are saved by ``catalog.save_products``: only the fields
     that differ are written (never the cached stock, so sales at the same moment lose nothing), and price, tax,
     cost, unit changes go to the product change log as ``import`` (a new cost as a ``revaluation``).
     """
-    parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts, profile=profile,
-                                currency=ctx.currency, location=location)
-    if parsed.errors and not skip_bad:
-        raise CsvRejected(source, parsed.errors)
-    report = ImportReport(skipped=list(parsed.errors), notes=list(parsed.notes), profile=parsed.profile)
-    with write_transaction():
-        if not is_sqlite():  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
-            # The products this file changes, locked in id order as a sale locks them, before any is changed: in
-            # file order, an import and a sale could each hold a row the other waits for (PostgreSQL ends one).
-            skus = [row.data.sku.strip() for row in parsed.rows]
-            lock_in_order(Product, [i for (i,) in Product.select(Product.id).where(Product.sku.in_(skus)).tuples()])
-        session = None
-        for row in parsed.rows:
-            try:
-                with write_transaction():  # a savepoint: a refused row rolls back alone
-                    exists = queries.product_id_for_sku(row.data.sku) is not None
-                    if row.cost is not None:
-                        row.data.avg_cost = row.cost
-                    product = save_product(row.data, default_tax_rate=ctx.default_tax_rate, ctx=ctx,
-                                           layouts=layouts, kind="import", note=f"import of {source}")
-                    if row.on_hand is not None and not ignore_stock:
-                        session = session or stock.start_count(ctx, f"import of {source}")
-                        stock.record_count(ctx, session, product, row.on_hand)
-                        report.counted += 1
-            except ShopError as exc:
-                report.skipped.append(RowError(row.line, _COLUMN.get(exc.field or "", ""), str(exc)))
-                continue
-            if exists:
-                report.updated += 1
-            else:
-                report.created += 1
-        if report.skipped and (not skip_bad or not report.created + report.updated):
-            report.skipped.sort(key=lambda e: e.line)
-            raise CsvRejected(source, report.skipped, skipping=skip_bad)  # rolls back every row
-        if session is not None:
-            stock.post_count(ctx, session)
-            report.count_session = session.id
-    report.skipped.sort(key=lambda e: e.line)
+    reader = ProductCsvReader(data, decimals=ctx.decimals, layouts=layouts, profile=profile, currency=ctx.currency,
+                              location=location)
+    with tempfile.TemporaryFile() as spool:
+        return _import(ctx, reader, spool, source=source, skip_bad=skip_bad, ignore_stock=ignore_stock,
+                       layouts=layouts, batch_rows=batch_rows)
+
+
+def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: str, skip_bad: bool,
+            ignore_stock: bool, layouts: Layouts, batch_rows: int | None) -> ImportReport:
+    digest, rows, errors = _check_file(reader, spool)
+    if errors and (not skip_bad or not rows - len({e.line for e in errors})):
+        raise CsvRejected(source, errors, skipping=skip_bad and bool(errors))
+    report = ImportReport(skipped=errors, notes=list(reader.notes), profile=reader.profile)
+    bad = {e.line for e in errors}
+    run = import_runs.begin(ctx, source, digest, rows - len(bad))
+    report.resumed = run if run.rows_done else None
+    size = [batch_rows or 200]
+    for batch in _batches(spool, bad, run.last_line, size):
+        started = time.perf_counter()
+        try:
+            _write_batch(ctx, run, batch, report, source=source, ignore_stock=ignore_stock, layouts=layouts)
+        except ShopError as exc:
+            line = batch[exc.line].line if isinstance(exc.line, int) and exc.line < len(batch) else batch[0].line
+            raise ImportStopped(
+                f"{source}: import stopped at line {line}: {exc}. The rows before it are stored; fix this and run "
+                f"the same file again to finish (stored rows are not redone)", line=line) from None
+        if batch_rows is None:  # the next batch sized to take about BATCH_SECONDS, as this one went
+            took = max(time.perf_counter() - started, 1e-3)
+            size[0] = max(20, min(5000, int(len(batch) * BATCH_SECONDS / took)))
+        if is_sqlite():
+            time.sleep(BATCH_PAUSE)
+    report.count_session = import_runs.finish(ctx, run)
     return report
+
+
+_DATA_FIELDS = tuple(f.name for f in fields(ProductData))
+
+
+def _spooled(row: CsvRow) -> tuple:
+    data = row.data
+    return (row.line, row.cost, row.on_hand, *(getattr(data, name) for name in _DATA_FIELDS))
+
+
+def _unspooled(values: tuple) -> CsvRow:
+    line, cost, on_hand, *data = values
+    return CsvRow(line, ProductData(*data), cost=cost, on_hand=on_hand)
+
+
+def _check_file(reader: ProductCsvReader, spool: BinaryIO) -> tuple[str, int, list[RowError]]:
+    """Read the whole file once without a write lock: its SHA-256, its number of rows, and every problem (the
+    reader's, and barcodes already on another product in the shop, looked up in chunks). The rows as parsed go to
+    ``spool`` (marshalled, ``SPOOL_ROWS`` at a time), so writing them needs neither a second parse nor the memory
+    to hold them."""
+    sha = hashlib.sha256()
+    stream = _binary(reader.source)
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        sha.update(chunk)
+    taken: list[RowError] = []
+    pending: list[CsvRow] = []
+
+    def check() -> None:
+        holders = barcode_holders([code for row in pending for code in row.data.barcodes or []])
+        for row in pending:
+            holder = next((holders[c] for c in row.data.barcodes or [] if holders.get(c, row.data.sku) != row.data.sku),
+                          None)
+            if holder is not None:
+                code = next(c for c in row.data.barcodes or [] if holders.get(c) == holder)
+                taken.append(RowError(row.line, "barcode", f"barcode {code} already belongs to {holder}"))
+        marshal.dump([_spooled(row) for row in pending], spool)
+        pending.clear()
+
+    rows = 0
+    for row in reader:
+        rows += 1
+        pending.append(row)
+        if len(pending) >= SPOOL_ROWS:
+            check()
+    check()
+    errors = sorted(reader.errors + taken, key=lambda e: e.line)
+    return sha.hexdigest(), rows + len(reader.errors), errors
+
+
+SPOOL_ROWS = 500
+
+
+def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[CsvRow]]:
+    """The spooled rows still to write, in batches of ``size[0]`` (which the caller may change between batches)."""
+    spool.seek(0)
+    batch: list[CsvRow] = []
+    while True:
+        try:
+            chunk = marshal.load(spool)
+        except EOFError:
+            break
+        for values in chunk:
+            if values[0] <= after_line or values[0] in bad:
+                continue
+            batch.append(_unspooled(values))
+            if len(batch) >= size[0]:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _write_batch(ctx: Context, run: ImportRun, batch: list[CsvRow], report: ImportReport, *, source: str,
+                 ignore_stock: bool, layouts: Layouts) -> None:
+    """One batch in one short transaction: the products, their counted stock, and the run's progress."""
+    with write_transaction():
+        datas = []
+        for row in batch:
+            if row.cost is not None:
+                row.data.avg_cost = row.cost
+            datas.append(row.data)
+        saved = save_products(datas, default_tax_rate=ctx.default_tax_rate, ctx=ctx, layouts=layouts,
+                              kind="import", note=f"import of {source}", codes_checked=True)
+        counts = [(s.product_id, row.on_hand) for s, row in zip(saved, batch)
+                  if row.on_hand is not None and not ignore_stock]
+        if counts:
+            session = import_runs.count_session(ctx, run, note=f"import of {source}")
+            stock.count_now(ctx, session, counts)
+        created = sum(s.created for s in saved)
+        import_runs.advance(run, batch[-1].line, len(batch))
+    report.created += created
+    report.updated += len(saved) - created
+    report.counted += len(counts)
 
 
 def _safe(cell: str) -> str:

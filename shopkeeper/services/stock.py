@@ -264,3 +264,32 @@ def count(ctx: Context, product: str | Product, counted: int, *, note: str = "")
         record_count(ctx, session, product, counted)
         variances, posted = post_count(ctx, session)
     return variances[0], posted
+
+
+def count_now(ctx: Context, session: int, counts: list[tuple[int, int]]) -> None:
+    """Record ``counts`` ((product id, counted thousandths)) in ``session`` and post their variances at once, in
+    the caller's transaction: an import counting thousands of products batch by batch. Each line's expected stock
+    is the stock on hand now, as a count line records it; a product counted again replaces its line."""
+    if not counts:
+        return
+    db = database.obj
+    lock_in_order(Product, [product_id for product_id, _ in counts])
+    on_hand: dict[int, int] = {}
+    ids = [product_id for product_id, _ in counts]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        on_hand.update(db.execute_sql(f"SELECT id, on_hand FROM product WHERE id IN ({', '.join([db.param] * len(chunk))})",
+                                      chunk).fetchall())
+    now = utcnow()
+    for product_id, counted in counts:
+        if counted < 0:
+            raise InvalidInput("a counted quantity cannot be negative")
+    db.cursor().executemany(
+        f"INSERT INTO count_line (session_id, product_id, counted, expected, counted_at) "
+        f"VALUES ({db.param}, {db.param}, {db.param}, {db.param}, {db.param}) ON CONFLICT (session_id, product_id) "
+        f"DO UPDATE SET counted = excluded.counted, expected = excluded.expected, counted_at = excluded.counted_at",
+        [(session, product_id, counted, on_hand[product_id], now) for product_id, counted in counts])
+    entries = [Entry(product_id, "count", counted - on_hand[product_id],
+                     reason=f"counted {format_qty(counted)}", reference=f"count:{session}", count_session_id=session)
+               for product_id, counted in counts if counted != on_hand[product_id]]
+    post_movements(replace(ctx, negative_stock="allow"), entries, now=now, savepoint=False)

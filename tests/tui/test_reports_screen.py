@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Sparkline, Static
 from textual_plotext import PlotextPlot
 
 from shopkeeper.services.reports import Options
@@ -23,7 +23,7 @@ def cells(screen: ReportsScreen, row: int) -> list[str]:
 
 async def test_f10_opens_sales_by_day_with_its_chart(shop, make_app):
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("f10")
         await settle(app, pilot)
@@ -48,6 +48,23 @@ async def test_f10_opens_sales_by_day_with_its_chart(shop, make_app):
         screen.refresh_data()
         await settle(app, pilot)
         assert "By payment method" in str(screen.query_one("#report-status", Static).render())
+
+
+async def test_at_80x24_net_sales_are_a_sparkline_so_the_table_keeps_its_rows(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY - dt.timedelta(days=1), end=DAY)))
+        await settle(app, pilot)
+        screen = app.screen
+        assert not screen.query_one("#report-chart", PlotextPlot).display
+        assert screen.query_one("#report-spark").display
+        sparkline = screen.query_one("#report-sparkline", Sparkline)
+        assert list(sparkline.data) == [v for _, v in screen.report.chart]
+        assert all(isinstance(v, int) for v in sparkline.data)
+        label = str(screen.query_one("#report-spark-label", Static).render())
+        assert label.startswith("Net sales by day, 2026-01-04 … 2026-01-05, highest ")
+        assert screen.query_one("#report-table", DataTable).size.height >= 14
 
 
 async def test_enter_on_a_day_lists_its_products_and_enter_on_a_product_opens_its_journal(shop, make_app):

@@ -1,5 +1,8 @@
 """Reports: the reports of ``services/reports.py`` in the app, with net sales drawn as a chart.
 
+The chart (plotext) needs room: on a screen shorter than ``CHART_MIN_HEIGHT`` rows (80×24 at a till) net sales are a
+one-line sparkline instead, so the table keeps its rows.
+
 A report runs in a thread worker (a year of a big shop's sales takes a moment), never on the event loop; its
 result comes back as a ``ReportReady`` message. Enter on a row drills down: a period or a category to the products
 behind it (best sellers by revenue), a product to its journal.
@@ -16,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Sparkline, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
@@ -32,6 +35,9 @@ from shopkeeper.tui.widgets.top_bar import TopBar
 
 MAX_ROWS = 500
 """Rows put in the table; the CLI's --csv has them all."""
+
+CHART_MIN_HEIGHT = 30
+"""Screen rows from which net sales are drawn as a chart; below, as a sparkline."""
 
 
 def cell(value: object, kind: str, decimals: int) -> str:
@@ -85,6 +91,9 @@ class ReportsScreen(ShopScreen):
                          id="report-by", compact=True)
         yield Static("", id="report-status", markup=False)
         yield PlotextPlot(id="report-chart")
+        with Horizontal(id="report-spark"):
+            yield Static("", id="report-spark-label", markup=False)
+            yield Sparkline([], id="report-sparkline")
         yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
         yield ShopFooter(compact=True)
 
@@ -155,13 +164,26 @@ class ReportsScreen(ShopScreen):
     def current(self) -> Table | None:
         return self.report.tables[self.table_index] if self.report else None
 
+    def on_resize(self) -> None:
+        self._draw_chart()
+
     def _draw_chart(self) -> None:
         chart = self.query_one("#report-chart", PlotextPlot)
+        spark = self.query_one("#report-spark", Horizontal)
         points = self.report.chart if self.report else []
-        chart.display = bool(points)
+        roomy = self.size.height >= CHART_MIN_HEIGHT
+        chart.display = bool(points) and roomy
+        spark.display = bool(points) and not roomy
         if not points:
             return
         decimals = self.shop.config.shop.decimals
+        if not roomy:
+            by = self.report.params.get("by", "day") if self.report else "day"
+            self.query_one("#report-spark-label", Static).update(plain(
+                f"Net sales by {by}, {points[0][0]} … {points[-1][0]}, "
+                f"highest {format_money(max(v for _, v in points), decimals)}: "))
+            self.query_one("#report-sparkline", Sparkline).data = [v for _, v in points]  # exact integers
+            return
         plt = chart.plt
         plt.clear_data()
         plt.clear_figure()

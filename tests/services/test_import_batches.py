@@ -1,0 +1,145 @@
+"""Imports write in short transactions: tills sell between batches, and an interrupted import is finished by
+running the same file again."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from shopkeeper.errors import InvalidInput
+from shopkeeper.models import Barcode, CountSession, ImportRun, Movement, Product, ProductChange
+from shopkeeper.services import products_csv, stock
+from shopkeeper.services.audit import check_stock
+from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services.products_csv import CsvRejected, ImportStopped, import_products
+
+
+def ean(i: int) -> str:
+    from shopkeeper.barcodes import check_digit
+
+    stem = f"200{i:09d}"
+    return stem + check_digit(stem)
+
+
+def catalogue(n: int, *, price: str = "1.50") -> bytes:
+    return ("sku,name,barcode,price,cost,on_hand\n" + "".join(
+        f"S{i:04d},Item {i},{ean(i)},{price},0.50,{i % 7}\n" for i in range(n))).encode()
+
+
+def test_an_import_writes_in_batches_and_lets_go_of_the_database_between_them(db_path, db, ctx):
+    taken, batches = [], []
+    write = products_csv._write_batch
+
+    def batch_then_another_writer(*args, **kw):
+        write(*args, **kw)
+        batches.append(len(args[2]))
+        # between batches another connection (a till) takes the write lock at once: it would wait 0.1 s at most
+        till = sqlite3.connect(db_path, timeout=0.1, isolation_level=None)
+        try:
+            till.execute("BEGIN IMMEDIATE")
+            taken.append(till.execute("SELECT count(*) FROM product").fetchone()[0])
+            till.execute("ROLLBACK")
+        finally:
+            till.close()
+
+    products_csv._write_batch = batch_then_another_writer
+    try:
+        report = import_products(ctx, catalogue(25), batch_rows=10)
+    finally:
+        products_csv._write_batch = write
+    assert batches == [10, 10, 5]
+    assert taken == [10, 20, 25]  # each batch committed on its own
+    assert (report.created, report.updated, report.counted) == (25, 0, 25)
+    assert Product.get(Product.sku == "S0006").on_hand == 6_000
+    assert CountSession.get(CountSession.id == report.count_session).status == "posted"
+    assert Barcode.select().count() == 25
+    assert check_stock()[1] == []
+    run = ImportRun.get()
+    assert (run.rows_total, run.rows_done, run.finished_at is not None) == (25, 25, True)
+
+
+def test_an_interrupted_import_is_finished_by_running_the_same_file_again(db, ctx):
+    data = catalogue(25)
+    write = products_csv._write_batch
+    calls = []
+
+    def power_cut_after_two_batches(*args, **kw):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies: nothing after the second batch is stored
+        calls.append(1)
+        write(*args, **kw)
+
+    products_csv._write_batch = power_cut_after_two_batches
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            import_products(ctx, data, batch_rows=10)
+    finally:
+        products_csv._write_batch = write
+    assert Product.select().count() == 20
+    session = CountSession.get()
+    assert session.status == "importing"  # nobody posts or cancels it meanwhile
+    with pytest.raises(InvalidInput, match="already importing"):
+        stock.post_count(ctx, session)
+    [run] = products_csv.import_runs.unfinished()
+    assert (run.rows_done, run.rows_total, run.last_line) == (20, 25, 21)
+
+    stock.adjust(ctx, "S0003", -1_000, "damaged")  # the shop goes on meanwhile
+    report = import_products(ctx, data, batch_rows=10)
+    assert report.resumed is not None and report.resumed.rows_done == 20
+    assert (report.created, report.counted) == (5, 5)  # the stored rows were not redone
+    assert Product.select().count() == 25
+    assert Product.get(Product.sku == "S0003").on_hand == 2_000  # the damage is not counted away
+    assert Product.get(Product.sku == "S0024").on_hand == 3_000
+    assert CountSession.get().status == "posted" and CountSession.select().count() == 1
+    assert products_csv.import_runs.unfinished() == []
+    assert check_stock()[1] == []
+
+
+def test_a_barcode_a_till_takes_meanwhile_stops_the_import_at_its_line_and_a_rerun_finishes(db, ctx):
+    data = catalogue(25)
+    write = products_csv._write_batch
+    calls = []
+
+    def till_takes_a_code_after_the_first_batch(*args, **kw):
+        if len(calls) == 1:
+            save_product(ProductData(sku="OTHER", name="Other", barcodes=[ean(14)]))
+        calls.append(1)
+        write(*args, **kw)
+
+    products_csv._write_batch = till_takes_a_code_after_the_first_batch
+    try:
+        with pytest.raises(ImportStopped) as stopped:
+            import_products(ctx, data, source="list.csv", batch_rows=10)
+    finally:
+        products_csv._write_batch = write
+    assert str(stopped.value).startswith(f"list.csv: import stopped at line 16: S0014: barcode {ean(14)} already "
+                                         "belongs to OTHER. The rows before it are stored")
+    assert Product.select().count() == 11  # the first batch and OTHER; the failed batch left nothing
+    save_product(ProductData(sku="OTHER", barcodes=[]))
+    report = import_products(ctx, data, source="list.csv", batch_rows=10)
+    assert report.resumed is not None and report.created == 15
+    assert Product.select().count() == 26
+
+
+def test_a_bad_file_changes_nothing_and_is_checked_before_any_batch(db, ctx):
+    save_product(ProductData(sku="HOLDER", name="Holder", barcodes=[ean(24)]))
+    data = catalogue(25) + b"S0003,Again,,1.00,,\n"
+    with pytest.raises(CsvRejected) as rejected:
+        import_products(ctx, data, batch_rows=10)
+    assert [str(e) for e in rejected.value.errors] == [
+        f"line 26, column barcode: barcode {ean(24)} already belongs to HOLDER",
+        "line 27, column sku: duplicate SKU S0003 (first on line 5)"]
+    assert Product.select().count() == 1
+    assert ImportRun.select().count() == 0 and Movement.select().count() == 0
+
+
+def test_a_batch_logs_every_change_as_one_save_would(db, ctx):
+    import_products(ctx, catalogue(3))
+    report = import_products(ctx, catalogue(3, price="1.75"))
+    assert (report.created, report.updated) == (0, 3)
+    changes = [(c.product.sku, c.field, c.old, c.new, c.kind) for c in
+               ProductChange.select().where(ProductChange.kind == "import").order_by(ProductChange.id)]
+    assert changes == [(f"S000{i}", "price", "150", "175", "import") for i in range(3)]
+    created = ProductChange.select().where(ProductChange.kind == "create").count()
+    assert created == 3 * 5  # price, tax rate, average cost, unit, active of each new product
