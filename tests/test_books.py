@@ -15,7 +15,7 @@ import pytest
 
 from shopkeeper.accounts_settings import AccountsSection
 from shopkeeper.config import parse_config
-from shopkeeper.errors import ConfigError
+from shopkeeper.errors import ConfigError, InvalidInput
 from shopkeeper.models import Payment, Sale, SaleLine, database
 from shopkeeper.money import extend, parse_money, parse_rate
 from shopkeeper.services import books, books_format, reports
@@ -205,6 +205,14 @@ def test_a_closed_period_exports_byte_identical_after_more_sales(shop, ctx, fmt)
 
     adjust(ctx, "CHEESE", -1000, "stolen")  # a journal row now
     assert export(fmt) == first
+
+
+def test_a_currency_the_tools_cannot_read_is_refused_before_any_output(shop):
+    result = books.build(DAY1, DAY2)
+    for fmt in ("beancount", "hledger", "ledger"):
+        with pytest.raises(InvalidInput, match="shop.currency: '€' is not a currency code"):
+            books_format.write(result, fmt, currency="€", decimals=2)
+    assert books_format.write(result, "csv", currency="€", decimals=2).startswith("date,reference")
 
 
 def test_csv_is_a_general_journal_whose_debits_equal_credits(shop):

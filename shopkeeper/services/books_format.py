@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from shopkeeper import times
+from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_money
 from shopkeeper.services.books import Books, Transaction
 
@@ -18,7 +20,16 @@ FORMATS = ("beancount", "hledger", "ledger", "csv")
 CSV_COLUMNS = ("date", "reference", "account", "debit", "credit", "description")
 
 
+_COMMODITY = re.compile(r"^[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]$")
+"""A currency beancount takes as a commodity (the strictest of the three): ``EUR``, ``CHF``, ``USD``."""
+
+
 def write(books: Books, fmt: str, *, currency: str, decimals: int) -> str:
+    """The books as text in ``fmt``. A currency the tools would not read (``€``) is refused before any output."""
+    if fmt != "csv" and not _COMMODITY.match(currency):
+        raise InvalidInput(f"shop.currency: {currency!r} is not a currency code beancount, hledger and ledger read; "
+                           "use an ISO 4217 code such as EUR (the CSV format takes any)", field="currency",
+                           value=currency)
     if fmt == "beancount":
         return beancount(books, currency, decimals)
     if fmt in ("hledger", "ledger"):
