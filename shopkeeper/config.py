@@ -59,6 +59,12 @@ def _scanner_section() -> type:
     return ScannerSettings
 
 
+def _accounts_section() -> type:
+    from shopkeeper.accounts_settings import AccountsSection
+
+    return AccountsSection
+
+
 def _barcode_section() -> type:
     try:
         from shopkeeper.barcode_settings import BarcodeSettings
@@ -80,7 +86,7 @@ class Config:
         return self.extra[name]
 
 
-OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section}
+OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section, "accounts": _accounts_section}
 
 
 MAX_CONFIG_INT = 2**31 - 1

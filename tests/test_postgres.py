@@ -570,3 +570,18 @@ def test_split_tender_cash_rounding_and_the_rate_rescale_on_postgres(pg):
         with pytest.raises(peewee.DatabaseError, match="append-only"):
             with pg.atomic():
                 pg.execute_sql(sql)
+
+
+def test_the_books_balance_and_match_the_valuation_on_postgres(pg):
+    """The books export's SQL on PostgreSQL: the same transactions as on SQLite, inventory equal to the valuation."""
+    from shopkeeper.services import books, books_format, reports
+    from tests.books_shop import DAY1, DAY2, seed
+
+    seed(Context(staff="tester", terminal="till-1"))
+    result = books.build(DAY1, DAY2)
+    assert [t.reference for t in result.transactions] == ["day:2026-11-02", "z:till-1:1", "day:2026-11-03"]
+    assert result.balances()["Assets:Inventory"] == reports.valuation(reports.Options(at=DAY2)).table(
+        "category").total["cost"]
+    assert result.balances()["Expenses:Cash-Over-Short"] == 50
+    text = books_format.write(result, "csv", currency="EUR", decimals=2)
+    assert text == books_format.write(books.build(DAY1, DAY2), "csv", currency="EUR", decimals=2)
