@@ -55,6 +55,20 @@ HELP = """\
           cursor, Ctrl+X cancels the count. The session stays open if
           you leave: F5 resumes it.
 [b]Journal[/b]   every movement, newest first; Ctrl+S applies the filters
+
+[b]Suppliers[/b] (F11)  ↑↓ a supplier, Enter edits it, F9 adds one.
+          Tab to its products: Enter changes a link (item code, pack
+          size, pack cost, preferred ★), Ctrl+D unlinks. Scan a product
+          or type its SKU in the code field to link it; F7 finds one.
+[b]Orders[/b] (F12)  F7 which statuses, Enter opens, F9 new order.
+  An order: a scan adds the product (one more pack if it is there);
+          Enter or Ctrl+T quantity and cost · Ctrl+D remove line
+          Ctrl+S send (says where the text and CSV went) · F3 receive
+          F8 close short · Ctrl+X cancel. Each asks first.
+  Receiving: scan what arrived; the quantity starts at what is still
+          missing, the cost at the order's. Enter posts. The lines say
+          waiting, SHORT, complete, OVER or NOT ON ORDER. Leaving keeps
+          the rest open; F9 closes the order, cancelling what is missing.
 """
 
 _KEY_NAMES = {"escape": "Esc", "up": "↑", "down": "↓", "left": "←", "right": "→", "enter": "Enter",
