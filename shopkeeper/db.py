@@ -790,12 +790,20 @@ def _m016_audit_event(db: Database) -> None:
     _new_tables(db, [AuditEvent], append_only=("audit_event",))
 
 
+def _m017_po_line_edited(db: Database) -> None:
+    """A purchase order line keeps the supplier's price per pack (a case of 24 at 10.00 is not 24 × a rounded unit
+    cost), and remembers that a person changed it, so the morning ``po draft`` leaves it as edited."""
+    from shopkeeper.models import PurchaseOrderLine
+
+    _add_missing_columns(db, PurchaseOrderLine)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
-    _m016_audit_event,
+    _m016_audit_event, _m017_po_line_edited,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
