@@ -9,6 +9,7 @@ database. Writes (``in_thread``) run in a thread worker too; their result or the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from shopkeeper.errors import ShopError
@@ -22,12 +23,15 @@ STATUS_WORDS = {"draft": "draft", "sent": "sent", "partly_received": "part recei
 
 class ListSource:
     """A ``TableSource`` over a list read whole by ``loader`` (in the table's thread); ``cells`` turns a row into
-    cells, ``style`` into a row style. ``on_loaded(index)`` is called on the loop with what was read."""
+    cells, ``style`` into a row style; ``rows`` takes the list out of what ``loader`` returned, ``key`` names a row
+    (the cursor stays on it when the list is read again). ``loaded`` is what was read last (set on the loop)."""
 
     def __init__(self, columns: Sequence[Column], loader: Callable[[], Any],
                  cells: Callable[[Any], list[tuple[str, str]]], style: Callable[[Any], str] | None = None,
-                 rows: Callable[[Any], list] = lambda index: index) -> None:
+                 rows: Callable[[Any], list] = lambda index: index,
+                 key: Callable[[Any], Any] = lambda row: row.id) -> None:
         self.columns = columns
+        self.key = key
         self.loader, self._cells, self._style, self._rows = loader, cells, style, rows
         self.loaded: Any = None
 
@@ -45,9 +49,12 @@ class ListSource:
 
     def position(self, index: Any, key: Any) -> int | None:
         for n, row in enumerate(self._rows(index) if index is not None else []):
-            if row.key == key:
+            if self.key(row) == key:
                 return n
         return None
+
+    def row_key(self, row: Any) -> Any:
+        return self.key(row)
 
     def cells(self, row: Any) -> list[tuple[str, str]]:
         return self._cells(row)
@@ -92,3 +99,13 @@ def in_thread(screen: Any, call: Callable[[], Any], done: Callable[[Any], None] 
             pass
 
     screen.run_worker(work, thread=True, group=group, exit_on_error=False)
+
+
+def order_folder(location: str) -> Path:
+    """Where the screens write a sent order's text and CSV: ``orders/`` beside a SQLite shop's file, else in the
+    user's data folder (a PostgreSQL shop has no folder of its own)."""
+    if "://" not in location:
+        return Path(location).expanduser().resolve().parent / "orders"
+    from shopkeeper.config import default_data_dir
+
+    return default_data_dir() / "orders"

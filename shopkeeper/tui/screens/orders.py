@@ -19,20 +19,25 @@ from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.errors import NotFound
+from shopkeeper.services import ordering, suppliers
 from shopkeeper.services import ordering_queries as oq
+from shopkeeper.services.ordering import LineView, OrderSummary, OrderView
+from shopkeeper.services.suppliers import SupplierInfo
 from shopkeeper.tui.format import local_time, money, plain, qty
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
-from shopkeeper.tui.screens.ordering_common import STATUS_WORDS, ListSource, in_thread
+from shopkeeper.tui.screens.ordering_common import STATUS_WORDS, ListSource, in_thread, order_folder
 from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, VirtualTable
 
+ORDER_LIMIT = 500  # newest first: enough for any shop's screen; the CLI lists them all
 FILTERS = ["open", "", "draft", "sent", "partly_received", "received", "cancelled"]
 FILTER_TITLES = {"open": "open (draft, sent, part received)", "": "all", **STATUS_WORDS}
-EDITABLE = ("draft", "sent", "partly_received")
+EDITABLE = ordering.EDITABLE_STATUSES
 
 
 def packs_text(quantity: int, pack_size: int) -> str:
@@ -42,12 +47,12 @@ def packs_text(quantity: int, pack_size: int) -> str:
     return format_qty(quantity)
 
 
-def order_cells(row: oq.OrderRow, decimals: int) -> list[tuple[str, str]]:
+def order_cells(row: OrderSummary, decimals: int) -> list[tuple[str, str]]:
     return [(str(row.id), ""), (row.supplier, ""), (STATUS_WORDS.get(row.status, row.status), ""),
             (str(row.lines), ""), (money(row.value, decimals), ""), (local_time(row.created_at), "")]
 
 
-def order_style(row: oq.OrderRow) -> str:
+def order_style(row: OrderSummary) -> str:
     return {"cancelled": "muted", "received": "muted", "draft": "low"}.get(row.status, "")
 
 
@@ -79,8 +84,8 @@ class OrdersScreen(ShopScreen):
         columns = (Column("id", "No.", 5, "right"), Column("supplier", "Supplier", 0, min_width=12),
                    Column("status", "Status", 13), Column("lines", "Lines", 5, "right"),
                    Column("value", "Value", 10, "right"), Column("created", "Created", 16))
-        return ListSource(columns, lambda: oq.order_rows(status), lambda row: order_cells(row, decimals),
-                          order_style)
+        return ListSource(columns, lambda: ordering.list_orders(status=status or None, limit=ORDER_LIMIT),
+                          lambda row: order_cells(row, decimals), order_style)
 
     @property
     def table(self) -> VirtualTable:
@@ -126,8 +131,6 @@ class OrdersScreen(ShopScreen):
         self.app.push_screen(SupplierPicker(), chosen)
 
     def _create(self, supplier_id: int) -> None:
-        from shopkeeper.services import ordering
-
         ctx = self.shop.ctx
         in_thread(self, lambda: ordering.create_order(ctx, supplier_id),
                   lambda order: self.app.push_screen(OrderScreen(_order_id(order))))
@@ -151,7 +154,7 @@ class SupplierPicker(ShopModal[int | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[oq.SupplierRow] = []
+        self.rows: list[SupplierInfo] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box") as box:
@@ -162,10 +165,10 @@ class SupplierPicker(ShopModal[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#picker-filter", Input).focus()
-        in_thread(self, lambda: oq.supplier_rows(include_inactive=False), self._loaded, write=False,
+        in_thread(self, lambda: suppliers.list_suppliers(include_inactive=False), self._loaded, write=False,
                   group="picker")
 
-    def _loaded(self, rows: list[oq.SupplierRow]) -> None:
+    def _loaded(self, rows: list[SupplierInfo]) -> None:
         self.rows = rows
         self._fill("")
 
@@ -213,7 +216,7 @@ class LineEdit(ShopModal[tuple[int, int] | None]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, line: oq.OrderLineRow, decimals: int) -> None:
+    def __init__(self, line: LineView, decimals: int) -> None:
         super().__init__()
         self.line, self.decimals = line, decimals
 
@@ -287,10 +290,18 @@ class LineEdit(ShopModal[tuple[int, int] | None]):
         self.dismiss(None)
 
 
-def line_cells(row: oq.OrderLineRow, decimals: int) -> list[tuple[str, str]]:
+def line_cells(row: LineView, decimals: int) -> list[tuple[str, str]]:
     return [(row.sku, ""), (row.name, ""), (packs_text(row.quantity, row.pack_size), ""),
             (qty(row.received), ""), (qty(row.outstanding), ""), (money(row.unit_cost, decimals), ""),
-            (money(oq.line_value(row.quantity, row.unit_cost), decimals), "")]
+            (money(row.value, decimals), "")]
+
+
+def read_order(order_id: int) -> OrderView | None:
+    """The order, or None when there is none (deleted meanwhile, or a wrong number)."""
+    try:
+        return ordering.get_order(order_id)
+    except NotFound:
+        return None
 
 
 class OrderScreen(ShopScreen):
@@ -313,7 +324,7 @@ class OrderScreen(ShopScreen):
     def __init__(self, order_id: int) -> None:
         super().__init__()
         self.order_id = order_id
-        self.detail: oq.OrderDetail | None = None
+        self.detail: OrderView | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"{self.TITLE} {self.order_id}")
@@ -330,7 +341,7 @@ class OrderScreen(ShopScreen):
                    Column("ordered", "Ordered", 8, "right"), Column("received", "Recvd", 7, "right"),
                    Column("outstanding", "Outst.", 7, "right"), Column("cost", "Cost", 8, "right"),
                    Column("value", "Value", 9, "right"))
-        return ListSource(columns, lambda: oq.order_detail(order_id), lambda row: line_cells(row, decimals),
+        return ListSource(columns, lambda: read_order(order_id), lambda row: line_cells(row, decimals),
                           line_style, rows=lambda detail: detail.lines if detail else [])
 
     @property
@@ -365,14 +376,14 @@ class OrderScreen(ShopScreen):
         if self.detail is None:
             head.update(f"no purchase order {self.order_id}")
             return
-        o, decimals = self.detail.order, self.shop.config.shop.decimals
-        head.update(plain(f"{o.supplier} · {STATUS_WORDS.get(o.status, o.status).upper()} · {o.lines} lines · "
+        o, decimals = self.detail, self.shop.config.shop.decimals
+        head.update(plain(f"{o.supplier} · {STATUS_WORDS.get(o.status, o.status).upper()} · {len(o.lines)} lines · "
                           f"value {money(o.value, decimals)} · created {local_time(o.created_at)}"
                           + (" · drafted automatically" if o.automatic else "")))
 
     @property
     def status(self) -> str:
-        return self.detail.order.status if self.detail else ""
+        return self.detail.status if self.detail else ""
 
     def action_table(self, method: str, *args: int) -> None:
         getattr(self.table, f"action_{method}")(*args)
@@ -393,23 +404,18 @@ class OrderScreen(ShopScreen):
         event.stop()
         if not self._editable("add lines"):
             return
-        from shopkeeper.services import ordering
-
         ctx, order_id, code = self.shop.ctx, self.order_id, event.code
         show_message(self, "code", "")
 
-        def added(result: Any) -> None:
-            self.notify(f"{code}: added to order {order_id}", timeout=2)
+        def added(line: LineView) -> None:
+            self.notify(f"{line.sku}: {packs_text(line.quantity, line.pack_size)} {line.unit} on order "
+                        f"{order_id} (line {line.line_no})", timeout=3)
 
-        def add() -> Any:
-            product = oq.product_for_code(code)
-            return ordering.add_line(ctx, order_id, product.id)
-
-        in_thread(self, add, added)
+        in_thread(self, lambda: add_or_top_up(ctx, order_id, code), added)
 
     # -- line actions -----------------------------------------------------------------------------------------
 
-    def _cursor_line(self) -> oq.OrderLineRow | None:
+    def _cursor_line(self) -> LineView | None:
         row = self.table.cursor_row
         if row is None:
             self.notify("no line chosen: ↑↓ to pick one", severity="warning", timeout=3)
@@ -419,14 +425,13 @@ class OrderScreen(ShopScreen):
         line = self._cursor_line()
         if line is None or not self._editable("change lines"):
             return
-        from shopkeeper.services import ordering
-
-        ctx = self.shop.ctx
+        ctx, order_id = self.shop.ctx, self.order_id
 
         def edited(answer: tuple[int, int] | None) -> None:
             if answer is not None:
                 quantity, cost = answer
-                in_thread(self, lambda: ordering.update_line(ctx, line.id, quantity=quantity, unit_cost=cost))
+                in_thread(self, lambda: ordering.set_line(ctx, order_id, line.line_no, quantity=quantity,
+                                                          unit_cost=cost))
 
         self.app.push_screen(LineEdit(line, self.shop.config.shop.decimals), edited)
 
@@ -438,12 +443,10 @@ class OrderScreen(ShopScreen):
         line = self._cursor_line()
         if line is None or not self._editable("remove lines"):
             return
-        from shopkeeper.services import ordering
-
-        ctx = self.shop.ctx
+        ctx, order_id = self.shop.ctx, self.order_id
         self._ask(f"Remove line {line.line_no}, {line.sku} {line.name} ({format_qty(line.quantity)} "
-                  f"{line.unit}), from order {self.order_id}?", "Remove",
-                  lambda: ordering.remove_line(ctx, line.id))
+                  f"{line.unit}), from order {order_id}?", "Remove",
+                  lambda: ordering.remove_line(ctx, order_id, line.line_no))
 
     def action_send(self) -> None:
         if self.detail is None:
@@ -455,16 +458,14 @@ class OrderScreen(ShopScreen):
         if not self.detail.lines:
             self.notify("an order without lines cannot be sent: scan a product to add it", severity="warning")
             return
-        from shopkeeper.services import ordering
-
         ctx, order_id = self.shop.ctx, self.order_id
-        self._ask(f"Send order {order_id} to {self.detail.order.supplier}? It is written as text and CSV for "
-                  "email or print, and is no longer a draft.", "Send", lambda: ordering.send(ctx, order_id),
-                  self._sent)
+        folder, decimals = order_folder(self.shop.location), self.shop.config.shop.decimals
+        self._ask(f"Send order {order_id} to {self.detail.supplier}? It is written as text and CSV for "
+                  f"email or print (to {folder}), and is no longer a draft.", "Send",
+                  lambda: ordering.send_order(ctx, order_id, out_dir=folder, decimals=decimals), self._sent)
 
     def _sent(self, result: Any) -> None:
-        paths = [str(p) for p in (getattr(result, "paths", None) or getattr(result, "files", None) or [])]
-        where = " and ".join(paths) if paths else "the order folder"
+        where = " and ".join(str(p) for p in result.paths)
         self.notify(f"order {self.order_id} sent: written to {where}", title="Order sent", timeout=12)
         self.query_one("#line-detail", Static).update(plain(f"Sent: {where}"))
 
@@ -478,29 +479,25 @@ class OrderScreen(ShopScreen):
 
     def confirm_close(self) -> None:
         """Close the order: what has not arrived is cancelled (asks first, saying how much)."""
-        from shopkeeper.services import ordering
-
         assert self.detail is not None
         missing = [line for line in self.detail.lines if line.outstanding]
         ctx, order_id = self.shop.ctx, self.order_id
         what = (f"{len(missing)} line(s) still wait for {format_qty(sum(x.outstanding for x in missing))} units"
                 if missing else "everything has arrived")
         self._ask(f"Close order {order_id}? {what}; whatever has not arrived is cancelled and no longer "
-                  "counted as on order.", "Close", lambda: ordering.close(ctx, order_id))
+                  "counted as on order.", "Close", lambda: ordering.close_order(ctx, order_id))
 
     def action_cancel_order(self) -> None:
         if not self._editable("cancel it"):
             return
-        from shopkeeper.services import ordering
-
         ctx, order_id = self.shop.ctx, self.order_id
         received = any(line.received for line in self.detail.lines) if self.detail else False
         if received:
             self.notify("goods have already arrived on this order: F8 closes it short instead",
                         severity="warning", timeout=5)
             return
-        self._ask(f"Cancel order {order_id} to {self.detail.order.supplier if self.detail else ''}? Nothing on it "
-                  "will be expected any more.", "Cancel order", lambda: ordering.cancel(ctx, order_id))
+        self._ask(f"Cancel order {order_id} to {self.detail.supplier if self.detail else ''}? Nothing on it "
+                  "will be expected any more.", "Cancel order", lambda: ordering.cancel_order(ctx, order_id))
 
     def _ask(self, question: str, yes: str, call, done=None) -> None:
         def answered(yes_: bool | None) -> None:
@@ -521,7 +518,16 @@ class OrderScreen(ShopScreen):
         self.app.push_screen(ReceiveOrderScreen(self.order_id))
 
 
-def line_style(row: oq.OrderLineRow) -> str:
+def add_or_top_up(ctx: Any, order_id: int, code: str) -> LineView:
+    """A scanned product onto an order: a new line of one pack, or one pack more on its line already there."""
+    product = oq.product_for_code(code)
+    for line in ordering.get_order(order_id).lines:
+        if line.product_id == product.id and line.quantity:
+            return ordering.set_line(ctx, order_id, line.line_no, quantity=line.quantity + line.pack_size)
+    return ordering.add_line(ctx, order_id, product.id)
+
+
+def line_style(row: LineView) -> str:
     if row.over:
         return "bad"
     if row.quantity and not row.outstanding:

@@ -7,7 +7,7 @@ after asking, cancels what did not come.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,11 +16,14 @@ from textual.widgets import Input, Static
 
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.services import ordering
 from shopkeeper.services import ordering_queries as oq
+from shopkeeper.services.ordering import Arrival, LineView, OrderView, Receipt
 from shopkeeper.tui.format import plain, qty
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.screens.ordering_common import STATUS_WORDS, ListSource, in_thread
+from shopkeeper.tui.screens.orders import read_order
 from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, ScanInput
@@ -30,22 +33,9 @@ from shopkeeper.tui.widgets.virtual_table import Column, VirtualTable
 NOT_ON_ORDER = "NOT ON ORDER"
 
 
-class Extra(NamedTuple):
-    """A product received here that the order does not list."""
-
-    product_id: int
-    sku: str
-    name: str
-    received: int
-
-    @property
-    def key(self) -> str:
-        return f"extra-{self.product_id}"
-
-
-def line_state(line: oq.OrderLineRow | Extra) -> tuple[str, str]:
+def line_state(line: LineView) -> tuple[str, str]:
     """What a line's delivery looks like, in words (and a style name for the colour that goes with them)."""
-    if isinstance(line, Extra):
+    if line.not_on_order:
         return NOT_ON_ORDER, "bad"
     if line.over:
         return f"OVER +{format_qty(line.over)}", "bad"
@@ -58,9 +48,9 @@ def line_state(line: oq.OrderLineRow | Extra) -> tuple[str, str]:
     return "waiting", ""
 
 
-def row_cells(row: oq.OrderLineRow | Extra) -> list[tuple[str, str]]:
+def row_cells(row: LineView) -> list[tuple[str, str]]:
     state, _style = line_state(row)
-    if isinstance(row, Extra):
+    if row.not_on_order:
         return [(row.sku, ""), (row.name, ""), ("-", ""), (qty(row.received), ""), ("-", ""), (state, "")]
     return [(row.sku, ""), (row.name, ""), (qty(row.quantity), ""), (qty(row.received), ""),
             (qty(row.outstanding), ""), (state, "")]
@@ -80,8 +70,7 @@ class ReceiveOrderScreen(ShopScreen):
     def __init__(self, order_id: int) -> None:
         super().__init__()
         self.order_id = order_id
-        self.detail: oq.OrderDetail | None = None
-        self.extras: dict[int, Extra] = {}
+        self.detail: OrderView | None = None
         self.product: oq.ProductHit | None = None
 
     def compose(self) -> ComposeResult:
@@ -96,14 +85,11 @@ class ReceiveOrderScreen(ShopScreen):
                    Column("ordered", "Ordered", 8, "right"), Column("received", "Received", 8, "right"),
                    Column("outstanding", "Missing", 8, "right"), Column("state", "State", 13))
         order_id = self.order_id
-        yield VirtualTable(ListSource(columns, lambda: oq.order_detail(order_id), row_cells,
-                                      lambda row: line_state(row)[1], rows=self._rows),
+        yield VirtualTable(ListSource(columns, lambda: read_order(order_id), row_cells,
+                                      lambda row: line_state(row)[1],
+                                      rows=lambda detail: detail.lines if detail else []),
                            id="order-lines", classes="log", empty_text="this order has no lines")
         yield ShopFooter(compact=True)
-
-    def _rows(self, detail: oq.OrderDetail | None) -> list:
-        lines: list = list(detail.lines) if detail else []
-        return lines + sorted(self.extras.values(), key=lambda e: e.sku)
 
     @property
     def table(self) -> VirtualTable:
@@ -123,8 +109,9 @@ class ReceiveOrderScreen(ShopScreen):
         if self.detail is None:
             head.update(f"no purchase order {self.order_id}")
             return
-        o, lines = self.detail.order, self.detail.lines
-        complete = sum(1 for x in lines if x.quantity and x.received >= x.quantity)
+        o, lines = self.detail, [x for x in self.detail.lines if not x.not_on_order]
+        extras = len(self.detail.lines) - len(lines)
+        complete = sum(1 for x in lines if x.received >= x.quantity)
         short = sum(1 for x in lines if x.received and x.outstanding)
         waiting = sum(1 for x in lines if not x.received and x.outstanding)
         over = sum(1 for x in lines if x.over)
@@ -132,17 +119,17 @@ class ReceiveOrderScreen(ShopScreen):
                  f"{short} short", f"{waiting} waiting"]
         if over:
             parts.append(f"{over} OVER")
-        if self.extras:
-            parts.append(f"{len(self.extras)} NOT ON ORDER")
+        if extras:
+            parts.append(f"{extras} NOT ON ORDER")
         head.update(plain(" · ".join(parts)))
         if self.product is not None:
             self._show_product()
 
-    def _line_for(self, product_id: int) -> oq.OrderLineRow | None:
-        for line in self.detail.lines if self.detail else []:
-            if line.product_id == product_id:
-                return line
-        return None
+    def _line_for(self, product_id: int) -> LineView | None:
+        """The line a receipt of ``product_id`` goes to (as ``ordering.receive_against`` picks it): the first
+        still expecting goods, else the first; None when the order does not list the product."""
+        lines = [x for x in self.detail.lines if x.product_id == product_id] if self.detail else []
+        return next((x for x in lines if x.outstanding), lines[0] if lines else None)
 
     # -- picking ----------------------------------------------------------------------------------------------
 
@@ -193,9 +180,9 @@ class ReceiveOrderScreen(ShopScreen):
             info.update("no product chosen")
             return
         line = self._line_for(p.id)
-        if line is None:
-            info.update(plain(f"✗ {p.sku} {p.name} is NOT ON THIS ORDER: receiving it books it to the supplier "
-                              "without an order line"))
+        if line is None or line.not_on_order:
+            info.update(plain(f"✗ {p.sku} {p.name} is NOT ON THIS ORDER: what you receive gets a line of its own "
+                              "with nothing ordered"))
             return
         state, _ = line_state(line)
         info.update(plain(f"{p.sku} {p.name} · ordered {format_qty(line.quantity)} · received "
@@ -218,7 +205,7 @@ class ReceiveOrderScreen(ShopScreen):
             show_message(self, "qty", "✗ more than zero")
             return None
         line = self._line_for(self.product.id) if self.product else None
-        if line is not None and value > line.outstanding:
+        if line is not None and not line.not_on_order and value > line.outstanding:
             show_message(self, "qty", f"over-delivery: {format_qty(value - line.outstanding)} more than expected",
                          ok=True)
         else:
@@ -253,8 +240,6 @@ class ReceiveOrderScreen(ShopScreen):
     # -- posting ----------------------------------------------------------------------------------------------
 
     def action_post(self) -> None:
-        from shopkeeper.services import ordering
-
         product = self.product
         if product is None:
             show_message(self, "code", "✗ scan or type a product first")
@@ -264,25 +249,30 @@ class ReceiveOrderScreen(ShopScreen):
         cost_ok, cost = self._parse_cost()
         if amount is None or not cost_ok:
             return
-        if self.detail is None or self.detail.order.status not in ("sent", "partly_received"):
-            status = STATUS_WORDS.get(self.detail.order.status, "") if self.detail else "not found"
+        if self.detail is None or self.detail.status not in ordering.RECEIVING_STATUSES:
+            status = STATUS_WORDS.get(self.detail.status, "") if self.detail else "not found"
             self.notify(f"order {self.order_id} is {status}: nothing can be received against it",
                         severity="warning", timeout=5)
             return
         ctx, order_id = self.shop.ctx, self.order_id
-        on_order = self._line_for(product.id) is not None
-        in_thread(self, lambda: ordering.receive(ctx, order_id, product.id, amount, unit_cost=cost),
-                  lambda result: self._posted(product, amount, on_order))
+        in_thread(self, lambda: ordering.receive_against(ctx, order_id, [Arrival(product.id, amount, cost)]),
+                  lambda receipt: self._posted(product, receipt))
 
-    def _posted(self, product: oq.ProductHit, amount: int, on_order: bool) -> None:
-        if not on_order:
-            old = self.extras.get(product.id)
-            self.extras[product.id] = Extra(product.id, product.sku, product.name,
-                                            (old.received if old else 0) + amount)
-            self.notify(f"received {format_qty(amount)} {product.unit} {product.sku}: NOT ON THE ORDER",
-                        severity="warning", timeout=5)
+    def _posted(self, product: oq.ProductHit, receipt: Receipt) -> None:
+        got = receipt.lines[0]
+        text = (f"received {format_qty(got.quantity)} {product.unit} {product.sku} at "
+                f"{format_money(got.unit_cost, self.shop.config.shop.decimals)}")
+        if got.flag == "not_on_order":
+            self.notify(f"{text}: NOT ON THE ORDER (a line of its own)", severity="warning", timeout=6)
+        elif got.flag == "over":
+            self.notify(f"{text}: OVER-DELIVERY, {format_qty(got.received - got.ordered)} more than ordered",
+                        severity="warning", timeout=6)
         else:
-            self.notify(f"received {format_qty(amount)} {product.unit} {product.sku}", timeout=3)
+            left = max(got.ordered - got.received, 0)
+            self.notify(f"{text}" + (f"; {format_qty(left)} still to come" if left else "; line complete"),
+                        timeout=4)
+        if receipt.status == "received":
+            self.notify(f"order {self.order_id}: everything has arrived", title="Order received", timeout=6)
         self.product = None
         self._show_product()
         for name in ("qty", "cost"):
@@ -292,17 +282,15 @@ class ReceiveOrderScreen(ShopScreen):
 
     def action_close_order(self) -> None:
         """Close the order: when something is still missing, ask first (starting on No), then cancel the rest."""
-        from shopkeeper.services import ordering
-
         detail = self.detail
-        if detail is None or detail.order.status not in ("sent", "partly_received"):
+        if detail is None or detail.status not in ordering.RECEIVING_STATUSES:
             self.notify("this order is not open for receiving", severity="warning", timeout=4)
             return
         ctx, order_id = self.shop.ctx, self.order_id
         missing = [line for line in detail.lines if line.outstanding]
 
         def close() -> None:
-            in_thread(self, lambda: ordering.close(ctx, order_id),
+            in_thread(self, lambda: ordering.close_order(ctx, order_id),
                       lambda _: self.notify(f"order {order_id} closed", timeout=4))
 
         if not missing:

@@ -20,6 +20,8 @@ from textual.widgets.option_list import Option
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import ordering_queries as oq
+from shopkeeper.services import suppliers
+from shopkeeper.services.suppliers import LinkInfo, SupplierInfo
 from shopkeeper.tui.format import money, plain, qty
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
@@ -41,18 +43,17 @@ LinkForm OptionList { height: auto; max-height: 6; border: none; padding: 0; }
 """
 
 
-def supplier_cells(row: oq.SupplierRow, decimals: int) -> list[tuple[str, str]]:
+def supplier_cells(row: SupplierInfo, decimals: int) -> list[tuple[str, str]]:
     every = row.order_days or (f"every {row.review_days} d" if row.review_days else "")
     return [(row.name, ""), (row.phone or row.email or row.contact, ""), (f"{row.lead_days} d", ""),
             (every, ""), (money(row.min_order, decimals) if row.min_order else "", ""), (str(row.products), ""),
             ("yes" if row.active else "no", "")]
 
 
-def link_cells(row: oq.LinkRow, decimals: int) -> list[tuple[str, str]]:
-    unit_cost = (row.pack_cost * 1000 + row.pack_size // 2) // row.pack_size if row.pack_size else 0
+def link_cells(row: LinkInfo, decimals: int) -> list[tuple[str, str]]:
     return [("★" if row.preferred else "", ""), (row.sku, ""), (row.name, ""), (row.item_code, ""),
-            (qty(row.pack_size), ""), (money(row.pack_cost, decimals), ""), (money(unit_cost, decimals), ""),
-            (qty(row.on_order) if row.on_order else "", "")]
+            (qty(row.pack_size), ""), (money(row.pack_cost, decimals), ""),
+            (money(suppliers.unit_cost(row.pack_cost, row.pack_size), decimals), "")]
 
 
 class SuppliersScreen(ShopScreen):
@@ -65,22 +66,25 @@ class SuppliersScreen(ShopScreen):
         Binding("ctrl+e", "edit_supplier", "Edit supplier", priority=True),
         Binding("f7", "link", "Link product"),
         Binding("ctrl+d", "unlink", "Unlink product", priority=True),
+        Binding("down", "suppliers_cursor(1)", show=False),
+        Binding("up", "suppliers_cursor(-1)", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.supplier: oq.SupplierRow | None = None
+        self.supplier: SupplierInfo | None = None
 
     def compose(self) -> ComposeResult:
         decimals = self.shop.config.shop.decimals
         yield TopBar(self.TITLE)
-        yield Static("Enter edits the row under the cursor · Tab: suppliers, their products, the code field",
+        yield Static("↑↓ supplier · Ctrl+E edit · Tab to its products, Enter changes a link",
                      classes="hint", markup=False)
         columns = (Column("name", "Supplier", 0, min_width=14), Column("contact", "Phone / email", 0, min_width=10),
                    Column("lead", "Lead", 5, "right"), Column("orders", "Orders", 10), Column("min", "Min order", 9,
                                                                                            "right"),
                    Column("products", "Prods", 5, "right"), Column("active", "Act.", 4))
-        yield VirtualTable(ListSource(columns, oq.supplier_rows, lambda r: supplier_cells(r, decimals),
+        yield VirtualTable(ListSource(columns, lambda: suppliers.list_suppliers(include_inactive=True),
+                                      lambda r: supplier_cells(r, decimals),
                                       lambda r: "" if r.active else "muted"),
                            id="suppliers", empty_text="no suppliers yet: F9 adds one")
         yield Static("Products", id="links-title", classes="title", markup=False)
@@ -94,10 +98,9 @@ class SuppliersScreen(ShopScreen):
         decimals = self.shop.config.shop.decimals
         columns = (Column("pref", "★", 1), Column("sku", "SKU", 11), Column("name", "Name", 0, min_width=10),
                    Column("code", "Item code", 9), Column("pack", "Pack", 5, "right"),
-                   Column("pack_cost", "Pack cost", 9, "right"), Column("unit_cost", "Unit", 7, "right"),
-                   Column("on_order", "On order", 8, "right"))
-        return ListSource(columns, (lambda: oq.supplier_links(supplier_id)) if supplier_id else list,
-                          lambda r: link_cells(r, decimals))
+                   Column("pack_cost", "Pack cost", 9, "right"), Column("unit_cost", "Unit cost", 9, "right"))
+        return ListSource(columns, (lambda: suppliers.links(supplier=supplier_id)) if supplier_id else list,
+                          lambda r: link_cells(r, decimals), key=lambda r: r.product_id)
 
     @property
     def suppliers(self) -> VirtualTable:
@@ -109,7 +112,10 @@ class SuppliersScreen(ShopScreen):
 
     def on_mount(self) -> None:
         self.mark_seen()
-        self.suppliers.focus()
+        self.query_one("#code", ScanInput).focus()  # a scan links the product at once
+
+    def action_suppliers_cursor(self, delta: int) -> None:
+        self.suppliers.action_cursor(delta)
 
     def refresh_data(self) -> None:
         self.suppliers.reload()
@@ -118,12 +124,12 @@ class SuppliersScreen(ShopScreen):
     @on(VirtualTable.Highlighted, "#suppliers")
     def _supplier_highlighted(self, event: VirtualTable.Highlighted) -> None:
         row = event.row
-        if (row.id if row else None) == (self.supplier.id if self.supplier else None):
-            self.supplier = row
-            return
+        same = (row.id if row else None) == (self.supplier.id if self.supplier else None)
         self.supplier = row
         title = f"Products from {row.name} ({row.products})" if row else "Products"
         self.query_one("#links-title", Static).update(plain(title))
+        if same:  # the list was read again: the links table re-reads by itself (``refresh_data``)
+            return
         self.links.source = self._links_source(row.id if row else None)
         self.links.reset()
 
@@ -150,7 +156,7 @@ class SuppliersScreen(ShopScreen):
 
     # -- links ------------------------------------------------------------------------------------------------
 
-    def _need_supplier(self) -> oq.SupplierRow | None:
+    def _need_supplier(self) -> SupplierInfo | None:
         if self.supplier is None:
             self.notify("choose a supplier first (↑↓ in the suppliers list), or F9 to add one", severity="warning",
                         timeout=4)
@@ -182,7 +188,7 @@ class SuppliersScreen(ShopScreen):
         if supplier is not None:
             self.app.push_screen(LinkForm(supplier))
 
-    def _open_link(self, row: oq.LinkRow) -> None:
+    def _open_link(self, row: LinkInfo) -> None:
         supplier = self._need_supplier()
         if supplier is not None:
             self.app.push_screen(LinkForm(supplier, product=oq.ProductHit(row.product_id, row.sku, row.name,
@@ -194,8 +200,6 @@ class SuppliersScreen(ShopScreen):
             self.notify("no linked product chosen: Tab to the products, ↑↓ to pick one", severity="warning",
                         timeout=4)
             return
-        from shopkeeper.services import suppliers
-
         ctx = self.shop.ctx
 
         def answered(yes: bool | None) -> None:
@@ -230,7 +234,7 @@ class SupplierForm(ShopModal[Any]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, row: oq.SupplierRow | None) -> None:
+    def __init__(self, row: SupplierInfo | None) -> None:
         super().__init__()
         self.row = row
 
@@ -294,8 +298,6 @@ class SupplierForm(ShopModal[Any]):
         return SupplierData(**values) if ok else None
 
     def action_save(self) -> None:
-        from shopkeeper.services import suppliers
-
         data = self._data()
         if data is None:
             return
@@ -348,8 +350,8 @@ class LinkForm(ShopModal[Any]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, supplier: oq.SupplierRow, *, product: oq.ProductHit | None = None,
-                 link: oq.LinkRow | None = None, search: str = "") -> None:
+    def __init__(self, supplier: SupplierInfo, *, product: oq.ProductHit | None = None,
+                 link: LinkInfo | None = None, search: str = "") -> None:
         super().__init__()
         self.supplier, self.product, self.link, self.search = supplier, product, link, search
         self.hits: list[oq.ProductHit] = []
@@ -371,7 +373,7 @@ class LinkForm(ShopModal[Any]):
             yield field_row("Pack cost", Input(format_money(link.pack_cost, decimals) if link else "",
                                                placeholder="cost of one pack", id="pack_cost", compact=True),
                             "pack_cost")
-            yield field_row("Preferred", Checkbox("order it from this supplier", link.preferred if link else False,
+            yield field_row("Preferred", Checkbox("preferred supplier", link.preferred if link else False,
                                                   id="preferred", compact=True), "preferred")
             yield Static("Enter: next field · Ctrl+S save · Esc cancel", classes="hint", markup=False)
 
@@ -443,8 +445,6 @@ class LinkForm(ShopModal[Any]):
         self.action_save()
 
     def action_save(self) -> None:
-        from shopkeeper.services import suppliers
-
         decimals = self.app.config.shop.decimals  # type: ignore[attr-defined]
         if self.product is None:
             show_message(self, "product", "✗ choose a product: type its SKU or name, ↑↓, Enter")

@@ -204,7 +204,8 @@ class VirtualTable(ScrollView, can_focus=True):
         the key remembered first: the row now under the cursor may already be another product."""
         if not self._keep_key:
             row = self.cursor_row
-            self._cursor_key = getattr(row, "key", None) if row is not None else None
+            row_key = getattr(self.source, "row_key", None)  # a source may name rows that have no ``key``
+            self._cursor_key = (row_key(row) if row_key else getattr(row, "key", None)) if row is not None else None
             self._keep_key = self._cursor_key is not None
         self._rows.clear()
         self.refresh()
