@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, OptionList, Static
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput
@@ -37,6 +37,7 @@ from shopkeeper.tui.widgets.virtual_table import Column, VirtualTable
 ORDER_LIMIT = 500  # newest first: enough for any shop's screen; the CLI lists them all
 FILTERS = ["open", "", "draft", "sent", "partly_received", "received", "cancelled"]
 FILTER_TITLES = {"open": "open (draft, sent, part received)", "": "all", **STATUS_WORDS}
+FILTER_TITLES["partly_received"] = "partly received"
 EDITABLE = ordering.EDITABLE_STATUSES
 
 
@@ -73,8 +74,7 @@ class OrdersScreen(ShopScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
-        with Horizontal(classes="bar"):
-            yield Static("", id="orders-filter", markup=False)
+        yield Static("", id="orders-filter", classes="hint", markup=False)
         yield VirtualTable(self._source(), id="orders", empty_text="no orders with this status (F7: another; "
                                                                    "F9: a new order)")
         yield ShopFooter(compact=True)
@@ -98,7 +98,7 @@ class OrdersScreen(ShopScreen):
 
     def _show_filter(self) -> None:
         self.query_one("#orders-filter", Static).update(
-            f"Showing: {FILTER_TITLES[self.status]} orders · F7 another status · Enter opens · F9 new order")
+            f"Showing {FILTER_TITLES[self.status]} orders · F7: another status")
 
     def refresh_data(self) -> None:
         self.table.reload()
@@ -147,8 +147,20 @@ def _order_id(order: Any) -> int:
     return int(getattr(order, "id", order))
 
 
+DIALOG_CSS = """
+SupplierPicker, LineEdit { align: center middle; }
+#picker-box, #line-box { width: 70; height: auto; max-height: 20; border: round $primary; padding: 0 1;
+                         background: $panel; }
+#picker-box > Input { background: $background; }
+#picker-list { height: auto; max-height: 12; border: none; padding: 0; }
+LineEdit .field > Input { background: $background; }
+"""
+
+
 class SupplierPicker(ShopModal[int | None]):
     """Which supplier a new order is for: ↑↓ and Enter; type to narrow the list. Escape: none."""
+
+    DEFAULT_CSS = DIALOG_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "pick(None)", "Cancel")]
 
@@ -211,6 +223,8 @@ class LineEdit(ShopModal[tuple[int, int] | None]):
     """Change one order line: how many packs (or units) and the cost per unit. Enter moves on, the last Enter (or
     Ctrl+S) saves; Escape leaves the line as it was. Dismisses with ``(quantity thousandths, unit cost)``."""
 
+    DEFAULT_CSS = DIALOG_CSS
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
@@ -233,7 +247,7 @@ class LineEdit(ShopModal[tuple[int, int] | None]):
             if self.by_packs:
                 amount, label = format_qty(line.quantity // line.pack_size * 1000), "Packs"
             else:
-                amount, label = format_qty(line.quantity), f"Quantity ({line.unit})"
+                amount, label = format_qty(line.quantity), "Quantity"
             yield field_row(label, Input(amount, id="amount", compact=True), "amount")
             yield field_row("Cost per unit", Input(format_money(line.unit_cost, self.decimals), id="cost",
                                                    compact=True), "cost")

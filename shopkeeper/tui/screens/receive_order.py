@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
-from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.errors import InvalidInput, NotFound, ShopError
 from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
 from shopkeeper.services import ordering
 from shopkeeper.services import ordering_queries as oq
@@ -111,7 +111,7 @@ class ReceiveOrderScreen(ShopScreen):
             return
         o, lines = self.detail, [x for x in self.detail.lines if not x.not_on_order]
         extras = len(self.detail.lines) - len(lines)
-        complete = sum(1 for x in lines if x.received >= x.quantity)
+        complete = sum(1 for x in lines if x.received == x.quantity)
         short = sum(1 for x in lines if x.received and x.outstanding)
         waiting = sum(1 for x in lines if not x.received and x.outstanding)
         over = sum(1 for x in lines if x.over)
@@ -150,9 +150,10 @@ class ReceiveOrderScreen(ShopScreen):
         if not ok:
             self.product = None
             self._show_product()
-            text = f"unknown code {code}: no product has this SKU or barcode — not received"
-            if not getattr(value, "reason", "") == "not found" and "unknown" not in str(value):
-                text = f"{code}: {value}"
+            if isinstance(value, NotFound):
+                text = f"unknown code {code}: no product has this SKU or barcode — nothing received"
+            else:  # a barcode with a wrong check digit (a mis-scan) says so itself
+                text = f"{value} — nothing received"
             show_message(self, "code", f"✗ {text}")
             self.app.bell()
             self.notify(text, severity="error", timeout=6)
