@@ -856,12 +856,12 @@ def _returnable_line(order: PurchaseOrder, product: Product, quantity: int) -> P
         reason = f"{product.sku} is not on order {order.id}"
         raise InvalidInput(f"{reason}: return it to the supplier without the order", field="product",
                            reason=reason, value=product.sku)
-    returned = dict(Movement.select(Movement.po_line, -fn.SUM(Movement.quantity))
+    returned = dict(Movement.select(Movement.po_line, fn.SUM(Movement.quantity))
                     .where(Movement.po_line.in_([l.id for l in lines]) & (Movement.kind == "supplier_return"))
                     .group_by(Movement.po_line).tuples())
     left = 0
     for line in lines:
-        can = line.received - (returned.get(line.id) or 0)
+        can = line.received + (returned.get(line.id) or 0)  # returns are negative
         if can >= quantity:
             return line
         left += max(can, 0)
