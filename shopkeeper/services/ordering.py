@@ -439,15 +439,18 @@ def _get_line(order: PurchaseOrder, line_no: int) -> PurchaseOrderLine:
     return line
 
 
-def set_line(ctx: Context, order_id: int, line_no: int, *, quantity: int | None = None,
+def set_line(ctx: Context, order_id: int, line_no: int, *, quantity: int | None = None, packs: int | None = None,
              unit_cost: int | None = None, pack_cost: int | None = None) -> LineView:
-    """Change a line's quantity (thousandths of a unit) or cost (per unit, or per pack), on an open order. The line
+    """Change a line's quantity (thousandths of a unit, or ``packs`` in thousandths of the line's pack) or cost (per
+    unit, or per pack), on an open order. The line
     becomes ``edited``: ``po draft`` leaves it as the person left it. On a sent order, lowering a quantity to what
     has come settles the order."""
     with write_transaction():
         order = _lock_order(order_id)
         _refuse_unless(order, EDITABLE_STATUSES, "changed")
         line = _get_line(order, line_no)
+        if packs is not None:
+            quantity = round_div(packs * line.pack_size, 1000)
         if quantity is not None:
             _check_qty(quantity, line=line_no)
             if quantity < line.received:
@@ -770,7 +773,7 @@ def receive_against(ctx: Context, order_id: int, arrivals: Iterable[Arrival | tu
                 line = PurchaseOrderLine.create(
                     order=order.id, line_no=_next_line_no(order.id), product=prod.id, item_code=code,
                     pack_size=pack, quantity=0, pack_cost=pack_cost,
-                    unit_cost=a.unit_cost if a.unit_cost is not None else prod.avg_cost, edited=True)
+                    unit_cost=a.unit_cost if a.unit_cost is not None else unit_cost_of(pack_cost, pack), edited=True)
                 flag = "not_on_order"
             cost = a.unit_cost if a.unit_cost is not None else line.unit_cost
             stock.take_in_at_cost(prod.id, a.quantity, cost)
@@ -853,12 +856,12 @@ def _returnable_line(order: PurchaseOrder, product: Product, quantity: int) -> P
         reason = f"{product.sku} is not on order {order.id}"
         raise InvalidInput(f"{reason}: return it to the supplier without the order", field="product",
                            reason=reason, value=product.sku)
-    returned = dict(Movement.select(Movement.po_line, -fn.SUM(Movement.quantity))
+    returned = dict(Movement.select(Movement.po_line, fn.SUM(Movement.quantity))
                     .where(Movement.po_line.in_([l.id for l in lines]) & (Movement.kind == "supplier_return"))
                     .group_by(Movement.po_line).tuples())
     left = 0
     for line in lines:
-        can = line.received - (returned.get(line.id) or 0)
+        can = line.received + (returned.get(line.id) or 0)  # returns are negative
         if can >= quantity:
             return line
         left += max(can, 0)
