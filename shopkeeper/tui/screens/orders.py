@@ -328,9 +328,9 @@ class OrderScreen(ShopScreen):
         Binding("ctrl+s", "send", "Send"),
         Binding("f3", "receive", "Receive"),
         Binding("ctrl+t", "edit_line", "Qty/cost"),
-        Binding("ctrl+d", "remove_line", "Remove line", priority=True),
+        Binding("ctrl+d", "remove_line", "Remove line", priority=True, show=False),
         Binding("f8", "close_short", "Close short"),
-        Binding("ctrl+x", "cancel_order", "Cancel order", priority=True),
+        Binding("ctrl+x", "cancel_order", "Cancel order", priority=True, show=False),
         Binding("down", "table('cursor', 1)", show=False),
         Binding("up", "table('cursor', -1)", show=False),
     ]
@@ -382,7 +382,8 @@ class OrderScreen(ShopScreen):
             text = (f"line {row.line_no} · {row.sku} {row.name} · item code {row.item_code or '-'} · pack "
                     f"{format_qty(row.pack_size)} {row.unit} · ordered {format_qty(row.quantity)} · received "
                     f"{format_qty(row.received)}" + (f" · cancelled {format_qty(row.cancelled)}"
-                                                    if row.cancelled else ""))
+                                                    if row.cancelled else "")
+                    + (f" · OVER-DELIVERED by {format_qty(row.over)}" if row.over else ""))
         self.query_one("#line-detail", Static).update(plain(text))
 
     def _show_head(self) -> None:
@@ -392,7 +393,7 @@ class OrderScreen(ShopScreen):
             return
         o, decimals = self.detail, self.shop.config.shop.decimals
         head.update(plain(f"{o.supplier} · {STATUS_WORDS.get(o.status, o.status).upper()} · {len(o.lines)} lines · "
-                          f"value {money(o.value, decimals)} · created {local_time(o.created_at)}"
+                          f"value {money(o.value, decimals)} · {local_time(o.created_at)}"
                           + (" · drafted automatically" if o.automatic else "")))
 
     @property
