@@ -111,6 +111,9 @@ class VirtualTable(ScrollView, can_focus=True):
        The row's mark and word (✗ OUT, ▼ LOW) say what it is; out rows are bold, in the text's own colour. */
     VirtualTable:nocolor > .virtual-table--out { color: $foreground; text-style: bold; }
     VirtualTable:nocolor > .virtual-table--low { color: $foreground; }
+    /* the same for good and bad rows (a line received in full, an over-delivery): their words say which */
+    VirtualTable:nocolor > .virtual-table--bad { color: $foreground; text-style: bold; }
+    VirtualTable:nocolor > .virtual-table--good { color: $foreground; }
     """
 
     class _TableMessage(Message):
