@@ -388,3 +388,23 @@ def test_from_a_fresh_demo_an_order_is_drafted_sent_half_received_then_received_
         assert (p.on_hand, p.on_order) == (on_hand + ln.quantity, 0)
         assert p.avg_cost == stock.moving_average(on_hand + q, mid, ln.quantity - q, ln.unit_cost)
     assert PurchaseOrderEvent.select().where(PurchaseOrderEvent.order == order.id).count() == 4
+
+
+# --- the migration -------------------------------------------------------------------------------------------
+
+def test_the_line_columns_migration_upgrades_a_database_of_the_previous_version(shop, ctx, db_path):
+    from shopkeeper.db import MIGRATIONS, SCHEMA_VERSION, _m017_po_line_edited, close_database, current_version, \
+        open_database
+
+    order = ordering.create_order(ctx, "Dairy")
+    ordering.add_line(ctx, order.id, "MILK", packs=1000)
+    for column in ("pack_cost", "edited"):
+        shop.execute_sql(f"ALTER TABLE purchase_order_line DROP COLUMN {column}")
+    shop.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m017_po_line_edited),))
+    close_database()
+    db = open_database(str(db_path))
+    assert current_version(db) == SCHEMA_VERSION
+    line = ordering.get_order(order.id).lines[0]
+    assert (line.quantity, line.pack_cost, line.edited) == (12_000, 0, False)  # the database defaults
+    ordering.set_line(ctx, order.id, 1, pack_cost=960)
+    assert ordering.get_order(order.id).lines[0][8:] == (960, 12_000, 80, 0, 0, True)
