@@ -252,9 +252,11 @@ def _suggested_lines(ctx: Context, supplier_id: int | None = None) -> list[Sugge
 
     suggestions = getattr(reorder, "suggestions", None)
     if suggestions is not None:
-        return [Suggested(s.product_id, s.supplier_id, s.quantity, s.unit_cost)
-                for s in suggestions(ctx, supplier_id=supplier_id)
-                if s.supplier_id is not None and s.quantity > 0]
+        # What a suggestion added to reach the supplier's minimum is left out: the minimum is for the whole draft,
+        # which may already hold enough (``_top_up`` tops the draft up, counting the lines it has).
+        wanted = ((s, s.quantity - getattr(s, "topped_up", 0)) for s in suggestions(ctx, supplier_id=supplier_id))
+        return [Suggested(s.product_id, s.supplier_id, qty, s.unit_cost) for s, qty in wanted
+                if s.supplier_id is not None and qty > 0]
     low = reorder.low_stock()
     if not low:
         return []

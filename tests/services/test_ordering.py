@@ -408,3 +408,17 @@ def test_the_line_columns_migration_upgrades_a_database_of_the_previous_version(
     assert (line.quantity, line.pack_cost, line.edited) == (12_000, 0, False)  # the database defaults
     ordering.set_line(ctx, order.id, 1, pack_cost=960)
     assert ordering.get_order(order.id).lines[0][8:] == (960, 12_000, 80, 0, 0, True)
+
+
+def test_the_seam_takes_the_learned_suggestions_without_their_own_minimum_order_top_up(shop, ctx, monkeypatch):
+    """``reorder.suggestions`` tops each call's lines up to the supplier's minimum; a draft that already holds lines
+    must not be topped up again for a small addition, so the seam takes the quantity before that top-up."""
+    from types import SimpleNamespace
+
+    from shopkeeper.services import reorder
+
+    learned = [SimpleNamespace(product_id=_id("MILK"), supplier_id=_supplier("Dairy"), quantity=36_000, unit_cost=80,
+                               topped_up=12_000),
+               SimpleNamespace(product_id=_id("JAM"), supplier_id=None, quantity=1_000, unit_cost=0, topped_up=0)]
+    monkeypatch.setattr(reorder, "suggestions", lambda ctx, supplier_id=None: learned, raising=False)
+    assert ordering._suggested_lines(ctx) == [Suggested(_id("MILK"), _supplier("Dairy"), 24_000, 80)]
