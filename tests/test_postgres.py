@@ -607,3 +607,35 @@ def test_tills_receiving_and_editing_orders_at_once_lose_no_update_on_postgres(p
     milk, butter = Product.get(Product.sku == "MILK"), Product.get(Product.sku == "BUTTER")
     assert (milk.on_hand, milk.on_order, butter.on_hand, butter.on_order) == (120_000, 13_000, 120_000, 0)
     assert check_stock()[1] == []
+
+
+def test_two_po_draft_runs_at_once_make_one_draft_per_supplier_on_postgres(pg):
+    """The morning timer and a person running ``po draft`` at the same moment: the suppliers are locked before the
+    suggestions are read, so the second run sees the first one's drafts on order and adds nothing."""
+    from shopkeeper.models import PurchaseOrder
+    from shopkeeper.services import ordering, suppliers
+
+    ctx = Context(staff="pg", terminal="t1")
+    for n in range(3):
+        suppliers.create_supplier(ctx, suppliers.SupplierData(name=f"S{n}"))
+        save_product(ProductData(sku=f"P{n}", name=f"P{n}", reorder_point=5_000, reorder_qty=10_000, supplier=f"S{n}"))
+        suppliers.link_product(ctx, f"P{n}", f"S{n}", pack_size=1_000, pack_cost=100)
+    start = threading.Barrier(2)
+    errors = []
+
+    def run(name: str) -> None:
+        with database.connection_context():
+            try:
+                start.wait(10)
+                ordering.draft_orders(Context(staff="pg", terminal=name))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"t{n}",)) for n in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert PurchaseOrder.select().where(PurchaseOrder.status == "draft").count() == 3
+    assert sorted(p.on_order for p in Product.select()) == [10_000, 10_000, 10_000]
