@@ -71,6 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(p)
     p.set_defaults(func=send)
 
+    p = psub.add_parser("print", help="an order as text for the supplier (stdout), or its text and CSV files")
+    p.add_argument("order", type=int_arg(), help="order number")
+    p.add_argument("--out", metavar="DIR", help="write po-N.txt and po-N.csv there instead")
+    add_json(p)
+    p.set_defaults(func=print_order)
+
     p = psub.add_parser("receive", help="receive a delivery against an order from a CSV file (sku,qty[,cost])")
     p.add_argument("order", type=int_arg(), help="order number")
     p.add_argument("--file", required=True, help="CSV with a header: sku (or barcode), qty, and optionally cost")
@@ -263,6 +269,21 @@ def send(args: argparse.Namespace, cli: Cli) -> int:
     sent = send_order(cli.context(), args.order, out_dir=args.out, decimals=cli.decimals)
     cli.emit({"order": sent.order_id, "files": [str(p) for p in sent.paths]},
              f"order {sent.order_id} sent; written to {', '.join(str(p) for p in sent.paths)}")
+    return 0
+
+
+def print_order(args: argparse.Namespace, cli: Cli) -> int:
+    """Any order's documents again (a lost email, a printer jam); changes nothing."""
+    from shopkeeper.services.ordering import SentOrder, order_documents, write_order_files
+
+    cli.open_db()
+    doc = SentOrder(args.order, *order_documents(args.order, cli.decimals))
+    if args.out is None:
+        cli.emit({"order": doc.order_id, "text": doc.text, "csv": doc.csv}, doc.text.rstrip("\n"))
+        return 0
+    paths = write_order_files(doc, args.out)
+    cli.emit({"order": doc.order_id, "files": [str(p) for p in paths]},
+             f"order {doc.order_id} written to {', '.join(str(p) for p in paths)}")
     return 0
 
 

@@ -638,7 +638,7 @@ def send_order(ctx: Context, order_id: int, *, out_dir: str | Path | None = None
     was sent that was not)."""
     with write_transaction():
         order = _lock_order(order_id)
-        _refuse_unless(order, ("draft",), "sent")
+        _refuse_unless(order, ("draft",), "sent (`po print` writes it again)")
         if not PurchaseOrderLine.select().where(PurchaseOrderLine.order == order.id).exists():
             reason = f"order {order.id} has no lines"
             raise InvalidInput(f"{reason}: nothing to send", field="order", reason=reason, value=order.id)

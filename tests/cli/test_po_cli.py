@@ -80,6 +80,10 @@ def test_po_editing_and_closing_on_the_command_line(run):
     assert closed["status"] == "received" and closed["lines"][0]["cancelled"] == 24
     code, _, err = run("po", "cancel", n)
     assert code == 2 and "cannot be cancelled" in err
+    code, _, err = run("po", "send", n)
+    assert code == 2 and "po print" in err
+    code, out, _ = run("po", "print", n)
+    assert code == 0 and out.startswith(f"Purchase order {n}\nTo: Hill Farm Dairy") and "HF-M1" in out
     code, _, err = run("po", "show", "999")
     assert code == 2 and "no purchase order 999" in err
 
