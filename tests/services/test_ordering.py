@@ -422,3 +422,10 @@ def test_the_seam_takes_the_learned_suggestions_without_their_own_minimum_order_
                SimpleNamespace(product_id=_id("JAM"), supplier_id=None, quantity=1_000, unit_cost=0, topped_up=0)]
     monkeypatch.setattr(reorder, "suggestions", lambda ctx, supplier_id=None: learned, raising=False)
     assert ordering._suggested_lines(ctx) == [Suggested(_id("MILK"), _supplier("Dairy"), 24_000, 80)]
+
+
+def test_topping_up_a_large_minimum_adds_whole_rounds_of_packs_at_once(shop, ctx, suggest):
+    suppliers.edit_supplier(ctx, "Baker", SupplierData(min_order=1_000_000_000))  # 10,000,000.00: one pack at 1.50
+    suggest(("BREAD", "Baker", 1_000))
+    order = ordering.get_order(ordering.draft_orders(ctx)[0].order_id)
+    assert order.lines[0].quantity == 6_666_667_000 and order.value == 1_000_000_050
