@@ -1,5 +1,6 @@
-"""Purchase orders and returns to a supplier: ``shopkeeper po draft|list|show|new|add|set|remove|send|cancel|close``
-and ``shopkeeper return-to-supplier``. Receiving against an order is ``shopkeeper receive --po N`` (stock_cmd)."""
+"""Purchase orders and returns to a supplier: ``shopkeeper po draft|list|show|new|add|set|remove|send|receive|close|
+cancel`` and ``shopkeeper return-to-supplier``. One item against an order is ``shopkeeper receive --po N``
+(stock_cmd); a whole delivery file is ``po receive N --file``."""
 
 from __future__ import annotations
 
@@ -69,6 +70,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", default=".", help="where to write po-N.txt and po-N.csv (default: here)")
     add_json(p)
     p.set_defaults(func=send)
+
+    p = psub.add_parser("print", help="an order as text for the supplier (stdout), or its text and CSV files")
+    p.add_argument("order", type=int_arg(), help="order number")
+    p.add_argument("--out", metavar="DIR", help="write po-N.txt and po-N.csv there instead")
+    add_json(p)
+    p.set_defaults(func=print_order)
+
+    p = psub.add_parser("receive", help="receive a delivery against an order from a CSV file (sku,qty[,cost])")
+    p.add_argument("order", type=int_arg(), help="order number")
+    p.add_argument("--file", required=True, help="CSV with a header: sku (or barcode), qty, and optionally cost")
+    add_json(p)
+    p.set_defaults(func=receive_file)
 
     p = psub.add_parser("close", help="close a sent order: what has not come is cancelled")
     p.add_argument("order", type=int_arg(), help="order number")
@@ -259,6 +272,21 @@ def send(args: argparse.Namespace, cli: Cli) -> int:
     return 0
 
 
+def print_order(args: argparse.Namespace, cli: Cli) -> int:
+    """Any order's documents again (a lost email, a printer jam); changes nothing."""
+    from shopkeeper.services.ordering import SentOrder, order_documents, write_order_files
+
+    cli.open_db()
+    doc = SentOrder(args.order, *order_documents(args.order, cli.decimals))
+    if args.out is None:
+        cli.emit({"order": doc.order_id, "text": doc.text, "csv": doc.csv}, doc.text.rstrip("\n"))
+        return 0
+    paths = write_order_files(doc, args.out)
+    cli.emit({"order": doc.order_id, "files": [str(p) for p in paths]},
+             f"order {doc.order_id} written to {', '.join(str(p) for p in paths)}")
+    return 0
+
+
 def close(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.ordering import close_order
 
@@ -293,4 +321,56 @@ def return_to_supplier(args: argparse.Namespace, cli: Cli) -> int:
               "unit_cost": format_money(posted.unit_costs[0], cli.decimals), "warnings": posted.warnings},
              f"returned {format_qty(qty)} {product.unit} of {product.sku} at "
              f"{format_money(posted.unit_costs[0], cli.decimals)}; on hand now {format_qty(on_hand)} {product.unit}")
+    return 0
+
+
+def _arrivals(path: str, decimals: int) -> list[tuple[str, int, int | None]]:
+    """Rows of a delivery CSV: ``sku`` (or ``barcode``), ``qty`` (or ``quantity``), optional ``cost``; a bad row is
+    refused naming its line and column, and nothing is received."""
+    import csv
+    from pathlib import Path
+
+    from shopkeeper.errors import InvalidInput, ShopError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ShopError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    reader = csv.DictReader(text.splitlines(), delimiter=";" if text.split("\n", 1)[0].count(";") else ",")
+    header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    code = header.get("sku") or header.get("barcode")
+    qty = header.get("qty") or header.get("quantity")
+    cost = header.get("cost") or header.get("unit_cost")
+    if code is None or qty is None:
+        raise InvalidInput(f"{path}: the header needs sku (or barcode) and qty columns", field="file",
+                           reason="needs sku and qty columns")
+    rows = []
+    for line, row in enumerate(reader, 2):
+        try:
+            amount = parse_qty(row.get(qty) or "", what="qty")
+            price = parse_money(row[cost], decimals, what="cost") if cost and (row.get(cost) or "").strip() else None
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path} line {line}: {exc}", field=exc.field, reason=exc.reason, value=exc.value,
+                               line=line) from None
+        rows.append(((row.get(code) or "").strip(), amount, price))
+    return rows
+
+
+def receive_file(args: argparse.Namespace, cli: Cli) -> int:
+    from shopkeeper.services.ordering import receive_against
+
+    arrivals = _arrivals(args.file, cli.decimals)
+    cli.open_db()
+    receipt = receive_against(cli.context(), args.order, arrivals)
+    for line in receipt.flagged:
+        cli.warn(f"{line.sku}: " + ("not on the order" if line.flag == "not_on_order"
+                                    else f"more than ordered ({format_qty(line.received)} of {format_qty(line.ordered)})"))
+    for w in receipt.warnings:
+        cli.warn(w)
+    data = {"order": receipt.order_id, "status": receipt.status, "movements": receipt.movement_ids,
+            "lines": [{"sku": ln.sku, "line": ln.line_no, "quantity": json_qty(ln.quantity),
+                       "unit_cost": format_money(ln.unit_cost, cli.decimals), "ordered": json_qty(ln.ordered),
+                       "received": json_qty(ln.received), "flag": ln.flag} for ln in receipt.lines]}
+    cli.emit(data, f"received {len(receipt.lines)} line(s) against order {receipt.order_id}; order "
+                   f"{_status(receipt.status)}")
     return 0

@@ -214,8 +214,9 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
 
         if not rows:
             return "no movements"
+        kind_width = max(7, *(len(m.kind) for m in movements))  # supplier_return is the one longer kind
         return "\n".join([f"times in {zone_label()}", *(
-            f"{m.id:>7} {local_time(m.created_at, seconds=True)}  {m.kind:<7} {m.sku:<14} "
+            f"{m.id:>7} {local_time(m.created_at, seconds=True)}  {m.kind:<{kind_width}} {m.sku:<14} "
             f"{format_qty(m.quantity):>9}  {m.reference or ''}"
             f"{'  ' + m.reason if m.reason else ''}{'  by ' + m.staff_name if m.staff_name else ''}"
             for m in movements)])

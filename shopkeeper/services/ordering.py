@@ -252,9 +252,11 @@ def _suggested_lines(ctx: Context, supplier_id: int | None = None) -> list[Sugge
 
     suggestions = getattr(reorder, "suggestions", None)
     if suggestions is not None:
-        return [Suggested(s.product_id, s.supplier_id, s.quantity, s.unit_cost)
-                for s in suggestions(ctx, supplier_id=supplier_id)
-                if s.supplier_id is not None and s.quantity > 0]
+        # What a suggestion added to reach the supplier's minimum is left out: the minimum is for the whole draft,
+        # which may already hold enough (``_top_up`` tops the draft up, counting the lines it has).
+        wanted = ((s, s.quantity - getattr(s, "topped_up", 0)) for s in suggestions(ctx, supplier_id=supplier_id))
+        return [Suggested(s.product_id, s.supplier_id, qty, s.unit_cost) for s, qty in wanted
+                if s.supplier_id is not None and qty > 0]
     low = reorder.low_stock()
     if not low:
         return []
@@ -586,11 +588,7 @@ def _draft_for(ctx: Context, supplier: Supplier, suggested: list[Suggested]) -> 
             line.item_code, line.pack_cost, line.unit_cost = code, pack_cost, unit_cost_of(pack_cost, line.pack_size)
             line.save()
             result.raised.append(prod.sku)
-    result.topped_up = _top_up(order, supplier.min_order, list(lines.values()))
-    if not lines:  # nothing to order after all: an empty automatic draft is no use to anyone
-        if created:
-            _set_status(ctx, order, "cancelled", "nothing to order")
-        return None
+    result.topped_up = _top_up(supplier.min_order, list(lines.values()))
     if not (created or result.added or result.raised or result.topped_up):
         return None
     _touch(order)
@@ -598,25 +596,26 @@ def _draft_for(ctx: Context, supplier: Supplier, suggested: list[Suggested]) -> 
     return result
 
 
-def _top_up(order: PurchaseOrder, min_order: int, lines: list[PurchaseOrderLine]) -> bool:
-    """Add packs, one at a time over the automatic lines (largest quantity first, round robin), until the order is
-    worth the supplier's minimum. Returns whether anything was added."""
+def _top_up(min_order: int, lines: list[PurchaseOrderLine]) -> bool:
+    """Add packs over the automatic lines (largest quantity first, one pack each in turn) until the order is worth
+    the supplier's minimum. Whole rounds are added at once: a pack adds exactly its pack cost. Returns whether
+    anything was added."""
     auto = sorted((line for line in lines if not line.edited and line.pack_cost > 0), key=lambda l: -l.quantity)
     value = sum(line_value(l.quantity, l.pack_size, l.pack_cost) for l in lines)
     if value >= min_order or not auto:
         return False
-    changed: set[int] = set()
-    while value < min_order:
-        for line in auto:
-            if value >= min_order:
-                break
-            before = line_value(line.quantity, line.pack_size, line.pack_cost)
-            line.quantity += line.pack_size
-            value += line_value(line.quantity, line.pack_size, line.pack_cost) - before
-            changed.add(line.id)
+    rounds = (min_order - value) // sum(line.pack_cost for line in auto)
     for line in auto:
-        if line.id in changed:
-            line.save()
+        line.quantity += rounds * line.pack_size
+        value += rounds * line.pack_cost
+    for line in auto:
+        if value >= min_order:
+            break
+        line.quantity += line.pack_size
+        value += line.pack_cost
+    for line in auto:
+        bounds.quantity(line.quantity, f"{line.item_code or 'line'}: quantity to reach the minimum order")
+        line.save()
     return True
 
 
@@ -636,7 +635,7 @@ def send_order(ctx: Context, order_id: int, *, out_dir: str | Path | None = None
     was sent that was not)."""
     with write_transaction():
         order = _lock_order(order_id)
-        _refuse_unless(order, ("draft",), "sent")
+        _refuse_unless(order, ("draft",), "sent (`po print` writes it again)")
         if not PurchaseOrderLine.select().where(PurchaseOrderLine.order == order.id).exists():
             reason = f"order {order.id} has no lines"
             raise InvalidInput(f"{reason}: nothing to send", field="order", reason=reason, value=order.id)

@@ -80,6 +80,10 @@ def test_po_editing_and_closing_on_the_command_line(run):
     assert closed["status"] == "received" and closed["lines"][0]["cancelled"] == 24
     code, _, err = run("po", "cancel", n)
     assert code == 2 and "cannot be cancelled" in err
+    code, _, err = run("po", "send", n)
+    assert code == 2 and "po print" in err
+    code, out, _ = run("po", "print", n)
+    assert code == 0 and out.startswith(f"Purchase order {n}\nTo: Hill Farm Dairy") and "HF-M1" in out
     code, _, err = run("po", "show", "999")
     assert code == 2 and "no purchase order 999" in err
 
@@ -92,3 +96,22 @@ def test_return_to_supplier_on_the_command_line(run):
     assert (journal[0]["kind"], journal[0]["quantity"], journal[0]["reason"]) == ("supplier_return", -2, "leaking")
     code, _, err = run("return-to-supplier", "MILK-1L", "2", "--reason", "leaking")
     assert code == 2 and "supplier" in err
+
+
+def test_a_delivery_file_is_received_against_an_order_all_or_nothing(run, tmp_path):
+    run("demo")
+    n = str(_json(run, "po", "new", "Hill Farm Dairy")["id"])
+    run("po", "add", n, "MILK-1L", "--packs", "2")
+    run("po", "add", n, "EGGS-6", "--packs", "1")
+    run("po", "send", n, "--out", str(tmp_path))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,qty,cost\nMILK-1L,24,\nEGGS-6,ten,\n")
+    code, _, err = run("po", "receive", n, "--file", str(bad))
+    assert code == 2 and "line 3" in err
+    assert _json(run, "po", "show", n)["status"] == "sent"  # nothing was received
+    good = tmp_path / "delivery.csv"
+    good.write_text("SKU;Qty;Cost\nMILK-1L;24;0,85\n4006381333931;1;\nBUTTER-250;2;\n")
+    got = _json(run, "po", "receive", n, "--file", str(good))
+    assert [(ln["sku"], ln["flag"]) for ln in got["lines"]] == [("MILK-1L", ""), ("MILK-1L", "over"),
+                                                                 ("BUTTER-250", "not_on_order")]
+    assert got["status"] == "partly_received" and got["lines"][0]["unit_cost"] == "0.85"

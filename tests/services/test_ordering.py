@@ -388,3 +388,44 @@ def test_from_a_fresh_demo_an_order_is_drafted_sent_half_received_then_received_
         assert (p.on_hand, p.on_order) == (on_hand + ln.quantity, 0)
         assert p.avg_cost == stock.moving_average(on_hand + q, mid, ln.quantity - q, ln.unit_cost)
     assert PurchaseOrderEvent.select().where(PurchaseOrderEvent.order == order.id).count() == 4
+
+
+# --- the migration -------------------------------------------------------------------------------------------
+
+def test_the_line_columns_migration_upgrades_a_database_of_the_previous_version(shop, ctx, db_path):
+    from shopkeeper.db import MIGRATIONS, SCHEMA_VERSION, _m017_po_line_edited, close_database, current_version, \
+        open_database
+
+    order = ordering.create_order(ctx, "Dairy")
+    ordering.add_line(ctx, order.id, "MILK", packs=1000)
+    for column in ("pack_cost", "edited"):
+        shop.execute_sql(f"ALTER TABLE purchase_order_line DROP COLUMN {column}")
+    shop.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m017_po_line_edited),))
+    close_database()
+    db = open_database(str(db_path))
+    assert current_version(db) == SCHEMA_VERSION
+    line = ordering.get_order(order.id).lines[0]
+    assert (line.quantity, line.pack_cost, line.edited) == (12_000, 0, False)  # the database defaults
+    ordering.set_line(ctx, order.id, 1, pack_cost=960)
+    assert ordering.get_order(order.id).lines[0][8:] == (960, 12_000, 80, 0, 0, True)
+
+
+def test_the_seam_takes_the_learned_suggestions_without_their_own_minimum_order_top_up(shop, ctx, monkeypatch):
+    """``reorder.suggestions`` tops each call's lines up to the supplier's minimum; a draft that already holds lines
+    must not be topped up again for a small addition, so the seam takes the quantity before that top-up."""
+    from types import SimpleNamespace
+
+    from shopkeeper.services import reorder
+
+    learned = [SimpleNamespace(product_id=_id("MILK"), supplier_id=_supplier("Dairy"), quantity=36_000, unit_cost=80,
+                               topped_up=12_000),
+               SimpleNamespace(product_id=_id("JAM"), supplier_id=None, quantity=1_000, unit_cost=0, topped_up=0)]
+    monkeypatch.setattr(reorder, "suggestions", lambda ctx, supplier_id=None: learned, raising=False)
+    assert ordering._suggested_lines(ctx) == [Suggested(_id("MILK"), _supplier("Dairy"), 24_000, 80)]
+
+
+def test_topping_up_a_large_minimum_adds_whole_rounds_of_packs_at_once(shop, ctx, suggest):
+    suppliers.edit_supplier(ctx, "Baker", SupplierData(min_order=1_000_000_000))  # 10,000,000.00: one pack at 1.50
+    suggest(("BREAD", "Baker", 1_000))
+    order = ordering.get_order(ordering.draft_orders(ctx)[0].order_id)
+    assert order.lines[0].quantity == 6_666_667_000 and order.value == 1_000_000_050
