@@ -413,3 +413,20 @@ async def test_a_scan_burst_into_each_ordering_dialog_is_refused(shop, make_app,
         assert all(BURST not in getattr(field, "value", "") for field in box.query("Input"))
         assert [(o.id, o.status) for o in PurchaseOrder.select()] == orders
         assert Supplier.select().where(Supplier.name.contains("5449")).count() == 0
+
+
+async def test_receive_screen_leads_to_the_orders_awaiting_goods(shop, make_app, till_ctx, tmp_path):
+    order_id = sent_order(till_ctx, tmp_path)
+    ordering.create_order(till_ctx, "Deli Imports")  # a draft: nothing to receive against yet
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f3", "f9")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, OrdersScreen) and screen.table.row_count == 1
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReceiveOrderScreen) and app.screen.order_id == order_id

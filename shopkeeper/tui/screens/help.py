@@ -49,6 +49,7 @@ HELP = """\
 [b]Product[/b]   Ctrl+S save · F6 details/journal
           F3/F4/F5 receive/adjust/count this product
 [b]Receive[/b]   scan or type the code, quantity, cost; Ctrl+S or Enter posts
+          F9: the orders awaiting goods, to receive against one
 [b]Adjust[/b]    code, change (+2 or -1), reason (required); Ctrl+S posts
 [b]Count[/b]     scan, type what is on the shelf, Enter; repeat. F9 posts
           all variances together, Ctrl+D removes the line under the

@@ -35,9 +35,10 @@ from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, VirtualTable
 
 ORDER_LIMIT = 500  # newest first: enough for any shop's screen; the CLI lists them all
-FILTERS = ["open", "", "draft", "sent", "partly_received", "received", "cancelled"]
+FILTERS = ["open", "", "draft", "sent", "partly_received", "received", "cancelled", "sent,partly_received"]
 FILTER_TITLES = {"open": "open (draft, sent, part received)", "": "all", **STATUS_WORDS}
 FILTER_TITLES["partly_received"] = "partly received"
+FILTER_TITLES["sent,partly_received"] = "awaiting goods (sent, part received)"
 EDITABLE = ordering.EDITABLE_STATUSES
 
 
@@ -68,9 +69,9 @@ class OrdersScreen(ShopScreen):
         Binding("f9", "new_order", "New order"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, status: str = "open") -> None:
         super().__init__()
-        self.status = "open"
+        self.status = status  # one of ``FILTERS``
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
@@ -84,7 +85,8 @@ class OrdersScreen(ShopScreen):
         columns = (Column("id", "No.", 5, "right"), Column("supplier", "Supplier", 0, min_width=12),
                    Column("status", "Status", 13), Column("lines", "Lines", 5, "right"),
                    Column("value", "Value", 10, "right"), Column("created", "Created", 16))
-        return ListSource(columns, lambda: ordering.list_orders(status=status or None, limit=ORDER_LIMIT),
+        wanted = status.split(",") if "," in status else status or None
+        return ListSource(columns, lambda: ordering.list_orders(status=wanted, limit=ORDER_LIMIT),
                           lambda row: order_cells(row, decimals), order_style)
 
     @property
