@@ -430,3 +430,16 @@ async def test_receive_screen_leads_to_the_orders_awaiting_goods(shop, make_app,
         await pilot.press("f3")
         await settle(app, pilot)
         assert isinstance(app.screen, ReceiveOrderScreen) and app.screen.order_id == order_id
+
+
+async def test_a_scanner_burst_adds_the_product_to_the_open_order(shop, make_app, till_ctx):
+    butter_from_the_dairy(till_ctx)
+    order = ordering.create_order(till_ctx, "Hill Farm Dairy")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(app, pilot, order.id)
+        scan_burst(app, BUTTER)
+        await settle(app, pilot)
+        assert [(x.product.sku, x.quantity) for x in PurchaseOrderLine.select()
+                .where(PurchaseOrderLine.order == order.id)] == [("BUTTER-250", 12_000)]
+        assert not refusals(app)
