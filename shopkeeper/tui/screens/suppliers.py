@@ -395,9 +395,12 @@ class LinkForm(ShopModal[Any]):
         self._find(event.value)
 
     def _find(self, text: str) -> None:
-        in_thread(self, lambda: oq.find_products(text), self._found, write=False, group="find")
+        in_thread(self, lambda: oq.find_products(text), lambda hits: self._found(text, hits), write=False,
+                  group="find")
 
-    def _found(self, hits: list[oq.ProductHit]) -> None:
+    def _found(self, text: str, hits: list[oq.ProductHit]) -> None:
+        if text != self.query_one("#product", Input).value:
+            return  # typed on meanwhile: a newer search is on its way
         self.hits = hits
         options = self.query_one("#hits", OptionList)
         options.clear_options()
