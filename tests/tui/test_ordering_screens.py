@@ -443,3 +443,22 @@ async def test_a_scanner_burst_adds_the_product_to_the_open_order(shop, make_app
         assert [(x.product.sku, x.quantity) for x in PurchaseOrderLine.select()
                 .where(PurchaseOrderLine.order == order.id)] == [("BUTTER-250", 12_000)]
         assert not refusals(app)
+
+
+async def test_stock_table_and_low_stock_pane_show_what_is_on_order(shop, make_app, till_ctx, tmp_path):
+    from shopkeeper.tui.screens.stock import StockScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, StockScreen)
+        tea = next(r for r in screen.alerts.source.window(None, 0, 50) if r.sku == "TEA-EB")
+        assert (tea.on_order, tea.suggested) == (0, 12_000)
+        order = ordering.create_order(till_ctx, "Bean Roasters")  # another till orders the tea meanwhile
+        ordering.add_line(till_ctx, order.id, "TEA-EB", quantity=12_000)
+        app.data_changed()
+        await settle(app, pilot)
+        rows = [line for line in screen_lines(app) if "TEA-EB" in line]
+        assert len(rows) == 2  # the stock table and the low-stock pane
+        assert all(" 12 " in line for line in rows) and "covered" in rows[1], rows
