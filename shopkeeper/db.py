@@ -822,6 +822,12 @@ def _m018_import_runs(db: Database) -> None:
     from shopkeeper.models import ImportRun
 
     _new_tables(db, [ImportRun])
+def _m019_po_line_edited(db: Database) -> None:
+    """A purchase order line keeps the supplier's price per pack (a case of 24 at 10.00 is not 24 × a rounded unit
+    cost), and remembers that a person changed it, so the morning ``po draft`` leaves it as edited."""
+    from shopkeeper.models import PurchaseOrderLine
+
+    _add_missing_columns(db, PurchaseOrderLine)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
@@ -829,7 +835,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
-    _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs,
+    _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -30,6 +30,50 @@ DEMO_PRODUCTS = [
 ]
 
 
+# Suppliers: contact, email, phone, lead days, review days, order days, minimum order (minor units)
+DEMO_SUPPLIERS = {
+    "Hill Farm Dairy": ("Meg Hill", "orders@hillfarm.example", "01632 960111", 1, 7, "mon,thu", 4000),
+    "Corner Bakery": ("Tom", "", "01632 960222", 1, 1, "", 0),
+    "Bean Roasters": ("Priya Shah", "trade@beanroasters.example", "", 5, 14, "", 10000),
+    "Deli Imports": ("Luca Rossi", "sales@deli-imports.example", "01632 960444", 10, 14, "tue", 15000),
+    "Green Acres": ("", "greenacres@example.org", "01632 960555", 2, 7, "mon,wed,fri", 2500),
+    "Cellar Direct": ("Anne", "anne@cellardirect.example", "", 7, 14, "", 20000),
+}
+
+# Links: sku, supplier, item code, pack size (thousandths), pack cost (minor units), preferred
+DEMO_LINKS = [
+    ("MILK-1L", "Hill Farm Dairy", "HF-M1", 12_000, 960, True),
+    ("BUTTER-250", "Hill Farm Dairy", "HF-B250", 10_000, 1_580, True),
+    ("EGGS-6", "Hill Farm Dairy", "HF-E6", 10_000, 1_850, True),
+    ("BREAD-SD", "Corner Bakery", "SD", 1_000, 150, True),
+    ("CROISSANT", "Corner Bakery", "CR", 12_000, 640, True),
+    ("COFFEE-500", "Bean Roasters", "BR-HOUSE-500", 6_000, 3_780, True),
+    ("TEA-EB", "Bean Roasters", "BR-EB80", 12_000, 2_700, True),
+    ("OLIVES-KG", "Deli Imports", "DI-KAL-2", 2_000, 1_600, True),
+    ("CHEESE-KG", "Deli Imports", "DI-CHED", 5_000, 6_600, True),
+    ("SOAP-BAR", "Deli Imports", "DI-SOAP", 20_000, 2_700, True),
+    ("APPLES-KG", "Green Acres", "GA-COX", 10_000, 1_350, True),
+    ("BANANAS-KG", "Green Acres", "GA-BAN", 18_000, 1_650, True),
+    ("WINE-RED", "Cellar Direct", "CD-HR75", 6_000, 3_060, True),
+    ("WATER-1.5", "Cellar Direct", "CD-W15", 6_000, 200, True),
+    ("COFFEE-500", "Deli Imports", "DI-COF500", 1_000, 690, False),  # a second source, dearer, not preferred
+]
+
+
+def _seed_suppliers(ctx: Context) -> None:
+    """The demo's suppliers' details and what each sells the shop (item codes, packs, pack costs), so the ordering
+    cycle can be tried at once: ``shopkeeper po draft``."""
+    from shopkeeper.services import suppliers
+
+    for name, (contact, email, phone, lead, review, days, minimum) in DEMO_SUPPLIERS.items():
+        suppliers.edit_supplier(ctx, name, suppliers.SupplierData(
+            contact=contact, email=email, phone=phone, lead_days=lead, review_days=review, order_days=days,
+            min_order=minimum))
+    for sku, supplier, code, pack, pack_cost, preferred in DEMO_LINKS:
+        suppliers.link_product(ctx, sku, supplier, item_code=code, pack_size=pack, pack_cost=pack_cost,
+                               preferred=preferred)
+
+
 def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, seed: int = 7,
               progress: Callable[[int, int], None] | None = None) -> None:
     """Fill an empty database with the demo shop; ``extra_products`` adds generated ones for trying scale.
@@ -53,6 +97,7 @@ def seed_demo(ctx: Context, *, extra_products: int = 0, sales_count: int = 24, s
                 supplier=supplier, category=category, barcodes=[code] if code else []))
             if opening:
                 stock.receive(receiving, sku, opening, cost, reference="delivery:opening")
+        _seed_suppliers(ctx)
         report(len(DEMO_PRODUCTS))
         for n in range(extra_products):
             sku = f"ITEM-{n:06d}"

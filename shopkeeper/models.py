@@ -282,6 +282,8 @@ class PurchaseOrderLine(BaseModel):
     unit_cost = BigIntegerField(default=0)  # minor units per unit, what receiving books unless changed
     received = BigIntegerField(default=0)  # cache: sum of the receive movements against the line, thousandths
     cancelled = BigIntegerField(default=0)  # thousandths no longer expected (order closed short)
+    pack_cost = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])  # minor units per pack: the order's price
+    edited = BooleanField(default=False, constraints=[SQL("DEFAULT FALSE")])  # changed by a person: ``po draft`` leaves it
 
 
 class PurchaseOrderEvent(BaseModel):

@@ -572,6 +572,34 @@ def test_split_tender_cash_rounding_and_the_rate_rescale_on_postgres(pg):
                 pg.execute_sql(sql)
 
 
+def _ordering_shop(ctx, orders: int = 1):
+    """Milk and butter from a dairy; ``orders`` sent orders of 10 of each, and one draft of milk."""
+    from shopkeeper.services import ordering, suppliers
+
+    suppliers.create_supplier(ctx, suppliers.SupplierData(name="Dairy"))
+    for sku in ("MILK", "BUTTER"):
+        save_product(ProductData(sku=sku, name=sku.title()))
+        suppliers.link_product(ctx, sku, "Dairy", pack_size=1_000, pack_cost=80)
+    sent = []
+    for _ in range(orders):
+        order = ordering.create_order(ctx, "Dairy")
+        ordering.add_line(ctx, order.id, "MILK", quantity=10_000)
+        ordering.add_line(ctx, order.id, "BUTTER", quantity=10_000)
+        ordering.send_order(ctx, order.id)
+        sent.append(order.id)
+    draft = ordering.create_order(ctx, "Dairy")
+    ordering.add_line(ctx, draft.id, "MILK", quantity=1_000)
+    return sent, draft.id
+
+
+def test_the_purchase_order_history_is_append_only_on_postgres(pg):
+    _ordering_shop(Context(staff="pg", terminal="t1"))
+    for sql in ("UPDATE purchase_order_event SET status = 'cancelled'", "DELETE FROM purchase_order_event"):
+        with pytest.raises(peewee.DatabaseError, match="append-only"):
+            with pg.atomic():
+                pg.execute_sql(sql)
+
+
 def test_the_books_balance_and_match_the_valuation_on_postgres(pg):
     """The books export's SQL on PostgreSQL: the same transactions as on SQLite, inventory equal to the valuation."""
     from shopkeeper.services import books, books_format, reports
@@ -585,3 +613,72 @@ def test_the_books_balance_and_match_the_valuation_on_postgres(pg):
     assert result.balances()["Expenses:Cash-Over-Short"] == 50
     text = books_format.write(result, "csv", currency="EUR", decimals=2)
     assert text == books_format.write(books.build(DAY1, DAY2), "csv", currency="EUR", decimals=2)
+def test_tills_receiving_and_editing_orders_at_once_lose_no_update_on_postgres(pg):
+    """Two tills receive the two lines of the same orders at once while a third edits a draft of the same product:
+    every order ends received (each till's status check sees the other's line: the order row is locked first), and
+    the on-order figure is what the lines say (the product rows are locked before the figure is recomputed, so the
+    recompute sees the other till's commit)."""
+    from shopkeeper.models import PurchaseOrderLine
+    from shopkeeper.services import ordering
+
+    sent, draft = _ordering_shop(Context(staff="pg", terminal="t1"), orders=12)
+    start = threading.Barrier(3)
+    errors = []
+
+    def work(name: str, job) -> None:
+        with database.connection_context():
+            try:
+                start.wait(10)
+                ctx = Context(staff="pg", terminal=name)
+                for n, order in enumerate(sent):
+                    job(ctx, n, order)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    jobs = [lambda ctx, n, order: ordering.receive_against(ctx, order, [("MILK", 10_000, None)]),
+            lambda ctx, n, order: ordering.receive_against(ctx, order, [("BUTTER", 10_000, None)]),
+            lambda ctx, n, order: ordering.set_line(ctx, draft, 1, quantity=(n + 2) * 1_000)]
+    threads = [threading.Thread(target=work, args=(f"t{n}", job)) for n, job in enumerate(jobs, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert {o.status for o in ordering.list_orders() if o.id in sent} == {"received"}
+    assert PurchaseOrderLine.select().where(PurchaseOrderLine.order.in_(sent)
+                                            & (PurchaseOrderLine.received != 10_000)).count() == 0
+    milk, butter = Product.get(Product.sku == "MILK"), Product.get(Product.sku == "BUTTER")
+    assert (milk.on_hand, milk.on_order, butter.on_hand, butter.on_order) == (120_000, 13_000, 120_000, 0)
+    assert check_stock()[1] == []
+
+
+def test_two_po_draft_runs_at_once_make_one_draft_per_supplier_on_postgres(pg):
+    """The morning timer and a person running ``po draft`` at the same moment: the suppliers are locked before the
+    suggestions are read, so the second run sees the first one's drafts on order and adds nothing."""
+    from shopkeeper.models import PurchaseOrder
+    from shopkeeper.services import ordering, suppliers
+
+    ctx = Context(staff="pg", terminal="t1")
+    for n in range(3):
+        suppliers.create_supplier(ctx, suppliers.SupplierData(name=f"S{n}"))
+        save_product(ProductData(sku=f"P{n}", name=f"P{n}", reorder_point=5_000, reorder_qty=10_000, supplier=f"S{n}"))
+        suppliers.link_product(ctx, f"P{n}", f"S{n}", pack_size=1_000, pack_cost=100)
+    start = threading.Barrier(2)
+    errors = []
+
+    def run(name: str) -> None:
+        with database.connection_context():
+            try:
+                start.wait(10)
+                ordering.draft_orders(Context(staff="pg", terminal=name))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"t{n}",)) for n in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert PurchaseOrder.select().where(PurchaseOrder.status == "draft").count() == 3
+    assert sorted(p.on_order for p in Product.select()) == [10_000, 10_000, 10_000]

@@ -36,6 +36,8 @@ COMMAND_MODULES = [
     "shopkeeper.cli.report_cmd",  # report NAME
     "shopkeeper.cli.serve_cmd",  # serve (the app in a browser)
     "shopkeeper.cli.export_cmd",  # export books
+    "shopkeeper.cli.suppliers_cmd",  # suppliers add/edit/list/show/link/unlink
+    "shopkeeper.cli.po_cmd",  # po draft/list/show/new/add/set/remove/send/close/cancel, return-to-supplier
 ]
 OPTIONAL_COMMAND_MODULES = [
     "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels

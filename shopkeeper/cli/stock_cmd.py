@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("qty", help="quantity received, e.g. 12 or 2.5")
     p.add_argument("--cost", help="unit cost, e.g. 0.85 (default: current average cost)")
     p.add_argument("--ref", default="", help="delivery note or invoice number")
+    p.add_argument("--po", type=int_arg(), help="against this purchase order (cost: the order line's unless --cost)")
     add_json(p)
     p.set_defaults(func=receive)
 
@@ -62,8 +63,31 @@ def receive(args: argparse.Namespace, cli: Cli) -> int:
     cost = parse_money(args.cost, cli.decimals, what="cost") if args.cost is not None else None
     cli.open_db()
     product = find_product(args.product)
+    if args.po is not None:
+        return _receive_against(args, cli, product, qty, cost)
     posted = stock.receive(cli.context(), product, qty, cost, reference=args.ref)
     _report(cli, product, posted, f"received {format_qty(qty)} {product.unit} of {product.sku}")
+    return 0
+
+
+def _receive_against(args: argparse.Namespace, cli: Cli, product: Product, qty: int, cost: int | None) -> int:
+    from shopkeeper.services.ordering import receive_against
+
+    if args.ref:
+        raise InvalidInput("--ref and --po: the movement references the order (po:N); give one", field="ref",
+                           reason="the order is the reference")
+    receipt = receive_against(cli.context(), args.po, [(product, qty, cost)])
+    line = receipt.lines[0]
+    flag = {"over": f"; more than ordered ({format_qty(line.ordered)})",
+            "not_on_order": f"; {product.sku} is not on order {args.po}"}.get(line.flag, "")
+    if line.flag:
+        cli.warn(flag.lstrip("; "))
+    _report(cli, product, receipt, f"received {format_qty(qty)} {product.unit} of {product.sku} against order "
+            f"{args.po} at {format_money(line.unit_cost, cli.decimals)} ({format_qty(line.received)} of "
+            f"{format_qty(line.ordered)} ordered); order {receipt.status.replace('_', ' ')}",
+            extra={"order": args.po, "status": receipt.status, "flag": line.flag,
+                   "ordered": json_qty(line.ordered), "received": json_qty(line.received),
+                   "unit_cost": format_money(line.unit_cost, cli.decimals)})
     return 0
 
 
@@ -190,8 +214,9 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
 
         if not rows:
             return "no movements"
+        kind_width = max(7, *(len(m.kind) for m in movements))  # supplier_return is the one longer kind
         return "\n".join([f"times in {zone_label()}", *(
-            f"{m.id:>7} {local_time(m.created_at, seconds=True)}  {m.kind:<7} {m.sku:<14} "
+            f"{m.id:>7} {local_time(m.created_at, seconds=True)}  {m.kind:<{kind_width}} {m.sku:<14} "
             f"{format_qty(m.quantity):>9}  {m.reference or ''}"
             f"{'  ' + m.reason if m.reason else ''}{'  by ' + m.staff_name if m.staff_name else ''}"
             for m in movements)])

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from shopkeeper import dialect
 from shopkeeper.models import database
-from shopkeeper.services.reorder import ReorderLine, low_stock_query, suggest_order
+from shopkeeper.services.reorder import low_stock_query, suggest_order
 
 # --- the stock table ------------------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ SORT_COLUMNS: dict[str, str] = {
 """Columns the stock table sorts by, and the SQL expression for each. ``status`` sorts out, low, ok, inactive."""
 
 _INDEXED_SORTS = {"sku", "name"}
-_STOCK_COLUMNS = "p.id, p.sku, p.name, p.unit, p.on_hand, p.reorder_point, p.price, p.active"
+_STOCK_COLUMNS = "p.id, p.sku, p.name, p.unit, p.on_hand, p.reorder_point, p.price, p.active, p.on_order"
 
 
 def stock_status(on_hand: int, reorder_point: int, active: bool = True) -> str:
@@ -64,6 +64,7 @@ class StockRow(NamedTuple):
     reorder_point: int  # thousandths
     price: int  # minor units
     active: bool
+    on_order: int = 0  # thousandths on open purchase orders, not yet received (``Product.on_order``)
 
     @property
     def status(self) -> str:
@@ -139,7 +140,7 @@ def _order(query: StockQuery, where: _Where) -> str:
 
 
 def _stock_row(row: tuple) -> StockRow:
-    return StockRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+    return StockRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8])
 
 
 def stock_window(query: StockQuery, offset: int, limit: int) -> list[StockRow]:
@@ -181,15 +182,37 @@ def low_stock_count() -> int:
     return low_stock_query().count()
 
 
-def low_stock_window(offset: int, limit: int) -> list[ReorderLine]:
-    """A window of ``reorder.low_stock()``: worst first, with the quantity to order and the supplier."""
+class AlertRow(NamedTuple):
+    """A row of the low-stock pane: a ``ReorderLine`` and what is already on order. ``suggested`` is what to order
+    on top of it: the inventory position (on hand + on order) decides, so an order already out is not suggested
+    again (0 when what is on order lifts the position above the reorder point)."""
+
+    product_id: int
+    sku: str
+    name: str
+    unit: str
+    on_hand: int
+    on_order: int
+    reorder_point: int
+    supplier: str
+    suggested: int  # thousandths
+
+    @property
+    def position(self) -> int:
+        return self.on_hand + self.on_order
+
+
+def low_stock_window(offset: int, limit: int) -> list[AlertRow]:
+    """A window of ``reorder.low_stock()``: worst first, with what is on order, the quantity still to order and
+    the supplier."""
     query = low_stock_query().offset(offset).limit(limit)
-    return [
-        ReorderLine(p.id, p.sku, p.name, p.unit, p.on_hand, p.reorder_point, p.reorder_qty,
-                    getattr(p, "supplier_name", None) or "",
-                    suggest_order(p.on_hand, p.reorder_point, p.reorder_qty))
-        for p in query.objects()
-    ]
+    rows = []
+    for p in query.objects():
+        position = p.on_hand + p.on_order
+        suggested = suggest_order(position, p.reorder_point, p.reorder_qty) if position <= p.reorder_point else 0
+        rows.append(AlertRow(p.id, p.sku, p.name, p.unit, p.on_hand, p.on_order, p.reorder_point,
+                             getattr(p, "supplier_name", None) or "", suggested))
+    return rows
 
 
 # --- journals -------------------------------------------------------------------------------------------------

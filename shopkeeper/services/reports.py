@@ -603,10 +603,15 @@ def slow_movers(opts: Options) -> Report:
 
 # --- valuation ---------------------------------------------------------------------------------------------------
 
+AVERAGING_KINDS = ("receive", "return", "supplier_return")
+"""Movements that change the moving average cost (``stock.take_in_at_cost``)."""
+
+
 def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """product id → (on hand, moving average cost) just before ``moment`` (stored UTC text), replayed from the
-    journal: a receipt or return averages in its cost as ``stock.moving_average`` did; every other movement
-    recorded the average of its moment as its unit cost."""
+    journal: a receipt or return averages in its cost as ``stock.moving_average`` did, and so does a return to a
+    supplier (out at the order line's cost); every other movement recorded the average of its moment as its unit
+    cost."""
     state: dict[int, list[int]] = {}
     sql = ("SELECT product_id, kind, quantity, unit_cost FROM movement WHERE created_at < ? "
            "ORDER BY product_id, id")
@@ -619,7 +624,7 @@ def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int,
         if s is None:
             s = state[pid] = [0, cost or 0]
         if cost is not None:
-            s[1] = moving_average(s[0], s[1], qty, cost) if kind in ("receive", "return") else cost
+            s[1] = moving_average(s[0], s[1], qty, cost) if kind in AVERAGING_KINDS else cost
         s[0] += qty
     return {pid: (s[0], s[1]) for pid, s in state.items()}
 
@@ -722,7 +727,7 @@ def shrinkage(opts: Options) -> Report:
 # --- movement ----------------------------------------------------------------------------------------------------
 
 MOVEMENT_KINDS = (("receive", "received"), ("sale", "sold"), ("return", "returned"), ("adjust", "adjusted"),
-                  ("count", "counted"))
+                  ("count", "counted"), ("supplier_return", "to_supplier"))
 
 
 def movement(opts: Options) -> Report:
@@ -761,7 +766,7 @@ def movement(opts: Options) -> Report:
         if limit is None or len(rows) < limit:
             rows.append(row)
     columns = [Column("sku", "SKU"), Column("name", "Name"), Column("opening", "Opening", "qty"),
-               *[Column(c, c.capitalize(), "qty") for _, c in MOVEMENT_KINDS], Column("closing", "Closing", "qty")]
+               *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS], Column("closing", "Closing", "qty")]
     return Report("movement", "Stock movement", _params(opts, scope), [
         Table("products", "Opening, movements, closing", columns, rows, {"sku": "total", "name": "", **total},
               keys={"product": "product_id"})])

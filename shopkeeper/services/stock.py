@@ -19,7 +19,8 @@ from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
 
-KINDS = ("receive", "sale", "return", "adjust", "count")
+KINDS = ("receive", "sale", "return", "adjust", "count", "supplier_return")
+"""Every movement kind. ``supplier_return``: goods sent back to a supplier (negative), see ``services/ordering.py``."""
 ADJUST_REASONS = ("damaged", "expired", "lost", "stolen", "found", "correction")
 
 
@@ -38,6 +39,8 @@ class Entry(NamedTuple):
     count_session_id: int | None = None
     lot: str | None = None  # from the goods' label (GS1 AI 10): a recall finds the movement by it
     expiry: str | None = None  # ISO date from the label (AI 17)
+    supplier_id: int | None = None  # receive / supplier_return: whose goods
+    po_line: int | None = None  # receive / supplier_return against this purchase order line
 
 
 @dataclass
@@ -61,7 +64,8 @@ def _update_sql(p: str) -> str:
 
 def _insert_sql(p: str) -> str:
     return ("INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
-            f"created_at, reference, sale_id, count_session_id, lot, expiry) VALUES ({', '.join([p] * 14)})")
+            f"created_at, reference, sale_id, count_session_id, lot, expiry, supplier_id, po_line) "
+            f"VALUES ({', '.join([p] * 16)})")
 
 
 def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None, savepoint: bool = True) -> Posted:
@@ -105,7 +109,7 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
             unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
             movement_id = insert_id(db, insert_sql, (
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
-                e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry,
+                e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry, e.supplier_id, e.po_line,
             ))
             posted.movement_ids.append(movement_id)
             posted.on_hand[e.product_id] = on_hand
@@ -114,11 +118,14 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
 
 
 def moving_average(on_hand: int, avg_cost: int, qty: int, unit_cost: int) -> int:
-    """New average cost after ``qty`` arrive at ``unit_cost``; stock below zero carries no value."""
+    """New average cost after ``qty`` arrive at ``unit_cost``; stock below zero carries no value.
+
+    A negative ``qty`` takes goods back out at ``unit_cost`` (a return to the supplier at what the order line cost):
+    the rest keeps the value that is left, never below zero."""
     base = max(on_hand, 0)
     if base + qty <= 0:
         return unit_cost
-    return round_div(base * avg_cost + qty * unit_cost, base + qty)
+    return max(round_div(base * avg_cost + qty * unit_cost, base + qty), 0)
 
 
 def take_in_at_cost(product_id: int, qty: int, unit_cost: int, *, pending: int = 0) -> None:

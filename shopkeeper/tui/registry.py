@@ -50,6 +50,10 @@ SCREENS: list[ScreenEntry] = [
                 "shopkeeper.tui.screens.journal:JournalScreen", takes_product=True),
     ScreenEntry("reports", "Reports", "f10", "Sales, best sellers, slow movers, valuation, shrinkage, movement, ABC",
                 "shopkeeper.tui.screens.reports:ReportsScreen"),
+    ScreenEntry("suppliers", "Suppliers", "f11", "Suppliers and the products each one sells (codes, packs, costs)",
+                "shopkeeper.tui.screens.suppliers:SuppliersScreen"),
+    ScreenEntry("orders", "Orders", "f12", "Purchase orders: draft, edit, send, receive against, close",
+                "shopkeeper.tui.screens.orders:OrdersScreen"),
 ]
 
 

@@ -39,9 +39,27 @@ def test_low_stock_window_matches_the_reorder_service(db, ctx):
     from shopkeeper.services.reorder import low_stock
 
     seed_shop(ctx)
-    assert queries.low_stock_window(0, 100) == low_stock()
+    pane = [(r.product_id, r.sku, r.on_hand, r.reorder_point, r.supplier, r.suggested)
+            for r in queries.low_stock_window(0, 100)]
+    assert pane == [(r.product_id, r.sku, r.on_hand, r.reorder_point, r.supplier, r.suggested) for r in low_stock()]
     assert queries.low_stock_count() == len(low_stock())
     assert queries.low_stock_ids() == {line.product_id for line in low_stock()}
+
+
+def test_low_stock_pane_counts_what_is_on_order(db, ctx):
+    """Inventory position = on hand + on order: an order already out is not suggested again."""
+    from shopkeeper.models import Product
+
+    seed_shop(ctx)
+    before = {r.sku: r for r in queries.low_stock_window(0, 100)}
+    assert before["CROISSANT"].on_order == 0 and before["CROISSANT"].suggested > 0
+    Product.update(on_order=before["CROISSANT"].suggested).where(Product.sku == "CROISSANT").execute()
+    Product.update(on_order=1_000).where(Product.sku == "TEA-EB").execute()
+    after = {r.sku: r for r in queries.low_stock_window(0, 100)}
+    assert after["CROISSANT"].on_order == before["CROISSANT"].suggested and after["CROISSANT"].suggested == 0
+    assert after["TEA-EB"].on_order == 1_000 and after["TEA-EB"].suggested == 12_000  # still low: a pack more
+    rows = {r.sku: r for r in queries.stock_window(StockQuery(), 0, 50)}
+    assert rows["TEA-EB"].on_order == 1_000 and rows["MILK-1L"].on_order == 0
 
 
 def test_product_journal_running_balance_newest_first(db, ctx):

@@ -1,5 +1,5 @@
 """SVG snapshots at 80×24 of the stock screen, the alert pane, the product screen, the count screen, the till (a sale
-and a refund), receive and the journal.
+and a refund), receive, the journal, and the ordering screens (suppliers, one purchase order, receiving against it).
 
 The shop is seeded with fixed timestamps and times are shown in UTC (see conftest), the cursor does not blink,
 and notifications are cleared before the picture is taken. Update with ``--snapshot-update`` after checking the
@@ -76,3 +76,40 @@ def test_receive_screen(shop, make_app, snap_compare):
 
 def test_journal_screen(shop, make_app, snap_compare):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f6"))
+
+
+def _order_in_progress(ctx, tmp_path) -> int:
+    """A sent order to the dairy, its butter half received, at fixed times."""
+    from unittest import mock
+
+    from shopkeeper.services import ordering, suppliers
+
+    fixed = "2026-01-06T08:30:00.000000Z"
+    with mock.patch("shopkeeper.services.ordering.utcnow", lambda: fixed), \
+            mock.patch("shopkeeper.services.stock.utcnow", lambda: fixed):
+        suppliers.link_product(ctx, "BUTTER-250", "Hill Farm Dairy", item_code="HF-B250", pack_size=12_000,
+                               pack_cost=1_800)
+        suppliers.link_product(ctx, "EGGS-6", "Hill Farm Dairy", item_code="HF-E6", pack_size=10_000, pack_cost=1_700)
+        order = ordering.create_order(ctx, "Hill Farm Dairy")
+        ordering.add_line(ctx, order.id, "BUTTER-250", packs=2_000)
+        ordering.add_line(ctx, order.id, "EGGS-6", packs=1_000)
+        ordering.add_line(ctx, order.id, "MILK-1L", quantity=24_000, unit_cost=80)
+        ordering.send_order(ctx, order.id, out_dir=tmp_path / "sent")
+        ordering.receive_against(ctx, order.id, [("BUTTER-250", 12_000), ("EGGS-6", 12_000)])
+    return order.id
+
+
+def test_suppliers_screen(shop, make_app, till_ctx, tmp_path, snap_compare):
+    _order_in_progress(till_ctx, tmp_path)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f11", *["down"] * 5))
+
+
+def test_purchase_order_screen(shop, make_app, till_ctx, tmp_path, snap_compare):
+    _order_in_progress(till_ctx, tmp_path)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f12", "enter"))
+
+
+def test_receive_against_order_screen(shop, make_app, till_ctx, tmp_path, snap_compare):
+    _order_in_progress(till_ctx, tmp_path)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f12", "enter", "f3", *"MILK-1L",
+                                                                           "enter"))

@@ -49,12 +49,29 @@ HELP = """\
 [b]Product[/b]   Ctrl+S save · F6 details/journal
           F3/F4/F5 receive/adjust/count this product
 [b]Receive[/b]   scan or type the code, quantity, cost; Ctrl+S or Enter posts
+          F9: the orders awaiting goods, to receive against one
 [b]Adjust[/b]    code, change (+2 or -1), reason (required); Ctrl+S posts
 [b]Count[/b]     scan, type what is on the shelf, Enter; repeat. F9 posts
           all variances together, Ctrl+D removes the line under the
           cursor, Ctrl+X cancels the count. The session stays open if
           you leave: F5 resumes it.
 [b]Journal[/b]   every movement, newest first; Ctrl+S applies the filters
+
+[b]Suppliers[/b] (F11)  ↑↓ a supplier, Ctrl+E edits it, F9 adds one.
+          Tab to its products: Enter changes a link (item code,
+          pack size, pack cost, preferred ★), Ctrl+D unlinks. Scan
+          a product or type its SKU in the code field to link it;
+          F7 finds one by name.
+[b]Orders[/b] (F12)  F7 which statuses, Enter opens, F9 new order.
+  An order: a scan adds the product (a pack more if it is there);
+          Enter or Ctrl+T quantity and cost · Ctrl+D remove line
+          Ctrl+S send (says where the text and CSV went)
+          F3 receive · F8 close short · Ctrl+X cancel. Each asks.
+  Receiving: scan what arrived; the quantity starts at what is
+          still missing, the cost at the order's; Enter posts. The
+          lines say waiting, SHORT, complete, OVER or NOT ON ORDER.
+          Leaving keeps the rest open; F9 closes the order and
+          cancels what is missing (it asks first).
 """
 
 _KEY_NAMES = {"escape": "Esc", "up": "↑", "down": "↓", "left": "←", "right": "→", "enter": "Enter",
@@ -84,7 +101,7 @@ def help_text() -> str:
 
     screens = []
     for e in available_screens():
-        prefix = f"  {e.key.upper():<4}{e.title:<9}"
+        prefix = f"  {e.key.upper():<4}{e.title:<10}"
         screens.append(textwrap.fill(e.help, width=WIDTH, initial_indent=prefix,
                                      subsequent_indent=" " * len(prefix)))
     return HELP.format(screens="\n".join(escape(s) for s in screens),

@@ -64,6 +64,7 @@ class ReceiveScreen(PickingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "post", "Receive"),
+        Binding("f9", "against_order", "Against an order"),
     ]
 
     def __init__(self, product_id: int | None = None) -> None:
@@ -73,7 +74,7 @@ class ReceiveScreen(PickingScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
         yield Static("Goods in: scan or type a code, then quantity and cost. Enter moves on; the last Enter "
-                     "(or Ctrl+S) posts.", classes="hint")
+                     "(or Ctrl+S) posts. F9: a delivery for a purchase order.", classes="hint")
         yield field_row("Product", ScanInput(id="code"), "code")
         yield Static("no product chosen", id="product-info", classes="product-info", markup=False)
         yield field_row("Quantity", ScanAwareInput(placeholder="e.g. 12 or 2.5", id="qty", compact=True), "qty")
@@ -136,6 +137,12 @@ class ReceiveScreen(PickingScreen):
     @on(Input.Submitted, "#reference")
     def _reference_done(self) -> None:
         self.action_post()
+
+    def action_against_order(self) -> None:
+        """A delivery for a purchase order: the orders waiting for goods; Enter opens one, F3 receives against it."""
+        from shopkeeper.tui.screens.orders import OrdersScreen
+
+        self.app.push_screen(OrdersScreen(status="sent,partly_received"))
 
     def action_post(self) -> None:
         from shopkeeper.services.stock import receive

@@ -12,8 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from shopkeeper.services import queries
-from shopkeeper.services.queries import StockQuery, StockRow
-from shopkeeper.services.reorder import ReorderLine
+from shopkeeper.services.queries import AlertRow, StockQuery, StockRow
 from shopkeeper.tui.format import STATUS_MARK, STATUS_TEXT, money, qty
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
@@ -32,9 +31,10 @@ class StockSource:
         Column("mark", "", 1),
         Column("sku", "SKU", 12),
         Column("name", "Name", 0, min_width=10),
-        Column("on_hand", "On hand", 9, "right"),
+        Column("on_hand", "On hand", 8, "right"),
+        Column("on_order", "On order", 8, "right"),
         Column("unit", "Unit", 4),
-        Column("reorder_point", "Reorder", 8, "right"),
+        Column("reorder_point", "Reorder", 7, "right"),
         Column("price", "Price", 9, "right"),
         Column("status", "Status", 6),
     )
@@ -67,6 +67,7 @@ class StockSource:
             (row.sku, ""),
             (row.name, ""),
             (qty(row.on_hand), ""),
+            (qty(row.on_order) if row.on_order else "", ""),
             (row.unit, ""),
             (qty(row.reorder_point) if row.reorder_point else "", ""),
             (money(row.price, self.decimals), ""),
@@ -84,31 +85,33 @@ class AlertSource(CountIndex):
         Column("mark", "", 1),
         Column("sku", "SKU", 12),
         Column("name", "Name", 0, min_width=10),
-        Column("on_hand", "Left", 8, "right"),
-        Column("reorder_point", "Reorder", 8, "right"),
-        Column("suggested", "Order", 8, "right"),
-        Column("supplier", "Supplier", 16),
+        Column("on_hand", "Left", 7, "right"),
+        Column("on_order", "On order", 8, "right"),
+        Column("reorder_point", "Reorder", 7, "right"),
+        Column("suggested", "To order", 8, "right"),
+        Column("supplier", "Supplier", 14),
     )
 
     def load_index(self) -> int:
         return queries.low_stock_count()
 
-    def window(self, index: Any, offset: int, limit: int) -> list[ReorderLine]:
+    def window(self, index: Any, offset: int, limit: int) -> list[AlertRow]:
         return queries.low_stock_window(offset, limit)
 
-    def cells(self, row: ReorderLine) -> list[tuple[str, str]]:
+    def cells(self, row: AlertRow) -> list[tuple[str, str]]:
         status = "out" if row.on_hand <= 0 else "low"
         return [
             (STATUS_MARK[status], ""),
             (row.sku, ""),
             (row.name, ""),
             (f"{qty(row.on_hand)}", ""),
+            (qty(row.on_order) if row.on_order else "", ""),
             (qty(row.reorder_point), ""),
-            (qty(row.suggested), ""),
+            (qty(row.suggested) if row.suggested else "covered", ""),
             (row.supplier or "-", ""),
         ]
 
-    def row_style(self, row: ReorderLine) -> str:
+    def row_style(self, row: AlertRow) -> str:
         return "out" if row.on_hand <= 0 else "low"
 
 

@@ -111,6 +111,9 @@ class VirtualTable(ScrollView, can_focus=True):
        The row's mark and word (✗ OUT, ▼ LOW) say what it is; out rows are bold, in the text's own colour. */
     VirtualTable:nocolor > .virtual-table--out { color: $foreground; text-style: bold; }
     VirtualTable:nocolor > .virtual-table--low { color: $foreground; }
+    /* the same for good and bad rows (a line received in full, an over-delivery): their words say which */
+    VirtualTable:nocolor > .virtual-table--bad { color: $foreground; text-style: bold; }
+    VirtualTable:nocolor > .virtual-table--good { color: $foreground; }
     """
 
     class _TableMessage(Message):
@@ -204,7 +207,8 @@ class VirtualTable(ScrollView, can_focus=True):
         the key remembered first: the row now under the cursor may already be another product."""
         if not self._keep_key:
             row = self.cursor_row
-            self._cursor_key = getattr(row, "key", None) if row is not None else None
+            row_key = getattr(self.source, "row_key", None)  # a source may name rows that have no ``key``
+            self._cursor_key = (row_key(row) if row_key else getattr(row, "key", None)) if row is not None else None
             self._keep_key = self._cursor_key is not None
         self._rows.clear()
         self.refresh()
