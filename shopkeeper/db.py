@@ -790,12 +790,20 @@ def _m016_audit_event(db: Database) -> None:
     _new_tables(db, [AuditEvent], append_only=("audit_event",))
 
 
+def _m017_reorder_position(db: Database) -> None:
+    """Low stock is judged by inventory position (on hand + on order) against the reorder point: the index the
+    low-stock pane and ``reorder.low_stock_query`` walk, in place of m001's ``on_hand - reorder_point`` one (which
+    nothing reads any more, and which every sale paid to maintain)."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_position ON product ((on_hand + on_order - reorder_point))")
+    db.execute_sql("DROP INDEX IF EXISTS product_low")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
-    _m016_audit_event,
+    _m016_audit_event, _m017_reorder_position,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from shopkeeper import dialect
 from shopkeeper.models import database
-from shopkeeper.services.reorder import ReorderLine, low_stock_query, suggest_order
+from shopkeeper.services.reorder import LOW_SQL, ReorderLine, low_stock_query, reorder_line
 
 # --- the stock table ------------------------------------------------------------------------------------------
 
@@ -172,8 +172,9 @@ def stock_rows(ids: list[int]) -> list[StockRow]:
 
 
 def low_stock_ids() -> set[int]:
-    """Ids of the active products at or below their reorder point (uses the ``on_hand - reorder_point`` index)."""
-    sql = ("SELECT id FROM product WHERE active AND reorder_point > 0 AND on_hand - reorder_point <= 0")
+    """Ids of the active products whose inventory position is at or below their reorder point (the
+    ``product_position`` index)."""
+    sql = f"SELECT id FROM product WHERE {LOW_SQL}"
     return {r[0] for r in database.execute_sql(sql).fetchall()}
 
 
@@ -184,12 +185,7 @@ def low_stock_count() -> int:
 def low_stock_window(offset: int, limit: int) -> list[ReorderLine]:
     """A window of ``reorder.low_stock()``: worst first, with the quantity to order and the supplier."""
     query = low_stock_query().offset(offset).limit(limit)
-    return [
-        ReorderLine(p.id, p.sku, p.name, p.unit, p.on_hand, p.reorder_point, p.reorder_qty,
-                    getattr(p, "supplier_name", None) or "",
-                    suggest_order(p.on_hand, p.reorder_point, p.reorder_qty))
-        for p in query.objects()
-    ]
+    return [reorder_line(p) for p in query.objects()]
 
 
 # --- journals -------------------------------------------------------------------------------------------------
