@@ -165,6 +165,19 @@ def reorder_figures(stats: DemandStats, *, lead_days: int, review_days: int, ser
     return ReorderFigures(name, horizon, expected_int, point - expected_int, point, round(cycle), target)
 
 
+def learn_product(on_hand: int, moves: Mapping[int, tuple[int, int]], *, window: int, lead_days: int,
+                  review_days: int, service_level: float, method: Method = "auto",
+                  min_days: int = 14) -> tuple[DemandStats, ReorderFigures | None]:
+    """One product's demand over the window and, given at least ``min_days`` in-stock days, its figures (else
+    None: too little to learn from). What ``reorder.recompute`` runs for every product, and the bench's
+    simulated shop for its learned policy."""
+    stats = demand_stats(on_hand, moves, window)
+    if stats.days < min_days:
+        return stats, None
+    return stats, reorder_figures(stats, lead_days=lead_days, review_days=review_days, service_level=service_level,
+                                  method=method)
+
+
 def review_period(review_days: int, order_days: str) -> int:
     """Days between two orders to a supplier: the longest gap between its order weekdays ("mon,thu" → 4), else
     its review period."""

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from peewee import JOIN, fn
 
+from shopkeeper import dialect
 from shopkeeper.config import ReorderSection
 from shopkeeper.db import is_sqlite, write_transaction
 from shopkeeper.errors import InvalidInput
@@ -234,7 +235,7 @@ def _daily_moves(since: dt.date, product_ids: list[int] | None) -> tuple[dict[in
         params.extend(product_ids)
     sql = (f"SELECT product_id, {day}, "
            f"SUM(CASE WHEN kind IN ('sale', 'return') THEN -quantity ELSE 0 END), SUM(quantity) "
-           f"FROM movement WHERE {where} GROUP BY product_id, {day}")
+           f"FROM movement{dialect.indexed_by('movement_created_at', db)} WHERE {where} GROUP BY product_id, {day}")
     moves: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     rows = 0
     for product_id, day_text, sold, net in db.execute_sql(sql, params):
@@ -276,14 +277,12 @@ def learn(settings: ReorderSection, today: dt.date | None = None, product_ids: l
     for pid, on_hand, point, target, lead, review, order_days in database.obj.execute_sql(sql, params):
         days = moves.get(pid)
         sparse = {index[d]: v for d, v in days.items() if d in index} if days else empty
-        stats = demand.demand_stats(on_hand, sparse, window)
         lead_days = settings.default_lead_days if lead is None else lead
         review_days = (settings.default_review_days if review is None
                        else demand.review_period(review, order_days or ""))
-        figures = None
-        if stats.days >= settings.min_days:
-            figures = demand.reorder_figures(stats, lead_days=lead_days, review_days=review_days,
-                                             service_level=level, method=settings.method)
+        stats, figures = demand.learn_product(on_hand, sparse, window=window, lead_days=lead_days,
+                                              review_days=review_days, service_level=level,
+                                              method=settings.method, min_days=settings.min_days)
         learned.append(Learned(pid, on_hand, lead_days, review_days, stats, figures))
         old.append((pid, point, target))
     return learned, old, rows
