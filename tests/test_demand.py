@@ -51,20 +51,29 @@ def point(sku: str) -> tuple[int, int, str]:
 
 # --- the pure functions -------------------------------------------------------------------------------------------
 
-def test_a_day_that_starts_or_ends_out_of_stock_is_left_out_and_quiet_days_in_stock_count_as_zero():
+def test_a_day_that_starts_out_of_stock_is_left_out_and_a_day_that_runs_out_counts_at_least_its_sales():
     # Walking back from 5 on hand now (day 0 = today, which received 5):
-    # day 1 sold 3 and ended at 0 (ran out) → left out; day 2 received 3 and started at 0 → left out;
-    # days 3-4 had no movement at 0 → left out; day 5 sold 2 and ended at 0 → left out;
+    # day 1 sold 3 and ended at 0 (ran out) → counted; day 2 received 3 and started at 0 → left out;
+    # days 3-4 had no movement at 0 → left out; day 5 sold 2 and ended at 0 (ran out) → counted;
     # days 6-7 had no movement at 2 on hand → counted, as days without demand.
     moves = {0: (0, 5000), 1: (3000, -3000), 2: (0, 3000), 5: (2000, -2000)}
     stats = demand.demand_stats(on_hand=5000, moves=moves, window=7)
-    assert (stats.censored, stats.days, stats.total, stats.mean) == (5, 2, 0, 0.0)
+    assert (stats.censored, stats.ran_out, stats.days, stats.sold, stats.total) == (3, 2, 4, 5000, 5000)
+    assert stats.mean == 1250
+
+
+def test_a_day_that_ran_out_counts_as_at_least_the_average_in_stock_day():
+    # days 2-5 in stock all day selling 10; day 1 ran out after selling 4 (10 on hand at its start: 4 left…)
+    moves = {1: (4000, -4000), **{d: (10_000, -10_000) for d in range(2, 6)}}
+    stats = demand.demand_stats(on_hand=0, moves=moves, window=5)
+    assert (stats.censored, stats.ran_out, stats.sold, stats.total) == (0, 1, 44_000, 50_000)
+    assert stats.mean == 10_000 and stats.variance == 0
 
 
 def test_daily_demand_is_net_of_returns_and_a_net_return_day_is_no_demand():
     moves = {1: (4000, -4000), 2: (-1000, 1000), 3: (2000, -2000)}
     stats = demand.demand_stats(on_hand=100_000, moves=moves, window=4)
-    assert (stats.censored, stats.days, stats.total, stats.demand_days) == (0, 4, 6000, 2)
+    assert (stats.censored, stats.days, stats.sold, stats.demand_days) == (0, 4, 6000, 2)
     assert stats.mean == 1500
 
 
@@ -76,7 +85,8 @@ def test_syntetos_boylan_classes():
 
 
 def test_normal_reorder_point_is_demand_over_lead_time_and_review_plus_z_sigma():
-    stats = demand.DemandStats(56, 0, 56, 560_000, 56, 10_000.0, 4_000_000.0, 1.0, 0.04)
+    stats = demand.DemandStats(window=56, censored=0, ran_out=0, days=56, sold=560_000, total=560_000,
+                               demand_days=56, mean=10_000.0, variance=4_000_000.0, adi=1.0, cv2=0.04)
     f = demand.reorder_figures(stats, lead_days=3, review_days=1, service_level=0.95)
     # 10/day × 4 days + 1.645 × 2 × 2 = 46.58 → 47 units
     assert (f.method, f.horizon, f.expected, f.reorder_point, f.target) == ("normal", 4, 40_000, 47_000, 57_000)
@@ -141,8 +151,9 @@ def test_a_best_seller_out_of_stock_half_the_window_keeps_its_full_reorder_point
     assert always == 80_000  # 20 a day × (3 + 1) days, no variability: no safety stock
     assert half == always
     learned = {item.product_id: item.stats for item in result.learned}
-    # the 28 empty days, and the day it sold its last units (it ended the day at zero)
-    assert learned[Product.get(Product.sku == "HALF").id].censored == 29
+    # the 28 empty days are left out; the day it sold its last units (it ended at zero) counts
+    half_stats = learned[Product.get(Product.sku == "HALF").id]
+    assert (half_stats.censored, half_stats.ran_out, half_stats.days) == (28, 1, 28)
 
 
 def test_an_intermittent_seller_gets_a_small_whole_reorder_point(db, ctx):

@@ -114,17 +114,23 @@ def explain(args: argparse.Namespace, cli: Cli) -> int:
         first = today - dt.timedelta(days=s.window)
         last = today - dt.timedelta(days=1)
         sd = math.sqrt(s.variance)
-        data.update({"days": s.window, "days_out_of_stock": s.censored, "days_counted": s.days,
-                     "days_with_sales": s.demand_days, "sold": json_qty(s.total),
+        data.update({"days": s.window, "days_out_of_stock": s.censored, "days_ran_out": s.ran_out,
+                     "days_counted": s.days, "days_with_sales": s.demand_days, "sold": json_qty(s.sold),
+                     "demand": json_qty(s.total),
                      "average_daily": round(s.mean / 1000, 3), "daily_sd": round(sd / 1000, 3),
                      "pattern": s.pattern, "lead_days": item.lead_days, "review_days": item.review_days})
         out += ["",
                 f"Sales history: the {s.window} days from {first} to {last} (UTC days; today is not over yet)",
                 f"  days out of stock, left out:  {s.censored}"
-                + ("  (empty shelf for part of the day: those sales say nothing about demand)" if s.censored else ""),
+                + ("  (nothing on the shelf as the day began: its sales say nothing about demand)"
+                   if s.censored else ""),
                 f"  days counted:                 {s.days}, with sales on {s.demand_days} of them",
-                f"  sold on the days counted:     {q(s.total)} (net of returns)",
-                f"  average daily sales:          {q(s.mean)}",
+                f"  sold on the days counted:     {q(s.sold)} (net of returns)"]
+        if s.ran_out:
+            out += [f"  ran out during the day:       {s.ran_out} days; customers later those days found none, so "
+                    "each counts as at least an average day",
+                    f"  demand counted:               {q(s.total)}"]
+        out += [f"  average daily sales:          {q(s.mean)}",
                 f"  day-to-day variability:       {q(sd)} (standard deviation of a day's sales)",
                 f"  sales pattern:                {_pattern_text(s)}"]
         who = f"supplier {supplier.name}" if supplier else "no supplier (defaults from the config)"
@@ -132,11 +138,12 @@ def explain(args: argparse.Namespace, cli: Cli) -> int:
                 f"  lead time {item.lead_days} days + {item.review_days} days until the next order = "
                 f"{item.lead_days + item.review_days} days the stock must last"]
         f = item.figures
-        if f is None:
+        if f is None and s.days < settings.min_days:
             out.append(f"  only {s.days} days in stock; at least {settings.min_days} are needed to learn "
                        "(reorder.min_days): the stored figures are kept")
-        elif f.method == "no demand":
-            out.append("  no sales on the days counted: reorder point 0 (never suggested)")
+        elif f is None:
+            out.append("  no sales on the days counted: the stored figures are kept (a product that does not "
+                       "sell is not reordered anyway)")
         else:
             level = float(settings.service_level)
             data.update({"method": f.method, "expected": json_qty(f.expected), "safety_stock": json_qty(f.safety),

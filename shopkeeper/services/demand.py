@@ -10,11 +10,11 @@ The input is sparse: per product, only the days on which it moved, as ``day -> (
 sales net of returns that day and ``net`` the sum of every movement that day (sales, receipts, adjustments…).
 From today's ``on_hand`` the stock at the end of each earlier day follows by subtracting later days' ``net``.
 
-A day is *censored* (left out, not counted as zero demand) when the product was out of stock for part of it:
-its stock at the start of the day or at its end was at or below zero. Start ≤ 0: it opened the day with nothing to
-sell (a delivery may have come later that day). End ≤ 0: it ran out during the day, so the afternoon's demand went
-unseen. A stock-out that began and ended within one day (ran out at 11, delivery at 14) is not seen, as the journal
-keeps no hourly stock here; deliveries mostly arrive before the shop opens, so this is rare.
+A day is *censored* (left out, not counted as zero demand) when the product started it with nothing on hand (at
+or below zero; a delivery may have come later that day). A day it *ran out* (started with stock, ended with none)
+counts, as at least the average day: its sales are a lower bound on its demand (``demand_stats``). A stock-out
+that began and ended within one day (ran out at 11, delivery at 14) is not seen, as the journal keeps no hourly
+stock here; deliveries mostly arrive before the shop opens, so this is rare.
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ class DemandStats:
     """What the window says about a product's daily demand (thousandths per day)."""
 
     window: int  # days looked at (yesterday and the ``window - 1`` days before it)
-    censored: int  # of them, days left out because the product was out of stock for part of the day
+    censored: int  # days left out: the product had nothing to sell at the start of the day
+    ran_out: int  # days counted although the product ran out during them (demand at least the average)
     days: int  # days counted: window - censored
-    total: int  # units sold (net of returns) on the counted days, thousandths
+    sold: int  # units sold (net of returns) on the counted days, thousandths
+    total: int  # demand counted: ``sold``, with each ran-out day lifted to at least the average
     demand_days: int  # counted days with any demand
     mean: float  # average demand per counted day, thousandths
     variance: float  # sample variance of daily demand, thousandths²
@@ -58,42 +60,54 @@ class DemandStats:
 
 
 def demand_stats(on_hand: int, moves: Mapping[int, tuple[int, int]], window: int) -> DemandStats:
-    """Demand over days 1..``window`` of a product with ``on_hand`` now, censoring stock-out days.
+    """Demand over days 1..``window`` of a product with ``on_hand`` now, out-of-stock days censored.
 
     ``moves``: day → (sold net of returns, net stock change), day 0 being today; days without movements may be
-    missing. A day's negative net sale (more returned than sold) counts as no demand."""
+    missing. A day's negative net sale (more returned than sold) counts as no demand.
+
+    A day that *started* with nothing on hand (at or below zero) is left out. A day that started with stock and
+    *ended* with none ran out during the day: what it sold is a lower bound on its demand, so it counts as the
+    larger of its sales and the average of the days in stock from start to end. (Leaving such days out would
+    drop exactly the busiest days, and bias every estimate low; counting their sales as they are would too.)"""
     stock = on_hand - moves.get(0, (0, 0))[1]  # stock at the end of yesterday
-    censored = total = square = demand_days = size_sum = size_square = 0
-    moved = sorted(d for d in moves if 1 <= d <= window)
+    censored = 0
+    counted: list[int] = []  # demand of the days in stock all day that had any
+    ran_out: list[int] = []  # sales of the days that ran out
     day = 1
-    for moved_day in [*moved, window + 1]:
+    for moved_day in [*sorted(d for d in moves if 1 <= d <= window), window + 1]:
         if stock <= 0:  # days day..moved_day-1 passed without a movement, at this (empty) stock
             censored += moved_day - day
         if moved_day > window:
             break
         sold, net = moves[moved_day]
         start = stock - net
-        if stock <= 0 or start <= 0:
+        if start <= 0:
             censored += 1
+        elif stock <= 0:
+            ran_out.append(max(sold, 0))
         elif sold > 0:
-            total += sold
-            square += sold * sold
-            demand_days += 1
-            size_sum += sold
-            size_square += sold * sold
+            counted.append(sold)
         stock = start
         day = moved_day + 1
     days = window - censored
+    full = days - len(ran_out)
+    sold_total = sum(counted) + sum(ran_out)
+    average = sum(counted) / full if full else 0.0
+    values = counted + [max(s, average) for s in ran_out]
+    values = [v for v in values if v > 0]
+    total = sum(values)
+    square = sum(v * v for v in values)
     mean = total / days if days else 0.0
     variance = (square - total * total / days) / (days - 1) if days > 1 else 0.0
+    demand_days = len(values)
     adi = days / demand_days if demand_days else math.inf
     if demand_days:
-        size_mean = size_sum / demand_days
-        size_var = size_square / demand_days - size_mean * size_mean
-        cv2 = max(size_var, 0.0) / (size_mean * size_mean)
+        size_mean = total / demand_days
+        cv2 = max(square / demand_days - size_mean * size_mean, 0.0) / (size_mean * size_mean)
     else:
         cv2 = 0.0
-    return DemandStats(window, censored, days, total, demand_days, mean, max(variance, 0.0), adi, cv2)
+    return DemandStats(window, censored, len(ran_out), days, sold_total, round(total), demand_days, mean,
+                       max(variance, 0.0), adi, cv2)
 
 
 @dataclass(frozen=True)
@@ -168,11 +182,13 @@ def reorder_figures(stats: DemandStats, *, lead_days: int, review_days: int, ser
 def learn_product(on_hand: int, moves: Mapping[int, tuple[int, int]], *, window: int, lead_days: int,
                   review_days: int, service_level: float, method: Method = "auto",
                   min_days: int = 14) -> tuple[DemandStats, ReorderFigures | None]:
-    """One product's demand over the window and, given at least ``min_days`` in-stock days, its figures (else
-    None: too little to learn from). What ``reorder.recompute`` runs for every product, and the bench's
-    simulated shop for its learned policy."""
+    """One product's demand over the window and, given at least ``min_days`` in-stock days and a sale on one of
+    them, its figures; else None: too little to learn from, the old figures stay. (No sale in the window says
+    little about a slow seller, and a product that does not sell is not reordered anyway; zeroing its reorder
+    point would stop it being reordered when it sells again.) What ``reorder.recompute`` runs for every product,
+    and the bench's simulated shop for its learned policy."""
     stats = demand_stats(on_hand, moves, window)
-    if stats.days < min_days:
+    if stats.days < min_days or stats.demand_days == 0:
         return stats, None
     return stats, reorder_figures(stats, lead_days=lead_days, review_days=review_days, service_level=service_level,
                                   method=method)
@@ -202,8 +218,11 @@ def order_quantity(position: int, reorder_point: int, target: int, pack: int) ->
 
 
 def manual_order_quantity(position: int, reorder_point: int, reorder_qty: int) -> int:
-    """A manual reorder point's order: whole multiples of its typed reorder quantity that lift the position above
-    the reorder point; without one, enough to reach twice the reorder point (the rule before learning)."""
+    """A manual reorder point's order: nothing above the reorder point; else whole multiples of its typed reorder
+    quantity that lift the position above the reorder point; without one, enough to reach twice the reorder point
+    (the rule before learning)."""
+    if position > reorder_point:
+        return 0
     shortfall = reorder_point - position
     if reorder_qty > 0:
         packs = max(1, -(-(shortfall + 1) // reorder_qty)) if shortfall >= 0 else 1
