@@ -19,6 +19,7 @@ stock here; deliveries mostly arrive before the shop opens, so this is rare.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ def demand_stats(on_hand: int, moves: Mapping[int, tuple[int, int]], window: int
     larger of its sales and the average of the days in stock from start to end. (Leaving such days out would
     drop exactly the busiest days, and bias every estimate low; counting their sales as they are would too.)"""
     stock = on_hand - moves.get(0, (0, 0))[1]  # stock at the end of yesterday
+    if len(moves) <= (0 in moves):  # no movement in the window: the same stock every day, and no demand
+        return DemandStats(window, window if stock <= 0 else 0, 0, 0 if stock <= 0 else window, 0, 0, 0, 0.0, 0.0,
+                           math.inf, 0.0)
     censored = 0
     counted: list[int] = []  # demand of the days in stock all day that had any
     ran_out: list[int] = []  # sales of the days that ran out
@@ -194,6 +198,7 @@ def learn_product(on_hand: int, moves: Mapping[int, tuple[int, int]], *, window:
                                   method=method)
 
 
+@functools.lru_cache(maxsize=256)
 def review_period(review_days: int, order_days: str) -> int:
     """Days between two orders to a supplier: the longest gap between its order weekdays ("mon,thu" → 4), else
     its review period."""
