@@ -5,6 +5,7 @@ position."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -15,6 +16,16 @@ from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.stock import Entry, post_movements
 
 TODAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch):
+    """Local days are UTC days here, so the stamps below fall on the days they name wherever the tests run."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def stamp(day: dt.date, hour: int = 10) -> str:
@@ -227,3 +238,17 @@ def test_low_stock_suggests_up_to_the_learned_target_for_auto_and_by_the_typed_r
     lines = {line.sku: line for line in reorder.low_stock()}
     assert lines["AUTO"].suggested == 80_000 and lines["AUTO"].mode == "auto"
     assert lines["HAND"].suggested == 12_000 and lines["HAND"].mode == "manual"
+
+
+def test_days_are_the_shops_local_days(db, ctx, monkeypatch):
+    """In Tokyo (UTC+9) a sale at 20:00 UTC falls on the next local day: yesterday evening's UTC sale is today's,
+    not yet learned from; the one the evening before is yesterday's."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    save_product(ProductData(sku="T", name="T"))
+    pid = Product.get(Product.sku == "T").id
+    post_movements(ctx, [Entry(pid, "receive", 100_000, 100)], now=stamp(TODAY - dt.timedelta(days=30)))
+    for days_ago in (1, 2):
+        post_movements(ctx, [Entry(pid, "sale", -1000)], now=stamp(TODAY - dt.timedelta(days=days_ago), 20))
+    (item,), _, _ = reorder.learn(SETTINGS, TODAY, [pid])
+    assert (item.stats.sold, item.stats.censored) == (1000, 27)  # before the receipt it had nothing

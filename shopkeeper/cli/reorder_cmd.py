@@ -83,7 +83,7 @@ def explain(args: argparse.Namespace, cli: Cli) -> int:
     cli.open_db()
     settings = _settings(cli)
     product = find_product(args.product)
-    today = dt.datetime.now(dt.UTC).date()
+    today = dt.date.today()
     learned = learn(settings, today, [product.id], manual_too=True)[0] if product.active else []
     item = learned[0] if learned else None
     link = (ProductSupplier.select().where((ProductSupplier.product == product.id) & ProductSupplier.preferred)
@@ -120,7 +120,7 @@ def explain(args: argparse.Namespace, cli: Cli) -> int:
                      "average_daily": round(s.mean / 1000, 3), "daily_sd": round(sd / 1000, 3),
                      "pattern": s.pattern, "lead_days": item.lead_days, "review_days": item.review_days})
         out += ["",
-                f"Sales history: the {s.window} days from {first} to {last} (UTC days; today is not over yet)",
+                f"Sales history: the {s.window} days from {first} to {last} (today is not over yet)",
                 f"  days out of stock, left out:  {s.censored}"
                 + ("  (nothing on the shelf as the day began: its sales say nothing about demand)"
                    if s.censored else ""),

@@ -209,37 +209,59 @@ class RecomputeResult:
     products: int = 0  # automatic products looked at
     changed: int = 0  # whose stored figures changed
     kept: int = 0  # too few in-stock days: old figures kept
-    movements_days: int = 0  # (product, day) groups read from the journal
+    movements_days: int = 0  # (product, hour) groups read from the journal
     learned: list[Learned] = field(default_factory=list, repr=False)
-
-
-def _day_sql(column: str) -> str:
-    """The UTC calendar day of a stored timestamp (``2026-11-25T10:00:00Z`` → ``2026-11-25``), both dialects."""
-    return f"substr({column}, 1, 10)"
 
 
 def window_start(today: dt.date, window_days: int) -> dt.date:
     return today - dt.timedelta(days=window_days)
 
 
-def _daily_moves(since: dt.date, product_ids: list[int] | None) -> tuple[dict[int, dict[str, tuple[int, int]]], int]:
-    """Per product and UTC day since ``since``: (sold net of returns, net stock change). One grouped query, served
-    by the ``created_at`` index: only the window's movements are read, however long the journal."""
+def _hour_width(first: dt.date, last: dt.date) -> int:
+    """How much of a stored timestamp tells its local day: the hour (13 characters), or the minute (16) where the
+    local zone's offset is not whole hours in that span (as the reports bucket time)."""
+    day = first
+    while day <= last:
+        offset = dt.datetime.combine(day, dt.time(12)).astimezone().utcoffset() or dt.timedelta()
+        if offset.total_seconds() % 3600:
+            return 16
+        day += dt.timedelta(days=1)
+    return 13
+
+
+def _daily_moves(today: dt.date, window: int, product_ids: list[int] | None
+                 ) -> tuple[dict[int, dict[int, tuple[int, int]]], int]:
+    """Per product and local day since the start of the window up to now: (sold net of returns, net stock change),
+    keyed by days before ``today`` (0 = today). One query grouped by product and UTC hour (the database knows no
+    local time zone; hours become local days here, as in the reports), read through the ``created_at`` index:
+    only the window's movements are read, however long the journal."""
+    from shopkeeper.times import to_utc_text
+
     db = database.obj
     p = db.param
-    day = _day_sql("created_at")
+    first = window_start(today, window)
+    width = _hour_width(first, today)
+    hour = f"substr(created_at, 1, {width})"
     where = f"created_at >= {p}"
-    params: list[object] = [since.isoformat()]
+    params: list[object] = [to_utc_text(dt.datetime.combine(first, dt.time(0)))]
     if product_ids is not None:
         where += f" AND product_id IN ({', '.join([p] * len(product_ids))})"
         params.extend(product_ids)
-    sql = (f"SELECT product_id, {day}, "
+    sql = (f"SELECT product_id, {hour}, "
            f"SUM(CASE WHEN kind IN ('sale', 'return') THEN -quantity ELSE 0 END), SUM(quantity) "
-           f"FROM movement{dialect.indexed_by('movement_created_at', db)} WHERE {where} GROUP BY product_id, {day}")
-    moves: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+           f"FROM movement{dialect.indexed_by('movement_created_at', db)} WHERE {where} GROUP BY product_id, {hour}")
+    suffix = ":00:00+00:00" if width == 13 else ":00+00:00"
+    days_before: dict[str, int] = {}
+    moves: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     rows = 0
-    for product_id, day_text, sold, net in db.execute_sql(sql, params):
-        moves[product_id][day_text] = (int(sold), int(net))
+    for product_id, key, sold, net in db.execute_sql(sql, params):
+        n = days_before.get(key)
+        if n is None:
+            n = days_before[key] = (today - dt.datetime.fromisoformat(key + suffix).astimezone().date()).days
+        if 0 <= n <= window:
+            per_day = moves[product_id]
+            old_sold, old_net = per_day.get(n, (0, 0))
+            per_day[n] = (old_sold + int(sold), old_net + int(net))
         rows += 1
     return moves, rows
 
@@ -262,21 +284,18 @@ def _products_sql(product_ids: list[int] | None, *, manual_too: bool = False) ->
 def learn(settings: ReorderSection, today: dt.date | None = None, product_ids: list[int] | None = None, *,
           manual_too: bool = False) -> tuple[list[Learned], list[tuple[int, int, int]], int]:
     """Learn the figures of the active automatic products (or ``product_ids`` of them) from the journal, as of
-    the start of ``today`` (UTC; default: now). Returns what was learned, the (id, old point, old target) of each
+    the start of ``today`` (a local date; default: today). Returns what was learned, the (id, old point, old target) of each
     and the number of (product, day) groups read."""
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or dt.date.today()
     window = settings.window_weeks * 7
-    since = window_start(today, window)
-    index = {(today - dt.timedelta(days=n)).isoformat(): n for n in range(window + 1)}
-    moves, rows = _daily_moves(since, product_ids)
+    moves, rows = _daily_moves(today, window, product_ids)
     sql, params = _products_sql(product_ids, manual_too=manual_too)
     level = float(settings.service_level)
     learned: list[Learned] = []
     old: list[tuple[int, int, int]] = []
     empty: dict[int, tuple[int, int]] = {}
     for pid, on_hand, point, target, lead, review, order_days in database.obj.execute_sql(sql, params):
-        days = moves.get(pid)
-        sparse = {index[d]: v for d, v in days.items() if d in index} if days else empty
+        sparse = moves.get(pid, empty)
         lead_days = settings.default_lead_days if lead is None else lead
         review_days = (settings.default_review_days if review is None
                        else demand.review_period(review, order_days or ""))

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+
+import pytest
 
 from shopkeeper.db import close_database, open_database
 from shopkeeper.models import Product, ProductSupplier, Supplier
 from shopkeeper.services.context import Context
 from tests.test_demand import history
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch):
+    """Local days are UTC days here, so the stamps below fall on the days they name wherever the tests run."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def _shop(run) -> None:
@@ -18,7 +31,7 @@ def _shop(run) -> None:
     run("init")
     open_database(run.db)
     try:
-        today = dt.datetime.now(dt.UTC).date()
+        today = dt.date.today()
         td.TODAY, saved = today, td.TODAY
         try:
             ctx = Context(staff="t", terminal="t1")
