@@ -252,3 +252,14 @@ def test_days_are_the_shops_local_days(db, ctx, monkeypatch):
         post_movements(ctx, [Entry(pid, "sale", -1000)], now=stamp(TODAY - dt.timedelta(days=days_ago), 20))
     (item,), _, _ = reorder.learn(SETTINGS, TODAY, [pid])
     assert (item.stats.sold, item.stats.censored) == (1000, 27)  # before the receipt it had nothing
+
+
+def test_a_reorder_point_typed_in_a_product_save_makes_the_product_manual(db, ctx):
+    save_product(ProductData(sku="NEW", name="New"))
+    assert point("NEW") == (0, 0, "auto")
+    save_product(ProductData(sku="NEW", name="New", reorder_point=0))  # unchanged: still learned
+    assert point("NEW")[2] == "auto"
+    save_product(ProductData(sku="NEW", reorder_point=6000, reorder_qty=12_000))
+    assert point("NEW") == (6000, 12_000, "manual")
+    save_product(ProductData(sku="TYPED", name="Typed", reorder_point=3000))
+    assert point("TYPED") == (3000, 0, "manual")
