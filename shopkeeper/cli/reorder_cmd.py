@@ -159,9 +159,10 @@ def explain(args: argparse.Namespace, cli: Cli) -> int:
                            f"reorder point is the amount sold in {f.horizon} days that is not exceeded "
                            f"{level:.0%} of the time, from a {f.method} distribution with the same average and "
                            "variability (a normal curve would be wrong for a few sales a month)")
-            out.append(f"  learned reorder point:        {q(f.reorder_point)} (expected + safety stock)")
+            unused = "" if product.reorder_mode == AUTO else " — not used: the typed one is"
+            out.append(f"  learned reorder point:        {q(f.reorder_point)} (expected + safety stock){unused}")
             out.append(f"  learned target (order up to): {q(f.target)} (reorder point + {q(f.cycle)}, "
-                       f"{item.review_days} days of sales until the next order)")
+                       f"{item.review_days} days of sales until the next order){unused}")
             if product.reorder_mode == AUTO and (f.reorder_point, f.target) != (product.reorder_point,
                                                                                 product.reorder_qty):
                 out.append("  (stored figures differ: sales since the last `shopkeeper reorder recompute`)")
