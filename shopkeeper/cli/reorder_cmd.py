@@ -127,8 +127,9 @@ def explain(args: argparse.Namespace, cli: Cli) -> int:
                 f"  days counted:                 {s.days}, with sales on {s.demand_days} of them",
                 f"  sold on the days counted:     {q(s.sold)} (net of returns)"]
         if s.ran_out:
-            out += [f"  ran out during the day:       {s.ran_out} days; customers later those days found none, so "
-                    "each counts as at least an average day",
+            days = ("1 day: customers later that day found none, so it counts" if s.ran_out == 1 else
+                    f"{s.ran_out} days: customers later those days found none, so each counts")
+            out += [f"  ran out during the day:       {days} as at least an average day",
                     f"  demand counted:               {q(s.total)}"]
         out += [f"  average daily sales:          {q(s.mean)}",
                 f"  day-to-day variability:       {q(sd)} (standard deviation of a day's sales)",
