@@ -156,8 +156,6 @@ def simulate(items: list[Item], learned: bool, review: int = REVIEW_DAYS) -> Res
                 on_order[i] -= got
             order = (suggest_order(on_hand[i], point[i], qty[i], mode=mode[i], on_order=on_order[i], pack=it.pack)
                      if t % review == 0 else 0)
-            if order and mode[i] == MANUAL:
-                order = -(-order // it.pack) * it.pack  # as `reorder.suggestions` rounds a manual line
             if order:
                 arriving[i][t + it.lead] = arriving[i].get(t + it.lead, 0) + order
                 on_order[i] += order

@@ -263,3 +263,15 @@ def test_a_reorder_point_typed_in_a_product_save_makes_the_product_manual(db, ct
     assert point("NEW") == (6000, 12_000, "manual")
     save_product(ProductData(sku="TYPED", name="Typed", reorder_point=3000))
     assert point("TYPED") == (3000, 0, "manual")
+
+
+def test_the_pane_and_the_suggestions_round_a_manual_line_to_the_suppliers_pack_alike(db, ctx):
+    acme = _supplier("Acme")
+    history(ctx, "HAND", [0] * 56, opening=3)
+    reorder.set_manual(ctx, Product.get(Product.sku == "HAND"), 5000, 0)  # no quantity: up to twice the point
+    ProductSupplier.create(product=Product.get(Product.sku == "HAND"), supplier=acme, preferred=True,
+                           pack_size=6000, pack_cost=600)
+    (line,) = reorder.low_stock()
+    (suggestion,) = reorder.suggestions(ctx)
+    assert line.suggested == suggestion.quantity == 12_000  # 7 wanted, two packs of 6
+    assert suggestion.rounded == 5000

@@ -49,11 +49,13 @@ class ReorderLine(NamedTuple):
 def suggest_order(on_hand: int, reorder_point: int, reorder_qty: int, *, mode: str = MANUAL, on_order: int = 0,
                   pack: int = 0) -> int:
     """How much to order at inventory position ``on_hand + on_order``: for a learned (auto) product up to its
-    order-up-to level ``reorder_qty`` in whole packs; for a manual one in multiples of its reorder quantity."""
+    order-up-to level ``reorder_qty``; for a manual one in multiples of its reorder quantity; either way rounded
+    up to whole packs of ``pack`` thousandths (the preferred supplier's; 0: no rounding)."""
     position = on_hand + on_order
     if mode == AUTO:
         return demand.order_quantity(position, reorder_point, reorder_qty, pack)
-    return demand.manual_order_quantity(position, reorder_point, reorder_qty)
+    quantity = demand.manual_order_quantity(position, reorder_point, reorder_qty)
+    return -(-quantity // pack) * pack if pack > 0 else quantity
 
 
 POSITION = Product.on_hand + Product.on_order - Product.reorder_point
@@ -154,8 +156,6 @@ def suggestions(ctx: Context | None = None, supplier_id: int | None = None) -> l
             target = position + need
         quantity = suggest_order(p.on_hand, p.reorder_point, p.reorder_qty, mode=p.reorder_mode,
                                  on_order=p.on_order, pack=pack)
-        if p.reorder_mode != AUTO and pack:
-            quantity = -(-quantity // pack) * pack
         if quantity <= 0:
             continue
         pack_cost = p.pack_cost if linked else 0
