@@ -187,7 +187,7 @@ def run_simulation() -> bool:
     weekly = simulate(items, learned=True, review=7)
     seconds = time.perf_counter() - started
     print(f"Simulated shop: {PRODUCTS:,} products ({', '.join(KINDS)} sellers), lead times 1-14 days, "
-          f"{DAYS} days measured after an {WARMUP}-day warm-up, seed {SEED} ({seconds:.1f} s)")
+          f"{DAYS} days measured after a {WARMUP}-day warm-up, seed {SEED} ({seconds:.1f} s)")
     print(f"learned: window {WINDOW} days, service level {SETTINGS.service_level}, recomputed weekly, orders every "
           "morning; fixed: reorder point = 14 days of average sales, order up to twice it\n")
     print(f"{'policy':<28}{'fill rate':>10}{'stock-out days':>16}{'avg stock value':>17}{'orders':>9}")
