@@ -232,7 +232,7 @@ def run_shop(path: str) -> None:
             (Movement.created_at >= reorder.window_start(today, weeks * 7).isoformat())
             & (Movement.created_at < today.isoformat())).count()
         print(f"recompute, {weeks}-week window ({window_moves:,} movements in it, {result.movements_days:,} "
-              f"product-days): {times[0]:.2f} s ({cpu[0]:.2f} s CPU) storing {products:,} products' figures, "
+              f"product-hour groups): {times[0]:.2f} s ({cpu[0]:.2f} s CPU) storing {products:,} products' figures, "
               f"{times[1]:.2f} s ({cpu[1]:.2f} s CPU) when nothing changed (target < 10 s)")
     # One sale, then what the low-stock pane re-reads: the count and its first window, from cached columns.
     ctx = Context(staff="bench", terminal="bench", negative_stock="allow")
