@@ -51,6 +51,30 @@ class TillSection:
     cash_rounding: Decimal = Decimal(0)  # cash payments rounded to a multiple of this ("0.05", "1"); 0: none
 
 
+@dataclass(frozen=True)
+class ReorderSection:
+    """How reorder points are learned from demand (services/demand.py, docs/ordering.md)."""
+
+    window_weeks: int = 8
+    service_level: Decimal = Decimal("0.95")
+    method: Literal["auto", "normal", "intermittent"] = "auto"
+    min_days: int = 14
+    default_lead_days: int = 7
+    default_review_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.window_weeks <= 104:
+            raise ValueError("window_weeks: between 1 and 104")
+        if not Decimal("0.5") <= self.service_level < 1:
+            raise ValueError('service_level: a fraction from "0.5" up to (not including) "1", e.g. "0.95"')
+        if self.min_days > 7 * self.window_weeks:
+            raise ValueError("min_days: at most the window's days (7 × window_weeks)")
+
+
+def _reorder_section() -> type:
+    return ReorderSection
+
+
 def _scanner_section() -> type:
     try:
         from shopkeeper.scanner.settings import ScannerSettings
@@ -86,7 +110,8 @@ class Config:
         return self.extra[name]
 
 
-OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section, "accounts": _accounts_section}
+OPTIONAL_SECTIONS = {"scanner": _scanner_section, "barcodes": _barcode_section, "accounts": _accounts_section,
+                     "reorder": _reorder_section}
 
 
 MAX_CONFIG_INT = 2**31 - 1

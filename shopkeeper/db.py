@@ -822,6 +822,8 @@ def _m018_import_runs(db: Database) -> None:
     from shopkeeper.models import ImportRun
 
     _new_tables(db, [ImportRun])
+
+
 def _m019_po_line_edited(db: Database) -> None:
     """A purchase order line keeps the supplier's price per pack (a case of 24 at 10.00 is not 24 × a rounded unit
     cost), and remembers that a person changed it, so the morning ``po draft`` leaves it as edited."""
@@ -830,12 +832,21 @@ def _m019_po_line_edited(db: Database) -> None:
     _add_missing_columns(db, PurchaseOrderLine)
 
 
+def _m020_reorder_position(db: Database) -> None:
+    """Low stock is judged by inventory position (on hand + on order) against the reorder point: the index the
+    low-stock pane and ``reorder.low_stock_query`` walk, in place of m001's ``on_hand - reorder_point`` one (which
+    nothing reads any more, and which every sale paid to maintain)."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_position ON product ((on_hand + on_order - reorder_point))")
+    db.execute_sql("DROP INDEX IF EXISTS product_low")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
+    _m020_reorder_position,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

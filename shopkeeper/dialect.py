@@ -94,3 +94,11 @@ def starts_with_args(text: str, db: Database | None = None) -> list[str]:
     if _sqlite(db):
         return [text, text + "\uffff"]
     return [escape_like(text) + "%"]
+
+
+def indexed_by(index: str, db: Database | None = None) -> str:
+    """SQLite: `` INDEXED BY index`` after a table name, where its planner (no ``ANALYZE`` statistics) would pick
+    another index for a ``GROUP BY`` and scan the whole table — the reorder window read the 10M-row journal through
+    the (product, id) index in 70 s instead of its last weeks through ``created_at`` in under a second.
+    PostgreSQL: nothing; its planner has statistics and chooses for itself."""
+    return f" INDEXED BY {index}" if _sqlite(db) else ""

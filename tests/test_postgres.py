@@ -682,3 +682,30 @@ def test_two_po_draft_runs_at_once_make_one_draft_per_supplier_on_postgres(pg):
     assert errors == []
     assert PurchaseOrder.select().where(PurchaseOrder.status == "draft").count() == 3
     assert sorted(p.on_order for p in Product.select()) == [10_000, 10_000, 10_000]
+def test_reorder_points_are_learned_the_same_on_postgres(pg, monkeypatch):
+    """The recompute query (grouped by product and hour, read by created_at) and the bulk update on PostgreSQL:
+    the same figures as on SQLite, censoring included; manual products untouched; low by inventory position."""
+    from shopkeeper.services import reorder
+    from tests.test_demand import SETTINGS, TODAY, history, point
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        ctx = Context(staff="pg", terminal="t1")
+        history(ctx, "ALWAYS", [20] * 56, opening=5000)
+        history(ctx, "HALF", [20] * 56, opening=28 * 20)
+        history(ctx, "SLOW", [1 if i % 9 == 0 else 0 for i in range(56)], opening=50)
+        history(ctx, "TYPED", [20] * 56, opening=5000)
+        reorder.set_manual(ctx, Product.get(Product.sku == "TYPED"), 7000, 12_000)
+        result = reorder.recompute(ctx, settings=SETTINGS, today=TODAY)
+        assert (result.products, result.changed) == (3, 3)
+        assert point("ALWAYS") == point("HALF") == (80_000, 100_000, "auto")
+        assert point("SLOW")[0] in (1000, 2000)
+        assert point("TYPED") == (7000, 12_000, "manual")
+        assert reorder.recompute(ctx, settings=SETTINGS, today=TODAY).changed == 0
+        assert {line.sku for line in reorder.low_stock()} == {"HALF"}  # sold out; ALWAYS has 3,880 left
+        Product.update(on_order=100_000).where(Product.sku == "HALF").execute()
+        assert reorder.low_stock() == [] and reorder.suggestions(ctx) == []
+    finally:
+        monkeypatch.undo()
+        time.tzset()

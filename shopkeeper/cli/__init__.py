@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "shopkeeper.cli.export_cmd",  # export books
     "shopkeeper.cli.suppliers_cmd",  # suppliers add/edit/list/show/link/unlink
     "shopkeeper.cli.po_cmd",  # po draft/list/show/new/add/set/remove/send/close/cancel, return-to-supplier
+    "shopkeeper.cli.reorder_cmd",  # reorder recompute/explain/list/set/auto
 ]
 OPTIONAL_COMMAND_MODULES = [
     "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels

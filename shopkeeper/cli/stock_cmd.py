@@ -129,7 +129,7 @@ def _report(cli: Cli, product: Product, posted, text: str, extra: dict | None = 
 
 
 def show_stock(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.services.reorder import low_stock_query, suggest_order
+    from shopkeeper.services.reorder import low_stock_query, reorder_line
 
     cli.open_db()
     d = cli.decimals
@@ -150,7 +150,8 @@ def show_stock(args: argparse.Namespace, cli: Cli) -> int:
                "avg_cost": format_money(p.avg_cost, d), "supplier": suppliers.get(p.supplier_id, ""),
                "category": p.category, "active": p.active}
         if args.low:
-            row["suggested_order"] = json_qty(suggest_order(p.on_hand, p.reorder_point, p.reorder_qty))
+            row["on_order"] = json_qty(p.on_order)
+            row["suggested_order"] = json_qty(reorder_line(p).suggested)
         rows.append(row)
 
     def text() -> str:
@@ -159,12 +160,14 @@ def show_stock(args: argparse.Namespace, cli: Cli) -> int:
         width = max(len(p.sku) for p in products)
         out = []
         for p in products:
-            mark = "✗" if p.on_hand <= 0 else ("!" if p.reorder_point and p.on_hand <= p.reorder_point else " ")
+            low = p.reorder_point and p.on_hand + p.on_order <= p.reorder_point
+            mark = "✗" if p.on_hand <= 0 else ("!" if low else " ")
             line = (f"{mark} {p.sku:<{width}}  {format_qty(p.on_hand):>9} {p.unit:<4} "
                     f"{format_money(p.price, d):>9}  {p.name}")
             if args.low:
-                line += (f"  (reorder point {format_qty(p.reorder_point)}, order "
-                         f"{format_qty(suggest_order(p.on_hand, p.reorder_point, p.reorder_qty))})")
+                on_order = f", on order {format_qty(p.on_order)}" if p.on_order else ""
+                line += (f"  (reorder point {format_qty(p.reorder_point)}{on_order}, order "
+                         f"{format_qty(reorder_line(p).suggested)})")
             out.append(line)
         return "\n".join(out)
 

@@ -289,6 +289,8 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
                 clashes = {name: current[name] for name in changes if name in seen and seen[name] != current[name]}
                 if clashes:
                     raise EditConflict(sku, clashes)
+            if "reorder_point" in changes or "reorder_qty" in changes:
+                changes["reorder_mode"] = "manual"  # typed by hand: learning leaves it alone (services/reorder.py)
             _update(product, changes)
             _log(ctx, product.id, {name: (current[name], changes[name]) for name in LOGGED if name in changes},
                  kind, note)
@@ -309,6 +311,8 @@ def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Produ
         raise InvalidInput(f"{sku}: a new product needs a name", field="name", reason="a new product needs a name")
     columns = {name: value for name, value in wanted.items() if name not in ("supplier", "barcodes")}
     columns.setdefault("tax_rate", default_tax_rate)
+    if columns.get("reorder_point") or columns.get("reorder_qty"):
+        columns["reorder_mode"] = "manual"  # a typed reorder point; without one the product learns its own
     if wanted.get("supplier"):
         columns["supplier"] = get_supplier(wanted["supplier"])
     # Another till may create the same SKU meanwhile (PostgreSQL): its row wins and this save says so.

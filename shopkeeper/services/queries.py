@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from shopkeeper import dialect
 from shopkeeper.models import database
-from shopkeeper.services.reorder import low_stock_query, suggest_order
+from shopkeeper.services.reorder import LOW_SQL, low_stock_query, reorder_line
 
 # --- the stock table ------------------------------------------------------------------------------------------
 
@@ -173,8 +173,9 @@ def stock_rows(ids: list[int]) -> list[StockRow]:
 
 
 def low_stock_ids() -> set[int]:
-    """Ids of the active products at or below their reorder point (uses the ``on_hand - reorder_point`` index)."""
-    sql = ("SELECT id FROM product WHERE active AND reorder_point > 0 AND on_hand - reorder_point <= 0")
+    """Ids of the active products whose inventory position is at or below their reorder point (the
+    ``product_position`` index)."""
+    sql = f"SELECT id FROM product WHERE {LOW_SQL}"
     return {r[0] for r in database.execute_sql(sql).fetchall()}
 
 
@@ -208,10 +209,9 @@ def low_stock_window(offset: int, limit: int) -> list[AlertRow]:
     query = low_stock_query().offset(offset).limit(limit)
     rows = []
     for p in query.objects():
-        position = p.on_hand + p.on_order
-        suggested = suggest_order(position, p.reorder_point, p.reorder_qty) if position <= p.reorder_point else 0
-        rows.append(AlertRow(p.id, p.sku, p.name, p.unit, p.on_hand, p.on_order, p.reorder_point,
-                             getattr(p, "supplier_name", None) or "", suggested))
+        line = reorder_line(p)  # the reorder rule's suggestion, at the inventory position
+        rows.append(AlertRow(line.product_id, line.sku, line.name, line.unit, line.on_hand, line.on_order,
+                             line.reorder_point, line.supplier, line.suggested))
     return rows
 
 
