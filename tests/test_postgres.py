@@ -682,6 +682,8 @@ def test_two_po_draft_runs_at_once_make_one_draft_per_supplier_on_postgres(pg):
     assert errors == []
     assert PurchaseOrder.select().where(PurchaseOrder.status == "draft").count() == 3
     assert sorted(p.on_order for p in Product.select()) == [10_000, 10_000, 10_000]
+
+
 def test_reorder_points_are_learned_the_same_on_postgres(pg, monkeypatch):
     """The recompute query (grouped by product and hour, read by created_at) and the bulk update on PostgreSQL:
     the same figures as on SQLite, censoring included; manual products untouched; low by inventory position."""
