@@ -1,6 +1,6 @@
 """Product list import at scale: rows per second against raw ``executemany``, peak memory, and what a till waits.
 
-    python bench/bench_import.py [--rows 100000 1000000] [--batch 500]
+    python bench/bench_import.py [--rows 100000 1000000] [--batch N]
 
 For each size a CSV of N products (sku, name, barcode, price, cost, unit, on_hand) is written once, then, in the
 same run, on fresh databases:
@@ -55,7 +55,7 @@ from shopkeeper.services.products_csv import import_products
 open_database(sys.argv[1])
 start = time.perf_counter()
 with open(sys.argv[2], "rb") as data:
-    report = import_products(Context(staff="bench", terminal="office"), data, batch_rows=int(sys.argv[3]))
+    report = import_products(Context(staff="bench", terminal="office"), data, batch_rows=int(sys.argv[3]) or None)
 print(json.dumps({"seconds": time.perf_counter() - start, "created": report.created,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -132,7 +132,7 @@ def run(n: int, batch: int, tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=0, help="rows per transaction (default: sized as it goes)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.rows:
