@@ -24,6 +24,11 @@ from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
 
 
+KIND_CELLS = {"supplier_return": "to supp"}
+"""Movement kinds longer than the Kind column, as the column shows them (the filter and the detail line name them
+in full)."""
+
+
 class JournalSource(CountIndex):
     columns = (
         Column("when", "When", 16),
@@ -50,7 +55,7 @@ class JournalSource(CountIndex):
     def cells(self, row: JournalRow) -> list[tuple[str, str]]:
         at = movement_at(row)
         return [
-            (local_time(row.created_at), ""), (row.sku, ""), (row.kind, ""),
+            (local_time(row.created_at), ""), (row.sku, ""), (KIND_CELLS.get(row.kind, row.kind), ""),
             (signed_qty(row.quantity), "good" if row.quantity > 0 else "bad"),
             (money(at, self.decimals), ""), (row.staff or "-", ""), (row.terminal or "-", ""),
             (row.reason or row.reference, ""),
