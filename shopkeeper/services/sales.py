@@ -169,7 +169,7 @@ def _payment(payment: str, total: int, tendered: int | None, decimals: int) -> t
 
 def _sale_sql(p: str) -> str:
     return ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
-            f"payment, tendered, change, reason) VALUES ({', '.join([p] * 13)})")
+            f"payment, tendered, change, reason, till_session) VALUES ({', '.join([p] * 14)})")
 
 
 def _line_sql(p: str) -> str:
@@ -183,7 +183,8 @@ def _payment_sql(p: str) -> str:
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
                 payment: str, tendered: int | None, change: int | None, original: int | None = None,
-                reason: str = "", original_lines: list[int | None] | None = None) -> SaleResult:
+                reason: str = "", original_lines: list[int | None] | None = None,
+                till_session: int | None = None) -> SaleResult:
     """Insert the sale, post its movements, then its lines with their cost of goods. Call inside a transaction."""
     db = database.obj
     sale_sql, line_sql = statement(db, "sales.sale", _sale_sql), statement(db, "sales.line", _line_sql)
@@ -196,7 +197,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
         bounds.money(amount, what, ctx.decimals)
     sale_id = insert_id(db, sale_sql, (
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
-        tendered, change, reason))
+        tendered, change, reason, till_session))
     db.execute_sql(statement(db, "sales.payment", _payment_sql), (sale_id, payment, total, tendered, change))
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
@@ -216,9 +217,10 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 
 @retry_clashes
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
-         discount: int = 0, discount_rate: int | None = None) -> SaleResult:
+         discount: int = 0, discount_rate: int | None = None, till_session: int | None = None) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
-    is a sale discount in percent, worked out from the lines as they are now."""
+    is a sale discount in percent, worked out from the lines as they are now. ``till_session``: the open till
+    session it was rung up in (``till.complete``)."""
     # a one-off item's description is new text for the (append-only) sale: the stored-text rule applies
     inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
               for i in inputs]
@@ -232,7 +234,7 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
                for line in lines if line.product_id is not None]
     with write_transaction():
         result = _write_sale(ctx, "sale", lines, entries, discount=discount, payment=payment, tendered=tendered,
-                             change=change)
+                             change=change, till_session=till_session)
     result.discount_rate = discount_rate
     return result
 
@@ -261,7 +263,7 @@ def returnable(sale_id: int) -> dict[int, int]:
 
 @retry_clashes
 def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | None = None, reason: str = "",
-           payment: str = "cash") -> SaleResult:
+           payment: str = "cash", till_session: int | None = None) -> SaleResult:
     """Take goods back and pay the customer.
 
     Against ``sale_id``: at most what that sale sold and was not yet returned, at the price paid; no items means
@@ -287,7 +289,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                                              pending=restocked[product.id]))
                 restocked[product.id] += line.quantity
             return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None,
-                               change=None, reason=reason.strip())
+                               change=None, reason=reason.strip(), till_session=till_session)
         sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
         if sale is None or sale.kind != "sale":
             raise NotFound(f"no sale {sale_id}")
@@ -305,7 +307,8 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                                              pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
                 restocked[product.id] += part.quantity
         return _write_sale(ctx, "return", lines, entries, discount=0, payment=payment, tendered=None, change=None,
-                           original=sale_id, reason=reason.strip(), original_lines=links)
+                           original=sale_id, reason=reason.strip(), original_lines=links,
+                           till_session=till_session)
 
 
 @dataclass(frozen=True)
