@@ -31,6 +31,9 @@ def _missing_tool(tool: str) -> str | None:
             if importlib.util.find_spec(module) is None:
                 return f"{package} is not installed (pip install -e '.[test]')"
         return None
+    if tool == "escpos":
+        found = importlib.util.find_spec("escpos") is not None
+        return None if found else "python-escpos is not installed (pip install -e .: it is a dependency)"
     raise ValueError(f"unknown tool {tool!r} in @pytest.mark.requires")
 
 
