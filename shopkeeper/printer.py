@@ -144,3 +144,13 @@ def open_drawer(config) -> None:
     """Kick the cash drawer alone ("no sale"): ESC/POS with ``[printer] drawer`` on; otherwise nothing to do."""
     if kind(config) == "escpos" and config.printer.drawer:
         send(config, "", kick=True)
+
+
+def print_sale(config, ctx, result, *, original_sale: int | None = None) -> None:
+    """Print the receipt of a committed sale or refund when a printer is configured; a sale or refund that moved
+    cash kicks the drawer. Raises ``PrinterError`` (the sale stands)."""
+    if not configured(config):
+        return
+    from shopkeeper.receipts import opens_drawer, receipt_for
+
+    send(config, receipt_for(result, config, ctx, original_sale=original_sale), kick=opens_drawer(result.sale_id))

@@ -108,7 +108,19 @@ def sell(args: argparse.Namespace, cli: Cli) -> int:
     for w in result.warnings:
         cli.warn(w)
     cli.emit(_sale_json(result, d), lambda: _sale_text(result, d))
+    _print_receipt(cli, ctx, result)
     return 0
+
+
+def _print_receipt(cli: Cli, ctx, result, original: int | None = None) -> None:
+    """The receipt, when a printer is configured; the sale is committed, so a printer failure is a warning."""
+    from shopkeeper.errors import ShopError
+    from shopkeeper.printer import print_sale
+
+    try:
+        print_sale(cli.config, ctx, result, original_sale=original)
+    except ShopError as exc:
+        cli.warn(str(exc))
 
 
 def return_goods(args: argparse.Namespace, cli: Cli) -> int:
@@ -121,6 +133,8 @@ def return_goods(args: argparse.Namespace, cli: Cli) -> int:
         sale_id = int(words.pop(0))
     cli.open_db()
     items = [ReturnInput(ref, qty or 1000) for ref, qty in map(parse_item, words)]
-    result = refund(cli.context(), items, sale_id=sale_id, reason=args.reason, payment=args.pay)
+    ctx = cli.context()
+    result = refund(ctx, items, sale_id=sale_id, reason=args.reason, payment=args.pay)
     cli.emit(_sale_json(result, cli.decimals), lambda: _sale_text(result, cli.decimals))
+    _print_receipt(cli, ctx, result, sale_id)
     return 0

@@ -247,7 +247,7 @@ def _cash_movement(ctx: Context, kind: str, amount: int, reason: str) -> int:
     if kind not in CASH_KINDS:
         raise InvalidInput(f"cash movement kind must be one of {', '.join(CASH_KINDS)}", field="kind", value=kind)
     reason = clean(reason, field="reason").strip()
-    if not reason:
+    if not reason and kind != "no_sale":
         raise InvalidInput(f"{kind.replace('_', ' ')} needs a reason", field="reason", reason="required")
     _who(ctx)
     with write_transaction():
@@ -269,8 +269,8 @@ def cash_out(ctx: Context, amount: int, reason: str) -> int:
 
 
 @retry_clashes
-def no_sale(ctx: Context, reason: str) -> int:
-    """The drawer opened without a sale, with why. The caller kicks the drawer once this is recorded."""
+def no_sale(ctx: Context, reason: str = "") -> int:
+    """The drawer opened without a sale (why, if given). The caller kicks the drawer once this is recorded."""
     return _cash_movement(ctx, "no_sale", 0, reason)
 
 
