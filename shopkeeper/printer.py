@@ -146,11 +146,17 @@ def open_drawer(config) -> None:
         send(config, "", kick=True)
 
 
+def sale_receipt(config, ctx, result, *, original_sale: int | None = None) -> tuple[str, bool]:
+    """The receipt of a committed sale or refund, and whether it opens the drawer (it moved cash). Reads the
+    sale's payments: call where the database connection is (the app's loop); ``send`` may then run anywhere."""
+    from shopkeeper.receipts import opens_drawer, receipt_for
+
+    return receipt_for(result, config, ctx, original_sale=original_sale), opens_drawer(result.sale_id)
+
+
 def print_sale(config, ctx, result, *, original_sale: int | None = None) -> None:
     """Print the receipt of a committed sale or refund when a printer is configured; a sale or refund that moved
     cash kicks the drawer. Raises ``PrinterError`` (the sale stands)."""
-    if not configured(config):
-        return
-    from shopkeeper.receipts import opens_drawer, receipt_for
-
-    send(config, receipt_for(result, config, ctx, original_sale=original_sale), kick=opens_drawer(result.sale_id))
+    if configured(config):
+        text, kick = sale_receipt(config, ctx, result, original_sale=original_sale)
+        send(config, text, kick=kick)

@@ -142,6 +142,16 @@ def session_for_sale(ctx: Context) -> int | None:
     return None if row is None else row.id
 
 
+def in_use() -> bool:
+    """Whether this shop keeps till sessions: one was ever opened, at any till."""
+    return TillSession.select().exists()
+
+
+def needs_session(ctx: Context) -> bool:
+    """A sale here should ask for a session first: the shop keeps them and none is open at this till."""
+    return in_use() and current(ctx) is None
+
+
 def left_open_before(ctx: Context, today: dt.date | None = None) -> Session | None:
     """The session open at this till since a day before ``today`` (local time), if any: shown at start."""
     session = current(ctx)
