@@ -539,3 +539,63 @@ def test_the_stock_filter_searches_the_stored_name_and_sku_on_an_upgraded_postgr
     assert stock_window(StockQuery("green"), 0, 10) == []
     assert [r.sku for r in stock_window(StockQuery("black"), 0, 10)] == ["TEA-1"]
     assert stock_window(StockQuery("tea\ntea"), 0, 10) == [] == stock_ids(StockQuery("tea\ntea"))
+
+
+def test_two_processes_opening_one_till_at_once_get_one_session_on_postgres(pg, monkeypatch):
+    """Both find no open session and both take number 1: the unique (till, number) index refuses the second insert
+    once the first commits, and its retry sees the session open and refuses clearly. Another till numbers its own."""
+    from shopkeeper.errors import InvalidInput
+    from shopkeeper.models import TillSession
+    from shopkeeper.services import till_session
+    from shopkeeper.services.context import staff_id, terminal_id
+
+    ctx = Context(staff="pg", terminal="t1")
+    staff_id(ctx), terminal_id(ctx)  # the staff and till rows exist before the race
+    both_looked = threading.Barrier(2, timeout=10)
+    real_insert = TillSession.insert
+
+    def insert_after_both_looked(*args, **fields):
+        query = real_insert(*args, **fields)
+        execute = query.execute
+
+        def execute_after_both_looked(*a, **k):
+            both_looked.wait()
+            return execute(*a, **k)
+
+        query.execute = execute_after_both_looked
+        return query
+
+    monkeypatch.setattr(TillSession, "insert", insert_after_both_looked)
+    opened, refused = [], []
+
+    def open_till(amount: int) -> None:
+        with database.connection_context():
+            try:
+                opened.append(till_session.open(ctx, amount).number)
+            except InvalidInput as exc:
+                refused.append(exc.reason)
+
+    threads = [threading.Thread(target=open_till, args=(amount,)) for amount in (1000, 2000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert opened == [1] and refused == ["already open"]
+    assert TillSession.select().count() == 1
+    monkeypatch.setattr(TillSession, "insert", real_insert)
+    assert till_session.open(Context(staff="pg", terminal="t2"), 0).number == 1
+
+
+def test_till_sessions_and_their_close_are_append_only_on_postgres(pg):
+    from shopkeeper.models import CashMovement, TillSession, TillSessionClose
+    from shopkeeper.services import till_session
+
+    ctx = Context(staff="pg", terminal="t1")
+    till_session.open(ctx, 1000)
+    till_session.cash_out(ctx, 100, "petty cash")
+    report = till_session.close(ctx, 850)
+    assert report.over_short == -50 and till_session.z_report(ctx, 1)["over_short"] == -50
+    for query in (TillSession.update(float_amount=0), TillSessionClose.update(counted_cash=0),
+                  CashMovement.delete(), TillSessionClose.delete()):
+        with pytest.raises(peewee.DatabaseError), database.atomic():
+            query.execute()
