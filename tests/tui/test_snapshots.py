@@ -1,5 +1,5 @@
 """SVG snapshots at 80×24 of the stock screen, the alert pane, the product screen, the count screen, the till (a sale
-and a refund), receive and the journal.
+and a refund), receive, the journal and the Till screen (an X report).
 
 The shop is seeded with fixed timestamps and times are shown in UTC (see conftest), the cursor does not blink,
 and notifications are cleared before the picture is taken. Update with ``--snapshot-update`` after checking the
@@ -76,3 +76,12 @@ def test_receive_screen(shop, make_app, snap_compare):
 
 def test_journal_screen(shop, make_app, snap_compare):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f6"))
+
+
+def test_till_screen_x_report(shop, make_app, snap_compare, till_ctx, monkeypatch):
+    from shopkeeper.services import till_session
+
+    monkeypatch.setattr(till_session, "utcnow", lambda: "2026-01-05T09:00:00.000000Z")
+    till_session.open(till_ctx, 15000)
+    till_session.cash_out(till_ctx, 500, "window cleaner")
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f12"))
