@@ -599,3 +599,51 @@ def test_till_sessions_and_their_close_are_append_only_on_postgres(pg):
                   CashMovement.delete(), TillSessionClose.delete()):
         with pytest.raises(peewee.DatabaseError), database.atomic():
             query.execute()
+
+
+def test_a_sale_completed_while_the_till_closes_is_in_no_session_or_in_its_z_report(pg, monkeypatch):
+    """The close holds the session row while it adds up; a sale completing at that moment waits, then finds the
+    session closed and names none — it is never left out of the Z report of a session it names."""
+    from shopkeeper.services import till_session
+
+    ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
+    save_product(ProductData(sku="A", name="A", price=250))
+    session = till_session.open(ctx, 1000)
+    till.add_scan(ctx, "A")
+    closing, sale_done = threading.Event(), threading.Event()
+    real_figures = till_session._figures
+
+    def figures_then_wait_for_the_sale(*args, **kwargs):
+        figures = real_figures(*args, **kwargs)  # added up; the close is not yet written
+        closing.set()
+        deadline = time.monotonic() + 10
+        while not sale_done.is_set() and time.monotonic() < deadline:
+            database.execute_sql("SELECT pg_stat_clear_snapshot()")
+            waiting = database.execute_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                           "AND datname = current_database()").fetchone()[0]
+            if waiting:
+                break
+            sale_done.wait(0.02)
+        return figures
+
+    monkeypatch.setattr(till_session, "_figures", figures_then_wait_for_the_sale)
+    results: dict[str, object] = {}
+
+    def close() -> None:
+        with database.connection_context():
+            results["z"] = till_session.close(ctx, 1000)
+
+    def sell() -> None:
+        closing.wait(10)
+        with database.connection_context():
+            results["sale"] = till.complete(ctx, "cash")
+        sale_done.set()
+
+    threads = [threading.Thread(target=close), threading.Thread(target=sell)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    sale = Sale.get_by_id(results["sale"].sale_id)
+    assert results["z"].sales == 0 and results["z"].expected_cash == 1000
+    assert sale.till_session is None and session.id
