@@ -192,4 +192,4 @@ async def test_a_session_left_open_from_a_previous_day_is_said_at_start(shop, ma
                    for n in app._notifications)
         await pilot.press("f12")
         await settle(app, pilot)
-        assert "PREVIOUS DAY" in str(app.screen.query_one("#till-status").content)
+        assert "LEFT OPEN since 2026-01-05 08:00" in str(app.screen.query_one("#till-status").content)

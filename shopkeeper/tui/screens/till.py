@@ -140,8 +140,12 @@ class TillScreen(ShopScreen):
                 self._show("")
             return
         stale = till_session.left_open_before(ctx) is not None
-        status.update(f"Till {ctx.terminal}: session {session.number} open since {local_time(session.opened_at)}"
-                      f" by {session.opened_by or '—'}" + (" — LEFT OPEN FROM A PREVIOUS DAY" if stale else ""))
+        if stale:  # from an earlier day: the drawer was not counted last night
+            status.update(f"Till {ctx.terminal}: session {session.number} LEFT OPEN since "
+                          f"{local_time(session.opened_at)} — count and close it (Ctrl+K)")
+        else:
+            status.update(f"Till {ctx.terminal}: session {session.number} open since "
+                          f"{local_time(session.opened_at)} by {session.opened_by or '—'}")
         status.set_class(stale, "-stale")
         if self.showing == "X":
             self._show(till_session.x_report(ctx).text)
