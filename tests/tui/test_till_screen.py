@@ -193,3 +193,25 @@ async def test_a_session_left_open_from_a_previous_day_is_said_at_start(shop, ma
         await pilot.press("f12")
         await settle(app, pilot)
         assert "LEFT OPEN since 2026-01-05 08:00" in str(app.screen.query_one("#till-status").content)
+
+
+async def test_selling_without_a_session_when_asked_completes_the_sale_naming_none(shop, make_app, till_ctx):
+    till_session.open(replace(till_ctx, terminal="till-2"), 0)
+    sales_before = Sale.select().count()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await settle(app, pilot)
+        await press_alone(app, pilot, "s")
+        await settle(app, pilot)
+        assert Sale.select().count() == sales_before + 1 and _last_sale().till_session is None
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f8")  # the next sale asks again
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)

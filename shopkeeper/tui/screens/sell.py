@@ -234,6 +234,7 @@ class SellScreen(ShopScreen):
         self.draft: till.Draft | None = None
         self.selected: int | None = None  # line id
         self.last_result = None
+        self._selling_without_session = False  # "sell without a session" chosen for the payment under way
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -676,7 +677,7 @@ class SellScreen(ShopScreen):
                 self._selling_without_session = True
                 then()
 
-        if getattr(self, "_selling_without_session", False):
+        if self._selling_without_session:
             self._selling_without_session = False
             return False
         self.app.push_screen(ChoiceScreen(
