@@ -65,6 +65,7 @@ async def test_a_day_at_the_till_screen_closed_half_a_unit_short(shop, make_app,
         await settle(app, pilot)
         assert app.screen is screen and screen.showing == "Z"
         assert TillSessionClose.get().over_short == -50
+        assert "Z report 1 below" in str(screen.query_one("#till-status").content)
         assert any("SHORT" in line and "-0.50" in line for line in screen_lines(app))
 
 

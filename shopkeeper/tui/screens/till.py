@@ -109,6 +109,7 @@ class TillScreen(ShopScreen):
         super().__init__()
         self.report_text = ""  # the report shown (X now, or a Z)
         self.showing = "X"  # "X": the open session's figures, kept current; "Z": a closed session's report
+        self.z_number: int | None = None  # the session whose Z report is shown
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
@@ -135,7 +136,8 @@ class TillScreen(ShopScreen):
         session = till_session.current(ctx)
         status = self.query_one("#till-status", Static)
         if session is None:
-            status.update(f"Till {ctx.terminal}: no session open — F7 opens one with a float")
+            shown = f" · Z report {self.z_number} below (^G prints)" if self.showing == "Z" else ""
+            status.update(f"Till {ctx.terminal}: no session open — F7 opens one{shown}")
             if self.showing == "X":
                 self._show("")
             return
@@ -226,9 +228,9 @@ class TillScreen(ShopScreen):
                 report = self.service(lambda: till_session.close(ctx, amount, counts))
                 if report is None:
                     return
+                self.z_number = report.session.number
                 self._show(report.text, "Z")
-                self.query_one("#till-status", Static).update(
-                    f"Till {ctx.terminal}: session {report.session.number} closed — Z report below (^G prints)")
+                self.refresh_data()
                 self._print(report.text)
 
             self.app.push_screen(ConfirmScreen(f"Close session {session.number} with {shown} counted? The Z report "
@@ -249,7 +251,9 @@ class TillScreen(ShopScreen):
                 return
             stored = self.service(lambda: till_session.z_report(self.shop.ctx, int(text)), changed=False)
             if stored is not None:
+                self.z_number = stored["number"]
                 self._show(stored["text"], "Z")
+                self.refresh_data()
 
         self.app.push_screen(PromptScreen("Show a Z report again", [("number", "Session", "number", "")]), done)
 
