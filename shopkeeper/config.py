@@ -46,8 +46,9 @@ class DatabaseSection:
 class TillSection:
     terminal: str = ""
     staff: str = ""
-    receipt_printer: str = ""
-    receipt_width: int = 40
+    receipt_printer: str = ""  # a command the plain-text receipt is piped to (``[printer] kind = "command"``)
+    receipt_width: int = 0  # 0: the printer's width (``[printer] width``); kept for configs that set it
+    denominations: tuple[int, ...] = ()  # minor units; empty: the currency's notes and coins (denominations.py)
     cash_rounding: Decimal = Decimal(0)  # cash payments rounded to a multiple of this ("0.05", "1"); 0: none
 
 
@@ -73,6 +74,37 @@ class ReorderSection:
 
 def _reorder_section() -> type:
     return ReorderSection
+
+
+@dataclass(frozen=True)
+class PrinterSection:
+    """The receipt printer. ``kind``: ``escpos`` (python-escpos, over ``connection``), ``command`` (plain text piped
+    to a program run without a shell) or ``none``; empty: ``command`` when ``till.receipt_printer`` is set."""
+
+    kind: Literal["", "escpos", "command", "none"] = ""
+    connection: Literal["usb", "network", "file"] = "file"
+    device: str = "/dev/usb/lp0"  # connection = "file": the printer's device file
+    host: str = ""  # connection = "network"
+    port: int = 9100
+    usb_vendor: str = ""  # connection = "usb": hex ids as lsusb shows them, e.g. "04b8"
+    usb_product: str = ""
+    profile: str = ""  # python-escpos printer profile, e.g. "TM-T20II"; gives the width (Font A columns)
+    code_page: str = "CP858"  # the printer's code page for text: CP858 has ä, ö, ü, ß, é and €
+    width: int = 0  # characters per line; 0: the profile's, else 32 (58 mm paper, Font A)
+    command: str = ""  # kind = "command": e.g. "lp -d receipt" (default: till.receipt_printer)
+    cut: bool = True
+    drawer: bool = True  # kick the cash drawer on cash sales, cash refunds and "no sale"
+    drawer_pin: Literal[2, 5] = 2
+    timeout: int = 15  # seconds a printer may take
+
+
+@dataclass(frozen=True)
+class ReceiptSection:
+    """What every receipt says besides the sale: the shop's name comes from ``[shop] name``."""
+
+    header: tuple[str, ...] = ()  # lines under the shop's name: address, phone
+    vat_number: str = ""
+    footer: tuple[str, ...] = ("Thank you!",)
 
 
 def _scanner_section() -> type:
@@ -102,6 +134,8 @@ class Config:
     shop: ShopSection = field(default_factory=ShopSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
     till: TillSection = field(default_factory=TillSection)
+    printer: PrinterSection = field(default_factory=PrinterSection)
+    receipt: ReceiptSection = field(default_factory=ReceiptSection)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Sections owned by optional packages (``scanner``, ``barcodes``), validated by their own dataclasses."""
     path: Path | None = field(default=None, compare=False)
@@ -204,7 +238,8 @@ def build_section(cls: type, data: Any, where: str) -> Any:
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate a parsed TOML document. Raises ConfigError naming the file and key."""
     label = str(path) if path else "config"
-    core = {"shop": ShopSection, "database": DatabaseSection, "till": TillSection}
+    core = {"shop": ShopSection, "database": DatabaseSection, "till": TillSection, "printer": PrinterSection,
+            "receipt": ReceiptSection}
     try:
         unknown = sorted(set(data) - set(core) - set(OPTIONAL_SECTIONS))
         if unknown:
@@ -339,7 +374,7 @@ def config_to_toml(config: Config) -> dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till")}
+    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till", "printer", "receipt")}
     for name, section in config.extra.items():
         doc[name] = plain(section)
     return doc

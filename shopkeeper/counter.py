@@ -115,7 +115,8 @@ class Counter:
 
     def __init__(self, ctx, mode: Mode, *, layouts: BarcodeSettings | None = None, sale_end: str = "each",
                  idle_seconds: float = 20.0, total_code: str = "", payment: str = "other",
-                 feedback: Feedback | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 feedback: Feedback | None = None, clock: Callable[[], float] = time.monotonic,
+                 printer_config=None) -> None:
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if sale_end not in SALE_ENDS:
@@ -134,6 +135,7 @@ class Counter:
         self.payment = payment
         self.feedback = feedback or Feedback(None)
         self.clock = clock  # the time of a scan, for the idle timeout; ``tick(now)`` is given the same clock's time
+        self.printer_config = printer_config  # the shop's config: each sale's receipt is printed when it names a printer
         self.session_id: int | None = None
         self.last_scan = 0.0
         self.scans = self.errors = self.sales = 0
@@ -229,6 +231,7 @@ class Counter:
                 self.sales += 1
                 for warning in result.warnings:
                     log.warning("sale %d: %s", result.sale_id, warning)
+                self._print(result)
                 return Outcome(True, f"sale {result.sale_id}: {item.product.sku} x {format_qty(item.quantity)} = "
                                      f"{format_money(result.total, self.ctx.decimals)}")
             staff_id(self.ctx)
@@ -281,7 +284,19 @@ class Counter:
         log.info("sale %d committed (%s): %d line(s), %s", result.sale_id, why, len(result.lines),
                  format_money(result.total, self.ctx.decimals))
         self.feedback("sale", "", f"sale {result.sale_id}")
+        self._print(result)
         return result
+
+    def _print(self, result) -> None:
+        """The sale's receipt, when a printer is configured; a printer that fails is logged, the sale stands."""
+        if self.printer_config is None:
+            return
+        from shopkeeper.printer import print_sale
+
+        try:
+            print_sale(self.printer_config, self.ctx, result)
+        except ShopError as exc:
+            log.error("sale %d: receipt not printed: %s", result.sale_id, exc)
 
 
 _STOP = object()

@@ -35,6 +35,9 @@ def _missing_tool(tool: str) -> str | None:
         return None if shutil.which(tool) else f"{tool} is not installed (apt-get install {tool})"
     if tool == "bean-check":  # beancount 3 from PyPI, in the test extra: its script sits beside this Python
         return None if bean_check() else "bean-check is not installed (pip install -e '.[test]')"
+    if tool == "escpos":
+        found = importlib.util.find_spec("escpos") is not None
+        return None if found else "python-escpos is not installed (pip install -e .: it is a dependency)"
     raise ValueError(f"unknown tool {tool!r} in @pytest.mark.requires")
 
 

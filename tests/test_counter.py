@@ -249,3 +249,18 @@ def test_receiving_and_counting_expired_goods_ask_nothing(demo_db, ctx):
     counting = Counter(ctx, "count")
     counting.begin()
     assert counting.handle(EXPIRED_MILK).ok
+
+
+def test_counter_sales_print_their_receipt_when_a_printer_is_configured(demo_db, ctx, tmp_path):
+    import tomli_w
+
+    from shopkeeper.config import load_config
+
+    printed = tmp_path / "printed.txt"
+    script = f"import sys; open({str(printed)!r}, 'ab').write(sys.stdin.buffer.read())"
+    path = tmp_path / "config.toml"
+    path.write_text(tomli_w.dumps({"printer": {"kind": "command", "command": f'{sys.executable} -c "{script}"'}}))
+    counter = Counter(ctx, "sell", printer_config=load_config(path))
+    assert counter.handle(MILK).ok
+    sale = Sale.select().order_by(Sale.id.desc()).first()
+    assert f"Sale #{sale.id}" in printed.read_text()

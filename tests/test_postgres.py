@@ -711,3 +711,111 @@ def test_reorder_points_are_learned_the_same_on_postgres(pg, monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_two_processes_opening_one_till_at_once_get_one_session_on_postgres(pg, monkeypatch):
+    """Both find no open session and both take number 1: the unique (till, number) index refuses the second insert
+    once the first commits, and its retry sees the session open and refuses clearly. Another till numbers its own."""
+    from shopkeeper.errors import InvalidInput
+    from shopkeeper.models import TillSession
+    from shopkeeper.services import till_session
+    from shopkeeper.services.context import staff_id, terminal_id
+
+    ctx = Context(staff="pg", terminal="t1")
+    staff_id(ctx), terminal_id(ctx)  # the staff and till rows exist before the race
+    both_looked = threading.Barrier(2, timeout=10)
+    real_insert = TillSession.insert
+
+    def insert_after_both_looked(*args, **fields):
+        query = real_insert(*args, **fields)
+        execute = query.execute
+
+        def execute_after_both_looked(*a, **k):
+            both_looked.wait()
+            return execute(*a, **k)
+
+        query.execute = execute_after_both_looked
+        return query
+
+    monkeypatch.setattr(TillSession, "insert", insert_after_both_looked)
+    opened, refused = [], []
+
+    def open_till(amount: int) -> None:
+        with database.connection_context():
+            try:
+                opened.append(till_session.open(ctx, amount).number)
+            except InvalidInput as exc:
+                refused.append(exc.reason)
+
+    threads = [threading.Thread(target=open_till, args=(amount,)) for amount in (1000, 2000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert opened == [1] and refused == ["already open"]
+    assert TillSession.select().count() == 1
+    monkeypatch.setattr(TillSession, "insert", real_insert)
+    assert till_session.open(Context(staff="pg", terminal="t2"), 0).number == 1
+
+
+def test_till_sessions_and_their_close_are_append_only_on_postgres(pg):
+    from shopkeeper.models import CashMovement, TillSession, TillSessionClose
+    from shopkeeper.services import till_session
+
+    ctx = Context(staff="pg", terminal="t1")
+    till_session.open(ctx, 1000)
+    till_session.cash_out(ctx, 100, "petty cash")
+    report = till_session.close(ctx, 850)
+    assert report.over_short == -50 and till_session.z_report(ctx, 1)["over_short"] == -50
+    for query in (TillSession.update(float_amount=0), TillSessionClose.update(counted_cash=0),
+                  CashMovement.delete(), TillSessionClose.delete()):
+        with pytest.raises(peewee.DatabaseError), database.atomic():
+            query.execute()
+
+
+def test_a_sale_completed_while_the_till_closes_is_in_no_session_or_in_its_z_report(pg, monkeypatch):
+    """The close holds the session row while it adds up; a sale completing at that moment waits, then finds the
+    session closed and names none — it is never left out of the Z report of a session it names."""
+    from shopkeeper.services import till_session
+
+    ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
+    save_product(ProductData(sku="A", name="A", price=250))
+    session = till_session.open(ctx, 1000)
+    till.add_scan(ctx, "A")
+    closing, sale_done = threading.Event(), threading.Event()
+    real_figures = till_session._figures
+
+    def figures_then_wait_for_the_sale(*args, **kwargs):
+        figures = real_figures(*args, **kwargs)  # added up; the close is not yet written
+        closing.set()
+        deadline = time.monotonic() + 10
+        while not sale_done.is_set() and time.monotonic() < deadline:
+            database.execute_sql("SELECT pg_stat_clear_snapshot()")
+            waiting = database.execute_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                           "AND datname = current_database()").fetchone()[0]
+            if waiting:
+                break
+            sale_done.wait(0.02)
+        return figures
+
+    monkeypatch.setattr(till_session, "_figures", figures_then_wait_for_the_sale)
+    results: dict[str, object] = {}
+
+    def close() -> None:
+        with database.connection_context():
+            results["z"] = till_session.close(ctx, 1000)
+
+    def sell() -> None:
+        closing.wait(10)
+        with database.connection_context():
+            results["sale"] = till.complete(ctx, "cash")
+        sale_done.set()
+
+    threads = [threading.Thread(target=close), threading.Thread(target=sell)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    sale = Sale.get_by_id(results["sale"].sale_id)
+    assert results["z"].sales == 0 and results["z"].expected_cash == 1000
+    assert sale.till_session is None and session.id

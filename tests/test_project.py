@@ -50,7 +50,8 @@ def test_domain_modules_do_not_import_textual():
     domain = [ROOT / "shopkeeper" / name for name in ("services", "scanner")]
     modules = ["shopkeeper.models", "shopkeeper.db", "shopkeeper.money", "shopkeeper.config", "shopkeeper.barcodes",
                "shopkeeper.demo", "shopkeeper.counter", "shopkeeper.receipts", "shopkeeper.labels",
-               "shopkeeper.text", "shopkeeper.bounds", "shopkeeper.live"]
+               "shopkeeper.text", "shopkeeper.bounds", "shopkeeper.live", "shopkeeper.printer",
+               "shopkeeper.denominations"]
     modules += sorted(f"shopkeeper.{folder.name}.{path.stem}" for folder in domain for path in folder.glob("*.py")
                       if path.stem != "__init__")
     code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)

@@ -104,3 +104,28 @@ def test_receipt_text_carries_no_control_character_to_the_printer(db, ctx, tmp_p
     print_receipt(text, f"{sys.executable} -c 'import sys; open(sys.argv[1], \"wb\").write(sys.stdin.buffer.read())' "
                         f"{out}")
     assert b"\x1b" not in out.read_bytes()
+
+
+def test_a_split_tender_lists_each_payment_and_cash_change(sold):
+    part_card = sold.total - 500
+    text = format_receipt(sold, payments=[("card", part_card, None, None), ("cash", 500, 1000, 500)], width=32)
+    lines = text.splitlines()
+    assert any(line.startswith("Card") and line.endswith(f"{part_card / 100:.2f}") for line in lines)
+    assert any(line.startswith("Cash") and line.endswith("5.00") for line in lines)
+    assert any(line.startswith("Cash tendered") and line.endswith("10.00") for line in lines)
+    assert any(line.startswith("Change") and line.endswith("5.00") for line in lines)
+
+
+def test_a_reprint_is_the_stored_sale_marked_copy_with_the_same_figures(sold, ctx):
+    from shopkeeper.receipts import reprint
+
+    config = Config()
+    first = receipt_for(sold, config, ctx)
+    again = reprint(sold.sale_id, config)
+    assert again.splitlines()[0].strip() == again.splitlines()[-1].strip() == "*** COPY ***"
+    assert again.splitlines()[1:-1] == first.splitlines()  # line discounts and the sale discount worked back out
+
+
+def test_the_default_width_is_58_mm_paper_not_40(sold, ctx):
+    text = receipt_for(sold, Config(), ctx)
+    assert max(len(line) for line in text.splitlines()) == 32

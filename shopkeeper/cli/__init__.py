@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "shopkeeper.cli.audit_cmd",  # check, backup, restore
     "shopkeeper.cli.stock_cmd",  # receive, adjust, count, stock, journal
     "shopkeeper.cli.sales_cmd",  # sell, return
+    "shopkeeper.cli.till_cmd",  # till open/cash-in/cash-out/no-sale/x/close/z/sessions, receipt
     "shopkeeper.cli.products_cmd",  # products import/export
     "shopkeeper.cli.report_cmd",  # report NAME
     "shopkeeper.cli.serve_cmd",  # serve (the app in a browser)

@@ -89,7 +89,7 @@ def run_counter(args: argparse.Namespace, cli) -> int:
     cli.open_db()
     counter = Counter(cli.context(), args.mode, layouts=_barcode_settings(cli), sale_end=args.sale_end,
                       idle_seconds=args.idle, total_code=args.total_code, payment=args.payment,
-                      feedback=Feedback(args.feedback))
+                      feedback=Feedback(args.feedback), printer_config=cli.config)
     if args.mode != "sell" or args.sale_end != "idle":
         return run(counter, source)
     from shopkeeper.services.till_claim import held

@@ -152,7 +152,19 @@ def sell(args: argparse.Namespace, cli: Cli) -> int:
     for w in result.warnings:
         cli.warn(w)
     cli.emit(_sale_json(result, d), lambda: _sale_text(result, d))
+    _print_receipt(cli, ctx, result)
     return 0
+
+
+def _print_receipt(cli: Cli, ctx, result, original: int | None = None) -> None:
+    """The receipt, when a printer is configured; the sale is committed, so a printer failure is a warning."""
+    from shopkeeper.errors import ShopError
+    from shopkeeper.printer import print_sale
+
+    try:
+        print_sale(cli.config, ctx, result, original_sale=original)
+    except ShopError as exc:
+        cli.warn(str(exc))
 
 
 def return_goods(args: argparse.Namespace, cli: Cli) -> int:
@@ -167,13 +179,15 @@ def return_goods(args: argparse.Namespace, cli: Cli) -> int:
     cli.open_db()
     items = [ReturnInput(ref, qty or 1000) for ref, qty in map(parse_item, words)]
     original = _original_payments(sale_id, cli.decimals) if sale_id is not None else None
-    result = refund(cli.context(), items, sale_id=sale_id, reason=args.reason, payments=tenders)
+    ctx = cli.context()
+    result = refund(ctx, items, sale_id=sale_id, reason=args.reason, payments=tenders)
     data, heading = _sale_json(result, cli.decimals), ""
     if original is not None:
         data["original_payments"] = original
         paid = ", ".join(f"{o['method']} {o['amount']}" for o in original)
         heading = f"sale {sale_id} was paid: {paid}\n"
     cli.emit(data, lambda: heading + _sale_text(result, cli.decimals))
+    _print_receipt(cli, ctx, result, sale_id)
     return 0
 
 

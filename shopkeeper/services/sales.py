@@ -162,7 +162,7 @@ def _settle(ctx: Context, due: int, payments: Sequence[Tender] | None, payment: 
 
 def _sale_sql(p: str) -> str:
     return ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
-            f"payment, tendered, change, reason, rounding) VALUES ({', '.join([p] * 14)})")
+            f"payment, tendered, change, reason, rounding, till_session) VALUES ({', '.join([p] * 15)})")
 
 
 def _line_sql(p: str) -> str:
@@ -176,11 +176,12 @@ def _payment_sql(p: str) -> str:
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
                 paid: Settlement, original: int | None = None, reason: str = "",
-                original_lines: list[int | None] | None = None) -> SaleResult:
+                original_lines: list[int | None] | None = None, till_session: int | None = None) -> SaleResult:
     """Insert the sale and its payments, post its movements, then its lines with their cost of goods. Call inside a
     transaction. ``Sale.payment`` is the summary (``cash``, ``card``, ``other``, or ``split``), ``Sale.tendered`` and
     ``change`` the cash that crossed the counter, ``Sale.rounding`` the cash rounding; one ``Payment`` row per
-    tender, signed like the total, adding up to total + rounding."""
+    tender, signed like the total, adding up to total + rounding. ``till_session``: the open till session it was
+    rung up in."""
     db = database.obj
     sale_sql, line_sql = statement(db, "sales.sale", _sale_sql), statement(db, "sales.line", _line_sql)
     now = utcnow()
@@ -193,7 +194,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
         bounds.money(amount, what, ctx.decimals)
     sale_id = insert_id(db, sale_sql, (
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, paid.summary,
-        tendered, change, reason, rounding))
+        tendered, change, reason, rounding, till_session))
     payment_sql = statement(db, "sales.payment", _payment_sql)
     for tender in paid.tenders:
         db.execute_sql(payment_sql, (sale_id, tender.method, sign * tender.amount, tender.tendered, tender.change))
@@ -215,12 +216,14 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 
 @retry_clashes
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
-         discount: int = 0, discount_rate: int | None = None, payments: Sequence[Tender] | None = None) -> SaleResult:
+         discount: int = 0, discount_rate: int | None = None, payments: Sequence[Tender] | None = None,
+         till_session: int | None = None) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
     is a sale discount in percent, worked out from the lines as they are now.
 
     Paid by ``payments`` (split tender, see ``services.tenders``), or by one ``payment`` method with cash
-    ``tendered`` (the older keywords)."""
+    ``tendered`` (the older keywords). ``till_session``: the open till session it was rung up in
+    (``till.complete``)."""
     # a one-off item's description is new text for the (append-only) sale: the stored-text rule applies
     inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
               for i in inputs]
@@ -233,7 +236,7 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
                      expiry=line.expiry)
                for line in lines if line.product_id is not None]
     with write_transaction():
-        result = _write_sale(ctx, "sale", lines, entries, discount=discount, paid=paid)
+        result = _write_sale(ctx, "sale", lines, entries, discount=discount, paid=paid, till_session=till_session)
     result.discount_rate = discount_rate
     return result
 
@@ -262,7 +265,8 @@ def returnable(sale_id: int) -> dict[int, int]:
 
 @retry_clashes
 def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | None = None, reason: str = "",
-           payment: str | None = None, payments: Sequence[Tender] | None = None) -> SaleResult:
+           payment: str | None = None, payments: Sequence[Tender] | None = None,
+           till_session: int | None = None) -> SaleResult:
     """Take goods back and pay the customer.
 
     Against ``sale_id``: at most what that sale sold and was not yet returned, at the price paid; no items means
@@ -301,7 +305,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                                              pending=restocked[product.id]))
                 restocked[product.id] += line.quantity
             return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines),
-                               reason=reason.strip())
+                               reason=reason.strip(), till_session=till_session)
         sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
         if sale is None or sale.kind != "sale":
             raise NotFound(f"no sale {sale_id}")
@@ -319,7 +323,7 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
                                              pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
                 restocked[product.id] += part.quantity
         return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines), original=sale_id,
-                           reason=reason.strip(), original_lines=links)
+                           reason=reason.strip(), original_lines=links, till_session=till_session)
 
 
 def sale_payments(sale_id: int) -> list[tuple[str, int]]:

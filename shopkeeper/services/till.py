@@ -32,7 +32,7 @@ from shopkeeper.db import retry_clashes, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
 from shopkeeper.money import PERCENT_SCALE, QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
-from shopkeeper.services import sales
+from shopkeeper.services import sales, till_session
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
@@ -819,14 +819,16 @@ def complete(ctx: Context, payment: str | Sequence[sales.Tender] | None = None, 
         if expected_total is not None and draft.total != expected_total:
             raise InvalidInput(f"the sale changed at another session at this terminal: the total is now "
                                f"{format_money(draft.total, ctx.decimals)}; check it and pay again")
+        session = till_session.session_for_sale(ctx)  # the open till session, locked until this sale commits
         if draft.mode == "refund":
             if tendered is not None:
                 raise InvalidInput("an amount tendered does not apply to a refund")
             result = sales.refund(ctx, _return_items(draft), sale_id=draft.original_sale, reason=draft.reason,
-                                  payment=method, payments=tenders)
+                                  payment=method, payments=tenders, till_session=session)
         else:
             result = sales.sell(ctx, _inputs(draft), payment=method or "cash", tendered=tendered,
-                                discount=draft.discount, discount_rate=draft.discount_rate, payments=tenders)
+                                discount=draft.discount, discount_rate=draft.discount_rate, payments=tenders,
+                                till_session=session)
         _delete(row.id)
     return result
 

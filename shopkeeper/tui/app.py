@@ -134,7 +134,25 @@ class ShopkeeperApp(App):
     def _after_first_frame(self) -> None:
         self._start_scanner()
         self._load_low_baseline()
+        self._check_till_session()
         self._freeze_heap()
+
+    def _check_till_session(self) -> None:
+        """A till session left open at this till from a previous day is said at start (read in a thread)."""
+        from shopkeeper.models import database
+        from shopkeeper.services.till_session import left_open_before
+        from shopkeeper.times import local_time
+
+        def check() -> None:
+            with database.connection_context():
+                session = left_open_before(self.ctx)
+            if session is not None:
+                self.call_from_thread(
+                    self.notify, f"till session {session.number} at {session.terminal} is still open from "
+                    f"{local_time(session.opened_at)}: count the drawer and close it (F12 Till, Ctrl+K)",
+                    severity="warning", timeout=30)
+
+        self.run_worker(check, thread=True, group="till-session", exit_on_error=False)
 
     def _freeze_heap(self) -> None:
         """Move everything alive after start-up (Textual, peewee, our modules, the first screen: some 10^5

@@ -48,6 +48,8 @@ SCREENS: list[ScreenEntry] = [
                 "shopkeeper.tui.screens.count:CountScreen", takes_product=True),
     ScreenEntry("journal", "Journal", "f6", "Every stock movement, newest first, with filters",
                 "shopkeeper.tui.screens.journal:JournalScreen", takes_product=True),
+    ScreenEntry("till", "Till", "f12", "Till session: float, cash in/out, no sale, X report, close with the Z report",
+                "shopkeeper.tui.screens.till:TillScreen"),
     ScreenEntry("reports", "Reports", "f10", "Sales, best sellers, slow movers, valuation, shrinkage, movement, ABC",
                 "shopkeeper.tui.screens.reports:ReportsScreen"),
     ScreenEntry("suppliers", "Suppliers", "f11", "Suppliers and the products each one sells (codes, packs, costs)",

@@ -1,5 +1,6 @@
 """SVG snapshots at 80×24 of the stock screen, the alert pane, the product screen, the count screen, the till (a sale
-and a refund), receive, the journal, and the ordering screens (suppliers, one purchase order, receiving against it).
+and a refund), receive, the journal, the ordering screens (suppliers, one purchase order, receiving against it) and
+the Till screen (an X report).
 
 The shop is seeded with fixed timestamps and times are shown in UTC (see conftest), the cursor does not blink,
 and notifications are cleared before the picture is taken. Update with ``--snapshot-update`` after checking the
@@ -113,3 +114,10 @@ def test_receive_against_order_screen(shop, make_app, till_ctx, tmp_path, snap_c
     _order_in_progress(till_ctx, tmp_path)
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f12", "enter", "f3", *"MILK-1L",
                                                                            "enter"))
+def test_till_screen_x_report(shop, make_app, snap_compare, till_ctx, monkeypatch):
+    from shopkeeper.services import till_session
+
+    monkeypatch.setattr(till_session, "utcnow", lambda: "2026-01-05T09:00:00.000000Z")
+    till_session.open(till_ctx, 15000)
+    till_session.cash_out(till_ctx, 500, "window cleaner")
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before("f12"))

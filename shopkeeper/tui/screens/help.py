@@ -72,6 +72,9 @@ HELP = """\
           lines say waiting, SHORT, complete, OVER or NOT ON ORDER.
           Leaving keeps the rest open; F9 closes the order and
           cancels what is missing (it asks first).
+[b]Till[/b] (F12) this till's session: open with a float, cash in and out
+  with a reason, no sale, the X report, close with the drawer counted.
+{till}
 """
 
 _KEY_NAMES = {"escape": "Esc", "up": "↑", "down": "↓", "left": "←", "right": "→", "enter": "Enter",
@@ -98,6 +101,7 @@ def binding_keys(bindings: list[BindingType], indent: str = "  ") -> str:
 
 def help_text() -> str:
     from shopkeeper.tui.screens.sell import SellScreen
+    from shopkeeper.tui.screens.till import TillScreen
 
     screens = []
     for e in available_screens():
@@ -105,7 +109,8 @@ def help_text() -> str:
         screens.append(textwrap.fill(e.help, width=WIDTH, initial_indent=prefix,
                                      subsequent_indent=" " * len(prefix)))
     return HELP.format(screens="\n".join(escape(s) for s in screens),
-                       sell=escape(binding_keys(SellScreen.BINDINGS))).rstrip("\n")
+                       sell=escape(binding_keys(SellScreen.BINDINGS)),
+                       till=escape(binding_keys(TillScreen.BINDINGS))).rstrip("\n")
 
 
 class HelpScreen(ShopModal[None]):

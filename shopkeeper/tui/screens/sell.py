@@ -17,7 +17,11 @@ F8 F9      pay all by card · other at once (a refund: pay back all by card · o
 Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
 Ctrl+F     refund (against a sale number, or without a receipt with a reason)
 Ctrl+N     void the sale                   Escape  back (the sale stays open)
+Ctrl+G     reprint a receipt (the last one by default), marked COPY
 =========  ==========================================================
+
+Paying with no till session open at this till, once the shop keeps till sessions (one was ever opened), asks to
+open one first (F12 Till) or to sell without one; the sale stays open either way.
 
 An item whose label says it has expired (GS1 AI 17) asks first: Ctrl+E sells it anyway, Escape does not; the Enter
 that ends a scan never answers that question.
@@ -56,6 +60,27 @@ LINE_COLUMNS = (LineColumn("#", 3), LineColumn("Item", 28), LineColumn("Qty", 9,
 class _Dialog(ShopModal):
     """A dialog over the till. A scan that arrives while it is open is not added (the cashier is mid-question):
     ``ShopModal`` refuses it out loud, never drops it silently."""
+
+
+class ReceiptScreen(_Dialog):
+    """A receipt as printed, to read (a reprint); Escape or Enter closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close"),
+                                             Binding("enter", "close", "Close", show=False)]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        with VerticalScroll(classes="prompt-box receipt-box"):
+            yield Static(self.text.rstrip("\n"), markup=False)
+            yield Static("Esc closes", classes="prompt-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 class PromptScreen(_Dialog):
@@ -202,6 +227,7 @@ class SellScreen(ShopScreen):
         Binding("ctrl+o", "resume", "Resume"),
         Binding("ctrl+f", "refund", "Refund"),
         Binding("ctrl+n", "void", "Void"),
+        Binding("ctrl+g", "reprint", "Reprint"),
     ]
 
     def __init__(self) -> None:
@@ -211,6 +237,7 @@ class SellScreen(ShopScreen):
         self.last_result = None
         self._original_for: int | None = None  # the refunded sale whose payments ``_original_paid`` says
         self._original_paid = ""
+        self._selling_without_session = False  # "sell without a session" chosen for the payment under way
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -613,6 +640,8 @@ class SellScreen(ShopScreen):
         if d is None or d.empty:
             self.notify("nothing to pay: the sale is empty", severity="warning", timeout=3)
             return
+        if self._ask_for_session(lambda: self.action_pay(payment)):
+            return
         if payment != "cash":
             self.complete(payment, None, d.total)
             return
@@ -661,17 +690,85 @@ class SellScreen(ShopScreen):
             return result.payment
         return " + ".join(f"{t.method} {self.money(t.amount)}" for t in result.payments)
 
-    def _print(self, result, original: int | None) -> None:
-        command = self.shop.config.till.receipt_printer
-        if not command:
-            return
-        from shopkeeper.receipts import print_receipt, receipt_for
+    def _ask_for_session(self, then) -> bool:
+        """Paying with no till session open at this till, in a shop that keeps them, asks to open one first (or to
+        sell without one this time); the sale stays open meanwhile. True while the question is on screen."""
+        from shopkeeper.services import till_session
+        from shopkeeper.tui.screens.confirm import ChoiceScreen
 
-        text = receipt_for(result, self.shop.config, self.shop.ctx, original_sale=original)
+        if self.service(lambda: till_session.needs_session(self.shop.ctx), changed=False) is not True:
+            return False
+
+        def chosen(choice: str | None) -> None:
+            if choice == "open":
+                from shopkeeper.tui.screens.till import open_session_dialog
+
+                open_session_dialog(self, then=then)
+            elif choice == "sell":
+                self._selling_without_session = True
+                then()
+
+        if self._selling_without_session:
+            self._selling_without_session = False
+            return False
+        self.app.push_screen(ChoiceScreen(
+            f"No till session is open at till {self.shop.ctx.terminal}: its cash would not be in a cash-up.\n"
+            "Open a session with a float first? The sale stays as it is.",
+            [("sell", "Sell without a session", "s"), ("open", "Open a session", "o")]), chosen)
+        return True
+
+    def _print(self, result, original: int | None) -> None:
+        from shopkeeper import printer
+
+        config, ctx = self.shop.config, self.shop.ctx
+        if not printer.configured(config):
+            return
+        made = self.service(lambda: printer.sale_receipt(config, ctx, result, original_sale=original), changed=False)
+        if made is None:
+            return
+        text, kick = made
 
         def work() -> None:
             try:
-                print_receipt(text, command)
+                printer.send(config, text, kick=kick)  # the drawer opens for a sale or refund that moved cash
+            except ShopError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+
+        self.run_worker(work, thread=True, group="receipt", exit_on_error=False)
+
+    def action_reprint(self) -> None:
+        """Show (and print, when a printer is configured) a receipt again, marked COPY: the last sale by default."""
+        last = str(self.last_result.sale_id) if self.last_result is not None else ""
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            text = values["sale"].strip()
+            if not text.isdigit() or len(text) > 12:
+                self.notify(f"sale number {text!r}: a whole number from the receipt, please", severity="error",
+                            timeout=5)
+                return
+            from shopkeeper.receipts import reprint
+
+            receipt = self.service(lambda: reprint(int(text), self.shop.config), changed=False)
+            if receipt is None:
+                return
+            self.app.push_screen(ReceiptScreen(receipt))
+            self._print_text(receipt)
+
+        self.app.push_screen(PromptScreen("Reprint a receipt (marked COPY)", [("sale", "Sale no.", "number", last)]),
+                             done)
+
+    def _print_text(self, text: str) -> None:
+        from shopkeeper import printer
+
+        config = self.shop.config
+        if not printer.configured(config):
+            return
+
+        def work() -> None:
+            try:
+                printer.send(config, text)  # a copy never opens the drawer
             except ShopError as exc:
                 self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
 
