@@ -46,6 +46,36 @@ class TillSection:
     staff: str = ""
     receipt_printer: str = ""
     receipt_width: int = 40
+    lock_after_minutes: int = 5  # idle minutes before the till locks (once staff have PINs); 0: never
+
+
+@dataclass(frozen=True)
+class RoleSection:
+    """``[roles.<name>]``: what a role may do (``services/permissions.py`` names them) and, for discounts, the
+    largest percentage given without ``discount_over_limit`` ("10%"; empty: no limit)."""
+
+    permissions: tuple[str, ...] | None = None
+    max_discount: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffSection:
+    os_users: Any = field(default_factory=dict)  # {"root" = "Owner"}: who the CLI acts as for that OS user
+    counter: str = ""  # the staff member the headless counter acts as (default: [till] staff)
+    max_pin_failures: int = 5  # wrong PINs in a row before a lockout
+    lockout_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.os_users, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.os_users.items()):
+            raise ValueError('os_users: expected a table of OS user = "staff name"')
+        if self.max_pin_failures < 1:
+            raise ValueError("max_pin_failures: at least 1")
+
+
+@dataclass(frozen=True)
+class FilesSection:
+    group: str = ""  # a group that may read and write the shop's files too (several OS users); empty: owner only
 
 
 def _scanner_section() -> type:
@@ -69,6 +99,10 @@ class Config:
     shop: ShopSection = field(default_factory=ShopSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
     till: TillSection = field(default_factory=TillSection)
+    staff: StaffSection = field(default_factory=StaffSection)
+    files: FilesSection = field(default_factory=FilesSection)
+    roles: dict[str, RoleSection] = field(default_factory=dict, compare=False)
+    """``[roles.<name>]`` as written; ``services.permissions`` merges them over its default roles."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Sections owned by optional packages (``scanner``, ``barcodes``), validated by their own dataclasses."""
     path: Path | None = field(default=None, compare=False)
@@ -170,11 +204,12 @@ def build_section(cls: type, data: Any, where: str) -> Any:
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate a parsed TOML document. Raises ConfigError naming the file and key."""
     label = str(path) if path else "config"
-    core = {"shop": ShopSection, "database": DatabaseSection, "till": TillSection}
+    core = {"shop": ShopSection, "database": DatabaseSection, "till": TillSection, "staff": StaffSection,
+            "files": FilesSection}
     try:
-        unknown = sorted(set(data) - set(core) - set(OPTIONAL_SECTIONS))
+        unknown = sorted(set(data) - set(core) - set(OPTIONAL_SECTIONS) - {"roles"})
         if unknown:
-            known = ", ".join(sorted([*core, *OPTIONAL_SECTIONS]))
+            known = ", ".join(sorted([*core, *OPTIONAL_SECTIONS, "roles"]))
             raise ValueError(f"[{unknown[0]}]: unknown section (known sections: {known})")
         sections = {name: build_section(cls, data.get(name, {}), name) for name, cls in core.items()}
         extra = {}
@@ -183,9 +218,16 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             if cls is not None:
                 extra[name] = build_section(cls, data.get(name, {}), name)
         _check_ranges(sections["shop"])
+        roles = _roles(data.get("roles", {}))
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
-    return Config(**sections, extra=extra, path=path)
+    return Config(**sections, roles=roles, extra=extra, path=path)
+
+
+def _roles(data: Any) -> dict[str, RoleSection]:
+    if not isinstance(data, dict):
+        raise ValueError(f"roles: expected tables [roles.<name>], got {_toml_type(data)}")
+    return {name: build_section(RoleSection, table, f"roles.{name}") for name, table in data.items()}
 
 
 def _check_ranges(shop: ShopSection) -> None:
@@ -294,6 +336,9 @@ def config_to_toml(config: Config) -> dict[str, Any]:
         return value
 
     doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till")}
+    if config.roles:
+        doc["roles"] = {name: {k: v for k, v in plain(role).items() if v is not None}
+                        for name, role in config.roles.items()}
     for name, section in config.extra.items():
         doc[name] = plain(section)
     return doc

@@ -790,12 +790,22 @@ def _m016_audit_event(db: Database) -> None:
     _new_tables(db, [AuditEvent], append_only=("audit_event",))
 
 
+def _m017_staff_pins(db: Database) -> None:
+    """Staff PINs and roles: a role (cashier by default), a salted slow PIN hash, wrong PINs in a row and a
+    lockout time. Existing staff get no PIN: roles apply once someone has one (``services/permissions.py``)."""
+    from shopkeeper.models import Staff
+
+    _add_missing_columns(db, Staff)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS audit_event_kind ON audit_event (kind, id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS audit_event_staff ON audit_event (staff_id, id)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
-    _m016_audit_event,
+    _m016_audit_event, _m017_staff_pins,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
