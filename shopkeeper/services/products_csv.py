@@ -294,6 +294,10 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
     if parsed.errors and not skip_bad:
         raise CsvRejected(source, parsed.errors)
     report = ImportReport(skipped=list(parsed.errors), notes=list(parsed.notes), profile=parsed.profile)
+    from shopkeeper.services import permissions
+
+    approvals = [permissions.require(ctx, permissions.EDIT_PRODUCTS),  # once for the file, before its transaction
+                 permissions.require(ctx, permissions.EDIT_PRICES_COSTS)]
     with write_transaction():
         if not is_sqlite():  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
             # The products this file changes, locked in id order as a sale locks them, before any is changed: in
@@ -308,7 +312,8 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
                     if row.cost is not None:
                         row.data.avg_cost = row.cost
                     product = save_product(row.data, default_tax_rate=ctx.default_tax_rate, ctx=ctx,
-                                           layouts=layouts, kind="import", note=f"import of {source}")
+                                           layouts=layouts, kind="import", note=f"import of {source}",
+                                           checked=True)
                     if row.on_hand is not None and not ignore_stock:
                         session = session or stock.start_count(ctx, f"import of {source}")
                         stock.record_count(ctx, session, product, row.on_hand)
@@ -323,6 +328,8 @@ def import_products(ctx: Context, data: bytes, *, source: str = "CSV", skip_bad:
         if report.skipped and (not skip_bad or not report.created + report.updated):
             report.skipped.sort(key=lambda e: e.line)
             raise CsvRejected(source, report.skipped, skipping=skip_bad)  # rolls back every row
+        for approval in approvals:
+            approval.record(ctx, f"import:{source}")
         if session is not None:
             stock.post_count(ctx, session)
             report.count_session = session.id

@@ -191,7 +191,7 @@ class CountScreen(PickingScreen):
                 f"Cancel count session {self.session_id}? Nothing is posted; the counted lines are dropped.",
                 yes="Cancel the count", no="Keep counting")):
             return
-        if self.service(lambda: cancel_count(self.session_id) or True, changed=False):
+        if self.service(lambda: cancel_count(self.session_id, self.shop.ctx) or True, changed=False):
             self.notify(f"count session {self.session_id} cancelled", timeout=3)
             self.session_id = self.source.session_id = None
             self.query_one("#count-lines", VirtualTable).reset()
