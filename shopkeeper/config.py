@@ -354,8 +354,9 @@ def write_config(path: Path, config: Config, *, force: bool = False) -> None:
 
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.unlink(missing_ok=True)
-    # A password in the URL: the file is the owner's alone from its first byte (see _refuse_readable_password).
-    mode = 0o600 if has_password(config.database.url) else 0o666
+    # The owner's alone from its first byte (a password in the URL: see _refuse_readable_password), or the owner's
+    # and the configured group's (shopkeeper/files.py).
+    mode = 0o600 if has_password(config.database.url) or not config.files.group else 0o660
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(tomli_w.dumps(config_to_toml(config)))
