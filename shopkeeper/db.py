@@ -170,6 +170,8 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
     """Bind the models to the database at ``location`` and bring its schema up to date."""
     if not create and "://" not in location and location != ":memory:" and not Path(location).exists():
         raise ShopError(f"database {location}: not found (run `shopkeeper init` first)")
+    if create and "://" not in location and location != ":memory:":
+        _create_private(Path(location))
     db = make_database(location, busy_timeout_ms=busy_timeout_ms)
     try:
         _connect(db, location)
@@ -185,6 +187,15 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
                            f"(version {SCHEMA_VERSION}); open it once where it can be written",
                            reason="read-only") from None
     return db
+
+
+def _create_private(path: Path) -> None:
+    """A new database file is its owner's alone (its -wal and -shm take its mode): see shopkeeper/files.py."""
+    from shopkeeper.files import create_private
+
+    if path.parent.is_dir():
+        with contextlib.suppress(OSError):  # a folder we may not write: SQLite says so when it opens
+            create_private(path)
 
 
 class _ReadOnly(Exception):

@@ -35,6 +35,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.services.permissions import PermissionDenied
 from shopkeeper.money import format_money, format_qty, format_rate, parse_money, parse_qty
 from shopkeeper.services import till
 from shopkeeper.text import safe
@@ -418,9 +419,10 @@ class SellScreen(ShopScreen):
                 return
             try:
                 price = parse_money(values["price"], self.decimals, what="price")
-                self.show(till.add_one_off(self.shop.ctx, values["description"], price, qty, code=code))
             except ShopError as err:
                 self.notify(str(err), severity="error", timeout=6)
+                return
+            self._do(lambda: till.add_one_off(self.shop.ctx, values["description"], price, qty, code=code))
 
         def chosen(choice: str | None) -> None:
             if choice == "create":
@@ -452,6 +454,9 @@ class SellScreen(ShopScreen):
     def _do(self, call) -> bool:
         try:
             draft = call()
+        except PermissionDenied as exc:
+            self.shop.ask_supervisor(exc, lambda: self._do(call))
+            return False
         except ShopError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return False
@@ -620,7 +625,8 @@ class SellScreen(ShopScreen):
                         severity="error", timeout=6)
             return
         original = self.draft.original_sale if self.draft else None
-        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered, expected_total=expected_total))
+        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered, expected_total=expected_total),
+                              retry=lambda: self.complete(payment, tendered, expected_total))
         if result is None:
             return
         self.last_result = result
