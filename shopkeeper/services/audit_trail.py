@@ -96,3 +96,11 @@ def entries(*, since: str | None = None, staff: str | None = None, kind: str | N
                               "change": row.kind, **({"note": row.note} if row.note else {})}))
     out.sort(key=lambda e: e.created_at, reverse=True)
     return out[:limit] if limit else out
+
+
+def entries_detached(**filters) -> list[Entry]:
+    """``entries`` from a thread worker: on its own connection (Peewee's connections are per thread)."""
+    from shopkeeper.models import database
+
+    with database.connection_context():
+        return entries(**filters)

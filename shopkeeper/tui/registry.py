@@ -50,6 +50,10 @@ SCREENS: list[ScreenEntry] = [
                 "shopkeeper.tui.screens.journal:JournalScreen", takes_product=True),
     ScreenEntry("reports", "Reports", "f10", "Sales, best sellers, slow movers, valuation, shrinkage, movement, ABC",
                 "shopkeeper.tui.screens.reports:ReportsScreen"),
+    ScreenEntry("audit", "Audit log", "f11", "Every sensitive act: voids, discounts, overrides, PIN failures, staff "
+                "and product changes", "shopkeeper.tui.screens.audit_log:AuditLogScreen"),
+    ScreenEntry("staff", "Staff", "shift+f11", "Staff members: add, role, PIN, deactivate (manage_staff)",
+                "shopkeeper.tui.screens.staff_admin:StaffAdminScreen"),
 ]
 
 
