@@ -335,7 +335,7 @@ def config_to_toml(config: Config) -> dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till")}
+    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till", "staff", "files")}
     if config.roles:
         doc["roles"] = {name: {k: v for k, v in plain(role).items() if v is not None}
                         for name, role in config.roles.items()}

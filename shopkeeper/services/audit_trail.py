@@ -37,6 +37,8 @@ class Entry:
         d = self.detail
         if self.kind == PRODUCT_CHANGED:
             return f"{d.get('sku', '')} {d.get('field', '')}: {d.get('old')} → {d.get('new')} ({d.get('change')})"
+        if self.kind == "role_changed":
+            return f"{d.get('name')}: {d.get('old')} → {d.get('new')}"
         if self.kind == "sale_voided":
             lines = d.get("lines") or []
             return f"{len(lines)} line(s): " + ", ".join(
