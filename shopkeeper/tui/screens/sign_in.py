@@ -64,7 +64,7 @@ class _PinDialog(ShopModal):
             yield Label(plain(self.intro), id="pin-intro")
             yield Input(placeholder="your name", id="pin-name", max_length=MAX_NAME, compact=True)
             yield OptionList(*[Option(plain(n), id=n) for n in self.names], id="pin-list")
-            yield Input(placeholder="PIN", id="pin-pin", password=True, max_length=12, compact=True)
+            yield Input(placeholder="PIN", id="pin-pin", password=True, compact=True)
             yield Static("", id="pin-error", markup=False)
 
     @property

@@ -33,8 +33,8 @@ class NewPinScreen(ShopModal[str]):
         with Vertical(id="pin-box") as box:
             box.border_title = "New PIN"
             yield Label(plain(f"New PIN for {self.member} (4 to 12 digits), twice."))
-            yield Input(placeholder="PIN", id="new-pin", password=True, max_length=12, compact=True)
-            yield Input(placeholder="PIN again", id="new-pin-again", password=True, max_length=12, compact=True)
+            yield Input(placeholder="PIN", id="new-pin", password=True, compact=True)
+            yield Input(placeholder="PIN again", id="new-pin-again", password=True, compact=True)
             yield Static("", id="pin-error", markup=False)
 
     def on_mount(self) -> None:

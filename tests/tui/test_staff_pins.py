@@ -1,0 +1,113 @@
+"""PINs at the till: signing in, locking (F12 and idle) and unlocking, a supervisor's approval asked right where an
+act is refused, and a scanner's burst into a PIN field refused, never tried as a PIN."""
+
+from __future__ import annotations
+
+import itertools
+import types
+
+from shopkeeper.models import AuditEvent, Sale
+from shopkeeper.services import till
+from shopkeeper.tui.screens.sell import SellScreen
+from shopkeeper.tui.screens.sign_in import SignInScreen, SupervisorScreen
+from tests.staff_helpers import PINS, add_staff
+from tests.tui.conftest import scan_burst, settle
+
+SIZE = (80, 24)
+
+
+def typing_like_a_person(monkeypatch) -> None:
+    """The key gate's clock moves half a second between keys: what the test types is a person typing, never a
+    scanner's burst (which the gate would refuse)."""
+    clock = itertools.count(step=0.5)
+    monkeypatch.setattr("shopkeeper.tui.keygate.time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+
+
+async def sign_in(app, pilot, pin: str) -> None:
+    await settle(app, pilot)
+    assert isinstance(app.screen, SignInScreen)
+    await pilot.press(*pin, "enter")
+    await settle(app, pilot)
+
+
+async def test_a_cashier_refund_asks_a_supervisor_pin_right_there_and_records_both_names(
+        shop, make_app, till_ctx, monkeypatch):
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    sale_id = Sale.select(Sale.id).where(Sale.kind == "sale").order_by(Sale.id).scalar()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])  # PINs are set: the named cashier proves it first
+        assert app.ctx.staff == "Cam"
+        await pilot.press("f2")
+        await settle(app, pilot)
+        till.start_refund(app.ctx, sale_id)
+        app.screen.refresh_data()
+        await pilot.press("f7")  # pay the refund back in cash: a cashier may not alone
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("escape")  # nobody to approve: the refund waits, the till carries on
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        assert till.current_sale(app.ctx).mode == "refund"
+        await pilot.press("f7")
+        await settle(app, pilot)
+        await pilot.press(*"sue", "enter", *"9999", "enter")  # a wrong PIN is said in the dialog, which stays
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        assert "wrong PIN for Sue" in str(app.screen.query_one("#pin-error").content)
+        await pilot.press(*PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        refund = Sale.get(Sale.kind == "return")
+        assert refund.original_id == sale_id and refund.staff.name == "Cam"
+        override = AuditEvent.get(AuditEvent.kind == "override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+        assert app.ctx.supervisor == "" and app.ctx.supervisor_pin == ""  # the approval was for that act only
+
+
+async def test_the_till_locks_on_f12_and_when_idle_and_the_next_cashier_unlocks_with_their_pin(
+        shop, make_app, till_ctx, monkeypatch):
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f12")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press("escape")  # locked: Escape does not get past it
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        app.screen.query_one("#pin-name").value = ""
+        await pilot.press(*"Zed", "enter")  # with PINs set, a name not on the list is not accepted
+        await settle(app, pilot)
+        assert "not on the list" in str(app.screen.query_one("#pin-error").content)
+        app.screen.query_one("#pin-name").value = ""
+        await pilot.press(*"su", "enter", *PINS["Sue"], "enter")  # a few letters are enough
+        await settle(app, pilot)
+        assert not isinstance(app.screen, SignInScreen)
+        assert app.ctx.staff == "Sue"
+        app.lock_if_idle(now=app.last_input + 4 * 60)  # [till] lock_after_minutes = 5: not yet
+        await settle(app, pilot)
+        assert not isinstance(app.screen, SignInScreen)
+        app.lock_if_idle(now=app.last_input + 5 * 60)
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+
+
+async def test_a_scan_into_the_pin_field_is_refused_and_never_tried_as_a_pin(shop, make_app, till_ctx):
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert app.focused.id == "pin-pin"
+        scan_burst(app, "5449000000996")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert app.screen.query_one("#pin-pin").value == ""
+        assert bells and any("5449000000996 NOT added" in n.message for n in app._notifications)
+        assert not AuditEvent.select().where(AuditEvent.kind.in_(["pin_failed", "sign_in"])).exists()
