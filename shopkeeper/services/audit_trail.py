@@ -41,8 +41,10 @@ class Entry:
             return f"{d.get('name')}: {d.get('old')} → {d.get('new')}"
         if self.kind == "sale_voided":
             lines = d.get("lines") or []
+            from shopkeeper.money import format_qty
+
             return f"{len(lines)} line(s): " + ", ".join(
-                f"{line.get('description')} ×{line.get('quantity')}" for line in lines[:4])
+                f"{line.get('description')} ×{format_qty(int(line.get('quantity') or 0))}" for line in lines[:4])
         return ", ".join(f"{k}={v}" for k, v in d.items() if not isinstance(v, (list, dict)))
 
 

@@ -43,6 +43,16 @@ def list_staff(*, active_only: bool = False) -> list[StaffInfo]:
     return [StaffInfo(s.name, s.role, bool(s.active), bool(s.pin_hash), s.locked_until) for s in query]
 
 
+def signable(ctx: Context, permission: str | None = None) -> list[str]:
+    """Names of the active members with a PIN (who may ``permission`` alone, when given): the sign-in list."""
+    out = []
+    for row in Staff.select().where(Staff.active & Staff.pin_hash.is_null(False)).order_by(Staff.name):
+        role = ctx.access.role(row.role)
+        if permission is None or (role is not None and permission in role.permissions):
+            out.append(row.name)
+    return out
+
+
 def _get(name: str) -> Staff:
     row = member(name)
     if row is None:

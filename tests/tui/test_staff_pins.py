@@ -111,3 +111,33 @@ async def test_a_scan_into_the_pin_field_is_refused_and_never_tried_as_a_pin(sho
         assert app.screen.query_one("#pin-pin").value == ""
         assert bells and any("5449000000996 NOT added" in n.message for n in app._notifications)
         assert not AuditEvent.select().where(AuditEvent.kind.in_(["pin_failed", "sign_in"])).exists()
+
+
+async def test_the_staff_screen_adds_a_member_and_sets_their_pin_as_a_manager(shop, make_app, till_ctx,
+                                                                                monkeypatch):
+    from shopkeeper.models import Staff
+    from shopkeeper.services import pins
+    from shopkeeper.tui.screens.staff_admin import StaffAdminScreen
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Olga"))
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(app, pilot, PINS["Olga"])
+        app.action_open("staff")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StaffAdminScreen)
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press(*"Dee", "enter", "enter")  # role: cashier, as offered
+        await settle(app, pilot)
+        assert Staff.get(Staff.name == "Dee").role == "cashier"
+        table = app.screen.query_one("#staff-table")
+        table.move_cursor(row=[m.name for m in app.screen.members].index("Dee"))
+        await pilot.press("p")
+        await settle(app, pilot)
+        await pilot.press(*"4567", "enter", *"4567", "enter")
+        await settle(app, pilot)
+        assert pins.matches("4567", Staff.get(Staff.name == "Dee").pin_hash)
+        kinds = [e.kind for e in AuditEvent.select().order_by(AuditEvent.id)][-2:]
+        assert kinds == ["staff_added", "pin_set"]

@@ -542,11 +542,15 @@ class SellScreen(ShopScreen):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self._do(lambda: till.void(self.shop.ctx))
-                self.notify("sale voided", timeout=3)
+                self._void()
 
         self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?", yes="Void",
                                            no="Keep"), done)
+
+    def _void(self) -> None:
+        if self._do(lambda: till.void(self.shop.ctx)):
+            self.notify("sale voided", timeout=3)
+        # refused: a supervisor's approval runs ``_do`` again, and its own change shows the empty sale
 
     def action_park(self) -> None:
         def done(values: dict[str, str] | None) -> None:

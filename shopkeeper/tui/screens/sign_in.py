@@ -30,18 +30,10 @@ MAX_NAME = 40
 
 
 def _names(permission: str | None = None, ctx=None) -> list[str]:
-    """Active members with a PIN (who may ``permission``, when given)."""
-    from shopkeeper.models import Staff
+    from shopkeeper.services.context import Context
+    from shopkeeper.services.staff import signable
 
-    rows = Staff.select().where(Staff.active & Staff.pin_hash.is_null(False)).order_by(Staff.name)
-    out = []
-    for row in rows:
-        if permission is not None:
-            role = ctx.access.role(row.role)
-            if role is None or permission not in role.permissions:
-                continue
-        out.append(row.name)
-    return out
+    return signable(ctx or Context(), permission)
 
 
 class _PinDialog(ShopModal):
@@ -53,9 +45,11 @@ class _PinDialog(ShopModal):
     title_text = ""
     intro = ""
 
-    def __init__(self, names: list[str], *, name: str = "") -> None:
+    permission: str | None = None  # list only those who may do this (a supervisor's approval)
+
+    def __init__(self, *, name: str = "") -> None:
         super().__init__()
-        self.names = names
+        self.names: list[str] = []
         self.preset = name
 
     def compose(self) -> ComposeResult:
@@ -63,7 +57,7 @@ class _PinDialog(ShopModal):
             box.border_title = self.title_text
             yield Label(plain(self.intro), id="pin-intro")
             yield Input(placeholder="your name", id="pin-name", max_length=MAX_NAME, compact=True)
-            yield OptionList(*[Option(plain(n), id=n) for n in self.names], id="pin-list")
+            yield OptionList(id="pin-list")
             yield Input(placeholder="PIN", id="pin-pin", password=True, compact=True)
             yield Static("", id="pin-error", markup=False)
 
@@ -76,7 +70,9 @@ class _PinDialog(ShopModal):
         return self.query_one("#pin-pin", Input)
 
     def on_mount(self) -> None:
+        self.names = _names(self.permission, self.app.ctx)  # type: ignore[attr-defined]
         options = self.query_one("#pin-list", OptionList)
+        options.add_options([Option(plain(n), id=n) for n in self.names])
         options.can_focus = False
         if not options.option_count:
             options.display = False
@@ -164,7 +160,7 @@ class SignInScreen(_PinDialog):
     title_text = "Till locked: sign in"
 
     def __init__(self, *, first: bool = False, name: str = "") -> None:
-        super().__init__(_names(), name=name)
+        super().__init__(name=name)
         self.first = first
         self.intro = ("Your name (or ↑↓), Enter, then your PIN and Enter."
                       + (" Escape leaves shopkeeper." if first else ""))
@@ -193,15 +189,9 @@ class SupervisorScreen(_PinDialog):
     def __init__(self, reason: str, permission: str) -> None:
         from shopkeeper.services.roles import WHAT
 
+        super().__init__()
         self.permission = permission
-        super().__init__([])
         self.intro = f"{reason}\nA supervisor who may {WHAT.get(permission, permission)}: name, Enter, PIN, Enter."
-
-    def on_mount(self) -> None:
-        self.names = _names(self.permission, self.app.ctx)  # type: ignore[attr-defined]
-        options = self.query_one("#pin-list", OptionList)
-        options.add_options([Option(plain(n), id=n) for n in self.names])
-        super().on_mount()
 
     def accept(self, name: str, pin: str) -> None:
         from shopkeeper.services import staff
