@@ -366,3 +366,22 @@ def export_products(out: io.TextIOBase, decimals: int = 2) -> int:
     for n, row in enumerate(export_rows(decimals)):
         writer.writerow(row)
     return n
+
+
+def record_export(ctx: Context, target: str, rows: int) -> None:
+    """The product list left the shop (with its costs): an ``export_made`` audit event, in its own transaction
+    (not in a read-only shop)."""
+    from shopkeeper.services import audit_log
+    from shopkeeper.services.context import staff_id, terminal_id
+
+    import sqlite3
+
+    from peewee import DatabaseError
+
+    try:
+        staff_id(ctx)
+        terminal_id(ctx)
+        with write_transaction():
+            audit_log.record(ctx, "export_made", subject="products", detail={"target": target, "rows": rows})
+    except (DatabaseError, sqlite3.DatabaseError, ShopError):  # a read-only shop can be read, not written
+        pass

@@ -90,3 +90,11 @@ def test_opening_a_database_anyone_can_read_warns(shop):
     code, _, err = shop("staff", "list")
     assert code == 0
     assert "can be read by every user of this computer (mode 0644)" in err
+
+
+def test_a_product_export_is_in_the_audit_trail(shop, tmp_path):
+    code, _, _ = shop("products", "export", str(tmp_path / "p.csv"), staff="Olga")
+    assert code == 0
+    code, out, _ = shop("audit", "--kind", "export_made", "--json")
+    (event,) = json.loads(out)
+    assert (event["staff"], event["detail"]["target"]) == ("Olga", str(tmp_path / "p.csv"))
