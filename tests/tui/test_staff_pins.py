@@ -141,3 +141,31 @@ async def test_the_staff_screen_adds_a_member_and_sets_their_pin_as_a_manager(sh
         assert pins.matches("4567", Staff.get(Staff.name == "Dee").pin_hash)
         kinds = [e.kind for e in AuditEvent.select().order_by(AuditEvent.id)][-2:]
         assert kinds == ["staff_added", "pin_set"]
+
+
+async def test_the_audit_log_screen_lists_newest_first_and_filters_by_kind_and_staff(shop, make_app, till_ctx):
+    from textual.widgets import DataTable, Input, Select
+
+    from shopkeeper.tui.screens.audit_log import AuditLogScreen
+
+    add_staff()  # staff_added ×3, pin_set ×3 (the owner's first, by nobody; then by Olga)
+    app = make_app(till_ctx.as_staff("Sam"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.pop_screen()  # the sign-in dialog: this test reads the log without signing in
+        app.action_open("audit")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditLogScreen)
+        table = screen.query_one("#audit-table", DataTable)
+        kinds = [table.get_row_at(i)[1] for i in range(table.row_count)]
+        assert kinds[:3] == ["pin_set", "pin_set", "pin_set"] and kinds[-1] == "staff_added"
+        screen.query_one("#audit-kind", Select).value = "staff_added"
+        await settle(app, pilot)
+        assert table.row_count == 3
+        screen.query_one("#audit-kind", Select).value = Select.NULL
+        screen.query_one("#audit-staff", Input).value = "olga"
+        screen.refresh_data()
+        await settle(app, pilot)
+        assert {table.get_row_at(i)[2].plain for i in range(table.row_count)} == {"Olga"}
+        assert table.row_count == 2  # she set Sue's and Cam's PINs
