@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import types
 
+import pytest
+
 from shopkeeper.models import AuditEvent, Sale
 from shopkeeper.services import till
 from shopkeeper.tui.screens.sell import SellScreen
@@ -169,3 +171,14 @@ async def test_the_audit_log_screen_lists_newest_first_and_filters_by_kind_and_s
         await settle(app, pilot)
         assert {table.get_row_at(i)[2].plain for i in range(table.row_count)} == {"Olga"}
         assert table.row_count == 2  # she set Sue's and Cam's PINs
+
+
+@pytest.mark.sqlite_only  # a PostgreSQL database is no file of ours
+async def test_the_app_warns_when_the_database_is_readable_by_everyone(shop, make_app):
+    import os
+
+    os.chmod(shop, 0o644)
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert any("can be read by every user of this computer" in n.message for n in app._notifications)
