@@ -98,3 +98,15 @@ def test_a_product_export_is_in_the_audit_trail(shop, tmp_path):
     code, out, _ = shop("audit", "--kind", "export_made", "--json")
     (event,) = json.loads(out)
     assert (event["staff"], event["detail"]["target"]) == ("Olga", str(tmp_path / "p.csv"))
+
+
+def test_the_headless_counter_acts_as_the_configured_staff_member(tmp_path):
+    from shopkeeper.cli import Cli, build_parser
+    from shopkeeper.cli.counter_cmd import _counter_context
+
+    config = tmp_path / "config.toml"
+    config.write_text('[staff]\ncounter = "Door"\n')
+    cli = Cli(build_parser().parse_args(["--config", str(config), "staff", "list"]))
+    assert _counter_context(cli).staff == "Door"
+    cli = Cli(build_parser().parse_args(["--config", str(config), "--staff", "Olga", "staff", "list"]))
+    assert _counter_context(cli).staff == "Olga"  # --staff still wins
