@@ -50,6 +50,7 @@ class TillSection:
     receipt_width: int = 0  # 0: the printer's width (``[printer] width``); kept for configs that set it
     denominations: tuple[int, ...] = ()  # minor units; empty: the currency's notes and coins (denominations.py)
     cash_rounding: Decimal = Decimal(0)  # cash payments rounded to a multiple of this ("0.05", "1"); 0: none
+    lock_after_minutes: int = 5  # idle minutes before the till locks (once staff have PINs); 0: never
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,35 @@ class ReceiptSection:
     footer: tuple[str, ...] = ("Thank you!",)
 
 
+@dataclass(frozen=True)
+class RoleSection:
+    """``[roles.<name>]``: what a role may do (``services/permissions.py`` names them) and, for discounts, the
+    largest percentage given without ``discount_over_limit`` ("10%"; empty: no limit)."""
+
+    permissions: tuple[str, ...] | None = None
+    max_discount: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffSection:
+    os_users: Any = field(default_factory=dict)  # {"root" = "Owner"}: who the CLI acts as for that OS user
+    counter: str = ""  # the staff member the headless counter acts as (default: [till] staff)
+    max_pin_failures: int = 5  # wrong PINs in a row before a lockout
+    lockout_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.os_users, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.os_users.items()):
+            raise ValueError('os_users: expected a table of OS user = "staff name"')
+        if self.max_pin_failures < 1:
+            raise ValueError("max_pin_failures: at least 1")
+
+
+@dataclass(frozen=True)
+class FilesSection:
+    group: str = ""  # a group that may read and write the shop's files too (several OS users); empty: owner only
+
+
 def _scanner_section() -> type:
     try:
         from shopkeeper.scanner.settings import ScannerSettings
@@ -136,6 +166,10 @@ class Config:
     till: TillSection = field(default_factory=TillSection)
     printer: PrinterSection = field(default_factory=PrinterSection)
     receipt: ReceiptSection = field(default_factory=ReceiptSection)
+    staff: StaffSection = field(default_factory=StaffSection)
+    files: FilesSection = field(default_factory=FilesSection)
+    roles: dict[str, RoleSection] = field(default_factory=dict, compare=False)
+    """``[roles.<name>]`` as written; ``services.permissions`` merges them over its default roles."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Sections owned by optional packages (``scanner``, ``barcodes``), validated by their own dataclasses."""
     path: Path | None = field(default=None, compare=False)
@@ -239,11 +273,11 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate a parsed TOML document. Raises ConfigError naming the file and key."""
     label = str(path) if path else "config"
     core = {"shop": ShopSection, "database": DatabaseSection, "till": TillSection, "printer": PrinterSection,
-            "receipt": ReceiptSection}
+            "receipt": ReceiptSection, "staff": StaffSection, "files": FilesSection}
     try:
-        unknown = sorted(set(data) - set(core) - set(OPTIONAL_SECTIONS))
+        unknown = sorted(set(data) - set(core) - set(OPTIONAL_SECTIONS) - {"roles"})
         if unknown:
-            known = ", ".join(sorted([*core, *OPTIONAL_SECTIONS]))
+            known = ", ".join(sorted([*core, *OPTIONAL_SECTIONS, "roles"]))
             raise ValueError(f"[{unknown[0]}]: unknown section (known sections: {known})")
         sections = {name: build_section(cls, data.get(name, {}), name) for name, cls in core.items()}
         extra = {}
@@ -253,9 +287,16 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
                 extra[name] = build_section(cls, data.get(name, {}), name)
         _check_ranges(sections["shop"])
         _check_cash_rounding(sections["till"], sections["shop"])
+        roles = _roles(data.get("roles", {}))
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
-    return Config(**sections, extra=extra, path=path)
+    return Config(**sections, roles=roles, extra=extra, path=path)
+
+
+def _roles(data: Any) -> dict[str, RoleSection]:
+    if not isinstance(data, dict):
+        raise ValueError(f"roles: expected tables [roles.<name>], got {_toml_type(data)}")
+    return {name: build_section(RoleSection, table, f"roles.{name}") for name, table in data.items()}
 
 
 def _check_ranges(shop: ShopSection) -> None:
@@ -374,7 +415,10 @@ def config_to_toml(config: Config) -> dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till", "printer", "receipt")}
+    doc = {name: plain(getattr(config, name)) for name in ("shop", "database", "till", "printer", "receipt", "staff", "files")}
+    if config.roles:
+        doc["roles"] = {name: {k: v for k, v in plain(role).items() if v is not None}
+                        for name, role in config.roles.items()}
     for name, section in config.extra.items():
         doc[name] = plain(section)
     return doc
@@ -390,8 +434,9 @@ def write_config(path: Path, config: Config, *, force: bool = False) -> None:
 
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.unlink(missing_ok=True)
-    # A password in the URL: the file is the owner's alone from its first byte (see _refuse_readable_password).
-    mode = 0o600 if has_password(config.database.url) else 0o666
+    # The owner's alone from its first byte (a password in the URL: see _refuse_readable_password), or the owner's
+    # and the configured group's (shopkeeper/files.py).
+    mode = 0o600 if has_password(config.database.url) or not config.files.group else 0o660
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(tomli_w.dumps(config_to_toml(config)))

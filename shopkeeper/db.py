@@ -170,6 +170,8 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
     """Bind the models to the database at ``location`` and bring its schema up to date."""
     if not create and "://" not in location and location != ":memory:" and not Path(location).exists():
         raise ShopError(f"database {location}: not found (run `shopkeeper init` first)")
+    if create and "://" not in location and location != ":memory:":
+        _create_private(Path(location))
     db = make_database(location, busy_timeout_ms=busy_timeout_ms)
     try:
         _connect(db, location)
@@ -185,6 +187,15 @@ def open_database(location: str, *, busy_timeout_ms: int = 10_000, create: bool 
                            f"(version {SCHEMA_VERSION}); open it once where it can be written",
                            reason="read-only") from None
     return db
+
+
+def _create_private(path: Path) -> None:
+    """A new database file is its owner's alone (its -wal and -shm take its mode): see shopkeeper/files.py."""
+    from shopkeeper.files import create_private
+
+    if path.parent.is_dir():
+        with contextlib.suppress(OSError):  # a folder we may not write: SQLite says so when it opens
+            create_private(path)
 
 
 class _ReadOnly(Exception):
@@ -840,13 +851,23 @@ def _m020_reorder_position(db: Database) -> None:
     db.execute_sql("DROP INDEX IF EXISTS product_low")
 
 
+def _m021_staff_pins(db: Database) -> None:
+    """Staff PINs and roles: a role (cashier by default), a salted slow PIN hash, wrong PINs in a row and a
+    lockout time. Existing staff get no PIN: roles apply once someone has one (``services/permissions.py``)."""
+    from shopkeeper.models import Staff
+
+    _add_missing_columns(db, Staff)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS audit_event_kind ON audit_event (kind, id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS audit_event_staff ON audit_event (staff_id, id)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
-    _m020_reorder_position,
+    _m020_reorder_position, _m021_staff_pins,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

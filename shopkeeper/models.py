@@ -50,8 +50,15 @@ class Supplier(BaseModel):
 
 
 class Staff(BaseModel):
+    """A person who works the till. ``pin_hash`` is a salted scrypt hash with its parameters
+    (``services/pins.py``), never the PIN; it never leaves the services (no JSON, export or log carries it)."""
+
     name = TextField(unique=True)
     active = BooleanField(default=True)
+    role = TextField(default="cashier", constraints=[SQL("DEFAULT 'cashier'")])  # a [roles.<name>] of the config
+    pin_hash = TextField(null=True)
+    failed_pins = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])  # wrong PINs in a row
+    locked_until = TextField(null=True)  # UTC; no PIN is accepted before then
 
 
 class Terminal(BaseModel):

@@ -40,6 +40,8 @@ COMMAND_MODULES = [
     "shopkeeper.cli.suppliers_cmd",  # suppliers add/edit/list/show/link/unlink
     "shopkeeper.cli.po_cmd",  # po draft/list/show/new/add/set/remove/send/close/cancel, return-to-supplier
     "shopkeeper.cli.reorder_cmd",  # reorder recompute/explain/list/set/auto
+    "shopkeeper.cli.staff_cmd",  # staff add/list/set-pin/set-role/deactivate
+    "shopkeeper.cli.audit_log_cmd",  # audit (the audit trail)
 ]
 OPTIONAL_COMMAND_MODULES = [
     "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels
@@ -128,10 +130,19 @@ class Cli:
         from shopkeeper.dbfile import refuse_foreign_file
         from shopkeeper.locations import sqlite_path
 
+        from shopkeeper import files
+
         path = sqlite_path(self.location)
+        group = self.config.files.group
+        files.restrict_umask(group)  # the database's files, backups and exports: the owner's (and the group's)
         if path is not None:
             refuse_foreign_file(path)
+            if create and path.parent.is_dir():
+                files.create_private(path, group)
         db = open_database(self.location, busy_timeout_ms=self.config.database.busy_timeout_ms, create=create)
+        warning = files.exposed(path)
+        if warning:
+            self.warn(warning)
         self.check_shop_settings()
         return db
 
@@ -148,9 +159,23 @@ class Cli:
             self.note(notice)
 
     def context(self):
+        """Who the command acts as: ``--staff``, else the OS user's name mapped in ``[staff] os_users``, else
+        ``[till] staff``. Services refuse what that member may not do (``services/permissions.py``)."""
         from shopkeeper.services.context import Context
 
-        return Context.from_config(self.config, staff=self.args.staff, terminal=self.args.terminal)
+        return Context.from_config(self.config, staff=self.acting_staff(), terminal=self.args.terminal)
+
+    def acting_staff(self, default: str | None = None) -> str | None:
+        if self.args.staff:
+            return self.args.staff
+        import getpass
+
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = ""
+        mapped = self.config.staff.os_users.get(user)
+        return mapped if mapped else default
 
     @property
     def decimals(self) -> int:

@@ -78,7 +78,7 @@ def backup(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.backup import backup as backup_db
 
     cli.open_db()
-    done = backup_db(args.dest, force=args.force)
+    done = backup_db(args.dest, force=args.force, ctx=cli.context(), group=cli.config.files.group)
     notes = []
     if done.replaced:
         notes.append("replaced the file that was there")

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from shopkeeper.cli import Cli
 from shopkeeper.errors import InvalidInput, ShopError
 
 
@@ -87,7 +88,7 @@ def run_counter(args: argparse.Namespace, cli) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     source = _source(args, cli)
     cli.open_db()
-    counter = Counter(cli.context(), args.mode, layouts=_barcode_settings(cli), sale_end=args.sale_end,
+    counter = Counter(_counter_context(cli), args.mode, layouts=_barcode_settings(cli), sale_end=args.sale_end,
                       idle_seconds=args.idle, total_code=args.total_code, payment=args.payment,
                       feedback=Feedback(args.feedback), printer_config=cli.config)
     if args.mode != "sell" or args.sale_end != "idle":
@@ -97,3 +98,12 @@ def run_counter(args: argparse.Namespace, cli) -> int:
     # Grouped sales live in this terminal's open sale, like a till's: no app or other counter may share it.
     with held(counter.ctx.terminal, exact=True):
         return run(counter, source)
+
+
+def _counter_context(cli: Cli):
+    """The counter acts as ``--staff``, else ``[staff] counter``, else as any command would (``Cli.context``)."""
+    from shopkeeper.services.context import Context
+
+    staff = cli.args.staff or cli.config.staff.counter or None
+    return Context.from_config(cli.config, staff=staff if staff else cli.acting_staff(),
+                               terminal=cli.args.terminal)

@@ -132,11 +132,11 @@ def _preview(cli: Cli, path: Path, parsed) -> int:
 
 
 def export_csv(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.services.products_csv import export_products
+    from shopkeeper.services.products_csv import export_products, record_export
 
     cli.open_db()
     if not args.file:
-        export_products(sys.stdout, cli.decimals)
+        record_export(cli.context(), "stdout", export_products(sys.stdout, cli.decimals))
         return 0
     path = Path(args.file)
     if path.exists() and not args.force:
@@ -149,6 +149,7 @@ def export_csv(args: argparse.Namespace, cli: Cli) -> int:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ShopError(f"{path}: cannot write: {exc.strerror}") from None
+    record_export(cli.context(), str(path.resolve()), n)
     print(f"wrote {n} products to {path}", file=sys.stderr)
     return 0
 

@@ -69,6 +69,7 @@ def init(args: argparse.Namespace, cli: Cli) -> int:
         moved = move_aside(file, "run init --force")
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(file, config.files.group)
     # The database first: a server that refuses us leaves no config behind pointing at it.
     open_database(location, busy_timeout_ms=config.database.busy_timeout_ms)
     existing = read_settings()
@@ -109,6 +110,7 @@ def demo(args: argparse.Namespace, cli: Cli) -> int:
     file = sqlite_path(location)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(file, config.files.group)
     close_database()
     open_database(location, busy_timeout_ms=busy)
     if not Product.select().exists():
@@ -189,6 +191,14 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _private_file(file, group: str) -> None:
+    """The new database (and what SQLite makes beside it) readable by its owner only: see shopkeeper/files.py."""
+    from shopkeeper import files
+
+    files.restrict_umask(group)
+    files.create_private(file, group)
 
 
 def run_app(args: argparse.Namespace, cli: Cli) -> int:

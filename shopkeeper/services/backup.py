@@ -96,7 +96,7 @@ def _partial(dest: Path):
     """``DEST.partial``, locked for as long as it is written; yields (path, whether a stale one was found).
     Removed again unless the caller renamed it."""
     partial = dest.with_name(dest.name + ".partial")
-    fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o600)  # a backup holds every sale and PIN hash: the owner's
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -149,11 +149,14 @@ def _publish(partial: Path, dest: Path, *, force: bool) -> None:
     _sync_folder(dest.parent)
 
 
-def backup(dest: str | Path, *, force: bool = False) -> BackupDone:
+def backup(dest: str | Path, *, force: bool = False, ctx=None, group: str = "") -> BackupDone:
     """Copy the open shop database to ``dest``: consistent while others write, checked before it gets its name.
 
     Refuses a ``dest`` that is the database itself or one of its files, one that belongs to another database or
     that a process has open, and an existing file unless ``force``. A damaged database is not copied.
+
+    The copy is readable by its owner only (or owner and ``group``, config ``[files] group``). With ``ctx`` the
+    backup is recorded in the audit log (``backup_made``) after it is written (not in a read-only shop).
     """
     if not is_sqlite():
         raise ShopError("backup: use pg_dump for a PostgreSQL shop")
@@ -183,12 +186,34 @@ def backup(dest: str | Path, *, force: bool = False) -> BackupDone:
                                 "was written); run `shopkeeper check --full`:\n  " + "\n  ".join(problems),
                                 reason="damaged")
             size = partial.stat().st_size
+            from shopkeeper import files
+
+            files.secure(partial, group)
             _publish(partial, dest, force=force)
     except OSError as exc:
         raise ShopError(f"backup to {dest} failed, nothing was written: {_os_reason(exc)}") from None
     except sqlite3.DatabaseError as exc:
         raise ShopError(f"backup to {dest} failed, nothing was written: {describe_error(exc) or exc}") from None
+    if ctx is not None:
+        _record(ctx, dest, size)
     return BackupDone(dest, size, existed, stale)
+
+
+def _record(ctx, dest: Path, size: int) -> None:
+    from peewee import DatabaseError
+
+    from shopkeeper.db import write_transaction
+    from shopkeeper.services import audit_log
+    from shopkeeper.services.context import staff_id, terminal_id
+
+    try:
+        staff_id(ctx)
+        terminal_id(ctx)
+        with write_transaction():
+            audit_log.record(ctx, "backup_made", subject=f"file:{dest.name}", detail={"path": str(dest),
+                                                                                    "bytes": size})
+    except (DatabaseError, sqlite3.DatabaseError, ShopError):  # a read-only shop can be copied, not written
+        pass
 
 
 def _os_reason(exc: OSError) -> str:

@@ -253,7 +253,7 @@ def _wanted(data: ProductData, codes: list[Code] | None) -> dict[str, object]:
 
 def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[str, object] | None = None,
                  ctx: Context | None = None, layouts: Layouts = None, kind: str = "edit", note: str = "",
-                 new: bool | None = None) -> Product:
+                 new: bool | None = None, checked: bool = False) -> Product:
     """Create the product ``data.sku`` or change the fields given; the one function that saves products.
 
     Only fields whose value differs from the stored one are written, in one UPDATE: never ``on_hand`` (stock moves
@@ -265,12 +265,17 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
     same transaction, with who (``ctx``), when and at which till; an average cost set by hand is logged as a
     ``revaluation``. ``kind``/``note`` describe the save (``edit``, ``import`` with the file's name). ``new``:
     True refuses an existing SKU, None creates or updates. Barcodes, when given, replace the old ones.
+
+    With ``ctx``, the acting staff member needs ``edit_products``, and ``edit_prices_costs`` to change an existing
+    product's price or average cost (``services/permissions.py``); ``checked``: the caller already required both
+    (an import, once for the whole file).
     """
     data = _cleaned(data)
     _check(data)
     sku = data.sku.strip()
     codes = product_codes(data.barcodes, layouts) if data.barcodes is not None else None
     wanted = _wanted(data, codes)
+    approvals = _approvals(ctx, sku, wanted) if ctx is not None and not checked else []
     with write_transaction():
         db = database.obj
         sql = statement(db, "catalog.lock_sku", lambda p: _lock_sql(p, sqlite=is_sqlite(db)))
@@ -296,7 +301,25 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
                  kind, note)
         if "barcodes" in changes:
             set_barcodes(product, changes["barcodes"])
+        for approval in approvals:
+            approval.record(ctx, f"product:{product.id}", {"sku": sku})
         return product
+
+
+PRICES_COSTS = ("price", "avg_cost")
+"""The fields whose change on an existing product needs ``edit_prices_costs`` besides ``edit_products``."""
+
+
+def _approvals(ctx: Context, sku: str, wanted: dict[str, object]) -> list:
+    """The permission checks of a save, before its transaction (a supervisor's wrong PIN is recorded)."""
+    from shopkeeper.services import permissions
+
+    approvals = [permissions.require(ctx, permissions.EDIT_PRODUCTS)]
+    current = Product.get_or_none(Product.sku == sku)
+    if current is not None and any(name in wanted and wanted[name] != getattr(current, name)
+                                   for name in PRICES_COSTS):
+        approvals.append(permissions.require(ctx, permissions.EDIT_PRICES_COSTS))
+    return approvals
 
 
 def _lock_sql(p: str, *, sqlite: bool) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from shopkeeper.config import Config
 from shopkeeper.db import on_rollback
 from shopkeeper.models import Staff, Terminal, database
 from shopkeeper.money import parse_money, parse_rate
+from shopkeeper.services.roles import Access
 from shopkeeper.tax import TaxRules
 from shopkeeper.text import clean
 
@@ -24,6 +25,9 @@ class Context:
     currency: str | None = None  # ISO 4217 ("EUR"): a label's price in another currency (GS1 AI 393n) is refused
     tax_rules: TaxRules = TaxRules()  # [shop] tax_rounding and tax_rounding_mode
     cash_rounding: int = 0  # minor units: cash due is rounded to a multiple of this (5 = 0.05); 0: none
+    access: Access = field(default_factory=Access, compare=False)  # roles and PIN rules (services/permissions.py)
+    supervisor: str = ""  # who approves an act ``staff`` may not do alone: checked by PIN in the service
+    supervisor_pin: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def from_config(cls, config: Config, *, staff: str | None = None, terminal: str | None = None) -> Context:
@@ -40,10 +44,16 @@ class Context:
             currency=shop.currency,
             tax_rules=TaxRules(shop.tax_rounding, shop.tax_rounding_mode),
             cash_rounding=parse_money(till.cash_rounding, shop.decimals, what="till.cash_rounding"),
+            access=Access.from_config(config),
         )
 
     def as_staff(self, staff: str) -> Context:
-        return replace(self, staff=staff)
+        return replace(self, staff=staff, supervisor="", supervisor_pin="")
+
+    def approved_by(self, supervisor: str, pin: str) -> Context:
+        """This context with a supervisor's approval to be checked: the service verifies the PIN
+        (``permissions.require``), the screen only passes it on."""
+        return replace(self, supervisor=supervisor, supervisor_pin=pin)
 
 
 _ids: dict[tuple[str, str, str], int] = {}

@@ -414,12 +414,20 @@ def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV"
 
 def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: str, skip_bad: bool,
             ignore_stock: bool, layouts: Layouts, batch_rows: int | None) -> ImportReport:
+    from shopkeeper.services import permissions
+
+    approvals = [permissions.require(ctx, permissions.EDIT_PRODUCTS),  # once for the file, before any write
+                 permissions.require(ctx, permissions.EDIT_PRICES_COSTS)]
     digest, rows, errors = _check_file(reader, spool)
     if errors and (not skip_bad or not rows - len({e.line for e in errors})):
         raise CsvRejected(source, errors, skipping=skip_bad and bool(errors))
     report = ImportReport(skipped=errors, notes=list(reader.notes), profile=reader.profile)
     bad = {e.line for e in errors}
     run = import_runs.begin(ctx, source, digest, rows - len(bad))
+    if any(approval.supervisor_id is not None for approval in approvals):
+        with write_transaction():
+            for approval in approvals:
+                approval.record(ctx, f"import:{source}")
     report.resumed = run if run.rows_done else None
     size = [batch_rows or 200]
     for batch in _batches(spool, bad, run.last_line, size):
@@ -562,3 +570,22 @@ def export_products(out: io.TextIOBase, decimals: int = 2) -> int:
     for n, row in enumerate(export_rows(decimals)):
         writer.writerow(row)
     return n
+
+
+def record_export(ctx: Context, target: str, rows: int) -> None:
+    """The product list left the shop (with its costs): an ``export_made`` audit event, in its own transaction
+    (not in a read-only shop)."""
+    from shopkeeper.services import audit_log
+    from shopkeeper.services.context import staff_id, terminal_id
+
+    import sqlite3
+
+    from peewee import DatabaseError
+
+    try:
+        staff_id(ctx)
+        terminal_id(ctx)
+        with write_transaction():
+            audit_log.record(ctx, "export_made", subject="products", detail={"target": target, "rows": rows})
+    except (DatabaseError, sqlite3.DatabaseError, ShopError):  # a read-only shop can be read, not written
+        pass

@@ -15,6 +15,7 @@ from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Payment, Product, Sale, SaleLine, database
 from shopkeeper.money import PERCENT_SCALE, allocate, extend, format_qty, round_div
 from shopkeeper.services.catalog import find_product
+from shopkeeper.services import permissions
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, post_movements, take_in_at_cost
 from shopkeeper.services.tenders import METHODS, Settled, Settlement, Tender, legacy_tenders, settle
@@ -289,41 +290,49 @@ def refund(ctx: Context, items: Sequence[ReturnInput] = (), *, sale_id: int | No
             chosen = refund_tenders(sale_id, due) if sale_id is not None else [Tender("cash")]
         return settle(due, chosen, cash_step=ctx.cash_rounding, decimals=ctx.decimals, refund=True)
     reason = clean(reason, field="reason")
+    approval = permissions.require(ctx, permissions.REFUND)  # before the transaction: a wrong PIN is kept
     with write_transaction():
-        if sale_id is None:
-            if not reason.strip():
-                raise InvalidInput("a return without a receipt needs a reason")
-            if not items:
-                raise InvalidInput("nothing to return")
-            lines = price_lines(ctx, [LineInput(i.product, i.quantity, i.unit_price, i.discount, tax_rate=i.tax_rate)
-                                      for i in items])
-            entries, restocked = [], defaultdict(int)
-            lock_in_order(Product, {line.product_id for line in lines})
-            for line in lines:
-                product = Product.get_by_id(line.product_id)
-                entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price,
-                                             pending=restocked[product.id]))
-                restocked[product.id] += line.quantity
-            return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines),
-                               reason=reason.strip(), till_session=till_session)
-        sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
-        if sale is None or sale.kind != "sale":
-            raise NotFound(f"no sale {sale_id}")
-        parts = plan_refund(sale_id, items)
-        lines, entries, links = [], [], []
-        restocked: dict[int, int] = defaultdict(int)  # returned earlier in this refund, not yet posted
-        lock_in_order(Product, {part.line.product_id for part in parts} - {None})
-        for part in parts:
-            orig = part.line
-            lines.append(refund_line(ctx, part))
-            links.append(orig.id)
-            if orig.product_id is not None:
-                product = Product.get_by_id(orig.product_id)
-                entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
-                                             pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
-                restocked[product.id] += part.quantity
-        return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines), original=sale_id,
-                           reason=reason.strip(), original_lines=links, till_session=till_session)
+        result = _refund(ctx, items, sale_id, reason, paid_back, till_session)
+        approval.record(ctx, f"sale:{result.sale_id}", {"original": sale_id, "total": result.total})
+    return result
+
+
+def _refund(ctx: Context, items: Sequence[ReturnInput], sale_id: int | None, reason: str, paid_back,
+            till_session: int | None) -> SaleResult:
+    if sale_id is None:
+        if not reason.strip():
+            raise InvalidInput("a return without a receipt needs a reason")
+        if not items:
+            raise InvalidInput("nothing to return")
+        lines = price_lines(ctx, [LineInput(i.product, i.quantity, i.unit_price, i.discount, tax_rate=i.tax_rate)
+                                  for i in items])
+        entries, restocked = [], defaultdict(int)
+        lock_in_order(Product, {line.product_id for line in lines})
+        for line in lines:
+            product = Product.get_by_id(line.product_id)
+            entries.append(_return_entry(product, line.quantity, product.avg_cost, line.unit_price,
+                                         pending=restocked[product.id]))
+            restocked[product.id] += line.quantity
+        return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines),
+                           reason=reason.strip(), till_session=till_session)
+    sale = locked(Sale.select().where(Sale.id == sale_id)).first()  # one refund of a sale at a time
+    if sale is None or sale.kind != "sale":
+        raise NotFound(f"no sale {sale_id}")
+    parts = plan_refund(sale_id, items)
+    lines, entries, links = [], [], []
+    restocked: dict[int, int] = defaultdict(int)  # returned earlier in this refund, not yet posted
+    lock_in_order(Product, {part.line.product_id for part in parts} - {None})
+    for part in parts:
+        orig = part.line
+        lines.append(refund_line(ctx, part))
+        links.append(orig.id)
+        if orig.product_id is not None:
+            product = Product.get_by_id(orig.product_id)
+            entries.append(_return_entry(product, part.quantity, orig.unit_cost, orig.unit_price,
+                                         pending=restocked[product.id], lot=orig.lot, expiry=orig.expiry))
+            restocked[product.id] += part.quantity
+    return _write_sale(ctx, "return", lines, entries, discount=0, paid=paid_back(lines), original=sale_id,
+                       reason=reason.strip(), original_lines=links, till_session=till_session)
 
 
 def sale_payments(sale_id: int) -> list[tuple[str, int]]:

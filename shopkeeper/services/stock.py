@@ -15,6 +15,7 @@ from shopkeeper.db import insert_id, lock_in_order, locked, statement, utcnow, w
 from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
+from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
@@ -167,7 +168,11 @@ def adjust(ctx: Context, product: str | Product, delta: int, reason: str, *, not
     if delta == 0:
         raise InvalidInput(f"{product.sku}: an adjustment of zero changes nothing")
     text = f"{reason}: {note.strip()}" if note.strip() else reason
-    return post_movements(ctx, [Entry(product.id, "adjust", delta, reason=text)])
+    approval = permissions.require(ctx, permissions.STOCK_ADJUST)
+    with write_transaction():
+        posted = post_movements(ctx, [Entry(product.id, "adjust", delta, reason=text)])
+        approval.record(ctx, f"product:{product.id}", {"sku": product.sku, "quantity": delta, "reason": text})
+    return posted
 
 
 # --- stock counts ---------------------------------------------------------------------------------------------
@@ -244,7 +249,8 @@ def count_variances(session: int | CountSession) -> list[Variance]:
 
 
 def post_count(ctx: Context, session: int | CountSession) -> tuple[list[Variance], Posted]:
-    """Post every variance of the session as ``count`` movements, together, and close it."""
+    """Post every variance of the session as ``count`` movements, together, and close it (``post_count``)."""
+    approval = permissions.require(ctx, permissions.POST_COUNT)
     with write_transaction():
         row = _open_session(session)
         variances = count_variances(row)
@@ -254,18 +260,28 @@ def post_count(ctx: Context, session: int | CountSession) -> tuple[list[Variance
         # A count corrects stock to what is really there: the negative-stock policy does not apply.
         posted = post_movements(replace(ctx, negative_stock="allow"), entries)
         CountSession.update(status="posted", finished_at=utcnow()).where(CountSession.id == row.id).execute()
+        approval.record(ctx, f"count:{row.id}")
     return variances, posted
 
 
-def cancel_count(session: int | CountSession) -> None:
+def cancel_count(session: int | CountSession, ctx: Context | None = None) -> None:
+    """Close a count without posting it; recorded in the audit log (``count_cancelled``) with how many lines it
+    had, as who ``ctx`` names."""
+    if ctx is not None:
+        staff_id(ctx)  # created, if new, in a commit of its own (see till._writing)
+        terminal_id(ctx)
     with write_transaction():
         row = _open_session(session)
         CountSession.update(status="cancelled", finished_at=utcnow()).where(CountSession.id == row.id).execute()
+        lines = CountLine.select().where(CountLine.session == row.id).count()
+        audit_log.record(ctx or Context(), "count_cancelled", subject=f"count:{row.id}",
+                         detail={"lines": lines, "note": row.note})
 
 
 def count(ctx: Context, product: str | Product, counted: int, *, note: str = "") -> tuple[Variance, Posted]:
     """Count one product now: a one-line session, posted at once."""
     product = find_product(product)
+    permissions.require(ctx, permissions.POST_COUNT)  # before the transaction; post_count checks again inside
     with write_transaction():
         session = start_count(ctx, note)
         record_count(ctx, session, product, counted)

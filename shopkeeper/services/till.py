@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from peewee import IntegrityError
@@ -32,7 +32,7 @@ from shopkeeper.db import retry_clashes, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
 from shopkeeper.money import PERCENT_SCALE, QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
-from shopkeeper.services import sales, till_session
+from shopkeeper.services import audit_log, permissions, sales, till_session
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
@@ -493,8 +493,18 @@ def add_product(ctx: Context, product: str | int | Product, quantity: int = QTY_
     price = product.price if unit_price is None else unit_price
     if price < 0:
         raise InvalidInput("price must not be negative")
+    audit = None
+    if price != product.price:
+        approval = permissions.require(ctx, permissions.PRICE_OVERRIDE)
+
+        def audit(line_id: int) -> None:
+            subject = f"product:{product.id}"
+            audit_log.record(ctx, "price_override", subject=subject, supervisor_id=approval.supervisor_id,
+                             detail={"sku": product.sku, "catalogue": product.price, "price": price,
+                                     "quantity": quantity})
+            approval.record(ctx, subject)
     return _add_line(ctx, product.id, product.name, quantity, price, product.tax_rate, product.sku,
-                     refund_sku=product.sku)
+                     refund_sku=product.sku, audit=audit)
 
 
 def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int = QTY_SCALE, *,
@@ -508,12 +518,17 @@ def add_one_off(ctx: Context, description: str, unit_price: int, quantity: int =
     if quantity <= 0:
         raise InvalidInput("quantity must be more than zero")
     rate = ctx.default_tax_rate if tax_rate is None else tax_rate
-    return _add_line(ctx, None, description.strip(), quantity, unit_price, rate, code, merge=False)
+    approval = permissions.require(ctx, permissions.ONE_OFF_ITEM)
+    return _add_line(ctx, None, description.strip(), quantity, unit_price, rate, code, merge=False,
+                     audit=lambda line_id: approval.record(ctx, f"open_sale_line:{line_id}",
+                                                           {"description": description.strip(),
+                                                            "price": unit_price}))
 
 
 def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, unit_price: int, tax_rate: int,
               code: str, *, discount: int = 0, weighed: bool = False, merge: bool = True,
-              refund_sku: str = "", lot: str | None = None, expiry: str | None = None) -> Draft:
+              refund_sku: str = "", lot: str | None = None, expiry: str | None = None,
+              audit: Callable[[int], None] | None = None) -> Draft:
     with _writing(ctx):
         row = _open_row(ctx, create=True)
         if row.mode == "refund" and row.original_sale is None and product_id is None:
@@ -539,6 +554,8 @@ def _add_line(ctx: Context, product_id: int | None, description: str, qty: int, 
                     open_sale=row.id, line_no=_next_line_no(row), product=product_id, description=description,
                     quantity=qty, unit_price=unit_price, discount=discount, tax_rate=tax_rate,
                     code=(_WEIGHED + code) if weighed else code, lot=lot, expiry=expiry).execute()
+        if audit is not None:
+            audit(line_id)
         _touch(row)
     draft = _load(row, ctx)
     draft.changed_line = line_id
@@ -623,10 +640,17 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
     return _changed(ctx, row, line_id, notice)
 
 
+def _line_detail(line: OpenSaleLine) -> dict[str, object]:
+    return {"line": line.line_no, "product": line.product_id, "description": line.description,
+            "quantity": line.quantity, "unit_price": line.unit_price, "discount": line.discount}
+
+
 def remove_line(ctx: Context, line_id: int) -> Draft:
+    """Take a line off the open sale; recorded in the audit log (``line_removed``) with what it was."""
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute()
+        audit_log.record(ctx, "line_removed", subject=f"open_sale:{row.id}", detail=_line_detail(line))
         _touch(row)
         notice = _fit_sale_discount(ctx, row)
     return _changed(ctx, row, None, notice)
@@ -644,21 +668,48 @@ def _check_rate(rate: int) -> None:
 
 def set_line_discount(ctx: Context, line_id: int, amount: int = 0, *, rate: int | None = None) -> Draft:
     """A discount off one line: ``amount`` minor units, or ``rate`` basis points (a percentage, which stays one:
-    worked out again whenever the line changes). 0 removes it."""
+    worked out again whenever the line changes). 0 removes it. Above the role's limit it needs
+    ``discount_over_limit``; every discount given is in the audit log."""
+    if rate is not None:
+        _check_rate(rate)
+        amount = 0
+    gross = _check_line_discount(ctx, *_line_of(ctx, line_id), amount, rate)
+    approval = _discount_approval(ctx, rate if rate is not None else permissions.discount_rate(amount, gross))
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
-        _no_refund_discounts(row)
-        gross = extend(line.quantity, line.unit_price)
-        if rate is not None:
-            _check_rate(rate)
-            amount = 0
-        elif not 0 <= amount <= gross:
-            raise InvalidInput(f"{line.description}: discount must be between 0 and "
-                               f"{format_money(gross, ctx.decimals)}", field="discount", line=line_id)
+        _check_line_discount(ctx, row, line, amount, rate)
         OpenSaleLine.update(discount=amount, discount_rate=rate or None).where(OpenSaleLine.id == line.id).execute()
+        _record_discount(ctx, approval, f"open_sale:{row.id}", amount, rate, line=line)
         _touch(row)
         notice = _fit_sale_discount(ctx, row)
     return _changed(ctx, row, line_id, notice)
+
+
+def _check_line_discount(ctx: Context, row: OpenSale, line: OpenSaleLine, amount: int, rate: int | None) -> int:
+    """The line's gross amount, once the discount is one it can take."""
+    _no_refund_discounts(row)
+    gross = extend(line.quantity, line.unit_price)
+    if rate is None and not 0 <= amount <= gross:
+        raise InvalidInput(f"{line.description}: discount must be between 0 and "
+                           f"{format_money(gross, ctx.decimals)}", field="discount", line=line.id)
+    return gross
+
+
+def _discount_approval(ctx: Context, rate: int) -> permissions.Approval | None:
+    """None for no discount (removing one needs no approval); else the check against the role's limit. Outside
+    the write transaction: a supervisor's wrong PIN is recorded."""
+    return permissions.require_discount(ctx, rate) if rate else None
+
+
+def _record_discount(ctx: Context, approval: permissions.Approval | None, subject: str, amount: int,
+                     rate: int | None, *, line: OpenSaleLine | None = None) -> None:
+    if approval is None:
+        return
+    detail: dict[str, object] = {"amount": amount, "rate": rate}
+    if line is not None:
+        detail.update(line=line.line_no, description=line.description)
+    audit_log.record(ctx, "discount", subject=subject, detail=detail, supervisor_id=approval.supervisor_id)
+    approval.record(ctx, subject, {"amount": amount, "rate": rate})
 
 
 def parse_discount(text: str, decimals: int) -> tuple[int, int | None]:
@@ -679,6 +730,9 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
     if rate is not None:
         _check_rate(rate)
         amount = 0
+    row = _open_row(ctx, create=False)
+    net = _lines_net(_load(row, ctx).lines) if row is not None else 0
+    approval = _discount_approval(ctx, rate if rate is not None else permissions.discount_rate(amount, net))
     with _writing(ctx):
         row = _open_row(ctx, create=True)
         _no_refund_discounts(row)
@@ -689,15 +743,32 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
                                field="discount")
         OpenSale.update(discount=amount, discount_rate=rate or None, updated_at=utcnow()).where(
             OpenSale.id == row.id).execute()
+        _record_discount(ctx, approval, f"open_sale:{row.id}", amount, rate)
     return _load(OpenSale.get_by_id(row.id), ctx)
 
 
 def void(ctx: Context) -> None:
-    """Throw away the open sale (nothing was sold; no stock moved)."""
+    """Throw away the open sale (nothing was sold; no stock moved). A sale with lines needs ``void_sale`` and is
+    recorded in the audit log (``sale_voided``) with its lines."""
+    row = _open_row(ctx, create=False)
+    if row is None:
+        return
+    has_lines = OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists()
+    approval = permissions.require(ctx, permissions.VOID_SALE) if has_lines else None
     with _writing(ctx):
         row = _open_row(ctx, create=False)
-        if row is not None:
-            _delete(row.id)
+        if row is None:
+            return
+        lines = list(OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).order_by(OpenSaleLine.line_no))
+        if lines:
+            if approval is None:  # lines were added at another session meanwhile
+                raise InvalidInput("the sale changed at another session at this terminal; void it again")
+            subject = f"open_sale:{row.id}"
+            audit_log.record(ctx, "sale_voided", subject=subject, supervisor_id=approval.supervisor_id,
+                             detail={"mode": row.mode, "lines": [_line_detail(line) for line in lines],
+                                     "discount": row.discount, "discount_rate": row.discount_rate})
+            approval.record(ctx, subject)
+        _delete(row.id)
 
 
 def _delete(draft_id: int) -> None:
@@ -809,6 +880,9 @@ def complete(ctx: Context, payment: str | Sequence[sales.Tender] | None = None, 
     payment (``services.tenders``). None: cash for a sale; for a refund, the way the original sale was paid."""
     tenders = None if payment is None or isinstance(payment, str) else list(payment)
     method = payment if isinstance(payment, str) else None
+    ahead = _open_row(ctx, create=False)
+    if ahead is not None and ahead.mode == "refund":  # checked now, outside the lock, so a wrong PIN is kept
+        permissions.require(ctx, permissions.REFUND)
     with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None:

@@ -22,6 +22,8 @@ The app owns three things every screen relies on:
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -55,6 +57,7 @@ class ShopkeeperApp(App):
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),  # in a text field: see ``on_event``
         *_registry_bindings(),
+        Binding("f12", "lock", "Lock", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -79,6 +82,7 @@ class ShopkeeperApp(App):
         self._own_hub = False
         self.start_notice = ""  # shown once the app runs (e.g. which till this session got)
         self.key_gate = KeyGate(self, super().on_event)
+        self.last_input = time.monotonic()  # for the idle lock (``lock_if_idle``)
 
     async def on_event(self, event: events.Event) -> None:
         # A paste is text from elsewhere that an ``Input`` would take and paint as it is: its control characters
@@ -86,6 +90,8 @@ class ShopkeeperApp(App):
         # are kept (an ``Input`` takes the first line).
         if isinstance(event, events.Paste) and not event.is_forwarded and has_control(event.text.replace("\n", "")):
             event = events.Paste("\n".join(printable(line) for line in event.text.splitlines()))
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = time.monotonic()
         if isinstance(event, events.Key) and not event.is_forwarded:
             if event.key == "question_mark" and self._question_mark_opens_help():
                 self.action_help()
@@ -117,10 +123,23 @@ class ShopkeeperApp(App):
         return StockScreen()
 
     def on_mount(self) -> None:
-        if not self.ctx.staff:
+        from shopkeeper.services.permissions import roles_apply
+
+        if roles_apply():  # staff have PINs: whoever works here proves it, whatever --staff or the config say
+            from shopkeeper.tui.screens.sign_in import SignInScreen
+
+            self.push_screen(SignInScreen(first=True, name=self.ctx.staff))
+        elif not self.ctx.staff:
             from shopkeeper.tui.screens.staff import StaffScreen
 
             self.push_screen(StaffScreen(first=True))
+        self._idle_timer = self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
+        from shopkeeper import files
+        from shopkeeper.locations import sqlite_path
+
+        exposed = files.exposed(sqlite_path(self.location))
+        if exposed:
+            self.notify(exposed, title="Files", severity="warning", timeout=15)
         if is_sqlite():
             self._data_version = data_version()
             self._poll_timer = self.set_timer(self.poll_interval, self._poll)
@@ -467,10 +486,64 @@ class ShopkeeperApp(App):
             self.pop_screen()
 
     def action_choose_staff(self) -> None:
+        from shopkeeper.services.permissions import roles_apply
+        from shopkeeper.tui.screens.sign_in import SignInScreen
         from shopkeeper.tui.screens.staff import StaffScreen
 
-        if not isinstance(self.screen, StaffScreen):
+        if roles_apply():  # a cashier change is a sign-in with a PIN
+            self.action_lock()
+        elif not isinstance(self.screen, StaffScreen):
             self.push_screen(StaffScreen(first=False))
+
+    # -- locking and approvals ----------------------------------------------------------------------------------
+
+    def action_lock(self) -> None:
+        """Lock the till (F12, or after ``[till] lock_after_minutes`` idle): the next person signs in with a PIN.
+        Only once staff have PINs; the open sale stays as it is."""
+        from shopkeeper.services.permissions import roles_apply
+        from shopkeeper.tui.screens.sign_in import SignInScreen
+
+        if any(isinstance(screen, SignInScreen) for screen in self.screen_stack):
+            return
+        if not roles_apply():
+            self.notify("no staff member has a PIN yet: there is nothing to lock with (shopkeeper staff set-pin)",
+                        severity="warning", timeout=5)
+            return
+        self.push_screen(SignInScreen())
+
+    def lock_if_idle(self, now: float | None = None) -> None:
+        """Lock the till once nobody pressed a key for ``[till] lock_after_minutes`` (0: never)."""
+        minutes = self.config.till.lock_after_minutes
+        if not minutes:
+            return
+        now = time.monotonic() if now is None else now
+        if now - self.last_input < minutes * 60:
+            return
+        from shopkeeper.services.permissions import roles_apply
+        from shopkeeper.tui.screens.sign_in import SignInScreen
+
+        if roles_apply() and not any(isinstance(screen, SignInScreen) for screen in self.screen_stack):
+            self.push_screen(SignInScreen())
+
+    def ask_supervisor(self, denied: Any, retry: Callable[[], object]) -> None:
+        """An act was refused (``PermissionDenied``): ask for a supervisor's name and PIN right here, then run
+        ``retry`` once with a context carrying them; the service checks the PIN and records both names. Escape
+        leaves the act undone, and the till as it was."""
+        from shopkeeper.tui.screens.sign_in import SupervisorScreen
+
+        def answered(result: tuple[str, str] | None) -> None:
+            if result is None:
+                self.notify(f"not done: {denied}", severity="warning", timeout=5)
+                return
+            saved = self.ctx
+            self.ctx = saved.approved_by(*result)
+            try:
+                retry()
+            finally:
+                if self.ctx.supervisor == result[0]:
+                    self.ctx = saved
+
+        self.push_screen(SupervisorScreen(str(denied), denied.permission), answered)
 
     def action_help(self) -> None:
         from shopkeeper.tui.screens.help import HelpScreen
@@ -483,6 +556,9 @@ class ShopkeeperApp(App):
         for screen in self.screen_stack:
             for bar in screen.query("TopBar"):
                 bar.update_text()
+
+
+IDLE_CHECK_SECONDS = 15
 
 
 def run_app(location: str, config: Config, ctx: Context, *, exact_till: bool = False) -> None:

@@ -56,6 +56,10 @@ SCREENS: list[ScreenEntry] = [
                 "shopkeeper.tui.screens.suppliers:SuppliersScreen"),
     ScreenEntry("orders", "Orders", "f12", "Purchase orders: draft, edit, send, receive against, close",
                 "shopkeeper.tui.screens.orders:OrdersScreen"),
+    ScreenEntry("audit", "Audit log", "f11", "Every sensitive act: voids, discounts, overrides, PIN failures, staff "
+                "and product changes", "shopkeeper.tui.screens.audit_log:AuditLogScreen"),
+    ScreenEntry("staff", "Staff", "shift+f11", "Staff members: add, role, PIN, deactivate (manage_staff)",
+                "shopkeeper.tui.screens.staff_admin:StaffAdminScreen"),
 ]
 
 

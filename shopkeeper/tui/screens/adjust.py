@@ -91,7 +91,8 @@ class AdjustScreen(PickingScreen):
         if product is None or delta is None or reason is None:
             return
         note = self.query_one("#note", Input).value
-        posted = self.service(lambda: adjust(self.shop.ctx, product.sku, delta, reason, note=note))
+        posted = self.service(lambda: adjust(self.shop.ctx, product.sku, delta, reason, note=note),
+                              retry=self.action_post)
         if posted is None:
             return
         on_hand = posted.on_hand.get(product.id, product.on_hand + delta)

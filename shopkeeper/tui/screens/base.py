@@ -134,11 +134,20 @@ class ShopScreen(Screen):
         if len(self.app.screen_stack) > 1:  # the stock screen at the bottom stays
             self.dismiss()
 
-    def service(self, call: Callable[[], object], *, changed: bool = True) -> object | None:
+    def service(self, call: Callable[[], object], *, changed: bool = True,
+                retry: Callable[[], object] | None = None) -> object | None:
         """Run one service call; a ``ShopError`` becomes a notification (returns None). After a write, every
-        screen re-reads (our own commits don't change our connection's data_version)."""
+        screen re-reads (our own commits don't change our connection's data_version).
+
+        An act the staff member may not do alone (``PermissionDenied``) asks for a supervisor's PIN right there
+        and then runs ``retry`` (default: this call again) with the approval: no dead end."""
+        from shopkeeper.services.permissions import PermissionDenied
+
         try:
             result = call()
+        except PermissionDenied as exc:
+            self.shop.ask_supervisor(exc, retry or (lambda: self.service(call, changed=changed)))
+            return None
         except ShopError as exc:
             self.shop.lost_server(exc)  # ``ServerUnreachable``: the app shows it and retries
             self.notify(str(exc), severity="error", timeout=6)

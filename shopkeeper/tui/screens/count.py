@@ -160,7 +160,7 @@ class CountScreen(PickingScreen):
 
     @work
     async def action_post(self) -> None:
-        from shopkeeper.services.stock import count_variances, post_count
+        from shopkeeper.services.stock import count_variances
 
         if self.session_id is None:
             self.notify("nothing counted yet", severity="warning")
@@ -172,10 +172,16 @@ class CountScreen(PickingScreen):
                     f"{len(changed)} with a variance (net {signed_qty(net) if net else '0'})?")
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Post", no="Not yet")):
             return
-        result = self.service(lambda: post_count(self.shop.ctx, self.session_id))
+        self._post(len(changed), net)
+
+    def _post(self, changed: int, net: int) -> None:
+        from shopkeeper.services.stock import post_count
+
+        result = self.service(lambda: post_count(self.shop.ctx, self.session_id),
+                              retry=lambda: self._post(changed, net))  # after a supervisor's approval
         if result is None:
             return
-        self.notify(f"count posted: {len(changed)} variance(s), net {signed_qty(net) if net else '0'}", timeout=4)
+        self.notify(f"count posted: {changed} variance(s), net {signed_qty(net) if net else '0'}", timeout=4)
         self.session_id = self.source.session_id = None
         self.query_one("#count-lines", VirtualTable).reset()
         self._title()
@@ -191,7 +197,7 @@ class CountScreen(PickingScreen):
                 f"Cancel count session {self.session_id}? Nothing is posted; the counted lines are dropped.",
                 yes="Cancel the count", no="Keep counting")):
             return
-        if self.service(lambda: cancel_count(self.session_id) or True, changed=False):
+        if self.service(lambda: cancel_count(self.session_id, self.shop.ctx) or True, changed=False):
             self.notify(f"count session {self.session_id} cancelled", timeout=3)
             self.session_id = self.source.session_id = None
             self.query_one("#count-lines", VirtualTable).reset()

@@ -25,6 +25,8 @@ HELP = """\
   Ctrl+P      command palette: every action, by name ("staff" finds
               "Who is at the till")
   Escape      back out             Ctrl+Q   quit
+  F12         lock the till (once staff have PINs): the next person
+              signs in with name and PIN; it locks by itself when idle
 {screens}
 [b]Dialogs[/b]   answer with the keys shown: y yes, n or Escape no.
           Enter alone never confirms what cannot be undone.

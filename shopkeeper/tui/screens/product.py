@@ -24,6 +24,7 @@ from shopkeeper.money import (
     round_div,
 )
 from shopkeeper.services import catalog, queries
+from shopkeeper.services.permissions import PermissionDenied
 from shopkeeper.services.queries import ChangeRow, JournalRow, ProductDetail
 from shopkeeper.text import clean, safe
 from shopkeeper.tui.format import (STATUS_TEXT, local_time, money, movement_at, movement_detail, plain, qty,
@@ -405,6 +406,9 @@ class ProductScreen(ShopScreen):
                 layouts=self.shop.config.extra.get("barcodes"))
         except catalog.EditConflict as exc:
             self._conflict(exc, data, then)
+            return
+        except PermissionDenied as exc:  # a supervisor approves it here, then the save runs again
+            self.shop.ask_supervisor(exc, lambda: self._commit(data, then))
             return
         except ShopError as exc:
             if exc.field in self.loaded or exc.field == "sku":

@@ -41,6 +41,7 @@ from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.money import format_money, format_percent, format_qty, parse_money, parse_qty
+from shopkeeper.services.permissions import PermissionDenied
 from shopkeeper.services import till
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
@@ -459,9 +460,10 @@ class SellScreen(ShopScreen):
                 return
             try:
                 price = parse_money(values["price"], self.decimals, what="price")
-                self.show(till.add_one_off(self.shop.ctx, values["description"], price, qty, code=code))
             except ShopError as err:
                 self.notify(str(err), severity="error", timeout=6)
+                return
+            self._do(lambda: till.add_one_off(self.shop.ctx, values["description"], price, qty, code=code))
 
         def chosen(choice: str | None) -> None:
             if choice == "create":
@@ -493,6 +495,9 @@ class SellScreen(ShopScreen):
     def _do(self, call) -> bool:
         try:
             draft = call()
+        except PermissionDenied as exc:
+            self.shop.ask_supervisor(exc, lambda: self._do(call))
+            return False
         except ShopError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return False
@@ -578,11 +583,15 @@ class SellScreen(ShopScreen):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self._do(lambda: till.void(self.shop.ctx))
-                self.notify("sale voided", timeout=3)
+                self._void()
 
         self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?", yes="Void",
                                            no="Keep"), done)
+
+    def _void(self) -> None:
+        if self._do(lambda: till.void(self.shop.ctx)):
+            self.notify("sale voided", timeout=3)
+        # refused: a supervisor's approval runs ``_do`` again, and its own change shows the empty sale
 
     def action_park(self) -> None:
         def done(values: dict[str, str] | None) -> None:
@@ -673,7 +682,8 @@ class SellScreen(ShopScreen):
                         severity="error", timeout=6)
             return
         original = self.draft.original_sale if self.draft else None
-        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered, expected_total=expected_total))
+        result = self.service(lambda: till.complete(self.shop.ctx, payment, tendered, expected_total=expected_total),
+                              retry=lambda: self.complete(payment, tendered, expected_total))
         if result is None:
             return
         self.last_result = result

@@ -1,0 +1,184 @@
+"""PINs at the till: signing in, locking (F12 and idle) and unlocking, a supervisor's approval asked right where an
+act is refused, and a scanner's burst into a PIN field refused, never tried as a PIN."""
+
+from __future__ import annotations
+
+import itertools
+import types
+
+import pytest
+
+from shopkeeper.models import AuditEvent, Sale
+from shopkeeper.services import till
+from shopkeeper.tui.screens.sell import SellScreen
+from shopkeeper.tui.screens.sign_in import SignInScreen, SupervisorScreen
+from tests.staff_helpers import PINS, add_staff
+from tests.tui.conftest import scan_burst, settle
+
+SIZE = (80, 24)
+
+
+def typing_like_a_person(monkeypatch) -> None:
+    """The key gate's clock moves half a second between keys: what the test types is a person typing, never a
+    scanner's burst (which the gate would refuse)."""
+    clock = itertools.count(step=0.5)
+    monkeypatch.setattr("shopkeeper.tui.keygate.time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+
+
+async def sign_in(app, pilot, pin: str) -> None:
+    await settle(app, pilot)
+    assert isinstance(app.screen, SignInScreen)
+    await pilot.press(*pin, "enter")
+    await settle(app, pilot)
+
+
+async def test_a_cashier_refund_asks_a_supervisor_pin_right_there_and_records_both_names(
+        shop, make_app, till_ctx, monkeypatch):
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    sale_id = Sale.select(Sale.id).where(Sale.kind == "sale").order_by(Sale.id).scalar()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])  # PINs are set: the named cashier proves it first
+        assert app.ctx.staff == "Cam"
+        await pilot.press("f2")
+        await settle(app, pilot)
+        till.start_refund(app.ctx, sale_id)
+        app.screen.refresh_data()
+        await pilot.press("f7")  # pay the refund back in cash: a cashier may not alone
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("escape")  # nobody to approve: the refund waits, the till carries on
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        assert till.current_sale(app.ctx).mode == "refund"
+        await pilot.press("f7")
+        await settle(app, pilot)
+        await pilot.press(*"sue", "enter", *"9999", "enter")  # a wrong PIN is said in the dialog, which stays
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        assert "wrong PIN for Sue" in str(app.screen.query_one("#pin-error").content)
+        await pilot.press(*PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        refund = Sale.get(Sale.kind == "return")
+        assert refund.original_id == sale_id and refund.staff.name == "Cam"
+        override = AuditEvent.get(AuditEvent.kind == "override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+        assert app.ctx.supervisor == "" and app.ctx.supervisor_pin == ""  # the approval was for that act only
+
+
+async def test_the_till_locks_on_f12_and_when_idle_and_the_next_cashier_unlocks_with_their_pin(
+        shop, make_app, till_ctx, monkeypatch):
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f12")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press("escape")  # locked: Escape does not get past it
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        app.screen.query_one("#pin-name").value = ""
+        await pilot.press(*"Zed", "enter")  # with PINs set, a name not on the list is not accepted
+        await settle(app, pilot)
+        assert "not on the list" in str(app.screen.query_one("#pin-error").content)
+        app.screen.query_one("#pin-name").value = ""
+        await pilot.press(*"su", "enter", *PINS["Sue"], "enter")  # a few letters are enough
+        await settle(app, pilot)
+        assert not isinstance(app.screen, SignInScreen)
+        assert app.ctx.staff == "Sue"
+        app.lock_if_idle(now=app.last_input + 4 * 60)  # [till] lock_after_minutes = 5: not yet
+        await settle(app, pilot)
+        assert not isinstance(app.screen, SignInScreen)
+        app.lock_if_idle(now=app.last_input + 5 * 60)
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+
+
+async def test_a_scan_into_the_pin_field_is_refused_and_never_tried_as_a_pin(shop, make_app, till_ctx):
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert app.focused.id == "pin-pin"
+        scan_burst(app, "5449000000996")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert app.screen.query_one("#pin-pin").value == ""
+        assert bells and any("5449000000996 NOT added" in n.message for n in app._notifications)
+        assert not AuditEvent.select().where(AuditEvent.kind.in_(["pin_failed", "sign_in"])).exists()
+
+
+async def test_the_staff_screen_adds_a_member_and_sets_their_pin_as_a_manager(shop, make_app, till_ctx,
+                                                                                monkeypatch):
+    from shopkeeper.models import Staff
+    from shopkeeper.services import pins
+    from shopkeeper.tui.screens.staff_admin import StaffAdminScreen
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Olga"))
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(app, pilot, PINS["Olga"])
+        app.action_open("staff")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StaffAdminScreen)
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press(*"Dee", "enter", "enter")  # role: cashier, as offered
+        await settle(app, pilot)
+        assert Staff.get(Staff.name == "Dee").role == "cashier"
+        table = app.screen.query_one("#staff-table")
+        table.move_cursor(row=[m.name for m in app.screen.members].index("Dee"))
+        await pilot.press("p")
+        await settle(app, pilot)
+        await pilot.press(*"4567", "enter", *"4567", "enter")
+        await settle(app, pilot)
+        assert pins.matches("4567", Staff.get(Staff.name == "Dee").pin_hash)
+        kinds = [e.kind for e in AuditEvent.select().order_by(AuditEvent.id)][-2:]
+        assert kinds == ["staff_added", "pin_set"]
+
+
+async def test_the_audit_log_screen_lists_newest_first_and_filters_by_kind_and_staff(shop, make_app, till_ctx):
+    from textual.widgets import DataTable, Input, Select
+
+    from shopkeeper.tui.screens.audit_log import AuditLogScreen
+
+    add_staff()  # staff_added ×3, pin_set ×3 (the owner's first, by nobody; then by Olga)
+    app = make_app(till_ctx.as_staff("Sam"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.pop_screen()  # the sign-in dialog: this test reads the log without signing in
+        app.action_open("audit")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditLogScreen)
+        table = screen.query_one("#audit-table", DataTable)
+        kinds = [table.get_row_at(i)[1] for i in range(table.row_count)]
+        assert kinds[:3] == ["pin_set", "pin_set", "pin_set"] and kinds[-1] == "staff_added"
+        screen.query_one("#audit-kind", Select).value = "staff_added"
+        await settle(app, pilot)
+        assert table.row_count == 3
+        screen.query_one("#audit-kind", Select).value = Select.NULL
+        screen.query_one("#audit-staff", Input).value = "olga"
+        screen.refresh_data()
+        await settle(app, pilot)
+        assert {table.get_row_at(i)[2].plain for i in range(table.row_count)} == {"Olga"}
+        assert table.row_count == 2  # she set Sue's and Cam's PINs
+
+
+@pytest.mark.sqlite_only  # a PostgreSQL database is no file of ours
+async def test_the_app_warns_when_the_database_is_readable_by_everyone(shop, make_app):
+    import os
+
+    os.chmod(shop, 0o644)
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert any("can be read by every user of this computer" in n.message for n in app._notifications)
