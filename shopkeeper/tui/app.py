@@ -44,7 +44,7 @@ from shopkeeper.tui.registry import SCREENS, entry
 
 
 def _registry_bindings() -> list[BindingType]:
-    return [Binding(e.key, f"open('{e.name}')", e.title) for e in SCREENS]
+    return [Binding(e.key, f"open('{e.name}')", e.title) for e in SCREENS if e.key]
 
 
 class ShopkeeperApp(App):
@@ -168,7 +168,7 @@ class ShopkeeperApp(App):
             if session is not None:
                 self.call_from_thread(
                     self.notify, f"till session {session.number} at {session.terminal} is still open from "
-                    f"{local_time(session.opened_at)}: count the drawer and close it (F12 Till, Ctrl+K)",
+                    f"{local_time(session.opened_at)}: count the drawer and close it (F11 Till, Ctrl+K)",
                     severity="warning", timeout=30)
 
         self.run_worker(check, thread=True, group="till-session", exit_on_error=False)

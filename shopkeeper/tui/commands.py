@@ -21,7 +21,7 @@ class ShopCommands(Provider):
         if palette is not None:
             commands.extend(palette())
         for e in available_screens():
-            commands.append((f"Open {e.title}", f"{e.help} ({e.key.upper()})", partial(app.action_open, e.name)))
+            commands.append((f"Open {e.title}", f"{e.help} ({e.key.upper()})" if e.key else e.help, partial(app.action_open, e.name)))
         commands.append(("Stock", "Back to the stock table", app.action_home))
         commands.append(("Who is at the till", "Staff: change the cashier recorded on sales and movements",
                          app.action_choose_staff))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 class ScreenEntry:
     name: str  # action argument: app.action_open("receive")
     title: str  # shown in the footer and the palette
-    key: str  # app-wide key binding
+    key: str  # app-wide key binding; "" for the office's screens, opened from the command palette (Ctrl+P)
     help: str  # palette help text
     target: str  # "module:Class", imported lazily
     takes_product: bool = False
@@ -48,17 +48,17 @@ SCREENS: list[ScreenEntry] = [
                 "shopkeeper.tui.screens.count:CountScreen", takes_product=True),
     ScreenEntry("journal", "Journal", "f6", "Every stock movement, newest first, with filters",
                 "shopkeeper.tui.screens.journal:JournalScreen", takes_product=True),
-    ScreenEntry("till", "Till", "f12", "Till session: float, cash in/out, no sale, X report, close with the Z report",
+    ScreenEntry("till", "Till", "f11", "Till session: float, cash in/out, no sale, X report, close with the Z report",
                 "shopkeeper.tui.screens.till:TillScreen"),
     ScreenEntry("reports", "Reports", "f10", "Sales, best sellers, slow movers, valuation, shrinkage, movement, ABC",
                 "shopkeeper.tui.screens.reports:ReportsScreen"),
-    ScreenEntry("suppliers", "Suppliers", "f11", "Suppliers and the products each one sells (codes, packs, costs)",
+    ScreenEntry("suppliers", "Suppliers", "", "Suppliers and the products each one sells (codes, packs, costs)",
                 "shopkeeper.tui.screens.suppliers:SuppliersScreen"),
-    ScreenEntry("orders", "Orders", "f12", "Purchase orders: draft, edit, send, receive against, close",
+    ScreenEntry("orders", "Orders", "", "Purchase orders: draft, edit, send, receive against, close",
                 "shopkeeper.tui.screens.orders:OrdersScreen"),
-    ScreenEntry("audit", "Audit log", "f11", "Every sensitive act: voids, discounts, overrides, PIN failures, staff "
+    ScreenEntry("audit", "Audit log", "", "Every sensitive act: voids, discounts, overrides, PIN failures, staff "
                 "and product changes", "shopkeeper.tui.screens.audit_log:AuditLogScreen"),
-    ScreenEntry("staff", "Staff", "shift+f11", "Staff members: add, role, PIN, deactivate (manage_staff)",
+    ScreenEntry("staff", "Staff", "", "Staff members: add, role, PIN, deactivate (manage_staff)",
                 "shopkeeper.tui.screens.staff_admin:StaffAdminScreen"),
 ]
 

@@ -69,9 +69,9 @@ def table_text(app) -> str:
 
 
 async def open_order(app, pilot, order_id: int) -> OrderScreen:
-    """F12, then Enter on the order (the newest open one is first)."""
+    """The Orders screen (from the command palette), then Enter on the order (the newest open one is first)."""
     await settle(app, pilot)
-    await pilot.press("f12")
+    app.action_open("orders")
     await settle(app, pilot)
     assert isinstance(app.screen, OrdersScreen)
     assert app.screen.table.cursor_row.id == order_id
@@ -88,7 +88,7 @@ async def test_draft_open_edit_and_send_by_keyboard(shop, make_app, till_ctx, ou
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f12")
+        app.action_open("orders")
         await settle(app, pilot)
         await pilot.press("f9")
         await settle(app, pilot)
@@ -181,7 +181,7 @@ async def test_orders_list_filters_by_status(shop, make_app, till_ctx, tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f12")
+        app.action_open("orders")
         await settle(app, pilot)
         screen = app.screen
         assert screen.status == "open" and screen.table.row_count == 2
@@ -302,7 +302,7 @@ async def test_add_a_supplier_and_link_a_product_by_scan(shop, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f11")
+        app.action_open("suppliers")
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SuppliersScreen)
@@ -347,7 +347,7 @@ async def test_add_a_supplier_and_link_a_product_by_scan(shop, make_app):
 # -- scans into the new dialogs -------------------------------------------------------------------------------------
 
 async def _picker(app, pilot, ctx, tmp_path):
-    await pilot.press("f12")
+    app.action_open("orders")
     await settle(app, pilot)
     await pilot.press("f9")
 
@@ -375,13 +375,13 @@ async def _close(app, pilot, ctx, tmp_path):
 
 
 async def _supplier_form(app, pilot, ctx, tmp_path):
-    await pilot.press("f11")
+    app.action_open("suppliers")
     await settle(app, pilot)
     await pilot.press("f9")
 
 
 async def _link_form(app, pilot, ctx, tmp_path):
-    await pilot.press("f11")
+    app.action_open("suppliers")
     await settle(app, pilot)
     await pilot.press("f7")
 

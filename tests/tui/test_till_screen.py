@@ -1,4 +1,4 @@
-"""The Till screen (F12): open with a float, cash out with a reason, no sale, X report, close with the count and see
+"""The Till screen (F11): open with a float, cash out with a reason, no sale, X report, close with the count and see
 the Z report; the sell screen asks for a session when paying without one and never loses the sale; a scanner's
 burst into any of these dialogs is refused out loud, never taken as an answer."""
 
@@ -29,7 +29,7 @@ def refusals(app) -> list[str]:
 
 async def open_till(app, pilot) -> TillScreen:
     await settle(app, pilot)
-    await pilot.press("f12")
+    await pilot.press("f11")
     await settle(app, pilot)
     assert isinstance(app.screen, TillScreen)
     return app.screen
@@ -191,7 +191,7 @@ async def test_a_session_left_open_from_a_previous_day_is_said_at_start(shop, ma
         await settle(app, pilot)
         assert any("till session 1 at till-1 is still open from 2026-01-05 08:00" in n.message
                    for n in app._notifications)
-        await pilot.press("f12")
+        await pilot.press("f11")
         await settle(app, pilot)
         assert "LEFT OPEN since 2026-01-05 08:00" in str(app.screen.query_one("#till-status").content)
 

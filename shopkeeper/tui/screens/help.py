@@ -59,12 +59,12 @@ HELP = """\
           you leave: F5 resumes it.
 [b]Journal[/b]   every movement, newest first; Ctrl+S applies the filters
 
-[b]Suppliers[/b] (F11)  ↑↓ a supplier, Ctrl+E edits it, F9 adds one.
+[b]Suppliers[/b] (Ctrl+P)  ↑↓ a supplier, Ctrl+E edits it, F9 adds one.
           Tab to its products: Enter changes a link (item code,
           pack size, pack cost, preferred ★), Ctrl+D unlinks. Scan
           a product or type its SKU in the code field to link it;
           F7 finds one by name.
-[b]Orders[/b] (F12)  F7 which statuses, Enter opens, F9 new order.
+[b]Orders[/b] (Ctrl+P)  F7 which statuses, Enter opens, F9 new order.
   An order: a scan adds the product (a pack more if it is there);
           Enter or Ctrl+T quantity and cost · Ctrl+D remove line
           Ctrl+S send (says where the text and CSV went)
@@ -74,7 +74,7 @@ HELP = """\
           lines say waiting, SHORT, complete, OVER or NOT ON ORDER.
           Leaving keeps the rest open; F9 closes the order and
           cancels what is missing (it asks first).
-[b]Till[/b] (F12) this till's session: open with a float, cash in and out
+[b]Till[/b] (F11) this till's session: open with a float, cash in and out
   with a reason, no sale, the X report, close with the drawer counted.
 {till}
 """
@@ -105,11 +105,17 @@ def help_text() -> str:
     from shopkeeper.tui.screens.sell import SellScreen
     from shopkeeper.tui.screens.till import TillScreen
 
-    screens = []
+    screens, office = [], []
     for e in available_screens():
+        if not e.key:
+            office.append(e.title)
+            continue
         prefix = f"  {e.key.upper():<4}{e.title:<10}"
         screens.append(textwrap.fill(e.help, width=WIDTH, initial_indent=prefix,
                                      subsequent_indent=" " * len(prefix)))
+    if office:  # the office's screens have no key of their own: the command palette opens them by name
+        screens.append(textwrap.fill(f"Ctrl+P, then the name: {', '.join(office)}", width=WIDTH,
+                                     initial_indent="  ", subsequent_indent="  "))
     return HELP.format(screens="\n".join(escape(s) for s in screens),
                        sell=escape(binding_keys(SellScreen.BINDINGS)),
                        till=escape(binding_keys(TillScreen.BINDINGS))).rstrip("\n")

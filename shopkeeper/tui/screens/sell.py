@@ -21,7 +21,7 @@ Ctrl+G     reprint a receipt (the last one by default), marked COPY
 =========  ==========================================================
 
 Paying with no till session open at this till, once the shop keeps till sessions (one was ever opened), asks to
-open one first (F12 Till) or to sell without one; the sale stays open either way.
+open one first (F11 Till) or to sell without one; the sale stays open either way.
 
 An item whose label says it has expired (GS1 AI 17) asks first: Ctrl+E sells it anyway, Escape does not; the Enter
 that ends a scan never answers that question.
