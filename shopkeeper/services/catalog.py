@@ -294,8 +294,7 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
                 clashes = {name: current[name] for name in changes if name in seen and seen[name] != current[name]}
                 if clashes:
                     raise EditConflict(sku, clashes)
-            if "reorder_point" in changes or "reorder_qty" in changes:
-                changes["reorder_mode"] = "manual"  # typed by hand: learning leaves it alone (services/reorder.py)
+            _mark_manual(changes, created=False)
             _update(product, changes)
             _log(ctx, product.id, {name: (current[name], changes[name]) for name in LOGGED if name in changes},
                  kind, note)
@@ -329,13 +328,21 @@ def _lock_sql(p: str, *, sqlite: bool) -> str:
     return f"SELECT {_columns()} FROM product p WHERE p.sku = {p}{lock}"
 
 
+def _mark_manual(values: dict[str, object], *, created: bool) -> None:
+    """A reorder point or quantity typed by hand (a form, an import) makes the product's reordering manual: learning
+    leaves it alone (``services/reorder.py``). A new product without one learns its own."""
+    typed = (values.get("reorder_point") or values.get("reorder_qty")) if created else (
+        "reorder_point" in values or "reorder_qty" in values)
+    if typed:
+        values["reorder_mode"] = "manual"
+
+
 def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Product:
     if "name" not in wanted:
         raise InvalidInput(f"{sku}: a new product needs a name", field="name", reason="a new product needs a name")
     columns = {name: value for name, value in wanted.items() if name not in ("supplier", "barcodes")}
     columns.setdefault("tax_rate", default_tax_rate)
-    if columns.get("reorder_point") or columns.get("reorder_qty"):
-        columns["reorder_mode"] = "manual"  # a typed reorder point; without one the product learns its own
+    _mark_manual(columns, created=True)
     if wanted.get("supplier"):
         columns["supplier"] = get_supplier(wanted["supplier"])
     # Another till may create the same SKU meanwhile (PostgreSQL): its row wins and this save says so.
@@ -527,6 +534,7 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
                                        reason="a new product needs a name", line=position)
                 columns = {name: value for name, value in wanted.items() if name not in ("supplier", "barcodes")}
                 columns.setdefault("tax_rate", default_tax_rate)
+                _mark_manual(columns, created=True)
                 if wanted.get("supplier"):
                     columns["supplier"] = supplier_id(wanted["supplier"])
                 creates.append((sku, columns))
@@ -537,6 +545,7 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
                               (_supplier_name(product.supplier_id) if name == "supplier" else getattr(product, name)))
                        for name in wanted}
             changes = {name: value for name, value in wanted.items() if value != current[name]}
+            _mark_manual(changes, created=False)
             columns = {name: value for name, value in changes.items() if name not in ("supplier", "barcodes")}
             if "supplier" in changes:
                 columns["supplier_id"] = supplier_id(changes["supplier"])
