@@ -36,8 +36,11 @@ def export_books(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.books_format import write
     from shopkeeper.services.reports import parse_date
 
+    from shopkeeper.services import permissions
+
     start, end = parse_date(args.start, what="--from"), parse_date(args.end, what="--to")
     cli.open_db()
+    approval = permissions.require(cli.context(), permissions.EXPORT_BOOKS)
     shop = cli.config.shop
     result = books.build(start, end, cli.config.section("accounts"), decimals=shop.decimals, opening=args.opening)
     text = write(result, args.format, currency=shop.currency, decimals=shop.decimals)
@@ -49,6 +52,7 @@ def export_books(args: argparse.Namespace, cli: Cli) -> int:
         audit_log.record(cli.context(), "export_made", subject=f"books:{start}:{end}", detail={
             "what": "books", "format": args.format, "from": str(start), "to": str(end), "opening": args.opening,
             "transactions": len(result.transactions), "out": str(Path(args.out).resolve()) if args.out else ""})
+        approval.record(cli.context(), f"books:{start}:{end}")
     if args.out:
         print(f"wrote {len(result.transactions)} transactions from {start} to {end} to {args.out}", file=sys.stderr)
     return 0

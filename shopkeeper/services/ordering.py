@@ -28,6 +28,7 @@ Rules kept here, in one place:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -43,7 +44,7 @@ from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import (Movement, Product, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, Staff,
                                Supplier, Terminal)
 from shopkeeper.money import extend, format_money, format_qty, round_div
-from shopkeeper.services import stock
+from shopkeeper.services import permissions, stock
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.suppliers import find_supplier, link_for, unit_cost
@@ -140,6 +141,21 @@ class OrderView:
     @property
     def value(self) -> int:
         return sum(line.value for line in self.lines)
+
+
+
+def _manages_orders(function):
+    """Drafting, editing, sending, closing and cancelling orders need ``manage_orders`` (or a supervisor's
+    approval, recorded with the act); receiving goods against an order does not (it is stock-room work)."""
+    @functools.wraps(function)
+    def run(ctx: Context, *args, **kwargs):
+        approval = permissions.require(ctx, permissions.MANAGE_ORDERS)  # before the transaction: a wrong PIN counts
+        with write_transaction():
+            result = function(ctx, *args, **kwargs)
+            approval.record(ctx, f"orders:{function.__name__}")
+        return result
+
+    return run
 
 
 def line_value(quantity: int, pack_size: int, pack_cost: int) -> int:
@@ -355,6 +371,7 @@ def _refuse_unless(order: PurchaseOrder, statuses: Sequence[str], doing: str) ->
 
 # --- making and editing orders -----------------------------------------------------------------------------------
 
+@_manages_orders
 def create_order(ctx: Context, supplier: str | int | Supplier, *, note: str = "") -> PurchaseOrder:
     """A new, empty draft order to ``supplier``, made by a person (``po draft`` leaves it alone)."""
     note = clean(note, field="note").strip()
@@ -402,6 +419,7 @@ def _next_line_no(order_id: int) -> int:
             .where(PurchaseOrderLine.order == order_id).scalar() or 0) + 1
 
 
+@_manages_orders
 def add_line(ctx: Context, order_id: int, product: str | int | Product, *, quantity: int | None = None,
              packs: int | None = None, unit_cost: int | None = None) -> LineView:
     """Add ``product`` to an open order: ``quantity`` thousandths of a unit, or ``packs`` (thousandths of a pack)
@@ -441,6 +459,7 @@ def _get_line(order: PurchaseOrder, line_no: int) -> PurchaseOrderLine:
     return line
 
 
+@_manages_orders
 def set_line(ctx: Context, order_id: int, line_no: int, *, quantity: int | None = None, packs: int | None = None,
              unit_cost: int | None = None, pack_cost: int | None = None) -> LineView:
     """Change a line's quantity (thousandths of a unit, or ``packs`` in thousandths of the line's pack) or cost (per
@@ -474,6 +493,7 @@ def set_line(ctx: Context, order_id: int, line_no: int, *, quantity: int | None 
         return _line_view(_lines_query().where(PurchaseOrderLine.id == line.id).get())
 
 
+@_manages_orders
 def remove_line(ctx: Context, order_id: int, line_no: int) -> None:
     """Take a line off an open order; a line with goods received against it stays (set its quantity instead)."""
     with write_transaction():
@@ -490,6 +510,7 @@ def remove_line(ctx: Context, order_id: int, line_no: int) -> None:
         _refresh_on_order([line.product_id])
 
 
+@_manages_orders
 def cancel_order(ctx: Context, order_id: int, *, note: str = "") -> None:
     """Cancel an order nothing has been received against (a draft or a sent one): nothing of it is on order any
     more. One with goods received is closed instead (``close_order``)."""
@@ -503,6 +524,7 @@ def cancel_order(ctx: Context, order_id: int, *, note: str = "") -> None:
         _refresh_on_order(_order_products(order.id))
 
 
+@_manages_orders
 def close_order(ctx: Context, order_id: int, *, note: str = "") -> OrderView:
     """Close a sent or partly received order: whatever has not come is cancelled (``line.cancelled``) and no longer
     on order. Status: received when something came, cancelled when nothing did."""
@@ -534,6 +556,7 @@ class Drafted:
     topped_up: bool = False  # packs added to reach the minimum order
 
 
+@_manages_orders
 def draft_orders(ctx: Context, supplier: str | int | Supplier | None = None) -> list[Drafted]:
     """Turn today's suggestions into draft orders, one per supplier (only ``supplier``'s if given). Idempotent: see
     the module's docstring for what a second run changes. Inactive suppliers are skipped. Returns the drafts that
@@ -629,6 +652,7 @@ class SentOrder:
     paths: list[Path] = field(default_factory=list)
 
 
+@_manages_orders
 def send_order(ctx: Context, order_id: int, *, out_dir: str | Path | None = None, decimals: int | None = None) -> SentOrder:
     """Mark a draft sent and render it (plain text and CSV, with the supplier's item codes and pack counts); with
     ``out_dir``, also write ``po-N.txt`` and ``po-N.csv`` there (after the commit: a file never claims an order

@@ -93,15 +93,15 @@ def _permissions(role: str, names: tuple[str, ...]) -> frozenset[str]:
 
 
 def _limit(role: str, text: str) -> int | None:
-    from shopkeeper.money import parse_rate
+    from shopkeeper.money import PERCENT_SCALE, parse_percent
 
     text = text.strip().removesuffix("%").strip()
     if not text:
         return None
     try:
-        rate = parse_rate(text, what=f"roles.{role}.max_discount")
+        rate = parse_percent(text, what=f"roles.{role}.max_discount")  # basis points, as discounts are
     except ShopError as exc:  # naming the key
         raise ConfigError(str(exc), field=f"roles.{role}.max_discount") from None
-    if not 0 <= rate <= 10_000:
+    if not 0 <= rate <= PERCENT_SCALE:
         raise ConfigError(f'roles.{role}.max_discount: between "0%" and "100%"', field=f"roles.{role}.max_discount")
     return rate

@@ -37,6 +37,7 @@ from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import (AuditEvent, CashMovement, Payment, Sale, SaleLine, Staff, Terminal, TillSession,
                                TillSessionClose, database)
 from shopkeeper.money import format_money, format_rate
+from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
 from shopkeeper.times import local_time, parse_stored
@@ -260,10 +261,16 @@ def _cash_movement(ctx: Context, kind: str, amount: int, reason: str) -> int:
     if not reason and kind != "no_sale":
         raise InvalidInput(f"{kind.replace('_', ' ')} needs a reason", field="reason", reason="required")
     _who(ctx)
+    approval = permissions.require(ctx, permissions.OPEN_DRAWER) if kind == "no_sale" else None
     with write_transaction():
         row = _locked_open(ctx)
-        return CashMovement.insert(session=row.id, kind=kind, amount=amount, reason=reason, staff=staff_id(ctx),
-                                   terminal=terminal_id(ctx), created_at=utcnow()).execute()
+        movement = CashMovement.insert(session=row.id, kind=kind, amount=amount, reason=reason, staff=staff_id(ctx),
+                                       terminal=terminal_id(ctx), created_at=utcnow()).execute()
+        if approval is not None:  # the drawer opened without a sale: in the audit trail, with who approved it
+            audit_log.record(ctx, "no_sale", subject=f"till_session:{row.id}", detail={"reason": reason},
+                             supervisor_id=approval.supervisor_id)
+            approval.record(ctx, f"till_session:{row.id}")
+        return movement
 
 
 @retry_clashes
@@ -372,8 +379,10 @@ def close(ctx: Context, counted: int | None, denominations: dict[int, int] | Non
     Z report once; from then on the session and its figures never change."""
     amount, detail = _counted(counted, denominations, "counted cash", ctx.decimals)
     _who(ctx)
+    approval = permissions.require(ctx, permissions.CLOSE_DAY)  # before the transaction: a wrong PIN counts
     with write_transaction():
         row = _locked_open(ctx)
+        approval.record(ctx, f"till_session:{row.id}")
         now = utcnow()
         report = _figures(ctx, row, "Z", now)
         report.counted_cash = amount
