@@ -14,6 +14,7 @@ from shopkeeper.db import insert_id, lock_in_order, locked, retry_clashes, state
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Product, Sale, SaleLine, database
 from shopkeeper.money import extend, format_money, format_qty, round_div
+from shopkeeper.services import chain
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, post_movements, take_in_at_cost
@@ -198,6 +199,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
         kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, payment,
         tendered, change, reason))
     db.execute_sql(statement(db, "sales.payment", _payment_sql), (sale_id, payment, total, tendered, change))
+    chain.register("sale", sale_id)  # sealed at commit, with its lines and payments
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
     posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing
