@@ -10,6 +10,7 @@ append one after the other, never beside each other: positions are in commit ord
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -54,22 +55,13 @@ def genesis(stream: str) -> bytes:
     return hashlib.sha256(f"shopkeeper-chain-v{VERSION}:{stream}".encode()).digest()
 
 
-def _value(v: object) -> str:
-    if v is None:
-        return "~"
-    if isinstance(v, bool):
-        v = int(v)
-    if isinstance(v, int):
-        return f"i{v}"
-    if isinstance(v, (bytes, memoryview)):
-        return f"b{bytes(v).hex()}"
-    text = str(v)
-    return f"s{len(text.encode())}:{text}"
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 def canonical(values: Iterable[object]) -> bytes:
-    """A row's content as bytes: exact integers, text as UTF-8 with its length, NULL as ``~``, in field order."""
-    return "|".join(map(_value, values)).encode()
+    """A row's content as bytes: a JSON array of its fields in the order of ``FIELDS`` (exact integers, text as
+    UTF-8, NULL as ``null``), which Python's C encoder writes the same way every time."""
+    return _json(list(values)).encode()
 
 
 def link_hash(prev: bytes, content: bytes) -> bytes:
@@ -78,48 +70,58 @@ def link_hash(prev: bytes, content: bytes) -> bytes:
 
 # --- reading rows as the chain sees them ------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=256)
 def _select(stream: str, where: str) -> str:
     return f"SELECT {', '.join(FIELDS[stream])} FROM {TABLES[stream]} t WHERE {where}"
 
 
-def contents(stream: str, ids: list[int]) -> dict[int, bytes]:
+@functools.lru_cache(maxsize=256)
+def _in_marks(n: int, p: str) -> str:
+    return f"= {p}" if n == 1 else f"IN ({', '.join([p] * n)})"
+
+
+def _in(ids: list[int], p: str) -> str:
+    return _in_marks(len(ids), p)
+
+
+def contents(stream: str, ids: list[int], cursor=None) -> dict[int, bytes]:
     """Canonical content of rows ``ids`` of ``stream`` that exist (a sale with its lines and payments)."""
     if not ids:
         return {}
+    cursor = cursor or database.obj.connection().cursor()
     p = database.obj.param
     out: dict[int, bytes] = {}
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
-        marks = ", ".join([p] * len(part))
-        rows = database.execute_sql(_select(stream, f"id IN ({marks})"), part).fetchall()
-        out.update(_encode(stream, rows, part))
+        cursor.execute(_select(stream, f"id {_in(part, p)}"), part)
+        out.update(_encode(stream, cursor.fetchall(), cursor))
     return out
 
 
-def _encode(stream: str, rows: list[tuple], ids: list[int] | None = None) -> dict[int, bytes]:
+def _encode(stream: str, rows: list[tuple], cursor=None) -> dict[int, bytes]:
+    """Canonical content per row id. A sale's is ``[sale, [line, …], [payment, …]]``, lines and payments in id
+    order: what was sold, at what price, and how it was paid."""
     if stream != "sale":
-        return {row[0]: canonical(row) for row in rows}
-    ids = [row[0] for row in rows] if ids is None else ids
-    lines: dict[int, list[tuple]] = {}
-    payments: dict[int, list[tuple]] = {}
-    if rows:
-        p = database.obj.param
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ", ".join([p] * len(part))
-            for row in database.execute_sql(f"SELECT sale_id, {', '.join(SALE_LINE_FIELDS)} FROM sale_line "
-                                            f"WHERE sale_id IN ({marks}) ORDER BY id", part):
-                lines.setdefault(row[0], []).append(row[1:])
-            for row in database.execute_sql(f"SELECT sale_id, {', '.join(PAYMENT_FIELDS)} FROM payment "
-                                            f"WHERE sale_id IN ({marks}) ORDER BY id", part):
-                payments.setdefault(row[0], []).append(row[1:])
-    out = {}
-    for row in rows:
-        parts = [canonical(row)]
-        parts += [b"L" + canonical(line) for line in lines.get(row[0], ())]
-        parts += [b"P" + canonical(pay) for pay in payments.get(row[0], ())]
-        out[row[0]] = b"\n".join(parts)
-    return out
+        return {row[0]: _json(row).encode() for row in rows}
+    if not rows:
+        return {}
+    cursor = cursor or database.obj.connection().cursor()
+    ids = [row[0] for row in rows]
+    p = database.obj.param
+    lines: dict[int, list[tuple]] = {i: [] for i in ids}
+    payments: dict[int, list[tuple]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        where = _in(part, p)
+        cursor.execute(f"SELECT sale_id, {', '.join(SALE_LINE_FIELDS)} FROM sale_line WHERE sale_id {where} "
+                       "ORDER BY id", part)
+        for row in cursor.fetchall():
+            lines[row[0]].append(row[1:])
+        cursor.execute(f"SELECT sale_id, {', '.join(PAYMENT_FIELDS)} FROM payment WHERE sale_id {where} "
+                       "ORDER BY id", part)
+        for row in cursor.fetchall():
+            payments[row[0]].append(row[1:])
+    return {row[0]: _json([row, lines[row[0]], payments[row[0]]]).encode() for row in rows}
 
 
 # --- sealing at commit ------------------------------------------------------------------------------------------
@@ -147,37 +149,57 @@ def _forget() -> None:
 
 def tip(stream: str) -> tuple[int, bytes]:
     """(position, hash) of the last link of ``stream``; (0, genesis) when it has none."""
+    return _tips(database.obj.connection().cursor(), [stream])[stream]
+
+
+def _tips(cursor, streams: list[str]) -> dict[str, tuple[int, bytes]]:
     p = database.obj.param
-    row = database.execute_sql(f"SELECT position, hash FROM chain_link WHERE stream = {p} "
-                               f"ORDER BY position DESC LIMIT 1", (STREAMS[stream],)).fetchone()
-    return (0, genesis(stream)) if row is None else (row[0], bytes(row[1]))
+    one = f"SELECT stream, position, hash FROM chain_link WHERE stream = {p} ORDER BY position DESC LIMIT 1"
+    sql = " UNION ALL ".join(f"SELECT * FROM ({one}) AS t{n}" for n in range(len(streams)))
+    cursor.execute(sql, [STREAMS[s] for s in streams])
+    found = {code: (position, bytes(digest)) for code, position, digest in cursor.fetchall()}
+    return {s: found.get(STREAMS[s], (0, genesis(s))) for s in streams}
 
 
-def _lock() -> None:
+def _lock(cursor=None) -> None:
     if not is_sqlite():
-        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
+        (cursor or database.obj.connection().cursor()).execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
 
 
 def seal() -> None:
-    """Link every registered row that exists and has no link yet, in id order, after the current tips. Runs inside
-    the writing transaction (``before_commit``); the lock it takes is held until that commits."""
+    """Link every registered row that still exists, per stream in id order, after the current tips. Runs inside
+    the writing transaction (``before_commit``); the lock it takes is held until that commits. Raw cursor calls:
+    this is on every sale's path (bench/bench_sales.py)."""
     queue = _queue()
     if not queue:
         return
     try:
-        _lock()
-        for stream in STREAMS:
-            ids = queue.get(stream)
-            if ids:
-                _append(stream, sorted(set(ids)))
+        cursor = database.obj.connection().cursor()
+        _lock(cursor)
+        found = {}
+        for stream, ids in queue.items():
+            rows = contents(stream, sorted(set(ids)), cursor) if ids else {}
+            if rows:
+                found[stream] = rows
+        if not found:  # all rolled back to savepoints
+            return
+        links = []
+        for stream, (position, prev) in _tips(cursor, list(found)).items():
+            code = STREAMS[stream]
+            rows = found[stream]
+            for row_id in sorted(rows):
+                prev = link_hash(prev, rows[row_id])
+                position += 1
+                links.append((code, position, row_id, prev))
+        _insert_links(links, cursor)
     finally:
         queue.clear()
 
 
 def _append(stream: str, ids: list[int]) -> int:
-    """Link rows ``ids`` (inserted in this transaction, so not linked yet) after the stream's tip."""
+    """Link rows ``ids`` (not linked yet) after the stream's tip."""
     found = contents(stream, ids)
-    if not found:  # rolled back to a savepoint: nothing to link
+    if not found:
         return 0
     code = STREAMS[stream]
     position, prev = tip(stream)
@@ -190,16 +212,11 @@ def _append(stream: str, ids: list[int]) -> int:
     return len(links)
 
 
-def _insert_links(links: list[tuple]) -> None:
+def _insert_links(links: list[tuple], cursor=None) -> None:
     p = database.obj.param
-    sql = f"INSERT INTO chain_link (stream, position, row_id, hash) VALUES ({p}, {p}, {p}, {p})"
-    if is_sqlite():
-        database.connection().executemany(sql, links)
-    else:
-        import psycopg2
-
-        database.execute_sql(sql, links[0]) if len(links) == 1 else \
-            database.cursor().executemany(sql, [(c, pos, r, psycopg2.Binary(h)) for c, pos, r, h in links])
+    cursor = cursor or database.obj.connection().cursor()
+    cursor.executemany(f"INSERT INTO chain_link (stream, position, row_id, hash) VALUES ({p}, {p}, {p}, {p})",
+                       links)
 
 
 before_commit(seal)
