@@ -22,6 +22,7 @@ from collections import defaultdict
 from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_qty, format_rate
 from shopkeeper.services.sales import SaleResult
+from shopkeeper.services.training import RECEIPT_MARK
 from shopkeeper.text import printable
 
 MIN_WIDTH = 24
@@ -130,8 +131,31 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
     return "\n".join(printable(line) for line in out) + "\n"
 
 
+def mark_training(text: str, width: int) -> str:
+    """A receipt printed in training mode: "TRAINING — NOT A RECEIPT" above, below, and between every few lines, so
+    no piece of it can pass for a real one."""
+    width = max(width, MIN_WIDTH)
+    mark = printable(RECEIPT_MARK if len(RECEIPT_MARK) <= width else "TRAINING").center(width).rstrip()
+    lines = text.rstrip("\n").split("\n")
+    out = [mark, "*" * width]
+    for n, line in enumerate(lines, 1):
+        out.append(line)
+        if n % 8 == 0 and n < len(lines):
+            out.append(mark)
+    out += ["*" * width, mark]
+    return "\n".join(out) + "\n"
+
+
 def receipt_for(result: SaleResult, config, ctx, *, original_sale: int | None = None) -> str:
-    """``format_receipt`` with the shop's name, currency and width from ``config`` and who/where from ``ctx``."""
+    """``format_receipt`` with the shop's name, currency and width from ``config`` and who/where from ``ctx``;
+    marked all over on a training copy (``services.training``)."""
+    from shopkeeper.services import training
+
+    text = _receipt_for(result, config, ctx, original_sale=original_sale)
+    return mark_training(text, config.till.receipt_width) if training.active() else text
+
+
+def _receipt_for(result: SaleResult, config, ctx, *, original_sale: int | None = None) -> str:
     return format_receipt(result, shop_name=config.shop.name, currency=config.shop.currency,
                           decimals=config.shop.decimals, width=config.till.receipt_width, staff=ctx.staff,
                           terminal=ctx.terminal, original_sale=original_sale,

@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "shopkeeper.cli.products_cmd",  # products import/export
     "shopkeeper.cli.report_cmd",  # report NAME
     "shopkeeper.cli.serve_cmd",  # serve (the app in a browser)
+    "shopkeeper.cli.training_cmd",  # training (the practice copy)
 ]
 OPTIONAL_COMMAND_MODULES = [
     "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels
