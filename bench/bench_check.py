@@ -55,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shop", type=Path, help="cached shop (default: ~/.cache/shopkeeper-bench/…)")
     parser.add_argument("--tail", type=int, default=10_000, help="links per stream re-hashed as a tail")
     parser.add_argument("--no-full", action="store_true", help="skip check --full (minutes at 10M)")
+    parser.add_argument("--reuse", action="store_true", help="use the shop at --shop as it is, even if built by an "
+                                                            "older schema (it is migrated, never rebuilt)")
     args = parser.parse_args(argv)
     shop = args.shop or (Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopkeeper-bench"
                          / f"shop-{args.products}-{args.movements}.db")
     shop.parent.mkdir(parents=True, exist_ok=True)
-    build_shop(shop, args.products, args.movements)
+    if not (args.reuse and shop.exists()):
+        build_shop(shop, args.products, args.movements)
     seal_shop(shop)
 
     open_database(str(shop))

@@ -809,7 +809,7 @@ def _m017_chain(db: Database) -> None:
     link per row, ``(stream, position)`` unique so two commits can never fork a chain, and verified checkpoints.
     Both tables are append-only. Rows written before this version are linked here, in id order."""
     blob = "BLOB" if is_sqlite(db) else "BYTEA"
-    db.execute_sql(f"CREATE TABLE IF NOT EXISTS chain_link (stream SMALLINT NOT NULL, position BIGINT NOT NULL, "
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS chain_link (stream BIGINT NOT NULL, position BIGINT NOT NULL, "
                    f"row_id BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (stream, position))"
                    + (" WITHOUT ROWID" if is_sqlite(db) else ""))
     # No index on (stream, row_id): each would be one more page written per sale; only a failing check needs it.

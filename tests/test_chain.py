@@ -158,3 +158,22 @@ def test_check_prints_the_head_and_proves_extension_on_the_command_line(shop, db
     assert "beyond this database's chains" in capsys.readouterr().out
     assert main(["--db", db, "check", "--against", "nonsense"]) == 2
     assert "expected chain:movement=N" in capsys.readouterr().err
+
+
+def test_an_upgrade_links_every_earlier_row_and_checkpoints_them(shop, db_path):
+    """A database from before the chain: m017 links its rows in id order and stores a first checkpoint."""
+    from shopkeeper.db import _m017_chain
+
+    close_database()
+    con = sqlite3.connect(db_path)
+    con.execute("DROP TABLE chain_link")
+    con.execute("DROP TABLE chain_checkpoint")
+    con.commit()
+    con.close()
+    db = open_database(str(db_path))
+    with db.atomic():  # as migrate() runs it
+        _m017_chain(db)
+    assert chain.head().positions == {"movement": 8, "sale": 3, "audit": 1}
+    report = check()
+    assert report.ok and report.checkpoint is not None and report.verified["movement"] == (8, 8)
+    assert check(full=True).ok
