@@ -588,3 +588,19 @@ def test_the_stock_filter_searches_the_stored_name_and_sku_on_an_upgraded_postgr
     assert stock_window(StockQuery("green"), 0, 10) == []
     assert [r.sku for r in stock_window(StockQuery("black"), 0, 10)] == ["TEA-1"]
     assert stock_window(StockQuery("tea\ntea"), 0, 10) == [] == stock_ids(StockQuery("tea\ntea"))
+
+
+def test_training_copy_of_a_postgresql_shop_is_a_sqlite_file_and_leaves_the_shop_alone(pg):
+    from shopkeeper.services import training
+
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=250))
+    stock.receive(ctx, "A", 5000, 100)
+    done = training.prepare(URL)
+    assert done.created and done.path.suffix == ".db" and done.path.name.startswith("training-")
+    open_database(str(done.path))
+    assert training.active() and Product.get(Product.sku == "A").on_hand == 5000
+    sales.sell(Context(staff="trainee"), [sales.LineInput("A", 2000)], payment="card")
+    close_database()
+    open_database(URL)
+    assert Product.get(Product.sku == "A").on_hand == 5000 and Sale.select().count() == 0

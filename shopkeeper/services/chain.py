@@ -286,7 +286,8 @@ def head() -> Head:
     """The current chain head: a small value with each stream's position and hash; ``str()`` of it is the
     printable head (``chain:movement=123456,sale=789,audit=12:sha256:ab12…``), short enough for a receipt line and
     enough to prove later that the history then is part of the history now (``shopkeeper check --against``).
-    Read it inside the transaction that should be covered (a Z report's close) or on its own."""
+    It covers what is committed: rows written earlier in the caller's own transaction are sealed at its commit,
+    after this head (a Z report's close reads it and then writes its own rows)."""
     tips = {s: tip(s) for s in STREAMS}
     return Head({s: t[0] for s, t in tips.items()}, {s: t[1] for s, t in tips.items()})
 
