@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
 from shopkeeper.cli import main
-from shopkeeper.db import close_database, open_database
+from shopkeeper.db import close_database, open_database, write_transaction
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.services import audit_log, chain, sales, stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.chain_check import check
-from shopkeeper.db import write_transaction
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_a_refused_sale_leaves_no_link(shop, ctx):
     from shopkeeper.errors import StockRefused
 
     with pytest.raises(StockRefused):
-        sales.sell(ctx.__class__(**{**ctx.__dict__, "negative_stock": "refuse"}), [sales.LineInput("BREAD", 99_000)])
+        sales.sell(replace(ctx, negative_stock="refuse"), [sales.LineInput("BREAD", 99_000)])
     assert chain.head().positions == {"movement": 8, "sale": 3, "audit": 1}
     assert check(full=True).ok
 

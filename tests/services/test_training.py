@@ -6,7 +6,7 @@ import pytest
 
 from shopkeeper.db import close_database, open_database
 from shopkeeper.errors import ShopError
-from shopkeeper.models import Movement, Payment, Product, Sale, database
+from shopkeeper.models import Movement, Payment, Product, Sale
 from shopkeeper.receipts import receipt_for
 from shopkeeper.services import sales, stock, till, training
 from shopkeeper.services.catalog import ProductData, save_product
