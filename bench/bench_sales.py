@@ -9,6 +9,8 @@ sales of 1 unit of a random product, each in its own write transaction, three wa
            ``COMMIT`` (product picked by id, no lookup, no sale row);
 - service: ``shopkeeper.services.sales.sell(ctx, [LineInput(barcode, 1000)], payment="card")`` — barcode lookup,
            pricing, the sale, its line and its movement, the stock update;
+- unchained: the service with the hash chain's sealing switched off (``services/chain.py``): what the chain costs
+           is service against unchained (target: service ≥ 0.9 × unchained);
 - naive:   Peewee models, ``Movement.create(...)`` + ``Product.update(...).execute()`` in ``db.atomic()``.
 
 All three share the database file, WAL and ``synchronous=FULL`` (the shop's pragmas), and run in rounds in a rotating
@@ -36,15 +38,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import peewee
-from make_shop import barcode_for, build_shop
+from make_shop import barcode_for, build_shop, seal_shop
 
 from shopkeeper.db import SQLITE_PRAGMAS, close_database, open_database, utcnow
+from shopkeeper import db as shop_db
 from shopkeeper.models import Movement, Product, database
+from shopkeeper.services import chain
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.sales import LineInput, sell
 
 TARGET = 0.6
-SIDES = ("raw", "service", "naive")
+SIDES = ("raw", "service", "unchained", "naive")
+CHAIN_TARGET = 0.9
 
 RAW_INSERT = (
     "INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
@@ -91,6 +96,18 @@ class Service:
             sell(ctx, [LineInput(code, 1000)], payment="card")
 
 
+class Unchained(Service):
+    """The service with the chain's seal left out of every commit (its rows are linked after the run)."""
+
+    def run(self, work: list[tuple[int, str, int, int]]) -> None:
+        shop_db._before_commit_hooks.remove(chain.seal)
+        try:
+            super().run(work)
+        finally:
+            shop_db._before_commit_hooks.append(chain.seal)
+            chain._queue().clear()
+
+
 class Naive:
     def __init__(self, staff: int | None, terminal: int | None) -> None:
         self.staff, self.terminal = staff, terminal
@@ -125,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     shop = args.shop or default_shop(args.products, args.movements)
     shop.parent.mkdir(parents=True, exist_ok=True)
     build_shop(shop, args.products, args.movements)
+    seal_shop(shop)
     workdir = args.workdir or shop.parent
     fd, name = tempfile.mkstemp(prefix="bench-sales-", suffix=".db", dir=workdir)
     os.close(fd)
@@ -151,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             runners["raw"] = Raw(work_db, staff, terminal, args.synchronous)
         if "service" in sides:
             runners["service"] = Service(ctx)
+        if "unchained" in sides:
+            runners["unchained"] = Unchained(ctx)
         if "naive" in sides:
             runners["naive"] = Naive(staff, terminal)
 
@@ -177,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             r += 1
         if "raw" in runners:
             runners["raw"].close()
+        for stream in chain.STREAMS:  # what the unchained side and the raw/naive sides wrote
+            chain.seal_unlinked(stream)
         close_database()
 
         rates = {s: done[s] / elapsed[s] for s in sides}
@@ -200,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "meets" if min(ratio, paired) >= TARGET else "MISSES"
             print(f"\nservice / raw = {ratio:.2f} over the run, {paired:.2f} median of rounds "
                   f"({verdict} the target of {TARGET})")
+
+        if "service" in rates and "unchained" in rates:
+            ratio = rates["service"] / rates["unchained"]
+            paired = statistics.median(s / u for s, u in zip(round_rates["service"], round_rates["unchained"]))
+            verdict = "meets" if min(ratio, paired) >= CHAIN_TARGET else "MISSES"
+            print(f"with chain / without = {ratio:.2f} over the run, {paired:.2f} median of rounds "
+                  f"({verdict} the target of {CHAIN_TARGET})")
 
         if not args.no_check:
             proc = subprocess.run([sys.executable, "-m", "shopkeeper", "--db", str(work_db), "check"],

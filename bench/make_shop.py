@@ -86,6 +86,27 @@ def cached_size(path: str | Path) -> tuple[int, int] | None:
     return row[0], row[1]
 
 
+def seal_shop(path: str | Path, *, quiet: bool = False) -> None:
+    """Link the rows the generator wrote (behind the services, like an upgrade from before the chain) into the hash
+    chains and store a checkpoint, as a shop on this version has them. Idempotent; done once on the cached shop."""
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.services import chain
+    from shopkeeper.services.chain_check import journal_sums
+
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    open_database(str(path))
+    try:
+        if any(chain.unlinked(stream) for stream in chain.STREAMS):
+            started = time.perf_counter()
+            linked = sum(chain.seal_unlinked(stream) for stream in chain.STREAMS)
+            head = chain.head()
+            chain.store_checkpoint(head.positions, head.hashes, journal_sums())
+            say(f"make_shop: linked {linked:,} rows into the hash chains and stored a checkpoint in "
+                f"{time.perf_counter() - started:.1f}s")
+    finally:
+        close_database()
+
+
 def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000_000, *, force: bool = False,
                quiet: bool = False) -> Path:
     """Make sure ``path`` holds a shop of ``products`` products and ``movements`` movements; return the path.

@@ -241,12 +241,26 @@ def on_rollback(hook: Callable[[], None]) -> None:
     _rollback_hooks.append(hook)
 
 
+_before_commit_hooks: list[Callable[[], None]] = []
+
+
+def before_commit(hook: Callable[[], None]) -> None:
+    """Call ``hook`` at the end of every outermost ``write_transaction``, inside it, just before it commits (the
+    hash chains seal the rows the transaction wrote: ``services/chain.py``)."""
+    _before_commit_hooks.append(hook)
+
+
 @contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
     """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints."""
+    db = database.obj  # the bound database: through the proxy, each step inside costs a lookup
+    outermost = not db.in_transaction()
     try:
-        with database.obj.atomic():  # the bound database: through the proxy, each step inside costs a lookup
+        with db.atomic():
             yield
+            if outermost:
+                for hook in _before_commit_hooks:
+                    hook()
     except BaseException as exc:
         for hook in _rollback_hooks:
             hook()
@@ -861,13 +875,37 @@ def _m021_staff_pins(db: Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS audit_event_staff ON audit_event (staff_id, id)")
 
 
+def _m022_chain(db: Database) -> None:
+    """The hash chains over the journal, the sales and the audit log (``services/chain.py``, docs/chain.md): one
+    link per row, ``(stream, position)`` unique so two commits can never fork a chain, and verified checkpoints.
+    Both tables are append-only. Rows written before this version are linked here, in id order."""
+    blob = "BLOB" if is_sqlite(db) else "BYTEA"
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS chain_link (stream BIGINT NOT NULL, position BIGINT NOT NULL, "
+                   f"row_id BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (stream, position))"
+                   + (" WITHOUT ROWID" if is_sqlite(db) else ""))
+    # No index on (stream, row_id): each would be one more page written per sale; only a failing check needs it.
+    key = "INTEGER PRIMARY KEY AUTOINCREMENT" if is_sqlite(db) else "BIGSERIAL PRIMARY KEY"
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS chain_checkpoint (id {key}, created_at TEXT NOT NULL, "
+                   "heads TEXT NOT NULL, stock TEXT NOT NULL, hash TEXT NOT NULL)")
+    (_append_only_sqlite if is_sqlite(db) else _append_only_postgres)(db, ("chain_link", "chain_checkpoint"))
+    from shopkeeper.services import chain
+
+    for stream in chain.STREAMS:
+        chain.seal_unlinked(stream)
+    if not db.execute_sql("SELECT 1 FROM chain_checkpoint LIMIT 1").fetchone():
+        from shopkeeper.services.chain_check import journal_sums
+
+        now = chain.head()
+        chain.store_checkpoint(now.positions, now.hashes, journal_sums())
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
-    _m020_reorder_position, _m021_staff_pins,
+    _m020_reorder_position, _m021_staff_pins, _m022_chain,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

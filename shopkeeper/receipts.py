@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money, format_percent, format_qty, format_rate
 from shopkeeper.services.sales import PricedLine, SaleResult, allocate
+from shopkeeper.services.training import RECEIPT_MARK
 from shopkeeper.text import printable
 
 MIN_WIDTH = 24
@@ -161,13 +162,39 @@ def format_receipt(result: SaleResult, *, shop_name: str = "", currency: str = "
     return "\n".join(printable(line) for line in out) + "\n"
 
 
+def mark_training(text: str, width: int) -> str:
+    """A receipt printed in training mode: "TRAINING — NOT A RECEIPT" above, below, and between every few lines, so
+    no piece of it can pass for a real one."""
+    width = max(width, MIN_WIDTH)
+    mark = printable(RECEIPT_MARK if len(RECEIPT_MARK) <= width else "TRAINING").center(width).rstrip()
+    lines = text.rstrip("\n").split("\n")
+    out = [mark, "*" * width]
+    for n, line in enumerate(lines, 1):
+        out.append(line)
+        if n % 8 == 0 and n < len(lines):
+            out.append(mark)
+    out += ["*" * width, mark]
+    return "\n".join(out) + "\n"
+
+
+
 _METHODS = {"cash": "Cash", "card": "Card", "other": "Other"}
 
 
 def receipt_for(result: SaleResult, config, ctx=None, *, original_sale: int | None = None, copy: bool = False,
                 staff: str | None = None, terminal: str | None = None) -> str:
     """``format_receipt`` with the shop's name, header, footer, currency and width from ``config``, who/where from
-    ``ctx`` (or ``staff``/``terminal``), and the sale's payment rows and cash rounding as stored."""
+    ``ctx`` (or ``staff``/``terminal``), and the sale's payment rows and cash rounding as stored; marked all over
+    on a training copy (``services.training``)."""
+    from shopkeeper import printer
+    from shopkeeper.services import training
+
+    text = _receipt_for(result, config, ctx, original_sale=original_sale, copy=copy, staff=staff, terminal=terminal)
+    return mark_training(text, printer.width(config)) if training.active() else text
+
+
+def _receipt_for(result: SaleResult, config, ctx=None, *, original_sale: int | None = None, copy: bool = False,
+                 staff: str | None = None, terminal: str | None = None) -> str:
     from shopkeeper import printer
 
     payments, rounding = sale_payments(result.sale_id)

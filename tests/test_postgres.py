@@ -15,7 +15,7 @@ import pytest
 
 from shopkeeper.db import close_database, open_database
 from shopkeeper.models import OpenSaleLine, Product, Sale, database
-from shopkeeper.services import sales, stock, till
+from shopkeeper.services import chain, chain_check, sales, stock, till
 from shopkeeper.services.audit import check_stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
@@ -89,6 +89,55 @@ def test_four_tills_on_postgres_lose_no_update(pg):
     assert Product.get(Product.sku == "B").on_hand == 1_000_000 - 160 * 2000
     assert Sale.select().count() == 160
     assert check_stock()[1] == []
+    report = chain_check.check(full=True)
+    assert report.ok and report.head.positions["sale"] == 160  # four tills racing: one chain, no fork
+
+
+def test_two_tills_committing_out_of_id_order_extend_one_chain(pg, monkeypatch):
+    """Till 1 inserts its sale first (lower ids) but commits second: the chain is sealed in commit order, under
+    the chain lock, so till 2's sale comes first in the chain and till 1's follows it; nothing forks."""
+    ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku))
+        stock.receive(ctx, sku, 100_000, 10)
+    first_sealing, second_done = threading.Event(), threading.Event()
+    lock = chain._lock
+
+    def lock_after_the_other_till(*args):
+        if threading.current_thread().name == "till-1":
+            first_sealing.set()
+            second_done.wait(10)
+        return lock(*args)
+
+    monkeypatch.setattr(chain, "_lock", lock_after_the_other_till)
+    sold, errors = {}, []
+
+    def ring(name: str, sku: str) -> None:
+        if name == "till-2":
+            first_sealing.wait(10)
+        with database.connection_context():
+            try:
+                sold[name] = sales.sell(Context(staff="pg", terminal=name), [sales.LineInput(sku, 1000)],
+                                        payment="card").sale_id
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append((name, exc))
+            finally:
+                if name == "till-2":
+                    second_done.set()
+
+    threads = [threading.Thread(target=ring, args=("till-1", "A"), name="till-1"),
+               threading.Thread(target=ring, args=("till-2", "B"), name="till-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sold["till-1"] < sold["till-2"]
+    order = [r[0] for r in database.execute_sql(
+        "SELECT row_id FROM chain_link WHERE stream = %s ORDER BY position", (chain.STREAMS["sale"],))]
+    assert order == [sold["till-2"], sold["till-1"]]
+    report = chain_check.check(full=True)
+    assert report.ok and report.head.positions == {"movement": 4, "sale": 2, "audit": 0}
 
 
 def test_a_sale_and_a_refund_draft_of_the_same_products_do_not_deadlock(pg, monkeypatch):
@@ -819,3 +868,19 @@ def test_a_sale_completed_while_the_till_closes_is_in_no_session_or_in_its_z_rep
     sale = Sale.get_by_id(results["sale"].sale_id)
     assert results["z"].sales == 0 and results["z"].expected_cash == 1000
     assert sale.till_session is None and session.id
+
+
+def test_training_copy_of_a_postgresql_shop_is_a_sqlite_file_and_leaves_the_shop_alone(pg):
+    from shopkeeper.services import training
+
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=250))
+    stock.receive(ctx, "A", 5000, 100)
+    done = training.prepare(URL)
+    assert done.created and done.path.suffix == ".db" and done.path.name.startswith("training-")
+    open_database(str(done.path))
+    assert training.active() and Product.get(Product.sku == "A").on_hand == 5000
+    sales.sell(Context(staff="trainee"), [sales.LineInput("A", 2000)], payment="card")
+    close_database()
+    open_database(URL)
+    assert Product.get(Product.sku == "A").on_hand == 5000 and Sale.select().count() == 0

@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "shopkeeper.cli.reorder_cmd",  # reorder recompute/explain/list/set/auto
     "shopkeeper.cli.staff_cmd",  # staff add/list/set-pin/set-role/deactivate
     "shopkeeper.cli.audit_log_cmd",  # audit (the audit trail)
+    "shopkeeper.cli.training_cmd",  # training (the practice copy)
 ]
 OPTIONAL_COMMAND_MODULES = [
     "shopkeeper.cli.scanner_cmd",  # scanner list/listen, labels

@@ -8,10 +8,14 @@ from shopkeeper.cli import EXIT_FAIL, EXIT_OK, Cli, add_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="check the database file (SQLite's integrity check) and recompute every "
-                                     "product's stock from the journal; exit 1 on any problem")
+    p = sub.add_parser("check", help="check the database file (SQLite's integrity check), the hash chains over "
+                                     "the journal, sales and audit log, and every product's stock against the "
+                                     "journal; print the chain head; exit 1 on any problem")
     p.add_argument("--full", action="store_true", help="the full integrity check (indexes against tables, foreign "
-                                                       "keys) instead of the quick one")
+                                                       "keys) instead of the quick one, and re-hash every row of "
+                                                       "the chains instead of starting from the last checkpoint")
+    p.add_argument("--against", metavar="HEAD", help="a chain head printed earlier (Z report, books export): prove "
+                                                     "that today's history extends the one it names")
     add_json(p)
     p.set_defaults(func=check)
 
@@ -30,24 +34,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 def check(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.db import describe_error
     from shopkeeper.money import format_qty, json_qty
-    from shopkeeper.services.audit import check_integrity, check_stock
+    from shopkeeper.services.audit import check_integrity
+    from shopkeeper.services.chain import parse_head
+    from shopkeeper.services.chain_check import check as check_chains
 
+    if args.against:
+        parse_head(args.against)  # bad input is refused before the (long) check
     cli.open_db()
     mode = "full" if args.full else "quick"
     problems = check_integrity(full=args.full)
+    report, unreadable = None, None
     try:
-        total, mismatches = check_stock()
-        unreadable = None
+        report = check_chains(full=args.full, against=args.against)
     except Exception as exc:  # a damaged file can fail the stock query too; the integrity problems say why
         from peewee import DatabaseError
 
         if not isinstance(exc, DatabaseError):
             raise
-        total, mismatches, unreadable = 0, [], describe_error(exc) or str(exc)
+        unreadable = describe_error(exc) or str(exc)
+    mismatches = report.mismatches if report else []
+    total = report.products if report else 0
     data = {"products": total,
             "mismatches": [{"sku": m.sku, "on_hand": json_qty(m.cached), "journal": json_qty(m.journal)}
                            for m in mismatches],
             "integrity": None if problems is None else {"check": mode, "ok": not problems, "problems": problems}}
+    if report:
+        data["chain"] = {
+            "head": str(report.head), "ok": not report.breaks and not report.checkpoint_problem,
+            "from_checkpoint": report.checkpoint, "checkpoint_problem": report.checkpoint_problem,
+            "verified": {s: {"from": a, "to": b} for s, (a, b) in report.verified.items()},
+            "breaks": [{"table": b.stream if b.stream != "audit" else "audit_event", "row": b.row_id,
+                        "position": b.position, "reason": b.reason} for b in report.breaks],
+            "stored_checkpoint": report.stored_checkpoint}
+        if report.against:
+            data["chain"]["against"] = {"head": report.against.printed, "ok": report.against.ok,
+                                        "reason": report.against.reason}
     if unreadable:
         data["stock_unreadable"] = unreadable
 
@@ -61,6 +82,8 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
             lines += [f"{m.sku}: cached on hand {format_qty(m.cached)}, journal says {format_qty(m.journal)}"
                       for m in mismatches]
             lines.append(f"{len(mismatches)} of {total} products disagree with the journal")
+        if report:
+            lines += _chain_text(report, args.full)
         if problems == []:
             lines.append(f"ok: database file intact ({mode} integrity check"
                          f"{'' if args.full else '; --full for the complete one'})")
@@ -68,10 +91,31 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
             lines.append(f"database file damaged ({mode} integrity check):")
             lines += [f"  {p}" for p in problems]
             lines.append("restore the last good backup (shopkeeper restore FILE)")
+        if report:
+            lines.append(f"chain head: {report.head}")
         return "\n".join(lines)
 
     cli.emit(data, text)
-    return EXIT_FAIL if mismatches or problems or unreadable else EXIT_OK
+    return EXIT_FAIL if mismatches or problems or unreadable or (report and not report.ok) else EXIT_OK
+
+
+def _chain_text(report, full: bool) -> list[str]:
+    lines = []
+    if report.checkpoint_problem:
+        lines.append(f"chain: {report.checkpoint_problem}; verified from the start instead")
+    for brk in report.breaks:
+        lines.append(f"chain broken: first row that does not fit: {brk}")
+    if not report.breaks:
+        since = (f"since checkpoint {report.checkpoint}" if report.checkpoint and not full else "every row")
+        count = sum(b - a for a, b in report.verified.values())
+        lines.append(f"ok: hash chains verified ({since}: {count} rows"
+                     f"{'' if full else '; --full re-hashes every row'})")
+    if report.against is not None:
+        if report.against.ok:
+            lines.append(f"ok: today's history extends {report.against.printed}")
+        else:
+            lines.append(f"history does NOT extend {report.against.printed}: {report.against.reason}")
+    return lines
 
 
 def backup(args: argparse.Namespace, cli: Cli) -> int:

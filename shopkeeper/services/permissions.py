@@ -22,11 +22,12 @@ stock_adjust              ``stock.adjust``
 post_count                ``stock.post_count`` and ``stock.count``
 edit_products             ``catalog.save_product`` (any field); prices and costs also need:
 edit_prices_costs         ``catalog.save_product`` changing price, avg_cost or tax_rate
-open_drawer               a no-sale drawer opening (the tills branch: ``till_session`` no_sale)
-close_day                 closing a till session / the Z report (the tills branch)
-export_books              the books export (the books branch)
+open_drawer               a no-sale drawer opening (``till_session.no_sale``)
+close_day                 closing a till session with its Z report (``till_session.close``)
+export_books              the books export (``shopkeeper export books``)
 manage_staff              ``services.staff``: add, set PIN, set role, deactivate
-manage_orders             purchase orders (the orders branch)
+manage_orders             drafting, editing, sending, closing, cancelling purchase orders (``services.ordering``)
+training                  switching a till to the training copy (the app's Training command)
 ========================= ===========================================================================
 """
 
@@ -44,7 +45,7 @@ from shopkeeper.services.context import Context
 from shopkeeper.services.roles import (  # noqa: F401  (the names callers use: permissions.REFUND, ...)
     CLOSE_DAY, DISCOUNT_OVER_LIMIT, EDIT_PRICES_COSTS, EDIT_PRODUCTS, EXPORT_BOOKS, MANAGE_ORDERS, MANAGE_STAFF,
     ONE_OFF_ITEM, OPEN_DRAWER, PERMISSIONS, POST_COUNT, PRICE_OVERRIDE, REFUND, REMOVE_LINE_AFTER_PAYMENT,
-    STOCK_ADJUST, VOID_SALE, WHAT, Role)
+    STOCK_ADJUST, TRAINING, VOID_SALE, WHAT, Role)
 
 
 class PermissionDenied(ShopError):

@@ -24,10 +24,11 @@ CLOSE_DAY = "close_day"
 EXPORT_BOOKS = "export_books"
 MANAGE_STAFF = "manage_staff"
 MANAGE_ORDERS = "manage_orders"
+TRAINING = "training"
 
 PERMISSIONS = (REFUND, VOID_SALE, REMOVE_LINE_AFTER_PAYMENT, DISCOUNT_OVER_LIMIT, PRICE_OVERRIDE, ONE_OFF_ITEM,
                STOCK_ADJUST, POST_COUNT, EDIT_PRODUCTS, EDIT_PRICES_COSTS, OPEN_DRAWER, CLOSE_DAY, EXPORT_BOOKS,
-               MANAGE_STAFF, MANAGE_ORDERS)
+               MANAGE_STAFF, MANAGE_ORDERS, TRAINING)
 """Every permission there is; ``"*"`` in a role's list stands for all of them."""
 
 WHAT = {
@@ -36,7 +37,7 @@ WHAT = {
     ONE_OFF_ITEM: "sell a one-off item", STOCK_ADJUST: "adjust stock", POST_COUNT: "post a stock count",
     EDIT_PRODUCTS: "edit products", EDIT_PRICES_COSTS: "change prices and costs", OPEN_DRAWER: "open the drawer",
     CLOSE_DAY: "close the day", EXPORT_BOOKS: "export the books", MANAGE_STAFF: "manage staff",
-    MANAGE_ORDERS: "manage purchase orders",
+    MANAGE_ORDERS: "manage purchase orders", TRAINING: "switch a till to training",
 }
 
 
@@ -51,7 +52,7 @@ DEFAULT_ROLES = {
     "cashier": Role("cashier", frozenset({ONE_OFF_ITEM}), max_discount=1000),
     "supervisor": Role("supervisor", frozenset({
         REFUND, VOID_SALE, REMOVE_LINE_AFTER_PAYMENT, DISCOUNT_OVER_LIMIT, PRICE_OVERRIDE, ONE_OFF_ITEM,
-        STOCK_ADJUST, POST_COUNT, EDIT_PRODUCTS, OPEN_DRAWER, CLOSE_DAY, MANAGE_ORDERS})),
+        STOCK_ADJUST, POST_COUNT, EDIT_PRODUCTS, OPEN_DRAWER, CLOSE_DAY, MANAGE_ORDERS, TRAINING})),
     "owner": Role("owner", frozenset(PERMISSIONS)),
 }
 

@@ -14,6 +14,7 @@ from shopkeeper.db import insert_id, lock_in_order, locked, retry_clashes, state
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import Payment, Product, Sale, SaleLine, database
 from shopkeeper.money import PERCENT_SCALE, allocate, extend, format_qty, round_div
+from shopkeeper.services import chain
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services import permissions
 from shopkeeper.services.context import Context, staff_id, terminal_id
@@ -199,6 +200,7 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     payment_sql = statement(db, "sales.payment", _payment_sql)
     for tender in paid.tenders:
         db.execute_sql(payment_sql, (sale_id, tender.method, sign * tender.amount, tender.tendered, tender.change))
+    chain.register("sale", sale_id)  # sealed at commit, with its lines and payments
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
     posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing

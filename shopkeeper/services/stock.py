@@ -17,6 +17,7 @@ from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.catalog import find_product
+from shopkeeper.services.chain import register
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
 
@@ -112,6 +113,7 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
                 e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry, e.supplier_id, e.po_line,
             ))
+            register("movement", movement_id)
             posted.movement_ids.append(movement_id)
             posted.on_hand[e.product_id] = on_hand
             posted.unit_costs.append(unit_cost)

@@ -36,6 +36,7 @@ from textual.screen import Screen
 
 from shopkeeper.config import Config
 from shopkeeper.db import connection_lost, data_version, is_sqlite
+from shopkeeper.errors import ShopError
 from shopkeeper.services.context import Context
 from shopkeeper.text import has_control, printable, safe
 from shopkeeper.tui.commands import ShopCommands
@@ -62,9 +63,15 @@ class ShopkeeperApp(App):
     ]
 
     def __init__(self, location: str, config: Config, ctx: Context, *, poll_interval: float = 0.3,
-                 scan_hub: Any = None) -> None:
+                 scan_hub: Any = None, training_of: str | None = None) -> None:
         super().__init__()
+        from shopkeeper.services import training
+
         self.location = location
+        self.training = training.active()  # a practice copy: TRAINING on every screen and receipt
+        self.training_of = training_of  # the real shop to go back to, when training was opened from it
+        self.training_guide = training.Guide() if self.training else None
+        self.training_progress: dict[str, bool] = {}
         self.config = config
         self.ctx = ctx
         self.poll_interval = poll_interval
@@ -123,6 +130,13 @@ class ShopkeeperApp(App):
         return StockScreen()
 
     def on_mount(self) -> None:
+        if self.training:
+            from shopkeeper.services.training import MARK
+
+            self.title = f"shopkeeper — {MARK}"
+            self.add_class("-training")
+            self.push_screen(self._training_guide())
+            self._observe_training()
         from shopkeeper.services.permissions import roles_apply
 
         if roles_apply():  # staff have PINs: whoever works here proves it, whatever --staff or the config say
@@ -397,7 +411,32 @@ class ShopkeeperApp(App):
 
         self.generation += 1
         self.screen.post_message(DataChanged())
+        if self.training:
+            self._observe_training()
         self._check_low_stock()
+
+    def _observe_training(self) -> None:
+        """Training: the guide reads the training database after every change, in a thread (one at a time), so it
+        sees a void happen; the guide screen, when in view, shows the result."""
+        import threading
+
+        from shopkeeper.models import database
+
+        guide, lock = self.training_guide, self.__dict__.setdefault("_guide_lock", threading.Lock())
+
+        def read() -> None:
+            with lock, database.connection_context():
+                progress = guide.progress()
+            self.call_from_thread(self._training_read, progress)
+
+        self.run_worker(read, thread=True, group="training-guide", exit_on_error=False)
+
+    def _training_read(self, progress: dict[str, bool]) -> None:
+        from shopkeeper.tui.screens.training import TrainingGuideScreen
+
+        self.training_progress = progress
+        if isinstance(self.screen, TrainingGuideScreen):
+            self.screen.show(progress)
 
     def _check_low_stock(self) -> None:
         """Which products newly fell to their reorder point: a scan of every product (~15 ms at 100k), so in a
@@ -551,6 +590,39 @@ class ShopkeeperApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def _training_guide(self) -> Screen:
+        from shopkeeper.tui.screens.training import TrainingGuideScreen
+
+        return TrainingGuideScreen()
+
+    def action_training(self) -> None:
+        """The command palette's Training: in the shop, switch this till to the practice copy (the app restarts on
+        it), which needs the ``training`` permission (a supervisor's PIN for a cashier); in training, the guide."""
+        from shopkeeper.tui.screens.training import TrainingGuideScreen
+
+        if self.training:
+            if not isinstance(self.screen, TrainingGuideScreen):
+                self.push_screen(TrainingGuideScreen())
+            return
+        from shopkeeper.services import permissions
+
+        try:
+            permissions.require(self.ctx, permissions.TRAINING)
+        except permissions.PermissionDenied as exc:
+            self.ask_supervisor(exc, self.action_training)
+            return
+        except ShopError as exc:  # a wrong supervisor PIN, a locked-out member
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        from shopkeeper.tui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit(SWITCH_TO_TRAINING)
+
+        self.push_screen(ConfirmScreen("Switch this till to TRAINING? The app reopens on a practice copy of the "
+                                       "shop; nothing done there reaches the real shop.", yes="Train"), answer)
+
     def set_staff(self, name: str) -> None:
         self.ctx = self.ctx.as_staff(name.strip())
         for screen in self.screen_stack:
@@ -561,11 +633,36 @@ class ShopkeeperApp(App):
 IDLE_CHECK_SECONDS = 15
 
 
-def run_app(location: str, config: Config, ctx: Context, *, exact_till: bool = False) -> None:
-    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread).
+SWITCH_TO_TRAINING = "switch to training"
+LEAVE_TRAINING = "leave training"
+
+
+def run_app(location: str, config: Config, ctx: Context, *, exact_till: bool = False,
+            training_of: str | None = None) -> None:
+    """Run the app on the database at ``location`` (already opened with ``open_database`` in this thread); when
+    it exits to switch to training or back (F11, the guide's ``x``), reopen on the other database and run again.
 
     The app holds its till for as long as it runs (``services.till_claim``): ``ctx.terminal`` exactly when
     ``exact_till`` (a name given on purpose), else the first free name from it (``<host>``, ``<host>-2`` …)."""
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.services.training import prepare
+
+    while True:
+        result = _run_once(location, config, ctx, exact_till=exact_till, training_of=training_of)
+        busy = config.database.busy_timeout_ms
+        if result == SWITCH_TO_TRAINING:
+            done = prepare(location, busy_timeout_ms=busy)
+            close_database()
+            location, training_of = str(done.path), location
+        elif result == LEAVE_TRAINING and training_of:
+            close_database()
+            location, training_of = training_of, None
+        else:
+            return
+        open_database(location, busy_timeout_ms=busy)
+
+
+def _run_once(location: str, config: Config, ctx: Context, *, exact_till: bool, training_of: str | None) -> Any:
     from dataclasses import replace
 
     from shopkeeper.services.till_claim import held
@@ -577,8 +674,8 @@ def run_app(location: str, config: Config, ctx: Context, *, exact_till: bool = F
             app.call_from_thread(app.notify, message, severity="error", timeout=60)
 
     with held(ctx.terminal, exact=exact_till, on_lost=lost) as lease:
-        app = ShopkeeperApp(location, config, replace(ctx, terminal=lease.name))
+        app = ShopkeeperApp(location, config, replace(ctx, terminal=lease.name), training_of=training_of)
         if lease.name != lease.requested:
             app.start_notice = (f"till {lease.requested} is open in another session: this one is till {lease.name}, "
                                 "with its own open sale")
-        app.run()
+        return app.run()

@@ -21,10 +21,13 @@ class ShopCommands(Provider):
         if palette is not None:
             commands.extend(palette())
         for e in available_screens():
-            commands.append((f"Open {e.title}", f"{e.help} ({e.key.upper()})" if e.key else e.help, partial(app.action_open, e.name)))
+            commands.append((f"Open {e.title}", f"{e.help} ({e.key.upper()})" if e.key else e.help,
+                             partial(app.action_open, e.name)))
         commands.append(("Stock", "Back to the stock table", app.action_home))
         commands.append(("Who is at the till", "Staff: change the cashier recorded on sales and movements",
                          app.action_choose_staff))
+        commands.append(("Training", "Switch this till to the practice copy (a supervisor's); in training: the guide",
+                         app.action_training))
         commands.append(("Help", "Keys and screens (F1)", app.action_help))
         return commands
 

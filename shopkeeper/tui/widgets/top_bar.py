@@ -12,6 +12,7 @@ class TopBar(Static):
     DEFAULT_CSS = """
     TopBar { height: 1; width: 1fr; background: $primary; color: $text; text-style: bold; padding: 0 1; }
     TopBar.server-down { background: $error; }
+    TopBar.training { background: $warning; color: $text; }
     """
 
     def __init__(self, title: str) -> None:
@@ -29,6 +30,13 @@ class TopBar(Static):
         if ctx is not None:
             parts.append(f"staff: {ctx.staff or '-'}")
             parts.append(f"till: {ctx.terminal or '-'}")
+        training = bool(getattr(app, "training", False))
+        if training:  # a practice copy: said in words, so it shows without colour too
+            parts.insert(0, "*** TRAINING ***")
+        self.set_class(training, "training")
+        if training:
+            self.screen.border_title = "TRAINING"
+            self.screen.border_subtitle = "TRAINING: nothing here is real"
         down = getattr(app, "server_down", "")
         if down:  # on PostgreSQL, while the server cannot be reached (``ShopkeeperApp.connection_lost``)
             parts.insert(0, "SERVER UNREACHABLE, retrying: no payments")

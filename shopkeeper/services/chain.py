@@ -1,0 +1,524 @@
+"""The hash chains over the journal (``movement``), the sales (``sale`` with its lines and payments) and the audit
+log (``audit_event``): every row has a link ``(stream, position, row_id, hash)`` in ``chain_link``, where
+``hash = sha256(previous link's hash + the row's canonical content)``. See docs/chain.md.
+
+Rows are sealed at commit, inside the transaction that wrote them: services ``register`` the ids they insert and
+``db.write_transaction`` calls ``seal`` just before the outermost commit. Sealing takes the chain lock (SQLite's
+``BEGIN IMMEDIATE`` already holds it; PostgreSQL takes a transaction advisory lock), so two tills committing at once
+append one after the other, never beside each other: positions are in commit order, not id order.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from shopkeeper.db import before_commit, is_sqlite, on_rollback, utcnow, write_transaction
+from shopkeeper.errors import InvalidInput
+from shopkeeper.models import database
+
+VERSION = 1
+"""Of the canonical serialisation below: a change to a field list is a new version (and a new genesis)."""
+
+STREAMS: dict[str, int] = {"movement": 1, "sale": 2, "audit": 3}
+"""Stream name → the number ``chain_link.stream`` stores. Also the order of streams in a head."""
+
+TABLES = {"movement": "movement", "sale": "sale", "audit": "audit_event"}
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "movement": ("id", "product_id", "kind", "quantity", "unit_cost", "unit_price", "reason", "staff_id",
+                 "terminal_id", "created_at", "reference", "sale_id", "count_session_id", "lot", "expiry",
+                 "supplier_id", "po_line"),
+    "sale": ("id", "kind", "created_at", "staff_id", "terminal_id", "original_id", "subtotal", "discount", "tax",
+             "total", "payment", "tendered", '"change"', "reason", "till_session", "rounding"),
+    "audit": ("id", "created_at", "kind", "staff_id", "supervisor_id", "terminal_id", "subject", "detail"),
+}
+"""What a row's hash covers, in this order (version 1). A sale's hash also covers its lines and payments:"""
+SALE_LINE_FIELDS = ("id", "line_no", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate",
+                    "tax", "total", "unit_cost", "original_line_id", "lot", "expiry")
+PAYMENT_FIELDS = ("id", "method", "amount", "tendered", '"change"')
+
+ADVISORY_KEY = 0x73686F70636861  # "shopcha": PostgreSQL's transaction-level lock on the chains
+HEAD_HASH_CHARS = 20
+"""Hex digits of the combined hash printed in a head (80 bits): a receipt line, still far beyond forging."""
+CHECKPOINT_EVERY = 10_000
+"""``check`` stores a checkpoint when at least this many links came after the last one."""
+
+
+def genesis(stream: str) -> bytes:
+    """The 'previous hash' of a stream's first row."""
+    return hashlib.sha256(f"shopkeeper-chain-v{VERSION}:{stream}".encode()).digest()
+
+
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def canonical(values: Iterable[object]) -> bytes:
+    """A row's content as bytes: a JSON array of its fields in the order of ``FIELDS`` (exact integers, text as
+    UTF-8, NULL as ``null``), which Python's C encoder writes the same way every time."""
+    return _json(list(values)).encode()
+
+
+def link_hash(prev: bytes, content: bytes) -> bytes:
+    return hashlib.sha256(prev + content).digest()
+
+
+# --- reading rows as the chain sees them ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=256)
+def _select(stream: str, where: str) -> str:
+    return f"SELECT {', '.join(FIELDS[stream])} FROM {TABLES[stream]} t WHERE {where}"
+
+
+@functools.lru_cache(maxsize=256)
+def _in_marks(n: int, p: str) -> str:
+    return f"= {p}" if n == 1 else f"IN ({', '.join([p] * n)})"
+
+
+def _in(ids: list[int], p: str) -> str:
+    return _in_marks(len(ids), p)
+
+
+def contents(stream: str, ids: list[int], cursor=None) -> dict[int, bytes]:
+    """Canonical content of rows ``ids`` of ``stream`` that exist (a sale with its lines and payments)."""
+    if not ids:
+        return {}
+    cursor = cursor or database.obj.connection().cursor()
+    p = database.obj.param
+    out: dict[int, bytes] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        cursor.execute(_select(stream, f"id {_in(part, p)}"), part)
+        out.update(_encode(stream, cursor.fetchall(), cursor))
+    return out
+
+
+def _encode(stream: str, rows: list[tuple], cursor=None) -> dict[int, bytes]:
+    """Canonical content per row id. A sale's is ``[sale, [line, …], [payment, …]]``, lines and payments in id
+    order: what was sold, at what price, and how it was paid."""
+    if stream != "sale":
+        return {row[0]: _json(row).encode() for row in rows}
+    if not rows:
+        return {}
+    cursor = cursor or database.obj.connection().cursor()
+    ids = [row[0] for row in rows]
+    p = database.obj.param
+    lines: dict[int, list[tuple]] = {i: [] for i in ids}
+    payments: dict[int, list[tuple]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        where = _in(part, p)
+        cursor.execute(f"SELECT sale_id, {', '.join(SALE_LINE_FIELDS)} FROM sale_line WHERE sale_id {where} "
+                       "ORDER BY id", part)
+        for row in cursor.fetchall():
+            lines[row[0]].append(row[1:])
+        cursor.execute(f"SELECT sale_id, {', '.join(PAYMENT_FIELDS)} FROM payment WHERE sale_id {where} "
+                       "ORDER BY id", part)
+        for row in cursor.fetchall():
+            payments[row[0]].append(row[1:])
+    return {row[0]: _json([row, lines[row[0]], payments[row[0]]]).encode() for row in rows}
+
+
+# --- sealing at commit ------------------------------------------------------------------------------------------
+
+_pending = threading.local()
+
+
+def _queue() -> dict[str, list[int]]:
+    queue = getattr(_pending, "queue", None)
+    if queue is None:
+        queue = _pending.queue = {}
+    return queue
+
+
+def register(stream: str, row_id: int) -> None:
+    """Row ``row_id`` of ``stream`` was inserted in the current transaction: seal it when that commits."""
+    _queue().setdefault(stream, []).append(row_id)
+
+
+def _forget() -> None:
+    db = database.obj
+    if db is None or not db.in_transaction():  # the outermost transaction rolled back (or a database was opened)
+        _queue().clear()
+
+
+def tip(stream: str) -> tuple[int, bytes]:
+    """(position, hash) of the last link of ``stream``; (0, genesis) when it has none."""
+    return _tips(database.obj.connection().cursor(), [stream])[stream]
+
+
+def _tips(cursor, streams: list[str]) -> dict[str, tuple[int, bytes]]:
+    p = database.obj.param
+    one = f"SELECT stream, position, hash FROM chain_link WHERE stream = {p} ORDER BY position DESC LIMIT 1"
+    sql = " UNION ALL ".join(f"SELECT * FROM ({one}) AS t{n}" for n in range(len(streams)))
+    cursor.execute(sql, [STREAMS[s] for s in streams])
+    found = {code: (position, bytes(digest)) for code, position, digest in cursor.fetchall()}
+    return {s: found.get(STREAMS[s], (0, genesis(s))) for s in streams}
+
+
+def _lock(cursor=None) -> None:
+    if not is_sqlite():
+        (cursor or database.obj.connection().cursor()).execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
+
+
+def seal() -> None:
+    """Link every registered row that still exists, per stream in id order, after the current tips. Runs inside
+    the writing transaction (``before_commit``); the lock it takes is held until that commits. Raw cursor calls:
+    this is on every sale's path (bench/bench_sales.py)."""
+    queue = _queue()
+    if not queue:
+        return
+    try:
+        cursor = database.obj.connection().cursor()
+        _lock(cursor)
+        found = {}
+        for stream, ids in queue.items():
+            rows = contents(stream, sorted(set(ids)), cursor) if ids else {}
+            if rows:
+                found[stream] = rows
+        if not found:  # all rolled back to savepoints
+            return
+        links = []
+        for stream, (position, prev) in _tips(cursor, list(found)).items():
+            code = STREAMS[stream]
+            rows = found[stream]
+            for row_id in sorted(rows):
+                prev = link_hash(prev, rows[row_id])
+                position += 1
+                links.append((code, position, row_id, prev))
+        _insert_links(links, cursor)
+    finally:
+        queue.clear()
+
+
+def _append(stream: str, ids: list[int]) -> int:
+    """Link rows ``ids`` (not linked yet) after the stream's tip."""
+    found = contents(stream, ids)
+    if not found:
+        return 0
+    code = STREAMS[stream]
+    position, prev = tip(stream)
+    links = []
+    for row_id in sorted(found):
+        prev = link_hash(prev, found[row_id])
+        position += 1
+        links.append((code, position, row_id, prev))
+    _insert_links(links)
+    return len(links)
+
+
+def _insert_links(links: list[tuple], cursor=None) -> None:
+    p = database.obj.param
+    cursor = cursor or database.obj.connection().cursor()
+    cursor.executemany(f"INSERT INTO chain_link (stream, position, row_id, hash) VALUES ({p}, {p}, {p}, {p})",
+                       links)
+
+
+before_commit(seal)
+on_rollback(_forget)
+
+
+def seal_unlinked(stream: str, *, batch: int = 50_000) -> int:
+    """Link every row of ``stream`` that has no link yet, in id order: rows written before the chain existed (an
+    upgrade) or by a tool that bypassed the services (a benchmark's generator). Returns how many were linked."""
+    table, code, p = TABLES[stream], STREAMS[stream], database.obj.param
+    done = 0
+    with write_transaction():
+        _lock()
+        after = database.execute_sql(f"SELECT COALESCE(MAX(row_id), 0) FROM chain_link WHERE stream = {p}",
+                                     (code,)).fetchone()[0]
+        stray = [r[0] for r in database.execute_sql(
+            f"SELECT id FROM {table} t WHERE id <= {p} AND NOT EXISTS "
+            f"(SELECT 1 FROM chain_link l WHERE l.stream = {p} AND l.row_id = t.id) ORDER BY id", (after, code))]
+        if stray:
+            done += _append(stream, stray)
+        position, prev = tip(stream)
+        while True:
+            rows = database.execute_sql(_select(stream, f"id > {p} ORDER BY id LIMIT {batch}"), (after,)).fetchall()
+            if not rows:
+                break
+            found = _encode(stream, rows)
+            links = []
+            for row in rows:
+                prev = link_hash(prev, found[row[0]])
+                position += 1
+                links.append((code, position, row[0], prev))
+            _insert_links(links)
+            done += len(links)
+            after = rows[-1][0]
+    return done
+
+
+# --- heads ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Head:
+    """Where the chains stand: each stream's position and last hash, and one hash over all of them.
+
+    ``str(head)`` is the printable head for a Z report, a receipt line or a books export, e.g.
+    ``chain:movement=123456,sale=789,audit=12:sha256:3f9a0c…`` (20 hex digits); ``shopkeeper check --against``
+    takes it back and proves that today's history extends the one it names."""
+
+    positions: dict[str, int]
+    hashes: dict[str, bytes] = field(repr=False)
+
+    @property
+    def digest(self) -> str:
+        return combine(self.positions, self.hashes)
+
+    def __str__(self) -> str:
+        where = ",".join(f"{s}={self.positions[s]}" for s in STREAMS)
+        return f"chain:{where}:sha256:{self.digest[:HEAD_HASH_CHARS]}"
+
+
+def combine(positions: dict[str, int], hashes: dict[str, bytes]) -> str:
+    """The head's hash (hex): over every stream's position and last hash."""
+    text = "".join(f"{s}:{positions[s]}:{hashes[s].hex()}\n" for s in STREAMS)
+    return hashlib.sha256(f"shopkeeper-chain-head-v{VERSION}\n{text}".encode()).hexdigest()
+
+
+def head() -> Head:
+    """The current chain head: a small value with each stream's position and hash; ``str()`` of it is the
+    printable head (``chain:movement=123456,sale=789,audit=12:sha256:ab12…``), short enough for a receipt line and
+    enough to prove later that the history then is part of the history now (``shopkeeper check --against``).
+    It covers what is committed: rows written earlier in the caller's own transaction are sealed at its commit,
+    after this head (a Z report's close reads it and then writes its own rows)."""
+    tips = {s: tip(s) for s in STREAMS}
+    return Head({s: t[0] for s, t in tips.items()}, {s: t[1] for s, t in tips.items()})
+
+
+_HEAD = re.compile(r"chain:(?P<where>[a-z]+=\d+(?:,[a-z]+=\d+)*):sha256:(?P<hash>[0-9a-f]{16,64})")
+
+
+@dataclass(frozen=True)
+class PrintedHead:
+    positions: dict[str, int]
+    hash_prefix: str
+
+
+def parse_head(text: str) -> PrintedHead:
+    """A head as printed (``chain:movement=…,sale=…,audit=…:sha256:…``); ``InvalidInput`` names what is wrong."""
+    match = _HEAD.fullmatch(text.strip().lower())
+    if match is None:
+        raise InvalidInput(f"chain head {text!r}: expected chain:movement=N,sale=N,audit=N:sha256:HEX "
+                           "(at least 16 hex digits), as a Z report or books export prints it",
+                           field="against", value=text)
+    positions = {}
+    for part in match["where"].split(","):
+        name, _, number = part.partition("=")
+        if name not in STREAMS:
+            raise InvalidInput(f"chain head {text!r}: unknown stream {name!r}", field="against", value=text)
+        positions[name] = int(number)
+    missing = [s for s in STREAMS if s not in positions]
+    if missing:
+        raise InvalidInput(f"chain head {text!r}: no position for {', '.join(missing)}", field="against",
+                           value=text)
+    return PrintedHead(positions, match["hash"])
+
+
+# --- verifying --------------------------------------------------------------------------------------------------
+
+@dataclass
+class Break:
+    """The first row of a stream that does not fit its chain."""
+
+    stream: str
+    position: int | None
+    row_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{TABLES[self.stream]} row {self.row_id}" if self.row_id is not None else TABLES[self.stream]
+        at = f" (chain position {self.position})" if self.position is not None else ""
+        return f"{where}{at}: {self.reason}"
+
+
+def _links(stream: str, after: int, upto: int | None = None, batch: int = 20_000) -> Iterator[list[tuple]]:
+    p = database.obj.param
+    position = after
+    while True:
+        bound = f" AND position <= {int(upto)}" if upto is not None else ""
+        rows = database.execute_sql(
+            f"SELECT position, row_id, hash FROM chain_link WHERE stream = {p} AND position > {p}{bound} "
+            f"ORDER BY position LIMIT {batch}", (STREAMS[stream], position)).fetchall()
+        if not rows:
+            return
+        yield rows
+        position = rows[-1][0]
+
+
+def link_at(stream: str, position: int) -> tuple[int, bytes] | None:
+    """(row_id, hash) of the link at ``position``; None if there is none."""
+    if position == 0:
+        return None
+    p = database.obj.param
+    row = database.execute_sql(f"SELECT row_id, hash FROM chain_link WHERE stream = {p} AND position = {p}",
+                               (STREAMS[stream], position)).fetchone()
+    return None if row is None else (row[0], bytes(row[1]))
+
+
+def hash_at(stream: str, position: int) -> bytes | None:
+    if position == 0:
+        return genesis(stream)
+    found = link_at(stream, position)
+    return None if found is None else found[1]
+
+
+@dataclass
+class Verified:
+    stream: str
+    start: int  # verified the links after this position
+    end: int  # up to this one
+    brk: Break | None = None
+    moved: dict[int, int] = field(default_factory=dict)  # movement stream: quantity per product in (start, end]
+
+
+def verify(stream: str, after: int = 0, *, sums: bool = False) -> Verified:
+    """Recompute every link of ``stream`` after position ``after`` from its row and the link before it; the
+    first link that does not fit is the ``Break``. With ``sums`` (movements), also add up each product's quantity
+    over those rows (for the stock check from a checkpoint)."""
+    prev = hash_at(stream, after)
+    result = Verified(stream, after, after)
+    if prev is None:
+        result.brk = Break(stream, after, None, "the chain has no link at this position any more")
+        return result
+    expected = after
+    table = TABLES[stream]
+    for batch in _links(stream, after):
+        ids = [row_id for _, row_id, _ in batch]
+        if stream == "movement":
+            rows = _rows_by_id(stream, ids, extra="quantity, product_id" if sums else "")
+        else:
+            rows = _rows_by_id(stream, ids)
+        found = _encode_by_id(stream, rows, sums)
+        for position, row_id, stored in batch:
+            expected += 1
+            if position != expected:
+                result.brk = Break(stream, expected, None, f"chain position {expected} is missing")
+                return result
+            content = found.get(row_id)
+            if content is None:
+                result.brk = Break(stream, position, row_id, f"the {table} row is gone (deleted)")
+                return result
+            prev = link_hash(prev, content[0])
+            if prev != bytes(stored):
+                result.brk = Break(stream, position, row_id, "its content does not match its hash (changed "
+                                   "after it was written, or the chain was rewritten from here)")
+                return result
+            if sums:
+                qty, product = content[1]
+                result.moved[product] = result.moved.get(product, 0) + qty
+            result.end = position
+    return result
+
+
+def _rows_by_id(stream: str, ids: list[int], extra: str = "") -> list[tuple]:
+    p = database.obj.param
+    cols = ", ".join(FIELDS[stream]) + (f", {extra}" if extra else "")
+    rows = []
+    for start in range(0, len(ids), 5000):
+        part = ids[start:start + 5000]
+        if len(part) > 1 and part[-1] - part[0] + 1 == len(part) and part == sorted(part):
+            rows += database.execute_sql(f"SELECT {cols} FROM {TABLES[stream]} WHERE id BETWEEN {p} AND {p}",
+                                         (part[0], part[-1])).fetchall()
+        else:
+            for s in range(0, len(part), 500):
+                piece = part[s:s + 500]
+                marks = ", ".join([p] * len(piece))
+                rows += database.execute_sql(f"SELECT {cols} FROM {TABLES[stream]} WHERE id IN ({marks})",
+                                             piece).fetchall()
+    return rows
+
+
+def _encode_by_id(stream: str, rows: list[tuple], sums: bool) -> dict[int, tuple[bytes, tuple]]:
+    width = len(FIELDS[stream])
+    if stream == "sale":
+        return {i: (c, ()) for i, c in _encode(stream, rows).items()}
+    if sums and stream == "movement":
+        return {row[0]: (canonical(row[:width]), row[width:]) for row in rows}
+    return {row[0]: (canonical(row), ()) for row in rows}
+
+
+def unlinked(stream: str) -> int:
+    """Rows of ``stream`` without a link (inserted behind the services' back, or lost links): rows − links."""
+    p = database.obj.param
+    rows = database.execute_sql(f"SELECT COUNT(*) FROM {TABLES[stream]}").fetchone()[0]
+    links = database.execute_sql(f"SELECT COALESCE(MAX(position), 0) FROM chain_link WHERE stream = {p}",
+                                 (STREAMS[stream],)).fetchone()[0]
+    return rows - links
+
+
+def first_unlinked(stream: str) -> int | None:
+    p = database.obj.param
+    row = database.execute_sql(
+        f"SELECT MIN(id) FROM {TABLES[stream]} t WHERE NOT EXISTS "
+        f"(SELECT 1 FROM chain_link l WHERE l.stream = {p} AND l.row_id = t.id)", (STREAMS[stream],)).fetchone()
+    return row[0]
+
+
+# --- checkpoints ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A verified point of the chains: each stream's position and hash, and every product's stock from the
+    journal up to the movement position; ``hash`` chains it to the checkpoint before."""
+
+    id: int
+    created_at: str
+    positions: dict[str, int]
+    hashes: dict[str, bytes]
+    stock: dict[int, int]
+    hash: str
+
+    def content(self, prev: str) -> bytes:
+        return _checkpoint_content(prev, self.created_at, self.positions, self.hashes, self.stock)
+
+
+def _checkpoint_content(prev: str, created_at: str, positions: dict[str, int], hashes: dict[str, bytes],
+                        stock: dict[int, int]) -> bytes:
+    heads = ",".join(f"{s}={positions[s]}:{hashes[s].hex()}" for s in STREAMS)
+    sums = ",".join(f"{k}={v}" for k, v in sorted(stock.items()) if v)
+    return f"shopkeeper-checkpoint-v{VERSION}\n{prev}\n{created_at}\n{heads}\n{sums}".encode()
+
+
+def latest_checkpoint() -> tuple[Checkpoint | None, str | None]:
+    """The latest checkpoint and, when its own hash does not fit, why."""
+    row = database.execute_sql("SELECT id, created_at, heads, stock, hash FROM chain_checkpoint "
+                               "ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None, None
+    cp_id, created_at, heads, stock, stored = row
+    heads = json.loads(heads)
+    cp = Checkpoint(cp_id, created_at, {s: heads[s][0] for s in STREAMS},
+                    {s: bytes.fromhex(heads[s][1]) for s in STREAMS},
+                    {int(k): v for k, v in json.loads(stock).items()}, stored)
+    p = database.obj.param
+    before = database.execute_sql(f"SELECT hash FROM chain_checkpoint WHERE id < {p} ORDER BY id DESC LIMIT 1",
+                                  (cp_id,)).fetchone()
+    prev = before[0] if before else ""
+    if hashlib.sha256(cp.content(prev)).hexdigest() != stored:
+        return cp, f"checkpoint {cp_id} does not match its own hash (changed after it was written)"
+    for s in STREAMS:
+        if hash_at(s, cp.positions[s]) != cp.hashes[s]:
+            return cp, (f"{TABLES[s]}: the chain at position {cp.positions[s]} no longer has the hash checkpoint "
+                        f"{cp_id} recorded (rewritten before it)")
+    return cp, None
+
+
+def store_checkpoint(positions: dict[str, int], hashes: dict[str, bytes], stock: dict[int, int]) -> None:
+    """Append a checkpoint (its own transaction)."""
+    p = database.obj.param
+    with write_transaction():
+        before = database.execute_sql("SELECT hash FROM chain_checkpoint ORDER BY id DESC LIMIT 1").fetchone()
+        created_at = utcnow()
+        digest = hashlib.sha256(_checkpoint_content(before[0] if before else "", created_at, positions, hashes,
+                                                    stock)).hexdigest()
+        heads = {s: [positions[s], hashes[s].hex()] for s in STREAMS}
+        database.execute_sql(f"INSERT INTO chain_checkpoint (created_at, heads, stock, hash) VALUES ({p}, {p}, {p}, {p})",
+                             (created_at, json.dumps(heads, sort_keys=True),
+                              json.dumps({str(k): v for k, v in sorted(stock.items()) if v}), digest))

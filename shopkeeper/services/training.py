@@ -1,0 +1,204 @@
+"""Training mode: a practice copy of the shop in a database of its own, and a guided first day for a new cashier.
+
+The copy is a SQLite file: next to a SQLite shop (``shop.db`` → ``shop.training.db``); for a PostgreSQL shop in
+the data folder (``training-<database>.db``), so practice never needs a server's permissions and never touches the
+shop's schema. It holds the shop's catalogue (suppliers, products, prices, costs, barcodes) and its stock on hand as
+one opening ``adjust`` movement per product, and a ``training`` setting that marks it: every screen and receipt
+opened on it says TRAINING. Nothing is ever written to the real shop: its journal, drawer and books never see a
+practice sale. ``prepare(reset=True)`` starts the copy afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopkeeper.db import close_database, open_database, write_transaction
+from shopkeeper.errors import ShopError
+from shopkeeper.models import ShopSetting, database
+
+SETTING = "training"
+MARK = "TRAINING"
+RECEIPT_MARK = "TRAINING — NOT A RECEIPT"
+OPENING_REASON = "training: opening stock copied from the shop"
+
+_COPIED = {
+    "supplier": ("id", "name", "contact", "lead_days"),
+    "product": ("id", "sku", "name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty",
+                "supplier_id", "category", "active", "updated_at"),
+    "barcode": ("id", "code", "product_id"),
+}
+
+
+def training_location(location: str) -> Path:
+    """Where the practice copy of the shop at ``location`` lives."""
+    from shopkeeper.locations import sqlite_path
+
+    if location.startswith(("postgres://", "postgresql://")):
+        from shopkeeper.config import default_data_dir
+
+        name = location.rsplit("/", 1)[-1].split("?", 1)[0] or "shop"
+        folder = default_data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"training-{name}.db"
+    path = sqlite_path(location)
+    if path is None:
+        raise ShopError("training needs a shop in a file or on a server, not in memory")
+    if path.name.endswith(".training.db"):
+        raise ShopError(f"database {path} is already a training copy; open the real shop to start training")
+    return path.with_name(f"{path.stem}.training.db")
+
+
+def active() -> bool:
+    """Whether the open database is a training copy (read once per database; the mark never changes)."""
+    key = str(database.obj.database)
+    if key not in _active:
+        row = ShopSetting.get_or_none(ShopSetting.key == SETTING)
+        _active[key] = row is not None and row.value == "1"
+    return _active[key]
+
+
+_active: dict[str, bool] = {}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    path: Path
+    created: bool
+    products: int
+
+
+def prepare(location: str, *, reset: bool = False, busy_timeout_ms: int = 10_000) -> Prepared:
+    """Make sure the practice copy of the shop at ``location`` exists (a fresh one with ``reset``) and return where
+    it is. Reads the shop (the bound database must be it, or nothing is bound) and leaves nothing bound."""
+    target = training_location(location)
+    if target.exists() and not reset:
+        _refuse_foreign(target, busy_timeout_ms)
+        return Prepared(target, False, 0)
+    if database.obj is None or database.obj.is_closed():
+        open_database(location, busy_timeout_ms=busy_timeout_ms, create=False)
+    if active():
+        raise ShopError("this database is itself a training copy; open the real shop to start training")
+    copied = {table: database.execute_sql(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id").fetchall()
+              for table, cols in _COPIED.items()}
+    stock = database.execute_sql("SELECT id, on_hand, avg_cost FROM product WHERE on_hand <> 0 ORDER BY id").fetchall()
+    settings = database.execute_sql("SELECT key, value FROM shop_setting").fetchall()
+    close_database()
+    if target.exists():
+        _refuse_foreign(target, busy_timeout_ms)
+    building = target.with_name(target.name + ".building")
+    for path in (building, *_sidecars(building)):
+        path.unlink(missing_ok=True)
+    open_database(str(building), busy_timeout_ms=busy_timeout_ms)
+    try:
+        _fill(copied, stock, settings)
+    finally:
+        close_database()
+    for path in (target, *_sidecars(target)):
+        path.unlink(missing_ok=True)
+    building.rename(target)
+    return Prepared(target, True, len(copied["product"]))
+
+
+def _sidecars(path: Path) -> tuple[Path, ...]:
+    return tuple(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))
+
+
+def _refuse_foreign(target: Path, busy_timeout_ms: int) -> None:
+    """A file at the training copy's place that is not a training copy is never replaced nor opened as one."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT value FROM shop_setting WHERE key = ?", (SETTING,)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        row = None
+    if row is None or row[0] != "1":
+        raise ShopError(f"{target} is not a training copy: it is never replaced or used for training; move it "
+                        "away first", field="db", reason="not a training copy")
+
+
+def _fill(copied: dict[str, list[tuple]], stock: list[tuple], settings: list[tuple]) -> None:
+    from shopkeeper.services.context import Context
+    from shopkeeper.services.stock import Entry, post_movements
+
+    p = database.obj.param
+    with write_transaction():
+        for table, cols in _COPIED.items():
+            rows = copied[table]
+            if table == "product":  # its stock arrives below, as a movement, like any stock
+                cols, rows = (*cols, "on_hand"), [(*row, 0) for row in rows]
+            if rows:
+                database.obj.connection().cursor().executemany(
+                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([p] * len(cols))})", rows)
+        for key, value in [*settings, (SETTING, "1")]:
+            (ShopSetting.insert(key=key, value=value)
+             .on_conflict(conflict_target=[ShopSetting.key], update={ShopSetting.value: value}).execute())
+        entries = [Entry(pid, "adjust", qty, unit_cost=cost, reason=OPENING_REASON) for pid, qty, cost in stock]
+        if entries:
+            post_movements(Context(staff="training", terminal="training", negative_stock="allow"), entries,
+                           savepoint=False)
+    _active.pop(str(database.obj.database), None)
+
+
+# --- the guided first day -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    how: str  # what to press
+
+
+STEPS = (
+    Step("sale", "Ring up a sale",
+         "F2 Sell · scan an item (or type its barcode and Enter) · F8 card, or F7 cash and Enter"),
+    Step("weighed", "Sell a weighed item",
+         "F2 · type the weight with * before the code (0.75*APPLES-KG, Enter) or scan a scale label · F8"),
+    Step("refund", "Refund an item",
+         "F2 · Ctrl+F refund · the sale's number, Enter · F7 to pay the money back"),
+    Step("void", "Void a sale",
+         "F2 · scan an item · Ctrl+N void · y: the sale is thrown away, nothing was sold"),
+    Step("park", "Park a sale",
+         "F2 · scan an item · Ctrl+Y park: serve the next customer; Ctrl+O brings it back"),
+    Step("count", "Count a shelf",
+         "F5 Count · scan an item · type what is on the shelf · post the count"),
+)
+
+
+@dataclass
+class Guide:
+    """Which steps of the first day the trainee has done, read from the training database's rows (never from key
+    presses). A void leaves no sale behind: it is seen as an open sale with lines that vanished without becoming
+    a sale, between two reads (the guide screen reads after every change)."""
+
+    drafts_with_lines: frozenset[int] = frozenset()
+    sales_seen: int = -1
+    voided: bool = False
+
+    def progress(self) -> dict[str, bool]:
+        q = database.execute_sql
+        done = {
+            "sale": bool(q("SELECT 1 FROM sale WHERE kind = 'sale' LIMIT 1").fetchone()),
+            "weighed": bool(q("SELECT 1 FROM sale_line l JOIN product p ON p.id = l.product_id JOIN sale s "
+                              "ON s.id = l.sale_id WHERE s.kind = 'sale' AND (p.unit <> 'pcs' OR "
+                              "l.quantity % 1000 <> 0) LIMIT 1").fetchone()),
+            "refund": bool(q("SELECT 1 FROM sale WHERE kind = 'return' LIMIT 1").fetchone()),
+            "park": bool(q("SELECT 1 FROM open_sale WHERE status = 'parked' LIMIT 1").fetchone()
+                         or q("SELECT 1 FROM open_sale WHERE note <> '' LIMIT 1").fetchone()),
+            "count": bool(q("SELECT 1 FROM movement WHERE kind = 'count' LIMIT 1").fetchone()),
+        }
+        with contextlib.suppress(Exception):  # the audit log names voids once the staff branch records them
+            if q("SELECT 1 FROM audit_event WHERE kind LIKE '%void%' LIMIT 1").fetchone():
+                self.voided = True
+        drafts = frozenset(r[0] for r in q("SELECT DISTINCT open_sale_id FROM open_sale_line"))
+        sales = q("SELECT COUNT(*) FROM sale").fetchone()[0]
+        if self.sales_seen == sales and self.drafts_with_lines - drafts:
+            self.voided = True  # a draft with lines is gone and no sale was made of it
+        self.drafts_with_lines, self.sales_seen = drafts, sales
+        done["void"] = self.voided
+        return {step.key: done[step.key] for step in STEPS}

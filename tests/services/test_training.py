@@ -1,0 +1,107 @@
+"""Training mode: a practice copy of the shop that the real shop never hears of."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopkeeper.db import close_database, open_database
+from shopkeeper.errors import ShopError
+from shopkeeper.models import Movement, Payment, Product, Sale
+from shopkeeper.receipts import receipt_for
+from shopkeeper.services import sales, stock, till, training
+from shopkeeper.services.catalog import ProductData, save_product
+from shopkeeper.services.context import Context
+
+
+@pytest.fixture
+def real(db, db_path, ctx):
+    save_product(ProductData(sku="MILK", name="Milk", price=129, tax_rate=700, barcodes=["4006381333931"]))
+    save_product(ProductData(sku="APPLES", name="Apples", unit="kg", price=299))
+    stock.receive(ctx, "MILK", 20_000, 80)
+    stock.receive(ctx, "APPLES", 5_500, 120)
+    sales.sell(ctx, [sales.LineInput("MILK", 2000)], payment="card")
+    return str(db_path)
+
+
+def _books(location: str) -> tuple:
+    close_database()
+    open_database(location)
+    return (Sale.select().count(), Movement.select().count(), Payment.select().count(),
+            sorted(Product.select(Product.sku, Product.on_hand, Product.price).tuples()))
+
+
+def test_a_trainee_ringing_up_sales_moves_neither_the_real_stock_nor_the_books(real, ctx):
+    before = _books(real)
+    done = training.prepare(real)
+    assert done.created and done.products == 2 and done.path.name == "shop.training.db"
+    close_database()
+    open_database(str(done.path))
+    assert training.active()
+    assert sorted(Product.select(Product.sku, Product.on_hand, Product.price).tuples()) == before[3]
+    trainee = Context(staff="trainee", terminal="till-1")
+    sales.sell(trainee, [sales.LineInput("MILK", 3000)], payment="cash")
+    till.add_scan(trainee, "4006381333931")
+    result = till.complete(trainee, "card")
+    sales.refund(trainee, sale_id=result.sale_id)
+    assert Sale.select().count() == 3
+    assert _books(real) == before  # the real shop: same sales, movements, payments, stock and prices
+
+
+def test_training_copy_is_kept_until_reset_and_reset_starts_afresh(real, ctx):
+    path = training.prepare(real).path
+    close_database()
+    open_database(str(path))
+    sales.sell(Context(staff="trainee"), [sales.LineInput("MILK", 1000)], payment="card")
+    close_database()
+    open_database(real)
+    assert not training.prepare(real).created
+    open_database(str(path))
+    assert Sale.select().count() == 1
+    close_database()
+    open_database(real)
+    assert training.prepare(real, reset=True).created
+    open_database(str(path))
+    assert Sale.select().count() == 0 and Product.get(Product.sku == "MILK").on_hand == 18_000
+
+
+def test_a_real_shop_is_never_taken_for_a_training_copy(real, db_path, tmp_path):
+    import shutil
+
+    close_database()
+    shutil.copyfile(db_path, tmp_path / "shop.training.db")  # a real shop sits where the copy would go
+    open_database(real)
+    with pytest.raises(ShopError, match="not a training copy"):
+        training.prepare(real, reset=True)
+    with pytest.raises(ShopError, match="already a training copy"):
+        training.training_location(str(tmp_path / "shop.training.db"))
+
+
+def test_receipts_printed_in_training_say_so_all_over(real, ctx):
+    from shopkeeper.config import Config
+
+    done = training.prepare(real)
+    close_database()
+    open_database(str(done.path))
+    result = sales.sell(Context(staff="trainee"), [sales.LineInput("MILK", 1000)] * 9, payment="card")
+    text = receipt_for(result, Config(), ctx)
+    lines = text.splitlines()
+    assert lines[0].strip() == training.RECEIPT_MARK and lines[-1].strip() == training.RECEIPT_MARK
+    assert text.count(training.RECEIPT_MARK) >= 3  # and between the lines: no piece passes for a receipt
+
+
+def test_the_guide_ticks_steps_from_the_training_rows(real):
+    done = training.prepare(real)
+    close_database()
+    open_database(str(done.path))
+    guide = training.Guide()
+    assert not any(guide.progress().values())
+    trainee = Context(staff="trainee", terminal="till-1")
+    till.add_scan(trainee, "4006381333931")
+    assert guide.progress()["void"] is False
+    till.void(trainee)
+    assert guide.progress()["void"] is True
+    sales.sell(trainee, [sales.LineInput("APPLES", 750)], payment="card")
+    stock.count(trainee, "MILK", 1000)
+    progress = guide.progress()
+    assert progress["sale"] and progress["weighed"] and progress["count"]
+    assert not progress["refund"] and not progress["park"]
