@@ -177,3 +177,41 @@ def test_an_upgrade_links_every_earlier_row_and_checkpoints_them(shop, db_path):
     report = check()
     assert report.ok and report.checkpoint is not None and report.verified["movement"] == (8, 8)
     assert check(full=True).ok
+
+
+def test_the_head_printed_on_the_z_report_catches_a_rewrite_with_the_chain_recomputed(shop, ctx, db_path):
+    """The issue's "done when": the Z report prints the head (wrapped to the paper, never cut); a delivery
+    rewritten behind the app's back, stock cache and chain recomputed to match, fails ``check --against`` it."""
+    from shopkeeper.services import till_session
+
+    till_session.open(ctx, 10_000)
+    sales.sell(ctx, [sales.LineInput("MILK", 1000)], payment="cash", till_session=till_session.current(ctx).id)
+    report = till_session.close(ctx, 10_129)
+    printed = "".join(report.text.split("shopkeeper check --against):\n", 1)[1].split())
+    assert printed == report.chain_head == str(chain.head())
+    assert check(against=printed).ok
+    close_database()
+    _rewrite(db_path, "UPDATE movement SET quantity = 10000 WHERE id = 1")
+    _rewrite(db_path, "UPDATE product SET on_hand = on_hand - 10000 WHERE sku = 'MILK'")
+    _recompute_chain(db_path, "movement")
+    close_database()
+    open_database(str(db_path))
+    assert check(full=True, store=False).breaks == []
+    assert not check(against=printed).ok
+
+
+def test_a_books_export_prints_the_head_as_of_its_period_end(shop, ctx):
+    """``head(until=...)``: the head over the rows created before a moment, the same however much is sold after
+    it, so a closed period's export prints the same head every time."""
+    from shopkeeper.db import utcnow
+
+    assert chain.head(until="2000-01-01T00:00:00Z").positions == {"movement": 0, "sale": 0, "audit": 0}
+    period_end = utcnow()
+    as_then = str(chain.head())
+    assert str(chain.head(until=period_end)) == as_then
+    sales.sell(ctx, [sales.LineInput("MILK", 1000)], payment="card")
+    audit_log_event = None
+    with write_transaction():
+        audit_log_event = audit_log.record(ctx, "export_made", subject="books")
+    assert audit_log_event and str(chain.head()) != as_then
+    assert str(chain.head(until=period_end)) == as_then

@@ -143,21 +143,12 @@ class _When:
         return day
 
 
-def _chain_head(until: str) -> str | None:
-    """The tamper-evident chain's head over the rows before ``until``, when the shop has a chain
-    (``services/chain.head(until=...)``); a head as of the period's end, so a re-export prints the same."""
-    try:
-        from shopkeeper.services import chain  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    head = getattr(chain, "head", None)
-    if head is None:
-        return None
-    try:
-        value = head(until=until)
-    except TypeError:  # a head() of the whole chain only: it would change with every sale after the period
-        return None
-    return str(value) if value else None
+def _chain_head(until: str) -> str:
+    """The tamper-evident chain's head over the rows created before ``until`` (``chain.head``): as of the period's
+    end, so a re-export of a closed period prints the same head."""
+    from shopkeeper.services import chain
+
+    return str(chain.head(until=until))
 
 
 class _Day:

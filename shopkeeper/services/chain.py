@@ -282,14 +282,31 @@ def combine(positions: dict[str, int], hashes: dict[str, bytes]) -> str:
     return hashlib.sha256(f"shopkeeper-chain-head-v{VERSION}\n{text}".encode()).hexdigest()
 
 
-def head() -> Head:
+def head(until: str | None = None) -> Head:
     """The current chain head: a small value with each stream's position and hash; ``str()`` of it is the
     printable head (``chain:movement=123456,sale=789,audit=12:sha256:ab12…``), short enough for a receipt line and
     enough to prove later that the history then is part of the history now (``shopkeeper check --against``).
     It covers what is committed: rows written earlier in the caller's own transaction are sealed at its commit,
-    after this head (a Z report's close reads it and then writes its own rows)."""
-    tips = {s: tip(s) for s in STREAMS}
+    after this head (a Z report's close reads it and then writes its own rows).
+
+    ``until`` (UTC text): the head as it stood over the rows created before then (each stream's last link whose
+    row is older), so a books export of a closed period prints the same head however often it is made."""
+    if until is None:
+        tips = {s: tip(s) for s in STREAMS}
+    else:
+        tips = {s: _tip_before(s, until) for s in STREAMS}
     return Head({s: t[0] for s, t in tips.items()}, {s: t[1] for s, t in tips.items()})
+
+
+def _tip_before(stream: str, until: str) -> tuple[int, bytes]:
+    """(position, hash) of the last link of ``stream`` whose row was created before ``until``; walks back from the
+    tip, so a recent period costs little."""
+    p = database.obj.param
+    row = database.execute_sql(
+        f"SELECT l.position, l.hash FROM chain_link l JOIN {TABLES[stream]} t ON t.id = l.row_id "
+        f"WHERE l.stream = {p} AND t.created_at < {p} ORDER BY l.position DESC LIMIT 1",
+        (STREAMS[stream], until)).fetchone()
+    return (row[0], bytes(row[1])) if row is not None else (0, genesis(stream))
 
 
 _HEAD = re.compile(r"chain:(?P<where>[a-z]+=\d+(?:,[a-z]+=\d+)*):sha256:(?P<hash>[0-9a-f]{16,64})")

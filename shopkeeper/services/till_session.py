@@ -365,12 +365,11 @@ def x_report(ctx: Context) -> Report:
 
 
 def _chain_head() -> str:
-    """The journal's hash-chain head, printed on the Z report, when the chain service exists."""
-    try:
-        from shopkeeper.services import chain
-    except ImportError:
-        return ""
-    return chain.head() if hasattr(chain, "head") else ""
+    """The hash chain's head, printed on the Z report: whoever kept the report can later prove that the shop's
+    history still extends the one it names (``shopkeeper check --against``)."""
+    from shopkeeper.services import chain
+
+    return str(chain.head())
 
 
 @retry_clashes
@@ -470,5 +469,7 @@ def render(report: Report, decimals: int, width: int = WIDTH) -> str:
                 else "none")
     out.append(row("Receipts", receipts))
     if report.chain_head:
-        out.append(f"Chain {report.chain_head}"[:width])
+        out.append("Chain head (one line, for")  # a receipt is narrower than a head: wrapped, never cut
+        out.append("shopkeeper check --against):")
+        out.extend(report.chain_head[i:i + width] for i in range(0, len(report.chain_head), width))
     return "\n".join(out) + "\n"
