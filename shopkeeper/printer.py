@@ -141,8 +141,11 @@ def send(config, text: str, *, kick: bool = False) -> None:
 
 
 def open_drawer(config) -> None:
-    """Kick the cash drawer alone ("no sale"): ESC/POS with ``[printer] drawer`` on; otherwise nothing to do."""
-    if kind(config) == "escpos" and config.printer.drawer:
+    """Kick the cash drawer alone ("no sale"): ESC/POS with ``[printer] drawer`` on; otherwise nothing to do. Never
+    on a training copy: practice does not open the real drawer."""
+    from shopkeeper.services import training
+
+    if kind(config) == "escpos" and config.printer.drawer and not training.active():
         send(config, "", kick=True)
 
 
@@ -150,8 +153,10 @@ def sale_receipt(config, ctx, result, *, original_sale: int | None = None) -> tu
     """The receipt of a committed sale or refund, and whether it opens the drawer (it moved cash). Reads the
     sale's payments: call where the database connection is (the app's loop); ``send`` may then run anywhere."""
     from shopkeeper.receipts import opens_drawer, receipt_for
+    from shopkeeper.services import training
 
-    return receipt_for(result, config, ctx, original_sale=original_sale), opens_drawer(result.sale_id)
+    kick = opens_drawer(result.sale_id) and not training.active()  # a training till's drawer stays shut
+    return receipt_for(result, config, ctx, original_sale=original_sale), kick
 
 
 def print_sale(config, ctx, result, *, original_sale: int | None = None) -> None:

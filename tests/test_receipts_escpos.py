@@ -87,6 +87,24 @@ def test_the_drawer_opens_alone_for_no_sale(tmp_path):
     assert (tmp_path / "lp0").read_bytes() == INIT + ESC_T_CP858 + KICK_PIN2 + b"22"  # not opened again
 
 
+def test_a_training_till_never_opens_the_drawer(demo_db, ctx, tmp_path):
+    from shopkeeper.models import ShopSetting
+    from shopkeeper.services import training
+
+    config = _config(tmp_path)
+    result = sales.sell(ctx, [sales.LineInput("4006381333931", 1000)], payment="cash", tendered=500)
+    assert printer.sale_receipt(config, ctx, result)[1] is True  # a cash sale kicks the drawer
+    ShopSetting.insert(key=training.SETTING, value="1").on_conflict_replace().execute()
+    training._active.clear()
+    try:
+        text, kick = printer.sale_receipt(config, ctx, result)
+        assert kick is False and "TRAINING" in text
+        printer.open_drawer(config)  # "no sale" in training: nothing reaches the printer
+        assert not (tmp_path / "lp0").exists()
+    finally:
+        training._active.clear()
+
+
 @escpos
 def test_a_printer_that_cannot_be_opened_says_so_and_the_sale_stands(tmp_path):
     config = _config(tmp_path, device=str(tmp_path / "missing" / "lp0"))

@@ -51,7 +51,10 @@ def training_location(location: str) -> Path:
 
 
 def active() -> bool:
-    """Whether the open database is a training copy (read once per database; the mark never changes)."""
+    """Whether the open database is a training copy (read once per database; the mark never changes). No database
+    open (a printer test, a tool): not training."""
+    if database.obj is None:
+        return False
     key = str(database.obj.database)
     if key not in _active:
         row = ShopSetting.get_or_none(ShopSetting.key == SETTING)
