@@ -40,6 +40,12 @@ def export_books(args: argparse.Namespace, cli: Cli) -> int:
 
     start, end = parse_date(args.start, what="--from"), parse_date(args.end, what="--to")
     cli.open_db()
+    from shopkeeper.errors import ShopError
+    from shopkeeper.services import training
+
+    if training.active():
+        raise ShopError("this is a training copy of the shop: its sales are practice, and its books are not the "
+                        "shop's; export from the real shop's database")
     approval = permissions.require(cli.context(), permissions.EXPORT_BOOKS)
     shop = cli.config.shop
     result = books.build(start, end, cli.config.section("accounts"), decimals=shop.decimals, opening=args.opening)

@@ -93,3 +93,27 @@ def test_the_day_with_a_z_report_0_50_short_passes_every_tool(shop, tmp_path):
                 ["ledger", "-f", files["ledger"], "--pedantic", "balance"]):
         done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
+
+
+def test_a_cashier_may_not_export_the_books_and_a_training_copy_has_none(shop):
+    from shopkeeper.models import ShopSetting
+    from shopkeeper.services import training
+    from tests.staff_helpers import add_staff
+
+    open_database(shop.db)
+    try:
+        add_staff()
+    finally:
+        close_database()
+    code, _, err = shop("--staff", "Cam", "export", "books", *PERIOD, "--format", "csv")
+    assert code == 2 and "may not export the books" in err and "Traceback" not in err
+    assert shop("--staff", "Olga", "export", "books", *PERIOD, "--format", "csv")[0] == 0
+    open_database(shop.db)
+    try:
+        ShopSetting.insert(key=training.SETTING, value="1").execute()
+    finally:
+        close_database()
+        training._active.clear()
+    code, _, err = shop("--staff", "Olga", "export", "books", *PERIOD, "--format", "csv")
+    training._active.clear()
+    assert code == 2 and "training copy" in err
