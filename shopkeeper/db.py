@@ -752,15 +752,21 @@ def _m013_product_search_text(db: Database) -> None:
 
 def _add_missing_columns(db: Database, model) -> None:
     """Add the columns ``model`` declares that its table lacks (a database created before them); a new database
-    already has them, since m001 creates the tables from the models as they are now."""
-    from playhouse.migrate import SchemaMigrator, migrate
+    already has them, since m001 creates the tables from the models as they are now.
 
+    One ``ALTER TABLE … ADD COLUMN`` each, with the column's own definition: a NOT NULL column comes with its
+    database DEFAULT (every such new column has one), so existing rows take it at once. (Peewee's migrator adds
+    NOT NULL in a second step, which SQLite can only do by rebuilding the table: that fails on a table other rows
+    refer to, such as ``staff`` or ``product``, and would rewrite a big table for nothing.)"""
     table = model._meta.table_name
     have = {column.name for column in db.get_columns(table, schema=current_schema(db))}
-    migrator = SchemaMigrator.from_database(db)
     for field in model._meta.sorted_fields:
-        if field.column_name not in have:
-            migrate(migrator.add_column(table, field.column_name, field))
+        if field.column_name in have:
+            continue
+        if not field.null and not any("DEFAULT" in str(getattr(c, "sql", c)).upper() for c in field.constraints or ()):
+            raise ShopError(f"{table}.{field.column_name}: a new NOT NULL column needs a database DEFAULT")
+        sql, params = db.get_sql_context().sql(field.ddl(db.get_sql_context())).query()
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {sql}', params)
 
 
 def _new_tables(db: Database, models, *, append_only: Sequence[str] = ()) -> None:

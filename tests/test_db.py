@@ -119,3 +119,27 @@ def test_lot_expiry_migration_upgrades_a_database_of_the_previous_version(journa
     assert Movement.get(Movement.sale == sale.sale_id).lot == "B7"
     with pytest.raises(peewee.IntegrityError, match="append-only"):  # the journal's triggers are still there
         db.execute_sql("UPDATE movement SET lot = 'X'")
+
+
+def test_new_columns_are_added_in_place_to_tables_other_rows_refer_to(db, ctx):
+    """An upgrade adds a NOT NULL column with its DEFAULT in one ALTER TABLE: no table rebuild, which SQLite
+    refuses (FOREIGN KEY constraint failed) for a table that sales and movements refer to, such as staff."""
+    from shopkeeper.db import _add_missing_columns
+    from shopkeeper.models import Product, Staff
+    from shopkeeper.services import sales, stock
+    from shopkeeper.services.catalog import ProductData, save_product
+
+    save_product(ProductData(sku="MILK", name="Milk", price=129))
+    stock.receive(ctx, "MILK", 5_000, 80)
+    sales.sell(ctx, [sales.LineInput("MILK", 1_000)])
+    db.execute_sql("DROP INDEX IF EXISTS product_position")  # it reads on_order
+    for table, column in (("staff", "role"), ("staff", "failed_pins"), ("product", "reorder_mode"),
+                          ("product", "on_order")):
+        db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    _add_missing_columns(db, Staff)
+    _add_missing_columns(db, Product)
+    staff = Staff.get(Staff.name == ctx.staff)
+    product = Product.get(Product.sku == "MILK")
+    assert (staff.role, staff.failed_pins, product.reorder_mode, product.on_order) == ("cashier", 0, "auto", 0)
+    assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []

@@ -183,7 +183,12 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     transaction. ``Sale.payment`` is the summary (``cash``, ``card``, ``other``, or ``split``), ``Sale.tendered`` and
     ``change`` the cash that crossed the counter, ``Sale.rounding`` the cash rounding; one ``Payment`` row per
     tender, signed like the total, adding up to total + rounding. ``till_session``: the open till session it was
-    rung up in."""
+    rung up in; by default the one open at ``ctx.terminal`` (a sale from the command line or a counter counts in
+    that till's cash-up too), locked until the sale commits."""
+    if till_session is None:
+        from shopkeeper.services.till_session import session_for_sale
+
+        till_session = session_for_sale(ctx)
     db = database.obj
     sale_sql, line_sql = statement(db, "sales.sale", _sale_sql), statement(db, "sales.line", _line_sql)
     now = utcnow()
