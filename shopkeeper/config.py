@@ -175,6 +175,11 @@ class Config:
     path: Path | None = field(default=None, compare=False)
 
     def section(self, name: str) -> Any:
+        """An optional section (``OPTIONAL_SECTIONS``) as configured, or its defaults when the config has none (a
+        config built in code, the demo's)."""
+        if name not in self.extra:
+            cls = OPTIONAL_SECTIONS[name]()
+            return None if cls is None else cls()
         return self.extra[name]
 
 
