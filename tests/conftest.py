@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import time
 
 import pytest
 
@@ -98,3 +99,18 @@ def demo_db(db, ctx):
 
     seed_demo(ctx)
     return db
+
+
+def in_zone(monkeypatch, zone: str):
+    """Run (a fixture's ``yield from``) with the process's local time zone set to ``zone``, then put it back."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local days are UTC days: stored stamps fall on the local days they name wherever the tests run."""
+    yield from in_zone(monkeypatch, "UTC")

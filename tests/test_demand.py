@@ -18,14 +18,7 @@ from shopkeeper.services.stock import Entry, post_movements
 TODAY = dt.date(2026, 6, 1)
 
 
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    """Local days are UTC days here, so the stamps below fall on the days they name wherever the tests run."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # local days are UTC days here
 
 
 def stamp(day: dt.date, hour: int = 10) -> str:

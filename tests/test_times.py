@@ -10,16 +10,13 @@ import pytest
 
 from shopkeeper.cli import main
 from shopkeeper.times import local_time, parse_local, zone_label
+from tests.conftest import in_zone
 
 
 @pytest.fixture
 def kolkata(monkeypatch):
     """A zone half an hour off any whole-hour mistake."""
-    monkeypatch.setenv("TZ", "Asia/Kolkata")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    yield from in_zone(monkeypatch, "Asia/Kolkata")
 
 
 def test_stored_utc_is_shown_as_local_time_with_a_four_digit_year(kolkata):

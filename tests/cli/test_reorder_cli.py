@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 import pytest
 
@@ -14,14 +13,7 @@ from shopkeeper.services.context import Context
 from tests.test_demand import history
 
 
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    """Local days are UTC days here, so the stamps below fall on the days they name wherever the tests run."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # local days are UTC days here
 
 
 def _shop(run) -> None:

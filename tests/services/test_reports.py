@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from unittest import mock
 
 import pytest
@@ -15,14 +14,6 @@ from shopkeeper.services.catalog import ProductData, save_product
 DAY = dt.date(2026, 3, 10)
 
 
-@pytest.fixture
-def utc(monkeypatch):
-    """Local time is UTC: the stored stamps below are the local days they name."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def sell_at(ctx, when: str, sku: str, qty: int = 1000):

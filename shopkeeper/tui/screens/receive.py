@@ -10,10 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from shopkeeper.errors import InvalidInput
-from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.money import format_money, format_qty, parse_qty
 from shopkeeper.tui.screens.picking import PickingScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
-from shopkeeper.tui.widgets.form import field_row, show_message
+from shopkeeper.tui.widgets.form import field_row, read_cost, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -100,20 +100,7 @@ class ReceiveScreen(PickingScreen):
         return value
 
     def _parse_cost(self) -> tuple[bool, int | None]:
-        text = self.query_one("#cost", Input).value
-        if not text.strip():
-            show_message(self, "cost", "")
-            return True, None
-        try:
-            value = parse_money(text, self.shop.config.shop.decimals, what="cost")
-        except InvalidInput as exc:
-            show_message(self, "cost", f"✗ {exc.reason}")
-            return False, None
-        if value < 0:
-            show_message(self, "cost", "✗ must not be negative")
-            return False, None
-        show_message(self, "cost", "")
-        return True, value
+        return read_cost(self, self.shop.config.shop.decimals)
 
     @on(Input.Changed, "#qty")
     def _qty_changed(self) -> None:

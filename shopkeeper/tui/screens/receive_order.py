@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from shopkeeper.errors import InvalidInput, NotFound, ShopError
-from shopkeeper.money import format_money, format_qty, parse_money, parse_qty
+from shopkeeper.money import format_money, format_qty, parse_qty
 from shopkeeper.services import ordering
 from shopkeeper.services import ordering_queries as oq
 from shopkeeper.services.ordering import Arrival, LineView, OrderView, Receipt
@@ -25,7 +25,7 @@ from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.screens.ordering_common import STATUS_WORDS, ListSource, in_thread
 from shopkeeper.tui.screens.orders import read_order
 from shopkeeper.tui.widgets.footer import ShopFooter
-from shopkeeper.tui.widgets.form import field_row, show_message
+from shopkeeper.tui.widgets.form import field_row, read_cost, show_message
 from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, ScanInput
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, VirtualTable
@@ -214,20 +214,7 @@ class ReceiveOrderScreen(ShopScreen):
         return value
 
     def _parse_cost(self) -> tuple[bool, int | None]:
-        text = self.query_one("#cost", Input).value.strip()
-        if not text:
-            show_message(self, "cost", "")
-            return True, None
-        try:
-            value = parse_money(text, self.shop.config.shop.decimals, what="cost")
-        except InvalidInput as exc:
-            show_message(self, "cost", f"✗ {exc.reason or exc}")
-            return False, None
-        if value < 0:
-            show_message(self, "cost", "✗ not below zero")
-            return False, None
-        show_message(self, "cost", "")
-        return True, value
+        return read_cost(self, self.shop.config.shop.decimals)
 
     @on(Input.Submitted, "#qty")
     def _qty_done(self) -> None:
