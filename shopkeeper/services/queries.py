@@ -25,9 +25,11 @@ from shopkeeper.services.reorder import LOW_SQL, low_stock_query, reorder_line
 # --- the stock table ------------------------------------------------------------------------------------------
 
 STATUS_OK, STATUS_LOW, STATUS_OUT, STATUS_INACTIVE = "ok", "low", "out", "inactive"
+STATUS_ORDERED = "ordered"
 
-_STATUS_SQL = ("(CASE WHEN NOT p.active THEN 3 WHEN p.on_hand <= 0 THEN 0 "
-               "WHEN p.reorder_point > 0 AND p.on_hand <= p.reorder_point THEN 1 ELSE 2 END)")
+_STATUS_SQL = ("(CASE WHEN NOT p.active THEN 4 WHEN p.on_hand <= 0 THEN 0 "
+               "WHEN p.reorder_point > 0 AND p.on_hand + p.on_order <= p.reorder_point THEN 1 "
+               "WHEN p.reorder_point > 0 AND p.on_hand <= p.reorder_point THEN 2 ELSE 3 END)")
 
 SORT_COLUMNS: dict[str, str] = {
     "sku": "p.sku",
@@ -44,14 +46,16 @@ _INDEXED_SORTS = {"sku", "name"}
 _STOCK_COLUMNS = "p.id, p.sku, p.name, p.unit, p.on_hand, p.reorder_point, p.price, p.active, p.on_order"
 
 
-def stock_status(on_hand: int, reorder_point: int, active: bool = True) -> str:
-    """``out`` at or below zero, ``low`` at or below a reorder point, ``inactive`` for a retired product."""
+def stock_status(on_hand: int, reorder_point: int, active: bool = True, on_order: int = 0) -> str:
+    """``out`` at or below zero; at or below a reorder point ``low`` when what is on order does not lift the
+    inventory position above it (the low-stock pane's rule), else ``ordered`` (low on the shelf, an order covers
+    it); ``inactive`` for a retired product."""
     if not active:
         return STATUS_INACTIVE
     if on_hand <= 0:
         return STATUS_OUT
     if reorder_point > 0 and on_hand <= reorder_point:
-        return STATUS_LOW
+        return STATUS_LOW if on_hand + on_order <= reorder_point else STATUS_ORDERED
     return STATUS_OK
 
 
@@ -68,7 +72,7 @@ class StockRow(NamedTuple):
 
     @property
     def status(self) -> str:
-        return stock_status(self.on_hand, self.reorder_point, self.active)
+        return stock_status(self.on_hand, self.reorder_point, self.active, self.on_order)
 
     @property
     def key(self) -> int:

@@ -49,8 +49,8 @@ def local_day_bounds(text: str, *, end: bool = False, what: str = "date") -> str
     return times.parse_local(text, what=what, end=end)
 
 
-STATUS_MARK = {"ok": " ", "low": "▼", "out": "✗", "inactive": "–"}
-STATUS_TEXT = {"ok": "ok", "low": "LOW", "out": "OUT", "inactive": "off"}
+STATUS_MARK = {"ok": " ", "low": "▼", "ordered": "▽", "out": "✗", "inactive": "–"}
+STATUS_TEXT = {"ok": "ok", "low": "LOW", "ordered": "on ord", "out": "OUT", "inactive": "off"}
 
 
 def movement_at(row) -> int | None:

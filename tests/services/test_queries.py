@@ -35,6 +35,19 @@ def test_status_marks_out_low_and_inactive(db, ctx):
     assert queries.stock_status(5, 0, active=False) == "inactive"
 
 
+def test_a_product_low_on_the_shelf_but_covered_by_an_order_is_ordered_not_low(db, ctx):
+    """The stock table and the low-stock pane agree: low is judged by inventory position (on hand + on order)."""
+    from shopkeeper.models import Product
+
+    seed_shop(ctx)
+    Product.update(on_order=100_000).where(Product.sku == "CROISSANT").execute()
+    rows = {r.sku: r.status for r in queries.stock_window(StockQuery(), 0, 50)}
+    assert rows["CROISSANT"] == "ordered"
+    assert "CROISSANT" not in {r.sku for r in queries.low_stock_window(0, 100)}
+    assert queries.stock_status(3_000, 10_000, on_order=7_000) == "low"  # position 10: still at the point
+    assert queries.stock_status(0, 10_000, on_order=24_000) == "out"  # an empty shelf is out, ordered or not
+
+
 def test_low_stock_window_matches_the_reorder_service(db, ctx):
     from shopkeeper.services.reorder import low_stock
 
