@@ -409,6 +409,8 @@ class ShopkeeperApp(App):
         """The data changed: bump ``generation``, refresh the screen in view, announce newly low products."""
         from shopkeeper.tui.screens.base import DataChanged
 
+        if not self.screen_stack:  # a poll that fired while the app closes: nothing to refresh
+            return
         self.generation += 1
         self.screen.post_message(DataChanged())
         if self.training:
