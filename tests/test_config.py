@@ -93,3 +93,14 @@ def test_a_password_in_a_config_others_can_read_is_refused(tmp_path):
     assert "database.url holds a password" in str(err.value) and "s3cret" not in str(err.value)
     path.chmod(0o600)
     assert load_config(path).database.url.endswith("/shop")
+
+
+def test_an_optional_section_missing_from_a_config_built_in_code_reads_as_its_defaults():
+    """The demo builds its config in code, without ``[accounts]`` or ``[reorder]``: the books export and the reorder
+    service read their defaults instead of failing with KeyError."""
+    from shopkeeper.accounts_settings import AccountsSection
+    from shopkeeper.config import Config, ReorderSection
+
+    config = Config()
+    assert config.section("accounts") == AccountsSection()
+    assert config.section("reorder") == ReorderSection()
