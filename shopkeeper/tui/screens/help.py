@@ -39,7 +39,7 @@ HELP = """\
   F7 / F8     sort by next column / reverse          F9   new product
   Tab         the filter, the table, the low-stock list in turn
   ▼ LOW at or under the reorder point, counting what is on order
-  ▽ on ord low on the shelf, an order covers it · ✗ OUT none left · – off
+  ▽ on ord low, but an order covers it · ✗ OUT none left · – off
   The table and the low-stock list update by themselves when any till,
   SSH session or the command line changes stock.
 
