@@ -524,6 +524,8 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
                 suppliers[name] = supplier.id if supplier is not None else None
             return suppliers[name]
 
+        supplier_names = _supplier_names([p.supplier_id for p in existing.values()]) if any(
+            "supplier" in wanted for _, wanted in prepared) else {}
         now = utcnow()
         creates, updates, logs, code_changes = [], {}, [], {}
         for position, (sku, wanted) in enumerate(prepared):
@@ -542,7 +544,8 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
                     code_changes[sku] = ([], wanted["barcodes"])
                 continue
             current = {name: (current_codes.get(product.id, []) if name == "barcodes" else
-                              (_supplier_name(product.supplier_id) if name == "supplier" else getattr(product, name)))
+                              (supplier_names.get(product.supplier_id, "") if name == "supplier"
+                               else getattr(product, name)))
                        for name in wanted}
             changes = {name: value for name, value in wanted.items() if value != current[name]}
             _mark_manual(changes, created=False)
@@ -578,10 +581,12 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
     return [Saved(ids.get(sku) or existing[sku].id, sku, sku in ids) for sku, _ in prepared]
 
 
-def _supplier_name(supplier_id: int | None) -> str:
-    if supplier_id is None:
-        return ""
-    return Supplier.select(Supplier.name).where(Supplier.id == supplier_id).scalar() or ""
+def _supplier_names(supplier_ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of these suppliers, in one query (a batch compares each product's supplier by name)."""
+    wanted = sorted({i for i in supplier_ids if i is not None})
+    if not wanted:
+        return {}
+    return dict(Supplier.select(Supplier.id, Supplier.name).where(Supplier.id.in_(wanted)).tuples())
 
 
 def _insert_products(creates: list[tuple[str, dict[str, object]]], now: str) -> dict[str, int]:

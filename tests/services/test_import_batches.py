@@ -143,3 +143,11 @@ def test_a_batch_logs_every_change_as_one_save_would(db, ctx):
     assert changes == [(f"S000{i}", "price", "150", "175", "import") for i in range(3)]
     created = ProductChange.select().where(ProductChange.kind == "create").count()
     assert created == 3 * 5  # price, tax rate, average cost, unit, active of each new product
+
+
+def test_a_supplier_column_is_compared_by_name_for_the_whole_batch(db, ctx):
+    data = b"sku,name,supplier\nA,Apple,Hill Farm\nB,Bread,Corner Bakery\n"
+    import_products(ctx, data)
+    report = import_products(ctx, b"sku,name,supplier\nA,Apple,Hill Farm\nB,Bread,Hill Farm\n")
+    assert (report.created, report.updated) == (0, 2)
+    assert {p.sku: p.supplier.name for p in Product.select()} == {"A": "Hill Farm", "B": "Hill Farm"}
