@@ -187,7 +187,9 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def reset(self) -> None:
-        """A new query: drop the index, go to the top, read the first window now and the index in a thread."""
+        """A new query: drop the index, go to the top, read the first window now and the index in a thread. An
+        index still being loaded for the old query is dropped when it arrives (its token is stale)."""
+        self._token += 1
         self._index = None
         self._cursor_key = None
         self._keep_key = False
