@@ -15,14 +15,27 @@ A profile (or map file)::
     unit = "pcs"
     [values."Sold by weight"]                    # their cell -> our value ("" : none)
     Y = "kg"
+    [blank]                                      # cells that mean "no value here" (a variation's "parent")
+    Stock = ["parent"]
+    [taxes]                                      # a tax named without its rate -> the rate ("" : the shop's
+    "reduced-rate" = "9"                         #   default); see TAX_NAMES for the names every profile knows
+    tax_names = ["Tax class"]                    # (top level) columns whose cells name a tax rather than a rate
+    plain_decimals = true                        # (top level) prices never group thousands: "19,90" is 19.90
     [variants]                                   # rows of one item, one product per variant
     group = ["Handle"]                           # the rows of an item share this (the first column present);
                                                  # a variant row's empty cells take its item's first row's
     options = ["Option1 Value"]                  # the variant's name: "Item – Red / L"
     single = ["Default Title"]                   # option values that mean "no variants"
+    parent = "Parent"                            # or: a variation row names its item's row (WooCommerce) by
+    items = { Type = ["variable"] }              #   one of these keys; item rows are not products
+    item_keys = { SKU = "", ID = "id:" }         #   (column = prefix of its value in the parent column)
+    sku_suffix = "ID"                            #   a variation without a SKU: "<item's SKU>-<its ID>"
     [rows]
     skip_when_empty = ["Variant SKU", "Variant Price"]   # rows with all of these empty are not products
     skip_when = { Type = ["variable"] }                  # nor rows with one of these values
+    leave_out = [{ column = "Archived", values = ["Y"], why = "archived" }]   # products left out, said once
+
+A map file may start from a bundled profile (``extends = "woocommerce"``) and add to it, e.g. a ``[taxes]`` table.
 """
 
 from __future__ import annotations
@@ -40,7 +53,27 @@ FIELDS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_poi
 """Our product list's columns (``products_csv.COLUMNS``)."""
 CARRIED = ("name", "category", "supplier", "unit", "tax", "cost", "price")
 """Fields a variant row without a value of its own takes from its item's first row."""
+CARRIED_FROM_PARENT = ("category", "supplier", "unit", "tax", "cost")
+"""Fields a variation takes from the item row it names (WooCommerce): not its price, since a variation without a
+price of its own is not for sale there."""
 SEPARATOR = " – "
+
+TAX_NAMES = {
+    **dict.fromkeys(("zero", "zero rate", "zero-rate", "zero rated", "zero-rated", "exempt", "tax exempt",
+                     "tax-exempt", "no tax", "notax", "none", "tax free", "tax-free", "non-taxable", "nontaxable"),
+                    "0"),
+    **dict.fromkeys(("standard", "standard rate", "standard-rate", "default", "default tax"), ""),
+}
+"""Tax names that say their rate without a number: none at all, or the standard rate ("" : the shop's default rate,
+which a new product takes)."""
+UNIT_NAMES = {
+    **dict.fromkeys(("nos", "no", "no.", "unit", "units", "unit(s)", "each", "ea", "pc", "pcs", "piece", "pieces"),
+                    "pcs"),
+    **dict.fromkeys(("kg", "kgs", "kilogram", "kilograms"), "kg"),
+}
+"""Units other systems name (ERPNext "Nos" and "Kg", Odoo "Units") as ours: ``pcs`` is sold by the piece, any other
+unit by measure."""
+_RATE_IN_NAME = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
 
 class HeaderRejected(ShopError):
@@ -51,6 +84,13 @@ class HeaderRejected(ShopError):
 
 
 @dataclass
+class LeaveOut:
+    column: str
+    values: set[str]
+    why: str
+
+
+@dataclass
 class Profile:
     name: str
     columns: dict[str, str]
@@ -58,11 +98,20 @@ class Profile:
     recognise: list[list[str]] = field(default_factory=list)
     fixed: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    blank: dict[str, list[str]] = field(default_factory=dict)
+    taxes: dict[str, str] = field(default_factory=dict)
+    tax_names: list[str] = field(default_factory=list)
+    plain_decimals: bool = False
     group: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     single: list[str] = field(default_factory=list)
+    parent: str = ""
+    items: dict[str, list[str]] = field(default_factory=dict)
+    item_keys: dict[str, str] = field(default_factory=dict)
+    sku_suffix: str = ""
     skip_when_empty: list[str] = field(default_factory=list)
     skip_when: dict[str, list[str]] = field(default_factory=dict)
+    leave_out: list[LeaveOut] = field(default_factory=list)
 
     @classmethod
     def from_toml(cls, data: dict, where: str) -> Profile:
@@ -82,10 +131,19 @@ class Profile:
                        source=str(data.get("source", "")), recognise=[list(r) for r in data.get("recognise", [])],
                        fixed={k: str(v) for k, v in fixed.items()},
                        values={k: {str(a): str(b) for a, b in v.items()} for k, v in data.get("values", {}).items()},
+                       blank={k: [str(x) for x in v] for k, v in data.get("blank", {}).items()},
+                       taxes={str(k).strip().lower(): str(v) for k, v in data.get("taxes", {}).items()},
+                       tax_names=_names(data.get("tax_names", [])), plain_decimals=bool(data.get("plain_decimals")),
                        group=_names(variants.get("group", [])), options=list(variants.get("options", [])),
-                       single=list(variants.get("single", [])), skip_when_empty=list(rows.get("skip_when_empty", [])),
-                       skip_when={k: list(v) for k, v in rows.get("skip_when", {}).items()})
-        except (AttributeError, TypeError, ValueError) as exc:
+                       single=list(variants.get("single", [])), parent=str(variants.get("parent", "")),
+                       items={k: list(v) for k, v in variants.get("items", {}).items()},
+                       item_keys={str(k): str(v) for k, v in variants.get("item_keys", {}).items()},
+                       sku_suffix=str(variants.get("sku_suffix", "")),
+                       skip_when_empty=list(rows.get("skip_when_empty", [])),
+                       skip_when={k: list(v) for k, v in rows.get("skip_when", {}).items()},
+                       leave_out=[LeaveOut(str(r["column"]), {str(v) for v in r["values"]}, str(r["why"]))
+                                  for r in rows.get("leave_out", [])])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise fail(f"not a column map: {exc}") from None
 
     def matches(self, header: list[str]) -> bool:
@@ -114,19 +172,27 @@ class Profile:
         def index(name: str | None) -> int | None:
             return lowered.index(name.lower()) if name and name.lower() in lowered else None
 
+        def indexed(table: dict) -> dict:
+            return {i: v for c, v in table.items() if (i := index(c)) is not None}
+
         group = next((i for g in self.group if (i := index(g)) is not None), None)
         return Binding(self, sources, group, [i for o in self.options if (i := index(o)) is not None],
                        [i for c in self.skip_when_empty if (i := index(c)) is not None],
-                       {i: set(v) for c, v in self.skip_when.items() if (i := index(c)) is not None},
-                       {i: self.values[c] for c in self.values if (i := index(c)) is not None}, list(header))
+                       {i: set(v) for i, v in indexed(self.skip_when).items()}, indexed(self.values), list(header),
+                       blank={i: {b.lower() for b in v} for i, v in indexed(self.blank).items()},
+                       tax_named={i for c in self.tax_names if (i := index(c)) is not None},
+                       parent=index(self.parent), items={i: set(v) for i, v in indexed(self.items).items()},
+                       item_keys=indexed(self.item_keys), sku_suffix=index(self.sku_suffix),
+                       leave_out=[(i, r) for r in self.leave_out if (i := index(r.column)) is not None])
 
     @staticmethod
     def _location(their: str, header: list[str], hits: list[int], location: str | None) -> int:
         prefix, _, suffix = their.lower().partition("*")
         names = {header[i].strip()[len(prefix): len(header[i].strip()) - len(suffix)].strip(" []"): i for i in hits}
         if location is not None:
+            wanted = _place(location)
             for name, i in names.items():
-                if name.lower() == location.strip().lower():
+                if _place(name) == wanted:
                     return i
         choice = "; choose one with --location NAME" if location is None else f"; none is {location!r}"
         raise HeaderRejected(f"one column per location ({', '.join(header[i].strip() for i in hits)}): the shop's "
@@ -134,6 +200,44 @@ class Profile:
 
     def describe(self) -> str:
         return self.name + (f" ({self.source})" if self.source else "")
+
+
+@dataclass
+class Family:
+    """Several layouts one system writes (Lightspeed's R-Series and X-Series): ``--from`` names the system, and
+    the file's header says which of its layouts it is."""
+
+    name: str
+    members: list[Profile]
+    source: str = ""
+
+    def bind(self, header: list[str], location: str | None = None) -> Binding:
+        chosen = next((p for p in self.members if p.matches(header)), None)
+        if chosen is not None:
+            return chosen.bind(header, location)
+        problems = []
+        for member in self.members:
+            try:
+                return member.bind(header, location)
+            except HeaderRejected as exc:
+                problems.append(exc.reason)
+        raise HeaderRejected(f"neither layout of {self.name} fits: " + "; ".join(problems))
+
+    def describe(self) -> str:
+        return f"{self.name} ({' or '.join(p.name for p in self.members)})"
+
+
+def _place(name: str) -> str:
+    """A location's name as compared: case, spaces and underscores aside (X-Series writes ``inventory_Main_Outlet``
+    for the outlet "Main Outlet")."""
+    return " ".join(name.replace("_", " ").lower().split())
+
+
+@dataclass
+class _Tally:
+    line: int
+    column: str
+    count: int = 0
 
 
 @dataclass
@@ -146,13 +250,24 @@ class Binding:
     skip_values: dict[int, set[str]]
     values: dict[int, dict[str, str]]
     header: list[str]
+    blank: dict[int, set[str]] = field(default_factory=dict)
+    tax_named: set[int] = field(default_factory=set)
+    parent: int | None = None
+    items: dict[int, set[str]] = field(default_factory=dict)
+    item_keys: dict[int, str] = field(default_factory=dict)
+    sku_suffix: int | None = None
+    leave_out: list[tuple[int, LeaveOut]] = field(default_factory=list)
     _item: tuple[str, dict[str, str]] | None = None
+    _parents: dict[str, dict[str, str]] = field(default_factory=dict)
+    _said: dict[str, _Tally] = field(default_factory=dict)
 
-    def cells(self, record: list[str]) -> dict[str, str] | None:
-        """One row in our columns, or None for a row that is not a product (an image row, a variable parent).
-        Raises ``ValueError`` for a cell outside its ``[values]`` table."""
+    def cells(self, record: list[str], line: int = 0) -> dict[str, str] | None:
+        """One row in our columns, or None for a row that is not a product (an image row, a variable parent, a
+        row left out). Raises ``ValueError`` for a cell outside its ``[values]`` table."""
         def cell(i: int) -> str:
             value = record[i].strip() if i < len(record) else ""
+            if value.lower() in self.blank.get(i, ()):
+                return ""
             table = self.values.get(i)
             if table is None or not value:
                 return value
@@ -163,15 +278,36 @@ class Binding:
 
         if self.skip_empty and not any(cell(i) for i in self.skip_empty):
             return None
-        if any(cell(i) in values for i, values in self.skip_values.items()):
-            return None
         out: dict[str, str] = {}
         for ours, columns in self.sources.items():
-            found = self._taxes(record, columns) if ours == "tax" else [v for i, _ in columns if (v := cell(i))]
+            if ours == "tax":
+                found = self._taxes(record, columns, cell, line)
+            else:
+                found = [v for i, _ in columns if (v := cell(i))]
             out[ours] = "|".join(dict.fromkeys(found)) if ours == "barcode" else (found[0] if found else "")
+        if unit := out.get("unit"):
+            out["unit"] = UNIT_NAMES.get(unit.lower(), unit)
+        if self.profile.plain_decimals:
+            for name in ("price", "cost"):
+                if re.fullmatch(r"\d+,\d+", out.get(name, "")):
+                    out[name] = out[name].replace(",", ".")
+        if any(cell(i) in values for i, values in self.items.items()):
+            for i, prefix in self.item_keys.items():
+                if key := cell(i):
+                    self._parents[prefix + key] = out
+            return None
+        if any(cell(i) in values for i, values in self.skip_values.items()):
+            return None
+        for i, rule in self.leave_out:
+            if cell(i) in rule.values:
+                self._say(line, rule.column, rule.why)
+                return None
         for ours, value in self.profile.fixed.items():
             if not out.get(ours):
                 out[ours] = value
+        variant = " / ".join(v for i in self.options if (v := cell(i)) and v not in self.profile.single)
+        if self.parent is not None:
+            return self._variation(record, out, cell, variant)
         if self.group is not None:
             key = cell(self.group)
             if key and self._item and self._item[0] == key:
@@ -180,27 +316,86 @@ class Binding:
                         out[name] = self._item[1].get(name, "")
             elif key:
                 self._item = (key, dict(out))
-        variant = " / ".join(v for i in self.options if (v := cell(i)) and v not in self.profile.single)
         if variant and out.get("name"):
             out["name"] = f"{out['name']}{SEPARATOR}{variant}"
         return out
 
-    def _taxes(self, record: list[str], columns: list[tuple[int, str]]) -> list[str]:
+    def _variation(self, record: list[str], out: dict[str, str], cell, variant: str) -> dict[str, str]:
+        """A row naming its item row (a WooCommerce variation): "Item – Red / L" from the item's name and its own
+        attribute values, the item's category, supplier, tax, unit, cost where it has none; without a SKU of its
+        own, the item's SKU and its own ID (WooCommerce lets a variation use its parent's SKU)."""
+        assert self.parent is not None
+        ref = cell(self.parent)
+        if not ref:
+            return out
+        item = self._parents.get(ref)
+        if item is None:
+            raise ValueError(f"column {self.header[self.parent].strip()}: {ref!r} is not a variable product on an "
+                             f"earlier line")
+        for name in CARRIED_FROM_PARENT:
+            if name in out and not out[name]:
+                out[name] = item.get(name, "")
+        if item.get("name"):
+            out["name"] = item["name"] + (f"{SEPARATOR}{variant}" if variant else "")
+        if self.sku_suffix is not None and cell(self.sku_suffix) and item.get("sku"):
+            own = [v for i, _ in self.sources.get("sku", []) if i != self.sku_suffix and (v := cell(i))]
+            if not own:
+                out["sku"] = f"{item['sku']}-{cell(self.sku_suffix)}"
+        return out
+
+    def _taxes(self, record: list[str], columns: list[tuple[int, str]], cell, line: int) -> list[str]:
         """The tax cells, where a column per tax with cells Y/N (Loyverse, Square: "Tax - VAT (9%)") gives the rate
-        of the one that applies. Two that apply are refused: a compound tax is not one rate."""
+        of the one that applies. Two that apply are refused: a compound tax is not one rate. A tax named without
+        its rate (a column in ``tax_names``, a Y/N column whose header has no rate) is read by ``_tax_named``."""
         rates, plain = [], []
-        for i, _ in columns:
-            value = record[i].strip() if i < len(record) else ""
+        for i, their in columns:
+            value = cell(i)
+            if i in self.tax_named:
+                plain += [rate] if (rate := self._tax_named(value, self.header[i].strip(), line)) else []
+                continue
             rate = re.search(r"\((\d+(?:[.,]\d+)?)\s*%\)", self.header[i])
-            if rate is None:
+            per_tax = "*" in their
+            if rate is None and not per_tax:
                 plain += [value] if value else []
             elif value.lower() in ("y", "yes", "true", "1"):
-                rates.append(rate[1])
+                if rate is not None:
+                    rates.append(rate[1])
+                elif named := self._tax_named(self._wild_part(their, i), self.header[i].strip(), line):
+                    rates.append(named)
             elif value.lower() not in ("", "n", "no", "false", "0"):
                 raise ValueError(f"column {self.header[i].strip()}: {value!r} is neither Y nor N")
         if len(rates) > 1:
             raise ValueError(f"{len(rates)} taxes apply ({', '.join(r + '%' for r in rates)}): one rate per product")
         return rates or plain
+
+    def _wild_part(self, their: str, i: int) -> str:
+        prefix, _, suffix = their.partition("*")
+        name = self.header[i].strip()
+        return name[len(prefix): len(name) - len(suffix)].strip()
+
+    def _tax_named(self, name: str, column: str, line: int) -> str:
+        """The rate a tax's name gives: a rate written in it ("VAT 21%"), one the profile or map file names
+        (``[taxes]``), or one of ``TAX_NAMES``; "" for the shop's default rate. A name that gives none is imported
+        without a rate (a new product takes the shop's default) and said once for the file."""
+        if not name or _RATE_IN_NAME.search(name):
+            return name
+        key = " ".join(name.lower().split())
+        for table in (self.profile.taxes, TAX_NAMES):
+            if key in table:
+                return table[key]
+        self._say(line, column, f"the tax {name!r} names no rate: imported without a tax rate of its own (a new "
+                                f"product takes the shop's default rate); to give it one, use a --map file with "
+                                f"extends = \"<system>\" and [taxes] \"{name}\" = \"<rate>\"")
+        return ""
+
+    def _say(self, line: int, column: str, what: str) -> None:
+        tally = self._said.setdefault(what, _Tally(line, column))
+        tally.count += 1
+
+    def notes(self) -> list[tuple[int, str, str]]:
+        """What was said once for the file: (first line, column, what, with how many rows)."""
+        return [(t.line, t.column, what + (f" (this row and {t.count - 1} more)" if t.count > 1 else ""))
+                for what, t in self._said.items()]
 
     def profile_column(self, i: int) -> str:
         return next((their for cols in self.sources.values() for j, their in cols if j == i), f"#{i + 1}")
@@ -210,36 +405,61 @@ def _names(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-def _bundled() -> dict[str, Profile]:
-    profiles = {}
+def _bundled_data() -> dict[str, dict]:
+    data = {}
     for entry in sorted(resources.files("shopkeeper.import_profiles").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            key = entry.name[: -len(".toml")]
-            profiles[key] = Profile.from_toml(tomllib.loads(entry.read_text("utf-8")), f"profile {key}")
-    return profiles
+            data[entry.name[: -len(".toml")]] = tomllib.loads(entry.read_text("utf-8"))
+    return data
 
 
-PROFILES = _bundled()
+_DATA = _bundled_data()
+PROFILES = {key: Profile.from_toml(data, f"profile {key}") for key, data in _DATA.items()}
 """The systems ``--from`` knows, by name."""
+FAMILIES = {"lightspeed": Family("Lightspeed Retail", [PROFILES["lightspeed-r"], PROFILES["lightspeed-x"]])}
+"""Systems with several layouts, by name: the header says which."""
 
 
-def profile_named(name: str) -> Profile:
+def known_systems() -> list[str]:
+    return sorted([*PROFILES, *FAMILIES])
+
+
+def profile_named(name: str) -> Profile | Family:
+    key = name.strip().lower()
+    if key in FAMILIES:
+        return FAMILIES[key]
     try:
-        return PROFILES[name.strip().lower()]
+        return PROFILES[key]
     except KeyError:
-        raise ShopError(f"--from {name}: not a system this import knows (known: {', '.join(PROFILES)})") from None
+        raise ShopError(f"--from {name}: not a system this import knows (known: {', '.join(known_systems())})") \
+            from None
 
 
 def load_map(path: Path) -> Profile:
-    """A ``--map`` file: their column -> our field, fixed values, as in a profile."""
+    """A ``--map`` file: their column -> our field, fixed values, as in a profile; ``extends = "system"`` starts
+    from that system's profile (its tables are added to, key by key)."""
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except OSError as exc:
         raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ShopError(f"{path}: not a TOML column map: {exc}") from None
+    base = data.pop("extends", None)
+    if base is not None:
+        if str(base).lower() not in _DATA:
+            raise ShopError(f"{path}: extends = {base!r}: not a system this import knows "
+                            f"(known: {', '.join(PROFILES)})")
+        data = _merged(_DATA[str(base).lower()], data)
+        data["name"] = f"{data.get('name')} with the map {path.name}"
     data.setdefault("name", f"the map {path.name}")
     return Profile.from_toml(data, str(path))
+
+
+def _merged(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
 
 
 def recognise(header: list[str]) -> Profile | None:

@@ -61,7 +61,16 @@ def read_amount(text: str, *, currency: str | None, decimals: int, decimal_comma
                 num = head.replace(sep, "") + "." + tail
     elif decimal_comma and "," in num:
         num = num.replace(",", ".")
-    return match["sign"] + num
+    return match["sign"] + _trimmed(num, decimals)
+
+
+def _trimmed(num: str, decimals: int) -> str:
+    """``12.50000`` as ``12.50``: zeros past the shop's decimals, as some systems write every amount (Lightspeed
+    X-Series, Odoo), change nothing; other digits there stay, for the parser to refuse."""
+    head, point, tail = num.partition(".")
+    if point and len(tail) > decimals and not tail[decimals:].strip("0"):
+        return head + (point + tail[:decimals] if decimals else "")
+    return num
 
 
 _FLOATED = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")

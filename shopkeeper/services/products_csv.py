@@ -128,7 +128,7 @@ def _header_problem(header: list[str]) -> str | None:
     if not problems:
         return None
     return ("; ".join(problems) + f". Known columns: {', '.join(COLUMNS)}. An export of "
-            + ", ".join(p.name.split(" (")[0] for p in PROFILES.values())
+            + ", ".join(dict.fromkeys(p.name.split(" (")[0] for p in PROFILES.values()))
             + " is recognised by its header; for another layout use --from SYSTEM or --map FILE")
 
 
@@ -221,13 +221,13 @@ class ProductCsvReader:
                     chosen = self.given_profile or (recognise(record) if problem else None)
                     if chosen is not None:
                         binding = chosen.bind(record, self.location)
-                        self.profile = chosen
+                        self.profile = binding.profile  # a family's (--from lightspeed) is the layout it found
                     elif problem:
                         raise HeaderRejected(problem)
                     continue
                 if binding is not None:
                     try:
-                        mapped = binding.cells(record)
+                        mapped = binding.cells(record, start)
                     except ValueError as exc:
                         self.errors.append(RowError(start, "", str(exc)))
                         continue
@@ -260,6 +260,8 @@ class ProductCsvReader:
                 yield row
         except csv.Error as exc:
             self.errors.append(RowError(reader.line_num, "", f"malformed CSV: {exc}"))
+        if binding is not None:  # what the layout's mapping said once for the file (a tax without a rate, ...)
+            self.notes.extend(RowError(*note) for note in binding.notes())
         if header is None:
             raise HeaderRejected("empty file: expected a header row naming the columns")
 
