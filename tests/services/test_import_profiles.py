@@ -24,41 +24,112 @@ def products() -> dict[str, Product]:
     return {p.sku: p for p in Product.select()}
 
 
+SYSTEMS = {"square": "square", "shopify": "shopify", "woocommerce": "woocommerce", "loyverse": "loyverse",
+           "lightspeed-r": "lightspeed", "lightspeed-x": "lightspeed", "odoo": "odoo", "erpnext": "erpnext"}
+"""Each sample (tests/data/imports/<sample>.csv) and the --from name a user gives for it."""
+
+SETTINGS = {"square": dict(currency="USD", location="Harbour"), "lightspeed-x": dict(location="Harbour Store"),
+            "woocommerce": dict(currency="EUR")}
+"""The shop each sample is imported into: its currency and the location chosen (--location)."""
+
+# sku: (name, barcodes, price, cost, unit, stock at the chosen location, category, supplier, tax rate)
+# (tax 20_000 is the test shop's default rate: the file gives none, or names a tax without a rate)
+EXPECTED = {
+    "square": {  # Harbour's own price for the large mug; the archived mug is left out
+        "CB-01": ("Cold Brew", ["0012345678905"], 450, 120, "pcs", 5_000, "Drinks", "Bean Co", 8_875),
+        "MUG-S": ("Mug – Small", [], 129900, 40000, "pcs", 1_000, "Goods", "Clay Works", 20_000),
+        "MUG-L": ("Mug – Large", [], 1500, 500, "pcs", 0, "Goods", "Clay Works", 20_000),
+    },
+    "shopify": {
+        "LT-NAT-S": ("Linen Tee – Natural / S", ["4006381333931"], 3800, 1550, "pcs", 4_000, "Shirts", "Hill Mills",
+                     20_000),
+        "LT-NAT-M": ("Linen Tee – Natural / M", ["5000112548167"], 3800, 1550, "pcs", 6_000, "Shirts", "Hill Mills",
+                     20_000),
+        "GB-01": ("Gift Box", [], 500, 200, "pcs", 10_000, "Gifts", "Hill Mills", 20_000),
+    },
+    "woocommerce": {  # variations named from their parent; no SKU: the parent's and the ID; no price: left out
+        "WC-CAP": ("Cap", ["4006381333931"], 1990, 0, "pcs", 5_000, "Clothing > Accessories", None, 20_000),
+        "WC-HOOD-R": ("Hoodie – Red / S", [], 4500, 0, "pcs", 3_000, "Clothing > Hoodies", None, 20_000),
+        "WC-HOOD-13": ("Hoodie – Blue / S", [], 4250, 0, "pcs", 0, "Clothing > Hoodies", None, 20_000),
+        "15": ("Sticker", [], 200, 0, "pcs", 40_000, "Goodies", None, 0),
+        "SC-GRN": ("Scarf – Green", [], 1200, 0, "pcs", 4_000, "Clothing > Accessories", None, 20_000),
+    },
+    "loyverse": {
+        "10001": ("Olives", [], 1490, 820, "kg", 4_250, "Deli", None, 9_000),
+        "10002": ("Wool Socks – 23-25", ["4006381333931"], 1200, 300, "pcs", 10_000, "Clothing", None, 9_000),
+        "10003": ("Wool Socks – 25-27", [], 1200, 300, "pcs", 7_000, "Clothing", None, 9_000),
+    },
+    "lightspeed-r": {  # the System ID where there is no Custom SKU
+        "210000000017": ("Hammer", ["0036000291452"], 2499, 1200, "pcs", 3_000, "Tools", "Tool Co", 20_000),
+        "NAILS-100": ("Nails 100", [], 350, 110, "pcs", 40_000, "Tools", "Tool Co", 20_000),
+    },
+    "lightspeed-x": {  # variants grouped by handle; "inventory_Harbour_Store" is the outlet "Harbour Store"
+        "TS-BLK-S": ("Organic Tee – Black / S", [], 3900, 1250, "pcs", 1_000, "Apparel", "Hill Mills", 20_000),
+        "TS-BLK-M": ("Organic Tee – Black / M", [], 3900, 1250, "pcs", 2_000, "Apparel", "Hill Mills", 20_000),
+        "9300601000017": ("Coffee Beans 1kg", [], 3200, 1800, "pcs", 0, "Coffee", "Bean Co", 20_000),
+        "WRAP-1": ("Gift Wrap", [], 250, 0, "pcs", 0, "Services", None, 0),
+    },
+    "odoo": {
+        "OD-1": ("Desk Lamp", ["4006381333931"], 2990, 1100, "pcs", 7_000, "All / Saleable", "Lumen BV", 21_000),
+        "OD-2": ("Rice", [], 320, 100, "kg", 25_500, "All / Food", None, 9_000),
+        "OD-3": ("Gift Card", [], 2500, 0, "pcs", 0, "All / Saleable", None, 0),
+    },
+    "erpnext": {  # "Nos" is by the piece, "Kg" by weight
+        "ER-1": ("Notebook A5", ["8710398527059"], 395, 150, "pcs", 20_000, "Products", None, 20_000),
+        "ER-2": ("Pen", [], 99, 20, "pcs", 100_000, "Products", None, 20_000),
+        "ER-3": ("Rice (loose)", [], 240, 110, "kg", 12_500, "Food", None, 20_000),
+    },
+}
+
+
+def stored() -> dict[str, tuple]:
+    return {p.sku: (p.name, product_barcodes(p), p.price, p.avg_cost, p.unit, p.on_hand, p.category,
+                    Supplier.get_by_id(p.supplier_id).name if p.supplier_id else None, p.tax_rate)
+            for p in Product.select()}
+
+
 def test_every_system_named_in_the_issue_has_a_profile_with_its_source():
-    assert set(PROFILES) == {"square", "shopify", "woocommerce", "loyverse", "lightspeed", "odoo", "erpnext"}
+    assert set(PROFILES) == {"square", "shopify", "woocommerce", "loyverse", "lightspeed-r", "lightspeed-x", "odoo",
+                             "erpnext"}
     assert all(p.source.startswith("https://") for p in PROFILES.values())
+    assert set(SYSTEMS) == set(PROFILES) == set(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_each_sample_export_is_recognised_by_its_header(name):
-    parsed = parse_products_csv(sample(f"{name}.csv"), currency="USD" if name == "square" else "EUR",
-                                location="Main Street" if name == "square" else None)
+    settings = SETTINGS.get(name, {})
+    parsed = parse_products_csv(sample(f"{name}.csv"), **settings)
     assert parsed.profile is PROFILES[name]
     assert not parsed.errors
     assert parsed.rows
 
 
-def test_shopify_variants_become_one_product_each_and_image_rows_are_not_products(db, ctx):
-    report = import_products(replace(ctx, currency="EUR"), sample("shopify.csv"))
-    assert report.profile.name == "Shopify" and report.created == 3
-    p = products()
-    assert p["LT-NAT-S"].name == "Linen Tee – Natural / S"
-    assert p["LT-NAT-M"].name == "Linen Tee – Natural / M"  # the name comes from the item's first row
-    assert p["GB-01"].name == "Gift Box"  # "Default Title" means no variants
-    assert (p["LT-NAT-M"].price, p["LT-NAT-M"].avg_cost, p["LT-NAT-M"].on_hand) == (3800, 1550, 6000)
-    assert product_barcodes(p["LT-NAT-M"]) == ["5000112548167"]
-    assert p["LT-NAT-M"].category == "Shirts"  # the shop's own Type before Shopify's standard category
-    assert Supplier.get_by_id(p["LT-NAT-M"].supplier_id).name == "Hill Mills"
+@pytest.mark.parametrize("how", ["recognised", "--from"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_sample_export_stores_the_products_the_system_holds(db, ctx, name, how):
+    settings = SETTINGS.get(name, {})
+    profile = profile_named(SYSTEMS[name]) if how == "--from" else None
+    report = import_products(replace(ctx, currency=settings.get("currency")), sample(f"{name}.csv"),
+                             profile=profile, location=settings.get("location"))
+    assert report.profile is PROFILES[name]
+    assert stored() == EXPECTED[name]
 
 
-def test_square_reads_dollar_prices_per_the_shops_currency_and_the_chosen_locations_stock(db, ctx):
-    report = import_products(replace(ctx, currency="USD"), sample("square.csv"), location="Harbour")
-    assert report.created == 3
-    p = products()
-    assert (p["CB-01"].name, p["CB-01"].price, p["CB-01"].avg_cost, p["CB-01"].on_hand) == ("Cold Brew", 450, 120,
-                                                                                            5000)
-    assert (p["MUG-S"].name, p["MUG-S"].price) == ("Mug – Small", 129900)
-    assert product_barcodes(p["CB-01"]) == ["0012345678905"]
+def test_from_lightspeed_takes_the_layout_the_header_shows_and_says_which():
+    parsed = parse_products_csv(sample("lightspeed-x.csv"), profile=profile_named("lightspeed"),
+                                location="Main Outlet")
+    assert parsed.profile is PROFILES["lightspeed-x"] and parsed.profile.name == "Lightspeed Retail (X-Series)"
+    assert [(r.data.sku, r.on_hand) for r in parsed.rows][:2] == [("TS-BLK-S", 4_000), ("TS-BLK-M", 6_000)]
+    parsed = parse_products_csv(sample("lightspeed-r.csv"), profile=profile_named("lightspeed"))
+    assert parsed.profile is PROFILES["lightspeed-r"]
+    with pytest.raises(HeaderRejected, match="neither layout of Lightspeed Retail fits"):
+        parse_products_csv(b"Item,Price\nA,1\n", profile=profile_named("lightspeed"))
+
+
+def test_x_series_outlets_are_chosen_by_their_name_with_spaces(db, ctx):
+    with pytest.raises(HeaderRejected, match=r"inventory_Main_Outlet, inventory_Harbour_Store\): the shop's location "
+                                             r"is one of Main_Outlet, Harbour_Store; choose one with --location"):
+        import_products(ctx, sample("lightspeed-x.csv"))
 
 
 def test_square_with_several_locations_and_none_chosen_is_one_header_message(db, ctx):
@@ -72,12 +143,48 @@ def test_dollar_prices_in_a_euro_shop_are_refused(db, ctx):
         import_products(replace(ctx, currency="EUR"), sample("square.csv"), location="Harbour")
 
 
-def test_loyverse_sold_by_weight_keeps_its_unit_and_variants_are_named(db, ctx):
-    import_products(ctx, sample("loyverse.csv"))
-    p = products()
-    assert (p["10001"].unit, p["10001"].on_hand, p["10001"].price, p["10001"].tax_rate) == ("kg", 4250, 1490, 9_000)
-    assert p["10002"].name == "Wool Socks – 23-25"
-    assert p["10003"].name == "Wool Socks – 25-27"
+def test_rows_left_out_are_said_once_for_the_file(db, ctx):
+    report = import_products(replace(ctx, currency="USD"), sample("square.csv"), location="Main Street")
+    assert [(n.line, n.column, n.reason) for n in report.notes] == [
+        (5, "Archived", "archived in Square: not imported")]
+    parsed = parse_products_csv(sample("erpnext.csv"))
+    assert [(n.line, n.column) for n in parsed.notes] == [(3, "Item Code")]
+    assert "only an item's first barcode is imported" in parsed.notes[0].reason
+
+
+def test_a_tax_named_without_a_rate_is_imported_without_one_and_said_once(db, ctx):
+    head = "handle,sku,name,supply_price,retail_price,tax_name,inventory_Shop\n"
+    rows = "".join(f"h{i},S{i},Item {i},1,2,GST,1\n" for i in range(5)) + "z,Z1,Zero,1,2,No Tax,1\n"
+    report = import_products(ctx, (head + rows).encode())
+    assert [(n.line, n.column) for n in report.notes] == [(2, "tax_name")]
+    assert report.notes[0].reason.startswith("the tax 'GST' names no rate: imported without a tax rate of its own")
+    assert report.notes[0].reason.endswith("(this row and 4 more)")
+    assert {p.sku: p.tax_rate for p in Product.select()} == {**{f"S{i}": 20_000 for i in range(5)}, "Z1": 0}
+
+
+def test_a_map_extending_a_system_gives_its_tax_names_their_rates(db, ctx, tmp_path):
+    path = tmp_path / "woo.toml"
+    path.write_text('extends = "woocommerce"\n[taxes]\n"reduced-rate" = "9"\n')
+    report = import_products(replace(ctx, currency="EUR"), sample("woocommerce.csv"), profile=load_map(path))
+    assert report.profile.name == "WooCommerce with the map woo.toml"
+    assert not [n for n in report.notes if n.column == "Tax class"]
+    rates = {p.sku: p.tax_rate for p in Product.select()}
+    assert (rates["WC-HOOD-R"], rates["WC-HOOD-13"], rates["WC-CAP"], rates["15"]) == (9_000, 9_000, 20_000, 0)
+
+
+def test_woocommerce_variations_take_their_parents_name_and_prices_in_the_stores_decimal_comma(db, ctx):
+    report = import_products(replace(ctx, currency="EUR"), sample("woocommerce.csv"))
+    assert [(n.line, n.column) for n in report.notes] == [(3, "Tax class"), (6, "Regular price")]
+    assert "WooCommerce does not sell a product without a price" in report.notes[1].reason
+    assert "WC-HOOD" not in stored() and "WC-HOOD-BM" not in stored()  # the variable parent; the unpriced variation
+
+
+def test_a_woocommerce_variation_before_its_parent_names_the_line(db, ctx):
+    data = (b"ID,Type,SKU,Name,Regular price,Parent,Attribute 1 value(s)\n"
+            b"12,variation,V-1,Tee - Red,5,T-1,Red\n11,variable,T-1,Tee,,,\"Red, Blue\"\n")
+    parsed = parse_products_csv(data)
+    assert [(e.line, e.reason) for e in parsed.errors] == [
+        (2, "column Parent: 'T-1' is not a variable product on an earlier line")]
 
 
 def test_a_tax_column_per_tax_gives_the_rate_of_the_one_that_applies_and_two_are_refused(db, ctx):
@@ -87,29 +194,6 @@ def test_a_tax_column_per_tax_gives_the_rate_of_the_one_that_applies_and_two_are
     assert [(e.line, e.reason) for e in parsed.errors] == [
         (3, "2 taxes apply (9%, 21%): one rate per product"),
         (4, "column Tax - VAT (9%): 'maybe' is neither Y nor N")]
-
-
-def test_woocommerce_skips_the_variable_parent_and_keeps_its_variations(db, ctx):
-    report = import_products(ctx, sample("woocommerce.csv"))
-    assert report.created == 2
-    assert set(products()) == {"WC-CAP", "WC-HOOD-R"}
-    assert products()["WC-HOOD-R"].price == 4500
-
-
-def test_lightspeed_uses_the_system_id_when_there_is_no_custom_sku(db, ctx):
-    import_products(ctx, sample("lightspeed.csv"))
-    p = products()
-    assert p["210000000017"].name == "Hammer" and product_barcodes(p["210000000017"]) == ["0036000291452"]
-    assert p["NAILS-100"].on_hand == 40_000
-
-
-def test_odoo_tax_written_as_a_percentage_and_erpnext_opening_stock(db, ctx):
-    import_products(ctx, sample("odoo.csv"))
-    import_products(ctx, sample("erpnext.csv"))
-    p = products()
-    assert (p["OD-1"].tax_rate, p["OD-2"].tax_rate, p["OD-2"].unit, p["OD-2"].on_hand) == (21_000, 9_000, "kg", 25_500)
-    assert (p["ER-1"].price, p["ER-1"].avg_cost, p["ER-1"].on_hand, p["ER-1"].category) == (395, 150, 20_000,
-                                                                                         "Products")
 
 
 def test_from_overrides_recognition():
@@ -145,6 +229,8 @@ def test_a_map_naming_a_field_we_do_not_have_is_refused(tmp_path):
     ("1,299.00", None, False, "1299.00"),
     ("1,50", None, True, "1.50"),
     ("1.234", None, False, "1.234"),  # a bare number keeps its meaning: the parser says it has 3 decimals
+    ("12.50000", None, False, "12.50"),  # zeros past the shop's decimals (Lightspeed X-Series) change nothing
+    ("1.23450", None, False, "1.23450"),  # other digits there stay, for the parser to refuse
 ])
 def test_prices_as_other_systems_write_them(text, currency, decimal_comma, expected):
     assert read_amount(text, currency=currency, decimals=2, decimal_comma=decimal_comma) == expected
