@@ -21,11 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ignore an on_hand column (re-importing an edited export: its stock is out of date)")
     layout = p.add_mutually_exclusive_group()
     layout.add_argument("--from", dest="system", metavar="SYSTEM",
-                        help="the file is an export of SYSTEM: square, shopify, woocommerce, loyverse, lightspeed, "
-                             "odoo, erpnext (without it a known system's header is recognised)")
+                        help="the file is an export of SYSTEM: square, shopify, woocommerce, loyverse, lightspeed "
+                             "(R- or X-Series, told by the header; or lightspeed-r, lightspeed-x), odoo, erpnext "
+                             "(without it a known system's header is recognised)")
     layout.add_argument("--map", metavar="FILE",
                         help="TOML column map for any other layout: [columns] \"their column\" = \"our field\", "
-                             "[fixed] field = \"value\"")
+                             "[fixed] field = \"value\"; extends = \"SYSTEM\" starts from a system's layout "
+                             "([taxes] \"tax name\" = \"rate\")")
     p.add_argument("--location", metavar="NAME",
                    help="the shop's location, where the file has a stock column per location")
     p.add_argument("--preview", action="store_true",
@@ -123,11 +125,13 @@ def _preview(cli: Cli, path: Path, parsed) -> int:
         out.append(f"{len(parsed.rows)} good row(s)" + (f" ({more} not shown)" if more > 0 else "")
                    + (f", {len(parsed.errors)} bad:" if parsed.errors else ""))
         out += [f"  {path}: {e}" for e in parsed.errors]
+        out += [f"{path}: {note}" for note in parsed.notes]
         return cli.lines("\n".join(out))
 
     cli.emit({"layout": parsed.profile.name if parsed.profile else "shopkeeper", "rows": rows,
               "good": len(parsed.rows),
-              "bad": [{"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors]}, text)
+              "bad": [{"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors],
+              "notes": [{"line": n.line, "column": n.column, "note": n.reason} for n in parsed.notes]}, text)
     return 0
 
 

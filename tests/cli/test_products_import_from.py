@@ -73,3 +73,22 @@ def test_skip_bad_that_imports_nothing_exits_non_zero(run, tmp_path):
     code, _, err = run("products", "import", str(csv), "--skip-bad")
     assert code == 2 and "nothing imported (every row is bad)" in err
     assert "format the barcode column as Text" in err
+
+
+def test_from_lightspeed_reads_an_x_series_export_and_says_which_layout(run):
+    code, out, err = run("products", "import", str(DATA / "lightspeed-x.csv"), "--from", "lightspeed",
+                         "--location", "Main Outlet")
+    assert code == 0, err
+    assert "read as Lightspeed Retail (X-Series) (https://support.vendhq.com" in err
+    assert "4 created" in out
+    code, out, err = run("products", "import", str(DATA / "lightspeed-r.csv"), "--from", "lightspeed")
+    assert code == 0 and "read as Lightspeed Retail (R-Series)" in err
+
+
+def test_a_tax_named_without_a_rate_is_said_once_in_the_preview_and_the_import(run):
+    code, out, _ = run("products", "import", str(DATA / "lightspeed-x.csv"), "--location", "Harbour Store",
+                       "--preview")
+    assert code == 0 and out.count("the tax 'GST' names no rate") == 1
+    assert "line 4, column tax_name" in out
+    code, _, err = run("products", "import", str(DATA / "lightspeed-x.csv"), "--location", "Harbour Store")
+    assert code == 0 and err.count("names no rate") == 1
