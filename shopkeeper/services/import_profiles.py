@@ -278,6 +278,8 @@ class Binding:
 
         if self.skip_empty and not any(cell(i) for i in self.skip_empty):
             return None
+        if any(cell(i) in values for i, values in self.skip_values.items()):
+            return None
         out: dict[str, str] = {}
         for ours, columns in self.sources.items():
             if ours == "tax":
@@ -295,8 +297,6 @@ class Binding:
             for i, prefix in self.item_keys.items():
                 if key := cell(i):
                     self._parents[prefix + key] = out
-            return None
-        if any(cell(i) in values for i, values in self.skip_values.items()):
             return None
         for i, rule in self.leave_out:
             if cell(i) in rule.values:
