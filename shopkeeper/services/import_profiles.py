@@ -112,6 +112,8 @@ class Profile:
     skip_when_empty: list[str] = field(default_factory=list)
     skip_when: dict[str, list[str]] = field(default_factory=dict)
     leave_out: list[LeaveOut] = field(default_factory=list)
+    key: str = ""
+    """The bundled profile's name for ``--from`` and ``extends`` ("" for a map of its own)."""
 
     @classmethod
     def from_toml(cls, data: dict, where: str) -> Profile:
@@ -142,7 +144,7 @@ class Profile:
                        skip_when_empty=list(rows.get("skip_when_empty", [])),
                        skip_when={k: list(v) for k, v in rows.get("skip_when", {}).items()},
                        leave_out=[LeaveOut(str(r["column"]), {str(v) for v in r["values"]}, str(r["why"]))
-                                  for r in rows.get("leave_out", [])])
+                                  for r in rows.get("leave_out", [])], key=str(data.get("key", "")))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise fail(f"not a column map: {exc}") from None
 
@@ -195,8 +197,9 @@ class Profile:
                 if _place(name) == wanted:
                     return i
         choice = "; choose one with --location NAME" if location is None else f"; none is {location!r}"
+        shown = ", ".join(name.replace("_", " ") for name in names)
         raise HeaderRejected(f"one column per location ({', '.join(header[i].strip() for i in hits)}): the shop's "
-                             f"location is one of {', '.join(names)}{choice}")
+                             f"location is one of {shown}{choice}")
 
     def describe(self) -> str:
         return self.name + (f" ({self.source})" if self.source else "")
@@ -383,9 +386,10 @@ class Binding:
         for table in (self.profile.taxes, TAX_NAMES):
             if key in table:
                 return table[key]
+        system = self.profile.key or "<system>"
         self._say(line, column, f"the tax {name!r} names no rate: imported without a tax rate of its own (a new "
                                 f"product takes the shop's default rate); to give it one, use a --map file with "
-                                f"extends = \"<system>\" and [taxes] \"{name}\" = \"<rate>\"")
+                                f"extends = \"{system}\" and [taxes] \"{name}\" = \"<rate>\"")
         return ""
 
     def _say(self, line: int, column: str, what: str) -> None:
@@ -414,7 +418,7 @@ def _bundled_data() -> dict[str, dict]:
 
 
 _DATA = _bundled_data()
-PROFILES = {key: Profile.from_toml(data, f"profile {key}") for key, data in _DATA.items()}
+PROFILES = {key: Profile.from_toml({**data, "key": key}, f"profile {key}") for key, data in _DATA.items()}
 """The systems ``--from`` knows, by name."""
 FAMILIES = {"lightspeed": Family("Lightspeed Retail", [PROFILES["lightspeed-r"], PROFILES["lightspeed-x"]])}
 """Systems with several layouts, by name: the header says which."""
@@ -449,7 +453,7 @@ def load_map(path: Path) -> Profile:
         if str(base).lower() not in _DATA:
             raise ShopError(f"{path}: extends = {base!r}: not a system this import knows "
                             f"(known: {', '.join(PROFILES)})")
-        data = _merged(_DATA[str(base).lower()], data)
+        data = _merged({**_DATA[str(base).lower()], "key": str(base).lower()}, data)
         data["name"] = f"{data.get('name')} with the map {path.name}"
     data.setdefault("name", f"the map {path.name}")
     return Profile.from_toml(data, str(path))
