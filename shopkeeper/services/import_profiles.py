@@ -21,6 +21,8 @@ A profile (or map file)::
     "reduced-rate" = "9"                         #   default); see TAX_NAMES for the names every profile knows
     tax_names = ["Tax class"]                    # (top level) columns whose cells name a tax rather than a rate
     plain_decimals = true                        # (top level) prices never group thousands: "19,90" is 19.90
+    lists = ["Categories"]                       # (top level) cells listing several ("A, B"; "\\," in a name):
+                                                 #   the first is taken
     [variants]                                   # rows of one item, one product per variant
     group = ["Handle"]                           # the rows of an item share this (the first column present);
                                                  # a variant row's empty cells take its item's first row's
@@ -73,6 +75,7 @@ UNIT_NAMES = {
 }
 """Units other systems name (ERPNext "Nos" and "Kg", Odoo "Units") as ours: ``pcs`` is sold by the piece, any other
 unit by measure."""
+_LIST_SEP = re.compile(r"(?<!\\),")
 _RATE_IN_NAME = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
 
@@ -102,6 +105,7 @@ class Profile:
     taxes: dict[str, str] = field(default_factory=dict)
     tax_names: list[str] = field(default_factory=list)
     plain_decimals: bool = False
+    lists: list[str] = field(default_factory=list)
     group: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     single: list[str] = field(default_factory=list)
@@ -136,6 +140,7 @@ class Profile:
                        blank={k: [str(x) for x in v] for k, v in data.get("blank", {}).items()},
                        taxes={str(k).strip().lower(): str(v) for k, v in data.get("taxes", {}).items()},
                        tax_names=_names(data.get("tax_names", [])), plain_decimals=bool(data.get("plain_decimals")),
+                       lists=_names(data.get("lists", [])),
                        group=_names(variants.get("group", [])), options=list(variants.get("options", [])),
                        single=list(variants.get("single", [])), parent=str(variants.get("parent", "")),
                        items={k: list(v) for k, v in variants.get("items", {}).items()},
@@ -183,6 +188,7 @@ class Profile:
                        {i: set(v) for i, v in indexed(self.skip_when).items()}, indexed(self.values), list(header),
                        blank={i: {b.lower() for b in v} for i, v in indexed(self.blank).items()},
                        tax_named={i for c in self.tax_names if (i := index(c)) is not None},
+                       lists={i for c in self.lists if (i := index(c)) is not None},
                        parent=index(self.parent), items={i: set(v) for i, v in indexed(self.items).items()},
                        item_keys=indexed(self.item_keys), sku_suffix=index(self.sku_suffix),
                        leave_out=[(i, r) for r in self.leave_out if (i := index(r.column)) is not None])
@@ -255,6 +261,7 @@ class Binding:
     header: list[str]
     blank: dict[int, set[str]] = field(default_factory=dict)
     tax_named: set[int] = field(default_factory=set)
+    lists: set[int] = field(default_factory=set)
     parent: int | None = None
     items: dict[int, set[str]] = field(default_factory=dict)
     item_keys: dict[int, str] = field(default_factory=dict)
@@ -269,6 +276,8 @@ class Binding:
         row left out). Raises ``ValueError`` for a cell outside its ``[values]`` table."""
         def cell(i: int) -> str:
             value = record[i].strip() if i < len(record) else ""
+            if i in self.lists:
+                value = _LIST_SEP.split(value, 1)[0].replace("\\,", ",").strip()
             if value.lower() in self.blank.get(i, ()):
                 return ""
             table = self.values.get(i)

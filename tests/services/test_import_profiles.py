@@ -47,7 +47,8 @@ EXPECTED = {
                      20_000),
         "GB-01": ("Gift Box", [], 500, 200, "pcs", 10_000, "Gifts", "Hill Mills", 20_000),
     },
-    "woocommerce": {  # variations named from their parent; no SKU: the parent's and the ID; no price: left out
+    "woocommerce": {  # variations named from their parent; no SKU: the parent's and the ID; no price: left out;
+        # the first of several categories
         "WC-CAP": ("Cap", ["4006381333931"], 1990, 0, "pcs", 5_000, "Clothing > Accessories", None, 20_000),
         "WC-HOOD-R": ("Hoodie – Red / S", [], 4500, 0, "pcs", 3_000, "Clothing > Hoodies", None, 20_000),
         "WC-HOOD-13": ("Hoodie – Blue / S", [], 4250, 0, "pcs", 0, "Clothing > Hoodies", None, 20_000),
@@ -278,3 +279,11 @@ def test_numeric_skus_stay_as_written_but_a_floated_one_is_refused(db, ctx):
     assert set(products()) == {"4006381333931", "00042", "1E5"}
     with pytest.raises(CsvRejected, match=r"line 2, column sku: 4.00638E\+12 is a number a spreadsheet wrote"):
         import_products(ctx, b"sku,name\n4.00638E+12,Floated\n")
+
+
+def test_a_woocommerce_list_cell_gives_its_first_item_and_keeps_an_escaped_comma():
+    data = (b"ID,Type,SKU,Name,Regular price,Categories,Parent,Attribute 1 value(s)\n"
+            b"11,variable,T-1,Tee,,\"Tops, Sale\",,\"Red\\, dark, Blue\"\n"
+            b"12,variation,V-1,\"Tee - Red, dark\",5,,T-1,\"Red\\, dark\"\n")
+    parsed = parse_products_csv(data)
+    assert [(r.data.name, r.data.category) for r in parsed.rows] == [("Tee – Red, dark", "Tops")]
