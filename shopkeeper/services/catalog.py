@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +17,7 @@ from shopkeeper.errors import InvalidInput, NotFound, ShopError
 from shopkeeper.models import Barcode, Product, Supplier, database
 from shopkeeper.money import format_money, format_rate
 from shopkeeper.services.context import Context, staff_id, terminal_id
-from shopkeeper.text import clean
+from shopkeeper.text import clean, is_clean
 
 
 def _columns() -> str:
@@ -112,6 +113,9 @@ TEXT_FIELDS = ("sku", "name", "unit", "supplier", "category")
 def _cleaned(data: ProductData) -> ProductData:
     """``data`` with its text fields under the stored-text rule (``shopkeeper.text.clean``); refuses control
     characters with ``InvalidInput(field=...)``."""
+    texts = [value for name in TEXT_FIELDS if isinstance(value := getattr(data, name), str)]
+    if is_clean("".join(texts)):  # the common case: nothing to clean, no copy
+        return data
     changes = {name: cleaned for name in TEXT_FIELDS
                if isinstance(value := getattr(data, name), str) and (cleaned := clean(value, field=name)) != value}
     return replace(data, **changes) if changes else data
@@ -363,7 +367,9 @@ def _new_columns(sku: str, wanted: dict[str, object], default_tax_rate: int) -> 
     shop's default tax rate unless given one, and a typed reorder point makes its reordering manual."""
     if "name" not in wanted:
         raise InvalidInput(f"{sku}: a new product needs a name", field="name", reason="a new product needs a name")
-    columns = {name: value for name, value in wanted.items() if name != "supplier" and name != "barcodes"}
+    columns = dict(wanted)
+    columns.pop("supplier", None)
+    columns.pop("barcodes", None)
     columns.setdefault("tax_rate", default_tax_rate)
     _mark_manual(columns, created=True)
     return columns
@@ -669,9 +675,11 @@ def _insert_products(creates: list[tuple[str, dict[str, object]]], now: str) -> 
     plain = {n for n in names if isinstance(fields[n], (IntegerField, TextField, CharField))
              and not isinstance(fields[n], ForeignKeyField)}
     convert = [(i, fields[n].db_value) for i, n in enumerate(names) if n not in plain]
+    pick = operator.itemgetter(*names)
+    unset = dict.fromkeys(names)
     rows = []
     for sku, columns in creates:
-        values = [columns.get(n, defaults.get(n)) for n in names]
+        values = list(pick({**unset, **defaults, **columns}))
         for i, db_value in convert:
             values[i] = db_value(values[i])
         rows.append([sku, now, *values])

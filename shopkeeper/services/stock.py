@@ -373,7 +373,10 @@ def count_now(ctx: Context, session: int, counts: list[tuple[int, int]]) -> None
         f"VALUES ({db.param}, {db.param}, {db.param}, {db.param}, {db.param}) ON CONFLICT (session_id, product_id) "
         f"DO UPDATE SET counted = excluded.counted, expected = excluded.expected, counted_at = excluded.counted_at",
         [(session, product_id, counted, on_hand[product_id], now) for product_id, counted in counts])
+    reasons: dict[int, str] = {}  # an import's counts repeat: each quantity formatted once
+    reference = f"count:{session}"
     entries = [Entry(product_id, "count", counted - on_hand[product_id],
-                     reason=f"counted {format_qty(counted)}", reference=f"count:{session}", count_session_id=session)
+                     reason=reasons.get(counted) or reasons.setdefault(counted, f"counted {format_qty(counted)}"),
+                     reference=reference, count_session_id=session)
                for product_id, counted in counts if counted != on_hand[product_id]]
     post_movements(replace(ctx, negative_stock="allow"), entries, now=now, savepoint=False)
