@@ -391,10 +391,10 @@ class ImportStopped(ShopError):
     the rows before ``line`` are stored, the rest are not; running the same file again finishes it."""
 
 
-BATCH_SECONDS = 0.4
+BATCH_SECONDS = 0.3
 """How long one batch holds the database: the batch size is adjusted as the import goes so that each takes about
-this long (a till's sale waits at most for one batch and the pause after it). Longer batches spend less of the
-import in ``BATCH_PAUSE``: at 0.4 s it is about a fifth."""
+this long (a till's sale waits at most for one batch and the pause after it). At 0.4 s, on a loaded machine
+(bench/bench_import.py), a sale waited up to 0.9 s: too close to the second a till may wait."""
 
 MAX_BATCH_ROWS = 50_000
 """The most rows in one batch (its prepared rows are held in memory while it is written)."""
@@ -461,7 +461,7 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
         if batch_rows is None:  # the next batch sized to take about BATCH_SECONDS, as this one went
             took = max(time.perf_counter() - started, 1e-3)
-            size[0] = max(20, min(MAX_BATCH_ROWS, 4 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
+            size[0] = max(20, min(MAX_BATCH_ROWS, 2 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
         if is_sqlite():
             time.sleep(BATCH_PAUSE)
     report.count_session = import_runs.finish(ctx, run)
