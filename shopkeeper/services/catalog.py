@@ -640,7 +640,7 @@ def save_prepared(prepared: Sequence[Prepared], *, default_tax_rate: int = 0, ct
             db.cursor().executemany(
                 f"UPDATE product SET {sets}, updated_at = {db.param} WHERE id = {db.param}",
                 [[columns[n] for n in names] + [now, product_id] for product_id, columns in rows])
-        staff, terminal = (staff_id(ctx), terminal_id(ctx)) if ctx is not None else (None, None)
+        staff, terminal = (staff_id(ctx), terminal_id(ctx)) if ctx is not None and (logs or ids) else (None, None)
         if logs:
             db.cursor().executemany(statement(db, "catalog.log", _log_sql),
                                     [(*row[:4], row[4], note, staff, terminal, now) for row in logs])
