@@ -61,6 +61,12 @@ def printable(text: str) -> str:
     return _CONTROL.sub("", _SPACING.sub(" ", text))
 
 
+def is_clean(value: str) -> bool:
+    """True when ``value`` has no control character at all: ``clean`` would store it as it is. (One check over a
+    whole row's cells joined is cheaper than one per cell, for an import of a million rows.)"""
+    return _CONTROL.search(value) is None
+
+
 def clean(value: str, *, field: str) -> str:
     """The stored form of the one-line text field ``field``: line breaks and tabs become a space; any other control
     character is refused (``InvalidInput`` with ``field``, ``reason`` and ``value``). Surrounding spaces are the

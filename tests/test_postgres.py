@@ -243,6 +243,32 @@ def test_a_nul_in_a_csv_cell_is_a_located_refusal_on_postgres(pg):
     assert not Product.select().exists()
 
 
+def test_a_batch_import_on_postgres_logs_counts_and_chains_every_row(pg):
+    """The import's set-based writes on PostgreSQL: the change log of new products by INSERT … SELECT (an integer
+    as its digits, the active flag as 1, as one save logs them), the opening counts as multi-row INSERT … RETURNING,
+    every movement chained, and ``check`` passes."""
+    from shopkeeper.models import Movement, ProductChange
+    from shopkeeper.services.products_csv import import_products
+
+    ctx = Context(staff="pg", terminal="t1", default_tax_rate=20_000)
+    n = 2 * stock.MANY
+    data = ("sku,name,price,cost,on_hand\n" + "".join(f"S{i:03d},Item {i},1.{i:02d},0.50,{i + 1}\n"
+                                                        for i in range(n))).encode()
+    report = import_products(ctx, data)
+    assert (report.created, report.counted) == (n, n)
+    save_product(ProductData(sku="ONE", name="One", price=150, avg_cost=50), default_tax_rate=20_000)
+    logged = {(c.product.sku, c.field): (c.old, c.new, c.kind) for c in ProductChange.select()}
+    for sku in ("S007", "ONE"):
+        assert [logged[sku, name] for name in ("price", "tax_rate", "avg_cost", "unit", "active")] == [
+            (None, "107" if sku == "S007" else "150", "create"), (None, "20000", "create"), (None, "50", "create"),
+            (None, "pcs", "create"), (None, "1", "create")]
+    assert Product.get(Product.sku == "S009").on_hand == 10_000
+    assert Movement.select().count() == n
+    assert check_stock()[1] == []
+    report = chain_check.check(full=True)
+    assert report.ok and report.head.positions["movement"] == n
+
+
 def test_editing_a_product_while_a_till_sells_it_keeps_the_stock(pg, monkeypatch):
     """A product edited (an import's new price) while another till sells it: the edit must not write back the stock
     it read before the sale committed. (Found by tests/test_kill9.py: `check` reported on_hand != journal.)"""

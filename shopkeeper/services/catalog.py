@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
-from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from shopkeeper.barcodes import BarcodeError, Layouts, lookup_keys, parse_scan
 from shopkeeper.db import is_sqlite, statement, utcnow, write_transaction
@@ -14,7 +17,7 @@ from shopkeeper.errors import InvalidInput, NotFound, ShopError
 from shopkeeper.models import Barcode, Product, Supplier, database
 from shopkeeper.money import format_money, format_rate
 from shopkeeper.services.context import Context, staff_id, terminal_id
-from shopkeeper.text import clean
+from shopkeeper.text import clean, is_clean
 
 
 def _columns() -> str:
@@ -110,9 +113,12 @@ TEXT_FIELDS = ("sku", "name", "unit", "supplier", "category")
 def _cleaned(data: ProductData) -> ProductData:
     """``data`` with its text fields under the stored-text rule (``shopkeeper.text.clean``); refuses control
     characters with ``InvalidInput(field=...)``."""
-    changes = {name: clean(value, field=name) for name in TEXT_FIELDS
-               if isinstance(value := getattr(data, name), str)}
-    return replace(data, **changes)
+    texts = [value for name in TEXT_FIELDS if isinstance(value := getattr(data, name), str)]
+    if is_clean("".join(texts)):  # the common case: nothing to clean, no copy
+        return data
+    changes = {name: cleaned for name in TEXT_FIELDS
+               if isinstance(value := getattr(data, name), str) and (cleaned := clean(value, field=name)) != value}
+    return replace(data, **changes) if changes else data
 
 
 FIELDS = ("name", "unit", "price", "tax_rate", "avg_cost", "reorder_point", "reorder_qty", "supplier", "category",
@@ -163,9 +169,9 @@ def product_code(text: str, layouts: Layouts = None) -> Code:
 
     if not code:
         raise refuse("empty code")
-    if any(ch in CODE_SEPARATORS for ch in code):
+    if any(sep in code for sep in CODE_SEPARATORS):
         raise refuse("a code cannot contain , or | (they separate codes in a list)")
-    if any(not ch.isprintable() for ch in code):
+    if not code.isprintable():
         raise refuse("a code cannot contain control characters")
     if not code.isascii():
         raise refuse("letters, digits, spaces and ASCII punctuation only (what a scanner sends, Code 128 prints)")
@@ -251,6 +257,30 @@ def _wanted(data: ProductData, codes: list[Code] | None) -> dict[str, object]:
     return wanted
 
 
+class Prepared(NamedTuple):
+    """A product save checked and put in the form a save compares and writes (``prepare_product``)."""
+
+    sku: str
+    wanted: dict[str, object]
+    """The fields to set, as stored: text stripped, barcodes as their stored codes (``product_codes``)."""
+
+
+def prepare_product(data: ProductData, layouts: Layouts = None, *, codes_checked: bool = False) -> Prepared:
+    """The rules a save applies to one product before it touches the database, for ``save_product`` and
+    ``save_products`` alike: the stored-text rule, no empty name or unit, nothing negative, every barcode by
+    ``product_code``. Raises ``InvalidInput`` naming the field. ``codes_checked``: ``data.barcodes`` are already
+    as ``product_codes`` returns them (an import's parser ran it on each cell)."""
+    data = _cleaned(data)
+    _check(data)
+    if data.barcodes is None:
+        codes = None
+    elif codes_checked:
+        codes = [Code(code) for code in data.barcodes]
+    else:
+        codes = product_codes(data.barcodes, layouts)
+    return Prepared(data.sku.strip(), _wanted(data, codes))
+
+
 def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[str, object] | None = None,
                  ctx: Context | None = None, layouts: Layouts = None, kind: str = "edit", note: str = "",
                  new: bool | None = None, checked: bool = False) -> Product:
@@ -270,11 +300,7 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
     product's price or average cost (``services/permissions.py``); ``checked``: the caller already required both
     (an import, once for the whole file).
     """
-    data = _cleaned(data)
-    _check(data)
-    sku = data.sku.strip()
-    codes = product_codes(data.barcodes, layouts) if data.barcodes is not None else None
-    wanted = _wanted(data, codes)
+    sku, wanted = prepare_product(data, layouts)
     approvals = _approvals(ctx, sku, wanted) if ctx is not None and not checked else []
     with write_transaction():
         db = database.obj
@@ -285,16 +311,15 @@ def save_product(data: ProductData, *, default_tax_rate: int = 0, seen: Mapping[
             raise InvalidInput(f"{sku} already exists", field="sku", reason="already exists", value=sku)
         if product is None:
             product = _create(sku, wanted, default_tax_rate)
-            _log(ctx, product.id, {name: (None, getattr(product, name)) for name in LOGGED}, "create", note)
+            _log(ctx, product.id, _created_log(product.__data__), "create", note)
             changes = {name: value for name, value in wanted.items() if name != "barcodes" or value}
         else:
             current = _values(product, wanted)
-            changes = {name: value for name, value in wanted.items() if value != current[name]}
+            changes = _changed(wanted, current)
             if seen is not None:
                 clashes = {name: current[name] for name in changes if name in seen and seen[name] != current[name]}
                 if clashes:
                     raise EditConflict(sku, clashes)
-            _mark_manual(changes, created=False)
             _update(product, changes)
             _log(ctx, product.id, {name: (current[name], changes[name]) for name in LOGGED if name in changes},
                  kind, note)
@@ -337,12 +362,43 @@ def _mark_manual(values: dict[str, object], *, created: bool) -> None:
         values["reorder_mode"] = "manual"
 
 
-def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Product:
+def _new_columns(sku: str, wanted: dict[str, object], default_tax_rate: int) -> dict[str, object]:
+    """The columns a new product is inserted with (its supplier and barcodes apart): it needs a name, takes the
+    shop's default tax rate unless given one, and a typed reorder point makes its reordering manual."""
     if "name" not in wanted:
         raise InvalidInput(f"{sku}: a new product needs a name", field="name", reason="a new product needs a name")
-    columns = {name: value for name, value in wanted.items() if name not in ("supplier", "barcodes")}
+    columns = dict(wanted)
+    columns.pop("supplier", None)
+    columns.pop("barcodes", None)
     columns.setdefault("tax_rate", default_tax_rate)
     _mark_manual(columns, created=True)
+    return columns
+
+
+_DEFAULTS = {name: Product._meta.fields[name].default for name in LOGGED}
+
+
+def _created_log(columns: dict[str, object]) -> dict[str, tuple[object, object]]:
+    """The change log of a new product: every logged field, from nothing to its value (the column's default when
+    not given)."""
+    return {name: (None, columns.get(name, _DEFAULTS[name])) for name in LOGGED}
+
+
+def _changed(wanted: dict[str, object], current: dict[str, object]) -> dict[str, object]:
+    """The fields of an existing product a save writes: those whose value differs from the stored one (a typed
+    reorder point or quantity makes reordering manual)."""
+    changes = {name: value for name, value in wanted.items() if value != current[name]}
+    _mark_manual(changes, created=False)
+    return changes
+
+
+def _logged_kind(name: str, kind: str) -> str:
+    """How a change of ``name`` is logged: an average cost set on an existing product is a ``revaluation``."""
+    return "revaluation" if name == "avg_cost" and kind != "create" else kind
+
+
+def _create(sku: str, wanted: dict[str, object], default_tax_rate: int) -> Product:
+    columns = _new_columns(sku, wanted, default_tax_rate)
     if wanted.get("supplier"):
         columns["supplier"] = get_supplier(wanted["supplier"])
     # Another till may create the same SKU meanwhile (PostgreSQL): its row wins and this save says so.
@@ -382,13 +438,34 @@ def _log(ctx: Context | None, product_id: int, changes: dict[str, tuple[object, 
     db = database.obj
     sql = statement(db, "catalog.log", _log_sql)
     for name, (old, new) in changes.items():
-        logged = "revaluation" if name == "avg_cost" and kind != "create" else kind
+        logged = _logged_kind(name, kind)
         db.execute_sql(sql, (product_id, name, _text(old), _text(new), logged, note, staff, terminal, now))
 
 
 def _log_sql(p: str) -> str:
     return ("INSERT INTO product_change (product_id, field, old, new, kind, note, staff_id, terminal_id, created_at) "
             f"VALUES ({', '.join([p] * 9)})")
+
+
+def _text_sql(name: str) -> str:
+    """``_text`` of product column ``name`` in SQL: an integer as its digits, the active flag as 1 or 0."""
+    column = Product._meta.fields[name]
+    if isinstance(column, BooleanField):
+        return f"CASE WHEN p.{name} THEN '1' ELSE '0' END"
+    if isinstance(column, IntegerField):
+        return f"CAST(p.{name} AS TEXT)"
+    return f"p.{name}"
+
+
+@functools.lru_cache(maxsize=8)
+def _created_log_sql(n: int, p: str) -> str:
+    """The change log of ``n`` products just inserted, in one INSERT … SELECT: ``_created_log`` of each, read from
+    the rows as stored, fields in ``LOGGED`` order, product by product."""
+    fields = " UNION ALL ".join(f"SELECT '{name}' AS name, {i} AS n" for i, name in enumerate(LOGGED))
+    new = "CASE f.name " + " ".join(f"WHEN '{name}' THEN {_text_sql(name)}" for name in LOGGED) + " END"
+    return ("INSERT INTO product_change (product_id, field, old, new, kind, note, staff_id, terminal_id, created_at) "
+            f"SELECT p.id, f.name, NULL, {new}, 'create', {p}, {p}, {p}, {p} FROM product p CROSS JOIN ({fields}) f "
+            f"WHERE p.id IN ({', '.join([p] * n)}) ORDER BY p.id, f.n")
 
 
 def change_text(field: str, value: str | None, decimals: int = 2) -> str:
@@ -499,18 +576,17 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
     prepared = []
     for position, data in enumerate(batch):
         try:
-            data = _cleaned(data)
-            _check(data)
-            if data.barcodes is None:
-                codes = None
-            elif codes_checked:
-                codes = [Code(code) for code in data.barcodes]
-            else:
-                codes = product_codes(data.barcodes, layouts)
+            prepared.append(prepare_product(data, layouts, codes_checked=codes_checked))
         except InvalidInput as exc:
             exc.line = position
             raise
-        prepared.append((data.sku.strip(), _wanted(data, codes)))
+    return save_prepared(prepared, default_tax_rate=default_tax_rate, ctx=ctx, kind=kind, note=note)
+
+
+def save_prepared(prepared: Sequence[Prepared], *, default_tax_rate: int = 0, ctx: Context | None = None,
+                  kind: str = "import", note: str = "") -> list[Saved]:
+    """``save_products`` for products ``prepare_product`` has already checked (an import checks its whole file
+    before it takes the database, and writes it batch by batch)."""
     with write_transaction():
         db = database.obj
         existing = _existing([sku for sku, _ in prepared])
@@ -531,12 +607,11 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
         for position, (sku, wanted) in enumerate(prepared):
             product = existing.get(sku)
             if product is None:
-                if "name" not in wanted:
-                    raise InvalidInput(f"{sku}: a new product needs a name", field="name",
-                                       reason="a new product needs a name", line=position)
-                columns = {name: value for name, value in wanted.items() if name not in ("supplier", "barcodes")}
-                columns.setdefault("tax_rate", default_tax_rate)
-                _mark_manual(columns, created=True)
+                try:
+                    columns = _new_columns(sku, wanted, default_tax_rate)
+                except InvalidInput as exc:
+                    exc.line = position
+                    raise
                 if wanted.get("supplier"):
                     columns["supplier"] = supplier_id(wanted["supplier"])
                 creates.append((sku, columns))
@@ -547,8 +622,7 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
                               (supplier_names.get(product.supplier_id, "") if name == "supplier"
                                else getattr(product, name)))
                        for name in wanted}
-            changes = {name: value for name, value in wanted.items() if value != current[name]}
-            _mark_manual(changes, created=False)
+            changes = _changed(wanted, current)
             columns = {name: value for name, value in changes.items() if name not in ("supplier", "barcodes")}
             if "supplier" in changes:
                 columns["supplier_id"] = supplier_id(changes["supplier"])
@@ -556,25 +630,23 @@ def save_products(batch: Sequence[ProductData], *, default_tax_rate: int = 0, ct
                 updates.setdefault(tuple(sorted(columns)), []).append((product.id, columns))
             for name in LOGGED:
                 if name in changes:
-                    logged = "revaluation" if name == "avg_cost" else kind
-                    logs.append((product.id, name, _text(current[name]), _text(changes[name]), logged))
+                    logs.append((product.id, name, _text(current[name]), _text(changes[name]),
+                                 _logged_kind(name, kind)))
             if "barcodes" in changes:
-                code_changes[sku] = (current[ "barcodes"], changes["barcodes"])
+                code_changes[sku] = (current["barcodes"], changes["barcodes"])
         ids = _insert_products(creates, now)
-        for sku, columns in creates:
-            defaults = {"unit": "pcs", "price": 0, "avg_cost": 0, "active": True}
-            for name in LOGGED:
-                value = columns.get(name, defaults.get(name))
-                logs.append((ids[sku], name, None, _text(value), "create"))
         for names, rows in updates.items():
             sets = ", ".join(f'"{"supplier_id" if n == "supplier_id" else n}" = {db.param}' for n in names)
             db.cursor().executemany(
                 f"UPDATE product SET {sets}, updated_at = {db.param} WHERE id = {db.param}",
                 [[columns[n] for n in names] + [now, product_id] for product_id, columns in rows])
+        staff, terminal = (staff_id(ctx), terminal_id(ctx)) if ctx is not None and (logs or ids) else (None, None)
         if logs:
-            staff, terminal = (staff_id(ctx), terminal_id(ctx)) if ctx is not None else (None, None)
             db.cursor().executemany(statement(db, "catalog.log", _log_sql),
                                     [(*row[:4], row[4], note, staff, terminal, now) for row in logs])
+        created = [ids[sku] for sku, _ in creates]
+        for chunk in _chunks(created):
+            db.execute_sql(_created_log_sql(len(chunk), db.param), [note, staff, terminal, now, *chunk])
         if code_changes:
             _replace_barcodes({ids.get(sku) or existing[sku].id: change for sku, change in code_changes.items()},
                               {sku: position for position, (sku, _) in enumerate(prepared)}, ids, existing)
@@ -598,8 +670,19 @@ def _insert_products(creates: list[tuple[str, dict[str, object]]], now: str) -> 
                 if f.name not in ("id", "sku", "updated_at") and f.default is not None and not callable(f.default)}
     names = sorted({*defaults, *(name for _, columns in creates for name in columns)})
     fields = Product._meta.fields
-    rows = [[sku, now, *(fields[n].db_value(columns.get(n, defaults.get(n))) for n in names)]
-            for sku, columns in creates]
+    # Integer and text values go to the driver as they are; only the rest (the active flag, a supplier) through
+    # the field's db_value, as Peewee's own insert would.
+    plain = {n for n in names if isinstance(fields[n], (IntegerField, TextField, CharField))
+             and not isinstance(fields[n], ForeignKeyField)}
+    convert = [(i, fields[n].db_value) for i, n in enumerate(names) if n not in plain]
+    pick = operator.itemgetter(*names)
+    unset = dict.fromkeys(names)
+    rows = []
+    for sku, columns in creates:
+        values = list(pick({**unset, **defaults, **columns}))
+        for i, db_value in convert:
+            values[i] = db_value(values[i])
+        rows.append([sku, now, *values])
     listed = ", ".join(["sku", "updated_at", *(f'"{fields[n].column_name}"' for n in names)])
     db.cursor().executemany(f"INSERT INTO product ({listed}) VALUES ({', '.join([db.param] * (2 + len(names)))})",
                             rows)

@@ -12,8 +12,8 @@ import time
 import re
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
-from typing import BinaryIO
+from dataclasses import dataclass, field
+from typing import BinaryIO, NamedTuple
 
 from shopkeeper.barcodes import Layouts
 from shopkeeper.db import is_sqlite, write_transaction
@@ -29,12 +29,19 @@ from shopkeeper.money import (
     to_decimal,
 )
 from shopkeeper.services import import_runs, stock
-from shopkeeper.services.catalog import ProductData, barcode_holders, product_codes, save_products
+from shopkeeper.services.catalog import (
+    Prepared,
+    ProductData,
+    barcode_holders,
+    prepare_product,
+    product_codes,
+    save_prepared,
+)
 from shopkeeper.services.context import Context
 from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, Profile, recognise
 from shopkeeper.services.import_runs import ImportRun
 from shopkeeper.services.import_values import check_barcode_cell, check_sku_cell, read_amount
-from shopkeeper.text import clean, safe
+from shopkeeper.text import clean, is_clean, safe
 
 COLUMNS = ("sku", "name", "barcode", "price", "cost", "unit", "tax", "reorder_point", "reorder_qty", "supplier",
            "category", "on_hand")
@@ -239,8 +246,9 @@ class ProductCsvReader:
                         self.errors.append(RowError(start, "", f"{len(record)} cells but the header has "
                                                                f"{len(header)}"))
                         continue
-                    cells = {name: _unneutralise(record[i].strip()) if i < len(record) else ""
-                             for i, name in enumerate(header)}
+                    if len(record) < len(header):
+                        record += [""] * (len(header) - len(record))
+                    cells = {name: _unneutralise(cell.strip()) for name, cell in zip(header, record)}
                 row = _parse_row(start, cells, self.decimals, decimal_comma, self.errors, self.layouts, self.notes,
                                  self.currency)
                 if row is None:
@@ -286,13 +294,17 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
 
-    for column, value in cells.items():  # the stored-text rule, for every cell: a NUL or ESC is refused here
-        try:
-            cells[column] = clean(value, field=column).strip()
-        except InvalidInput as exc:
-            fail(column, exc.reason)
-    if len(errors) > before:
-        return None
+    if is_clean("".join(cells.values())):  # the common case: no control character in the whole row
+        for column, value in cells.items():
+            cells[column] = value.strip()
+    else:
+        for column, value in cells.items():  # the stored-text rule, for every cell: a NUL or ESC is refused here
+            try:
+                cells[column] = clean(value, field=column).strip()
+            except InvalidInput as exc:
+                fail(column, exc.reason)
+        if len(errors) > before:
+            return None
 
     def number(column: str, parse, **kw):
         value = cells.get(column, "")
@@ -301,13 +313,16 @@ def _parse_row(line: int, cells: dict[str, str], decimals: int, decimal_comma: b
         try:
             if column in ("price", "cost"):
                 value = read_amount(value, currency=currency, decimals=decimals, decimal_comma=decimal_comma)
-                to_decimal(value, what=column, decimal_comma=False)
+                exact = to_decimal(value, what=column, decimal_comma=False)
             else:
                 if column == "tax" and (percent := re.search(r"(\d+(?:[.,]\d+)?)\s*%", value)):
                     value = percent[1]  # "15%", "VAT 15.00%"
-                to_decimal(value, what=column, decimal_comma=decimal_comma)
+                exact = to_decimal(value, what=column, decimal_comma=decimal_comma)
                 value = value.replace(",", ".") if decimal_comma else value
-            result = parse(value, **kw)
+            try:
+                result = parse(exact, **kw)  # the number read once
+            except InvalidInput:
+                result = parse(value, **kw)  # raises again, its message naming the text as written
         except InvalidInput as exc:
             fail(column, exc.reason)  # "1.234 has more than 2 decimal places"
             return None
@@ -380,7 +395,11 @@ class ImportStopped(ShopError):
 
 BATCH_SECONDS = 0.3
 """How long one batch holds the database: the batch size is adjusted as the import goes so that each takes about
-this long (a till's sale waits at most for one batch and the pause after it)."""
+this long (a till's sale waits at most for one batch and the pause after it). At 0.4 s, on a loaded machine
+(bench/bench_import.py), a sale waited up to 0.9 s: too close to the second a till may wait."""
+
+MAX_BATCH_ROWS = 50_000
+"""The most rows in one batch (its prepared rows are held in memory while it is written)."""
 
 BATCH_PAUSE = 0.11
 """Seconds the importer lets go of the database between batches on SQLite. A till waiting for the write lock
@@ -403,9 +422,10 @@ def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV"
     An ``on_hand`` column is a stock count: the difference to the stock on hand is posted as a ``count`` movement
     in one count session, so the opening audit is in the journal. A ``cost`` is the product's cost for goods on hand.
     ``ignore_stock`` leaves stock alone: for re-importing an exported list after editing prices, whose ``on_hand``
-    is out of date as soon as anything sells. Products are saved by ``catalog.save_products``: only the fields
-    that differ are written (never the cached stock, so sales at the same moment lose nothing), and price, tax,
-    cost, unit changes go to the product change log as ``import`` (a new cost as a ``revaluation``).
+    is out of date as soon as anything sells. Each row is checked by ``catalog.prepare_product`` (the rules a
+    single save applies) before any write, and saved by ``catalog.save_prepared``: only the fields that differ are
+    written (never the cached stock, so sales at the same moment lose nothing), and price, tax, cost, unit changes
+    go to the product change log as ``import`` (a new cost as a ``revaluation``).
     """
     reader = ProductCsvReader(data, decimals=ctx.decimals, layouts=layouts, profile=profile, currency=ctx.currency,
                               location=location)
@@ -420,7 +440,7 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
 
     approvals = [permissions.require(ctx, permissions.EDIT_PRODUCTS),  # once for the file, before any write
                  permissions.require(ctx, permissions.EDIT_PRICES_COSTS)]
-    digest, rows, errors = _check_file(reader, spool)
+    digest, rows, errors = _check_file(reader, spool, layouts)
     if errors and (not skip_bad or not rows - len({e.line for e in errors})):
         raise CsvRejected(source, errors, skipping=skip_bad and bool(errors))
     report = ImportReport(skipped=errors, notes=list(reader.notes), profile=reader.profile)
@@ -443,47 +463,54 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
         if batch_rows is None:  # the next batch sized to take about BATCH_SECONDS, as this one went
             took = max(time.perf_counter() - started, 1e-3)
-            size[0] = max(20, min(5000, int(len(batch) * BATCH_SECONDS / took)))
+            size[0] = max(20, min(MAX_BATCH_ROWS, 2 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
         if is_sqlite():
             time.sleep(BATCH_PAUSE)
     report.count_session = import_runs.finish(ctx, run)
     return report
 
 
-_DATA_FIELDS = tuple(f.name for f in fields(ProductData))
+class _Prepared(NamedTuple):
+    """A row checked and prepared (``catalog.prepare_product``) before the import takes the database, as spooled."""
+
+    line: int
+    on_hand: int | None
+    prepared: Prepared
 
 
-def _spooled(row: CsvRow) -> tuple:
-    data = row.data
-    return (row.line, row.cost, row.on_hand, *(getattr(data, name) for name in _DATA_FIELDS))
-
-
-def _unspooled(values: tuple) -> CsvRow:
-    line, cost, on_hand, *data = values
-    return CsvRow(line, ProductData(*data), cost=cost, on_hand=on_hand)
-
-
-def _check_file(reader: ProductCsvReader, spool: BinaryIO) -> tuple[str, int, list[RowError]]:
+def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> tuple[str, int, list[RowError]]:
     """Read the whole file once without a write lock: its SHA-256, its number of rows, and every problem (the
-    reader's, and barcodes already on another product in the shop, looked up in chunks). The rows as parsed go to
-    ``spool`` (marshalled, ``SPOOL_ROWS`` at a time), so writing them needs neither a second parse nor the memory
-    to hold them."""
+    reader's, the catalog's rules for a product (``catalog.prepare_product``), and barcodes already on another
+    product in the shop, looked up in chunks). The rows as prepared go to ``spool`` (marshalled, ``SPOOL_ROWS`` at
+    a time), so writing them needs neither a second parse, nor a check per row under the lock, nor the memory to
+    hold them."""
     sha = hashlib.sha256()
     stream = _binary(reader.source)
     for chunk in iter(lambda: stream.read(1 << 20), b""):
         sha.update(chunk)
-    taken: list[RowError] = []
+    refused: list[RowError] = []
     pending: list[CsvRow] = []
 
     def check() -> None:
         holders = barcode_holders([code for row in pending for code in row.data.barcodes or []])
+        spooled = []
         for row in pending:
-            holder = next((holders[c] for c in row.data.barcodes or [] if holders.get(c, row.data.sku) != row.data.sku),
-                          None)
+            data = row.data
+            holder = next((holders[c] for c in data.barcodes or [] if holders.get(c, data.sku) != data.sku), None)
             if holder is not None:
-                code = next(c for c in row.data.barcodes or [] if holders.get(c) == holder)
-                taken.append(RowError(row.line, "barcode", f"barcode {code} already belongs to {holder}"))
-        marshal.dump([_spooled(row) for row in pending], spool)
+                code = next(c for c in data.barcodes or [] if holders.get(c) == holder)
+                refused.append(RowError(row.line, "barcode", f"barcode {code} already belongs to {holder}"))
+                continue
+            if row.cost is not None:
+                data.avg_cost = row.cost
+            try:
+                sku, wanted = prepare_product(data, layouts, codes_checked=True)
+            except InvalidInput as exc:
+                column = _COLUMN.get(exc.field or "", exc.field or "")
+                refused.append(RowError(row.line, column, exc.reason or str(exc)))
+                continue
+            spooled.append((row.line, row.on_hand, sku, wanted))
+        marshal.dump(spooled, spool)
         pending.clear()
 
     rows = 0
@@ -493,26 +520,26 @@ def _check_file(reader: ProductCsvReader, spool: BinaryIO) -> tuple[str, int, li
         if len(pending) >= SPOOL_ROWS:
             check()
     check()
-    errors = sorted(reader.errors + taken, key=lambda e: e.line)
+    errors = sorted(reader.errors + refused, key=lambda e: e.line)
     return sha.hexdigest(), rows + len(reader.errors), errors
 
 
 SPOOL_ROWS = 500
 
 
-def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[CsvRow]]:
+def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[_Prepared]]:
     """The spooled rows still to write, in batches of ``size[0]`` (which the caller may change between batches)."""
     spool.seek(0)
-    batch: list[CsvRow] = []
+    batch: list[_Prepared] = []
     while True:
         try:
             chunk = marshal.load(spool)
         except EOFError:
             break
-        for values in chunk:
-            if values[0] <= after_line or values[0] in bad:
+        for line, on_hand, sku, wanted in chunk:
+            if line <= after_line or line in bad:
                 continue
-            batch.append(_unspooled(values))
+            batch.append(_Prepared(line, on_hand, Prepared(sku, wanted)))
             if len(batch) >= size[0]:
                 yield batch
                 batch = []
@@ -520,17 +547,13 @@ def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -
         yield batch
 
 
-def _write_batch(ctx: Context, run: ImportRun, batch: list[CsvRow], report: ImportReport, *, source: str,
+def _write_batch(ctx: Context, run: ImportRun, batch: list[_Prepared], report: ImportReport, *, source: str,
                  ignore_stock: bool, layouts: Layouts) -> None:
-    """One batch in one short transaction: the products, their counted stock, and the run's progress."""
+    """One batch in one short transaction: the products, their counted stock, and the run's progress. The rows
+    were checked before (``_check_file``): under the lock only the set-based writes are left."""
     with write_transaction():
-        datas = []
-        for row in batch:
-            if row.cost is not None:
-                row.data.avg_cost = row.cost
-            datas.append(row.data)
-        saved = save_products(datas, default_tax_rate=ctx.default_tax_rate, ctx=ctx, layouts=layouts,
-                              kind="import", note=f"import of {source}", codes_checked=True)
+        saved = save_prepared([row.prepared for row in batch], default_tax_rate=ctx.default_tax_rate, ctx=ctx,
+                              kind="import", note=f"import of {source}")
         counts = [(s.product_id, row.on_hand) for s, row in zip(saved, batch)
                   if row.on_hand is not None and not ignore_stock]
         if counts:

@@ -96,19 +96,15 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
                 raise InvalidInput(f"unknown movement kind {e.kind!r}")
             if not -_MAX_CHANGE <= e.quantity <= _MAX_CHANGE:  # past this, the driver cannot even bind it
                 bounds.quantity(e.quantity, "quantity")
+        if len(entries) >= MANY:
+            _post_many(db, ctx, entries, now, staff, terminal, posted)
+            return posted
+        for e in entries:
             row = db.execute_sql(update_sql, (e.quantity, now, e.product_id)).fetchone()
             if row is None:
                 raise InvalidInput(f"no product with id {e.product_id}")
             on_hand, avg_cost, sku = row
-            if not -MAX_QUANTITY <= on_hand <= MAX_QUANTITY:  # rolls the whole change back
-                bounds.quantity(on_hand, f"{sku}: stock on hand")
-            if e.quantity < 0 and on_hand < 0:
-                message = f"{sku}: stock would go to {format_qty(on_hand)}"
-                if ctx.negative_stock == "refuse":
-                    raise StockRefused(f"{message}; only {format_qty(on_hand - e.quantity)} on hand")
-                if ctx.negative_stock == "warn":
-                    posted.warnings.append(message)
-            unit_cost = e.unit_cost if e.unit_cost is not None else avg_cost
+            unit_cost = _checked(ctx, e, on_hand, avg_cost, sku, posted)
             movement_id = insert_id(db, insert_sql, (
                 e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
                 e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry, e.supplier_id, e.po_line,
@@ -118,6 +114,69 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
             posted.on_hand[e.product_id] = on_hand
             posted.unit_costs.append(unit_cost)
     return posted
+
+
+MANY = 50
+"""From this many entries on, ``post_movements`` works set-based (an import's opening counts): one read of the
+products, one UPDATE per product and multi-row INSERTs, instead of two statements per entry."""
+
+_ROWS_PER_INSERT = 500
+"""Movements in one multi-row INSERT: 16 values each, well under SQLite's and PostgreSQL's parameter limits."""
+
+
+def _checked(ctx: Context, e: Entry, on_hand: int, avg_cost: int, sku: str, posted: Posted) -> int:
+    """The rules of one entry, with ``on_hand`` the stock it leaves: the bounds, the negative-stock policy (raises,
+    or adds a warning to ``posted``). Returns the entry's unit cost (the product's average cost when it has none)."""
+    if not -MAX_QUANTITY <= on_hand <= MAX_QUANTITY:  # rolls the whole change back
+        bounds.quantity(on_hand, f"{sku}: stock on hand")
+    if e.quantity < 0 and on_hand < 0:
+        message = f"{sku}: stock would go to {format_qty(on_hand)}"
+        if ctx.negative_stock == "refuse":
+            raise StockRefused(f"{message}; only {format_qty(on_hand - e.quantity)} on hand")
+        if ctx.negative_stock == "warn":
+            posted.warnings.append(message)
+    return e.unit_cost if e.unit_cost is not None else avg_cost
+
+
+def _post_many(db, ctx: Context, entries: list[Entry], now: str, staff: int, terminal: int, posted: Posted) -> None:
+    """``post_movements`` for many entries (their products already locked): the same rules per entry, in entry
+    order, against the stock each leaves; the products' stock moved by their summed quantities in one
+    ``executemany``; the movements inserted ``_ROWS_PER_INSERT`` at a time, each registered for the chain."""
+    ids = sorted({e.product_id for e in entries})
+    found: dict[int, tuple[int, int, str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join([db.param] * len(chunk))
+        for product_id, on_hand, avg_cost, sku in db.execute_sql(
+                f"SELECT id, on_hand, avg_cost, sku FROM product WHERE id IN ({marks})", chunk):
+            found[product_id] = (on_hand, avg_cost, sku)
+    stock: dict[int, int] = {}
+    rows = []
+    for e in entries:
+        if e.product_id not in found:
+            raise InvalidInput(f"no product with id {e.product_id}")
+        before, avg_cost, sku = found[e.product_id]
+        on_hand = stock[e.product_id] = stock.get(e.product_id, before) + e.quantity
+        unit_cost = _checked(ctx, e, on_hand, avg_cost, sku, posted)
+        posted.unit_costs.append(unit_cost)
+        rows.append((e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
+                     e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry, e.supplier_id, e.po_line))
+    moved: dict[int, int] = {}
+    for e in entries:
+        moved[e.product_id] = moved.get(e.product_id, 0) + e.quantity
+    db.cursor().executemany(f"UPDATE product SET on_hand = on_hand + {db.param}, updated_at = {db.param} "
+                            f"WHERE id = {db.param}", [(qty, now, product_id) for product_id, qty in moved.items()])
+    posted.on_hand.update(stock)
+    insert = _insert_sql(db.param).split(" VALUES ")[0]
+    one = "(" + ", ".join([db.param] * 16) + ")"
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start:start + _ROWS_PER_INSERT]
+        sql = f"{insert} VALUES {', '.join([one] * len(chunk))} RETURNING id"
+        # Ids ascend in the order of the VALUES (SQLite under its write lock; PostgreSQL's sequence, row by row).
+        new = sorted(row[0] for row in db.execute_sql(sql, [v for row in chunk for v in row]).fetchall())
+        for movement_id in new:
+            register("movement", movement_id)
+        posted.movement_ids += new
 
 
 def moving_average(on_hand: int, avg_cost: int, qty: int, unit_cost: int) -> int:
@@ -314,7 +373,10 @@ def count_now(ctx: Context, session: int, counts: list[tuple[int, int]]) -> None
         f"VALUES ({db.param}, {db.param}, {db.param}, {db.param}, {db.param}) ON CONFLICT (session_id, product_id) "
         f"DO UPDATE SET counted = excluded.counted, expected = excluded.expected, counted_at = excluded.counted_at",
         [(session, product_id, counted, on_hand[product_id], now) for product_id, counted in counts])
+    reasons: dict[int, str] = {}  # an import's counts repeat: each quantity formatted once
+    reference = f"count:{session}"
     entries = [Entry(product_id, "count", counted - on_hand[product_id],
-                     reason=f"counted {format_qty(counted)}", reference=f"count:{session}", count_session_id=session)
+                     reason=reasons.get(counted) or reasons.setdefault(counted, f"counted {format_qty(counted)}"),
+                     reference=reference, count_session_id=session)
                for product_id, counted in counts if counted != on_hand[product_id]]
     post_movements(replace(ctx, negative_stock="allow"), entries, now=now, savepoint=False)

@@ -151,3 +151,63 @@ def test_a_supplier_column_is_compared_by_name_for_the_whole_batch(db, ctx):
     report = import_products(ctx, b"sku,name,supplier\nA,Apple,Hill Farm\nB,Bread,Hill Farm\n")
     assert (report.created, report.updated) == (0, 2)
     assert {p.sku: p.supplier.name for p in Product.select()} == {"A": "Hill Farm", "B": "Hill Farm"}
+
+
+def _shop_as_stored() -> dict[str, list[tuple]]:
+    """What a shop stores for its products, ids left out: products, barcodes, the change log, the journal, and
+    the chain over the journal (in chain order)."""
+    from shopkeeper.models import database
+
+    sku = {p.id: p.sku for p in Product.select(Product.id, Product.sku)}
+    return {
+        "products": sorted((p.sku, p.name, p.unit, p.price, p.tax_rate, p.avg_cost, p.reorder_point, p.reorder_qty,
+                            p.category, p.active, p.on_hand, p.reorder_mode) for p in Product.select()),
+        "barcodes": sorted((sku[b.product_id], b.code) for b in Barcode.select()),
+        "changes": [(sku[c.product_id], c.field, c.old, c.new, c.kind) for c in
+                    ProductChange.select().order_by(ProductChange.id)],
+        "movements": [(sku[m.product_id], m.kind, m.quantity, m.unit_cost, m.reason) for m in
+                      Movement.select().order_by(Movement.id)],
+        "chain": [(stream, position, sku[product_id]) for stream, position, product_id in database.execute_sql(
+            "SELECT l.stream, l.position, m.product_id FROM chain_link l JOIN movement m ON m.id = l.row_id "
+            "ORDER BY l.stream, l.position")],
+    }
+
+
+def test_a_batch_stores_what_one_save_and_one_count_per_row_would(tmp_path, ctx):
+    """A batch of many rows (set-based: ``catalog.save_prepared``, ``stock.post_movements`` from ``MANY`` entries
+    on) stores the same products, barcodes, change log, count movements and chain as the same rows saved and
+    counted one at a time, and both pass ``shopkeeper check``."""
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.services import chain_check
+
+    n = 3 * stock.MANY
+    rows = [(f"S{i:04d}", f"Item {i}", ean(i), 150 + i, 50 + i, i % 7) for i in range(n)]
+    data = ("sku,name,barcode,price,cost,unit,reorder_point,on_hand\n" + "".join(
+        f"{s},{name},{code},{price / 100:.2f},{cost / 100:.2f},{'kg' if i % 3 else 'pcs'},{i % 2},{qty}\n"
+        for i, (s, name, code, price, cost, qty) in enumerate(rows))).encode()
+
+    stored = {}
+    for way in ("batch", "one by one"):
+        open_database(str(tmp_path / f"{way}.db"))
+        try:
+            if way == "batch":
+                report = import_products(ctx, data)
+                assert (report.created, report.counted) == (n, n)
+            else:
+                for i, (s, name, code, price, cost, qty) in enumerate(rows):
+                    save_product(ProductData(sku=s, name=name, barcodes=[code], price=price, avg_cost=cost,
+                                             unit="kg" if i % 3 else "pcs", reorder_point=(i % 2) * 1000),
+                                 default_tax_rate=ctx.default_tax_rate, ctx=ctx, kind="import")
+                    if qty:
+                        stock.count(ctx, s, qty * 1000)
+            assert chain_check.check(full=True).ok
+            stored[way] = _shop_as_stored()
+        finally:
+            close_database()
+    batch, single = stored["batch"], stored["one by one"]
+    assert batch["products"] == single["products"]
+    assert batch["barcodes"] == single["barcodes"]
+    assert batch["changes"] == single["changes"]
+    assert len(batch["changes"]) == 5 * n
+    assert batch["movements"] == single["movements"]
+    assert batch["chain"] == single["chain"] and len(batch["chain"]) == len(batch["movements"])

@@ -119,3 +119,58 @@ def test_a_refused_first_action_by_new_staff_does_not_poison_later_ones(ctx, tea
         stock.adjust(new, "TEA", -1000, "lost")  # the staff row created here is rolled back
     stock.receive(new, "TEA", 1000, 10)
     assert Movement.get().staff.name == "newcomer"
+
+
+def _many_entries(ids: list[int]) -> list[stock.Entry]:
+    """Entries over a few products, each product more than once, some taking stock below zero."""
+    return [stock.Entry(ids[i % len(ids)], "adjust", (-1) ** i * (1000 + 250 * i), unit_cost=None if i % 3 else 7,
+                        reason="correction") for i in range(stock.MANY + 7)]
+
+
+def test_many_entries_post_as_they_would_one_at_a_time(db_path, ctx):
+    """From ``stock.MANY`` entries on, ``post_movements`` works set-based; what it stores and reports (stock after
+    each product's last entry, unit costs, negative-stock warnings, the journal and its chain) is what posting the
+    same entries one at a time gives."""
+    from shopkeeper.db import close_database, open_database
+    from shopkeeper.models import database
+    from shopkeeper.services import chain_check
+
+    results = {}
+    for way in ("together", "one at a time"):
+        open_database(str(db_path.with_name(f"{way}.db")))
+        try:
+            ids = [save_product(ProductData(sku=f"P{i}", name=f"P{i}", avg_cost=40 + i)).id for i in range(4)]
+            entries = _many_entries(ids)
+            if way == "together":
+                posted = stock.post_movements(ctx, entries)
+            else:
+                posted = stock.Posted()
+                for entry in entries:
+                    one = stock.post_movements(ctx, [entry])
+                    posted.on_hand.update(one.on_hand)
+                    posted.unit_costs += one.unit_costs
+                    posted.warnings += one.warnings
+                    posted.movement_ids += one.movement_ids
+            assert len(posted.movement_ids) == len(entries)
+            assert chain_check.check(full=True).ok
+            journal = database.execute_sql(
+                "SELECT product_id, kind, quantity, unit_cost, reason FROM movement ORDER BY id").fetchall()
+            assert [row[2] for row in journal] == [e.quantity for e in entries]
+            linked = database.execute_sql("SELECT row_id FROM chain_link ORDER BY position").fetchall()
+            results[way] = (posted.on_hand, posted.unit_costs, posted.warnings, journal,
+                            [row[0] for row in linked] == sorted(posted.movement_ids),
+                            {p.id: p.on_hand for p in Product.select()})
+        finally:
+            close_database()
+    assert results["together"] == results["one at a time"]
+    assert results["together"][2]  # some entries did take stock below zero
+
+
+def test_many_entries_refused_by_the_negative_stock_policy_store_nothing(ctx, db):
+    from dataclasses import replace
+
+    ids = [save_product(ProductData(sku=f"P{i}", name=f"P{i}")).id for i in range(4)]
+    with pytest.raises(StockRefused, match="stock would go to"):
+        stock.post_movements(replace(ctx, negative_stock="refuse"), _many_entries(ids))
+    assert Movement.select().count() == 0
+    assert [p.on_hand for p in Product.select()] == [0, 0, 0, 0]
