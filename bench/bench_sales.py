@@ -105,7 +105,7 @@ class Unchained(Service):
             super().run(work)
         finally:
             shop_db._before_commit_hooks.append(chain.seal)
-            chain._queue().clear()
+            chain._discard()
 
 
 class Naive:
