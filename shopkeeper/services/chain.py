@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from shopkeeper.db import before_commit, is_sqlite, on_rollback, rollbacks, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput
@@ -283,42 +284,39 @@ def seal() -> None:
     ids, rows = pending.ids, pending.rows
     if not ids and not rows:
         return
-    try:
-        stale = bool(rows) and pending.since != rollbacks()
-        found: dict[str, dict[int, bytes]] = {}
-        for stream, registered in rows.items():
-            for row_id, row in registered.items():
-                content = None if stale else _encoded(stream, *row)
-                if content is None:
-                    ids.setdefault(stream, []).append(row_id)
-                else:
-                    found.setdefault(stream, {})[row_id] = content
-        cursor = database.obj.connection().cursor()
-        if CROSS_CHECK:
-            _cross_check(found, cursor)
-        for stream, stream_ids in ids.items():
-            read = contents(stream, sorted(set(stream_ids)), cursor) if stream_ids else {}
-            if read:
-                found.setdefault(stream, {}).update(read)
-        if not found:  # all rolled back to savepoints
-            return
-        tips, valid = _locked_tips(cursor, sorted(found, key=STREAMS.__getitem__))
-        links = []
-        for stream in sorted(found, key=STREAMS.__getitem__):
-            position, prev = tips[stream]
-            content = found[stream]
-            code = STREAMS[stream]
-            for row_id in sorted(content):
-                prev = link_hash(prev, content[row_id])
-                position += 1
-                links.append((code, position, row_id, prev))
-            tips[stream] = (position, prev)
-        _insert_links(links, cursor)
-        if valid is not None:  # the tips this commit leaves, for the next one on this connection
-            pending.tips = (*valid, tips)
-    finally:
-        pending.ids = {}
-        pending.rows = {}
+    pending.ids, pending.rows = {}, {}
+    stale = bool(rows) and pending.since != rollbacks()
+    found: dict[str, dict[int, bytes]] = {}
+    for stream, registered in rows.items():
+        done = found[stream] = {}
+        for row_id, row in registered.items():
+            content = None if stale else _encoded(stream, *row)
+            if content is None:
+                ids.setdefault(stream, []).append(row_id)
+            else:
+                done[row_id] = content
+    cursor = database.obj.connection().cursor()
+    if CROSS_CHECK:
+        _cross_check(found, cursor)
+    for stream, stream_ids in ids.items():
+        found.setdefault(stream, {}).update(contents(stream, sorted(set(stream_ids)), cursor))
+    streams = [s for s in STREAMS if found.get(s)]
+    if not streams:  # all rolled back to savepoints
+        return
+    tips, valid = _locked_tips(cursor, streams)
+    links = []
+    for stream in streams:
+        position, prev = tips[stream]
+        content = found[stream]
+        code = STREAMS[stream]
+        for row_id in sorted(content):
+            prev = sha256(prev + content[row_id]).digest()
+            position += 1
+            links.append((code, position, row_id, prev))
+        tips[stream] = (position, prev)
+    _insert_links(links, cursor)
+    if valid is not None:  # the tips this commit leaves, for the next one on this connection
+        pending.tips = (*valid, tips)
 
 
 def _cross_check(rows: dict[str, dict[int, bytes]], cursor) -> None:
