@@ -195,14 +195,23 @@ def _encoded(stream: str, values: tuple, lines: list[tuple] | None, payments: li
     return _json([values, lines, payments]).encode()
 
 
+_SIGNATURES: dict[str, set[tuple[type, ...]]] = {name: set() for name in _TYPES}
+"""Per table, the value types (``type(v)`` for each column) already found to read back as given: a row is checked
+by one lookup of its types, and column by column only the first time that pattern of NULLs and types comes."""
+
+
 def _typed(table: str, values: tuple) -> bool:
+    signature = tuple(map(type, values))
+    known = _SIGNATURES[table]
+    if signature in known:
+        return True
     types = _TYPES[table]
     if len(values) != len(types):
         raise ValueError(f"chain.register_row: {table} takes {len(types)} values, got {len(values)}")
-    for value, kind in zip(values, types):
-        if value is not None and type(value) is not kind:
-            return False
-    return True
+    if all(kind is type(None) or kind is expected for kind, expected in zip(signature, types)):
+        known.add(signature)
+        return True
+    return False
 
 
 def _discard() -> None:
