@@ -147,3 +147,16 @@ def test_registering_by_id_still_seals_rows_written_elsewhere(shop, ctx):
         chain.register("movement", cursor.lastrowid)
     report = check(full=True)
     assert report.breaks == [] and report.head.positions["movement"] == 3
+
+
+def test_stale_tips_kept_by_a_connection_cost_a_read_not_the_sale(shop, ctx):
+    """Should the tips a connection keeps ever be stale, the link's position is taken (the primary key: never a
+    fork); the seal reads the tips and links the sale after them instead of failing it."""
+    sales.sell(ctx, [sales.LineInput("MILK", 1000)], payment="card")
+    older = chain._pending.tips[3]
+    sales.sell(ctx, [sales.LineInput("MILK", 1000)], payment="card")
+    chain._pending.tips = (*chain._pending.tips[:3], older)  # as if this connection had missed a commit
+    sales.sell(ctx, [sales.LineInput("BREAD", 1000)], payment="card")
+    report = check(full=True)
+    assert report.ok, [str(b) for b in report.breaks]
+    assert report.head.positions == {"movement": 5, "sale": 3, "audit": 0}

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -312,7 +313,21 @@ def seal() -> None:
     streams = [s for s in STREAMS if found.get(s)]
     if not streams:  # all rolled back to savepoints
         return
+    kept = pending.tips
     tips, valid = _locked_tips(cursor, streams)
+    try:
+        _insert_links(_link(found, streams, tips), cursor)
+    except sqlite3.IntegrityError:  # a position taken: the tips kept were stale after all (never a fork: the key)
+        if valid is None or kept is None:
+            raise
+        tips = _tips(cursor, _ALL)
+        _insert_links(_link(found, streams, tips), cursor)
+    if valid is not None:  # the tips this commit leaves, for the next one on this connection
+        pending.tips = (*valid, tips)
+
+
+def _link(found: dict[str, dict[int, bytes]], streams: list[str], tips: dict[str, tuple[int, bytes]]) -> list[tuple]:
+    """The links of rows ``found`` after ``tips`` (which are moved to the new tips)."""
     links = []
     for stream in streams:
         position, prev = tips[stream]
@@ -323,9 +338,7 @@ def seal() -> None:
             position += 1
             links.append((code, position, row_id, prev))
         tips[stream] = (position, prev)
-    _insert_links(links, cursor)
-    if valid is not None:  # the tips this commit leaves, for the next one on this connection
-        pending.tips = (*valid, tips)
+    return links
 
 
 def _cross_check(rows: dict[str, dict[int, bytes]], cursor) -> None:
