@@ -160,3 +160,15 @@ def test_stale_tips_kept_by_a_connection_cost_a_read_not_the_sale(shop, ctx):
     report = check(full=True)
     assert report.ok, [str(b) for b in report.breaks]
     assert report.head.positions == {"movement": 5, "sale": 3, "audit": 0}
+
+
+def test_the_canonical_encoding_is_pythons_json_encoder_byte_for_byte():
+    """Version 1's content is what ``json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))`` writes; the
+    chain calls the C encoder underneath it directly, which must write the same."""
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+    for value in ([1, -2, 2**63 - 1, -(2**63), 0, None, "", 'q"uote', "back\\slash", "nl\n\t\x01\x7f", "ü€🎃\u2028"],
+                  [(1, "a", None), [(2, "b", None)], []], ()):
+        assert chain._json(value) == encode(value)
+    assert chain.canonical((1, "x", None)) == b'[1,"x",null]'

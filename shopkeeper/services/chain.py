@@ -58,7 +58,17 @@ def genesis(stream: str) -> bytes:
     return hashlib.sha256(f"shopkeeper-chain-v{VERSION}:{stream}".encode()).digest()
 
 
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+try:  # what ``_encoder.encode`` makes on every call, made once
+    _c_encode = json.encoder.c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",",
+                                            False, False, True)
+except TypeError:  # no C speedups, or another signature: the plain encoder
+    _c_encode = None
+
+
+def _json(value: object) -> str:
+    """``_encoder.encode(value)`` for a list or tuple, without building Python's C encoder again every call."""
+    return "".join(_c_encode(value, 0)) if _c_encode else _encoder.encode(value)
 
 
 def canonical(values: Iterable[object]) -> bytes:
