@@ -142,8 +142,8 @@ def test_registering_by_id_still_seals_rows_written_elsewhere(shop, ctx):
     with write_transaction():
         cursor = database.execute_sql(
             f"INSERT INTO movement ({chain.insert_columns('movement')}) VALUES ({', '.join([p] * 16)})",
-            (Product.get(Product.sku == "MILK").id, "adjust", 500, 80, None, "found", None, None, "2026-01-01T00:00:00.000000Z", "", None, None, None,
-             None, None, None))
+            (Product.get(Product.sku == "MILK").id, "adjust", 500, 80, None, "found", None, None,
+             "2026-01-01T00:00:00.000000Z", "", None, None, None, None, None, None))
         chain.register("movement", cursor.lastrowid)
     report = check(full=True)
     assert report.breaks == [] and report.head.positions["movement"] == 3
