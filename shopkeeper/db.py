@@ -13,6 +13,7 @@ import functools
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-from peewee import Database, DatabaseError, OperationalError, SqliteDatabase, _savepoint
+from peewee import Database, DatabaseError, OperationalError, PostgresqlDatabase, SqliteDatabase, _savepoint
 
 from shopkeeper.errors import ShopError
 from shopkeeper.models import ALL_MODELS, SchemaVersion, TillClaim, database
@@ -67,10 +68,39 @@ def is_sqlite(db: Database | None = None) -> bool:
     return isinstance(db, SqliteDatabase)
 
 
+_rollback_serial = 0
+_rollback_lock = threading.Lock()
+
+
+def rollbacks() -> int:
+    """A number that changes whenever this process rolls back a transaction or a savepoint, however it was begun
+    (``write_transaction``, a bare ``atomic()``, a trial commit undone): what a transaction remembers about rows it
+    wrote holds only while this stays the same (``services/chain.py``)."""
+    return _rollback_serial
+
+
+def _rolled_back() -> None:
+    global _rollback_serial
+    with _rollback_lock:
+        _rollback_serial += 1
+
+
 class _Savepoint(_savepoint):
     def rollback(self, begin: bool = True) -> None:
-        if self.db.sqlite_transaction_open():  # see ShopSqliteDatabase
+        _rolled_back()
+        if not isinstance(self.db, SqliteDatabase) or self.db.sqlite_transaction_open():  # see ShopSqliteDatabase
             super().rollback(begin)
+
+
+class ShopPostgresqlDatabase(PostgresqlDatabase):
+    """PostgreSQL as the shop uses it: rollbacks are counted (``rollbacks``)."""
+
+    def rollback(self) -> None:
+        _rolled_back()
+        super().rollback()
+
+    def savepoint(self):
+        return _Savepoint(self)
 
 
 class ShopSqliteDatabase(SqliteDatabase):
@@ -88,6 +118,7 @@ class ShopSqliteDatabase(SqliteDatabase):
         self.read_only = read_only
 
     def rollback(self) -> None:
+        _rolled_back()
         if self.sqlite_transaction_open():
             super().rollback()
 
@@ -137,9 +168,10 @@ def sqlite_path(location: str) -> Path | None:
 def make_database(location: str, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> Database:
     """A database object for a path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
     if location.startswith(("postgres://", "postgresql://")):
-        from playhouse.db_url import connect
+        from playhouse.db_url import connect, register_database
 
         _whole_numerics_as_int()
+        register_database(ShopPostgresqlDatabase, "postgres", "postgresql")
         return connect(location, **({} if "connect_timeout=" in location else {"connect_timeout": 5}))
     path = sqlite_path(location)
     if path is not None:

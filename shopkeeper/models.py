@@ -19,7 +19,15 @@ from peewee import (
     TextField,
 )
 
-database = DatabaseProxy()
+
+class _DatabaseProxy(DatabaseProxy):
+    def savepoint(self):
+        """The bound database's own savepoint (``database.atomic()`` nested): Peewee's proxy would make a plain one,
+        past what ``shopkeeper.db`` adds to a rollback (counting it, SQLite's own rollback after an error)."""
+        return self.obj.savepoint()
+
+
+database = _DatabaseProxy()
 
 
 class BaseModel(Model):

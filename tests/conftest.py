@@ -9,8 +9,15 @@ import time
 
 import pytest
 
-from shopkeeper.db import close_database, open_database
-from shopkeeper.services.context import Context
+# Every row a service registers with its values is also read back at commit and compared (services/chain.py): a
+# value the database stores differently fails the test that wrote it. Set first: subprocesses inherit it.
+os.environ["SHOPKEEPER_CHAIN_CROSS_CHECK"] = "1"
+
+from shopkeeper.db import close_database, open_database  # noqa: E402
+from shopkeeper.services import chain  # noqa: E402
+from shopkeeper.services.context import Context  # noqa: E402
+
+chain.CROSS_CHECK = True
 
 
 def _missing_tool(tool: str) -> str | None:

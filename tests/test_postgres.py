@@ -19,6 +19,7 @@ from shopkeeper.services import chain, chain_check, sales, stock, till
 from shopkeeper.services.audit import check_stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
+from shopkeeper.services.tenders import Tender
 
 URL = os.environ.get("SHOPKEEPER_TEST_PG", "")
 pytestmark = [pytest.mark.requires("postgres"), pytest.mark.slow, pytest.mark.xdist_group("postgres")]  # one database: one worker at a time
@@ -93,6 +94,31 @@ def test_four_tills_on_postgres_lose_no_update(pg):
     assert report.ok and report.head.positions["sale"] == 160  # four tills racing: one chain, no fork
 
 
+def test_rows_sealed_from_their_values_verify_on_postgres(pg, monkeypatch):
+    """PostgreSQL stores what the services bound (text, bigint, NULL) as SQLite does: a sale's and a movement's
+    rows are hashed from those values at commit, never read back, and ``check --full`` re-reading them agrees."""
+    monkeypatch.setattr(chain, "CROSS_CHECK", False)
+    contents = chain.contents
+
+    def no_reading(stream, ids, cursor=None):
+        assert stream == "audit", f"{stream} rows {ids} were read back at seal"
+        return contents(stream, ids, cursor)
+
+    ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
+    save_product(ProductData(sku="A", name="A", price=199, tax_rate=7_000))
+    monkeypatch.setattr(chain, "contents", no_reading)
+    stock.receive(ctx, "A", 10_000, 80, reference="INV-1")
+    sold = sales.sell(ctx, [sales.LineInput("A", 2000, lot="L-7", expiry="2027-01-31"),
+                            sales.LineInput(None, 1000, description='Kürbis "groß" \\ 🎃', unit_price=350,
+                                            tax_rate=0)],
+                      discount=20, payments=[Tender("card", 100), Tender("cash", 5000)])
+    sales.refund(ctx, sale_id=sold.sale_id)
+    monkeypatch.setattr(chain, "contents", contents)
+    report = chain_check.check(full=True)
+    assert report.ok, [str(b) for b in report.breaks]
+    assert report.head.positions == {"movement": 3, "sale": 2, "audit": 0}
+
+
 def test_two_tills_committing_out_of_id_order_extend_one_chain(pg, monkeypatch):
     """Till 1 inserts its sale first (lower ids) but commits second: the chain is sealed in commit order, under
     the chain lock, so till 2's sale comes first in the chain and till 1's follows it; nothing forks."""
@@ -101,7 +127,7 @@ def test_two_tills_committing_out_of_id_order_extend_one_chain(pg, monkeypatch):
         save_product(ProductData(sku=sku, name=sku))
         stock.receive(ctx, sku, 100_000, 10)
     first_sealing, second_done = threading.Event(), threading.Event()
-    lock = chain._lock
+    lock = chain._locked_tips
 
     def lock_after_the_other_till(*args):
         if threading.current_thread().name == "till-1":
@@ -109,7 +135,7 @@ def test_two_tills_committing_out_of_id_order_extend_one_chain(pg, monkeypatch):
             second_done.wait(10)
         return lock(*args)
 
-    monkeypatch.setattr(chain, "_lock", lock_after_the_other_till)
+    monkeypatch.setattr(chain, "_locked_tips", lock_after_the_other_till)
     sold, errors = {}, []
 
     def ring(name: str, sku: str) -> None:

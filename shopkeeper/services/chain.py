@@ -13,12 +13,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 
-from shopkeeper.db import before_commit, is_sqlite, on_rollback, utcnow, write_transaction
+from shopkeeper.db import before_commit, is_sqlite, on_rollback, rollbacks, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 
@@ -55,7 +58,17 @@ def genesis(stream: str) -> bytes:
     return hashlib.sha256(f"shopkeeper-chain-v{VERSION}:{stream}".encode()).digest()
 
 
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+try:  # what ``_encoder.encode`` makes on every call, made once
+    _c_encode = json.encoder.c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",",
+                                            False, False, True)
+except TypeError:  # no C speedups, or another signature: the plain encoder
+    _c_encode = None
+
+
+def _json(value: object) -> str:
+    """``_encoder.encode(value)`` for a list or tuple, without building Python's C encoder again every call."""
+    return "".join(_c_encode(value, 0)) if _c_encode else _encoder.encode(value)
 
 
 def canonical(values: Iterable[object]) -> bytes:
@@ -126,25 +139,106 @@ def _encode(stream: str, rows: list[tuple], cursor=None) -> dict[int, bytes]:
 
 # --- sealing at commit ------------------------------------------------------------------------------------------
 
-_pending = threading.local()
+CROSS_CHECK = os.environ.get("SHOPKEEPER_CHAIN_CROSS_CHECK") == "1"
+"""Re-read every row registered by its values at seal and compare (the test suite turns this on): the proof that
+the values a service hands ``register_row`` are what the database stored."""
+
+_TEXT = frozenset({"kind", "created_at", "reason", "reference", "lot", "expiry", "payment", "description", "method",
+                   "subject", "detail"})
+_TYPES = {name: tuple(str if f in _TEXT else int for f in fields)
+          for name, fields in {**FIELDS, "sale_line": SALE_LINE_FIELDS, "payment": PAYMENT_FIELDS}.items()}
+"""The Python type each column reads back as (TEXT → str, INTEGER/BIGINT → int): a value of another type (a bool, a
+float, a number as text) may be stored converted, so a row holding one is re-read rather than trusted."""
 
 
-def _queue() -> dict[str, list[int]]:
-    queue = getattr(_pending, "queue", None)
-    if queue is None:
-        queue = _pending.queue = {}
-    return queue
+def insert_columns(table: str) -> str:
+    """The columns of an INSERT whose values, with the new id in front, are what ``register_row`` takes for
+    ``table`` (``movement``, ``sale``, ``audit_event``), in the chain's order; ``sale_line`` and ``payment`` start
+    with ``sale_id``. Building the INSERT from this keeps the two in step."""
+    if table in ("sale_line", "payment"):
+        fields = SALE_LINE_FIELDS if table == "sale_line" else PAYMENT_FIELDS
+        return ", ".join(("sale_id", *fields[1:]))
+    stream = {t: s for s, t in TABLES.items()}[table]
+    return ", ".join(FIELDS[stream][1:])
+
+
+class _Pending(threading.local):
+    """What this thread's transaction wrote and has not sealed yet, and the tips its connection last sealed."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, list[int]] = {}  # rows to read back at seal
+        self.rows: dict[str, dict[int, tuple]] = {}  # rows registered with their values
+        self.since = 0  # db.rollbacks() when ``rows`` got its first row
+        self.tips: tuple | None = None  # (connection, data_version, rollbacks(), {stream: (position, hash)})
+
+
+_pending = _Pending()
 
 
 def register(stream: str, row_id: int) -> None:
-    """Row ``row_id`` of ``stream`` was inserted in the current transaction: seal it when that commits."""
-    _queue().setdefault(stream, []).append(row_id)
+    """Row ``row_id`` of ``stream`` was inserted in the current transaction: seal it when that commits (its
+    content is read back then)."""
+    _pending.ids.setdefault(stream, []).append(row_id)
+
+
+def register_row(stream: str, values: tuple, lines: list[tuple] | None = None,
+                 payments: list[tuple] | None = None) -> None:
+    """Like ``register``, with the row's values as inserted (``values[0]`` its new id, then the columns of
+    ``insert_columns``; a sale with its ``lines`` and ``payments`` in id order, each with its id first and without
+    ``sale_id``), so sealing need not read them back. Only for values bound as they are into an INSERT built from
+    ``insert_columns``: the database stores exactly those. A value of an unexpected type (a bool, a float, a
+    number as text) makes sealing read the row back instead."""
+    pending = _pending
+    if not pending.rows:
+        pending.since = rollbacks()
+    pending.rows.setdefault(stream, {})[values[0]] = (values, lines, payments)
+
+
+def _encoded(stream: str, values: tuple, lines: list[tuple] | None, payments: list[tuple] | None) -> bytes | None:
+    """A registered row's canonical content, or None when a value's type could be stored converted."""
+    if not _typed(stream, values):
+        return None
+    if stream != "sale":
+        return _json(values).encode()
+    lines, payments = lines or [], payments or []
+    if not (all(_typed("sale_line", r) for r in lines) and all(_typed("payment", r) for r in payments)):
+        return None
+    return _json([values, lines, payments]).encode()
+
+
+_SIGNATURES: dict[str, set[tuple[type, ...]]] = {name: set() for name in _TYPES}
+"""Per table, the value types (``type(v)`` for each column) already found to read back as given: a row is checked
+by one lookup of its types, and column by column only the first time that pattern of NULLs and types comes."""
+
+
+def _typed(table: str, values: tuple) -> bool:
+    signature = tuple(map(type, values))
+    known = _SIGNATURES[table]
+    if signature in known:
+        return True
+    types = _TYPES[table]
+    if len(values) != len(types):
+        raise ValueError(f"chain.register_row: {table} takes {len(types)} values, got {len(values)}")
+    if all(kind is type(None) or kind is expected for kind, expected in zip(signature, types)):
+        known.add(signature)
+        return True
+    return False
+
+
+def _discard() -> None:
+    """Drop what this thread registered, unsealed (bench/bench_sales.py's side without the chain)."""
+    _pending.ids = {}
+    _pending.rows = {}
 
 
 def _forget() -> None:
+    """A rollback: the tips this connection remembers may not have been committed; an ended transaction's rows
+    were never committed."""
+    _pending.tips = None
     db = database.obj
     if db is None or not db.in_transaction():  # the outermost transaction rolled back (or a database was opened)
-        _queue().clear()
+        _pending.ids.clear()
+        _pending.rows.clear()
 
 
 def tip(stream: str) -> tuple[int, bytes]:
@@ -152,11 +246,20 @@ def tip(stream: str) -> tuple[int, bytes]:
     return _tips(database.obj.connection().cursor(), [stream])[stream]
 
 
-def _tips(cursor, streams: list[str]) -> dict[str, tuple[int, bytes]]:
-    p = database.obj.param
+@functools.lru_cache(maxsize=16)
+def _tips_sql(p: str, n: int) -> str:
     one = f"SELECT stream, position, hash FROM chain_link WHERE stream = {p} ORDER BY position DESC LIMIT 1"
-    sql = " UNION ALL ".join(f"SELECT * FROM ({one}) AS t{n}" for n in range(len(streams)))
-    cursor.execute(sql, [STREAMS[s] for s in streams])
+    return " UNION ALL ".join(f"SELECT * FROM ({one}) AS t{k}" for k in range(n))
+
+
+def _tips(cursor, streams: list[str], *, lock: bool = False) -> dict[str, tuple[int, bytes]]:
+    """Each stream's tip; with ``lock`` (PostgreSQL), after taking the chain lock, in the same round trip."""
+    sql = _tips_sql(database.obj.param, len(streams))
+    codes = [STREAMS[s] for s in streams]
+    if lock:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [ADVISORY_KEY, *codes])
+    else:
+        cursor.execute(sql, codes)
     found = {code: (position, bytes(digest)) for code, position, digest in cursor.fetchall()}
     return {s: found.get(STREAMS[s], (0, genesis(s))) for s in streams}
 
@@ -166,34 +269,95 @@ def _lock(cursor=None) -> None:
         (cursor or database.obj.connection().cursor()).execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
 
 
+_ALL = list(STREAMS)
+
+
+def _locked_tips(cursor, streams: list[str]) -> tuple[dict[str, tuple[int, bytes]], tuple | None]:
+    """Take the chain lock and read the tips under it (SQLite: of every stream).
+
+    SQLite: the write transaction already holds the lock. The tips this connection sealed last are still the tips
+    when no other connection has committed since (``PRAGMA data_version`` is unchanged: it moves with every other
+    connection's commit, in this process or another) and nothing rolled back (``db.rollbacks``); chain.py's other
+    writers forget them. Otherwise they are read. PostgreSQL: the advisory lock, then the tips, two statements in
+    one round trip: under READ COMMITTED each statement takes its own snapshot, so the second one's comes after the
+    lock was granted and sees the commit of whoever held it before.
+
+    Returns the tips and, on SQLite, what makes them valid (for ``seal`` to remember with the tips it leaves)."""
+    if not is_sqlite():
+        return _tips(cursor, streams, lock=True), None
+    serial = rollbacks()
+    valid = (cursor.connection, cursor.execute("PRAGMA data_version").fetchone()[0], serial)
+    cached = _pending.tips
+    if cached is not None and cached[:3] == valid:
+        return dict(cached[3]), valid
+    return _tips(cursor, _ALL), valid
+
+
 def seal() -> None:
     """Link every registered row that still exists, per stream in id order, after the current tips. Runs inside
     the writing transaction (``before_commit``); the lock it takes is held until that commits. Raw cursor calls:
-    this is on every sale's path (bench/bench_sales.py)."""
-    queue = _queue()
-    if not queue:
+    this is on every sale's path (bench/bench_sales.py, docs/chain.md "Measured").
+
+    Rows registered with their values are hashed from them, unless something rolled back since the first was
+    registered (a savepoint may have taken them away): then every row is read back, as those registered by id are."""
+    pending = _pending
+    ids, rows = pending.ids, pending.rows
+    if not ids and not rows:
         return
+    pending.ids, pending.rows = {}, {}
+    stale = bool(rows) and pending.since != rollbacks()
+    found: dict[str, dict[int, bytes]] = {}
+    for stream, registered in rows.items():
+        done = found[stream] = {}
+        for row_id, row in registered.items():
+            content = None if stale else _encoded(stream, *row)
+            if content is None:
+                ids.setdefault(stream, []).append(row_id)
+            else:
+                done[row_id] = content
+    cursor = database.obj.connection().cursor()
+    if CROSS_CHECK:
+        _cross_check(found, cursor)
+    for stream, stream_ids in ids.items():
+        found.setdefault(stream, {}).update(contents(stream, sorted(set(stream_ids)), cursor))
+    streams = [s for s in STREAMS if found.get(s)]
+    if not streams:  # all rolled back to savepoints
+        return
+    kept = pending.tips
+    tips, valid = _locked_tips(cursor, streams)
     try:
-        cursor = database.obj.connection().cursor()
-        _lock(cursor)
-        found = {}
-        for stream, ids in queue.items():
-            rows = contents(stream, sorted(set(ids)), cursor) if ids else {}
-            if rows:
-                found[stream] = rows
-        if not found:  # all rolled back to savepoints
-            return
-        links = []
-        for stream, (position, prev) in _tips(cursor, list(found)).items():
-            code = STREAMS[stream]
-            rows = found[stream]
-            for row_id in sorted(rows):
-                prev = link_hash(prev, rows[row_id])
-                position += 1
-                links.append((code, position, row_id, prev))
-        _insert_links(links, cursor)
-    finally:
-        queue.clear()
+        _insert_links(_link(found, streams, tips), cursor)
+    except sqlite3.IntegrityError:  # a position taken: the tips kept were stale after all (never a fork: the key)
+        if valid is None or kept is None:
+            raise
+        tips = _tips(cursor, _ALL)
+        _insert_links(_link(found, streams, tips), cursor)
+    if valid is not None:  # the tips this commit leaves, for the next one on this connection
+        pending.tips = (*valid, tips)
+
+
+def _link(found: dict[str, dict[int, bytes]], streams: list[str], tips: dict[str, tuple[int, bytes]]) -> list[tuple]:
+    """The links of rows ``found`` after ``tips`` (which are moved to the new tips)."""
+    links = []
+    for stream in streams:
+        position, prev = tips[stream]
+        content = found[stream]
+        code = STREAMS[stream]
+        for row_id in sorted(content):
+            prev = sha256(prev + content[row_id]).digest()
+            position += 1
+            links.append((code, position, row_id, prev))
+        tips[stream] = (position, prev)
+    return links
+
+
+def _cross_check(rows: dict[str, dict[int, bytes]], cursor) -> None:
+    for stream, content in rows.items():
+        stored = contents(stream, sorted(content), cursor)
+        for row_id, given in content.items():
+            if stored.get(row_id) != given:
+                raise AssertionError(f"chain: {TABLES[stream]} row {row_id} was registered as {given!r} but the "
+                                     f"database holds {stored.get(row_id)!r}")
 
 
 def _append(stream: str, ids: list[int]) -> int:
@@ -212,11 +376,20 @@ def _append(stream: str, ids: list[int]) -> int:
     return len(links)
 
 
+@functools.lru_cache(maxsize=64)
+def _links_sql(p: str, n: int) -> str:
+    row = f"({p}, {p}, {p}, {p})"
+    return f"INSERT INTO chain_link (stream, position, row_id, hash) VALUES {', '.join([row] * n)}"
+
+
 def _insert_links(links: list[tuple], cursor=None) -> None:
+    """One INSERT per 250 links. Forgets the tips this connection remembers: ``seal`` sets them again after it."""
+    _pending.tips = None
     p = database.obj.param
     cursor = cursor or database.obj.connection().cursor()
-    cursor.executemany(f"INSERT INTO chain_link (stream, position, row_id, hash) VALUES ({p}, {p}, {p}, {p})",
-                       links)
+    for start in range(0, len(links), 250):
+        part = links[start:start + 250]
+        cursor.execute(_links_sql(p, len(part)), [value for link in part for value in link])
 
 
 before_commit(seal)
@@ -232,9 +405,9 @@ def seal_unlinked(stream: str, *, batch: int = 50_000) -> int:
         _lock()
         after = database.execute_sql(f"SELECT COALESCE(MAX(row_id), 0) FROM chain_link WHERE stream = {p}",
                                      (code,)).fetchone()[0]
-        stray = [r[0] for r in database.execute_sql(
-            f"SELECT id FROM {table} t WHERE id <= {p} AND NOT EXISTS "
-            f"(SELECT 1 FROM chain_link l WHERE l.stream = {p} AND l.row_id = t.id) ORDER BY id", (after, code))]
+        stray = [r[0] for r in database.execute_sql(  # a set difference: chain_link has no (stream, row_id) index
+            f"SELECT id FROM {table} WHERE id <= {p} EXCEPT SELECT row_id FROM chain_link WHERE stream = {p} "
+            "ORDER BY 1", (after, code))]
         if stray:
             done += _append(stream, stray)
         position, prev = tip(stream)
@@ -472,9 +645,9 @@ def unlinked(stream: str) -> int:
 
 def first_unlinked(stream: str) -> int | None:
     p = database.obj.param
-    row = database.execute_sql(
-        f"SELECT MIN(id) FROM {TABLES[stream]} t WHERE NOT EXISTS "
-        f"(SELECT 1 FROM chain_link l WHERE l.stream = {p} AND l.row_id = t.id)", (STREAMS[stream],)).fetchone()
+    row = database.execute_sql(  # a set difference: chain_link has no (stream, row_id) index
+        f"SELECT MIN(id) FROM (SELECT id FROM {TABLES[stream]} EXCEPT SELECT row_id FROM chain_link "
+        f"WHERE stream = {p}) AS t", (STREAMS[stream],)).fetchone()
     return row[0]
 
 

@@ -162,18 +162,17 @@ def _settle(ctx: Context, due: int, payments: Sequence[Tender] | None, payment: 
     return settle(due, payments, cash_step=ctx.cash_rounding, decimals=ctx.decimals, refund=refund)
 
 
+# The columns in the hash chain's order: the values bound are what ``chain.register_row`` hashes.
 def _sale_sql(p: str) -> str:
-    return ("INSERT INTO sale (kind, created_at, staff_id, terminal_id, original_id, subtotal, discount, tax, total, "
-            f"payment, tendered, change, reason, rounding, till_session) VALUES ({', '.join([p] * 15)})")
+    return f"INSERT INTO sale ({chain.insert_columns('sale')}) VALUES ({', '.join([p] * 15)})"
 
 
 def _line_sql(p: str) -> str:
-    return ("INSERT INTO sale_line (sale_id, line_no, product_id, description, quantity, unit_price, discount, "
-            f"tax_rate, tax, total, unit_cost, original_line_id, lot, expiry) VALUES ({', '.join([p] * 14)})")
+    return f"INSERT INTO sale_line ({chain.insert_columns('sale_line')}) VALUES ({', '.join([p] * 14)})"
 
 
 def _payment_sql(p: str) -> str:
-    return f'INSERT INTO payment (sale_id, method, amount, tendered, "change") VALUES ({p}, {p}, {p}, {p}, {p})'
+    return f"INSERT INTO payment ({chain.insert_columns('payment')}) VALUES ({p}, {p}, {p}, {p}, {p})"
 
 
 def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[Entry], *, discount: int,
@@ -199,25 +198,28 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
     tendered, change, rounding = paid.tendered, paid.change, sign * paid.rounding
     for what, amount in (("sale total", total), ("subtotal", subtotal), ("tax", tax), ("tendered", tendered or 0)):
         bounds.money(amount, what, ctx.decimals)
-    sale_id = insert_id(db, sale_sql, (
-        kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total, paid.summary,
-        tendered, change, reason, rounding, till_session))
+    sale = (kind, now, staff_id(ctx), terminal_id(ctx), original, subtotal, sign * discount, tax, total,
+            paid.summary, tendered, change, reason, till_session, rounding)
+    sale_id = insert_id(db, sale_sql, sale)
     payment_sql = statement(db, "sales.payment", _payment_sql)
+    payments = []
     for tender in paid.tenders:
-        db.execute_sql(payment_sql, (sale_id, tender.method, sign * tender.amount, tender.tendered, tender.change))
-    chain.register("sale", sale_id)  # sealed at commit, with its lines and payments
+        values = (tender.method, sign * tender.amount, tender.tendered, tender.change)
+        payments.append((insert_id(db, payment_sql, (sale_id, *values)), *values))
     reference = f"{kind}:{sale_id}"
     entries = [e._replace(reference=reference, sale_id=sale_id) for e in entries]
     posted = post_movements(ctx, entries, now=now, savepoint=False)  # the sale's transaction is all or nothing
     costs = iter(posted.unit_costs)
     original_lines = original_lines or [None] * len(lines)
+    written = []
     for n, (line, original_line) in enumerate(zip(lines, original_lines), 1):
         if line.product_id is not None:
             line.unit_cost = next(costs)
-        db.execute_sql(line_sql, (
-            sale_id, n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
-            line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line, line.lot,
-            line.expiry))
+        values = (n, line.product_id, line.description, line.quantity, line.unit_price, sign * line.discount,
+                  line.tax_rate, sign * line.tax, sign * line.total, line.unit_cost, original_line, line.lot,
+                  line.expiry)
+        written.append((insert_id(db, line_sql, (sale_id, *values)), *values))
+    chain.register_row("sale", (sale_id, *sale), written, payments)  # sealed at commit from these values
     return SaleResult(sale_id, kind, lines, subtotal, sign * discount, tax, total, paid.summary, tendered, change,
                       now, posted.on_hand, posted.warnings, payments=paid.tenders, rounding=rounding)
 

@@ -17,7 +17,7 @@ from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.catalog import find_product
-from shopkeeper.services.chain import register
+from shopkeeper.services.chain import insert_columns, register_row
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
 
@@ -65,9 +65,8 @@ def _update_sql(p: str) -> str:
 
 
 def _insert_sql(p: str) -> str:
-    return ("INSERT INTO movement (product_id, kind, quantity, unit_cost, unit_price, reason, staff_id, terminal_id, "
-            f"created_at, reference, sale_id, count_session_id, lot, expiry, supplier_id, po_line) "
-            f"VALUES ({', '.join([p] * 16)})")
+    """The columns in the hash chain's order: the values bound are what ``chain.register_row`` hashes."""
+    return f"INSERT INTO movement ({insert_columns('movement')}) VALUES ({', '.join([p] * 16)})"
 
 
 def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None, savepoint: bool = True) -> Posted:
@@ -105,11 +104,10 @@ def post_movements(ctx: Context, entries: list[Entry], *, now: str | None = None
                 raise InvalidInput(f"no product with id {e.product_id}")
             on_hand, avg_cost, sku = row
             unit_cost = _checked(ctx, e, on_hand, avg_cost, sku, posted)
-            movement_id = insert_id(db, insert_sql, (
-                e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
-                e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry, e.supplier_id, e.po_line,
-            ))
-            register("movement", movement_id)
+            values = (e.product_id, e.kind, e.quantity, unit_cost, e.unit_price, e.reason, staff, terminal, now,
+                      e.reference, e.sale_id, e.count_session_id, e.lot, e.expiry, e.supplier_id, e.po_line)
+            movement_id = insert_id(db, insert_sql, values)
+            register_row("movement", (movement_id, *values))  # hashed at commit from these values
             posted.movement_ids.append(movement_id)
             posted.on_hand[e.product_id] = on_hand
             posted.unit_costs.append(unit_cost)
