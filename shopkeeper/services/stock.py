@@ -17,7 +17,7 @@ from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.catalog import find_product
-from shopkeeper.services.chain import insert_columns, register_row
+from shopkeeper.services.chain import insert_columns, register, register_row
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
 
