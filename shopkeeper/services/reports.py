@@ -29,7 +29,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div
-from shopkeeper.services import sales_cache
+from shopkeeper.services import product_sales_cache, sales_cache
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -455,21 +455,9 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
 def _product_sales(scope: _Scope) -> dict[int, list[int]]:
-    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off. Grouped by
-    kind too, so that the sign is applied once per group in Python rather than once per line in SQL."""
-    join = " JOIN product p ON p.id = l.product_id" if scope.where else ""
-    found = _rows(f"SELECT l.product_id, s.kind, SUM(l.quantity), SUM(l.total - l.tax), SUM({LINE_COST})"
-                  f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
-                  f" WHERE l.product_id IS NOT NULL AND s.created_at >= ? AND s.created_at < ?"
-                  f"{scope.product_filter()} GROUP BY 1, 2", [scope.lo, scope.hi, *scope.params])
-    out: dict[int, list[int]] = {}
-    for pid, kind, units, revenue, cost in found:
-        sign = -1 if kind == "return" else 1
-        acc = out.setdefault(pid, [0, 0, 0])
-        acc[0] += sign * (units or 0)
-        acc[1] += revenue or 0  # stored negative on a refund already
-        acc[2] += sign * (cost or 0)
-    return out
+    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off: from the kept
+    spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
+    return product_sales_cache.product_sales(scope)
 
 
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
@@ -792,9 +780,11 @@ def run(name: str, opts: Options) -> Report:
     if builder is None:
         raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
     sales_cache.forget_pending()
+    product_sales_cache.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
+    product_sales_cache.keep()  # and the span of days it summed per product
     return report
 
 
