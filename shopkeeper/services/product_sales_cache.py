@@ -46,8 +46,8 @@ CHUNK = 500
 
 _EPOCH = dt.date(1970, 1, 1)
 
-_pending: list[tuple[int, int, int, dict[int, list[int]]]] = []
-"""Spans summed by the report being built (first day, end day, sale rows, figures), kept by ``keep``."""
+_pending: list[tuple[int, int, int, list[tuple[int, ...]]]] = []
+"""Spans summed by the report being built (first day, end day, sale rows, rows to insert), kept by ``keep``."""
 _stale: list[tuple[int, int]] = []
 """Kept spans a late sale made wrong, dropped by ``keep``."""
 
@@ -114,9 +114,9 @@ def _kept(first: int, end: int, scope: _Scope) -> dict[int, list[int]]:
 
     where = scope.product_filter()
     join = " JOIN product p ON p.id = k.product_id" if where else ""
-    return {pid: [units, revenue, cost, lines] for pid, units, revenue, cost, lines in _rows(
-        f"SELECT k.product_id, k.units, k.revenue, k.cost, k.lines FROM product_sales_kept k{join} WHERE k.first_day = ? "
-        f"AND k.end_day = ?{where}", [first, end, *(scope.params if where else [])])}
+    rows = _rows(f"SELECT k.product_id, k.units, k.revenue, k.cost, k.lines FROM product_sales_kept k{join} "
+                 f"WHERE k.first_day = ? AND k.end_day = ?{where}", [first, end, *(scope.params if where else [])])
+    return {row[0]: list(row[1:]) for row in rows}
 
 
 def _moved(kept_from: int, kept_to: int, want_from: int, want_to: int) -> list[tuple[int, int, int]]:
@@ -135,19 +135,20 @@ def _moved(kept_from: int, kept_to: int, want_from: int, want_to: int) -> list[t
 
 
 def product_sales(scope: _Scope) -> dict[int, list[int]]:
-    """product id → [units, revenue, cost of goods] of the products that sold over ``scope``, from the nearest kept span
-    checked against the sale table, the days it lacks or has too much and the ends read live. Call inside the
-    report's read snapshot; ``keep`` afterwards writes the span of this range for the next report."""
+    """product id → [units, revenue, cost of goods, lines] of the products that sold over ``scope`` (as ``live``),
+    from the nearest kept span checked against the sale table, the days it lacks or has too much and the ends read
+    live. Call inside the report's read snapshot; ``keep`` afterwards writes the span of this range for the next
+    report. The caller may change the dict it gets."""
     first = _day_number(scope.lo, up=True)
     end = min(_day_number(scope.hi, up=False), _day_number(utcnow(), up=False))  # today is never kept
     if not enabled or end - first < MIN_DAYS:
-        return {pid: v[:3] for pid, v in live(scope.lo, scope.hi, scope).items()}
+        return live(scope.lo, scope.hi, scope)
     from shopkeeper.services.reports import _rows
 
     spans = _rows("SELECT first_day, end_day, sale_rows FROM product_sales_span")
     spans.sort(key=lambda s: (abs(s[0] - first) + abs(s[1] - end), -s[1]))
     middle: dict[int, list[int]] | None = None
-    sale_rows, exact = 0, False
+    sale_rows, exact, taken_off = 0, False, False
     for kept_from, kept_to, kept_rows in spans[:MAX_TRIES]:
         if abs(kept_from - first) + abs(kept_to - end) >= end - first:
             break  # reading the range itself is no dearer
@@ -158,15 +159,19 @@ def product_sales(scope: _Scope) -> dict[int, list[int]]:
         for part_from, part_to, sign in _moved(kept_from, kept_to, first, end):
             _add(middle, live(_midnight(part_from), _midnight(part_to), scope), sign)
             sale_rows += sign * _count(part_from, part_to)
+            taken_off = taken_off or sign < 0
         exact = (kept_from, kept_to) == (first, end)
         break
     if middle is None:
         middle, sale_rows = live(_midnight(first), _midnight(end), scope), _count(first, end)
+    if taken_off:  # a product whose every line was in the days taken off did not sell in this range
+        middle = {pid: v for pid, v in middle.items() if v[3]}
+    edges = live(scope.lo, _midnight(first), scope)
+    _add(edges, live(_midnight(end), scope.hi, scope))
     if not exact and not scope.where:  # a narrowed report's sums are only some of the products'
-        _pending.append((first, end, sale_rows, {pid: list(v) for pid, v in middle.items()}))
-    _add(middle, live(scope.lo, _midnight(first), scope))
-    _add(middle, live(_midnight(end), scope.hi, scope))
-    return {pid: v[:3] for pid, v in middle.items() if v[3]}
+        _pending.append((first, end, sale_rows, [(first, end, pid, *v) for pid, v in middle.items()]))
+    _add(middle, edges)
+    return middle
 
 
 def forget_pending() -> None:
@@ -191,8 +196,7 @@ def keep() -> None:
             for first, end in stale + [(first, end) for first, end, _, _ in pending]:
                 db.execute_sql(f"DELETE FROM product_sales_kept WHERE first_day = {p} AND end_day = {p}", (first, end))
                 db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
-            for first, end, sale_rows, figures in pending:
-                rows = [(first, end, pid, *values) for pid, values in figures.items() if values[3]]
+            for first, end, sale_rows, rows in pending:
                 for n in range(0, len(rows), CHUNK):
                     chunk = rows[n:n + CHUNK]
                     marks = ", ".join([f"({', '.join([p] * 7)})"] * len(chunk))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -278,9 +279,12 @@ def pct(part: int, whole: int) -> int | None:
 
 
 def _products(ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
-    """id → (sku, name, category) for these products, read in chunks."""
+    """id → (sku, name, category) for these products, read in chunks (or all at once for many of them)."""
     ids = sorted(set(ids))
     found: dict[int, tuple[str, str, str]] = {}
+    if len(ids) > 5_000:  # an ABC of every product: one pass over the table beats a query per 500
+        wanted = set(ids)
+        return {row[0]: row[1:] for row in _rows("SELECT id, sku, name, category FROM product") if row[0] in wanted}
     for n in range(0, len(ids), 500):
         chunk = ids[n:n + 500]
         marks = ", ".join("?" * len(chunk))
@@ -454,10 +458,22 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
-def _product_sales(scope: _Scope) -> dict[int, list[int]]:
-    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off: from the kept
-    spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
+def _product_sales(scope: _Scope) -> dict[int, list[int] | tuple[int, ...]]:
+    """product id → [units, revenue (net of tax), cost of goods, lines] over the scope, refunds taken off: from
+    the kept spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
     return product_sales_cache.product_sales(scope)
+
+
+_UNSOLD = (0, 0, 0, 0)
+"""The figures of a product that sold nothing."""
+
+
+def _totals(sold: dict[int, Any]) -> tuple[int, int, int]:
+    """Units, revenue and cost of goods of every product."""
+    if not sold:
+        return 0, 0, 0
+    units, revenue, cost = (sum(column) for column in list(zip(*sold.values(), strict=False))[:3])
+    return units, revenue, cost
 
 
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
@@ -477,23 +493,27 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
             extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
             for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} "
                                 f"ORDER BY p.id{extra}", [True, *scope.params]):
-                sold.setdefault(pid, [0, 0, 0])
+                if pid not in sold:
+                    sold[pid] = _UNSOLD
         index = RANKS.index(opts.rank)
-
-        def metric(values: list[int]) -> int:
-            return values[1] - values[2] if index == 2 else values[index]
-
-        ranked = sorted(sold.items(), key=lambda item: (metric(item[1]), -item[0] if worst else item[0]),
-                        reverse=not worst)
-        whole = sum(metric(v) for v in sold.values())
-        shown = ranked if limit is None else ranked[:limit]
+        # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too)
+        if index == 2:
+            keyed = [(v[1] - v[2], -pid if worst else pid) for pid, v in sold.items()]
+        else:
+            keyed = [(v[index], -pid if worst else pid) for pid, v in sold.items()]
+        if limit is None:
+            keyed.sort(reverse=not worst)
+        else:
+            keyed = heapq.nsmallest(limit, keyed) if worst else heapq.nlargest(limit, keyed)
+        shown = [(-key if worst else key, sold[-key if worst else key]) for _, key in keyed]
+        units, revenue, cost = _totals(sold)
+        whole = (units, revenue, revenue - cost)[index]
         info = _products(pid for pid, _ in shown)
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
-             "revenue": v[1], "margin": v[1] - v[2], "share": pct(metric(v), whole)}
+             "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": sum(v[0] for v in sold.values()),
-             "revenue": sum(v[1] for v in sold.values()), "margin": sum(v[1] - v[2] for v in sold.values()),
-             "share": 10_000 if whole else None}
+    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": units, "revenue": revenue,
+             "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
     return Report(name, title, _params(opts, scope, rank=opts.rank),
@@ -507,36 +527,40 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     with _snapshot():
         scope = _scope(opts, default_days=365)
         sold = _product_sales(scope)
-        every = [pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
-                                         [True, *scope.params])]
-        for pid in every:
-            sold.setdefault(pid, [0, 0, 0])
-        ranked = sorted(sold.items(), key=lambda item: (-item[1][1], item[0]))
+        for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
+                            [True, *scope.params]):
+            if pid not in sold:
+                sold[pid] = _UNSOLD
+        ranked = sorted([(-v[1], pid) for pid, v in sold.items()])  # by revenue, then id
         limit = _limit(opts, 0)
-        info = _products(pid for pid, _ in (ranked if limit is None else ranked[:limit]))
-    whole = sum(max(v[1], 0) for v in sold.values())
+        shown = ranked if limit is None else ranked[:limit]
+        info = _products(pid for _, pid in shown)
+    whole = sum(-r for r, _ in ranked if r < 0)  # the revenue of the products with some
     rows, classes = [], {c: [0, 0] for c in "ABC"}
     running = 0
-    for pid, values in ranked:
-        revenue = values[1]
+    share = (lambda part: None) if whole == 0 else (lambda part: round_div(part * 10_000, whole))
+    for negative, pid in ranked:
+        revenue = -negative
         if revenue > 0 and running * 100 < a * whole:
             cls = "A"
         elif revenue > 0 and running * 100 < b * whole:
             cls = "B"
         else:
             cls = "C"
-        running += max(revenue, 0)
-        classes[cls][0] += 1
-        classes[cls][1] += revenue
+        if revenue > 0:
+            running += revenue
+        acc = classes[cls]
+        acc[0] += 1
+        acc[1] += revenue
         if limit is None or len(rows) < limit:
-            sku, name, category = info[pid]
+            sku, name, _category = info[pid]
             rows.append({"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue,
-                         "share": pct(revenue, whole), "cumulative": pct(running, whole)})
+                         "share": share(revenue), "cumulative": share(running)})
     summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
     return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
         Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
                                      Column("revenue", "Revenue", "money"), Column("share", "Share", "pct")],
-              summary, {"class": "total", "products": len(ranked), "revenue": sum(v[1] for v in sold.values()),
+              summary, {"class": "total", "products": len(ranked), "revenue": sum(r for _, r in classes.values()),
                         "share": 10_000 if whole else None}),
         Table("products", "Products", [Column("sku", "SKU"), Column("name", "Name"), Column("class", "Class"),
                                        Column("revenue", "Revenue", "money"), Column("share", "Share", "pct"),
