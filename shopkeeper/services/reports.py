@@ -524,38 +524,38 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
     product that sold nothing). The product that crosses a threshold belongs to the class it completes."""
     opts = narrow_to_period(opts)
+    limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts, default_days=365)
         sold = _product_sales(scope)
-        for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
-                            [True, *scope.params]):
+        # every active product and its name in one pass (one that sold is listed too, though inactive now)
+        products = {row[0]: row for row in _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?"
+                                                 f"{scope.product_filter()}", [True, *scope.params])}
+        for pid in products:
             if pid not in sold:
                 sold[pid] = _UNSOLD
         ranked = sorted([(-v[1], pid) for pid, v in sold.items()])  # by revenue, then id
-        limit = _limit(opts, 0)
         shown = ranked if limit is None else ranked[:limit]
-        info = _products(pid for _, pid in shown)
+        for pid, (sku, name, _category) in _products(pid for _, pid in shown if pid not in products).items():
+            products[pid] = (pid, sku, name)
     whole = sum(-r for r, _ in ranked if r < 0)  # the revenue of the products with some
     rows, classes = [], {c: [0, 0] for c in "ABC"}
     running = 0
-    share = (lambda part: None) if whole == 0 else (lambda part: round_div(part * 10_000, whole))
+    to_a, to_b = a * whole, b * whole
     for negative, pid in ranked:
         revenue = -negative
-        if revenue > 0 and running * 100 < a * whole:
-            cls = "A"
-        elif revenue > 0 and running * 100 < b * whole:
-            cls = "B"
+        if revenue > 0:
+            cls = "A" if running * 100 < to_a else "B" if running * 100 < to_b else "C"
+            running += revenue
         else:
             cls = "C"
-        if revenue > 0:
-            running += revenue
         acc = classes[cls]
         acc[0] += 1
         acc[1] += revenue
         if limit is None or len(rows) < limit:
-            sku, name, _category = info[pid]
-            rows.append({"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue,
-                         "share": share(revenue), "cumulative": share(running)})
+            product = products[pid]
+            rows.append({"product_id": pid, "sku": product[1], "name": product[2], "class": cls,
+                         "revenue": revenue, "share": pct(revenue, whole), "cumulative": pct(running, whole)})
     summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
     return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
         Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
