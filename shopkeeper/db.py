@@ -908,13 +908,11 @@ def _m022_chain(db: Database) -> None:
 def _m023_product_sales_span(db: Database) -> None:
     """Kept per-product sales of spans of closed UTC days (``services/product_sales_cache.py``): a cache, checked
     against the sale table on every read, so neither append-only nor part of the books. Days are numbered from
-    1970-01-01; a span is ``first_day`` up to (not including) ``end_day``."""
-    db.execute_sql("CREATE TABLE IF NOT EXISTS product_sales_span (first_day BIGINT NOT NULL, end_day BIGINT NOT "
-                   "NULL, sale_rows BIGINT NOT NULL, kept_at TEXT NOT NULL, PRIMARY KEY (first_day, end_day))")
-    db.execute_sql("CREATE TABLE IF NOT EXISTS product_sales_kept (first_day BIGINT NOT NULL, end_day BIGINT NOT "
-                   "NULL, product_id BIGINT NOT NULL, units BIGINT NOT NULL, revenue BIGINT NOT NULL, cost BIGINT "
-                   "NOT NULL, lines BIGINT NOT NULL, PRIMARY KEY (first_day, end_day, product_id))"
-                   + (" WITHOUT ROWID" if is_sqlite(db) else ""))
+    1970-01-01; a span is ``first_day`` up to (not including) ``end_day``; its figures are packed, one row a span."""
+    blob = "BLOB" if is_sqlite(db) else "BYTEA"
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS product_sales_span (first_day BIGINT NOT NULL, end_day BIGINT NOT "
+                   f"NULL, sale_rows BIGINT NOT NULL, kept_at TEXT NOT NULL, figures {blob} NOT NULL, "
+                   "PRIMARY KEY (first_day, end_day))")
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [

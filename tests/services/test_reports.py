@@ -122,6 +122,6 @@ def test_kept_spans_can_be_forgotten_without_changing_a_figure(db, ctx, utc):
         sell_at(ctx, f"2026-03-{day:02d}T09:15:00.000000Z", "A", 1000 * (day % 3 + 1))
     opts = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), rank="margin")
     before = reports.run("worst-sellers", opts).tables
-    assert db.execute_sql("SELECT COUNT(*) FROM product_sales_kept").fetchone() == (1,)
+    assert db.execute_sql("SELECT COUNT(*) FROM product_sales_span").fetchone() == (1,)
     product_sales_cache.clear()
     assert reports.run("worst-sellers", opts).tables == before
