@@ -35,14 +35,28 @@ MAX_RUNS = 24
 """More separate runs of hours to read live than this: one query over their whole span instead."""
 
 
+_HOURS = [f"T{hour:02d}" for hour in range(24)]
+_HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
+
+
 def _hour_keys(lo: str, hi: str) -> list[str]:
-    """``YYYY-MM-DDTHH`` of every UTC hour from ``lo`` up to ``hi`` (stored UTC text on hour boundaries)."""
+    """``YYYY-MM-DDTHH`` of every UTC hour from ``lo`` up to ``hi`` (stored UTC text on hour boundaries). Whole
+    days at once: a year is 8760 hours, and formatting each one took a tenth of the sales report."""
     start = dt.datetime.fromisoformat(lo[:13] + ":00:00+00:00")
     end = dt.datetime.fromisoformat(hi.replace("Z", "+00:00"))
     keys = []
+    while start < end and (start.hour or start + _DAY > end):
+        keys.append(start.strftime("%Y-%m-%dT%H"))
+        start += _HOUR
+    day = start.date()
+    while start + _DAY <= end:
+        text = day.isoformat()
+        keys.extend([text + hour for hour in _HOURS])
+        start += _DAY
+        day += _DAY
     while start < end:
         keys.append(start.strftime("%Y-%m-%dT%H"))
-        start += dt.timedelta(hours=1)
+        start += _HOUR
     return keys
 
 
