@@ -16,9 +16,11 @@ Definitions, one place:
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -536,26 +538,30 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
                 sold[pid] = _UNSOLD
         ranked = sorted([(-v[1], pid) for pid, v in sold.items()])  # by revenue, then id
         shown = ranked if limit is None else ranked[:limit]
-        for pid, (sku, name, _category) in _products(pid for _, pid in shown if pid not in products).items():
+        for pid, (sku, name, _category) in _products([pid for _, pid in shown if pid not in products]).items():
             products[pid] = (pid, sku, name)
-    whole = sum(-r for r, _ in ranked if r < 0)  # the revenue of the products with some
-    rows, classes = [], {c: [0, 0] for c in "ABC"}
-    running = 0
-    to_a, to_b = a * whole, b * whole
-    for negative, pid in ranked:
-        revenue = -negative
-        if revenue > 0:
-            cls = "A" if running * 100 < to_a else "B" if running * 100 < to_b else "C"
-            running += revenue
-        else:
-            cls = "C"
-        acc = classes[cls]
-        acc[0] += 1
-        acc[1] += revenue
-        if limit is None or len(rows) < limit:
-            product = products[pid]
-            rows.append({"product_id": pid, "sku": product[1], "name": product[2], "class": cls,
-                         "revenue": revenue, "share": pct(revenue, whole), "cumulative": pct(running, whole)})
+    # a hundred thousand products: classes by bisection over the running revenue, rows by comprehension
+    revenues = [-negative for negative, _ in ranked]
+    with_revenue = bisect.bisect_left(ranked, (0, -1))  # the products with revenue come first
+    running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
+    whole = running[-1] if running else 0
+    before = [0, *running[:-1]]  # a product is in A while what came before it is under a % of the whole
+    a_end = bisect.bisect_left(before, -(-a * whole // 100))
+    b_end = max(a_end, bisect.bisect_left(before, -(-b * whole // 100)))
+    ends = {"A": (0, a_end), "B": (a_end, b_end), "C": (b_end, len(ranked))}
+    classes = {c: [hi - lo, sum(revenues[lo:hi])] for c, (lo, hi) in ends.items()}
+    shown_count = len(shown)
+    running += [whole] * (shown_count - len(running))
+    letters = ["A"] * min(a_end, shown_count) + ["B"] * max(0, min(b_end, shown_count) - a_end)
+    letters += ["C"] * (shown_count - len(letters))
+    if whole:
+        shares = [round_div(r * 10_000, whole) for r in revenues[:shown_count]]
+        cumulative = [round_div(r * 10_000, whole) for r in running[:shown_count]]
+    else:
+        shares = cumulative = [None] * shown_count
+    rows = [{"product_id": pid, "sku": products[pid][1], "name": products[pid][2], "class": cls, "revenue": revenue,
+             "share": share, "cumulative": cum}
+            for (_, pid), cls, revenue, share, cum in zip(shown, letters, revenues, shares, cumulative, strict=False)]
     summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
     return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
         Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
