@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
+import gc
 import heapq
 import itertools
 from collections import defaultdict
@@ -193,6 +194,20 @@ def _sign(kind: str = "s.kind") -> str:
 # a sale line's quantity and cost are never negative (a refund's line too: its sale's kind gives the sign)
 LINE_COST = _round_milli_positive("CAST(l.quantity AS BIGINT) * l.unit_cost")
 LINE_COGS = f"{_sign()} * {LINE_COST}"
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a report builds: it makes a few hundred thousand small lists, tuples and
+    dicts that all live until it returns, and the collector walking them again and again took a third of a
+    product report. Collection resumes (and catches up) afterwards; whoever paused it first resumes it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -483,6 +498,7 @@ _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("nam
                    Column("margin", "Margin", "money"), Column("share", "Share", "pct")]
 
 
+@_collector_paused()
 def sellers(opts: Options, *, worst: bool = False) -> Report:
     if opts.rank not in RANKS:
         raise InvalidInput(f"--rank must be one of {', '.join(RANKS)}", field="rank", value=opts.rank)
@@ -522,6 +538,7 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
                   [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
 
 
+@_collector_paused()
 def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
     product that sold nothing). The product that crosses a threshold belongs to the class it completes."""
@@ -555,7 +572,7 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     letters = ["A"] * min(a_end, shown_count) + ["B"] * max(0, min(b_end, shown_count) - a_end)
     letters += ["C"] * (shown_count - len(letters))
     if whole:
-        shares = [round_div(r * 10_000, whole) for r in revenues[:shown_count]]
+        shares = [round_div(r * 10_000, whole) for r in revenues[:shown_count]]  # pct() of each
         cumulative = [round_div(r * 10_000, whole) for r in running[:shown_count]]
     else:
         shares = cumulative = [None] * shown_count
