@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from array import array
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from peewee import DatabaseError
@@ -100,17 +101,17 @@ def live(lo: str, hi: str, scope: _Scope | None = None) -> dict[int, list[int]]:
     return out
 
 
-def _add(into: dict[int, list[int]], part: dict[int, list[int]], sign: int = 1) -> None:
+def _add(into: dict[int, Sequence[int]], part: dict[int, Sequence[int]], sign: int = 1) -> None:
+    """Add (or take off) ``part``'s figures into ``into``'s, as new lists (kept figures are tuples)."""
     for pid, values in part.items():
         acc = into.get(pid)
         if acc is None:
             into[pid] = [sign * v for v in values]
         else:
-            for i, v in enumerate(values):
-                acc[i] += sign * v
+            into[pid] = [a + sign * v for a, v in zip(acc, values, strict=True)]
 
 
-def _pack(figures: dict[int, list[int]]) -> bytes | None:
+def _pack(figures: dict[int, Sequence[int]]) -> bytes | None:
     """Product id, units, revenue, cost of goods and lines of each product as little-endian 64-bit integers
     (None if a figure does not fit: that span is then not kept)."""
     try:
@@ -122,17 +123,16 @@ def _pack(figures: dict[int, list[int]]) -> bytes | None:
     return packed.tobytes()
 
 
-def _unpack(blob: bytes) -> dict[int, list[int]]:
+def _unpack(blob: bytes) -> dict[int, Sequence[int]]:
+    """``_pack`` undone: product id → (units, revenue, cost of goods, lines), built by C loops (slices, zip)."""
     packed = array("q")
     packed.frombytes(bytes(blob))
     if sys.byteorder != "little":
         packed.byteswap()
-    it = iter(packed)
-    return {pid: [units, revenue, cost, lines] for pid, units, revenue, cost, lines in zip(it, it, it, it, it,
-                                                                                           strict=True)}
+    return dict(zip(packed[0::5], zip(packed[1::5], packed[2::5], packed[3::5], packed[4::5])))
 
 
-def _kept(first: int, end: int, scope: _Scope) -> dict[int, list[int]]:
+def _kept(first: int, end: int, scope: _Scope) -> dict[int, Sequence[int]]:
     from shopkeeper.services.reports import _rows
 
     found = _unpack(_rows("SELECT figures FROM product_sales_span WHERE first_day = ? AND end_day = ?",
@@ -158,11 +158,11 @@ def _moved(kept_from: int, kept_to: int, want_from: int, want_to: int) -> list[t
     return parts
 
 
-def product_sales(scope: _Scope) -> dict[int, list[int]]:
+def product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
     """product id → [units, revenue, cost of goods, lines] of the products that sold over ``scope`` (as ``live``),
     from the nearest kept span checked against the sale table, the days it lacks or has too much and the ends read
     live. Call inside the report's read snapshot; ``keep`` afterwards writes the span of this range for the next
-    report. The caller may change the dict it gets."""
+    report. The caller may change the dict it gets, not the figures in it."""
     first = _day_number(scope.lo, up=True)
     end = min(_day_number(scope.hi, up=False), _day_number(utcnow(), up=False))  # today is never kept
     if not enabled or end - first < MIN_DAYS:
@@ -171,7 +171,7 @@ def product_sales(scope: _Scope) -> dict[int, list[int]]:
 
     spans = _rows("SELECT first_day, end_day, sale_rows FROM product_sales_span")
     spans.sort(key=lambda s: (abs(s[0] - first) + abs(s[1] - end), -s[1]))
-    middle: dict[int, list[int]] | None = None
+    middle: dict[int, Sequence[int]] | None = None
     sale_rows, exact, taken_off = 0, False, False
     for kept_from, kept_to, kept_rows in spans[:MAX_TRIES]:
         if abs(kept_from - first) + abs(kept_to - end) >= end - first:

@@ -22,8 +22,9 @@ import datetime as dt
 import gc
 import heapq
 import itertools
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -491,7 +492,7 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
-def _product_sales(scope: _Scope) -> dict[int, list[int] | tuple[int, ...]]:
+def _product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
     """product id → [units, revenue (net of tax), cost of goods, lines] over the scope, refunds taken off: from
     the kept spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
     return product_sales_cache.product_sales(scope)
@@ -569,12 +570,13 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
         for pid in products:
             if pid not in sold:
                 sold[pid] = _UNSOLD
-        ranked = sorted([(-v[1], pid) for pid, v in sold.items()])  # by revenue, then id
+        # by revenue, then id: (-revenue, id) pairs made by C loops
+        ranked = sorted(zip(map(operator.neg, map(operator.itemgetter(1), sold.values())), sold, strict=True))
         shown = ranked if limit is None else ranked[:limit]
         for pid, (sku, name, _category) in _products([pid for _, pid in shown if pid not in products]).items():
             products[pid] = (pid, sku, name)
     # a hundred thousand products: classes by bisection over the running revenue, rows by comprehension
-    revenues = [-negative for negative, _ in ranked]
+    revenues = list(map(operator.neg, map(operator.itemgetter(0), ranked)))
     with_revenue = bisect.bisect_left(ranked, (0, -1))  # the products with revenue come first
     running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
     whole = running[-1] if running else 0
@@ -592,9 +594,10 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
         cumulative = [round_div(r * 10_000, whole) for r in running[:shown_count]]
     else:
         shares = cumulative = [None] * shown_count
-    rows = [{"product_id": pid, "sku": products[pid][1], "name": products[pid][2], "class": cls, "revenue": revenue,
-             "share": share, "cumulative": cum}
-            for (_, pid), cls, revenue, share, cum in zip(shown, letters, revenues, shares, cumulative, strict=False)]
+    rows = [{"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue, "share": share,
+             "cumulative": cum}
+            for (pid, sku, name), cls, revenue, share, cum in zip(map(products.__getitem__, map(
+                operator.itemgetter(1), shown)), letters, revenues, shares, cumulative, strict=False)]
     summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
     return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
         Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
