@@ -565,11 +565,10 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
         scope = _scope(opts, default_days=365)
         sold = _product_sales(scope)
         # every active product and its name in one pass (one that sold is listed too, though inactive now)
-        products = {row[0]: row for row in _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?"
-                                                 f"{scope.product_filter()}", [True, *scope.params])}
-        for pid in products:
-            if pid not in sold:
-                sold[pid] = _UNSOLD
+        found = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()}",
+                      [True, *scope.params])
+        products = dict(zip(map(operator.itemgetter(0), found), found, strict=True))
+        sold.update(dict.fromkeys(products.keys() - sold.keys(), _UNSOLD))
         # by revenue, then id: (-revenue, id) pairs made by C loops
         ranked = sorted(zip(map(operator.neg, map(operator.itemgetter(1), sold.values())), sold, strict=True))
         shown = ranked if limit is None else ranked[:limit]
