@@ -1,20 +1,19 @@
 """Kept per-product sales of closed spans of UTC days, so a year of best sellers need not re-add a year of lines.
 
 Per-product sums of a day or a month barely compress (a product sells a few times a month), but the sums of a whole
-span do: a year of sale lines (about a million on a big shop) is one row per product that sold (about 100k). So a
-report over a range of days keeps its products' units, revenue and cost of goods for the whole UTC days in it (a
-*span*, ``product_sales_span``), and the next report over the same or a nearby range
-starts from the nearest kept span: it adds the days the span lacks and takes off the days it has too much, read
-live from the sale lines (tomorrow's year is yesterday's plus a day, less a day). The part days at the ends of a
-local range, and today (still being written), are always read live. A span is one row: its figures packed as
-64-bit integers (``_pack``), five per product, since reading and building 100k rows one by one took longer than
-the rest of a report.
+span do: a year of sale lines (about a million on a big shop) is one entry per product that sold (about 100k). So
+a report over a range of days keeps its products' units, revenue, cost of goods and lines for the whole UTC days
+in it (a *span*, ``product_sales_span``), and the next report over the same or a nearby range starts from the
+nearest kept span: it adds the days the span lacks and takes off the days it has too much, read live from the
+sale lines (tomorrow's year is yesterday's plus a day, less a day). The part days at the ends of a local range,
+and today (still being written), are always read live. A span is one row, its figures packed as 64-bit integers
+(``_pack``): reading and building 100k rows one by one took longer than the rest of a report.
 
 Like ``sales_cache``, a span records how many sale rows it was summed from and is used only while the sale table
 still holds exactly that many rows in its days: rows are never deleted, so an equal count means the same rows, and
 a sale stamped inside the span that commits late (PostgreSQL: ids and time stamps commit out of order) makes the
 count disagree and the span is dropped. One index range count checks a span. So a figure always equals a full
-recomputation from the sale lines, kept spans or not, and the tables may be emptied at any time (``clear``).
+recomputation from the sale lines, kept spans or not, and the table may be emptied at any time (``clear``).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ MIN_DAYS = 7
 """Ranges of fewer whole UTC days than this are read live: a week of lines is quick to add up."""
 
 MAX_SPANS = 8
-"""Spans kept at most; the one kept longest ago goes first. Each holds a row per product that sold in it."""
+"""Spans kept at most; the one kept longest ago goes first. Each holds 40 bytes per product that sold in it."""
 
 MAX_TRIES = 2
 """Kept spans checked at most per report (each check is an index range count) before reading live."""

@@ -502,12 +502,11 @@ _UNSOLD = (0, 0, 0, 0)
 """The figures of a product that sold nothing."""
 
 
-def _totals(sold: dict[int, Any]) -> tuple[int, int, int]:
+def _totals(sold: dict[int, Sequence[int]]) -> tuple[int, int, int]:
     """Units, revenue and cost of goods of every product."""
-    if not sold:
-        return 0, 0, 0
-    units, revenue, cost = (sum(column) for column in list(zip(*sold.values(), strict=False))[:3])
-    return units, revenue, cost
+    values = sold.values()
+    return (sum(map(operator.itemgetter(0), values)), sum(map(operator.itemgetter(1), values)),
+            sum(map(operator.itemgetter(2), values)))
 
 
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
@@ -531,11 +530,14 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
                 if pid not in sold:
                     sold[pid] = _UNSOLD
         index = RANKS.index(opts.rank)
-        # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too)
+        # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too),
+        # as (metric, ±id) pairs made by C loops
+        values = sold.values()
         if index == 2:
-            keyed = [(v[1] - v[2], -pid if worst else pid) for pid, v in sold.items()]
+            metric = map(operator.sub, map(operator.itemgetter(1), values), map(operator.itemgetter(2), values))
         else:
-            keyed = [(v[index], -pid if worst else pid) for pid, v in sold.items()]
+            metric = map(operator.itemgetter(index), values)
+        keyed = list(zip(metric, map(operator.neg, sold) if worst else sold, strict=True))
         if limit is None:
             keyed.sort(reverse=not worst)
         else:
