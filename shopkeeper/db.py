@@ -937,13 +937,23 @@ def _m022_chain(db: Database) -> None:
         chain.store_checkpoint(now.positions, now.hashes, journal_sums())
 
 
+def _m023_product_sales_span(db: Database) -> None:
+    """Kept per-product sales of spans of closed UTC days (``services/product_sales_cache.py``): a cache, checked
+    against the sale table on every read, so neither append-only nor part of the books. Days are numbered from
+    1970-01-01; a span is ``first_day`` up to (not including) ``end_day``; its figures are packed, one row a span."""
+    blob = "BLOB" if is_sqlite(db) else "BYTEA"
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS product_sales_span (first_day BIGINT NOT NULL, end_day BIGINT NOT "
+                   f"NULL, sale_rows BIGINT NOT NULL, kept_at TEXT NOT NULL, figures {blob} NOT NULL, "
+                   "PRIMARY KEY (first_day, end_day))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
-    _m020_reorder_position, _m021_staff_pins, _m022_chain,
+    _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

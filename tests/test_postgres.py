@@ -475,13 +475,14 @@ def test_lot_expiry_migration_upgrades_a_postgres_database_of_the_previous_versi
 
 def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatch):
     """The reports' SQL on PostgreSQL: the same identities as the SQLite property test, then a sale stamped inside
-    an hour and a day already kept (a till whose transaction committed late) is counted."""
+    an hour, a day and a span of days already kept (a till whose transaction committed late) is counted."""
     import datetime as dt
     from unittest import mock
 
-    from shopkeeper.services import reports
+    from shopkeeper.services import product_sales_cache, reports
     from tests.services.test_reports_properties import check_identities
 
+    monkeypatch.setattr(product_sales_cache, "MIN_DAYS", 1)  # keep spans of the few days sold here
     monkeypatch.setenv("TZ", "Europe/Paris")
     time.tzset()
     try:
@@ -515,6 +516,10 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
         check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))
         late = reports.run("sales", reports.Options(start=dt.date(2026, 3, 10), end=dt.date(2026, 3, 10)))
         assert late.table("periods").total["sales"] == 2
+        spans = pg.execute_sql("SELECT sale_rows FROM product_sales_span WHERE first_day = %s AND end_day = %s",
+                               ((dt.date(2026, 3, 9) - dt.date(1970, 1, 1)).days,
+                                (dt.date(2026, 3, 11) - dt.date(1970, 1, 1)).days)).fetchall()
+        assert spans == [(4,)]  # the kept span of 9 and 10 March, summed again with the late sale
         for name in reports.REPORTS:
             assert reports.run(name, reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))).tables
     finally:

@@ -16,10 +16,15 @@ Definitions, one place:
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
+import gc
+import heapq
+import itertools
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,7 +34,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div
-from shopkeeper.services import sales_cache
+from shopkeeper.services import product_sales_cache, sales_cache
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -162,10 +167,26 @@ class _Bucketer:
     def __call__(self, key: str) -> str:
         label = self._cache.get(key)
         if label is None:
+            if self.width == 13 and self._hours_of_day(key[:10]):
+                return self._cache[key]
             text = key + (":00" if self.width == 13 else "") + ":00+00:00"
             local = dt.datetime.fromisoformat(text).astimezone().date()
             label = self._cache[key] = period_of(local, self.by)
         return label
+
+    def _hours_of_day(self, day: str) -> bool:
+        """Label the 24 hours of UTC ``day`` at once when the zone keeps one offset all day (a year is 8760
+        hours: one time zone conversion each was a fifth of the sales report); False on a day it changes."""
+        start = dt.datetime.fromisoformat(day + "T00:00:00+00:00")
+        offset = start.astimezone().utcoffset()
+        if offset != (start + dt.timedelta(hours=23)).astimezone().utcoffset():
+            return False
+        shift = int((offset or dt.timedelta()).total_seconds()) // 3600
+        first = start.date()
+        labels = {n: period_of(first + dt.timedelta(days=n), self.by) for n in (-1, 0, 1)}
+        for hour in range(24):
+            self._cache[f"{day}T{hour:02d}"] = labels[(hour + shift) // 24]
+        return True
 
 
 # --- SQL pieces --------------------------------------------------------------------------------------------------
@@ -190,6 +211,20 @@ def _sign(kind: str = "s.kind") -> str:
 # a sale line's quantity and cost are never negative (a refund's line too: its sale's kind gives the sign)
 LINE_COST = _round_milli_positive("CAST(l.quantity AS BIGINT) * l.unit_cost")
 LINE_COGS = f"{_sign()} * {LINE_COST}"
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a report builds: it makes a few hundred thousand small lists, tuples and
+    dicts that all live until it returns, and the collector walking them again and again took a third of a
+    product report. Collection resumes (and catches up) afterwards; whoever paused it first resumes it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -278,9 +313,12 @@ def pct(part: int, whole: int) -> int | None:
 
 
 def _products(ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
-    """id → (sku, name, category) for these products, read in chunks."""
+    """id → (sku, name, category) for these products, read in chunks (or all at once for many of them)."""
     ids = sorted(set(ids))
     found: dict[int, tuple[str, str, str]] = {}
+    if len(ids) > 5_000:  # an ABC of every product: one pass over the table beats a query per 500
+        wanted = set(ids)
+        return {row[0]: row[1:] for row in _rows("SELECT id, sku, name, category FROM product") if row[0] in wanted}
     for n in range(0, len(ids), 500):
         chunk = ids[n:n + 500]
         marks = ", ".join("?" * len(chunk))
@@ -454,22 +492,21 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
-def _product_sales(scope: _Scope) -> dict[int, list[int]]:
-    """product id → [units, revenue (net of tax), cost of goods] over the scope, refunds taken off. Grouped by
-    kind too, so that the sign is applied once per group in Python rather than once per line in SQL."""
-    join = " JOIN product p ON p.id = l.product_id" if scope.where else ""
-    found = _rows(f"SELECT l.product_id, s.kind, SUM(l.quantity), SUM(l.total - l.tax), SUM({LINE_COST})"
-                  f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
-                  f" WHERE l.product_id IS NOT NULL AND s.created_at >= ? AND s.created_at < ?"
-                  f"{scope.product_filter()} GROUP BY 1, 2", [scope.lo, scope.hi, *scope.params])
-    out: dict[int, list[int]] = {}
-    for pid, kind, units, revenue, cost in found:
-        sign = -1 if kind == "return" else 1
-        acc = out.setdefault(pid, [0, 0, 0])
-        acc[0] += sign * (units or 0)
-        acc[1] += revenue or 0  # stored negative on a refund already
-        acc[2] += sign * (cost or 0)
-    return out
+def _product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
+    """product id → [units, revenue (net of tax), cost of goods, lines] over the scope, refunds taken off: from
+    the kept spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
+    return product_sales_cache.product_sales(scope)
+
+
+_UNSOLD = (0, 0, 0, 0)
+"""The figures of a product that sold nothing."""
+
+
+def _totals(sold: dict[int, Sequence[int]]) -> tuple[int, int, int]:
+    """Units, revenue and cost of goods of every product."""
+    values = sold.values()
+    return (sum(map(operator.itemgetter(0), values)), sum(map(operator.itemgetter(1), values)),
+            sum(map(operator.itemgetter(2), values)))
 
 
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
@@ -477,6 +514,7 @@ _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("nam
                    Column("margin", "Margin", "money"), Column("share", "Share", "pct")]
 
 
+@_collector_paused()
 def sellers(opts: Options, *, worst: bool = False) -> Report:
     if opts.rank not in RANKS:
         raise InvalidInput(f"--rank must be one of {', '.join(RANKS)}", field="rank", value=opts.rank)
@@ -489,66 +527,83 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
             extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
             for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} "
                                 f"ORDER BY p.id{extra}", [True, *scope.params]):
-                sold.setdefault(pid, [0, 0, 0])
+                if pid not in sold:
+                    sold[pid] = _UNSOLD
         index = RANKS.index(opts.rank)
-
-        def metric(values: list[int]) -> int:
-            return values[1] - values[2] if index == 2 else values[index]
-
-        ranked = sorted(sold.items(), key=lambda item: (metric(item[1]), -item[0] if worst else item[0]),
-                        reverse=not worst)
-        whole = sum(metric(v) for v in sold.values())
-        shown = ranked if limit is None else ranked[:limit]
+        # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too),
+        # as (metric, ±id) pairs made by C loops
+        values = sold.values()
+        if index == 2:
+            metric = map(operator.sub, map(operator.itemgetter(1), values), map(operator.itemgetter(2), values))
+        else:
+            metric = map(operator.itemgetter(index), values)
+        keyed = list(zip(metric, map(operator.neg, sold) if worst else sold, strict=True))
+        if limit is None:
+            keyed.sort(reverse=not worst)
+        else:
+            keyed = heapq.nsmallest(limit, keyed) if worst else heapq.nlargest(limit, keyed)
+        shown = [(-key if worst else key, sold[-key if worst else key]) for _, key in keyed]
+        units, revenue, cost = _totals(sold)
+        whole = (units, revenue, revenue - cost)[index]
         info = _products(pid for pid, _ in shown)
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
-             "revenue": v[1], "margin": v[1] - v[2], "share": pct(metric(v), whole)}
+             "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": sum(v[0] for v in sold.values()),
-             "revenue": sum(v[1] for v in sold.values()), "margin": sum(v[1] - v[2] for v in sold.values()),
-             "share": 10_000 if whole else None}
+    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": units, "revenue": revenue,
+             "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
     return Report(name, title, _params(opts, scope, rank=opts.rank),
                   [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
 
 
+@_collector_paused()
 def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
     product that sold nothing). The product that crosses a threshold belongs to the class it completes."""
     opts = narrow_to_period(opts)
+    limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts, default_days=365)
         sold = _product_sales(scope)
-        every = [pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
-                                         [True, *scope.params])]
-        for pid in every:
-            sold.setdefault(pid, [0, 0, 0])
-        ranked = sorted(sold.items(), key=lambda item: (-item[1][1], item[0]))
-        limit = _limit(opts, 0)
-        info = _products(pid for pid, _ in (ranked if limit is None else ranked[:limit]))
-    whole = sum(max(v[1], 0) for v in sold.values())
-    rows, classes = [], {c: [0, 0] for c in "ABC"}
-    running = 0
-    for pid, values in ranked:
-        revenue = values[1]
-        if revenue > 0 and running * 100 < a * whole:
-            cls = "A"
-        elif revenue > 0 and running * 100 < b * whole:
-            cls = "B"
-        else:
-            cls = "C"
-        running += max(revenue, 0)
-        classes[cls][0] += 1
-        classes[cls][1] += revenue
-        if limit is None or len(rows) < limit:
-            sku, name, category = info[pid]
-            rows.append({"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue,
-                         "share": pct(revenue, whole), "cumulative": pct(running, whole)})
+        # every active product and its name in one pass (one that sold is listed too, though inactive now)
+        found = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()}",
+                      [True, *scope.params])
+        products = dict(zip(map(operator.itemgetter(0), found), found, strict=True))
+        sold.update(dict.fromkeys(products.keys() - sold.keys(), _UNSOLD))
+        # by revenue, then id: (-revenue, id) pairs made by C loops
+        ranked = sorted(zip(map(operator.neg, map(operator.itemgetter(1), sold.values())), sold, strict=True))
+        shown = ranked if limit is None else ranked[:limit]
+        for pid, (sku, name, _category) in _products([pid for _, pid in shown if pid not in products]).items():
+            products[pid] = (pid, sku, name)
+    # a hundred thousand products: classes by bisection over the running revenue, rows by comprehension
+    revenues = list(map(operator.neg, map(operator.itemgetter(0), ranked)))
+    with_revenue = bisect.bisect_left(ranked, (0, -1))  # the products with revenue come first
+    running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
+    whole = running[-1] if running else 0
+    before = [0, *running[:-1]]  # a product is in A while what came before it is under a % of the whole
+    a_end = bisect.bisect_left(before, -(-a * whole // 100))
+    b_end = max(a_end, bisect.bisect_left(before, -(-b * whole // 100)))
+    ends = {"A": (0, a_end), "B": (a_end, b_end), "C": (b_end, len(ranked))}
+    classes = {c: [hi - lo, sum(revenues[lo:hi])] for c, (lo, hi) in ends.items()}
+    shown_count = len(shown)
+    running += [whole] * (shown_count - len(running))
+    letters = ["A"] * min(a_end, shown_count) + ["B"] * max(0, min(b_end, shown_count) - a_end)
+    letters += ["C"] * (shown_count - len(letters))
+    if whole:
+        shares = [round_div(r * 10_000, whole) for r in revenues[:shown_count]]  # pct() of each
+        cumulative = [round_div(r * 10_000, whole) for r in running[:shown_count]]
+    else:
+        shares = cumulative = [None] * shown_count
+    rows = [{"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue, "share": share,
+             "cumulative": cum}
+            for (pid, sku, name), cls, revenue, share, cum in zip(map(products.__getitem__, map(
+                operator.itemgetter(1), shown)), letters, revenues, shares, cumulative, strict=False)]
     summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
     return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
         Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
                                      Column("revenue", "Revenue", "money"), Column("share", "Share", "pct")],
-              summary, {"class": "total", "products": len(ranked), "revenue": sum(v[1] for v in sold.values()),
+              summary, {"class": "total", "products": len(ranked), "revenue": sum(r for _, r in classes.values()),
                         "share": 10_000 if whole else None}),
         Table("products", "Products", [Column("sku", "SKU"), Column("name", "Name"), Column("class", "Class"),
                                        Column("revenue", "Revenue", "money"), Column("share", "Share", "pct"),
@@ -792,9 +847,11 @@ def run(name: str, opts: Options) -> Report:
     if builder is None:
         raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
     sales_cache.forget_pending()
+    product_sales_cache.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
+    product_sales_cache.keep()  # and the span of days it summed per product
     return report
 
 

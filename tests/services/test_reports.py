@@ -1,4 +1,5 @@
-"""Reports service: kept hours never hide a late commit, the past is replayed from the journal, ABC classes."""
+"""Reports service: kept hours and kept spans never hide a late commit, the past is replayed from the journal, ABC
+classes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from unittest import mock
 import pytest
 
 from shopkeeper.models import Sale
-from shopkeeper.services import reports, sales, sales_cache, stock
+from shopkeeper.services import product_sales_cache, reports, sales, sales_cache, stock
 from shopkeeper.services.catalog import ProductData, save_product
 
 DAY = dt.date(2026, 3, 10)
@@ -88,3 +89,39 @@ def test_kept_hours_can_be_forgotten_without_changing_a_figure(db, ctx):
     before = reports.run("sales", opts).tables
     sales_cache.clear()
     assert reports.run("sales", opts).tables == before
+
+
+def test_a_sale_committed_late_into_a_kept_span_of_days_is_counted(db, ctx, utc):
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku, price=250))
+        receive_at(ctx, "2026-03-01T08:00:00.000000Z", sku, 50_000, 100)
+    for day in range(2, 20):
+        sell_at(ctx, f"2026-03-{day:02d}T09:15:00.000000Z", "A")
+    year = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), limit=0)
+    first = reports.run("best-sellers", year).table("products")
+    assert [(r["sku"], r["units"]) for r in first.rows] == [("A", 18_000)]
+    kept = db.execute_sql("SELECT first_day, end_day, sale_rows FROM product_sales_span").fetchall()
+    march = (dt.date(2026, 3, 1) - dt.date(1970, 1, 1)).days
+    assert kept == [(march, march + 31, 18)]
+    # another till's transaction took its time stamp inside the kept days and commits only now
+    sell_at(ctx, "2026-03-10T09:59:59.999999Z", "B", 5000)
+    again = reports.run("best-sellers", year).table("products")
+    assert [(r["sku"], r["units"]) for r in again.rows] == [("A", 18_000), ("B", 5000)]
+    assert db.execute_sql("SELECT sale_rows FROM product_sales_span").fetchall() == [(19,)]
+    # a range a few days shorter starts from the kept span, and takes the days off
+    shorter = reports.run("abc", reports.Options(start=dt.date(2026, 3, 11), end=dt.date(2026, 3, 31)))
+    assert [(r["sku"], r["revenue"]) for r in shorter.table("products").rows] == [("A", 9 * 250), ("B", 0)]
+    assert db.execute_sql("SELECT first_day - ?, end_day - ?, sale_rows FROM product_sales_span ORDER BY 1",
+                          (march, march)).fetchall() == [(0, 31, 19), (10, 31, 9)]
+
+
+def test_kept_spans_can_be_forgotten_without_changing_a_figure(db, ctx, utc):
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2026-03-01T08:00:00.000000Z", "A", 50_000, 100)
+    for day in range(2, 20):
+        sell_at(ctx, f"2026-03-{day:02d}T09:15:00.000000Z", "A", 1000 * (day % 3 + 1))
+    opts = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), rank="margin")
+    before = reports.run("worst-sellers", opts).tables
+    assert db.execute_sql("SELECT COUNT(*) FROM product_sales_span").fetchone() == (1,)
+    product_sales_cache.clear()
+    assert reports.run("worst-sellers", opts).tables == before

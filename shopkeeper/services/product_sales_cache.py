@@ -1,0 +1,237 @@
+"""Kept per-product sales of closed spans of UTC days, so a year of best sellers need not re-add a year of lines.
+
+Per-product sums of a day or a month barely compress (a product sells a few times a month), but the sums of a whole
+span do: a year of sale lines (about a million on a big shop) is one entry per product that sold (about 100k). So
+a report over a range of days keeps its products' units, revenue, cost of goods and lines for the whole UTC days
+in it (a *span*, ``product_sales_span``), and the next report over the same or a nearby range starts from the
+nearest kept span: it adds the days the span lacks and takes off the days it has too much, read live from the
+sale lines (tomorrow's year is yesterday's plus a day, less a day). The part days at the ends of a local range,
+and today (still being written), are always read live. A span is one row, its figures packed as 64-bit integers
+(``_pack``): reading and building 100k rows one by one took longer than the rest of a report.
+
+Like ``sales_cache``, a span records how many sale rows it was summed from and is used only while the sale table
+still holds exactly that many rows in its days: rows are never deleted, so an equal count means the same rows, and
+a sale stamped inside the span that commits late (PostgreSQL: ids and time stamps commit out of order) makes the
+count disagree and the span is dropped. One index range count checks a span. So a figure always equals a full
+recomputation from the sale lines, kept spans or not, and the table may be emptied at any time (``clear``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from array import array
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from peewee import DatabaseError
+
+from shopkeeper.db import utcnow, write_transaction
+from shopkeeper.errors import ShopError
+from shopkeeper.models import database
+
+if TYPE_CHECKING:
+    from shopkeeper.services.reports import _Scope
+
+enabled = True
+"""Switched off by the bench (and tests) to time and check the plain recomputation."""
+
+MIN_DAYS = 7
+"""Ranges of fewer whole UTC days than this are read live: a week of lines is quick to add up."""
+
+MAX_SPANS = 8
+"""Spans kept at most; the one kept longest ago goes first. Each holds 40 bytes per product that sold in it."""
+
+MAX_TRIES = 2
+"""Kept spans checked at most per report (each check is an index range count) before reading live."""
+
+_EPOCH = dt.date(1970, 1, 1)
+
+_pending: list[tuple[int, int, int, bytes]] = []
+"""Spans summed by the report being built (first day, end day, sale rows, packed figures), kept by ``keep``."""
+_stale: list[tuple[int, int]] = []
+"""Kept spans a late sale made wrong, dropped by ``keep``."""
+
+
+def _day_number(text: str, *, up: bool) -> int:
+    """Days since 1970-01-01 of the UTC midnight at or after (``up``) or at or before stored UTC text."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+    day = moment.date()
+    if up and moment.time() != dt.time():
+        day += dt.timedelta(days=1)
+    return (day - _EPOCH).days
+
+
+def _midnight(day: int) -> str:
+    """Stored UTC text of the midnight starting day number ``day``."""
+    return f"{_EPOCH + dt.timedelta(days=day)}T00:00:00.000000Z"
+
+
+def _count(first: int, end: int) -> int:
+    from shopkeeper.services.reports import _rows
+
+    return _rows("SELECT COUNT(*) FROM sale WHERE created_at >= ? AND created_at < ?",
+                 [_midnight(first), _midnight(end)])[0][0]
+
+
+def live(lo: str, hi: str, scope: _Scope | None = None) -> dict[int, list[int]]:
+    """product id → [units, revenue (net of tax), cost of goods, lines] of the sale lines from ``lo`` to ``hi``,
+    refunds taken off, narrowed to ``scope``'s products. The number of lines tells which products sold at all
+    once spans are added and taken off. Grouped by kind too, so that the sign is applied once per group in Python
+    rather than once per line in SQL."""
+    from shopkeeper.services.reports import LINE_COST, _rows
+
+    out: dict[int, list[int]] = {}
+    if lo >= hi:
+        return out
+    where = scope.product_filter() if scope else ""
+    join = " JOIN product p ON p.id = l.product_id" if where else ""
+    found = _rows(f"SELECT l.product_id, s.kind, SUM(l.quantity), SUM(l.total - l.tax), SUM({LINE_COST}), COUNT(*)"
+                  f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
+                  f" WHERE l.product_id IS NOT NULL AND s.created_at >= ? AND s.created_at < ?{where}"
+                  " GROUP BY 1, 2", [lo, hi, *(scope.params if where and scope else [])])
+    for pid, kind, units, revenue, cost, lines in found:
+        sign = -1 if kind == "return" else 1
+        acc = out.setdefault(pid, [0, 0, 0, 0])
+        acc[0] += sign * (units or 0)
+        acc[1] += revenue or 0  # stored negative on a refund already
+        acc[2] += sign * (cost or 0)
+        acc[3] += lines
+    return out
+
+
+def _add(into: dict[int, Sequence[int]], part: dict[int, Sequence[int]], sign: int = 1) -> None:
+    """Add (or take off) ``part``'s figures into ``into``'s, as new lists (kept figures are tuples)."""
+    for pid, values in part.items():
+        acc = into.get(pid)
+        if acc is None:
+            into[pid] = [sign * v for v in values]
+        else:
+            into[pid] = [a + sign * v for a, v in zip(acc, values, strict=True)]
+
+
+def _pack(figures: dict[int, Sequence[int]]) -> bytes | None:
+    """Product id, units, revenue, cost of goods and lines of each product as little-endian 64-bit integers
+    (None if a figure does not fit: that span is then not kept)."""
+    try:
+        packed = array("q", [v for pid, values in figures.items() for v in (pid, *values)])
+    except OverflowError:
+        return None
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(blob: bytes) -> dict[int, Sequence[int]]:
+    """``_pack`` undone: product id → (units, revenue, cost of goods, lines), built by C loops (slices, zip)."""
+    packed = array("q")
+    packed.frombytes(bytes(blob))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return dict(zip(packed[0::5], zip(packed[1::5], packed[2::5], packed[3::5], packed[4::5])))
+
+
+def _kept(first: int, end: int, scope: _Scope) -> dict[int, Sequence[int]]:
+    from shopkeeper.services.reports import _rows
+
+    found = _unpack(_rows("SELECT figures FROM product_sales_span WHERE first_day = ? AND end_day = ?",
+                          [first, end])[0][0])
+    if scope.where:  # narrowed to some products
+        wanted = {pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE {scope.where}", scope.params)}
+        found = {pid: values for pid, values in found.items() if pid in wanted}
+    return found
+
+
+def _moved(kept_from: int, kept_to: int, want_from: int, want_to: int) -> list[tuple[int, int, int]]:
+    """(first day, end day, sign) of the day ranges that turn the span ``kept_from..kept_to`` into
+    ``want_from..want_to``: days to add (+1) and days to take off (-1)."""
+    parts = []
+    if want_from < kept_from:
+        parts.append((want_from, kept_from, 1))
+    elif kept_from < want_from:
+        parts.append((kept_from, want_from, -1))
+    if kept_to < want_to:
+        parts.append((kept_to, want_to, 1))
+    elif want_to < kept_to:
+        parts.append((want_to, kept_to, -1))
+    return parts
+
+
+def product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
+    """product id → [units, revenue, cost of goods, lines] of the products that sold over ``scope`` (as ``live``),
+    from the nearest kept span checked against the sale table, the days it lacks or has too much and the ends read
+    live. Call inside the report's read snapshot; ``keep`` afterwards writes the span of this range for the next
+    report. The caller may change the dict it gets, not the figures in it."""
+    first = _day_number(scope.lo, up=True)
+    end = min(_day_number(scope.hi, up=False), _day_number(utcnow(), up=False))  # today is never kept
+    if not enabled or end - first < MIN_DAYS:
+        return live(scope.lo, scope.hi, scope)
+    from shopkeeper.services.reports import _rows
+
+    spans = _rows("SELECT first_day, end_day, sale_rows FROM product_sales_span")
+    spans.sort(key=lambda s: (abs(s[0] - first) + abs(s[1] - end), -s[1]))
+    middle: dict[int, Sequence[int]] | None = None
+    sale_rows, exact, taken_off = 0, False, False
+    for kept_from, kept_to, kept_rows in spans[:MAX_TRIES]:
+        if abs(kept_from - first) + abs(kept_to - end) >= end - first:
+            break  # reading the range itself is no dearer
+        if _count(kept_from, kept_to) != kept_rows:  # a late sale landed in it
+            _stale.append((kept_from, kept_to))
+            continue
+        middle, sale_rows = _kept(kept_from, kept_to, scope), kept_rows
+        for part_from, part_to, sign in _moved(kept_from, kept_to, first, end):
+            _add(middle, live(_midnight(part_from), _midnight(part_to), scope), sign)
+            sale_rows += sign * _count(part_from, part_to)
+            taken_off = taken_off or sign < 0
+        exact = (kept_from, kept_to) == (first, end)
+        break
+    if middle is None:
+        middle, sale_rows = live(_midnight(first), _midnight(end), scope), _count(first, end)
+    if taken_off:  # a product whose every line was in the days taken off did not sell in this range
+        middle = {pid: v for pid, v in middle.items() if v[3]}
+    edges = live(scope.lo, _midnight(first), scope)
+    _add(edges, live(_midnight(end), scope.hi, scope))
+    if not exact and not scope.where:  # a narrowed report's sums are only some of the products'
+        packed = _pack(middle)
+        if packed is not None:
+            _pending.append((first, end, sale_rows, packed))
+    _add(middle, edges)
+    return middle
+
+
+def forget_pending() -> None:
+    """Start a report afresh (what an earlier, failed report read belongs to its own moment and database)."""
+    _pending.clear()
+    _stale.clear()
+
+
+def keep() -> None:
+    """Write the spans the last report summed and drop those found stale (after its read snapshot: SQLite takes
+    the write lock then). Best effort: a busy database keeps them for another time; nothing but speed depends
+    on them. The oldest spans beyond ``MAX_SPANS`` are dropped."""
+    if not _pending and not _stale:
+        return
+    pending, stale = list(_pending), list(_stale)
+    forget_pending()
+    db = database.obj
+    p = db.param
+    now = utcnow()
+    try:
+        with write_transaction():
+            for first, end in stale + [(first, end) for first, end, _, _ in pending]:
+                db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
+            for first, end, sale_rows, packed in pending:
+                db.execute_sql(f"INSERT INTO product_sales_span (first_day, end_day, sale_rows, kept_at, figures) "
+                               f"VALUES ({p}, {p}, {p}, {p}, {p})", (first, end, sale_rows, now, packed))
+            spans = db.execute_sql("SELECT first_day, end_day FROM product_sales_span ORDER BY kept_at DESC, "
+                                   "first_day, end_day").fetchall()
+            for first, end in spans[MAX_SPANS:]:
+                db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
+    except (DatabaseError, ShopError):  # busy, or a read-only database: summed again next time
+        return
+
+
+def clear() -> None:
+    """Forget every kept span (the next report reads its range again)."""
+    with write_transaction():
+        database.obj.execute_sql("DELETE FROM product_sales_span")
