@@ -905,13 +905,28 @@ def _m022_chain(db: Database) -> None:
         chain.store_checkpoint(now.positions, now.hashes, journal_sums())
 
 
+def _m023_journal_reports(db: Database) -> None:
+    """The stock reports (``services/reports.py``, ``services/journal_cache.py``): adjustments and counts by date
+    from a partial index (a sale's movement is not in it, so the till pays nothing for it), and the kept running
+    totals of the journal at closed month starts (a cache, checked against the journal on every read)."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS movement_loss ON movement (created_at) "
+                   "WHERE kind IN ('adjust', 'count')")
+    rowid = " WITHOUT ROWID" if is_sqlite(db) else ""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS journal_mark (boundary TEXT NOT NULL, anchor TEXT NOT NULL, "
+                   "rows_from_anchor BIGINT NOT NULL, PRIMARY KEY (anchor, boundary))" + rowid)
+    db.execute_sql("CREATE TABLE IF NOT EXISTS journal_kept (anchor TEXT NOT NULL, boundary TEXT NOT NULL, "
+                   "product_id BIGINT NOT NULL, received BIGINT NOT NULL, sold BIGINT NOT NULL, "
+                   "returned BIGINT NOT NULL, adjusted BIGINT NOT NULL, counted BIGINT NOT NULL, "
+                   "to_supplier BIGINT NOT NULL, PRIMARY KEY (anchor, boundary, product_id))" + rowid)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
-    _m020_reorder_position, _m021_staff_pins, _m022_chain,
+    _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_journal_reports,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

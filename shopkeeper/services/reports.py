@@ -29,7 +29,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div
-from shopkeeper.services import sales_cache
+from shopkeeper.services import journal_cache, sales_cache
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -726,8 +726,8 @@ def shrinkage(opts: Options) -> Report:
 
 # --- movement ----------------------------------------------------------------------------------------------------
 
-MOVEMENT_KINDS = (("receive", "received"), ("sale", "sold"), ("return", "returned"), ("adjust", "adjusted"),
-                  ("count", "counted"), ("supplier_return", "to_supplier"))
+MOVEMENT_KINDS = tuple(zip(journal_cache.KINDS, journal_cache.COLUMNS, strict=True))
+"""(kind, column): received, sold, returned, adjusted, counted, to_supplier."""
 
 
 def movement(opts: Options) -> Report:
@@ -738,13 +738,11 @@ def movement(opts: Options) -> Report:
     limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts)
+        if scope.where:
+            moved = journal_cache.live(scope.lo, scope.hi, scope.where, scope.params)[0]
+        else:  # whole months from the kept running totals (``journal_cache``), checked against the journal
+            moved = journal_cache.sums(scope.lo, scope.hi)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
-        moved: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
-        # ``+m.product_id``: group without the (product, id) index, so the date range is read from its own index
-        for pid, kind, qty in _rows(f"SELECT +m.product_id, m.kind, SUM(m.quantity) FROM movement m{join} "
-                                    f"WHERE m.created_at >= ? AND m.created_at < ?{scope.product_filter()} "
-                                    "GROUP BY +m.product_id, m.kind", [scope.lo, scope.hi, *scope.params]):
-            moved[pid][kind] = qty
         after = dict(_rows(f"SELECT +m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"
                            f"{scope.product_filter()} GROUP BY +m.product_id", [scope.hi, *scope.params]))
         where = f" AND {scope.where}" if scope.where else ""
@@ -753,14 +751,15 @@ def movement(opts: Options) -> Report:
                  if row[3] or row[0] in moved or row[0] in after]
     rows = []
     total = dict.fromkeys(["opening", *[c for _, c in MOVEMENT_KINDS], "closing"], 0)
+    nothing = [0] * len(MOVEMENT_KINDS)
     for pid, sku, name, on_hand in stock:
-        kinds = moved.get(pid, dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
-        closing = on_hand - (after.get(pid) or 0)
-        opening = closing - sum(kinds.values())
-        if opening == 0 and closing == 0 and not any(kinds.values()):
+        kinds = moved.get(pid, nothing)
+        closing = on_hand - after.get(pid, 0)
+        opening = closing - sum(kinds)
+        if opening == 0 and closing == 0 and not any(kinds):
             continue
         row = {"product_id": pid, "sku": sku, "name": name, "opening": opening,
-               **{col: kinds[k] for k, col in MOVEMENT_KINDS}, "closing": closing}
+               **{col: kinds[i] for i, (_, col) in enumerate(MOVEMENT_KINDS)}, "closing": closing}
         for key in total:
             total[key] += row[key]
         if limit is None or len(rows) < limit:
@@ -792,9 +791,11 @@ def run(name: str, opts: Options) -> Report:
     if builder is None:
         raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
     sales_cache.forget_pending()
+    journal_cache.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
+    journal_cache.keep()  # and the month starts of the journal it derived
     return report
 
 

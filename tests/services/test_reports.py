@@ -48,6 +48,28 @@ def test_a_sale_committed_late_into_a_kept_hour_is_counted(db, ctx, utc):
     assert db.execute_sql("SELECT DISTINCT sale_rows FROM sales_day WHERE day = '2026-03-10'").fetchall() == [(2,)]
 
 
+def test_a_movement_committed_late_into_a_kept_month_is_counted(db, ctx, utc):
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2026-01-20T08:00:00.000000Z", "A", 10_000, 100)
+    sell_at(ctx, "2026-02-10T09:15:00.000000Z", "A")
+    sell_at(ctx, "2026-03-10T09:15:00.000000Z", "A")
+    sell_at(ctx, "2026-04-10T09:15:00.000000Z", "A")
+    opts = reports.Options(start=dt.date(2026, 1, 15), end=dt.date(2026, 4, 15), limit=0)
+    first = reports.run("movement", opts).table("products").rows
+    assert [(r["received"], r["sold"], r["closing"]) for r in first] == [(10_000, -3000, 7000)]
+    marks = db.execute_sql("SELECT boundary, rows_from_anchor FROM journal_mark ORDER BY boundary").fetchall()
+    assert marks == [("2026-02-01T00:00:00.000000Z", 0), ("2026-04-01T00:00:00.000000Z", 2)]
+    assert reports.run("movement", opts).table("products").rows == first  # from the kept months
+    # another till's transaction took its time stamp in a kept month and commits only now
+    sell_at(ctx, "2026-03-31T23:59:59.999999Z", "A", 2000)
+    again = reports.run("movement", opts).table("products").rows
+    assert [(r["opening"], r["sold"], r["closing"]) for r in again] == [(0, -5000, 5000)]
+    assert db.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone() == (0,)  # dropped, kept afresh next time
+    assert reports.run("movement", opts).table("products").rows == again
+    assert reports.run("movement", opts).table("products").rows == again
+    assert db.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone() == (2,)
+
+
 def test_valuation_at_a_past_day_replays_the_moving_average(db, ctx, utc):
     save_product(ProductData(sku="A", name="A", price=300, category="Pantry"))
     receive_at(ctx, "2026-03-01T10:00:00.000000Z", "A", 10_000, 100)

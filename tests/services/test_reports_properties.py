@@ -19,7 +19,7 @@ from shopkeeper.db import close_database, open_database
 from shopkeeper.errors import ShopError
 from shopkeeper.models import Movement, Product, Sale, SaleLine
 from shopkeeper.money import extend
-from shopkeeper.services import reports, sales, sales_cache, stock
+from shopkeeper.services import journal_cache, reports, sales, sales_cache, stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
 
@@ -148,6 +148,17 @@ def check_identities(first: dt.date, last: dt.date) -> None:
         before = sum(m.quantity for m in Movement.select().join(Product).where(
             (Product.sku == row["sku"]) & (Movement.created_at < reports.local_start(last))))
         assert row["opening"] == before
+
+    # over whole months: the second time from the kept month starts (journal_cache), and a full recomputation agrees
+    wide = reports.Options(start=first - dt.timedelta(days=62), end=last + dt.timedelta(days=40), limit=0)
+    inner = reports.Options(start=first - dt.timedelta(days=31), end=last + dt.timedelta(days=10), limit=0)
+    kept = [reports.run("movement", o).tables for o in (wide, wide, inner, inner)]
+    journal_cache.enabled = False
+    try:
+        assert [reports.run("movement", o).tables for o in (wide, wide, inner, inner)] == kept
+    finally:
+        journal_cache.enabled = True
+    assert kept[0][0].total["closing"] == sum(on_hand.values())
 
     # shrinkage: every adjustment and count variance, at the cost it recorded
     shrink = reports.run("shrinkage", opts).table("reasons").total
