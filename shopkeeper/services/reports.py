@@ -609,24 +609,41 @@ AVERAGING_KINDS = ("receive", "return", "supplier_return")
 
 def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """product id → (on hand, moving average cost) just before ``moment`` (stored UTC text), replayed from the
-    journal: a receipt or return averages in its cost as ``stock.moving_average`` did, and so does a return to a
-    supplier (out at the order line's cost); every other movement recorded the average of its moment as its unit
-    cost."""
-    state: dict[int, list[int]] = {}
-    sql = ("SELECT product_id, kind, quantity, unit_cost FROM movement WHERE created_at < ? "
-           "ORDER BY product_id, id")
-    cursor = database.obj.execute_sql(sql.replace("?", database.obj.param), (moment,))
+    journal in id order: a receipt or return averages in its cost as ``stock.moving_average`` did, and so does a
+    return to a supplier (out at the order line's cost); every other movement recorded the average of its moment
+    as its unit cost.
+
+    So the average before ``moment`` only depends on each product's movements from its last sale, adjustment or
+    count with a cost (which sets it) on: only those are read, found from the newest backwards through the
+    (product, id) index, and the quantity they start from is the stock then, today's stock less what moved
+    since (``check`` keeps ``on_hand`` equal to the journal's sum). The work grows with the products and their
+    movements after ``moment``, not with the journal before it."""
     wanted = None if product_ids is None else set(product_ids)
-    for pid, kind, qty, cost in cursor:
-        if wanted is not None and pid not in wanted:
-            continue
-        s = state.get(pid)
-        if s is None:
-            s = state[pid] = [0, cost or 0]
-        if cost is not None:
-            s[1] = moving_average(s[0], s[1], qty, cost) if kind in AVERAGING_KINDS else cost
-        s[0] += qty
-    return {pid: (s[0], s[1]) for pid, s in state.items()}
+    setting = ", ".join(f"'{k}'" for k in journal_cache.KINDS if k not in AVERAGING_KINDS)
+    after = dict(_rows("SELECT +product_id, SUM(quantity) FROM movement WHERE created_at >= ? GROUP BY +product_id",
+                       [moment]))
+    on_hand = dict(_rows("SELECT id, on_hand FROM product"))
+    tails: dict[int, list[tuple[str, int, int | None]]] = defaultdict(list)
+    for pid, kind, qty, cost in _rows(
+            "WITH last AS (SELECT p.id AS pid, (SELECT m.id FROM movement m WHERE m.product_id = p.id AND "
+            f"m.created_at < ? AND m.unit_cost IS NOT NULL AND m.kind IN ({setting}) ORDER BY m.id DESC LIMIT 1) "
+            "AS lid FROM product p) SELECT m.product_id, m.kind, m.quantity, m.unit_cost FROM last CROSS JOIN "  # SQLite:
+            "movement m WHERE m.product_id = last.pid AND m.id >= COALESCE(last.lid, 0) AND m.created_at < ? "  # outer
+            "ORDER BY m.product_id, m.id", [moment, moment]):  # loop over products, each one's tail from the index
+        if wanted is None or pid in wanted:
+            tails[pid].append((kind, qty, cost))
+    state: dict[int, tuple[int, int]] = {}
+    for pid, rows in tails.items():
+        qty = (on_hand.get(pid) or 0) - (after.get(pid) or 0) - sum(q for _, q, _ in rows)
+        avg = None
+        for kind, q, cost in rows:
+            if avg is None:
+                avg = cost or 0
+            if cost is not None:
+                avg = moving_average(qty, avg, q, cost) if kind in AVERAGING_KINDS else cost
+            qty += q
+        state[pid] = (qty, avg or 0)
+    return state
 
 
 def valuation(opts: Options) -> Report:
