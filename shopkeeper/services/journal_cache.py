@@ -186,11 +186,12 @@ def keep() -> None:
                     totals = _add(_kept(anchor, base), moved, sign)
                 db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor) VALUES ({p}, {p}, {p})",
                                (anchor, boundary, rows))
-                cursor = db.cursor()
-                cursor.executemany(
-                    f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) VALUES "
-                    f"({', '.join([p] * (3 + len(COLUMNS)))})",
-                    [(anchor, boundary, pid, *values) for pid, values in totals.items() if any(values)])
+                rows_of = [(anchor, boundary, pid, *values) for pid, values in totals.items() if any(values)]
+                one = f"({', '.join([p] * (3 + len(COLUMNS)))})"
+                for n in range(0, len(rows_of), 100):  # many rows a statement: one round trip each on PostgreSQL
+                    chunk = rows_of[n:n + 100]
+                    db.execute_sql(f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) "
+                                   f"VALUES {', '.join([one] * len(chunk))}", [v for row in chunk for v in row])
     except (DatabaseError, ShopError):  # busy, or a read-only database: the months are read live next time
         return
 
