@@ -757,9 +757,10 @@ def movement(opts: Options) -> Report:
     limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts)
-        if scope.where:
+        if opts.product_id is not None:  # one product's rows, from the (product, id) index
             moved = journal_cache.live(scope.lo, scope.hi, scope.where, scope.params)[0]
-        else:  # whole months from the kept running totals (``journal_cache``), checked against the journal
+        else:  # whole months from the kept running totals (``journal_cache``), checked against the journal; a
+            # category or supplier keeps its own products below
             moved = journal_cache.sums(scope.lo, scope.hi)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
         after = dict(_rows(f"SELECT +m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"

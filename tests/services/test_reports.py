@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from unittest import mock
 
@@ -60,6 +61,8 @@ def test_a_movement_committed_late_into_a_kept_month_is_counted(db, ctx, utc):
     marks = db.execute_sql("SELECT boundary, rows_from_anchor FROM journal_mark ORDER BY boundary").fetchall()
     assert marks == [("2026-02-01T00:00:00.000000Z", 0), ("2026-04-01T00:00:00.000000Z", 2)]
     assert reports.run("movement", opts).table("products").rows == first  # from the kept months
+    assert reports.run("movement", dataclasses.replace(opts, category="")).table("products").rows == first
+    assert reports.run("movement", dataclasses.replace(opts, category="Dairy")).table("products").rows == []
     # another till's transaction took its time stamp in a kept month and commits only now
     sell_at(ctx, "2026-03-31T23:59:59.999999Z", "A", 2000)
     again = reports.run("movement", opts).table("products").rows
