@@ -113,20 +113,28 @@ def sums(lo: str, hi: str) -> Sums:
     for anchor, boundary, rows in _rows("SELECT anchor, boundary, rows_from_anchor FROM journal_mark", []):
         marks.setdefault(anchor, {})[boundary] = rows
     middle: Sums | None = None
+    derived = False
     for anchor, kept in marks.items():
         if first in kept and last in kept:
             moved = _rows("SELECT COUNT(*) FROM movement WHERE created_at >= ? AND created_at < ?",
                           [first, last])[0][0]
             if moved == kept[last] - kept[first]:
-                middle = _add(_kept(anchor, last), _kept(anchor, first), -1)
+                middle = _kept(anchor, last)
+                if kept[first] or first != anchor:  # an anchor's own mark is all zeros
+                    _add(middle, _kept(anchor, first), -1)
+                derived = False
             else:  # a movement of a kept month committed late: read live, keep afresh
                 _drop_all = True
             break
     if middle is None:
         middle, count = live(first, last)
-        if not _drop_all:
+        derived = not _drop_all
+        if derived:
             _derive(marks, first, last, middle, count)
-    return _add(_add(_add({}, middle), live(lo, first)[0]), live(last, hi)[0])  # ``middle`` may be kept
+    out = _add({}, middle) if derived else middle  # a derived ``middle`` is kept as it is
+    for edge in (live(lo, first)[0] if lo < first else {}, live(last, hi)[0] if last < hi else {}):
+        _add(out, edge)
+    return out
 
 
 def _derive(marks: dict[str, dict[str, int]], first: str, last: str, middle: Sums, count: int) -> None:

@@ -746,7 +746,8 @@ def shrinkage(opts: Options) -> Report:
 # --- movement ----------------------------------------------------------------------------------------------------
 
 MOVEMENT_KINDS = tuple(zip(journal_cache.KINDS, journal_cache.COLUMNS, strict=True))
-"""(kind, column): received, sold, returned, adjusted, counted, to_supplier."""
+"""(kind, column): received, sold, returned, adjusted, counted, to_supplier (``movement`` writes them out)."""
+assert [c for _, c in MOVEMENT_KINDS] == ["received", "sold", "returned", "adjusted", "counted", "to_supplier"]
 
 
 def movement(opts: Options) -> Report:
@@ -769,21 +770,23 @@ def movement(opts: Options) -> Report:
         stock = [row for row in _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE 1 = 1{where} "
                                       "ORDER BY p.sku", scope.params)
                  if row[3] or row[0] in moved or row[0] in after]
-    rows = []
-    total = dict.fromkeys(["opening", *[c for _, c in MOVEMENT_KINDS], "closing"], 0)
+    figures = ["opening", *[c for _, c in MOVEMENT_KINDS], "closing"]
     nothing = [0] * len(MOVEMENT_KINDS)
-    for pid, sku, name, on_hand in stock:
+    values = []  # per product shown or not: (opening, each kind, closing)
+    rows = []
+    for pid, sku, name, on_hand in stock:  # up to a row per product: written out, twice as fast as built
         kinds = moved.get(pid, nothing)
         closing = on_hand - after.get(pid, 0)
-        opening = closing - sum(kinds)
+        received, sold, returned, adjusted, counted, to_supplier = kinds
+        opening = closing - received - sold - returned - adjusted - counted - to_supplier
         if opening == 0 and closing == 0 and not any(kinds):
             continue
-        row = {"product_id": pid, "sku": sku, "name": name, "opening": opening,
-               **{col: kinds[i] for i, (_, col) in enumerate(MOVEMENT_KINDS)}, "closing": closing}
-        for key in total:
-            total[key] += row[key]
+        values.append((opening, *kinds, closing))
         if limit is None or len(rows) < limit:
-            rows.append(row)
+            rows.append({"product_id": pid, "sku": sku, "name": name, "opening": opening, "received": received,
+                         "sold": sold, "returned": returned, "adjusted": adjusted, "counted": counted,
+                         "to_supplier": to_supplier, "closing": closing})
+    total = dict(zip(figures, [sum(column) for column in zip(*values)] or [0] * len(figures), strict=True))
     columns = [Column("sku", "SKU"), Column("name", "Name"), Column("opening", "Opening", "qty"),
                *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS], Column("closing", "Closing", "qty")]
     return Report("movement", "Stock movement", _params(opts, scope), [
