@@ -20,6 +20,7 @@ be emptied at any time (``clear``). At most ``MAX_MARKS`` marks are kept (about 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from peewee import DatabaseError
@@ -42,7 +43,7 @@ MAX_MARKS = 12
 SETTLED = dt.timedelta(hours=1)
 """A month start is kept only once it is this far in the past (a late commit is then unlikely, never wrong)."""
 
-Sums = dict[int, list[int]]
+Sums = dict[int, Sequence[int]]
 """product id → quantities moved by kind, in ``KINDS`` order."""
 
 _pending: list[tuple[Any, ...]] = []
@@ -72,10 +73,11 @@ def live(lo: str, hi: str, where: str = "", params: list[Any] | None = None) -> 
 
 
 def _add(into: Sums, other: Sums, sign: int = 1) -> Sums:
+    """``into`` plus (or less) ``other``, product by product; a product's figures are replaced, never changed in
+    place, so sums read from the cache or kept for it are never altered."""
     for pid, values in other.items():
-        acc = into.setdefault(pid, [0] * len(KINDS))
-        for i, v in enumerate(values):
-            acc[i] += sign * v
+        acc = into.get(pid)
+        into[pid] = [sign * v for v in values] if acc is None else [a + sign * v for a, v in zip(acc, values)]
     return into
 
 
@@ -96,7 +98,7 @@ def month_starts(lo: str, hi: str) -> list[str]:
 
 def _kept(anchor: str, boundary: str) -> Sums:
     cols = ", ".join(COLUMNS)
-    return {pid: list(values) for pid, *values in _rows(
+    return {row[0]: row[1:] for row in _rows(
         f"SELECT product_id, {cols} FROM journal_kept WHERE anchor = ? AND boundary = ?", [anchor, boundary])}
 
 
@@ -113,7 +115,6 @@ def sums(lo: str, hi: str) -> Sums:
     for anchor, boundary, rows in _rows("SELECT anchor, boundary, rows_from_anchor FROM journal_mark", []):
         marks.setdefault(anchor, {})[boundary] = rows
     middle: Sums | None = None
-    derived = False
     for anchor, kept in marks.items():
         if first in kept and last in kept:
             moved = _rows("SELECT COUNT(*) FROM movement WHERE created_at >= ? AND created_at < ?",
@@ -122,16 +123,14 @@ def sums(lo: str, hi: str) -> Sums:
                 middle = _kept(anchor, last)
                 if kept[first] or first != anchor:  # an anchor's own mark is all zeros
                     _add(middle, _kept(anchor, first), -1)
-                derived = False
             else:  # a movement of a kept month committed late: read live, keep afresh
                 _drop_all = True
             break
     if middle is None:
         middle, count = live(first, last)
-        derived = not _drop_all
-        if derived:
+        if not _drop_all:
             _derive(marks, first, last, middle, count)
-    out = _add({}, middle) if derived else middle  # a derived ``middle`` is kept as it is
+    out = dict(middle)  # ``_add`` replaces a product's figures: a derived ``middle`` is kept as it is
     for edge in (live(lo, first)[0] if lo < first else {}, live(last, hi)[0] if last < hi else {}):
         _add(out, edge)
     return out
