@@ -651,23 +651,30 @@ def valuation(opts: Options) -> Report:
     the stock as it stood at the end of that local day, replayed from the journal."""
     with _snapshot():
         scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
+        names = dict(_rows("SELECT id, name FROM supplier"))
         if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is; grouped
             # by supplier id, not name, so the covering index ``product_value`` gives the groups in order
-            names = dict(_rows("SELECT id, name FROM supplier"))
-            products = [(category, names.get(supplier, ""), *values) for category, supplier, *values in _rows(
-                f"SELECT p.category, p.supplier_id, SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE 0 END), SUM(p.on_hand), "
-                f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
-                f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p "
-                f"WHERE 1 = 1{scope.product_filter()} GROUP BY p.category, p.supplier_id", scope.params)]
-        else:
+            pairs = _rows(f"SELECT p.category, p.supplier_id, SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE 0 END), "
+                          f"SUM(p.on_hand), SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
+                          f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p "
+                          f"WHERE 1 = 1{scope.product_filter()} GROUP BY p.category, p.supplier_id", scope.params)
+        else:  # summed here per category and supplier first: a few hundred groups, not a row per product
             past = stock_at(local_start(opts.at + dt.timedelta(days=1)))
-            products = []
-            for pid, category, supplier, price in _rows(
-                    f"SELECT p.id, p.category, COALESCE(sp.name, ''), p.price FROM product p LEFT JOIN supplier sp "
-                    f"ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()}", scope.params):
+            summed: dict[tuple[str, int | None], list[int]] = {}
+            for pid, category, supplier, price in _rows(f"SELECT p.id, p.category, p.supplier_id, p.price FROM "
+                                                        f"product p WHERE 1 = 1{scope.product_filter()}",
+                                                        scope.params):
+                acc = summed.get((category, supplier))
+                if acc is None:
+                    acc = summed[(category, supplier)] = [0, 0, 0, 0]
                 on_hand, cost = past.get(pid, (0, 0))
-                products.append((category, supplier, 1 if on_hand else 0, on_hand, extend(on_hand, cost),
-                                 extend(on_hand, price)))
+                if on_hand:
+                    acc[0] += 1
+                    acc[1] += on_hand
+                    acc[2] += extend(on_hand, cost)
+                    acc[3] += extend(on_hand, price)
+            pairs = [(category, supplier, *acc) for (category, supplier), acc in summed.items()]
+        products = [(category, names.get(supplier, ""), *values) for category, supplier, *values in pairs]
     groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
     total = [0, 0, 0, 0]
     for category, supplier, *values in products:
