@@ -907,11 +907,11 @@ def _m022_chain(db: Database) -> None:
 
 def _m023_journal_reports(db: Database) -> None:
     """The stock reports (``services/reports.py``, ``services/journal_cache.py``): adjustments and counts by date
-    from a partial index (a sale's movement is not in it, so the till pays nothing for it), the products' values
-    from a covering index (a sale rewrites its product's entry: bench/bench_sales.py), and the kept running totals
-    of the journal at closed month starts (a cache, checked against the journal on every read)."""
-    db.execute_sql("CREATE INDEX IF NOT EXISTS movement_loss ON movement (created_at) "
-                   "WHERE kind IN ('adjust', 'count')")
+    from a partial covering index (a sale's movement is not in it, so the till pays nothing for it), the products'
+    values from a covering index (a sale rewrites its product's entry there), and the kept running totals of the
+    journal at closed month starts (a cache, checked against the journal on every read)."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS movement_loss ON movement (created_at, kind, reason, product_id, "
+                   "quantity, unit_cost) WHERE kind IN ('adjust', 'count')")
     # valuation: every product's value summed by category and supplier in index order (no sort, no table read)
     db.execute_sql("CREATE INDEX IF NOT EXISTS product_value ON product (category, supplier_id, on_hand, avg_cost, "
                    "price)")
