@@ -140,17 +140,18 @@ def _derive(marks: dict[str, dict[str, int]], first: str, last: str, middle: Sum
     """Plan the marks ``first`` and ``last`` from the live read ``middle`` of the rows between them: beyond the
     outermost mark of an anchor that ends where this read starts (or starts where it ends), or as a new anchor."""
     global _drop_all
-    if sum(len(k) for k in marks.values()) + 2 > MAX_MARKS:  # start over rather than grow without end
+    held = sum(len(k) for k in marks.values())
+    if held < MAX_MARKS:
+        for anchor, kept in marks.items():
+            if max(kept) == first:
+                _pending.append((anchor, first, kept[first], last, kept[first] + count, middle, 1))
+                return
+            if min(kept) == last:
+                _pending.append((anchor, last, kept[last], first, kept[last] - count, middle, -1))
+                return
+    if held + 2 > MAX_MARKS:  # start over rather than grow without end
         _drop_all = True
-        marks = {}
-    for anchor, kept in marks.items():
-        if max(kept) == first:
-            _pending.append((anchor, first, kept[first], last, kept[first] + count, middle, 1))
-            return
-        if min(kept) == last:
-            _pending.append((anchor, last, kept[last], first, kept[last] - count, middle, -1))
-            return
-    if first in marks:  # an older anchor of the same name that cannot grow this way
+    elif first in marks:  # an older anchor of the same name that cannot grow this way
         return
     _pending.append((first, None, 0, first, 0, {}, 1))
     _pending.append((first, first, 0, last, count, middle, 1))
