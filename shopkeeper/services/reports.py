@@ -624,12 +624,13 @@ def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int,
                        [moment]))
     on_hand = dict(_rows("SELECT id, on_hand FROM product"))
     tails: dict[int, list[tuple[str, int, int | None]]] = defaultdict(list)
+    # CROSS JOIN: SQLite loops over the products, each one's tail read from the (product, id) index
     for pid, kind, qty, cost in _rows(
             "WITH last AS (SELECT p.id AS pid, (SELECT m.id FROM movement m WHERE m.product_id = p.id AND "
             f"m.created_at < ? AND m.unit_cost IS NOT NULL AND m.kind IN ({setting}) ORDER BY m.id DESC LIMIT 1) "
-            "AS lid FROM product p) SELECT m.product_id, m.kind, m.quantity, m.unit_cost FROM last CROSS JOIN "  # SQLite:
-            "movement m WHERE m.product_id = last.pid AND m.id >= COALESCE(last.lid, 0) AND m.created_at < ? "  # outer
-            "ORDER BY m.product_id, m.id", [moment, moment]):  # loop over products, each one's tail from the index
+            "AS lid FROM product p) SELECT m.product_id, m.kind, m.quantity, m.unit_cost FROM last CROSS JOIN "
+            "movement m WHERE m.product_id = last.pid AND m.id >= COALESCE(last.lid, 0) AND m.created_at < ? "
+            "ORDER BY m.product_id, m.id", [moment, moment]):
         if wanted is None or pid in wanted:
             tails[pid].append((kind, qty, cost))
     state: dict[int, tuple[int, int]] = {}
@@ -801,7 +802,8 @@ def movement(opts: Options) -> Report:
                          "to_supplier": to_supplier, "closing": closing})
     total = dict(zip(figures, [sum(column) for column in zip(*values)] or [0] * len(figures), strict=True))
     columns = [Column("sku", "SKU"), Column("name", "Name"), Column("opening", "Opening", "qty"),
-               *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS], Column("closing", "Closing", "qty")]
+               *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS],
+               Column("closing", "Closing", "qty")]
     return Report("movement", "Stock movement", _params(opts, scope), [
         Table("products", "Opening, movements, closing", columns, rows, {"sku": "total", "name": "", **total},
               keys={"product": "product_id"})])
