@@ -572,14 +572,17 @@ def slow_movers(opts: Options) -> Report:
         cutoff = local_start(end - dt.timedelta(days=opts.days - 1))
         recent = {pid for (pid,) in _rows("SELECT DISTINCT product_id FROM movement WHERE kind = 'sale' AND "
                                           "created_at >= ? AND created_at < ?", [cutoff, scope.hi])}
-        stocked = _rows(f"SELECT p.id, p.sku, p.name, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
+        # read from the covering index ``product_value``; names only for the products shown
+        stocked = _rows(f"SELECT p.id, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
                         f"{scope.product_filter()}", scope.params)
-        slow = sorted(((extend(on_hand, cost), pid, sku, name, on_hand) for pid, sku, name, on_hand, cost in stocked
-                       if pid not in recent), key=lambda r: (-r[0], r[1]))
+        slow = sorted(((extend(on_hand, cost), pid, on_hand) for pid, on_hand, cost in stocked if pid not in recent),
+                      key=lambda r: (-r[0], r[1]))
         shown = slow if limit is None else slow[:limit]
+        info = _products(pid for _, pid, _ in shown)
         rate_from = local_start(end - dt.timedelta(days=opts.rate_days - 1))
         rows = []
-        for value, pid, sku, name, on_hand in shown:
+        for value, pid, on_hand in shown:
+            sku, name, _category = info[pid]
             last = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'sale' AND "
                          "created_at < ?", [pid, scope.hi])[0][0]
             received = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'receive' AND "
@@ -590,7 +593,7 @@ def slow_movers(opts: Options) -> Report:
                          "last_sale": times.local_time(last)[:10] if last else "never",
                          "last_received": times.local_time(received)[:10] if received else "",
                          "cover_days": round_div(on_hand * opts.rate_days, sold) if sold > 0 else None})
-    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(r[4] for r in slow),
+    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(r[2] for r in slow),
              "value": sum(r[0] for r in slow)}
     return Report("slow-movers", f"Slow movers: no sale in {opts.days} days",
                   _params(opts, scope, days=opts.days, rate_days=opts.rate_days), [
