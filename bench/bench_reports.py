@@ -7,9 +7,11 @@ The shop is built (or reused) by ``make_shop.py``. Its rows are then copied once
 run: DuckDB is here only as the yardstick of a fast analytical engine (``pip install -e '.[bench]'``); shopkeeper never
 imports it. For each report: the first run (for ``sales`` that reads every sale line and keeps the closed hours and
 days, ``services/sales_cache.py``; for ``best-sellers`` the year's lines, kept per product as a span of days for
-``worst-sellers`` and ``abc`` too, ``services/product_sales_cache.py``), then the median of ``--runs`` more,
-DuckDB's median, and our ratio to it. ``best-sellers -1d`` is the range a day earlier, as the next day's report
-starts from a kept span: one day read and added, one taken off (its first run keeps the new span).
+``worst-sellers`` and ``abc`` too, ``services/product_sales_cache.py``; for ``movement`` the journal's running totals
+at two month starts, ``services/journal_cache.py``), then the median of ``--runs`` more, DuckDB's median, and our
+ratio to it. ``best-sellers -1d`` is the range a day earlier, as the next day's report starts from a kept span: one
+day read and added, one taken off (its first run keeps the new span). ``valuation --at`` values the stock as it
+stood ``--at-days`` before the end.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_shop import build_shop  # noqa: E402
 
 from shopkeeper.db import close_database, open_database  # noqa: E402
-from shopkeeper.services import product_sales_cache, reports, sales_cache  # noqa: E402
+from shopkeeper.services import journal_cache, product_sales_cache, reports, sales_cache  # noqa: E402
 
 TABLES = {
     "product": "id BIGINT, sku VARCHAR, name VARCHAR, category VARCHAR, supplier_id BIGINT, on_hand BIGINT, "
@@ -88,7 +90,7 @@ COGS = ("(CASE WHEN s.kind = 'return' THEN -1 ELSE 1 END) * ((l.quantity * l.uni
 SIGN = "(CASE WHEN s.kind = 'return' THEN -1 ELSE 1 END)"
 
 
-def duck_queries(lo: str, hi: str, cutoff: str) -> dict[str, list[str]]:
+def duck_queries(lo: str, hi: str, cutoff: str, at: str = "") -> dict[str, list[str]]:
     """The same aggregates as each report, in DuckDB's SQL."""
     lines = f"FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE s.created_at >= '{lo}' AND s.created_at < '{hi}'"
     per_product = (f"SELECT l.product_id, SUM({SIGN} * l.quantity) AS units, SUM(l.total - l.tax) AS revenue, "
@@ -116,6 +118,12 @@ def duck_queries(lo: str, hi: str, cutoff: str) -> dict[str, list[str]]:
         "valuation": [f"SELECT p.category, COALESCE(s.name, ''), COUNT(*), SUM(on_hand), SUM({value}), "
                       "SUM((on_hand * price + 500) // 1000) FROM product p LEFT JOIN supplier s ON "
                       "s.id = p.supplier_id GROUP BY ALL"],
+        # the same reconstruction: each product's stock summed and its last recorded cost (a window per product)
+        "valuation --at": [f"SELECT p.category, COALESCE(s.name, ''), COUNT(*) FILTER (WHERE x.q <> 0), SUM(x.q), "
+                           "SUM((x.q * x.c + 500) // 1000), SUM((x.q * p.price + 500) // 1000) FROM (SELECT "
+                           "product_id, SUM(quantity) AS q, arg_max(unit_cost, id) FILTER (WHERE unit_cost IS NOT "
+                           f"NULL) AS c FROM movement WHERE created_at < '{at}' GROUP BY product_id) x JOIN product p "
+                           "ON p.id = x.product_id LEFT JOIN supplier s ON s.id = p.supplier_id GROUP BY ALL"],
         "shrinkage": [f"SELECT m.kind, m.reason, m.product_id, substr(m.created_at, 1, 13), SUM(m.quantity), "
                       f"SUM((m.quantity * m.unit_cost + 500) // 1000) FROM movement m WHERE m.kind IN ('adjust', "
                       f"'count') AND m.created_at >= '{lo}' AND m.created_at < '{hi}' GROUP BY ALL"],
@@ -150,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--movements", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=365, help="the range: this many days up to the last sale")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--at-days", type=int, default=30, help="valuation --at: this many days before the end")
     args = parser.parse_args(argv)
 
     path = Path(args.path).expanduser().resolve()
@@ -161,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     open_database(str(path))
     sales_cache.clear()  # the first run below reads every sale line, as a shop's first report does
     product_sales_cache.clear()
+    journal_cache.clear()
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     last = con.execute("SELECT MAX(created_at) FROM sale").fetchone()[0]
     con.close()
@@ -168,13 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     start = end - dt.timedelta(days=args.days - 1)
     lo, hi = reports.local_start(start), reports.local_start(end + dt.timedelta(days=1))
     cutoff = reports.local_start(end - dt.timedelta(days=59))
-    queries = duck_queries(lo, hi, cutoff)
+    at_day = end - dt.timedelta(days=args.at_days)
+    queries = duck_queries(lo, hi, cutoff, reports.local_start(at_day + dt.timedelta(days=1)))
     print(f"shop {path.name}: {args.products:,} products, {args.movements:,} movements; {start} to {end} (local), "
           f"median of {args.runs}")
     print(f"{'report':<14} {'first':>9} {'ours':>9} {'duckdb':>9} {'ratio':>7}")
-    for name in reports.REPORTS:
+    for name in [*reports.REPORTS, "valuation --at"]:
         opts = reports.Options(end=end) if name == "slow-movers" else reports.Options(start=start, end=end)
-        first, ours = timed(lambda name=name, opts=opts: reports.run(name, opts), args.runs)
+        if name == "valuation --at":
+            opts = reports.Options(at=at_day)
+        first, ours = timed(lambda name=name, opts=opts: reports.run(name.split()[0], opts), args.runs)
         _, theirs = timed(lambda name=name: [duck.execute(q).fetchall() for q in queries[name]], args.runs)
         print(f"{name:<14} {first:>7.0f}ms {ours:>7.0f}ms {theirs:>7.0f}ms {ours / theirs:>6.2f}x", flush=True)
     day = dt.timedelta(days=1)

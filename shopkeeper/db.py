@@ -945,6 +945,23 @@ def _m023_product_sales_span(db: Database) -> None:
     db.execute_sql(f"CREATE TABLE IF NOT EXISTS product_sales_span (first_day BIGINT NOT NULL, end_day BIGINT NOT "
                    f"NULL, sale_rows BIGINT NOT NULL, kept_at TEXT NOT NULL, figures {blob} NOT NULL, "
                    "PRIMARY KEY (first_day, end_day))")
+def _m024_journal_reports(db: Database) -> None:
+    """The stock reports (``services/reports.py``, ``services/journal_cache.py``): adjustments and counts by date
+    from a partial covering index (a sale's movement is not in it, so the till pays nothing for it), the products'
+    values from a covering index (a sale rewrites its product's entry there), and the kept running totals of the
+    journal at closed month starts (a cache, checked against the journal on every read)."""
+    db.execute_sql("CREATE INDEX IF NOT EXISTS movement_loss ON movement (created_at, kind, reason, product_id, "
+                   "quantity, unit_cost) WHERE kind IN ('adjust', 'count')")
+    # valuation: every product's value summed by category and supplier in index order (no sort, no table read)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS product_value ON product (category, supplier_id, on_hand, avg_cost, "
+                   "price)")
+    rowid = " WITHOUT ROWID" if is_sqlite(db) else ""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS journal_mark (boundary TEXT NOT NULL, anchor TEXT NOT NULL, "
+                   "rows_from_anchor BIGINT NOT NULL, PRIMARY KEY (anchor, boundary))" + rowid)
+    db.execute_sql("CREATE TABLE IF NOT EXISTS journal_kept (anchor TEXT NOT NULL, boundary TEXT NOT NULL, "
+                   "product_id BIGINT NOT NULL, received BIGINT NOT NULL, sold BIGINT NOT NULL, "
+                   "returned BIGINT NOT NULL, adjusted BIGINT NOT NULL, counted BIGINT NOT NULL, "
+                   "to_supplier BIGINT NOT NULL, PRIMARY KEY (anchor, boundary, product_id))" + rowid)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
@@ -953,7 +970,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
-    _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span,
+    _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

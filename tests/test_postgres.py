@@ -512,8 +512,11 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
         days = reports.run("sales", reports.Options(start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 11)))
         assert [r["sales"] for r in days.table("periods").rows] == [1, 1, 0]  # local days, not UTC ones
         check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))
+        marks = "SELECT boundary, rows_from_anchor FROM journal_mark ORDER BY boundary"
+        assert pg.execute_sql(marks).fetchall() == [("2026-02-01T00:00:00.000000Z", 0),
+                                                    ("2026-04-01T00:00:00.000000Z", 8)]  # the journal's months kept
         when("2026-03-10T09:30:00.000000Z", lambda: sales.sell(ctx, [sales.LineInput("MILK", 1000)]))
-        check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))
+        check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))  # the late movement drops them
         late = reports.run("sales", reports.Options(start=dt.date(2026, 3, 10), end=dt.date(2026, 3, 10)))
         assert late.table("periods").total["sales"] == 2
         spans = pg.execute_sql("SELECT sale_rows FROM product_sales_span WHERE first_day = %s AND end_day = %s",

@@ -34,7 +34,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div
-from shopkeeper.services import product_sales_cache, sales_cache
+from shopkeeper.services import journal_cache, product_sales_cache, sales_cache
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -627,14 +627,17 @@ def slow_movers(opts: Options) -> Report:
         cutoff = local_start(end - dt.timedelta(days=opts.days - 1))
         recent = {pid for (pid,) in _rows("SELECT DISTINCT product_id FROM movement WHERE kind = 'sale' AND "
                                           "created_at >= ? AND created_at < ?", [cutoff, scope.hi])}
-        stocked = _rows(f"SELECT p.id, p.sku, p.name, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
+        # read from the covering index ``product_value``; names only for the products shown
+        stocked = _rows(f"SELECT p.id, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
                         f"{scope.product_filter()}", scope.params)
-        slow = sorted(((extend(on_hand, cost), pid, sku, name, on_hand) for pid, sku, name, on_hand, cost in stocked
-                       if pid not in recent), key=lambda r: (-r[0], r[1]))
+        slow = sorted(((extend(on_hand, cost), pid, on_hand) for pid, on_hand, cost in stocked if pid not in recent),
+                      key=lambda r: (-r[0], r[1]))
         shown = slow if limit is None else slow[:limit]
+        info = _products(pid for _, pid, _ in shown)
         rate_from = local_start(end - dt.timedelta(days=opts.rate_days - 1))
         rows = []
-        for value, pid, sku, name, on_hand in shown:
+        for value, pid, on_hand in shown:
+            sku, name, _category = info[pid]
             last = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'sale' AND "
                          "created_at < ?", [pid, scope.hi])[0][0]
             received = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'receive' AND "
@@ -645,7 +648,7 @@ def slow_movers(opts: Options) -> Report:
                          "last_sale": times.local_time(last)[:10] if last else "never",
                          "last_received": times.local_time(received)[:10] if received else "",
                          "cover_days": round_div(on_hand * opts.rate_days, sold) if sold > 0 else None})
-    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(r[4] for r in slow),
+    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(r[2] for r in slow),
              "value": sum(r[0] for r in slow)}
     return Report("slow-movers", f"Slow movers: no sale in {opts.days} days",
                   _params(opts, scope, days=opts.days, rate_days=opts.rate_days), [
@@ -664,24 +667,42 @@ AVERAGING_KINDS = ("receive", "return", "supplier_return")
 
 def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """product id → (on hand, moving average cost) just before ``moment`` (stored UTC text), replayed from the
-    journal: a receipt or return averages in its cost as ``stock.moving_average`` did, and so does a return to a
-    supplier (out at the order line's cost); every other movement recorded the average of its moment as its unit
-    cost."""
-    state: dict[int, list[int]] = {}
-    sql = ("SELECT product_id, kind, quantity, unit_cost FROM movement WHERE created_at < ? "
-           "ORDER BY product_id, id")
-    cursor = database.obj.execute_sql(sql.replace("?", database.obj.param), (moment,))
+    journal in id order: a receipt or return averages in its cost as ``stock.moving_average`` did, and so does a
+    return to a supplier (out at the order line's cost); every other movement recorded the average of its moment
+    as its unit cost.
+
+    So the average before ``moment`` only depends on each product's movements from its last sale, adjustment or
+    count with a cost (which sets it) on: only those are read, found from the newest backwards through the
+    (product, id) index, and the quantity they start from is the stock then, today's stock less what moved
+    since (``check`` keeps ``on_hand`` equal to the journal's sum). The work grows with the products and their
+    movements after ``moment``, not with the journal before it."""
     wanted = None if product_ids is None else set(product_ids)
-    for pid, kind, qty, cost in cursor:
-        if wanted is not None and pid not in wanted:
-            continue
-        s = state.get(pid)
-        if s is None:
-            s = state[pid] = [0, cost or 0]
-        if cost is not None:
-            s[1] = moving_average(s[0], s[1], qty, cost) if kind in AVERAGING_KINDS else cost
-        s[0] += qty
-    return {pid: (s[0], s[1]) for pid, s in state.items()}
+    setting = ", ".join(f"'{k}'" for k in journal_cache.KINDS if k not in AVERAGING_KINDS)
+    after = dict(_rows("SELECT +product_id, SUM(quantity) FROM movement WHERE created_at >= ? GROUP BY +product_id",
+                       [moment]))
+    on_hand = dict(_rows("SELECT id, on_hand FROM product"))
+    tails: dict[int, list[tuple[str, int, int | None]]] = defaultdict(list)
+    # CROSS JOIN: SQLite loops over the products, each one's tail read from the (product, id) index
+    for pid, kind, qty, cost in _rows(
+            "WITH last AS (SELECT p.id AS pid, (SELECT m.id FROM movement m WHERE m.product_id = p.id AND "
+            f"m.created_at < ? AND m.unit_cost IS NOT NULL AND m.kind IN ({setting}) ORDER BY m.id DESC LIMIT 1) "
+            "AS lid FROM product p) SELECT m.product_id, m.kind, m.quantity, m.unit_cost FROM last CROSS JOIN "
+            "movement m WHERE m.product_id = last.pid AND m.id >= COALESCE(last.lid, 0) AND m.created_at < ? "
+            "ORDER BY m.product_id, m.id", [moment, moment]):
+        if wanted is None or pid in wanted:
+            tails[pid].append((kind, qty, cost))
+    state: dict[int, tuple[int, int]] = {}
+    for pid, rows in tails.items():
+        qty = (on_hand.get(pid) or 0) - (after.get(pid) or 0) - sum(q for _, q, _ in rows)
+        avg = None
+        for kind, q, cost in rows:
+            if avg is None:
+                avg = cost or 0
+            if cost is not None:
+                avg = moving_average(qty, avg, q, cost) if kind in AVERAGING_KINDS else cost
+            qty += q
+        state[pid] = (qty, avg or 0)
+    return state
 
 
 def valuation(opts: Options) -> Report:
@@ -689,21 +710,30 @@ def valuation(opts: Options) -> Report:
     the stock as it stood at the end of that local day, replayed from the journal."""
     with _snapshot():
         scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
-        if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is
-            products = _rows(f"SELECT p.category, COALESCE(sp.name, ''), SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE "
-                             f"0 END), SUM(p.on_hand), SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
-                             f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p LEFT JOIN "
-                             f"supplier sp ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()} GROUP BY 1, 2",
-                             scope.params)
-        else:
+        names = dict(_rows("SELECT id, name FROM supplier"))
+        if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is; grouped
+            # by supplier id, not name, so the covering index ``product_value`` gives the groups in order
+            pairs = _rows(f"SELECT p.category, p.supplier_id, SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE 0 END), "
+                          f"SUM(p.on_hand), SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
+                          f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p "
+                          f"WHERE 1 = 1{scope.product_filter()} GROUP BY p.category, p.supplier_id", scope.params)
+        else:  # summed here per category and supplier first: a few hundred groups, not a row per product
             past = stock_at(local_start(opts.at + dt.timedelta(days=1)))
-            products = []
-            for pid, category, supplier, price in _rows(
-                    f"SELECT p.id, p.category, COALESCE(sp.name, ''), p.price FROM product p LEFT JOIN supplier sp "
-                    f"ON sp.id = p.supplier_id WHERE 1 = 1{scope.product_filter()}", scope.params):
+            summed: dict[tuple[str, int | None], list[int]] = {}
+            for pid, category, supplier, price in _rows(f"SELECT p.id, p.category, p.supplier_id, p.price FROM "
+                                                        f"product p WHERE 1 = 1{scope.product_filter()}",
+                                                        scope.params):
+                acc = summed.get((category, supplier))
+                if acc is None:
+                    acc = summed[(category, supplier)] = [0, 0, 0, 0]
                 on_hand, cost = past.get(pid, (0, 0))
-                products.append((category, supplier, 1 if on_hand else 0, on_hand, extend(on_hand, cost),
-                                 extend(on_hand, price)))
+                if on_hand:
+                    acc[0] += 1
+                    acc[1] += on_hand
+                    acc[2] += extend(on_hand, cost)
+                    acc[3] += extend(on_hand, price)
+            pairs = [(category, supplier, *acc) for (category, supplier), acc in summed.items()]
+        products = [(category, names.get(supplier, ""), *values) for category, supplier, *values in pairs]
     groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
     total = [0, 0, 0, 0]
     for category, supplier, *values in products:
@@ -748,15 +778,21 @@ def shrinkage(opts: Options) -> Report:
         scope = _scope(opts)
         bucket = _Bucketer(scope.start, scope.end, opts.by)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
+        # ``kind IN ('adjust', 'count')`` as written in the partial covering index ``movement_loss`` (m023)
         found = _rows(f"SELECT m.created_at, m.kind, m.reason, m.product_id, m.quantity, m.unit_cost FROM movement m"
                       f"{join} WHERE m.kind IN ('adjust', 'count') AND m.created_at >= ? AND m.created_at < ?"
                       f"{scope.product_filter()}", [scope.lo, scope.hi, *scope.params])
         by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         by_period = {label: [0, 0] for label in periods(scope.start, scope.end, opts.by)}
+        labels: dict[tuple[str, str], str] = {}
+        width = bucket.width
         for created, kind, reason, pid, qty, cost in found:
             value = extend(qty, cost or 0)
-            for acc in (by_reason[_reason(kind, reason)], by_product[pid], by_period[bucket(created[:bucket.width])]):
+            label = labels.get((kind, reason))
+            if label is None:
+                label = labels[(kind, reason)] = _reason(kind, reason)
+            for acc in (by_reason[label], by_product[pid], by_period[bucket(created[:width])]):
                 acc[0] += qty
                 acc[1] += value
         ranked = sorted(by_product.items(), key=lambda item: (item[1][1], item[0]))
@@ -781,8 +817,9 @@ def shrinkage(opts: Options) -> Report:
 
 # --- movement ----------------------------------------------------------------------------------------------------
 
-MOVEMENT_KINDS = (("receive", "received"), ("sale", "sold"), ("return", "returned"), ("adjust", "adjusted"),
-                  ("count", "counted"), ("supplier_return", "to_supplier"))
+MOVEMENT_KINDS = tuple(zip(journal_cache.KINDS, journal_cache.COLUMNS, strict=True))
+"""(kind, column): received, sold, returned, adjusted, counted, to_supplier (``movement`` writes them out)."""
+assert [c for _, c in MOVEMENT_KINDS] == ["received", "sold", "returned", "adjusted", "counted", "to_supplier"]
 
 
 def movement(opts: Options) -> Report:
@@ -793,35 +830,38 @@ def movement(opts: Options) -> Report:
     limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts)
+        if opts.product_id is not None:  # one product's rows, from the (product, id) index
+            moved = journal_cache.live(scope.lo, scope.hi, scope.where, scope.params)[0]
+        else:  # whole months from the kept running totals (``journal_cache``), checked against the journal; a
+            # category or supplier keeps its own products below
+            moved = journal_cache.sums(scope.lo, scope.hi)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
-        moved: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
-        # ``+m.product_id``: group without the (product, id) index, so the date range is read from its own index
-        for pid, kind, qty in _rows(f"SELECT +m.product_id, m.kind, SUM(m.quantity) FROM movement m{join} "
-                                    f"WHERE m.created_at >= ? AND m.created_at < ?{scope.product_filter()} "
-                                    "GROUP BY +m.product_id, m.kind", [scope.lo, scope.hi, *scope.params]):
-            moved[pid][kind] = qty
         after = dict(_rows(f"SELECT +m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"
                            f"{scope.product_filter()} GROUP BY +m.product_id", [scope.hi, *scope.params]))
         where = f" AND {scope.where}" if scope.where else ""
         stock = [row for row in _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE 1 = 1{where} "
                                       "ORDER BY p.sku", scope.params)
                  if row[3] or row[0] in moved or row[0] in after]
+    figures = ["opening", *[c for _, c in MOVEMENT_KINDS], "closing"]
+    nothing = [0] * len(MOVEMENT_KINDS)
+    values = []  # per product shown or not: (opening, each kind, closing)
     rows = []
-    total = dict.fromkeys(["opening", *[c for _, c in MOVEMENT_KINDS], "closing"], 0)
-    for pid, sku, name, on_hand in stock:
-        kinds = moved.get(pid, dict.fromkeys([k for k, _ in MOVEMENT_KINDS], 0))
-        closing = on_hand - (after.get(pid) or 0)
-        opening = closing - sum(kinds.values())
-        if opening == 0 and closing == 0 and not any(kinds.values()):
+    for pid, sku, name, on_hand in stock:  # up to a row per product: written out, twice as fast as built
+        kinds = moved.get(pid, nothing)
+        closing = on_hand - after.get(pid, 0)
+        received, sold, returned, adjusted, counted, to_supplier = kinds
+        opening = closing - received - sold - returned - adjusted - counted - to_supplier
+        if opening == 0 and closing == 0 and not any(kinds):
             continue
-        row = {"product_id": pid, "sku": sku, "name": name, "opening": opening,
-               **{col: kinds[k] for k, col in MOVEMENT_KINDS}, "closing": closing}
-        for key in total:
-            total[key] += row[key]
+        values.append((opening, *kinds, closing))
         if limit is None or len(rows) < limit:
-            rows.append(row)
+            rows.append({"product_id": pid, "sku": sku, "name": name, "opening": opening, "received": received,
+                         "sold": sold, "returned": returned, "adjusted": adjusted, "counted": counted,
+                         "to_supplier": to_supplier, "closing": closing})
+    total = dict(zip(figures, [sum(column) for column in zip(*values)] or [0] * len(figures), strict=True))
     columns = [Column("sku", "SKU"), Column("name", "Name"), Column("opening", "Opening", "qty"),
-               *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS], Column("closing", "Closing", "qty")]
+               *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS],
+               Column("closing", "Closing", "qty")]
     return Report("movement", "Stock movement", _params(opts, scope), [
         Table("products", "Opening, movements, closing", columns, rows, {"sku": "total", "name": "", **total},
               keys={"product": "product_id"})])
@@ -848,10 +888,12 @@ def run(name: str, opts: Options) -> Report:
         raise InvalidInput(f"no report {name!r}: one of {', '.join(REPORTS)}", field="report", value=name)
     sales_cache.forget_pending()
     product_sales_cache.forget_pending()
+    journal_cache.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
     product_sales_cache.keep()  # and the span of days it summed per product
+    journal_cache.keep()  # and the month starts of the journal it derived
     return report
 
 

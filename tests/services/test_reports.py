@@ -3,13 +3,14 @@ classes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from unittest import mock
 
 import pytest
 
 from shopkeeper.models import Sale
-from shopkeeper.services import product_sales_cache, reports, sales, sales_cache, stock
+from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock
 from shopkeeper.services.catalog import ProductData, save_product
 
 DAY = dt.date(2026, 3, 10)
@@ -47,6 +48,54 @@ def test_a_sale_committed_late_into_a_kept_hour_is_counted(db, ctx, utc):
     payment = reports.run("sales", opts).table("payment").rows
     assert [(r["payment"], r["sales"], r["total"]) for r in payment] == [("card", 2, 750)]
     assert db.execute_sql("SELECT DISTINCT sale_rows FROM sales_day WHERE day = '2026-03-10'").fetchall() == [(2,)]
+
+
+def test_a_movement_committed_late_into_a_kept_month_is_counted(db, ctx, utc):
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2026-01-20T08:00:00.000000Z", "A", 10_000, 100)
+    sell_at(ctx, "2026-02-10T09:15:00.000000Z", "A")
+    sell_at(ctx, "2026-03-10T09:15:00.000000Z", "A")
+    sell_at(ctx, "2026-04-10T09:15:00.000000Z", "A")
+    opts = reports.Options(start=dt.date(2026, 1, 15), end=dt.date(2026, 4, 15), limit=0)
+    first = reports.run("movement", opts).table("products").rows
+    assert [(r["received"], r["sold"], r["closing"]) for r in first] == [(10_000, -3000, 7000)]
+    marks = db.execute_sql("SELECT boundary, rows_from_anchor FROM journal_mark ORDER BY boundary").fetchall()
+    assert marks == [("2026-02-01T00:00:00.000000Z", 0), ("2026-04-01T00:00:00.000000Z", 2)]
+    assert reports.run("movement", opts).table("products").rows == first  # from the kept months
+    assert reports.run("movement", dataclasses.replace(opts, category="")).table("products").rows == first
+    assert reports.run("movement", dataclasses.replace(opts, category="Dairy")).table("products").rows == []
+    # another till's transaction took its time stamp in a kept month and commits only now
+    sell_at(ctx, "2026-03-31T23:59:59.999999Z", "A", 2000)
+    again = reports.run("movement", opts).table("products").rows
+    assert [(r["opening"], r["sold"], r["closing"]) for r in again] == [(0, -5000, 5000)]
+    assert db.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone() == (0,)  # dropped, kept afresh next time
+    assert reports.run("movement", opts).table("products").rows == again
+    assert reports.run("movement", opts).table("products").rows == again
+    assert db.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone() == (2,)
+
+
+def test_the_journal_keeps_at_most_max_marks_and_its_figures_hold(db, ctx, utc, monkeypatch):
+    monkeypatch.setattr(journal_cache, "MAX_MARKS", 3)
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2025-11-20T08:00:00.000000Z", "A", 50_000, 100)
+    for month in range(1, 11):
+        sell_at(ctx, f"2026-{month:02d}-10T09:15:00.000000Z", "A")
+    ranges = [(dt.date(2026, 1, 5), dt.date(2026, 4, 5)),  # marks Feb 1 (the anchor) and Apr 1
+              (dt.date(2026, 4, 1), dt.date(2026, 6, 5)),  # grows from Apr 1, the outermost, to Jun 1
+              (dt.date(2026, 1, 20), dt.date(2026, 6, 5)),  # Feb 1 to Jun 1 from two marks
+              (dt.date(2026, 4, 5), dt.date(2026, 7, 5)),  # May 1 to Jul 1: a fourth and fifth mark, so afresh
+              (dt.date(2026, 2, 5), dt.date(2026, 9, 5)), (dt.date(2026, 1, 5), dt.date(2026, 4, 5))]
+    for n, (start, end) in enumerate(ranges * 2):
+        opts = reports.Options(start=start, end=end, limit=0)
+        if n == 2:
+            assert db.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone()[0] == 3
+        kept = reports.run("movement", opts).table("products").rows
+        journal_cache.enabled = False
+        try:
+            assert reports.run("movement", opts).table("products").rows == kept
+        finally:
+            journal_cache.enabled = True
+        assert db.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone()[0] <= 3
 
 
 def test_valuation_at_a_past_day_replays_the_moving_average(db, ctx, utc):

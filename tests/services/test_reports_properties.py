@@ -20,7 +20,7 @@ from shopkeeper.db import close_database, open_database
 from shopkeeper.errors import ShopError
 from shopkeeper.models import Movement, Product, Sale, SaleLine
 from shopkeeper.money import extend
-from shopkeeper.services import product_sales_cache, reports, sales, sales_cache, stock
+from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
 
@@ -91,6 +91,18 @@ def _apply(ctx: Context, step: tuple) -> None:
             sales.refund(ctx, wanted, sale_id=sold[step[1] % len(sold)])
 
 
+def full_replay(moment: str) -> dict[int, tuple[int, int]]:
+    """Every movement before ``moment``, each product's in id order, through the moving average."""
+    state: dict[int, list[int]] = {}
+    for m in Movement.select().where(Movement.created_at < moment).order_by(Movement.product, Movement.id):
+        s = state.setdefault(m.product_id, [0, m.unit_cost or 0])
+        if m.unit_cost is not None:
+            s[1] = (stock.moving_average(s[0], s[1], m.quantity, m.unit_cost) if m.kind in reports.AVERAGING_KINDS
+                    else m.unit_cost)
+        s[0] += m.quantity
+    return {pid: (s[0], s[1]) for pid, s in state.items()}
+
+
 def check_identities(first: dt.date, last: dt.date) -> None:
     opts = reports.Options(start=first, end=last)
     rep = reports.run("sales", opts)
@@ -141,6 +153,11 @@ def check_identities(first: dt.date, last: dt.date) -> None:
     replayed = reports.run("valuation", reports.Options(at=last + dt.timedelta(days=1))).table("category").total
     assert replayed["cost"] == value and replayed["on_hand"] == sum(p.on_hand for p in products)
 
+    # the past is the journal replayed product by product in id order, whichever movements the replay skips
+    for day in (first, first + (last - first) / 2, last):
+        moment = reports.local_start(day) if day != last else reports.local_start(day + dt.timedelta(days=1))
+        assert reports.stock_at(moment) == full_replay(moment)
+
     # movement: closing equals stock; closing = opening + every movement; nothing before the first day
     moved = reports.run("movement", dataclasses.replace(opts, limit=0)).table("products")
     on_hand = {p.sku: p.on_hand for p in products}
@@ -155,6 +172,17 @@ def check_identities(first: dt.date, last: dt.date) -> None:
         before = sum(m.quantity for m in Movement.select().join(Product).where(
             (Product.sku == row["sku"]) & (Movement.created_at < reports.local_start(last))))
         assert row["opening"] == before
+
+    # over whole months: the second time from the kept month starts (journal_cache), and a full recomputation agrees
+    wide = reports.Options(start=first - dt.timedelta(days=62), end=last + dt.timedelta(days=40), limit=0)
+    inner = reports.Options(start=first - dt.timedelta(days=31), end=last + dt.timedelta(days=10), limit=0)
+    kept = [reports.run("movement", o).tables for o in (wide, wide, inner, inner)]
+    journal_cache.enabled = False
+    try:
+        assert [reports.run("movement", o).tables for o in (wide, wide, inner, inner)] == kept
+    finally:
+        journal_cache.enabled = True
+    assert kept[0][0].total["closing"] == sum(on_hand.values())
 
     # shrinkage: every adjustment and count variance, at the cost it recorded
     shrink = reports.run("shrinkage", opts).table("reasons").total
