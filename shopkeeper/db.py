@@ -905,13 +905,21 @@ def _m022_chain(db: Database) -> None:
         chain.store_checkpoint(now.positions, now.hashes, journal_sums())
 
 
+def _m023_open_sale_payments(db: Database) -> None:
+    """Part payments taken on an open sale (``OpenSalePayment``): from the first one, payment has started, and
+    taking a line off the sale (or lowering its quantity) needs ``remove_line_after_payment``."""
+    from shopkeeper.models import OpenSalePayment
+
+    _new_tables(db, [OpenSalePayment])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
     _m010_one_open_sale_per_till, _m011_search_indexes,
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
-    _m020_reorder_position, _m021_staff_pins, _m022_chain,
+    _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_open_sale_payments,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

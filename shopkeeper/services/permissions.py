@@ -14,7 +14,7 @@ The permission each act needs (names in ``services.roles``):
 ========================= ===========================================================================
 refund                    ``sales.refund`` (CLI ``return``; the till's refund when paid: ``till.complete``)
 void_sale                 ``till.void`` of a sale with lines
-remove_line_after_payment removing a line once part of the sale is paid (split tender: the payments branch)
+remove_line_after_payment ``till.remove_line`` / lowering ``till.set_quantity`` once a part payment is on the sale
 discount_over_limit       ``till.set_line_discount`` / ``set_sale_discount`` above the role's ``max_discount``
 price_override            ``till.add_product(unit_price=...)`` at another price than the catalogue's
 one_off_item              ``till.add_one_off``

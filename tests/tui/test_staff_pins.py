@@ -182,3 +182,51 @@ async def test_the_app_warns_when_the_database_is_readable_by_everyone(shop, mak
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
         assert any("can be read by every user of this computer" in n.message for n in app._notifications)
+
+
+async def test_after_a_part_payment_a_cashier_removing_a_line_asks_a_supervisor_and_it_is_recorded(
+        shop, make_app, till_ctx, monkeypatch):
+    from shopkeeper.tui.screens.payment import PaymentScreen
+    from tests.tui.test_sell import COFFEE, MILK
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        await pilot.press("f8", *"5", "enter")  # 5.00 by card: a part payment, kept on the sale at once
+        await settle(app, pilot)
+        await pilot.press("escape")  # the customer wants the milk off: back to the sale, the card payment stays
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SellScreen)
+        assert till.current_sale(app.ctx).payments == [("card", 500)]
+        assert "Paid so far card 5.00" in str(screen.query_one("#status").content)
+        await pilot.press("ctrl+r")  # the milk (the chosen line): payment has started, so a supervisor is asked
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert len(till.current_sale(app.ctx).lines) == 2
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        assert [line.description for line in till.current_sale(app.ctx).lines] == ["Coffee beans 500 g"]
+        removed = AuditEvent.get(AuditEvent.kind == "line_removed")
+        assert (removed.staff.name, removed.supervisor.name) == ("Cam", "Sue")
+        await pilot.press("f7")  # the rest, in cash: the sale is paid by the card part and this
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        sale = Sale.select().order_by(Sale.id.desc()).first()
+        assert sale.payment == "split" and sale.total == 1150

@@ -352,6 +352,9 @@ class SellScreen(ShopScreen):
         status = self.query_one("#status", Static)
         if d.problem:
             self._set_text(status, f"✗ {d.problem}")
+        elif d.payment_started:
+            paid = " + ".join(f"{m} {self.money(a)}" for m, a in d.payments)
+            self._set_text(status, f"Paid so far {paid} · DUE {self.money(d.due)} · F7 pays the rest")
         elif self.last_result is not None and d.empty:
             r = self.last_result
             kind = "Refund" if r.kind == "return" else "Sale"
@@ -661,10 +664,25 @@ class SellScreen(ShopScreen):
         def done(tenders: list | None) -> None:
             if tenders is not None:
                 self.complete(tenders or None, None, d.total)
+            elif self.draft is not None and self.draft.payment_started:
+                self.notify(f"{self.money(self.draft.paid)} paid so far stays on the sale; F7 pays the rest",
+                            severity="warning", timeout=6)
 
         self.app.push_screen(PaymentScreen(
             d.total, payment, decimals=self.decimals, cash_step=self.shop.ctx.cash_rounding,
-            currency=self.shop.config.shop.currency, refund=d.mode == "refund", original=original), done)
+            currency=self.shop.config.shop.currency, refund=d.mode == "refund", original=original,
+            taken=d.payments, take=None if d.mode == "refund" else lambda t: self._take_part(t, d.total)), done)
+
+    def _take_part(self, tender, total: int) -> str | None:
+        """A part payment from the payment dialog, kept on the open sale; None, or why it was refused."""
+        try:
+            draft = till.take_payment(self.shop.ctx, tender, expected_total=total)
+        except ShopError as exc:
+            self.shop.lost_server(exc)
+            return str(exc)
+        self.shop.data_changed()
+        self.show(draft)
+        return None
 
     def _original_payments(self, d: till.Draft) -> list[tuple[str, int]] | None:
         """How the sale a refund is against was paid (amounts positive), or None."""
