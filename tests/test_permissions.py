@@ -108,6 +108,25 @@ def test_a_cashier_discounts_up_to_the_role_limit_and_above_it_with_approval(sho
     assert discounts[1].supervisor.name == "Sue"
 
 
+def test_a_sale_discount_given_outside_the_till_obeys_the_role_limit_and_is_recorded(shop):
+    """``shopkeeper sell --discount`` (``sales.sell``) is held to the same limit as the till's discount keys."""
+    add_staff()
+    cam = as_("Cam")
+    sold = Sale.select().count()
+    with pytest.raises(permissions.PermissionDenied) as denied:
+        sales.sell(cam, [sales.LineInput("MILK", 1_000)], discount=14)  # 14 of 129: 10.9 %
+    assert denied.value.permission == "discount_over_limit" and Sale.select().count() == sold
+    with pytest.raises(permissions.PermissionDenied):
+        sales.sell(cam, [sales.LineInput("MILK", 1_000)], discount_rate=1500)
+    sales.sell(cam, [sales.LineInput("MILK", 1_000)], discount=12)  # 9.3 %: within the cashier's limit
+    result = sales.sell(cam.approved_by("Sue", PINS["Sue"]), [sales.LineInput("MILK", 1_000)], discount=50)
+    discounts = _events("discount")
+    assert [(json.loads(e.detail)["amount"], e.subject) for e in discounts] == [
+        (12, f"sale:{result.sale_id - 1}"), (50, f"sale:{result.sale_id}")]
+    assert discounts[1].supervisor.name == "Sue"
+    assert _events("override")[0].supervisor.name == "Sue"
+
+
 def test_voiding_a_sale_needs_void_sale_and_records_its_lines(shop):
     add_staff()
     cam = as_("Cam")

@@ -1039,7 +1039,8 @@ def complete(ctx: Context, payment: str | Sequence[sales.Tender] | None = None, 
             paying = _with_taken(draft, method, tendered, tenders)
             result = sales.sell(ctx, _inputs(draft), payment=method or "cash",
                                 tendered=tendered if paying is tenders else None, discount=draft.discount,
-                                discount_rate=draft.discount_rate, payments=paying, till_session=session)
+                                discount_rate=draft.discount_rate, payments=paying, till_session=session,
+                                discount_approved=True)  # approved and recorded when given
         _delete(row.id)
     return result
 
