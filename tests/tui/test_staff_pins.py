@@ -48,6 +48,8 @@ async def test_a_cashier_refund_asks_a_supervisor_pin_right_there_and_records_bo
         await pilot.press("f8")  # pay the refund back (by card, all at once): a cashier may not alone
         await settle(app, pilot)
         assert isinstance(app.screen, SupervisorScreen)
+        intro = str(app.screen.query_one("#pin-intro").content)
+        assert "\\n" not in intro and "needed\nA supervisor who may give a refund" in intro  # two lines, no "\n"
         await pilot.press("escape")  # nobody to approve: the refund waits, the till carries on
         await settle(app, pilot)
         assert isinstance(app.screen, SellScreen)
