@@ -232,3 +232,61 @@ async def test_after_a_part_payment_a_cashier_removing_a_line_asks_a_supervisor_
         await settle(app, pilot)
         sale = Sale.select().order_by(Sale.id.desc()).first()
         assert sale.payment == "split" and sale.total == 1150
+
+
+async def test_a_cashier_closing_the_day_with_a_supervisor_pin_closes_it_once(shop, make_app, till_ctx, monkeypatch):
+    """The close dialog's act ran again with the context it had before the approval: the supervisor was asked
+    again and again and the day never closed."""
+    from shopkeeper.models import TillSessionClose
+    from shopkeeper.services import till_session
+    from shopkeeper.tui.screens.confirm import ConfirmScreen
+    from tests.tui.conftest import press_alone
+    from tests.tui.test_till_screen import open_till, type_into
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    cam = till_ctx.as_staff("Cam")
+    till_session.open(cam, 10_000)
+    app = make_app(cam)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        screen = await open_till(app, pilot)
+        await pilot.press("ctrl+k")
+        await settle(app, pilot)
+        await type_into(app, pilot, "100.00", "")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press_alone(app, pilot, "y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.showing == "Z"
+        assert TillSessionClose.select().count() == 1
+        override = AuditEvent.get(AuditEvent.kind == "override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+
+
+async def test_a_no_sale_approved_by_a_supervisor_opens_the_drawer(shop, make_app, till_ctx, monkeypatch):
+    """The approved no-sale was recorded, but the drawer was kicked only on the path without an approval."""
+    from shopkeeper.models import CashMovement
+    from shopkeeper.services import till_session
+    from tests.tui.test_till_screen import open_till, type_into
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    cam = till_ctx.as_staff("Cam")
+    till_session.open(cam, 10_000)
+    app = make_app(cam)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        screen = await open_till(app, pilot)
+        kicks: list[int] = []
+        monkeypatch.setattr(screen, "_kick", lambda: kicks.append(1))
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        await type_into(app, pilot, "change for the bus")
+        assert isinstance(app.screen, SupervisorScreen) and not kicks
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert CashMovement.select().where(CashMovement.kind == "no_sale").count() == 1
+        assert kicks == [1]
