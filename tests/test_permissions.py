@@ -176,3 +176,17 @@ def test_roles_and_their_limits_come_from_the_config():
         Access.from_config(parse_config({"roles": {"cashier": {"permissions": ["refunds"]}}}))
     with pytest.raises(ConfigError, match="roles.cashier.colour: unknown key"):
         parse_config({"roles": {"cashier": {"colour": "red"}}})
+
+
+def test_an_approval_given_around_an_act_counts_as_the_contexts_own(shop):
+    add_staff()
+    cam = as_("Cam")
+    with pytest.raises(staff.PinRefused):
+        with permissions.approving("Sue", "0000"):  # the PIN is checked as ever
+            sales.refund(cam, sale_id=shop)
+    with permissions.approving("Sue", PINS["Sue"]):
+        sales.refund(cam, sale_id=shop)
+    with pytest.raises(permissions.PermissionDenied):  # only within the block
+        stock.adjust(cam, "MILK", -1_000, "damaged")
+    (override,) = _events("override")
+    assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")

@@ -7,6 +7,9 @@ counts towards the lockout). Call it before the act's write transaction (a wrong
 transaction of its own), then, inside the act's transaction, ``approval.record(ctx, subject)``: when a supervisor
 approved, that writes the ``override`` audit event naming both people.
 
+A caller that cannot hand the act a new context (an act already built, run in a thread worker) runs it inside
+``approving(name, pin)`` instead: within it, ``require`` takes that supervisor as ``ctx.supervisor``.
+
 Roles apply once any staff member has a PIN: a first-run shop (demo, one person) works as before, every act open.
 
 The permission each act needs (names in ``services.roles``):
@@ -33,7 +36,9 @@ training                  switching a till to the training copy (the app's Train
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from peewee import fn
@@ -73,6 +78,19 @@ class Approval:
 
 
 OPEN = Approval("")
+
+_APPROVING: ContextVar[tuple[str, str] | None] = ContextVar("approving", default=None)
+
+
+@contextlib.contextmanager
+def approving(supervisor: str, pin: str) -> Iterator[None]:
+    """Within this block (this thread or task only), a supervisor's name and PIN for the act being run: as
+    ``ctx.approved_by`` for a caller that cannot change the act's context. The PIN is checked as ever."""
+    token = _APPROVING.set((supervisor, pin))
+    try:
+        yield
+    finally:
+        _APPROVING.reset(token)
 
 
 def roles_apply() -> bool:
@@ -114,10 +132,11 @@ def require(ctx: Context, permission: str) -> Approval:
     if role is not None and permission in role.permissions:
         return Approval(permission)
     what = WHAT[permission]
-    if ctx.supervisor:
+    supervisor, pin = (ctx.supervisor, ctx.supervisor_pin) if ctx.supervisor else (_APPROVING.get() or ("", ""))
+    if supervisor:
         from shopkeeper.services.staff import verify_pin
 
-        sup = verify_pin(ctx, ctx.supervisor, ctx.supervisor_pin)
+        sup = verify_pin(ctx, supervisor, pin)
         sup_role = role_of(ctx, sup)
         if sup_role is None or permission not in sup_role.permissions:
             raise PermissionDenied(f"{sup.name} ({sup.role}) may not {what} either: ask someone who may",

@@ -290,3 +290,34 @@ async def test_a_no_sale_approved_by_a_supervisor_opens_the_drawer(shop, make_ap
         await settle(app, pilot)
         assert CashMovement.select().where(CashMovement.kind == "no_sale").count() == 1
         assert kicks == [1]
+
+
+async def test_a_cashier_drafting_an_order_gets_the_supervisor_prompt_not_a_dead_end(
+        shop, make_app, till_ctx, monkeypatch):
+    """The ordering screens run their acts in a thread worker: a refusal was only an error message there."""
+    from shopkeeper.models import PurchaseOrder
+    from shopkeeper.tui.screens.orders import OrderScreen, SupplierPicker
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        app.action_open("orders")
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupplierPicker)
+        app.screen.query_one("#picker-filter").value = "hill"
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        assert not PurchaseOrder.select().exists()
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, OrderScreen)
+        order = PurchaseOrder.get()
+        override = AuditEvent.get(AuditEvent.kind == "override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+        assert order.id and app.ctx.supervisor == ""
