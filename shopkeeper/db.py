@@ -470,13 +470,44 @@ APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
 """The tables m001 protects; later migrations protect their own tables (``product_change`` in m009)."""
 
 
+PROTECTED_TABLES = APPEND_ONLY_TABLES + (
+    "product_change", "purchase_order_event", "till_session", "till_session_close", "cash_movement", "payment",
+    "audit_event", "chain_link", "chain_checkpoint")
+"""Every table some migration made append-only (a migration that protects a new table adds it here):
+``shopkeeper check`` says when one of them has lost its protection."""
+
+
+def _append_only_sql(table: str, action: str) -> str:
+    return (f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a correcting entry instead'); END")
+
+
+def unprotected(db: Database) -> list[str]:
+    """What has lost its append-only protection: ``"sale: UPDATE"`` for each protected table whose trigger is
+    missing, changed or disabled. Someone who can write the file did that; only a head printed earlier
+    (``check --against``) says whether history was rewritten meanwhile."""
+    out = []
+    if is_sqlite(db):
+        found = dict(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        for table in PROTECTED_TABLES:
+            for action in ("UPDATE", "DELETE"):
+                sql = " ".join((found.get(f"{table}_no_{action.lower()}") or "").split()).upper()
+                if f"BEFORE {action} ON {table.upper()} " not in sql or "RAISE(ABORT" not in sql:
+                    out.append(f"{table}: {action}")
+        return out
+    rows = db.execute_sql(
+        "SELECT c.relname, t.tgenabled, p.proname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_proc p ON p.oid = t.tgfoid WHERE c.relnamespace = current_schema()::regnamespace "
+        "AND t.tgname = c.relname || '_append_only'").fetchall()
+    enabled = {table for table, state, function in rows
+               if state in ("O", "A") and function == "shopkeeper_append_only"}  # not 'D'isabled
+    return [f"{table}: UPDATE, DELETE" for table in PROTECTED_TABLES if table not in enabled]
+
+
 def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
     for table in tables:
         for action in ("UPDATE", "DELETE"):
-            db.execute_sql(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a correcting entry instead'); END"
-            )
+            db.execute_sql(_append_only_sql(table, action))
 
 
 def _append_only_postgres(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
