@@ -3,7 +3,7 @@ import json
 import pytest
 
 from shopkeeper.config import parse_config
-from shopkeeper.errors import ConfigError
+from shopkeeper.errors import ConfigError, InvalidInput
 from shopkeeper.models import AuditEvent, Sale
 from shopkeeper.services import audit_trail, permissions, sales, stock, staff, till
 from shopkeeper.services.catalog import ProductData, save_product
@@ -155,6 +155,26 @@ def test_a_removed_line_a_price_override_and_a_one_off_item_are_recorded(shop):
     assert json.loads(removed.detail)["description"] == "Milk"
     override, = _events("price_override")
     assert json.loads(override.detail) == {"catalogue": 129, "price": 99, "quantity": 1000, "sku": "MILK"}
+
+
+def test_a_line_sold_at_another_price_needs_price_override_and_is_recorded(shop):
+    add_staff()
+    cam = as_("Cam")
+    line = till.add_product(cam, "MILK", 2_000).lines[0].id
+    with pytest.raises(permissions.PermissionDenied) as denied:
+        till.set_price(cam, line, 99)
+    assert denied.value.permission == permissions.PRICE_OVERRIDE
+    assert till.current_sale(cam).line(line).unit_price == 129
+    draft = till.set_price(cam.approved_by("Sue", PINS["Sue"]), line, 99)
+    assert (draft.line(line).unit_price, draft.total) == (99, 198)
+    (override,) = _events("price_override")
+    assert json.loads(override.detail) == {"catalogue": 129, "line": 1, "price": 99, "quantity": 2000, "sku": "MILK",
+                                           "was": 129}
+    assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+    till.set_price(cam, line, 129)  # back to the catalogue's price: nothing to approve
+    assert len(_events("price_override")) == 1
+    with pytest.raises(InvalidInput, match="negative"):
+        till.set_price(cam, line, -1)
 
 
 def test_the_audit_trail_shows_product_changes_old_and_new(shop):

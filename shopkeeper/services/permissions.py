@@ -19,7 +19,7 @@ refund                    ``sales.refund`` (CLI ``return``; the till's refund wh
 void_sale                 ``till.void`` of a sale with lines
 remove_line_after_payment ``till.remove_line`` / lowering ``till.set_quantity`` once a part payment is on the sale
 discount_over_limit       ``till.set_line_discount`` / ``set_sale_discount`` above the role's ``max_discount``
-price_override            ``till.add_product(unit_price=...)`` at another price than the catalogue's
+price_override            ``till.add_product(unit_price=...)`` / ``till.set_price`` at another price than the catalogue's
 one_off_item              ``till.add_one_off``
 stock_adjust              ``stock.adjust``
 post_count                ``stock.post_count`` and ``stock.count``

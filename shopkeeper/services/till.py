@@ -674,6 +674,42 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
     return _changed(ctx, row, line_id, notice)
 
 
+def set_price(ctx: Context, line_id: int, unit_price: int) -> Draft:
+    """Sell a line at another unit price than the catalogue's (a price override): needs ``price_override`` and is
+    in the audit log (``price_override``); back to the catalogue's price needs nothing. A one-off item's price is
+    typed anyway: changing it needs ``one_off_item``. Not on a refund, which pays back what was charged."""
+    if unit_price < 0:
+        raise InvalidInput("price must not be negative", field="price", line=line_id, value=unit_price)
+    row, line = _line_of(ctx, line_id)
+    if row.mode == "refund":
+        raise InvalidInput("a refund pays back what was charged: its prices are not changed", field="price",
+                           line=line_id)
+    product = Product.get_by_id(line.product_id) if line.product_id is not None else None
+    if product is None:
+        approval = permissions.require(ctx, permissions.ONE_OFF_ITEM)
+    elif unit_price != product.price:
+        approval = permissions.require(ctx, permissions.PRICE_OVERRIDE)
+    else:
+        approval = None
+    with _writing(ctx):
+        row, line = _line_of(ctx, line_id)
+        if line.discount_rate is None and line.discount > extend(line.quantity, unit_price):
+            raise InvalidInput(f"{line.description}: the line discount is more than the line at this price",
+                               field="price", line=line_id)
+        OpenSaleLine.update(unit_price=unit_price).where(OpenSaleLine.id == line.id).execute()
+        if approval is not None and unit_price != line.unit_price:
+            subject = f"product:{product.id}" if product is not None else f"open_sale_line:{line.id}"
+            if product is not None:
+                audit_log.record(ctx, "price_override", subject=subject, supervisor_id=approval.supervisor_id,
+                                 detail={"sku": product.sku, "catalogue": product.price, "price": unit_price,
+                                         "was": line.unit_price, "quantity": line.quantity, "line": line.line_no})
+            approval.record(ctx, subject, {"description": line.description, "price": unit_price})
+        _touch(row)
+        notice = _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
+    return _changed(ctx, row, line_id, notice)
+
+
 def _line_detail(line: OpenSaleLine) -> dict[str, object]:
     return {"line": line.line_no, "product": line.product_id, "description": line.description,
             "quantity": line.quantity, "unit_price": line.unit_price, "discount": line.discount}

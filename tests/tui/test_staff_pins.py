@@ -321,3 +321,29 @@ async def test_a_cashier_drafting_an_order_gets_the_supervisor_prompt_not_a_dead
         override = AuditEvent.get(AuditEvent.kind == "override")
         assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
         assert order.id and app.ctx.supervisor == ""
+
+
+async def test_a_cashier_sells_a_line_at_another_price_with_a_supervisor_pin(shop, make_app, till_ctx, monkeypatch):
+    from tests.tui.test_sell import COFFEE
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")  # the chosen line's price: 11.50 in the catalogue
+        await settle(app, pilot)
+        await pilot.press("ctrl+u", *"9.99", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        assert [(line.unit_price, line.description) for line in till.current_sale(app.ctx).lines] == [
+            (999, "Coffee beans 500 g")]
+        override = AuditEvent.get(AuditEvent.kind == "price_override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")

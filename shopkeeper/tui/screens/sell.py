@@ -12,6 +12,7 @@ Enter      add the typed code (``3*`` before a code or a scan sets the quantity)
 ↑ ↓        choose a line
 Ctrl+T     quantity of the chosen line     Ctrl+R  remove the chosen line
 Ctrl+L     line discount                   Ctrl+B  sale discount (amount or ``10%``)
+Ctrl+S     price of the chosen line (another price than the catalogue's needs ``price_override``)
 F7         pay: the payment dialog (cash; F8 F9 there switch to card, other; split over several)
 F8 F9      pay all by card · other at once (a refund: pay back all by card · other)
 Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
@@ -224,6 +225,7 @@ class SellScreen(ShopScreen):
         Binding("ctrl+r", "remove", "Remove"),
         Binding("ctrl+l", "line_discount", "Line disc"),
         Binding("ctrl+b", "sale_discount", "Sale disc"),
+        Binding("ctrl+s", "price", "Price", show=False),
         Binding("ctrl+y", "park", "Park"),
         Binding("ctrl+o", "resume", "Resume"),
         Binding("ctrl+f", "refund", "Refund"),
@@ -254,7 +256,7 @@ class SellScreen(ShopScreen):
         yield Static("", id="totals", markup=False)
         yield Static("", id="status", markup=False)
         yield Static("F7 cash  F8 card  F9 other   ↑↓ line  ^T qty  ^R remove  ^L/^B line/sale disc\n"
-                     "^Y park  ^O resume  ^F refund  ^N void   3* before a scan = qty   Esc back",
+                     "^Y park  ^O resume  ^F refund  ^N void  ^S price   3* before a scan = qty",
                      id="keys", markup=False)
         yield ShopFooter()
 
@@ -539,6 +541,25 @@ class SellScreen(ShopScreen):
         line = self._selected_line()
         if line is not None:
             self._do(lambda: till.remove_line(self.shop.ctx, line.id))
+
+    def action_price(self) -> None:
+        line = self._selected_line()
+        if line is None:
+            return
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                price = parse_money(values["price"], self.decimals, what="price")
+            except ShopError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._do(lambda: till.set_price(self.shop.ctx, line.id, price))
+
+        self.app.push_screen(PromptScreen(f"Price of {line.description}", [
+            ("price", "Unit price", "another price than the catalogue's needs a supervisor",
+             self.money(line.unit_price))]), done)
 
     def action_line_discount(self) -> None:
         line = self._selected_line()
