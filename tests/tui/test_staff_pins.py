@@ -204,6 +204,7 @@ async def test_after_a_part_payment_a_cashier_removing_a_line_asks_a_supervisor_
         await pilot.press("f7")
         await settle(app, pilot)
         assert isinstance(app.screen, PaymentScreen)
+        assert "Esc back (taken stays on the sale)" in str(app.screen.query_one(".prompt-hint").content)
         await pilot.press("f8", *"5", "enter")  # 5.00 by card: a part payment, kept on the sale at once
         await settle(app, pilot)
         await pilot.press("escape")  # the customer wants the milk off: back to the sale, the card payment stays

@@ -86,7 +86,8 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
                 yield Label("", id="pay-method")
                 yield ScanAwareInput(placeholder="amount (blank: the rest)", id="pay-amount", compact=True)
             yield Static("", id="pay-change", markup=False)
-            keys = "F7 cash  F8 card  F9 other · Enter on blank: the rest · Esc cancel"
+            esc = "Esc back (taken stays on the sale)" if self.take is not None else "Esc cancel"
+            keys = f"F7 cash  F8 card  F9 other · Enter on blank: the rest · {esc}"
             yield Static(keys, classes="prompt-hint", markup=False)
 
     def on_mount(self) -> None:
