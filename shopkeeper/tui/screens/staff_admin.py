@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from shopkeeper.services import staff
+from shopkeeper.times import local_time
 from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
@@ -92,7 +93,7 @@ class StaffAdminScreen(ShopScreen):
         table.clear()
         for m in self.members:
             table.add_row(plain(m.name), m.role, "set" if m.has_pin else "–", "yes" if m.active else "no",
-                          m.locked_until or "", key=m.name)
+                          local_time(m.locked_until) if m.locked_until else "", key=m.name)
         if self.members:
             table.move_cursor(row=min(row, len(self.members) - 1))
         roles = ", ".join(sorted(self.shop.ctx.access.roles))
