@@ -56,10 +56,11 @@ from shopkeeper.services.roles import (  # noqa: F401  (the names callers use: p
 class PermissionDenied(ShopError):
     """The acting staff member may not do this; a supervisor who may can approve it (``ctx.approved_by``)."""
 
-    def __init__(self, message: str, *, permission: str, staff: str = "") -> None:
+    def __init__(self, message: str, *, permission: str, staff: str = "", refusal: str = "") -> None:
         super().__init__(message, field="permission", reason=f"needs {permission}", value=permission)
         self.permission = permission
         self.staff = staff
+        self.refusal = refusal  # who may not do what, without the remedy (the CLI, which takes no PIN, gives its own)
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ def require(ctx: Context, permission: str) -> Approval:
     if not row.active:
         raise PermissionDenied(f"{row.name} is deactivated and may not {what}", permission=permission,
                                staff=ctx.staff)
-    raise PermissionDenied(f"{row.name} ({row.role}) may not {what}: a supervisor's PIN is needed",
-                           permission=permission, staff=ctx.staff)
+    refusal = f"{row.name} ({row.role}) may not {what}"
+    raise PermissionDenied(f"{refusal}: a supervisor's PIN is needed", permission=permission, staff=ctx.staff,
+                           refusal=refusal)
 
 
 def require_discount(ctx: Context, rate: int) -> Approval:

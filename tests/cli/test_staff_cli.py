@@ -56,6 +56,8 @@ def test_the_cli_refuses_what_the_acting_member_may_not_do(shop):
     code, _, err = shop("staff", "add", "Mallory", "--role", "owner", staff="Cam")
     assert code == 2
     assert "Cam (cashier) may not manage staff" in err
+    # the command line takes no PIN: it says how to act as someone who may instead
+    assert "PIN is needed" not in err and "--staff NAME" in err
     code, _, err = shop("staff", "add", "Mallory")  # nobody named, and this OS user is not mapped
     assert code == 2 and "no staff member is named" in err
     code, out, err = shop("staff", "add", "Mallory", user="shopowner")  # the OS user mapped to Olga
