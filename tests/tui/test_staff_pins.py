@@ -348,3 +348,21 @@ async def test_a_cashier_sells_a_line_at_another_price_with_a_supervisor_pin(sho
             (999, "Coffee beans 500 g")]
         override = AuditEvent.get(AuditEvent.kind == "price_override")
         assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+
+
+async def test_the_audit_log_screen_shows_the_whole_till_name(shop, make_app, till_ctx):
+    from shopkeeper.tui.screens.audit_log import AuditLogScreen
+    from tests.tui.conftest import screen_lines
+
+    add_staff()
+    app = make_app(till_ctx.as_staff("Sam"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.pop_screen()
+        app.action_open("audit")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AuditLogScreen)
+        app.screen.refresh_data()  # read again, as every change elsewhere makes it
+        await settle(app, pilot)
+        rows = [line for line in screen_lines(app) if "pin_set" in line]
+        assert rows and all(till_ctx.terminal in line for line in rows), rows
