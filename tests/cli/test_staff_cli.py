@@ -76,6 +76,15 @@ def test_a_pin_from_stdin_is_checked_and_a_bad_one_is_refused_with_exit_2(shop):
     assert code == 2 and "no role 'boss'" in err
 
 
+def test_an_audit_kind_that_names_nothing_is_refused_with_the_kinds(shop):
+    shop("staff", "add", "Olga", "--role", "owner")
+    code, out, err = shop("audit", "--kind", "void")
+    assert code == 2 and "'void' is not a kind" in err and "sale_voided" in err
+    assert shop("audit", "--kind", "sale_voided")[0] == 0  # a kind none of which happened yet: just none
+    code, out, _ = shop("audit", "--kind", "staff_added", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
 def test_the_database_and_its_backup_are_readable_by_their_owner_only(shop, tmp_path):
     shop("staff", "add", "Olga", "--role", "owner")
     assert stat.S_IMODE(os.stat(shop.db).st_mode) == 0o600
