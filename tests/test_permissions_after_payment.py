@@ -136,3 +136,13 @@ def test_voiding_a_part_paid_sale_records_the_payments_to_give_back(cam):
     (voided,) = _events("sale_voided")
     assert json.loads(voided.detail)["payments"] == [{"amount": 300, "method": "card"}]
     assert not OpenSalePayment.select().exists()
+
+
+def test_a_removal_that_would_leave_less_than_paid_is_refused_before_a_supervisor_is_asked(cam):
+    draft = _ring_up(cam)
+    till.take_payment(cam, Tender("card", 400))
+    with pytest.raises(InvalidInput, match="already been paid"):  # not PermissionDenied: no PIN to ask for
+        till.remove_line(cam, draft.lines[1].id)
+    with pytest.raises(InvalidInput, match="already been paid"):
+        till.set_quantity(cam, draft.lines[1].id, 500)
+    assert [line.quantity for line in till.current_sale(cam).lines] == [2_000, 1_000]

@@ -657,7 +657,11 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
     if quantity == 0:
         return remove_line(ctx, line_id)
     row, line = _line_of(ctx, line_id)
-    approval = _removal_approval(ctx, row) if quantity < line.quantity else None
+    approval = None
+    if quantity < line.quantity:
+        _refuse_below_paid(ctx, row, lambda: OpenSaleLine.update(quantity=quantity).where(
+            OpenSaleLine.id == line.id).execute())
+        approval = _removal_approval(ctx, row)
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         if line.discount_rate is None and line.discount > extend(quantity, line.unit_price):
@@ -718,7 +722,9 @@ def _line_detail(line: OpenSaleLine) -> dict[str, object]:
 def remove_line(ctx: Context, line_id: int) -> Draft:
     """Take a line off the open sale; recorded in the audit log (``line_removed``) with what it was. Once payment
     has started it needs ``remove_line_after_payment``."""
-    approval = _removal_approval(ctx, _line_of(ctx, line_id)[0])
+    row, line = _line_of(ctx, line_id)
+    _refuse_below_paid(ctx, row, lambda: OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute())
+    approval = _removal_approval(ctx, row)
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute()
@@ -737,6 +743,18 @@ def _removal_approval(ctx: Context, row: OpenSale) -> permissions.Approval | Non
     """Before the write transaction (a supervisor's wrong PIN is kept): once payment has started, taking goods
     off the sale needs ``remove_line_after_payment``; None before."""
     return permissions.require(ctx, permissions.REMOVE_LINE_AFTER_PAYMENT) if _payment_started(row) else None
+
+
+def _refuse_below_paid(ctx: Context, row: OpenSale, change: Callable[[], object]) -> None:
+    """Once payment has started, before a supervisor is asked to approve ``change``: refused now if it would bring
+    the sale below what has been paid (tried and undone), not after the supervisor has typed their PIN."""
+    if not _payment_started(row):
+        return
+    with _writing(ctx), database.obj.atomic() as trial:
+        change()
+        _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
+        trial.rollback()
 
 
 def _record_removal(ctx: Context, row: OpenSale, line: OpenSaleLine, approval: permissions.Approval | None, *,
