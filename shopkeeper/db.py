@@ -502,13 +502,44 @@ APPEND_ONLY_TABLES = ("movement", "sale", "sale_line")
 """The tables m001 protects; later migrations protect their own tables (``product_change`` in m009)."""
 
 
+PROTECTED_TABLES = APPEND_ONLY_TABLES + (
+    "product_change", "purchase_order_event", "till_session", "till_session_close", "cash_movement", "payment",
+    "audit_event", "chain_link", "chain_checkpoint")
+"""Every table some migration made append-only (a migration that protects a new table adds it here):
+``shopkeeper check`` says when one of them has lost its protection."""
+
+
+def _append_only_sql(table: str, action: str) -> str:
+    return (f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a correcting entry instead'); END")
+
+
+def unprotected(db: Database) -> list[str]:
+    """What has lost its append-only protection: ``"sale: UPDATE"`` for each protected table whose trigger is
+    missing, changed or disabled. Someone who can write the file did that; only a head printed earlier
+    (``check --against``) says whether history was rewritten meanwhile."""
+    out = []
+    if is_sqlite(db):
+        found = dict(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        for table in PROTECTED_TABLES:
+            for action in ("UPDATE", "DELETE"):
+                sql = " ".join((found.get(f"{table}_no_{action.lower()}") or "").split()).upper()
+                if f"BEFORE {action} ON {table.upper()} " not in sql or "RAISE(ABORT" not in sql:
+                    out.append(f"{table}: {action}")
+        return out
+    rows = db.execute_sql(
+        "SELECT c.relname, t.tgenabled, p.proname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_proc p ON p.oid = t.tgfoid WHERE c.relnamespace = current_schema()::regnamespace "
+        "AND t.tgname = c.relname || '_append_only'").fetchall()
+    enabled = {table for table, state, function in rows
+               if state in ("O", "A") and function == "shopkeeper_append_only"}  # not 'D'isabled
+    return [f"{table}: UPDATE, DELETE" for table in PROTECTED_TABLES if table not in enabled]
+
+
 def _append_only_sqlite(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
     for table in tables:
         for action in ("UPDATE", "DELETE"):
-            db.execute_sql(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a correcting entry instead'); END"
-            )
+            db.execute_sql(_append_only_sql(table, action))
 
 
 def _append_only_postgres(db: Database, tables: Sequence[str] = APPEND_ONLY_TABLES) -> None:
@@ -945,6 +976,8 @@ def _m023_product_sales_span(db: Database) -> None:
     db.execute_sql(f"CREATE TABLE IF NOT EXISTS product_sales_span (first_day BIGINT NOT NULL, end_day BIGINT NOT "
                    f"NULL, sale_rows BIGINT NOT NULL, kept_at TEXT NOT NULL, figures {blob} NOT NULL, "
                    "PRIMARY KEY (first_day, end_day))")
+
+
 def _m024_journal_reports(db: Database) -> None:
     """The stock reports (``services/reports.py``, ``services/journal_cache.py``): adjustments and counts by date
     from a partial covering index (a sale's movement is not in it, so the till pays nothing for it), the products'
@@ -964,6 +997,14 @@ def _m024_journal_reports(db: Database) -> None:
                    "to_supplier BIGINT NOT NULL, PRIMARY KEY (anchor, boundary, product_id))" + rowid)
 
 
+def _m025_open_sale_payments(db: Database) -> None:
+    """Part payments taken on an open sale (``OpenSalePayment``): from the first one, payment has started, and
+    taking a line off the sale (or lowering its quantity) needs ``remove_line_after_payment``."""
+    from shopkeeper.models import OpenSalePayment
+
+    _new_tables(db, [OpenSalePayment])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
@@ -971,6 +1012,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
     _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
+    _m025_open_sale_payments,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

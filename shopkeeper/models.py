@@ -217,6 +217,19 @@ class OpenSaleLine(BaseModel):
     expiry = TextField(null=True)  # ISO date from the label
 
 
+class OpenSalePayment(BaseModel):
+    """A part payment taken on an open sale before it is settled (a card payment for part of the total, cash that
+    does not cover it): kept with the draft, so closing the payment dialog, a dropped session or a crash never
+    forgets money already taken. ``till.complete`` pays the sale with these first. Mutable draft state, deleted
+    with the draft. Created by ``_m023_open_sale_payments``, not m001."""
+
+    open_sale = ForeignKeyField(OpenSale, backref="payments", on_delete="CASCADE")
+    method = TextField()  # cash | card | other
+    amount = BigIntegerField()  # what it settles, positive
+    staff = ForeignKeyField(Staff, null=True)
+    created_at = TextField()
+
+
 class ShopSetting(BaseModel):
     """The shop's own settings, kept with its data: ``currency``, ``decimals``, ``created_by`` (``init``, ``demo``,
     ``adopted``), ``demo_products``. Created by migration 2, not m001."""

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from shopkeeper.config import parse_config
-from shopkeeper.errors import ConfigError
+from shopkeeper.errors import ConfigError, InvalidInput
 from shopkeeper.models import AuditEvent, Sale
 from shopkeeper.services import audit_trail, permissions, sales, stock, staff, till
 from shopkeeper.services.catalog import ProductData, save_product
@@ -108,6 +108,25 @@ def test_a_cashier_discounts_up_to_the_role_limit_and_above_it_with_approval(sho
     assert discounts[1].supervisor.name == "Sue"
 
 
+def test_a_sale_discount_given_outside_the_till_obeys_the_role_limit_and_is_recorded(shop):
+    """``shopkeeper sell --discount`` (``sales.sell``) is held to the same limit as the till's discount keys."""
+    add_staff()
+    cam = as_("Cam")
+    sold = Sale.select().count()
+    with pytest.raises(permissions.PermissionDenied) as denied:
+        sales.sell(cam, [sales.LineInput("MILK", 1_000)], discount=14)  # 14 of 129: 10.9 %
+    assert denied.value.permission == "discount_over_limit" and Sale.select().count() == sold
+    with pytest.raises(permissions.PermissionDenied):
+        sales.sell(cam, [sales.LineInput("MILK", 1_000)], discount_rate=1500)
+    sales.sell(cam, [sales.LineInput("MILK", 1_000)], discount=12)  # 9.3 %: within the cashier's limit
+    result = sales.sell(cam.approved_by("Sue", PINS["Sue"]), [sales.LineInput("MILK", 1_000)], discount=50)
+    discounts = _events("discount")
+    assert [(json.loads(e.detail)["amount"], e.subject) for e in discounts] == [
+        (12, f"sale:{result.sale_id - 1}"), (50, f"sale:{result.sale_id}")]
+    assert discounts[1].supervisor.name == "Sue"
+    assert _events("override")[0].supervisor.name == "Sue"
+
+
 def test_voiding_a_sale_needs_void_sale_and_records_its_lines(shop):
     add_staff()
     cam = as_("Cam")
@@ -138,6 +157,26 @@ def test_a_removed_line_a_price_override_and_a_one_off_item_are_recorded(shop):
     assert json.loads(override.detail) == {"catalogue": 129, "price": 99, "quantity": 1000, "sku": "MILK"}
 
 
+def test_a_line_sold_at_another_price_needs_price_override_and_is_recorded(shop):
+    add_staff()
+    cam = as_("Cam")
+    line = till.add_product(cam, "MILK", 2_000).lines[0].id
+    with pytest.raises(permissions.PermissionDenied) as denied:
+        till.set_price(cam, line, 99)
+    assert denied.value.permission == permissions.PRICE_OVERRIDE
+    assert till.current_sale(cam).line(line).unit_price == 129
+    draft = till.set_price(cam.approved_by("Sue", PINS["Sue"]), line, 99)
+    assert (draft.line(line).unit_price, draft.total) == (99, 198)
+    (override,) = _events("price_override")
+    assert json.loads(override.detail) == {"catalogue": 129, "line": 1, "price": 99, "quantity": 2000, "sku": "MILK",
+                                           "was": 129}
+    assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+    till.set_price(cam, line, 129)  # back to the catalogue's price: nothing to approve
+    assert len(_events("price_override")) == 1
+    with pytest.raises(InvalidInput, match="negative"):
+        till.set_price(cam, line, -1)
+
+
 def test_the_audit_trail_shows_product_changes_old_and_new(shop):
     save_product(ProductData(sku="MILK", price=139), ctx=as_("Olga"))
     (change,) = audit_trail.entries(kind="product_changed")
@@ -157,3 +196,17 @@ def test_roles_and_their_limits_come_from_the_config():
         Access.from_config(parse_config({"roles": {"cashier": {"permissions": ["refunds"]}}}))
     with pytest.raises(ConfigError, match="roles.cashier.colour: unknown key"):
         parse_config({"roles": {"cashier": {"colour": "red"}}})
+
+
+def test_an_approval_given_around_an_act_counts_as_the_contexts_own(shop):
+    add_staff()
+    cam = as_("Cam")
+    with pytest.raises(staff.PinRefused):
+        with permissions.approving("Sue", "0000"):  # the PIN is checked as ever
+            sales.refund(cam, sale_id=shop)
+    with permissions.approving("Sue", PINS["Sue"]):
+        sales.refund(cam, sale_id=shop)
+    with pytest.raises(permissions.PermissionDenied):  # only within the block
+        stock.adjust(cam, "MILK", -1_000, "damaged")
+    (override,) = _events("override")
+    assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")

@@ -944,3 +944,12 @@ def test_training_copy_of_a_postgresql_shop_is_a_sqlite_file_and_leaves_the_shop
     close_database()
     open_database(URL)
     assert Product.get(Product.sku == "A").on_hand == 5000 and Sale.select().count() == 0
+
+
+def test_check_says_when_an_append_only_trigger_is_dropped_or_disabled_on_postgres(pg):
+    from shopkeeper.db import unprotected
+
+    assert unprotected(pg) == []
+    pg.execute_sql("ALTER TABLE sale DISABLE TRIGGER sale_append_only")
+    pg.execute_sql("DROP TRIGGER audit_event_append_only ON audit_event")
+    assert unprotected(pg) == ["sale: UPDATE, DELETE", "audit_event: UPDATE, DELETE"]

@@ -61,6 +61,19 @@ def test_a_right_pin_clears_the_count_of_wrong_ones(db):
         staff.verify_pin(ctx, "Sue", "0000")
 
 
+def test_a_lockout_shows_in_the_staff_list_only_until_it_ends(db):
+    add_staff()
+    ctx = as_("Cam", access=Access(max_pin_failures=1, lockout_minutes=10))
+    with pytest.raises(staff.PinRefused, match="locked out"):
+        staff.verify_pin(ctx, "Sue", "0000")
+    (sue,) = [m for m in staff.list_staff() if m.name == "Sue"]
+    assert sue.locked_until is not None
+    Staff.update(locked_until="2020-01-01T00:00:00.000000Z").where(Staff.name == "Sue").execute()  # time is up
+    assert [m.locked_until for m in staff.list_staff() if m.name == "Sue"] == [None]
+    staff.verify_pin(ctx, "Sue", PINS["Sue"])
+    assert Staff.get(Staff.name == "Sue").locked_until is None  # a right PIN after the lockout clears it
+
+
 def test_the_first_pin_must_be_someone_who_may_manage_staff(db):
     staff.add(as_(""), "Cam", "cashier")
     with pytest.raises(InvalidInput, match="someone who may manage staff first"):

@@ -278,7 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args, cli) or EXIT_OK
     except ShopError as exc:
-        print(f"shopkeeper: {Cli.lines(str(exc))}", file=sys.stderr)
+        refusal = getattr(exc, "refusal", "")  # permissions.PermissionDenied: no PIN is asked here
+        text = (f"{refusal}: act as a staff member who may (--staff NAME, or this OS user mapped in [staff] "
+                "os_users)" if refusal else str(exc))
+        print(f"shopkeeper: {Cli.lines(text)}", file=sys.stderr)
         return EXIT_USAGE
     except _database_errors() as exc:  # a damaged or unreadable database file, a full disk, ...
         from shopkeeper.db import describe_error

@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def check(args: argparse.Namespace, cli: Cli) -> int:
-    from shopkeeper.db import describe_error
+    from shopkeeper.db import describe_error, unprotected
+    from shopkeeper.models import database
     from shopkeeper.money import format_qty, json_qty
     from shopkeeper.services.audit import check_integrity
     from shopkeeper.services.chain import parse_head
@@ -43,6 +44,7 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
     cli.open_db()
     mode = "full" if args.full else "quick"
     problems = check_integrity(full=args.full)
+    exposed = unprotected(database.obj)
     report, unreadable = None, None
     try:
         report = check_chains(full=args.full, against=args.against)
@@ -71,6 +73,7 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
                                         "reason": report.against.reason}
     if unreadable:
         data["stock_unreadable"] = unreadable
+    data["append_only"] = {"ok": not exposed, "unprotected": exposed}
 
     def text() -> str:
         lines = []
@@ -91,12 +94,18 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
             lines.append(f"database file damaged ({mode} integrity check):")
             lines += [f"  {p}" for p in problems]
             lines.append("restore the last good backup (shopkeeper restore FILE)")
+        if exposed:
+            lines.append("append-only protection REMOVED (someone changed the database file behind the app's back): "
+                         + "; ".join(exposed))
+            lines.append("  check --against the chain head on the last Z report or books export says whether history "
+                         "was rewritten")
         if report:
             lines.append(f"chain head: {report.head}")
         return "\n".join(lines)
 
     cli.emit(data, text)
-    return EXIT_FAIL if mismatches or problems or unreadable or (report and not report.ok) else EXIT_OK
+    failed = mismatches or problems or unreadable or exposed or (report and not report.ok)
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def _chain_text(report, full: bool) -> list[str]:

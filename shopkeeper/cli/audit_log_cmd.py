@@ -23,11 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def audit(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.cli.stock_cmd import _since
     from shopkeeper.errors import InvalidInput
-    from shopkeeper.services.audit_trail import entries
+    from shopkeeper.services.audit_trail import check_kind, entries
 
     if args.limit < 0:
         raise InvalidInput("--limit: must not be negative", field="limit")
     cli.open_db()
+    if args.kind:
+        check_kind(args.kind)
     rows = entries(since=_since(args.since) if args.since else None, staff=args.by, kind=args.kind,
                    limit=args.limit or None)
 

@@ -49,6 +49,7 @@ def add(args: argparse.Namespace, cli: Cli) -> int:
 def list_(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services import staff
     from shopkeeper.services.permissions import roles_apply
+    from shopkeeper.times import local_time
 
     cli.open_db()
     rows = staff.list_staff()
@@ -58,7 +59,7 @@ def list_(args: argparse.Namespace, cli: Cli) -> int:
             return "no staff yet (add one with `shopkeeper staff add NAME --role owner`)"
         out = [f"{'name':<24} {'role':<12} {'PIN':<4} active"]
         out += [f"{r.name:<24} {r.role:<12} {'set' if r.has_pin else '-':<4} {'yes' if r.active else 'no'}"
-                + (f"  locked until {r.locked_until}" if r.locked_until else "") for r in rows]
+                + (f"  locked until {local_time(r.locked_until)}" if r.locked_until else "") for r in rows]
         if not roles_apply():
             out.append("no PIN is set: roles do not apply yet, anyone may do anything")
         return "\n".join(out)

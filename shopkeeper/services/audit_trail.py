@@ -18,6 +18,17 @@ KINDS = ("sale_voided", "line_removed", "discount", "price_override", PRODUCT_CH
 """The kinds recorded (others may be added by other parts of the shop: any kind is accepted as a filter)."""
 
 
+def check_kind(kind: str) -> None:
+    """A ``--kind`` filter that names no kind at all (a typo: ``void`` for ``sale_voided``) is refused with the
+    kinds there are, rather than answered with "no events". A kind another part of the shop records is one."""
+    from shopkeeper.errors import InvalidInput
+
+    if kind in KINDS or AuditEvent.select().where(AuditEvent.kind == kind).exists():
+        return
+    raise InvalidInput(f"--kind: {kind!r} is not a kind of the audit trail; kinds: {', '.join(KINDS)}",
+                       field="kind", value=kind)
+
+
 @dataclass(frozen=True)
 class Entry:
     created_at: str

@@ -7,6 +7,9 @@ counts towards the lockout). Call it before the act's write transaction (a wrong
 transaction of its own), then, inside the act's transaction, ``approval.record(ctx, subject)``: when a supervisor
 approved, that writes the ``override`` audit event naming both people.
 
+A caller that cannot hand the act a new context (an act already built, run in a thread worker) runs it inside
+``approving(name, pin)`` instead: within it, ``require`` takes that supervisor as ``ctx.supervisor``.
+
 Roles apply once any staff member has a PIN: a first-run shop (demo, one person) works as before, every act open.
 
 The permission each act needs (names in ``services.roles``):
@@ -14,9 +17,9 @@ The permission each act needs (names in ``services.roles``):
 ========================= ===========================================================================
 refund                    ``sales.refund`` (CLI ``return``; the till's refund when paid: ``till.complete``)
 void_sale                 ``till.void`` of a sale with lines
-remove_line_after_payment removing a line once part of the sale is paid (split tender: the payments branch)
+remove_line_after_payment ``till.remove_line`` / lowering ``till.set_quantity`` once a part payment is on the sale
 discount_over_limit       ``till.set_line_discount`` / ``set_sale_discount`` above the role's ``max_discount``
-price_override            ``till.add_product(unit_price=...)`` at another price than the catalogue's
+price_override            ``till.add_product(unit_price=...)`` / ``till.set_price`` at another price than the catalogue's
 one_off_item              ``till.add_one_off``
 stock_adjust              ``stock.adjust``
 post_count                ``stock.post_count`` and ``stock.count``
@@ -33,7 +36,9 @@ training                  switching a till to the training copy (the app's Train
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from peewee import fn
@@ -51,10 +56,11 @@ from shopkeeper.services.roles import (  # noqa: F401  (the names callers use: p
 class PermissionDenied(ShopError):
     """The acting staff member may not do this; a supervisor who may can approve it (``ctx.approved_by``)."""
 
-    def __init__(self, message: str, *, permission: str, staff: str = "") -> None:
+    def __init__(self, message: str, *, permission: str, staff: str = "", refusal: str = "") -> None:
         super().__init__(message, field="permission", reason=f"needs {permission}", value=permission)
         self.permission = permission
         self.staff = staff
+        self.refusal = refusal  # who may not do what, without the remedy (the CLI, which takes no PIN, gives its own)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,19 @@ class Approval:
 
 
 OPEN = Approval("")
+
+_APPROVING: ContextVar[tuple[str, str] | None] = ContextVar("approving", default=None)
+
+
+@contextlib.contextmanager
+def approving(supervisor: str, pin: str) -> Iterator[None]:
+    """Within this block (this thread or task only), a supervisor's name and PIN for the act being run: as
+    ``ctx.approved_by`` for a caller that cannot change the act's context. The PIN is checked as ever."""
+    token = _APPROVING.set((supervisor, pin))
+    try:
+        yield
+    finally:
+        _APPROVING.reset(token)
 
 
 def roles_apply() -> bool:
@@ -114,10 +133,11 @@ def require(ctx: Context, permission: str) -> Approval:
     if role is not None and permission in role.permissions:
         return Approval(permission)
     what = WHAT[permission]
-    if ctx.supervisor:
+    supervisor, pin = (ctx.supervisor, ctx.supervisor_pin) if ctx.supervisor else (_APPROVING.get() or ("", ""))
+    if supervisor:
         from shopkeeper.services.staff import verify_pin
 
-        sup = verify_pin(ctx, ctx.supervisor, ctx.supervisor_pin)
+        sup = verify_pin(ctx, supervisor, pin)
         sup_role = role_of(ctx, sup)
         if sup_role is None or permission not in sup_role.permissions:
             raise PermissionDenied(f"{sup.name} ({sup.role}) may not {what} either: ask someone who may",
@@ -130,8 +150,9 @@ def require(ctx: Context, permission: str) -> Approval:
     if not row.active:
         raise PermissionDenied(f"{row.name} is deactivated and may not {what}", permission=permission,
                                staff=ctx.staff)
-    raise PermissionDenied(f"{row.name} ({row.role}) may not {what}: a supervisor's PIN is needed",
-                           permission=permission, staff=ctx.staff)
+    refusal = f"{row.name} ({row.role}) may not {what}"
+    raise PermissionDenied(f"{refusal}: a supervisor's PIN is needed", permission=permission, staff=ctx.staff,
+                           refusal=refusal)
 
 
 def require_discount(ctx: Context, rate: int) -> Approval:

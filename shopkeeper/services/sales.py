@@ -16,7 +16,7 @@ from shopkeeper.models import Payment, Product, Sale, SaleLine, database
 from shopkeeper.money import PERCENT_SCALE, allocate, extend, format_qty, round_div
 from shopkeeper.services import chain
 from shopkeeper.services.catalog import find_product
-from shopkeeper.services import permissions
+from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.services.stock import Entry, post_movements, take_in_at_cost
 from shopkeeper.services.tenders import METHODS, Settled, Settlement, Tender, legacy_tenders, settle
@@ -227,9 +227,12 @@ def _write_sale(ctx: Context, kind: str, lines: list[PricedLine], entries: list[
 @retry_clashes
 def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", tendered: int | None = None,
          discount: int = 0, discount_rate: int | None = None, payments: Sequence[Tender] | None = None,
-         till_session: int | None = None) -> SaleResult:
+         till_session: int | None = None, discount_approved: bool = False) -> SaleResult:
     """Commit a sale of one or more lines: every line and movement, or nothing. ``discount_rate`` (basis points)
     is a sale discount in percent, worked out from the lines as they are now.
+
+    A sale discount is held to the staff member's role (``permissions.require_discount``) and recorded in the
+    audit log, unless ``discount_approved``: the till's, checked and recorded when it was given.
 
     Paid by ``payments`` (split tender, see ``services.tenders``), or by one ``payment`` method with cash
     ``tendered`` (the older keywords). ``till_session``: the open till session it was rung up in
@@ -238,15 +241,26 @@ def sell(ctx: Context, inputs: Sequence[LineInput], *, payment: str = "cash", te
     inputs = [replace(i, description=clean(i.description, field="description")) if i.product is None else i
               for i in inputs]
     lines = price_lines(ctx, inputs, discount, sale_discount_rate=discount_rate)
+    given = discount
     if discount_rate is not None:
         discount = sum(line.discount - line.line_discount for line in lines)
     total = sum(line.total for line in lines)
     paid = _settle(ctx, total, payments, payment, tendered)
+    approval = None
+    if (given or discount_rate) and not discount_approved:
+        net = sum(line.gross - line.line_discount for line in lines)
+        approval = permissions.require_discount(
+            ctx, discount_rate if discount_rate is not None else permissions.discount_rate(discount, net))
     entries = [Entry(line.product_id, "sale", -line.quantity, unit_price=line.unit_price, lot=line.lot,
                      expiry=line.expiry)
                for line in lines if line.product_id is not None]
     with write_transaction():
         result = _write_sale(ctx, "sale", lines, entries, discount=discount, paid=paid, till_session=till_session)
+        if approval is not None:
+            subject = f"sale:{result.sale_id}"
+            detail = {"amount": discount, "rate": discount_rate}
+            audit_log.record(ctx, "discount", subject=subject, detail=detail, supervisor_id=approval.supervisor_id)
+            approval.record(ctx, subject, detail)
     result.discount_rate = discount_rate
     return result
 

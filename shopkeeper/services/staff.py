@@ -40,7 +40,9 @@ def list_staff(*, active_only: bool = False) -> list[StaffInfo]:
     query = Staff.select().order_by(Staff.name)
     if active_only:
         query = query.where(Staff.active)
-    return [StaffInfo(s.name, s.role, bool(s.active), bool(s.pin_hash), s.locked_until) for s in query]
+    now = utcnow()  # a lockout that has ended is no longer one (it is cleared at the next right PIN)
+    return [StaffInfo(s.name, s.role, bool(s.active), bool(s.pin_hash),
+                      s.locked_until if s.locked_until and s.locked_until > now else None) for s in query]
 
 
 def signable(ctx: Context, permission: str | None = None) -> list[str]:
@@ -181,7 +183,7 @@ def verify_pin(ctx: Context, name: str, pin: str) -> Staff:
         raise PinRefused(f"{row.name} is locked out after too many wrong PINs until {_local_time(row.locked_until)}",
                          field="pin", reason="locked out")
     if pins.matches(pin, row.pin_hash):
-        if row.failed_pins:
+        if row.failed_pins or row.locked_until:
             with write_transaction():
                 Staff.update(failed_pins=0, locked_until=None).where(Staff.id == row.id).execute()
         return row

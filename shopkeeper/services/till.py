@@ -14,6 +14,12 @@ can be resumed at any terminal. Refunds are drafts too (``mode='refund'``): agai
 loaded, each at the price paid) or without a receipt (a reason is required; items are scanned at today's price).
 
 Amounts on a ``Draft`` are positive for sales and refunds alike; ``mode`` says which way the money goes.
+
+Payment starts with the first part payment taken on the open sale (``take_payment``: a card payment for part of
+the total, cash that does not cover it), kept with the draft until ``complete`` pays the rest. From then on the
+customer has paid for what is on the sale: taking a line off, or lowering a line's quantity, needs
+``remove_line_after_payment`` (a cashier gets a supervisor's approval) and is in the audit log, and no change
+may bring the total below what has been paid.
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ from shopkeeper.barcode_settings import BarcodeSettings
 from shopkeeper.barcodes import Scan, addon_price, parse_scan
 from shopkeeper.db import retry_clashes, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
-from shopkeeper.models import OpenSale, OpenSaleLine, Product, Sale, SaleLine, database
+from shopkeeper.models import OpenSale, OpenSaleLine, OpenSalePayment, Product, Sale, SaleLine, database
 from shopkeeper.money import PERCENT_SCALE, QTY_SCALE, extend, format_money, format_qty, parse_qty, round_div
 from shopkeeper.services import audit_log, permissions, sales, till_session
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.context import Context, staff_id, terminal_id
+from shopkeeper.services.tenders import METHODS, Tender, cash_due, legacy_tenders
 from shopkeeper.text import clean
 
 MODES = ("sale", "refund")
@@ -91,6 +98,21 @@ class Draft:
     changed_line: int | None = None  # id of the line the last call touched
     discount_rate: int | None = None  # the sale discount in percent (basis points), recomputed on every change
     notice: str | None = None  # what the last call changed besides what was asked (e.g. a sale discount removed)
+    payments: list[tuple[str, int]] = field(default_factory=list)  # part payments taken so far (method, amount)
+
+    @property
+    def paid(self) -> int:
+        """What the part payments taken so far settle."""
+        return sum(amount for _, amount in self.payments)
+
+    @property
+    def payment_started(self) -> bool:
+        return bool(self.payments)
+
+    @property
+    def due(self) -> int:
+        """What is still to pay: the total less the part payments."""
+        return self.total - self.paid
 
     @property
     def empty(self) -> bool:
@@ -208,8 +230,15 @@ def _load(row: OpenSale, ctx: Context) -> Draft:
             disc = sales.percent_of(extend(qty, price), disc_rate)
         draft.lines.append(DraftLine(lid, no, pid, sku, unit, desc, qty, price, disc, rate,
                                      code[1:] if weighed else code, weighed, disc_rate, lot=lot, expiry=expiry))
+    draft.payments = [(method, amount) for method, amount in _taken(row.id)]
     _price(draft, ctx)
     return draft
+
+
+def _taken(draft_id: int) -> list[tuple[str, int]]:
+    """The part payments taken on draft ``draft_id``, in the order they were taken."""
+    return list(OpenSalePayment.select(OpenSalePayment.method, OpenSalePayment.amount)
+                .where(OpenSalePayment.open_sale == draft_id).order_by(OpenSalePayment.id).tuples())
 
 
 def _inputs(draft: Draft) -> list[sales.LineInput]:
@@ -627,6 +656,12 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
         raise InvalidInput("quantity must not be negative", field="quantity", line=line_id)
     if quantity == 0:
         return remove_line(ctx, line_id)
+    row, line = _line_of(ctx, line_id)
+    approval = None
+    if quantity < line.quantity:
+        _refuse_below_paid(ctx, row, lambda: OpenSaleLine.update(quantity=quantity).where(
+            OpenSaleLine.id == line.id).execute())
+        approval = _removal_approval(ctx, row)
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         if line.discount_rate is None and line.discount > extend(quantity, line.unit_price):
@@ -635,8 +670,47 @@ def set_quantity(ctx: Context, line_id: int, quantity: int) -> Draft:
         if row.mode == "refund" and row.original_sale is not None:
             _check_returnable(row, line, quantity)
         OpenSaleLine.update(quantity=quantity).where(OpenSaleLine.id == line.id).execute()
+        if quantity < line.quantity:
+            _record_removal(ctx, row, line, approval, left=quantity)
         _touch(row)
         notice = _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
+    return _changed(ctx, row, line_id, notice)
+
+
+def set_price(ctx: Context, line_id: int, unit_price: int) -> Draft:
+    """Sell a line at another unit price than the catalogue's (a price override): needs ``price_override`` and is
+    in the audit log (``price_override``); back to the catalogue's price needs nothing. A one-off item's price is
+    typed anyway: changing it needs ``one_off_item``. Not on a refund, which pays back what was charged."""
+    if unit_price < 0:
+        raise InvalidInput("price must not be negative", field="price", line=line_id, value=unit_price)
+    row, line = _line_of(ctx, line_id)
+    if row.mode == "refund":
+        raise InvalidInput("a refund pays back what was charged: its prices are not changed", field="price",
+                           line=line_id)
+    product = Product.get_by_id(line.product_id) if line.product_id is not None else None
+    if product is None:
+        approval = permissions.require(ctx, permissions.ONE_OFF_ITEM)
+    elif unit_price != product.price:
+        approval = permissions.require(ctx, permissions.PRICE_OVERRIDE)
+    else:
+        approval = None
+    with _writing(ctx):
+        row, line = _line_of(ctx, line_id)
+        if line.discount_rate is None and line.discount > extend(line.quantity, unit_price):
+            raise InvalidInput(f"{line.description}: the line discount is more than the line at this price",
+                               field="price", line=line_id)
+        OpenSaleLine.update(unit_price=unit_price).where(OpenSaleLine.id == line.id).execute()
+        if approval is not None and unit_price != line.unit_price:
+            subject = f"product:{product.id}" if product is not None else f"open_sale_line:{line.id}"
+            if product is not None:
+                audit_log.record(ctx, "price_override", subject=subject, supervisor_id=approval.supervisor_id,
+                                 detail={"sku": product.sku, "catalogue": product.price, "price": unit_price,
+                                         "was": line.unit_price, "quantity": line.quantity, "line": line.line_no})
+            approval.record(ctx, subject, {"description": line.description, "price": unit_price})
+        _touch(row)
+        notice = _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
     return _changed(ctx, row, line_id, notice)
 
 
@@ -646,14 +720,77 @@ def _line_detail(line: OpenSaleLine) -> dict[str, object]:
 
 
 def remove_line(ctx: Context, line_id: int) -> Draft:
-    """Take a line off the open sale; recorded in the audit log (``line_removed``) with what it was."""
+    """Take a line off the open sale; recorded in the audit log (``line_removed``) with what it was. Once payment
+    has started it needs ``remove_line_after_payment``."""
+    row, line = _line_of(ctx, line_id)
+    _refuse_below_paid(ctx, row, lambda: OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute())
+    approval = _removal_approval(ctx, row)
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
         OpenSaleLine.delete().where(OpenSaleLine.id == line.id).execute()
-        audit_log.record(ctx, "line_removed", subject=f"open_sale:{row.id}", detail=_line_detail(line))
+        _record_removal(ctx, row, line, approval)
         _touch(row)
         notice = _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
     return _changed(ctx, row, None, notice)
+
+
+def _payment_started(row: OpenSale) -> bool:
+    return OpenSalePayment.select().where(OpenSalePayment.open_sale == row.id).exists()
+
+
+def _removal_approval(ctx: Context, row: OpenSale) -> permissions.Approval | None:
+    """Before the write transaction (a supervisor's wrong PIN is kept): once payment has started, taking goods
+    off the sale needs ``remove_line_after_payment``; None before."""
+    return permissions.require(ctx, permissions.REMOVE_LINE_AFTER_PAYMENT) if _payment_started(row) else None
+
+
+def _refuse_below_paid(ctx: Context, row: OpenSale, change: Callable[[], object]) -> None:
+    """Once payment has started, before a supervisor is asked to approve ``change``: refused now if it would bring
+    the sale below what has been paid (tried and undone), not after the supervisor has typed their PIN."""
+    if not _payment_started(row):
+        return
+    with _writing(ctx), database.obj.atomic() as trial:
+        change()
+        _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
+        trial.rollback()
+
+
+def _record_removal(ctx: Context, row: OpenSale, line: OpenSaleLine, approval: permissions.Approval | None, *,
+                    left: int = 0) -> None:
+    """Inside the transaction: ``line_removed`` (all of the line, or down to ``left``), with the approval.
+
+    A line lowered before payment started is ringing up, not worth a record; a line taken off always is."""
+    started = _payment_started(row)
+    if started and approval is None:  # a part payment was taken at another session meanwhile
+        raise InvalidInput("a payment was taken on this sale at another session at this terminal meanwhile; "
+                           "try again")
+    if left and not started:
+        return
+    subject = f"open_sale:{row.id}"
+    detail = _line_detail(line)
+    if left:
+        detail.update(removed=line.quantity - left, left=left)
+    if started:
+        detail["paid"] = sum(amount for _, amount in _taken(row.id))
+    audit_log.record(ctx, "line_removed", subject=subject, detail=detail,
+                     supervisor_id=approval.supervisor_id if approval else None)
+    if approval is not None:
+        approval.record(ctx, subject, {"line": line.line_no, "description": line.description})
+
+
+def _check_paid(ctx: Context, row: OpenSale) -> None:
+    """Inside the transaction, after a change that can lower the total: refused (rolled back) when the sale would
+    come to less than what has already been paid on it."""
+    paid = sum(amount for _, amount in _taken(row.id))
+    if not paid:
+        return
+    total = _load(OpenSale.get_by_id(row.id), ctx).total  # as changed: ``row`` is as read before
+    if total < paid:
+        raise InvalidInput(f"{format_money(paid, ctx.decimals)} has already been paid on this sale: it cannot come "
+                           f"to less ({format_money(total, ctx.decimals)}); void the sale to give the payment back",
+                           field="payment", reason="less than paid", value=paid)
 
 
 def _no_refund_discounts(row: OpenSale) -> None:
@@ -682,6 +819,7 @@ def set_line_discount(ctx: Context, line_id: int, amount: int = 0, *, rate: int 
         _record_discount(ctx, approval, f"open_sale:{row.id}", amount, rate, line=line)
         _touch(row)
         notice = _fit_sale_discount(ctx, row)
+        _check_paid(ctx, row)
     return _changed(ctx, row, line_id, notice)
 
 
@@ -744,6 +882,7 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
         OpenSale.update(discount=amount, discount_rate=rate or None, updated_at=utcnow()).where(
             OpenSale.id == row.id).execute()
         _record_discount(ctx, approval, f"open_sale:{row.id}", amount, rate)
+        _check_paid(ctx, row)
     return _load(OpenSale.get_by_id(row.id), ctx)
 
 
@@ -764,14 +903,19 @@ def void(ctx: Context) -> None:
             if approval is None:  # lines were added at another session meanwhile
                 raise InvalidInput("the sale changed at another session at this terminal; void it again")
             subject = f"open_sale:{row.id}"
+            detail = {"mode": row.mode, "lines": [_line_detail(line) for line in lines],
+                      "discount": row.discount, "discount_rate": row.discount_rate}
+            taken = _taken(row.id)
+            if taken:  # part payments to give back
+                detail["payments"] = [{"method": method, "amount": amount} for method, amount in taken]
             audit_log.record(ctx, "sale_voided", subject=subject, supervisor_id=approval.supervisor_id,
-                             detail={"mode": row.mode, "lines": [_line_detail(line) for line in lines],
-                                     "discount": row.discount, "discount_rate": row.discount_rate})
+                             detail=detail)
             approval.record(ctx, subject)
         _delete(row.id)
 
 
 def _delete(draft_id: int) -> None:
+    OpenSalePayment.delete().where(OpenSalePayment.open_sale == draft_id).execute()
     OpenSaleLine.delete().where(OpenSaleLine.open_sale == draft_id).execute()
     OpenSale.delete().where(OpenSale.id == draft_id).execute()
 
@@ -869,6 +1013,52 @@ def start_refund(ctx: Context, sale_id: int | None = None, reason: str = "") -> 
     return _load(OpenSale.get_by_id(row.id), ctx)
 
 
+# --- paying ------------------------------------------------------------------------------------------------------
+
+def take_payment(ctx: Context, tender: Tender, *, expected_total: int | None = None) -> Draft:
+    """Take a part payment on the open sale: ``tender.amount`` by ``tender.method``, less than what is still due
+    (cash: less than that rounded to the cash step), kept with the draft. Payment has started from here on. A
+    tender that covers the rest completes the sale instead (``complete``). A refund is paid back in one go."""
+    if tender.method not in METHODS:
+        raise InvalidInput(f"payment must be one of {', '.join(METHODS)}, not {tender.method!r}", field="payment",
+                           value=tender.method)
+    amount = tender.amount if tender.amount is not None else tender.tendered
+    if amount is None or amount <= 0:
+        raise InvalidInput("a part payment needs an amount more than zero", field="amount", value=amount)
+    with _writing(ctx):
+        row = _open_row(ctx, create=False)
+        draft = _load(row, ctx) if row is not None else None
+        if draft is None or not draft.lines:
+            raise InvalidInput("nothing to pay: the sale is empty")
+        if draft.mode == "refund":
+            raise InvalidInput("a refund is paid back in one go, not in parts", field="payment")
+        if draft.problem:
+            raise InvalidInput(draft.problem)
+        if expected_total is not None and draft.total != expected_total:
+            raise InvalidInput(f"the sale changed at another session at this terminal: the total is now "
+                               f"{format_money(draft.total, ctx.decimals)}; check it and pay again")
+        owed = cash_due(draft.due, ctx.cash_rounding) if tender.method == "cash" else draft.due
+        if amount >= owed:
+            raise InvalidInput(f"{tender.method} {format_money(amount, ctx.decimals)} covers the "
+                               f"{format_money(owed, ctx.decimals)} still due: complete the sale with it",
+                               field="amount", value=amount)
+        OpenSalePayment.insert(open_sale=row.id, method=tender.method, amount=amount, staff=staff_id(ctx),
+                               created_at=utcnow()).execute()
+        _touch(row)
+    return _load(OpenSale.get_by_id(row.id), ctx)
+
+
+def _with_taken(draft: Draft, method: str | None, tendered: int | None,
+                tenders: list[Tender] | None) -> list[Tender] | None:
+    """The tenders that pay ``draft``: its part payments first, then those given now (the rest when the part
+    payments already cover it, none). Without part payments, ``tenders`` as given."""
+    if not draft.payments:
+        return tenders
+    given = tenders if tenders is not None else legacy_tenders(method or "cash", tendered)
+    taken = [Tender(m, amount) for m, amount in draft.payments]
+    return taken if draft.due <= 0 else taken + list(given)
+
+
 # --- completing --------------------------------------------------------------------------------------------------
 
 @retry_clashes
@@ -900,9 +1090,11 @@ def complete(ctx: Context, payment: str | Sequence[sales.Tender] | None = None, 
             result = sales.refund(ctx, _return_items(draft), sale_id=draft.original_sale, reason=draft.reason,
                                   payment=method, payments=tenders, till_session=session)
         else:
-            result = sales.sell(ctx, _inputs(draft), payment=method or "cash", tendered=tendered,
-                                discount=draft.discount, discount_rate=draft.discount_rate, payments=tenders,
-                                till_session=session)
+            paying = _with_taken(draft, method, tendered, tenders)
+            result = sales.sell(ctx, _inputs(draft), payment=method or "cash",
+                                tendered=tendered if paying is tenders else None, discount=draft.discount,
+                                discount_rate=draft.discount_rate, payments=paying, till_session=session,
+                                discount_approved=True)  # approved and recorded when given
         _delete(row.id)
     return result
 

@@ -11,7 +11,7 @@ practice sale. ``prepare(reset=True)`` starts the copy afresh.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopkeeper.db import close_database, open_database, write_transaction
@@ -179,29 +179,39 @@ class Guide:
     presses). A void leaves no sale behind: it is seen as an open sale with lines that vanished without becoming
     a sale, between two reads (the guide screen reads after every change)."""
 
-    drafts_with_lines: frozenset[int] = frozenset()
-    sales_seen: int = -1
-    voided: bool = False
+    seen: dict[str, tuple[frozenset[int], int]] = field(default_factory=dict)  # per trainee: drafts, sales
+    voided: set[str] = field(default_factory=set)  # trainees (lower case) seen voiding a sale
 
-    def progress(self) -> dict[str, bool]:
-        q = database.execute_sql
+    def progress(self, staff: str = "") -> dict[str, bool]:
+        """The steps done by ``staff`` (any case; every trainee when empty): the copy is shared, and the next new
+        cashier starts their own first day on it, not one already ticked by the last."""
+        p = database.param
+        by = f" AND {{}} IN (SELECT id FROM staff WHERE LOWER(name) = LOWER({p}))" if staff else ""
+        args = (staff,) if staff else ()
+
+        def q(sql: str, column: str = ""):
+            return database.execute_sql(sql.replace("{by}", by.format(column) if by else ""),
+                                        args if by and column else ())
+
         done = {
-            "sale": bool(q("SELECT 1 FROM sale WHERE kind = 'sale' LIMIT 1").fetchone()),
+            "sale": bool(q("SELECT 1 FROM sale s WHERE s.kind = 'sale'{by} LIMIT 1", "s.staff_id").fetchone()),
             "weighed": bool(q("SELECT 1 FROM sale_line l JOIN product p ON p.id = l.product_id JOIN sale s "
                               "ON s.id = l.sale_id WHERE s.kind = 'sale' AND (p.unit <> 'pcs' OR "
-                              "l.quantity % 1000 <> 0) LIMIT 1").fetchone()),
-            "refund": bool(q("SELECT 1 FROM sale WHERE kind = 'return' LIMIT 1").fetchone()),
-            "park": bool(q("SELECT 1 FROM open_sale WHERE status = 'parked' LIMIT 1").fetchone()
-                         or q("SELECT 1 FROM open_sale WHERE note <> '' LIMIT 1").fetchone()),
-            "count": bool(q("SELECT 1 FROM movement WHERE kind = 'count' LIMIT 1").fetchone()),
+                              "l.quantity % 1000 <> 0){by} LIMIT 1", "s.staff_id").fetchone()),
+            "refund": bool(q("SELECT 1 FROM sale s WHERE s.kind = 'return'{by} LIMIT 1", "s.staff_id").fetchone()),
+            "park": bool(q("SELECT 1 FROM open_sale o WHERE (o.status = 'parked' OR o.note <> ''){by} LIMIT 1",
+                           "o.staff_id").fetchone()),
+            "count": bool(q("SELECT 1 FROM movement m WHERE m.kind = 'count'{by} LIMIT 1", "m.staff_id").fetchone()),
         }
         with contextlib.suppress(Exception):  # the audit log names voids once the staff branch records them
-            if q("SELECT 1 FROM audit_event WHERE kind LIKE '%void%' LIMIT 1").fetchone():
-                self.voided = True
-        drafts = frozenset(r[0] for r in q("SELECT DISTINCT open_sale_id FROM open_sale_line"))
-        sales = q("SELECT COUNT(*) FROM sale").fetchone()[0]
-        if self.sales_seen == sales and self.drafts_with_lines - drafts:
-            self.voided = True  # a draft with lines is gone and no sale was made of it
-        self.drafts_with_lines, self.sales_seen = drafts, sales
-        done["void"] = self.voided
+            if q("SELECT 1 FROM audit_event a WHERE a.kind LIKE '%void%'{by} LIMIT 1", "a.staff_id").fetchone():
+                self.voided.add(staff.lower())
+        drafts = frozenset(r[0] for r in q("SELECT DISTINCT l.open_sale_id FROM open_sale_line l JOIN open_sale o "
+                                            "ON o.id = l.open_sale_id WHERE 1 = 1{by}", "o.staff_id"))
+        sales = q("SELECT COUNT(*) FROM sale s WHERE 1 = 1{by}", "s.staff_id").fetchone()[0]
+        before = self.seen.get(staff.lower())
+        if before is not None and before[1] == sales and before[0] - drafts:
+            self.voided.add(staff.lower())  # a draft with lines is gone and no sale was made of it
+        self.seen[staff.lower()] = (drafts, sales)
+        done["void"] = staff.lower() in self.voided
         return {step.key: done[step.key] for step in STEPS}

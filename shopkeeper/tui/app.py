@@ -426,9 +426,11 @@ class ShopkeeperApp(App):
 
         guide, lock = self.training_guide, self.__dict__.setdefault("_guide_lock", threading.Lock())
 
+        staff = self.ctx.staff  # the trainee at the till: each new cashier has a first day of their own
+
         def read() -> None:
             with lock, database.connection_context():
-                progress = guide.progress()
+                progress = guide.progress(staff)
             self.call_from_thread(self._training_read, progress)
 
         self.run_worker(read, thread=True, group="training-guide", exit_on_error=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.text import Text
 from textual.content import Content
 
 from shopkeeper import times
@@ -18,6 +19,13 @@ def plain(text: object) -> Content:
     (``Static.update``, ``Option``, ``Select`` prompts): a ``Content`` is never parsed, whatever the widget's
     ``markup`` setting."""
     return Content(safe(text))
+
+
+def cell(text: object) -> Text:
+    """Text from data for a ``DataTable`` cell: never parsed as markup, control characters escaped, and measured
+    for the column's width (Textual's DataTable sizes its columns by ``str`` and rich ``Text`` cells only: a
+    ``Content`` cell was cut to the header's width — "till-5" showed as "till")."""
+    return Text(safe(text))
 
 
 def money(minor: int | None, decimals: int = 2) -> str:

@@ -56,6 +56,8 @@ def test_the_cli_refuses_what_the_acting_member_may_not_do(shop):
     code, _, err = shop("staff", "add", "Mallory", "--role", "owner", staff="Cam")
     assert code == 2
     assert "Cam (cashier) may not manage staff" in err
+    # the command line takes no PIN: it says how to act as someone who may instead
+    assert "PIN is needed" not in err and "--staff NAME" in err
     code, _, err = shop("staff", "add", "Mallory")  # nobody named, and this OS user is not mapped
     assert code == 2 and "no staff member is named" in err
     code, out, err = shop("staff", "add", "Mallory", user="shopowner")  # the OS user mapped to Olga
@@ -72,6 +74,15 @@ def test_a_pin_from_stdin_is_checked_and_a_bad_one_is_refused_with_exit_2(shop):
     assert code == 2 and "no PIN on stdin" in err
     code, _, err = shop("staff", "set-role", "Olga", "boss")
     assert code == 2 and "no role 'boss'" in err
+
+
+def test_an_audit_kind_that_names_nothing_is_refused_with_the_kinds(shop):
+    shop("staff", "add", "Olga", "--role", "owner")
+    code, out, err = shop("audit", "--kind", "void")
+    assert code == 2 and "'void' is not a kind" in err and "sale_voided" in err
+    assert shop("audit", "--kind", "sale_voided")[0] == 0  # a kind none of which happened yet: just none
+    code, out, _ = shop("audit", "--kind", "staff_added", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
 
 
 def test_the_database_and_its_backup_are_readable_by_their_owner_only(shop, tmp_path):

@@ -105,3 +105,21 @@ def test_the_guide_ticks_steps_from_the_training_rows(real):
     progress = guide.progress()
     assert progress["sale"] and progress["weighed"] and progress["count"]
     assert not progress["refund"] and not progress["park"]
+
+
+def test_each_trainee_has_a_first_day_of_their_own(real):
+    done = training.prepare(real)
+    close_database()
+    open_database(str(done.path))
+    guide = training.Guide()
+    tina, cam = Context(staff="Tina", terminal="till-1"), Context(staff="Cam", terminal="till-2")
+    sales.sell(tina, [sales.LineInput("APPLES", 750)], payment="card")
+    till.add_scan(tina, "4006381333931")
+    till.void(tina)
+    assert guide.progress("tina")["sale"] and guide.progress("Tina")["void"]
+    assert not any(guide.progress("Cam").values())  # the next new cashier starts with nothing ticked
+    till.add_scan(cam, "4006381333931")
+    till.complete(cam, "card")
+    cams = guide.progress("Cam")
+    assert cams["sale"] and not cams["weighed"] and not cams["void"]
+    assert guide.progress()["weighed"]  # no name: anyone's

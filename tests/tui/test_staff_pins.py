@@ -48,6 +48,8 @@ async def test_a_cashier_refund_asks_a_supervisor_pin_right_there_and_records_bo
         await pilot.press("f8")  # pay the refund back (by card, all at once): a cashier may not alone
         await settle(app, pilot)
         assert isinstance(app.screen, SupervisorScreen)
+        intro = str(app.screen.query_one("#pin-intro").content)
+        assert "\\n" not in intro and "needed\nA supervisor who may give a refund" in intro  # two lines, no "\n"
         await pilot.press("escape")  # nobody to approve: the refund waits, the till carries on
         await settle(app, pilot)
         assert isinstance(app.screen, SellScreen)
@@ -182,3 +184,185 @@ async def test_the_app_warns_when_the_database_is_readable_by_everyone(shop, mak
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
         assert any("can be read by every user of this computer" in n.message for n in app._notifications)
+
+
+async def test_after_a_part_payment_a_cashier_removing_a_line_asks_a_supervisor_and_it_is_recorded(
+        shop, make_app, till_ctx, monkeypatch):
+    from shopkeeper.tui.screens.payment import PaymentScreen
+    from tests.tui.test_sell import COFFEE, MILK
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        assert "Esc back (taken stays on the sale)" in str(app.screen.query_one(".prompt-hint").content)
+        await pilot.press("f8", *"5", "enter")  # 5.00 by card: a part payment, kept on the sale at once
+        await settle(app, pilot)
+        await pilot.press("escape")  # the customer wants the milk off: back to the sale, the card payment stays
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SellScreen)
+        assert till.current_sale(app.ctx).payments == [("card", 500)]
+        assert "Paid so far card 5.00" in str(screen.query_one("#status").content)
+        await pilot.press("ctrl+r")  # the milk (the chosen line): payment has started, so a supervisor is asked
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert len(till.current_sale(app.ctx).lines) == 2
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        assert [line.description for line in till.current_sale(app.ctx).lines] == ["Coffee beans 500 g"]
+        removed = AuditEvent.get(AuditEvent.kind == "line_removed")
+        assert (removed.staff.name, removed.supervisor.name) == ("Cam", "Sue")
+        await pilot.press("f7")  # the rest, in cash: the sale is paid by the card part and this
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        sale = Sale.select().order_by(Sale.id.desc()).first()
+        assert sale.payment == "split" and sale.total == 1150
+
+
+async def test_a_cashier_closing_the_day_with_a_supervisor_pin_closes_it_once(shop, make_app, till_ctx, monkeypatch):
+    """The close dialog's act ran again with the context it had before the approval: the supervisor was asked
+    again and again and the day never closed."""
+    from shopkeeper.models import TillSessionClose
+    from shopkeeper.services import till_session
+    from shopkeeper.tui.screens.confirm import ConfirmScreen
+    from tests.tui.conftest import press_alone
+    from tests.tui.test_till_screen import open_till, type_into
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    cam = till_ctx.as_staff("Cam")
+    till_session.open(cam, 10_000)
+    app = make_app(cam)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        screen = await open_till(app, pilot)
+        await pilot.press("ctrl+k")
+        await settle(app, pilot)
+        await type_into(app, pilot, "100.00", "")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press_alone(app, pilot, "y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.showing == "Z"
+        assert TillSessionClose.select().count() == 1
+        override = AuditEvent.get(AuditEvent.kind == "override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+
+
+async def test_a_no_sale_approved_by_a_supervisor_opens_the_drawer(shop, make_app, till_ctx, monkeypatch):
+    """The approved no-sale was recorded, but the drawer was kicked only on the path without an approval."""
+    from shopkeeper.models import CashMovement
+    from shopkeeper.services import till_session
+    from tests.tui.test_till_screen import open_till, type_into
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    cam = till_ctx.as_staff("Cam")
+    till_session.open(cam, 10_000)
+    app = make_app(cam)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        screen = await open_till(app, pilot)
+        kicks: list[int] = []
+        monkeypatch.setattr(screen, "_kick", lambda: kicks.append(1))
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        await type_into(app, pilot, "change for the bus")
+        assert isinstance(app.screen, SupervisorScreen) and not kicks
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert CashMovement.select().where(CashMovement.kind == "no_sale").count() == 1
+        assert kicks == [1]
+
+
+async def test_a_cashier_drafting_an_order_gets_the_supervisor_prompt_not_a_dead_end(
+        shop, make_app, till_ctx, monkeypatch):
+    """The ordering screens run their acts in a thread worker: a refusal was only an error message there."""
+    from shopkeeper.models import PurchaseOrder
+    from shopkeeper.tui.screens.orders import OrderScreen, SupplierPicker
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        app.action_open("orders")
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupplierPicker)
+        app.screen.query_one("#picker-filter").value = "hill"
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        assert not PurchaseOrder.select().exists()
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, OrderScreen)
+        order = PurchaseOrder.get()
+        override = AuditEvent.get(AuditEvent.kind == "override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+        assert order.id and app.ctx.supervisor == ""
+
+
+async def test_a_cashier_sells_a_line_at_another_price_with_a_supervisor_pin(shop, make_app, till_ctx, monkeypatch):
+    from tests.tui.test_sell import COFFEE
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")  # the chosen line's price: 11.50 in the catalogue
+        await settle(app, pilot)
+        await pilot.press("ctrl+u", *"9.99", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen)
+        assert [(line.unit_price, line.description) for line in till.current_sale(app.ctx).lines] == [
+            (999, "Coffee beans 500 g")]
+        override = AuditEvent.get(AuditEvent.kind == "price_override")
+        assert (override.staff.name, override.supervisor.name) == ("Cam", "Sue")
+
+
+async def test_the_audit_log_screen_shows_the_whole_till_name(shop, make_app, till_ctx):
+    from shopkeeper.tui.screens.audit_log import AuditLogScreen
+    from tests.tui.conftest import screen_lines
+
+    add_staff()
+    app = make_app(till_ctx.as_staff("Sam"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.pop_screen()
+        app.action_open("audit")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AuditLogScreen)
+        app.screen.refresh_data()  # read again, as every change elsewhere makes it
+        await settle(app, pilot)
+        rows = [line for line in screen_lines(app) if "pin_set" in line]
+        assert rows and all(till_ctx.terminal in line for line in rows), rows

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from shopkeeper.services import audit_trail
-from shopkeeper.tui.format import plain
+from shopkeeper.tui.format import cell, plain
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
@@ -67,8 +67,8 @@ class AuditLogScreen(ShopScreen):
         table = self.query_one("#audit-table", DataTable)
         table.clear()
         for e in event.rows:
-            table.add_row(local_time(e.created_at, seconds=True), e.kind, plain(e.staff), plain(e.supervisor),
-                          plain(e.terminal), e.subject, plain(e.summary()))
+            table.add_row(local_time(e.created_at, seconds=True), e.kind, cell(e.staff), cell(e.supervisor),
+                          cell(e.terminal), cell(e.subject), cell(e.summary()))
         more = f" (the newest {LIMIT})" if len(event.rows) >= LIMIT else ""
         self.query_one("#audit-status", Static).update(f"{len(event.rows)} event(s){more}, newest first")
 

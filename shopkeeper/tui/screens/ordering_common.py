@@ -8,6 +8,7 @@ database. Writes (``in_thread``) run in a thread worker too; their result or the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,14 +65,24 @@ class ListSource:
 
 
 def in_thread(screen: Any, call: Callable[[], Any], done: Callable[[Any], None] | None = None, *,
-              write: bool = True, group: str = "ordering") -> None:
+              write: bool = True, group: str = "ordering", approval: tuple[str, str] | None = None) -> None:
     """Run ``call`` (a service call) in a thread worker on its own connection. Back on the loop: a ``ShopError``
     becomes an error notification (and ``done`` is not called); a lost server goes to the app; otherwise, after a
-    write, every screen re-reads (``data_changed``), warnings are shown, and ``done(result)`` runs."""
+    write, every screen re-reads (``data_changed``), warnings are shown, and ``done(result)`` runs.
+
+    An act the staff member may not do alone asks for a supervisor's PIN right there, then runs again in a worker
+    with that ``approval`` (``permissions.approving``: ``call`` was built with the context from before)."""
+    from shopkeeper.services.permissions import PermissionDenied, approving
+
     app = screen.app
 
     def finish(ok: bool, value: Any) -> None:
         if not ok:
+            if isinstance(value, PermissionDenied):
+                app.ask_supervisor(value, lambda: in_thread(
+                    screen, call, done, write=write, group=group,
+                    approval=(app.ctx.supervisor, app.ctx.supervisor_pin)))
+                return
             if isinstance(value, ShopError):
                 app.lost_server(value)
                 screen.notify(str(value), severity="error", timeout=6)
@@ -90,7 +101,8 @@ def in_thread(screen: Any, call: Callable[[], Any], done: Callable[[Any], None] 
 
     def work() -> None:
         try:
-            result = (True, detached(call))
+            with approving(*approval) if approval else contextlib.nullcontext():
+                result = (True, detached(call))
         except Exception as exc:  # handed to the loop, which decides what it means
             result = (False, exc)
         try:

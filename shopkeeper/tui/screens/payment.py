@@ -4,8 +4,11 @@ It shows what is due, what is still to pay (and, for cash, that amount rounded t
 the tenders taken so far. F7 F8 F9 choose cash, card or other; Enter with an amount takes that much by the chosen
 method; Enter on an empty field pays the rest by it. Cash that covers what is still due ends the payment and the
 difference is change (shown as the amount is typed); card or other above it is refused (change only from cash).
-Nothing is committed until the last tender: the dialog answers with the list of ``Tender`` and the till commits
-the sale with all of them in one transaction (``till.complete``). Escape cancels every tender taken here.
+On a sale, a tender that leaves something due is a part payment, kept on the open sale at once (``take``:
+``till.take_payment``), so money taken is never forgotten: Escape closes the dialog and the part payments stay
+on the sale (payment has started: taking goods off it now needs a supervisor), and F7 again pays the rest. The
+last tender answers, and the till commits the sale with the part payments and it in one transaction
+(``till.complete``). On a refund nothing is kept before the last tender: Escape cancels every tender taken.
 
 The common case keeps today's keys: F7, then Enter (exact) or the cash handed over and Enter.
 
@@ -18,6 +21,7 @@ out and refused out loud, never taken as an amount.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -48,14 +52,18 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
     ]
 
     def __init__(self, due: int, method: str, *, decimals: int = 2, cash_step: int = 0, currency: str = "",
-                 refund: bool = False, original: list[tuple[str, int]] | None = None) -> None:
+                 refund: bool = False, original: list[tuple[str, int]] | None = None,
+                 taken: list[tuple[str, int]] | None = None, take: Callable[[Tender], str | None] | None = None
+                 ) -> None:
+        """``taken``: part payments already on the sale; ``take`` keeps a new one there (None, or why not)."""
         super().__init__()
         self.due, self.decimals, self.cash_step, self.currency = due, decimals, cash_step, currency
         self.refund = refund
         self.original = original or []
         self.method = AS_PAID if refund and self.original else method
         self.tenders: list[Tender] = []
-        self.taken: list[tuple[str, int]] = []  # (method, amount it settles) for the list shown
+        self.taken: list[tuple[str, int]] = list(taken or [])  # (method, amount it settles) for the list shown
+        self.take = take
 
     def money(self, minor: int) -> str:
         return format_money(minor, self.decimals)
@@ -78,7 +86,8 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
                 yield Label("", id="pay-method")
                 yield ScanAwareInput(placeholder="amount (blank: the rest)", id="pay-amount", compact=True)
             yield Static("", id="pay-change", markup=False)
-            keys = "F7 cash  F8 card  F9 other · Enter on blank: the rest · Esc cancel"
+            esc = "Esc back (taken stays on the sale)" if self.take is not None else "Esc cancel"
+            keys = f"F7 cash  F8 card  F9 other · Enter on blank: the rest · {esc}"
             yield Static(keys, classes="prompt-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -148,10 +157,17 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
             why = "nothing is handed over on a refund" if self.refund else "change is given only from cash"
             self._refuse(f"{self.method} {self.money(amount)} is more than the {self.money(owed)} still due: {why}")
             return
-        self.tenders.append(Tender(self.method, amount))
         if amount >= owed:
+            self.tenders.append(Tender(self.method, amount))
             self.dismiss(self.tenders)
             return
+        if self.take is not None:
+            refused = self.take(Tender(self.method, amount))
+            if refused:
+                self._refuse(refused)
+                return
+        else:
+            self.tenders.append(Tender(self.method, amount))
         self.taken.append((self.method, amount))
         field.value = ""
         self._show()

@@ -12,6 +12,7 @@ Enter      add the typed code (``3*`` before a code or a scan sets the quantity)
 ↑ ↓        choose a line
 Ctrl+T     quantity of the chosen line     Ctrl+R  remove the chosen line
 Ctrl+L     line discount                   Ctrl+B  sale discount (amount or ``10%``)
+Ctrl+S     price of the chosen line (another price than the catalogue's needs ``price_override``)
 F7         pay: the payment dialog (cash; F8 F9 there switch to card, other; split over several)
 F8 F9      pay all by card · other at once (a refund: pay back all by card · other)
 Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
@@ -224,6 +225,7 @@ class SellScreen(ShopScreen):
         Binding("ctrl+r", "remove", "Remove"),
         Binding("ctrl+l", "line_discount", "Line disc"),
         Binding("ctrl+b", "sale_discount", "Sale disc"),
+        Binding("ctrl+s", "price", "Price", show=False),
         Binding("ctrl+y", "park", "Park"),
         Binding("ctrl+o", "resume", "Resume"),
         Binding("ctrl+f", "refund", "Refund"),
@@ -254,7 +256,7 @@ class SellScreen(ShopScreen):
         yield Static("", id="totals", markup=False)
         yield Static("", id="status", markup=False)
         yield Static("F7 cash  F8 card  F9 other   ↑↓ line  ^T qty  ^R remove  ^L/^B line/sale disc\n"
-                     "^Y park  ^O resume  ^F refund  ^N void   3* before a scan = qty   Esc back",
+                     "^Y park  ^O resume  ^F refund  ^N void  ^S price   3* before a scan = qty",
                      id="keys", markup=False)
         yield ShopFooter()
 
@@ -352,6 +354,9 @@ class SellScreen(ShopScreen):
         status = self.query_one("#status", Static)
         if d.problem:
             self._set_text(status, f"✗ {d.problem}")
+        elif d.payment_started:
+            paid = " + ".join(f"{m} {self.money(a)}" for m, a in d.payments)
+            self._set_text(status, f"Paid so far {paid} · DUE {self.money(d.due)} · F7 pays the rest")
         elif self.last_result is not None and d.empty:
             r = self.last_result
             kind = "Refund" if r.kind == "return" else "Sale"
@@ -537,6 +542,25 @@ class SellScreen(ShopScreen):
         if line is not None:
             self._do(lambda: till.remove_line(self.shop.ctx, line.id))
 
+    def action_price(self) -> None:
+        line = self._selected_line()
+        if line is None:
+            return
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            try:
+                price = parse_money(values["price"], self.decimals, what="price")
+            except ShopError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._do(lambda: till.set_price(self.shop.ctx, line.id, price))
+
+        self.app.push_screen(PromptScreen(f"Price of {line.description}", [
+            ("price", "Unit price", "another price than the catalogue's needs a supervisor",
+             self.money(line.unit_price))]), done)
+
     def action_line_discount(self) -> None:
         line = self._selected_line()
         if line is None:
@@ -661,10 +685,25 @@ class SellScreen(ShopScreen):
         def done(tenders: list | None) -> None:
             if tenders is not None:
                 self.complete(tenders or None, None, d.total)
+            elif self.draft is not None and self.draft.payment_started:
+                self.notify(f"{self.money(self.draft.paid)} paid so far stays on the sale; F7 pays the rest",
+                            severity="warning", timeout=6)
 
         self.app.push_screen(PaymentScreen(
             d.total, payment, decimals=self.decimals, cash_step=self.shop.ctx.cash_rounding,
-            currency=self.shop.config.shop.currency, refund=d.mode == "refund", original=original), done)
+            currency=self.shop.config.shop.currency, refund=d.mode == "refund", original=original,
+            taken=d.payments, take=None if d.mode == "refund" else lambda t: self._take_part(t, d.total)), done)
+
+    def _take_part(self, tender, total: int) -> str | None:
+        """A part payment from the payment dialog, kept on the open sale; None, or why it was refused."""
+        try:
+            draft = till.take_payment(self.shop.ctx, tender, expected_total=total)
+        except ShopError as exc:
+            self.shop.lost_server(exc)
+            return str(exc)
+        self.shop.data_changed()
+        self.show(draft)
+        return None
 
     def _original_payments(self, d: till.Draft) -> list[tuple[str, int]] | None:
         """How the sale a refund is against was paid (amounts positive), or None."""

@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -55,7 +56,8 @@ class _PinDialog(ShopModal):
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box") as box:
             box.border_title = self.title_text
-            yield Label(plain(self.intro), id="pin-intro")
+            # line by line: ``plain`` would show the line break between the reason and the ask as "\n"
+            yield Label(Content("\n").join(plain(line) for line in self.intro.split("\n")), id="pin-intro")
             yield Input(placeholder="your name", id="pin-name", max_length=MAX_NAME, compact=True)
             yield OptionList(id="pin-list")
             yield Input(placeholder="PIN", id="pin-pin", password=True, compact=True)

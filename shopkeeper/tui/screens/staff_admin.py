@@ -13,7 +13,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from shopkeeper.services import staff
-from shopkeeper.tui.format import plain
+from shopkeeper.times import local_time
+from shopkeeper.tui.format import cell, plain
 from shopkeeper.tui.screens.base import ShopModal, ShopScreen
 from shopkeeper.tui.screens.confirm import ConfirmScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
@@ -91,8 +92,8 @@ class StaffAdminScreen(ShopScreen):
         row = table.cursor_row
         table.clear()
         for m in self.members:
-            table.add_row(plain(m.name), m.role, "set" if m.has_pin else "–", "yes" if m.active else "no",
-                          m.locked_until or "", key=m.name)
+            table.add_row(cell(m.name), cell(m.role), "set" if m.has_pin else "–", "yes" if m.active else "no",
+                          local_time(m.locked_until) if m.locked_until else "", key=m.name)
         if self.members:
             table.move_cursor(row=min(row, len(self.members) - 1))
         roles = ", ".join(sorted(self.shop.ctx.access.roles))

@@ -177,7 +177,8 @@ class TillScreen(ShopScreen):
                 self.notify(str(exc), severity="error", timeout=6)
                 return
             move = till_session.cash_in if kind == "cash_in" else till_session.cash_out
-            if self.service(lambda: move(self.shop.ctx, amount, values["reason"])) is None:
+            if self.service(lambda: move(self.shop.ctx, amount, values["reason"]),
+                            retry=lambda: done(values)) is None:  # approved: the notice and the drawer too
                 return
             self.notify(f"{label.lower()}: {self.money(amount)} ({values['reason'].strip()})", timeout=6)
             self._kick()
@@ -191,7 +192,8 @@ class TillScreen(ShopScreen):
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            if self.service(lambda: till_session.no_sale(self.shop.ctx, values["reason"])) is None:
+            if self.service(lambda: till_session.no_sale(self.shop.ctx, values["reason"]),
+                            retry=lambda: done(values)) is None:  # approved: the notice and the drawer too
                 return
             self.notify("no sale: drawer opened (recorded)", timeout=4)
             self._kick()
@@ -225,7 +227,9 @@ class TillScreen(ShopScreen):
             def confirmed(yes: bool | None) -> None:
                 if not yes:
                     return
-                report = self.service(lambda: till_session.close(ctx, amount, counts))
+                # the app's context as it is when the act runs: a supervisor's approval is in it on the retry
+                report = self.service(lambda: till_session.close(self.shop.ctx, amount, counts),
+                                      retry=lambda: confirmed(True))  # and the Z report shown after it
                 if report is None:
                     return
                 self.z_number = report.session.number
