@@ -613,7 +613,7 @@ def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> 
                 refused.append(prepared)
             else:
                 spooled.append((line, on_hand, *prepared))
-        marshal.dump(spooled, spool)
+        _spool_write(spool, spooled)
         pending.clear()
 
     rows = 0
@@ -651,15 +651,25 @@ def _check_pool(lines: int) -> Iterator[Executor | None]:
 SPOOL_ROWS = 500
 
 
+def _spool_write(spool: BinaryIO, rows: list[tuple]) -> None:
+    """``rows`` marshalled, after their length: read back in one ``read`` (``marshal.load`` from a file reads it
+    in pieces, a tenth of the import's time)."""
+    data = marshal.dumps(rows)
+    spool.write(len(data).to_bytes(8, "little"))
+    spool.write(data)
+
+
+def _spooled(spool: BinaryIO) -> Iterator[list[tuple]]:
+    """The chunks ``_spool_write`` wrote, from where ``spool`` is."""
+    while size := spool.read(8):
+        yield marshal.loads(spool.read(int.from_bytes(size, "little")))
+
+
 def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[_Prepared]]:
     """The spooled rows still to write, in batches of ``size[0]`` (which the caller may change between batches)."""
     spool.seek(0)
     batch: list[_Prepared] = []
-    while True:
-        try:
-            chunk = marshal.load(spool)
-        except EOFError:
-            break
+    for chunk in _spooled(spool):
         for line, on_hand, sku, wanted in chunk:
             if line <= after_line or line in bad:
                 continue

@@ -216,21 +216,13 @@ def test_a_batch_stores_what_one_save_and_one_count_per_row_would(tmp_path, ctx)
 def _checked_file(data: bytes, *, layouts=None, currency=None) -> tuple:
     """``_check_file`` of ``data`` (by the check pool or in this process, as ``PARALLEL_ROWS`` says): what it
     returns, the reader's notes, and the rows it spooled."""
-    import io
-    import marshal
     import tempfile
 
     reader = products_csv.ProductCsvReader(data, layouts=layouts, currency=currency)
     with tempfile.TemporaryFile() as spool:
         digest, rows, errors = products_csv._check_file(reader, spool, layouts)
         spool.seek(0)
-        spooled = []
-        with io.BufferedReader(spool) as stream:
-            while True:
-                try:
-                    spooled += marshal.load(stream)
-                except EOFError:
-                    break
+        spooled = [row for chunk in products_csv._spooled(spool) for row in chunk]
     return digest, rows, errors, reader.notes, spooled
 
 
