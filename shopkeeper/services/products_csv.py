@@ -559,7 +559,9 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
                 approval.record(ctx, f"import:{source}")
     report.resumed = run if run.rows_done else None
     size = [batch_rows or 200]
-    for batch in _batches(spool, bad, run.last_line, size):
+    batches = _batches(spool, bad, run.last_line, size)
+    batch = next(batches, None)
+    while batch is not None:
         started = time.perf_counter()
         try:
             _write_batch(ctx, run, batch, report, source=source, ignore_stock=ignore_stock, layouts=layouts)
@@ -571,8 +573,10 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
         if batch_rows is None:  # the next batch sized to take about BATCH_SECONDS, as this one went
             took = max(time.perf_counter() - started, 1e-3)
             size[0] = max(20, min(MAX_BATCH_ROWS, 2 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
+        released = time.perf_counter()
+        batch = next(batches, None)  # read from the spool in the pause, while the tills have the database
         if is_sqlite():
-            time.sleep(BATCH_PAUSE)
+            time.sleep(max(0.0, BATCH_PAUSE - (time.perf_counter() - released)))
     report.count_session = import_runs.finish(ctx, run)
     return report
 
