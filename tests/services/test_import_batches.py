@@ -250,15 +250,36 @@ def test_a_file_checked_by_the_pool_gives_what_one_checked_here_gives(db, ctx, m
            + b"".join(b"%d,variation,T-1-%d,Tee - Red,5,T-1,Red\n" % (20 + i, i) for i in range(10)))
     assert PROFILES  # another system's layout, mapped here row by row
     monkeypatch.setattr(products_csv, "CHECK_CHUNK_ROWS", 4)
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 2.0)
+    in_pool, pooled_chunks = products_csv._in_pool, []
+
+    def counted(pool, tasks):
+        for chunk in in_pool(pool, tasks):
+            pooled_chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(products_csv, "_in_pool", counted)
     for source in (data, woo):
         monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 10**9)
         here = _checked_file(source, layouts=layouts, currency="EUR")
         monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 0)
         pooled = _checked_file(source, layouts=layouts, currency="EUR")
         assert pooled == here and here[4]  # rows spooled, not only refused
+    assert sum(pooled_chunks) == 30 + 10  # every row of both files (not the variable parent) went through it
     digest, count, errors, notes, spooled = _checked_file(data, layouts=layouts, currency="EUR")
     assert count == 30
     assert [(e.line, e.column) for e in errors] == [(5, "price"), (9, "sku"), (13, "barcode"), (15, "barcode"),
                                                      (21, "")]
     assert [(n.line, n.column) for n in notes] == [(19, "barcode")]
     assert [row[0] for row in spooled] == [line for line in range(2, 32) if line not in (5, 9, 13, 15, 21)]
+
+
+def test_a_big_file_is_checked_here_when_no_core_is_spare(monkeypatch):
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 0.5)
+    with products_csv._check_pool(10 * products_csv.PARALLEL_ROWS) as pool:
+        assert pool is None
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 1.5)
+    with products_csv._check_pool(products_csv.PARALLEL_ROWS) as pool:
+        assert pool is None  # too small to pay for starting one
+    with products_csv._check_pool(products_csv.PARALLEL_ROWS + 1) as pool:
+        assert pool is not None
