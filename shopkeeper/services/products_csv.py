@@ -575,6 +575,7 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
             took = max(time.perf_counter() - started, 1e-3)
             size[0] = max(20, min(MAX_BATCH_ROWS, 2 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
         released = time.perf_counter()
+        del batch  # its rows are freed before the next batch's are read: one batch in memory at a time
         batch = next(batches, None)  # read from the spool in the pause, while the tills have the database
         if is_sqlite():
             time.sleep(max(0.0, BATCH_PAUSE - (time.perf_counter() - released)))
