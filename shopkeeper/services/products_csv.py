@@ -635,11 +635,17 @@ def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> 
 
 
 PARALLEL_ROWS = 20_000
-"""A file of more lines than this is checked by a pool of processes when the machine has a core to spare.
+"""A file of more lines than this is checked by a pool of processes when the machine has ``SPARE_CORES``.
 Starting the pool costs about 0.3 s and each row about 15 µs here instead of 45 µs (bench/bench_import.py's
 rows): it pays from about 15,000 rows on a machine with an idle core."""
 
 CHECK_PROCESSES = 2
+
+
+SPARE_CORES = 0.5
+"""The idle share of a core the check pool needs (``_spare_cores``). Measured with bench_import.py on 2 cores
+shared with other work: at a load of 1 the pool took 100k rows from 9.6 s to 8.7 s; with both cores busy (a
+load of 3) it made the check slower (4.8 s against 4.65 s), the rows sent to and fro for nothing."""
 
 
 def _spare_cores() -> float:
@@ -652,9 +658,9 @@ def _spare_cores() -> float:
 @contextmanager
 def _check_pool(lines: int) -> Iterator[Executor | None]:
     """A pool of ``CHECK_PROCESSES`` processes for a file of more than ``PARALLEL_ROWS`` lines on a machine with
-    a core to spare (``_spare_cores``), else None. Its processes start from a fresh server process
+    ``SPARE_CORES`` to spare (``_spare_cores``), else None. Its processes start from a fresh server process
     (``forkserver``), not a fork of this one: a TUI's threads and an open database connection stay here."""
-    if lines <= PARALLEL_ROWS or CHECK_PROCESSES < 2 or _spare_cores() < 1:
+    if lines <= PARALLEL_ROWS or CHECK_PROCESSES < 2 or _spare_cores() < SPARE_CORES:
         yield None
         return
     context = multiprocessing.get_context("forkserver")

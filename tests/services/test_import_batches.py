@@ -275,7 +275,7 @@ def test_a_file_checked_by_the_pool_gives_what_one_checked_here_gives(db, ctx, m
 
 
 def test_a_big_file_is_checked_here_when_no_core_is_spare(monkeypatch):
-    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 0.5)
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 0.2)
     with products_csv._check_pool(10 * products_csv.PARALLEL_ROWS) as pool:
         assert pool is None
     monkeypatch.setattr(products_csv, "_spare_cores", lambda: 1.5)
