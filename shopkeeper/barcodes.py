@@ -30,10 +30,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
-from biip import EncodeError
 from biip import ParseError as _BiipParseError
 from biip.checksums import gs1_price_weight_check_digit as _price_check_digit
-from biip.checksums import gs1_standard_check_digit as _gs1_check_digit
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI as _GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message as _GS1Message
 from biip.gtin import Gtin as _Gtin
@@ -96,6 +94,7 @@ _AIM_EXACT = {
 }
 _GS1_AIMS = frozenset({"]C1", "]d2", "]Q3", "]e0", "]e1", "]e2", "]J1"})
 _GTIN_AIMS = frozenset({"]E0", "]E3", "]E4", "]I1"})
+_GS1_NAMES = frozenset(_AIM_EXACT[a] for a in _GS1_AIMS if a in _AIM_EXACT)
 _AIM_RE = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 
 
@@ -127,7 +126,19 @@ def check_digit(payload: str) -> str:
     """The GS1 mod-10 check digit for ``payload`` (all digits but the last of a GTIN)."""
     if not payload.isdigit() or not payload.isascii():
         raise BarcodeError(f"{payload!r}: a check digit needs digits only")
-    return str(_gs1_check_digit(payload))
+    return _check_digit(payload)
+
+
+def _check_digit(payload: str) -> str:
+    """``check_digit`` of ASCII digits, without the check: weights 3, 1, 3, … from the right, summed over the
+    bytes (ASCII ``0`` is 48). ``tests/test_barcodes_fast.py`` checks it against biip's on every length."""
+    raw = payload.encode()
+    odd, even = raw[-1::-2], raw[-2::-2]
+    total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
+    return _DIGIT[-total % 10]
+
+
+_DIGIT = "0123456789"
 
 
 _GTIN_NAMES = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}
@@ -148,7 +159,7 @@ def validate_gtin(code: str) -> str:
         raise BarcodeError(f"{code!r} is not a GTIN: only digits are allowed")
     if len(code) not in _GTIN_NAMES:
         raise BarcodeError(f"{code!r} is not a GTIN: it has {len(code)} digits, a GTIN has 8, 12, 13 or 14")
-    expected = check_digit(code[:-1])
+    expected = _check_digit(code[:-1])
     if code[-1] != expected:
         raise BadCheckDigit(
             f"wrong check digit in {_GTIN_NAMES[len(code)]} {code}: the last digit should be {expected}, "
@@ -181,10 +192,23 @@ def compress_upc_a(code: str) -> str | None:
     code = validate_gtin(code)
     if len(code) != 12 or code[0] not in "01":
         return None
-    try:
-        return _Upc.parse(code).as_upc_e()
-    except EncodeError:  # the zero pattern does not allow suppression
-        return None
+    return _suppressed(code)
+
+
+def _suppressed(upc_a: str) -> str | None:
+    """The UPC-E of a valid UPC-A of number system 0 or 1 by GS1's zero-suppression conditions A to D (General
+    Specifications 5.2.2.4.1, in biip's order), or None. String slices only: every 12-digit scan and import row
+    asks; ``tests/test_barcodes_fast.py`` checks it against biip's ``Upc.as_upc_e``."""
+    v = upc_a
+    if v[10] >= "5" and v[6:10] == "0000" and v[5] != "0":
+        return f"{v[:6]}{v[10]}{v[11]}"
+    if v[5:10] == "00000" and v[4] != "0":
+        return f"{v[:5]}{v[10]}4{v[11]}"
+    if v[4:8] == "0000" and v[3] <= "2":
+        return f"{v[:3]}{v[8:11]}{v[3]}{v[11]}"
+    if v[4:9] == "00000":  # v[3] is 3-9 here
+        return f"{v[:4]}{v[9:11]}3{v[11]}"
+    return None
 
 
 def _plain(biip_message: str) -> str:
@@ -216,8 +240,8 @@ def _gtin_forms(code: str) -> list[str]:
     if width in (8, 12):
         forms.append(value.zfill(12))
     forms.append(value.zfill(14))
-    if width == 12:
-        upc_e = compress_upc_a(value)
+    if width == 12 and value[0] in "01":
+        upc_e = _suppressed(value)
         if upc_e:
             forms.append(upc_e)
     if code not in forms:
@@ -389,6 +413,16 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
     if strict is None:
         strict = layouts.strict_check_digits if isinstance(layouts, BarcodeSettings) else True
     text = code.strip()
+    if symbology is None and len(text) <= 14 and text.isdigit() and text.isascii():
+        # The common case (a product code typed, scanned without an identifier, or in an import): plain digits too
+        # short for an add-on or an element string, so none of the general reading below applies to them.
+        return _numeric(text, None, None, layouts, strict, currency_decimals)
+    return _parse_general(text, layouts, symbology, currency_decimals, strict, currency)
+
+
+def _parse_general(text: str, layouts: Layouts, symbology: str | None, currency_decimals: int, strict: bool,
+                   currency: str | None) -> Scan:
+    """``parse_scan`` of any code (``text`` stripped): identifiers, URIs, element strings, add-ons, typed ISBNs."""
     if not text:
         raise BarcodeError("empty code")
     aim, text = split_aim(text)
@@ -396,7 +430,7 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
         symbology = symbology_name(aim)
     if _URI.match(text):
         return _parse_digital_link(text, symbology, currency_decimals, currency)
-    gs1_aim = aim in _GS1_AIMS or symbology in {_AIM_EXACT[a] for a in _GS1_AIMS if a in _AIM_EXACT}
+    gs1_aim = aim in _GS1_AIMS or symbology in _GS1_NAMES
     free_aim = (aim is not None and aim not in _GS1_AIMS and aim not in _GTIN_AIMS)
 
     if gs1_aim or GS in text or _looks_like_element_string(text):
@@ -413,15 +447,26 @@ def parse_scan(code: str, layouts: Layouts = None, *, symbology: str | None = No
         return _free(text, symbology)
 
     text = _clean_typed(text)
-    isbn10 = _as_isbn10(text)
-    if isbn10:
-        ean = _isbn10_to_13(isbn10)
-        return Scan(raw=text, kind="isbn", code=ean, keys=tuple(_unique([ean, isbn10, *_gtin_forms(ean)])),
-                    symbology=symbology)
-    if not _digits(text):
-        return _free(text, symbology)
+    if _digits(text):
+        return _numeric(text, aim, symbology, layouts, strict, currency_decimals)
+    if _as_isbn10(text):  # its check digit an X
+        return _isbn10(text, symbology)
+    return _free(text, symbology)
 
+
+def _isbn10(text: str, symbology: str | None) -> Scan:
+    isbn10 = text[:9] + text[9].upper()
+    ean = _isbn10_to_13(isbn10)
+    return Scan(raw=text, kind="isbn", code=ean, keys=tuple(_unique([ean, isbn10, *_gtin_forms(ean)])),
+                symbology=symbology)
+
+
+def _numeric(text: str, aim: str | None, symbology: str | None, layouts: Layouts, strict: bool,
+             currency_decimals: int) -> Scan:
+    """A code of ASCII digits only (after any AIM identifier, add-on, element string was dealt with)."""
     n = len(text)
+    if n == 10 and _as_isbn10(text):
+        return _isbn10(text, symbology)
     if n in (6, 7) and aim == "]E0":
         return _upc_e(text, symbology)
     if n == 8:

@@ -70,21 +70,42 @@ def _scaled(value: Decimal, places: int, what: str, text: object, limit: int) ->
     return int(scaled)
 
 
+_PLAIN = re.compile(r"([0-9]{1,15})(?:\.([0-9]*))?")
+
+
+def _plain(text: object, places: int, limit: int) -> int | None:
+    """The common case without ``Decimal``: ``text`` plain digits with at most ``places`` decimals after a point
+    (``"12.5"``, ``"3"``), within ``limit``, in units of 10^-places; None for anything else (the general reading
+    decides, and names what is wrong). ``tests/test_money.py`` checks it gives what the general reading does."""
+    match = _PLAIN.fullmatch(text) if type(text) is str else None
+    if match is None:
+        return None
+    decimals = match[2] or ""
+    if len(decimals) > places:
+        return None
+    value = int(match[1] + decimals.ljust(places, "0")) if places else int(match[1])
+    return value if value <= limit else None
+
+
 def parse_money(text: str | int | Decimal, decimals: int = 2, *, what: str = "amount") -> int:
     """``"2.50"`` → ``250`` minor units. Refuses more decimals than the currency has, and amounts beyond
     ``bounds.MAX_MONEY``."""
-    return _scaled(to_decimal(text, what=what), decimals, what, text, MAX_MONEY)
+    value = _plain(text, decimals, MAX_MONEY)
+    return value if value is not None else _scaled(to_decimal(text, what=what), decimals, what, text, MAX_MONEY)
 
 
 def parse_qty(text: str | int | Decimal, *, what: str = "quantity") -> int:
     """``"0.250"`` → ``250`` thousandths; ``"3"`` → ``3000``. Refuses quantities beyond ``bounds.MAX_QUANTITY``."""
-    return _scaled(to_decimal(text, what=what), 3, what, text, MAX_QUANTITY)
+    value = _plain(text, 3, MAX_QUANTITY)
+    return value if value is not None else _scaled(to_decimal(text, what=what), 3, what, text, MAX_QUANTITY)
 
 
 def parse_rate(text: str | int | Decimal, *, what: str = "tax rate") -> int:
     """A tax rate in percent such as ``"20"``, ``"5.5"`` or ``"8.875"`` → thousandths of a percent (``RATE_SCALE``:
     ``20000``, ``5500``, ``8875``)."""
-    value = _scaled(to_decimal(text, what=what), RATE_DECIMALS, what, text, MAX_MONEY)
+    value = _plain(text, RATE_DECIMALS, MAX_MONEY)
+    if value is None:
+        value = _scaled(to_decimal(text, what=what), RATE_DECIMALS, what, text, MAX_MONEY)
     if not 0 <= value <= RATE_SCALE:
         raise _bad(what, f"{text!s} is not between 0 and 100", text)
     return value

@@ -101,3 +101,30 @@ def test_extend_rounds_weighed_goods_half_even():
 @given(st.integers(-10**9, 10**9))
 def test_money_round_trips_through_text(minor):
     assert parse_money(format_money(minor)) == minor
+
+
+def _general(parse, text, **kw):
+    """What ``parse`` gives for ``text`` by the general reading (``Decimal``), or the reason it refuses."""
+    from shopkeeper import money
+
+    plain, money._plain = money._plain, lambda *a: None
+    try:
+        return parse(text, **kw)
+    except InvalidInput as exc:
+        return exc.reason
+    finally:
+        money._plain = plain
+
+
+def _read(parse, text, **kw):
+    try:
+        return parse(text, **kw)
+    except InvalidInput as exc:
+        return exc.reason
+
+
+@given(st.from_regex(r"\A[0-9]{0,17}(\.[0-9]{0,5})?\Z") | st.text(alphabet="0123456789.,+- ", max_size=12))
+def test_plain_numbers_read_without_decimal_as_with_it(text):
+    for parse, kw in ((parse_money, {"decimals": 2}), (parse_money, {"decimals": 0}), (parse_qty, {}),
+                      (parse_rate, {})):
+        assert _read(parse, text, **kw) == _general(parse, text, **kw), (parse, text)

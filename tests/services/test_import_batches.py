@@ -211,3 +211,75 @@ def test_a_batch_stores_what_one_save_and_one_count_per_row_would(tmp_path, ctx)
     assert len(batch["changes"]) == 5 * n
     assert batch["movements"] == single["movements"]
     assert batch["chain"] == single["chain"] and len(batch["chain"]) == len(batch["movements"])
+
+
+def _checked_file(data: bytes, *, layouts=None, currency=None) -> tuple:
+    """``_check_file`` of ``data`` (by the check pool or in this process, as ``PARALLEL_ROWS`` says): what it
+    returns, the reader's notes, and the rows it spooled."""
+    import tempfile
+
+    reader = products_csv.ProductCsvReader(data, layouts=layouts, currency=currency)
+    with tempfile.TemporaryFile() as spool:
+        digest, rows, errors = products_csv._check_file(reader, spool, layouts)
+        spool.seek(0)
+        spooled = [row for chunk in products_csv._spooled(spool) for row in chunk]
+    return digest, rows, errors, reader.notes, spooled
+
+
+def test_a_file_checked_by_the_pool_gives_what_one_checked_here_gives(db, ctx, monkeypatch):
+    from shopkeeper.barcode_settings import VariableMeasureLayout
+    from shopkeeper.services.import_profiles import PROFILES
+
+    save_product(ProductData(sku="HELD", name="Held", barcodes=[ean(900)]))
+    layouts = (VariableMeasureLayout(prefix="28", measure="weight", pattern="PPIIIICVVVVV", decimals=3),)
+    rows = [f"S{i:04d},Item {i},{ean(i)},1.{i % 100:02d},0.50,{i % 7}" for i in range(30)]
+    rows[3] = "S0003,Item 3,,1.234,0.50,1"                   # a bad cell
+    rows[7] = "S0001,Again,,2,1,1"                            # a duplicate SKU
+    rows[11] = f"S0011,Eleven,{ean(2)},2,1,1"                 # a barcode also on an earlier line
+    rows[13] = f"S0013,Thirteen,{ean(900)},2,1,1"             # a barcode another product has
+    from biip.checksums import gs1_price_weight_check_digit
+
+    from shopkeeper.barcodes import check_digit
+
+    label = f"281234{gs1_price_weight_check_digit('01500')}01500"
+    rows[17] = f"S0017,Scale item,{label}{check_digit(label)},2,1,1"  # a scale label: a note
+    rows[19] = "S0019,Too many,,2,1,1,1"                      # more cells than the header
+    rows[23] = "S0023,Priced,,€2.50,1,1"                      # a price with its currency, read the long way
+    data = ("sku,name,barcode,price,cost,on_hand\n" + "\n".join(rows) + "\n").encode()
+    woo = (b"ID,Type,SKU,Name,Regular price,Parent,Attribute 1 value(s)\n11,variable,T-1,Tee,,,\"Red, Blue\"\n"
+           + b"".join(b"%d,variation,T-1-%d,Tee - Red,5,T-1,Red\n" % (20 + i, i) for i in range(10)))
+    assert PROFILES  # another system's layout, mapped here row by row
+    monkeypatch.setattr(products_csv, "CHECK_CHUNK_ROWS", 4)
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 2.0)
+    in_pool, pooled_chunks = products_csv._in_pool, []
+
+    def counted(pool, tasks):
+        for chunk in in_pool(pool, tasks):
+            pooled_chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(products_csv, "_in_pool", counted)
+    for source in (data, woo):
+        monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 10**9)
+        here = _checked_file(source, layouts=layouts, currency="EUR")
+        monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 0)
+        pooled = _checked_file(source, layouts=layouts, currency="EUR")
+        assert pooled == here and here[4]  # rows spooled, not only refused
+    assert sum(pooled_chunks) == 30 + 10  # every row of both files (not the variable parent) went through it
+    digest, count, errors, notes, spooled = _checked_file(data, layouts=layouts, currency="EUR")
+    assert count == 30
+    assert [(e.line, e.column) for e in errors] == [(5, "price"), (9, "sku"), (13, "barcode"), (15, "barcode"),
+                                                     (21, "")]
+    assert [(n.line, n.column) for n in notes] == [(19, "barcode")]
+    assert [row[0] for row in spooled] == [line for line in range(2, 32) if line not in (5, 9, 13, 15, 21)]
+
+
+def test_a_big_file_is_checked_here_when_no_core_is_spare(monkeypatch):
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 0.2)
+    with products_csv._check_pool(10 * products_csv.PARALLEL_ROWS) as pool:
+        assert pool is None
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 1.5)
+    with products_csv._check_pool(products_csv.PARALLEL_ROWS) as pool:
+        assert pool is None  # too small to pay for starting one
+    with products_csv._check_pool(products_csv.PARALLEL_ROWS + 1) as pool:
+        assert pool is not None
