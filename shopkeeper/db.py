@@ -283,6 +283,17 @@ def before_commit(hook: Callable[[], None]) -> None:
 
 
 @contextlib.contextmanager
+def kept_figures_written() -> Iterator[None]:
+    """A write transaction for kept sums (the reports' caches): best effort. A busy or read-only database leaves
+    them unwritten, silently; they are summed again next time, and nothing but speed depends on them."""
+    try:
+        with write_transaction():
+            yield
+    except (DatabaseError, ShopError):
+        return
+
+
+@contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
     """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints."""
     db = database.obj  # the bound database: through the proxy, each step inside costs a lookup

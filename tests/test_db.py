@@ -6,6 +6,7 @@ from shopkeeper.db import (
     DatabaseBusy,
     current_version,
     data_version,
+    kept_figures_written,
     migrate,
     open_database,
     write_transaction,
@@ -91,6 +92,19 @@ def test_other_database_errors_are_not_called_busy(db):
     # "blocked" or "unlocked" in a message is no sign of a busy database
     with pytest.raises(peewee.OperationalError, match="no such table"), write_transaction():
         raise peewee.OperationalError("no such table: blocked_unlocked")
+
+
+def test_kept_figures_are_left_unwritten_when_the_database_is_busy_and_the_report_goes_on(db):
+    """The reports' kept sums are best effort: a busy database rolls their write back and says nothing (they are
+    summed again next time); any other fault still surfaces."""
+    with kept_figures_written():
+        db.execute_sql("DELETE FROM sales_hour")
+        db.execute_sql("INSERT INTO sales_hour (hour, kind, sale_rows, sales, total, tax, discount, cogs) "
+                       "VALUES ('2026-01-01T10', 'sale', 1, 1, 100, 0, 0, 0)")
+        raise peewee.OperationalError("database is locked")
+    assert db.execute_sql("SELECT COUNT(*) FROM sales_hour").fetchone()[0] == 0
+    with pytest.raises(ValueError), kept_figures_written():
+        raise ValueError("a fault of ours")
 
 
 def _as_before_lot_expiry(db) -> None:

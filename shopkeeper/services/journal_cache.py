@@ -23,10 +23,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from peewee import DatabaseError
 
-from shopkeeper.db import is_sqlite, utcnow, write_transaction
-from shopkeeper.errors import ShopError
+from shopkeeper.db import is_sqlite, kept_figures_written, utcnow, write_transaction
 from shopkeeper.models import database
 from shopkeeper.services import stock
 
@@ -173,35 +171,32 @@ def keep() -> None:
     forget_pending()
     db = database.obj
     p = db.param
-    try:
-        with write_transaction():
-            if not is_sqlite(db):  # one writer of marks at a time: a derivation is checked, then written
-                db.execute_sql("LOCK TABLE journal_mark IN EXCLUSIVE MODE")
-            if drop:
-                db.execute_sql("DELETE FROM journal_mark")
-                db.execute_sql("DELETE FROM journal_kept")
-            for anchor, base, base_rows, boundary, rows, moved, sign in pending:
-                found = dict(db.execute_sql(f"SELECT boundary, rows_from_anchor FROM journal_mark WHERE anchor = {p}",
-                                            (anchor,)).fetchall())
-                if base is None:
-                    if found:
-                        break  # another process started this anchor meanwhile
-                elif found.get(base) != base_rows or (max(found) if sign > 0 else min(found)) != base:
-                    break  # the mark it grows from changed or is no longer the outermost one
-                if base is None:
-                    totals: Sums = {}
-                else:
-                    totals = _add(_kept(anchor, base), moved, sign)
-                db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor) VALUES ({p}, {p}, {p})",
-                               (anchor, boundary, rows))
-                rows_of = [(anchor, boundary, pid, *values) for pid, values in totals.items() if any(values)]
-                one = f"({', '.join([p] * (3 + len(COLUMNS)))})"
-                for n in range(0, len(rows_of), 100):  # many rows a statement: one round trip each on PostgreSQL
-                    chunk = rows_of[n:n + 100]
-                    db.execute_sql(f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) "
-                                   f"VALUES {', '.join([one] * len(chunk))}", [v for row in chunk for v in row])
-    except (DatabaseError, ShopError):  # busy, or a read-only database: the months are read live next time
-        return
+    with kept_figures_written():
+        if not is_sqlite(db):  # one writer of marks at a time: a derivation is checked, then written
+            db.execute_sql("LOCK TABLE journal_mark IN EXCLUSIVE MODE")
+        if drop:
+            db.execute_sql("DELETE FROM journal_mark")
+            db.execute_sql("DELETE FROM journal_kept")
+        for anchor, base, base_rows, boundary, rows, moved, sign in pending:
+            found = dict(db.execute_sql(f"SELECT boundary, rows_from_anchor FROM journal_mark WHERE anchor = {p}",
+                                        (anchor,)).fetchall())
+            if base is None:
+                if found:
+                    break  # another process started this anchor meanwhile
+            elif found.get(base) != base_rows or (max(found) if sign > 0 else min(found)) != base:
+                break  # the mark it grows from changed or is no longer the outermost one
+            if base is None:
+                totals: Sums = {}
+            else:
+                totals = _add(_kept(anchor, base), moved, sign)
+            db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor) VALUES ({p}, {p}, {p})",
+                           (anchor, boundary, rows))
+            rows_of = [(anchor, boundary, pid, *values) for pid, values in totals.items() if any(values)]
+            one = f"({', '.join([p] * (3 + len(COLUMNS)))})"
+            for n in range(0, len(rows_of), 100):  # many rows a statement: one round trip each on PostgreSQL
+                chunk = rows_of[n:n + 100]
+                db.execute_sql(f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) "
+                               f"VALUES {', '.join([one] * len(chunk))}", [v for row in chunk for v in row])
 
 
 def clear() -> None:

@@ -24,10 +24,8 @@ from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from peewee import DatabaseError
 
-from shopkeeper.db import utcnow, write_transaction
-from shopkeeper.errors import ShopError
+from shopkeeper.db import kept_figures_written, utcnow, write_transaction
 from shopkeeper.models import database
 
 if TYPE_CHECKING:
@@ -216,19 +214,16 @@ def keep() -> None:
     db = database.obj
     p = db.param
     now = utcnow()
-    try:
-        with write_transaction():
-            for first, end in stale + [(first, end) for first, end, _, _ in pending]:
-                db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
-            for first, end, sale_rows, packed in pending:
-                db.execute_sql(f"INSERT INTO product_sales_span (first_day, end_day, sale_rows, kept_at, figures) "
-                               f"VALUES ({p}, {p}, {p}, {p}, {p})", (first, end, sale_rows, now, packed))
-            spans = db.execute_sql("SELECT first_day, end_day FROM product_sales_span ORDER BY kept_at DESC, "
-                                   "first_day, end_day").fetchall()
-            for first, end in spans[MAX_SPANS:]:
-                db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
-    except (DatabaseError, ShopError):  # busy, or a read-only database: summed again next time
-        return
+    with kept_figures_written():
+        for first, end in stale + [(first, end) for first, end, _, _ in pending]:
+            db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
+        for first, end, sale_rows, packed in pending:
+            db.execute_sql(f"INSERT INTO product_sales_span (first_day, end_day, sale_rows, kept_at, figures) "
+                           f"VALUES ({p}, {p}, {p}, {p}, {p})", (first, end, sale_rows, now, packed))
+        spans = db.execute_sql("SELECT first_day, end_day FROM product_sales_span ORDER BY kept_at DESC, "
+                               "first_day, end_day").fetchall()
+        for first, end in spans[MAX_SPANS:]:
+            db.execute_sql(f"DELETE FROM product_sales_span WHERE first_day = {p} AND end_day = {p}", (first, end))
 
 
 def clear() -> None:

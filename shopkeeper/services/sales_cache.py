@@ -18,10 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from peewee import DatabaseError
 
-from shopkeeper.db import utcnow, write_transaction
-from shopkeeper.errors import ShopError
+from shopkeeper.db import kept_figures_written, utcnow, write_transaction
 from shopkeeper.models import database
 
 enabled = True
@@ -240,14 +238,11 @@ def keep() -> None:
                 f"({', '.join([p] * 8)}) ON CONFLICT (hour, kind) DO UPDATE SET {figures}")
     day_sql = (f"INSERT INTO sales_day (day, dim, key, kind, sale_rows, sales, total, tax, discount, cogs) VALUES "
                f"({', '.join([p] * 10)}) ON CONFLICT (day, dim, key, kind) DO UPDATE SET {figures}")
-    try:
-        with write_transaction():
-            for row in hours:
-                db.execute_sql(hour_sql, row)
-            for row in days:
-                db.execute_sql(day_sql, row)
-    except (DatabaseError, ShopError):  # busy, or a read-only database: the hours are read live next time
-        return
+    with kept_figures_written():
+        for row in hours:
+            db.execute_sql(hour_sql, row)
+        for row in days:
+            db.execute_sql(day_sql, row)
 
 
 def clear() -> None:
