@@ -689,6 +689,9 @@ def set_price(ctx: Context, line_id: int, unit_price: int) -> Draft:
         raise InvalidInput("a refund pays back what was charged: its prices are not changed", field="price",
                            line=line_id)
     product = Product.get_by_id(line.product_id) if line.product_id is not None else None
+    if unit_price < line.unit_price:
+        _refuse_below_paid(ctx, row, lambda: OpenSaleLine.update(unit_price=unit_price).where(
+            OpenSaleLine.id == line.id).execute())
     if product is None:
         approval = permissions.require(ctx, permissions.ONE_OFF_ITEM)
     elif unit_price != product.price:
@@ -746,8 +749,9 @@ def _removal_approval(ctx: Context, row: OpenSale) -> permissions.Approval | Non
 
 
 def _refuse_below_paid(ctx: Context, row: OpenSale, change: Callable[[], object]) -> None:
-    """Once payment has started, before a supervisor is asked to approve ``change``: refused now if it would bring
-    the sale below what has been paid (tried and undone), not after the supervisor has typed their PIN."""
+    """Once payment has started, before a supervisor is asked to approve ``change`` (a removal, a lower quantity
+    or price, a discount): refused now if it would bring the sale below what has been paid (tried and undone), not
+    after the supervisor has typed their PIN."""
     if not _payment_started(row):
         return
     with _writing(ctx), database.obj.atomic() as trial:
@@ -810,7 +814,10 @@ def set_line_discount(ctx: Context, line_id: int, amount: int = 0, *, rate: int 
     if rate is not None:
         _check_rate(rate)
         amount = 0
-    gross = _check_line_discount(ctx, *_line_of(ctx, line_id), amount, rate)
+    row, line = _line_of(ctx, line_id)
+    gross = _check_line_discount(ctx, row, line, amount, rate)
+    _refuse_below_paid(ctx, row, lambda: OpenSaleLine.update(discount=amount, discount_rate=rate or None).where(
+        OpenSaleLine.id == line.id).execute())
     approval = _discount_approval(ctx, rate if rate is not None else permissions.discount_rate(amount, gross))
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
@@ -870,6 +877,9 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
         amount = 0
     row = _open_row(ctx, create=False)
     net = _lines_net(_load(row, ctx).lines) if row is not None else 0
+    if row is not None and amount <= net:
+        _refuse_below_paid(ctx, row, lambda: OpenSale.update(discount=amount, discount_rate=rate or None).where(
+            OpenSale.id == row.id).execute())
     approval = _discount_approval(ctx, rate if rate is not None else permissions.discount_rate(amount, net))
     with _writing(ctx):
         row = _open_row(ctx, create=True)
