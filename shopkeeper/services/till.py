@@ -896,18 +896,20 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
     return _load(OpenSale.get_by_id(row.id), ctx)
 
 
-def void(ctx: Context) -> None:
+def void(ctx: Context) -> list[tuple[str, int]]:
     """Throw away the open sale (nothing was sold; no stock moved). A sale with lines needs ``void_sale`` and is
-    recorded in the audit log (``sale_voided``) with its lines."""
+    recorded in the audit log (``sale_voided``) with its lines. Returns the part payments taken on it (method,
+    amount), which the customer is to be given back."""
     row = _open_row(ctx, create=False)
     if row is None:
-        return
+        return []
     has_lines = OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists()
     approval = permissions.require(ctx, permissions.VOID_SALE) if has_lines else None
     with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None:
-            return
+            return []
+        taken = _taken(row.id)
         lines = list(OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).order_by(OpenSaleLine.line_no))
         if lines:
             if approval is None:  # lines were added at another session meanwhile
@@ -915,13 +917,13 @@ def void(ctx: Context) -> None:
             subject = f"open_sale:{row.id}"
             detail = {"mode": row.mode, "lines": [_line_detail(line) for line in lines],
                       "discount": row.discount, "discount_rate": row.discount_rate}
-            taken = _taken(row.id)
             if taken:  # part payments to give back
                 detail["payments"] = [{"method": method, "amount": amount} for method, amount in taken]
             audit_log.record(ctx, "sale_voided", subject=subject, supervisor_id=approval.supervisor_id,
                              detail=detail)
             approval.record(ctx, subject)
         _delete(row.id)
+    return taken
 
 
 def _delete(draft_id: int) -> None:

@@ -609,13 +609,25 @@ class SellScreen(ShopScreen):
             if yes:
                 self._void()
 
-        self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?", yes="Void",
-                                           no="Keep"), done)
+        give_back = ""
+        if self.draft.payments:
+            give_back = f" Then give back {self._payments_text(self.draft.payments)} paid on it."
+        self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?{give_back}",
+                                           yes="Void", no="Keep"), done)
+
+    def _payments_text(self, payments) -> str:
+        return " + ".join(f"{method} {self.money(amount)}" for method, amount in payments)
 
     def _void(self) -> None:
-        if self._do(lambda: till.void(self.shop.ctx)):
-            self.notify("sale voided", timeout=3)
-        # refused: a supervisor's approval runs ``_do`` again, and its own change shows the empty sale
+        def call() -> None:  # run again with a supervisor's approval when the cashier may not void
+            taken = till.void(self.shop.ctx)
+            if taken:
+                self.notify(f"sale voided: give back {self._payments_text(taken)}", severity="warning",
+                            timeout=20)
+            else:
+                self.notify("sale voided", timeout=3)
+
+        self._do(call)
 
     def action_park(self) -> None:
         def done(values: dict[str, str] | None) -> None:
