@@ -970,6 +970,7 @@ def resume(ctx: Context, draft_id: int) -> Draft:
         target = OpenSale.get_or_none((OpenSale.id == draft_id) & (OpenSale.status == "parked"))
         if target is None:
             raise NotFound(f"no parked sale {draft_id} (already resumed or completed elsewhere?)")
+        _check_cash_stays(ctx, target)
         row = _open_row(ctx, create=False)
         if row is not None:
             if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
@@ -980,6 +981,22 @@ def resume(ctx: Context, draft_id: int) -> Draft:
             OpenSale.id == draft_id).execute()
         target = OpenSale.get_by_id(draft_id)
     return _load(target, ctx)
+
+
+def _check_cash_stays(ctx: Context, target: OpenSale) -> None:
+    """A parked sale holding cash part payments is resumed only at the till whose drawer has that cash: completed
+    elsewhere, its cash would be expected in the other drawer."""
+    here = terminal_id(ctx)
+    if target.terminal_id is None or target.terminal_id == here:
+        return
+    cash = till_session.held_cash_of(target.id)
+    if cash:
+        from shopkeeper.models import Terminal
+
+        there = Terminal.select(Terminal.name).where(Terminal.id == target.terminal_id).scalar() or "?"
+        raise InvalidInput(f"parked sale {target.id}: cash {format_money(cash, ctx.decimals)} paid on it is in the "
+                           f"drawer of till {there}: resume it there", field="sale", reason="cash at another till",
+                           value=target.id)
 
 
 # --- refunds ----------------------------------------------------------------------------------------------------
