@@ -202,3 +202,15 @@ def test_a_parked_sale_holding_cash_is_resumed_only_at_the_till_whose_drawer_has
     till.add_scan(ctx, MILK)
     till.take_payment(ctx, Tender("card", 100))  # a card payment is in no drawer: the sale goes to any till
     assert till.resume(other, till.park(ctx)).payments == [("card", 100)]
+
+
+def test_a_cashier_closing_over_held_cash_is_told_before_a_supervisor_is_asked(demo_db, ctx):
+    from shopkeeper.services.tenders import Tender
+    from tests.staff_helpers import add_staff
+
+    till_session.open(ctx, 10000)
+    till.add_scan(ctx, COFFEE)
+    till.take_payment(ctx, Tender("cash", 500))
+    add_staff()
+    with pytest.raises(InvalidInput, match="unfinished sale"):  # not PermissionDenied: no PIN to ask for
+        till_session.close(replace(ctx, staff="Cam"), 10500)

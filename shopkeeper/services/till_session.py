@@ -404,24 +404,28 @@ def _chain_head() -> str:
     return str(chain.head())
 
 
+def _refuse_held(ctx: Context, held: int) -> None:
+    if held:
+        raise InvalidInput(
+            f"cash {format_money(held, ctx.decimals)} paid on an unfinished sale at till {ctx.terminal} is in the "
+            f"drawer but in no sale yet: complete that sale (Ctrl+O resumes a parked one) or void it and give the "
+            f"cash back, then close", field="session", reason="cash held", value=held)
+
+
 @retry_clashes
 def close(ctx: Context, counted: int | None, denominations: dict[int, int] | None = None) -> Report:
     """Close the open session with the drawer as counted (``counted``, or the sum of ``denominations``): writes the
     Z report once; from then on the session and its figures never change."""
     amount, detail = _counted(counted, denominations, "counted cash", ctx.decimals)
-    _who(ctx)
+    terminal, _ = _who(ctx)
+    _refuse_held(ctx, held_cash(terminal))  # before a supervisor is asked; again inside, for a payment meanwhile
     approval = permissions.require(ctx, permissions.CLOSE_DAY)  # before the transaction: a wrong PIN counts
     with write_transaction():
         row = _locked_open(ctx)
         approval.record(ctx, f"till_session:{row.id}")
         now = utcnow()
         report = _figures(ctx, row, "Z", now)
-        if report.held_cash:
-            raise InvalidInput(
-                f"cash {format_money(report.held_cash, ctx.decimals)} paid on an unfinished sale at till "
-                f"{ctx.terminal} is in the drawer but in no sale yet: complete that sale (Ctrl+O resumes a parked "
-                f"one) or void it and give the cash back, then close", field="session", reason="cash held",
-                value=report.held_cash)
+        _refuse_held(ctx, report.held_cash)
         report.counted_cash = amount
         report.counted_detail = {int(k): v for k, v in json.loads(detail).items()} if detail else {}
         report.over_short = amount - report.expected_cash
