@@ -139,6 +139,7 @@ class ParkedSale:
     note: str
     lines: int
     updated_at: str
+    payments: list[tuple[str, int]] = field(default_factory=list)  # part payments taken on it (method, amount)
 
 
 # --- parsing typed input ------------------------------------------------------------------------------------
@@ -960,8 +961,16 @@ def parked_sales() -> list[ParkedSale]:
              .switch(OpenSale).join(OpenSaleLine, JOIN.LEFT_OUTER)
              .where(OpenSale.status == "parked").group_by(OpenSale.id, Terminal.name, Staff.name)  # PostgreSQL: all
              .order_by(OpenSale.id).dicts())
+    rows = list(query)
+    taken: dict[int, list[tuple[str, int]]] = {}
+    if rows:
+        for draft_id, method, amount in (OpenSalePayment.select(OpenSalePayment.open_sale, OpenSalePayment.method,
+                                                                OpenSalePayment.amount)
+                                         .where(OpenSalePayment.open_sale.in_([r["id"] for r in rows]))
+                                         .order_by(OpenSalePayment.id).tuples()):
+            taken.setdefault(draft_id, []).append((method, amount))
     return [ParkedSale(r["id"], r["terminal_name"] or "", r["staff_name"] or "", r["mode"], r["note"], r["n"],
-                       r["updated_at"]) for r in query]
+                       r["updated_at"], taken.get(r["id"], [])) for r in rows]
 
 
 def resume(ctx: Context, draft_id: int) -> Draft:

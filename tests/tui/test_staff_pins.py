@@ -399,3 +399,26 @@ async def test_voiding_a_part_paid_sale_tells_the_cashier_what_to_give_back(shop
         await settle(app, pilot)
         assert isinstance(app.screen, SellScreen) and till.current_sale(app.ctx).lines == []
         assert any("voided: give back card 5.00 + cash 2.00" in n.message for n in app._notifications)
+
+
+async def test_the_parked_sales_list_says_what_was_paid_on_each(shop, make_app, till_ctx, monkeypatch):
+    """A parked sale with part payments looked like any other in Ctrl+O's list: nothing said money was on it."""
+    from tests.tui.test_sell import COFFEE
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        await settle(app, pilot)
+        await pilot.press("f7", "f8", *"5", "enter", "escape")  # 5.00 by card
+        await settle(app, pilot)
+        await pilot.press("ctrl+y", "enter")
+        await settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        (option,) = app.screen.query_one("#parked-list").options
+        assert "paid card 5.00" in str(option.prompt)

@@ -31,6 +31,7 @@ that ends a scan never answers that question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -189,9 +190,12 @@ class ParkedScreen(_Dialog):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, parked: list[till.ParkedSale]) -> None:
+    def __init__(self, parked: list[till.ParkedSale], money: Callable[[int], str]) -> None:
         super().__init__()
-        self.parked = parked
+        self.parked, self.money = parked, money
+
+    def _paid(self, p: till.ParkedSale) -> str:
+        return ("  paid " + " + ".join(f"{m} {self.money(a)}" for m, a in p.payments)) if p.payments else ""
 
     def compose(self) -> ComposeResult:
         from shopkeeper.tui.format import local_time
@@ -200,7 +204,7 @@ class ParkedScreen(_Dialog):
             yield Static("Resume a parked sale (Enter)", classes="prompt-title")
             yield OptionList(*[
                 Option(plain(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
-                             f"{'  refund' if p.mode == 'refund' else ''}  {p.note}"), id=str(p.id))
+                             f"{'  refund' if p.mode == 'refund' else ''}{self._paid(p)}  {p.note}"), id=str(p.id))
                 for p in self.parked], id="parked-list")
 
     @on(OptionList.OptionSelected)
@@ -657,7 +661,7 @@ class SellScreen(ShopScreen):
             if draft_id is not None:
                 self._do(lambda: till.resume(self.shop.ctx, draft_id))
 
-        self.app.push_screen(ParkedScreen(parked), done)
+        self.app.push_screen(ParkedScreen(parked, self.money), done)
 
     def action_refund(self) -> None:
         def done(values: dict[str, str] | None) -> None:
