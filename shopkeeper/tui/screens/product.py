@@ -32,6 +32,7 @@ from shopkeeper.tui.format import (STATUS_TEXT, local_time, money, movement_at, 
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
+from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -178,7 +179,9 @@ class ProductScreen(ShopScreen):
             with TabPane("Details", id="details"):
                 yield Static("", id="product-summary", classes="title", markup=False)
                 for name, label, placeholder in self.FIELDS:
-                    yield field_row(label, Input(placeholder=placeholder, id=name, compact=True), name)
+                    # Codes are scanned into Barcodes; a scan into any other field is refused (``_scanned``).
+                    kind = Input if name == "barcodes" else ScanAwareInput
+                    yield field_row(label, kind(placeholder=placeholder, id=name, compact=True), name)
                 yield field_row("Active", Checkbox("sold and counted", True, id="active", compact=True), "active")
             with TabPane("Journal", id="journal"):
                 if self.product_id is not None:
@@ -194,6 +197,15 @@ class ProductScreen(ShopScreen):
                 else:
                     yield Static("A new product has no changes yet.", classes="hint")
         yield ShopFooter(compact=True)
+
+    @on(Scanned)
+    def _scanned(self, event: Scanned) -> None:
+        """A scan typed into a field other than Barcodes (taken back out of it), or from a scanner device: the
+        form is not a till, so it is refused out loud rather than typed into the name or the price."""
+        event.stop()
+        self.app.bell()
+        self.notify(f"scan {event.code} NOT used: this is a product's form (a code goes in Barcodes; F2 sells)",
+                    severity="error", timeout=6)
 
     def on_mount(self) -> None:
         self.mark_seen()
