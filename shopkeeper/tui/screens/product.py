@@ -179,9 +179,8 @@ class ProductScreen(ShopScreen):
             with TabPane("Details", id="details"):
                 yield Static("", id="product-summary", classes="title", markup=False)
                 for name, label, placeholder in self.FIELDS:
-                    # Codes are scanned into Barcodes; a scan into any other field is refused (``_scanned``).
-                    kind = Input if name == "barcodes" else ScanAwareInput
-                    yield field_row(label, kind(placeholder=placeholder, id=name, compact=True), name)
+                    # A scan into Barcodes adds its code; into any other field it is refused (``_scanned``).
+                    yield field_row(label, ScanAwareInput(placeholder=placeholder, id=name, compact=True), name)
                 yield field_row("Active", Checkbox("sold and counted", True, id="active", compact=True), "active")
             with TabPane("Journal", id="journal"):
                 if self.product_id is not None:
@@ -200,9 +199,17 @@ class ProductScreen(ShopScreen):
 
     @on(Scanned)
     def _scanned(self, event: Scanned) -> None:
-        """A scan typed into a field other than Barcodes (taken back out of it), or from a scanner device: the
-        form is not a till, so it is refused out loud rather than typed into the name or the price."""
+        """A scan (taken back out of the field it was typed into, or from a scanner device): with Barcodes
+        focused its code is added to the list there, keeping the codes already in it; anywhere else it is refused
+        out loud rather than typed into the name or the price."""
         event.stop()
+        field = self.focused
+        if isinstance(field, Input) and field.id == "barcodes":
+            codes = [c.strip() for c in field.value.split(",") if c.strip()]
+            if event.code not in codes:
+                field.value = ", ".join([*codes, event.code])
+            field.cursor_position = len(field.value)
+            return
         self.app.bell()
         self.notify(f"scan {event.code} NOT used: this is a product's form (a code goes in Barcodes; F2 sells)",
                     severity="error", timeout=6)
