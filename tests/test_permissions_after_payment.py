@@ -146,3 +146,17 @@ def test_a_removal_that_would_leave_less_than_paid_is_refused_before_a_superviso
     with pytest.raises(InvalidInput, match="already been paid"):
         till.set_quantity(cam, draft.lines[1].id, 500)
     assert [line.quantity for line in till.current_sale(cam).lines] == [2_000, 1_000]
+
+
+def test_a_price_or_discount_that_would_leave_less_than_paid_is_refused_before_a_supervisor_is_asked(cam):
+    draft = _ring_up(cam)
+    till.take_payment(cam, Tender("card", 400))
+    with pytest.raises(InvalidInput, match="already been paid"):  # not PermissionDenied: no PIN to ask for
+        till.set_price(cam, draft.lines[1].id, 10)
+    with pytest.raises(InvalidInput, match="already been paid"):
+        till.set_line_discount(cam, draft.lines[1].id, rate=9_000)
+    with pytest.raises(InvalidInput, match="already been paid"):
+        till.set_sale_discount(cam, rate=9_000)
+    after = till.current_sale(cam)
+    assert [(line.unit_price, line.discount) for line in after.lines] == [(129, 0), (250, 0)]
+    assert after.total == 508

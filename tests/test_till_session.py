@@ -163,3 +163,54 @@ def test_the_stored_report_is_json_with_exact_integers(demo_db, ctx):
     report = json.loads(TillSessionClose.get().report)
     assert (report["float"], report["counted_cash"], report["over_short"]) == (12345, 12340, -5)
     assert TillSession.get().terminal_id == terminal_id(ctx)
+
+
+def test_cash_paid_on_an_unfinished_sale_is_held_and_the_drawer_is_not_closed_over_it(demo_db, ctx):
+    """A part payment in cash is in the drawer before its sale is: the X report says so, and the day is not closed
+    while it belongs to no sale yet (counted as OVER today, then in the next session's expected cash again)."""
+    from shopkeeper.services.tenders import Tender
+
+    till_session.open(ctx, 10000)
+    till.add_scan(ctx, COFFEE)
+    till.take_payment(ctx, Tender("cash", 500))
+    x = till_session.x_report(ctx)
+    assert (x.expected_cash, x.held_cash) == (10000, 500)
+    assert "Cash held on open sales" in x.text
+    with pytest.raises(InvalidInput, match="cash 5.00 paid on an unfinished sale") as refused:
+        till_session.close(ctx, 10500)
+    assert refused.value.field == "session"
+    number = till.park(ctx)  # parked here: still this drawer's cash
+    with pytest.raises(InvalidInput, match="unfinished sale"):
+        till_session.close(ctx, 10500)
+    till.resume(ctx, number)
+    till.complete(ctx, "cash")  # the rest, 6.50
+    z = till_session.close(ctx, 11150)
+    assert (z.expected_cash, z.over_short, z.held_cash) == (11150, 0, 0)
+
+
+def test_a_parked_sale_holding_cash_is_resumed_only_at_the_till_whose_drawer_has_it(demo_db, ctx):
+    from shopkeeper.services.tenders import Tender
+
+    till.add_scan(ctx, COFFEE)
+    till.take_payment(ctx, Tender("cash", 500))
+    number = till.park(ctx)
+    other = replace(ctx, terminal="till-2")
+    with pytest.raises(InvalidInput, match=f"cash 5.00 paid on it is in the drawer of till {ctx.terminal}"):
+        till.resume(other, number)
+    assert till.resume(ctx, number).payments == [("cash", 500)]
+    assert till.void(ctx) == [("cash", 500)]  # given back
+    till.add_scan(ctx, MILK)
+    till.take_payment(ctx, Tender("card", 100))  # a card payment is in no drawer: the sale goes to any till
+    assert till.resume(other, till.park(ctx)).payments == [("card", 100)]
+
+
+def test_a_cashier_closing_over_held_cash_is_told_before_a_supervisor_is_asked(demo_db, ctx):
+    from shopkeeper.services.tenders import Tender
+    from tests.staff_helpers import add_staff
+
+    till_session.open(ctx, 10000)
+    till.add_scan(ctx, COFFEE)
+    till.take_payment(ctx, Tender("cash", 500))
+    add_staff()
+    with pytest.raises(InvalidInput, match="unfinished sale"):  # not PermissionDenied: no PIN to ask for
+        till_session.close(replace(ctx, staff="Cam"), 10500)

@@ -139,6 +139,7 @@ class ParkedSale:
     note: str
     lines: int
     updated_at: str
+    payments: list[tuple[str, int]] = field(default_factory=list)  # part payments taken on it (method, amount)
 
 
 # --- parsing typed input ------------------------------------------------------------------------------------
@@ -689,6 +690,9 @@ def set_price(ctx: Context, line_id: int, unit_price: int) -> Draft:
         raise InvalidInput("a refund pays back what was charged: its prices are not changed", field="price",
                            line=line_id)
     product = Product.get_by_id(line.product_id) if line.product_id is not None else None
+    if unit_price < line.unit_price:
+        _refuse_below_paid(ctx, row, lambda: OpenSaleLine.update(unit_price=unit_price).where(
+            OpenSaleLine.id == line.id).execute())
     if product is None:
         approval = permissions.require(ctx, permissions.ONE_OFF_ITEM)
     elif unit_price != product.price:
@@ -746,8 +750,9 @@ def _removal_approval(ctx: Context, row: OpenSale) -> permissions.Approval | Non
 
 
 def _refuse_below_paid(ctx: Context, row: OpenSale, change: Callable[[], object]) -> None:
-    """Once payment has started, before a supervisor is asked to approve ``change``: refused now if it would bring
-    the sale below what has been paid (tried and undone), not after the supervisor has typed their PIN."""
+    """Once payment has started, before a supervisor is asked to approve ``change`` (a removal, a lower quantity
+    or price, a discount): refused now if it would bring the sale below what has been paid (tried and undone), not
+    after the supervisor has typed their PIN."""
     if not _payment_started(row):
         return
     with _writing(ctx), database.obj.atomic() as trial:
@@ -810,7 +815,10 @@ def set_line_discount(ctx: Context, line_id: int, amount: int = 0, *, rate: int 
     if rate is not None:
         _check_rate(rate)
         amount = 0
-    gross = _check_line_discount(ctx, *_line_of(ctx, line_id), amount, rate)
+    row, line = _line_of(ctx, line_id)
+    gross = _check_line_discount(ctx, row, line, amount, rate)
+    _refuse_below_paid(ctx, row, lambda: OpenSaleLine.update(discount=amount, discount_rate=rate or None).where(
+        OpenSaleLine.id == line.id).execute())
     approval = _discount_approval(ctx, rate if rate is not None else permissions.discount_rate(amount, gross))
     with _writing(ctx):
         row, line = _line_of(ctx, line_id)
@@ -870,6 +878,9 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
         amount = 0
     row = _open_row(ctx, create=False)
     net = _lines_net(_load(row, ctx).lines) if row is not None else 0
+    if row is not None and amount <= net:
+        _refuse_below_paid(ctx, row, lambda: OpenSale.update(discount=amount, discount_rate=rate or None).where(
+            OpenSale.id == row.id).execute())
     approval = _discount_approval(ctx, rate if rate is not None else permissions.discount_rate(amount, net))
     with _writing(ctx):
         row = _open_row(ctx, create=True)
@@ -886,18 +897,20 @@ def set_sale_discount(ctx: Context, amount: int = 0, *, rate: int | None = None)
     return _load(OpenSale.get_by_id(row.id), ctx)
 
 
-def void(ctx: Context) -> None:
+def void(ctx: Context) -> list[tuple[str, int]]:
     """Throw away the open sale (nothing was sold; no stock moved). A sale with lines needs ``void_sale`` and is
-    recorded in the audit log (``sale_voided``) with its lines."""
+    recorded in the audit log (``sale_voided``) with its lines. Returns the part payments taken on it (method,
+    amount), which the customer is to be given back."""
     row = _open_row(ctx, create=False)
     if row is None:
-        return
+        return []
     has_lines = OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists()
     approval = permissions.require(ctx, permissions.VOID_SALE) if has_lines else None
     with _writing(ctx):
         row = _open_row(ctx, create=False)
         if row is None:
-            return
+            return []
+        taken = _taken(row.id)
         lines = list(OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).order_by(OpenSaleLine.line_no))
         if lines:
             if approval is None:  # lines were added at another session meanwhile
@@ -905,13 +918,13 @@ def void(ctx: Context) -> None:
             subject = f"open_sale:{row.id}"
             detail = {"mode": row.mode, "lines": [_line_detail(line) for line in lines],
                       "discount": row.discount, "discount_rate": row.discount_rate}
-            taken = _taken(row.id)
             if taken:  # part payments to give back
                 detail["payments"] = [{"method": method, "amount": amount} for method, amount in taken]
             audit_log.record(ctx, "sale_voided", subject=subject, supervisor_id=approval.supervisor_id,
                              detail=detail)
             approval.record(ctx, subject)
         _delete(row.id)
+    return taken
 
 
 def _delete(draft_id: int) -> None:
@@ -948,8 +961,16 @@ def parked_sales() -> list[ParkedSale]:
              .switch(OpenSale).join(OpenSaleLine, JOIN.LEFT_OUTER)
              .where(OpenSale.status == "parked").group_by(OpenSale.id, Terminal.name, Staff.name)  # PostgreSQL: all
              .order_by(OpenSale.id).dicts())
+    rows = list(query)
+    taken: dict[int, list[tuple[str, int]]] = {}
+    if rows:
+        for draft_id, method, amount in (OpenSalePayment.select(OpenSalePayment.open_sale, OpenSalePayment.method,
+                                                                OpenSalePayment.amount)
+                                         .where(OpenSalePayment.open_sale.in_([r["id"] for r in rows]))
+                                         .order_by(OpenSalePayment.id).tuples()):
+            taken.setdefault(draft_id, []).append((method, amount))
     return [ParkedSale(r["id"], r["terminal_name"] or "", r["staff_name"] or "", r["mode"], r["note"], r["n"],
-                       r["updated_at"]) for r in query]
+                       r["updated_at"], taken.get(r["id"], [])) for r in rows]
 
 
 def resume(ctx: Context, draft_id: int) -> Draft:
@@ -958,6 +979,7 @@ def resume(ctx: Context, draft_id: int) -> Draft:
         target = OpenSale.get_or_none((OpenSale.id == draft_id) & (OpenSale.status == "parked"))
         if target is None:
             raise NotFound(f"no parked sale {draft_id} (already resumed or completed elsewhere?)")
+        _check_cash_stays(ctx, target)
         row = _open_row(ctx, create=False)
         if row is not None:
             if OpenSaleLine.select().where(OpenSaleLine.open_sale == row.id).exists():
@@ -968,6 +990,22 @@ def resume(ctx: Context, draft_id: int) -> Draft:
             OpenSale.id == draft_id).execute()
         target = OpenSale.get_by_id(draft_id)
     return _load(target, ctx)
+
+
+def _check_cash_stays(ctx: Context, target: OpenSale) -> None:
+    """A parked sale holding cash part payments is resumed only at the till whose drawer has that cash: completed
+    elsewhere, its cash would be expected in the other drawer."""
+    here = terminal_id(ctx)
+    if target.terminal_id is None or target.terminal_id == here:
+        return
+    cash = till_session.held_cash_of(target.id)
+    if cash:
+        from shopkeeper.models import Terminal
+
+        there = Terminal.select(Terminal.name).where(Terminal.id == target.terminal_id).scalar() or "?"
+        raise InvalidInput(f"parked sale {target.id}: cash {format_money(cash, ctx.decimals)} paid on it is in the "
+                           f"drawer of till {there}: resume it there", field="sale", reason="cash at another till",
+                           value=target.id)
 
 
 # --- refunds ----------------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from shopkeeper import bounds
 from shopkeeper.db import is_sqlite, locked, retry_clashes, statement, utcnow, write_transaction
 from shopkeeper.denominations import check_counts, total
 from shopkeeper.errors import InvalidInput, NotFound
-from shopkeeper.models import (AuditEvent, CashMovement, Payment, Sale, SaleLine, Staff, Terminal, TillSession,
+from shopkeeper.models import (AuditEvent, CashMovement, OpenSale, OpenSalePayment, Payment, Sale, SaleLine, Staff, Terminal, TillSession,
                                TillSessionClose, database)
 from shopkeeper.money import format_money, format_rate
 from shopkeeper.services import audit_log, permissions
@@ -74,6 +74,7 @@ class Report:
     cash_out: int = 0
     no_sales: int = 0
     expected_cash: int = 0
+    held_cash: int = 0  # cash part payments on this till's open and parked sales: in the drawer, in no sale yet
     counted_cash: int | None = None
     counted_detail: dict[int, int] = field(default_factory=dict)
     over_short: int | None = None
@@ -99,7 +100,7 @@ class Report:
             "float": self.float_amount, "float_detail": {str(k): v for k, v in self.session.float_detail.items()},
             "cash_sales": self.cash_sales, "cash_refunds": self.cash_refunds, "cash_in": self.cash_in,
             "cash_out": self.cash_out, "no_sales": self.no_sales, "expected_cash": self.expected_cash,
-            "counted_cash": self.counted_cash,
+            "held_cash": self.held_cash, "counted_cash": self.counted_cash,
             "counted_detail": {str(k): v for k, v in self.counted_detail.items()},
             "over_short": self.over_short, "sales_by_method": self.sales_by_method,
             "refunds_by_method": self.refunds_by_method, "sales": self.sales, "refunds": self.refunds,
@@ -361,9 +362,28 @@ def _figures(ctx: Context, row: TillSession, kind: str, until: str) -> Report:
                                               & (AuditEvent.terminal == row.terminal_id)
                                               & (AuditEvent.created_at >= row.opened_at)
                                               & (AuditEvent.created_at <= until)).count())
+    report.held_cash = held_cash(row.terminal_id)
     report.expected_cash = (report.float_amount + report.cash_sales - report.cash_refunds + report.cash_in
                             - report.cash_out)
     return report
+
+
+def held_cash(terminal: int) -> int:
+    """Cash taken as part payments on the unfinished (open or parked) sales of till ``terminal``: in its drawer
+    already, counted in a session only when the sale completes there."""
+    return _held_cash(OpenSale.terminal == terminal)
+
+
+def held_cash_of(open_sale: int) -> int:
+    """Cash taken as part payments on unfinished sale ``open_sale``."""
+    return _held_cash(OpenSale.id == open_sale)
+
+
+def _held_cash(where) -> int:
+    amount = (OpenSalePayment.select(fn.SUM(OpenSalePayment.amount))
+              .join(OpenSale, on=(OpenSalePayment.open_sale == OpenSale.id))
+              .where(where & (OpenSalePayment.method == "cash")).scalar())
+    return int(amount or 0)
 
 
 def x_report(ctx: Context) -> Report:
@@ -384,18 +404,28 @@ def _chain_head() -> str:
     return str(chain.head())
 
 
+def _refuse_held(ctx: Context, held: int) -> None:
+    if held:
+        raise InvalidInput(
+            f"cash {format_money(held, ctx.decimals)} paid on an unfinished sale at till {ctx.terminal} is in the "
+            f"drawer but in no sale yet: complete that sale (Ctrl+O resumes a parked one) or void it and give the "
+            f"cash back, then close", field="session", reason="cash held", value=held)
+
+
 @retry_clashes
 def close(ctx: Context, counted: int | None, denominations: dict[int, int] | None = None) -> Report:
     """Close the open session with the drawer as counted (``counted``, or the sum of ``denominations``): writes the
     Z report once; from then on the session and its figures never change."""
     amount, detail = _counted(counted, denominations, "counted cash", ctx.decimals)
-    _who(ctx)
+    terminal, _ = _who(ctx)
+    _refuse_held(ctx, held_cash(terminal))  # before a supervisor is asked; again inside, for a payment meanwhile
     approval = permissions.require(ctx, permissions.CLOSE_DAY)  # before the transaction: a wrong PIN counts
     with write_transaction():
         row = _locked_open(ctx)
         approval.record(ctx, f"till_session:{row.id}")
         now = utcnow()
         report = _figures(ctx, row, "Z", now)
+        _refuse_held(ctx, report.held_cash)
         report.counted_cash = amount
         report.counted_detail = {int(k): v for k, v in json.loads(detail).items()} if detail else {}
         report.over_short = amount - report.expected_cash
@@ -448,6 +478,10 @@ def render(report: Report, decimals: int, width: int = WIDTH) -> str:
     out.append(row("+ Cash in", money(report.cash_in)))
     out.append(row("- Cash out", money(report.cash_out)))
     out.append(row("= Expected cash", money(report.expected_cash)))
+    if report.held_cash:
+        out.append(row("Cash held on open sales", money(report.held_cash)))
+        out.append("  (in the drawer, not expected:")
+        out.append("  complete or void them first)")
     if report.counted_cash is not None:
         out.append(row("Counted cash", money(report.counted_cash)))
         over_short = report.over_short or 0

@@ -48,6 +48,7 @@ class KeyGate:
         self._held: list[events.Key] = []
         self._timer: Timer | None = None
         self._screen: object = None
+        self._before: tuple[Input, str, float] | None = None  # (field, its value before a burst, last key's time)
 
     def _current_settings(self) -> None:
         from shopkeeper.tui.widgets.scan_input import wedge_settings
@@ -100,15 +101,24 @@ class KeyGate:
         now = time.monotonic()
         if terminator:
             scan = self._detector.feed("enter", now)
+            before, self._before = self._before, None
             if scan is None:
                 return False
             # The field takes its keys from its own queue: remove the burst once it has typed all of it.
-            field.call_later(_take_back, field, scan.code)
+            value = before[1] if before is not None and before[0] is field else None
+            field.call_later(_take_back, field, scan.code, value)
             self._refuse(scan.code)
             return True
         if char:
+            # The value before a burst's first key: a field that selects its text on focus (a price, a
+            # quantity) has it replaced by the burst, so taking the code back out must give that value back.
+            if self._before is None or self._before[0] is not field or now - self._before[2] > self.hold:
+                self._before = (field, field.value, now)
+            else:
+                self._before = (field, self._before[1], now)
             self._detector.feed(char, now)
         else:
+            self._before = None
             self._detector.reset()
         return False
 
@@ -138,8 +148,10 @@ class KeyGate:
         refuse_scan(self.app, code.strip())
 
 
-def _take_back(field: Input, code: str) -> None:
+def _take_back(field: Input, code: str, before: str | None = None) -> None:
     value = field.value
-    if value.endswith(code):
+    if before is not None:
+        field.value = before
+    elif value.endswith(code):
         field.value = value[: len(value) - len(code)]
     field.cursor_position = len(field.value)

@@ -205,8 +205,21 @@ async def open_park_note(app, pilot):
     await settle(app, pilot)
 
 
-@pytest.mark.parametrize("open_dialog", [open_new_product, open_cash, open_refund, open_park_note],
-                         ids=["new-product", "payment", "refund", "park"])
+async def open_price(app, pilot):
+    await sell_three(app, pilot)
+    await pilot.press("ctrl+s")  # the field holds the line's price: a scan must leave it as it was
+    await settle(app, pilot)
+
+
+async def open_quantity(app, pilot):
+    await sell_three(app, pilot)
+    await pilot.press("ctrl+t")
+    await settle(app, pilot)
+
+
+@pytest.mark.parametrize("open_dialog", [open_new_product, open_cash, open_refund, open_park_note, open_price,
+                                         open_quantity],
+                         ids=["new-product", "payment", "refund", "park", "price", "quantity"])
 async def test_scan_into_a_till_prompt_is_refused_and_taken_back_out_of_the_field(shop, make_app, open_dialog):
     from shopkeeper.tui.screens.payment import PaymentScreen
     from shopkeeper.tui.screens.sell import PromptScreen

@@ -170,3 +170,27 @@ async def test_a_scale_label_typed_as_a_barcode_is_stored_as_its_item_code(shop,
         assert catalog.product_barcodes(Product.get(Product.sku == "OLIVES-KG")) == ["2812345000007"]
         assert screen.query_one("#barcodes").value == "2812345000007"
         assert "scale item 12345" in str(screen.query_one("#barcodes-msg").content)
+
+
+async def test_a_scan_into_a_product_field_is_refused_and_taken_back_out(shop, make_app):
+    """Scanning on the Stock screen opens the product with its name focused: the next scan was typed into the
+    name, and a save (or "s" when leaving) stored it."""
+    from tests.tui.conftest import scan_burst
+
+    app = make_app()
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_product(app, pilot)
+        name = screen.query_one("#name").value
+        assert app.focused.id == "name"
+        scan_burst(app, "5449000000996")
+        await settle(app, pilot)
+        assert screen.query_one("#name").value == name
+        assert bells == [1] and any("5449000000996" in n.message for n in app._notifications)
+        screen.query_one("#barcodes").focus()
+        await settle(app, pilot)
+        before = screen.query_one("#barcodes").value
+        scan_burst(app, "5449000000996")  # into Barcodes a scan adds its code (it replaced the codes there)
+        await settle(app, pilot)
+        assert screen.query_one("#barcodes").value == f"{before}, 5449000000996" and bells == [1]

@@ -13,7 +13,7 @@ from shopkeeper.services import till
 from shopkeeper.tui.screens.sell import SellScreen
 from shopkeeper.tui.screens.sign_in import SignInScreen, SupervisorScreen
 from tests.staff_helpers import PINS, add_staff
-from tests.tui.conftest import scan_burst, settle
+from tests.tui.conftest import press_alone, scan_burst, settle
 
 SIZE = (80, 24)
 
@@ -366,3 +366,59 @@ async def test_the_audit_log_screen_shows_the_whole_till_name(shop, make_app, ti
         await settle(app, pilot)
         rows = [line for line in screen_lines(app) if "pin_set" in line]
         assert rows and all(till_ctx.terminal in line for line in rows), rows
+
+
+async def test_voiding_a_part_paid_sale_tells_the_cashier_what_to_give_back(shop, make_app, till_ctx, monkeypatch):
+    """The part payments were only in the audit log: the confirm and the approved void said nothing of the money
+    the customer had already paid."""
+    from shopkeeper.tui.screens.confirm import ConfirmScreen
+    from tests.tui.test_sell import COFFEE, MILK
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7", "f8", *"5", "enter")  # 5.00 by card
+        await settle(app, pilot)
+        await pilot.press("f7", *"2", "enter", "escape")  # and 2.00 cash, then the customer walks away
+        await settle(app, pilot)
+        assert till.current_sale(app.ctx).payments == [("card", 500), ("cash", 200)]
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "give back card 5.00 + cash 2.00" in app.screen.question
+        await press_alone(app, pilot, "y")
+        await settle(app, pilot)
+        await pilot.press(*"sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SellScreen) and till.current_sale(app.ctx).lines == []
+        assert any("voided: give back card 5.00 + cash 2.00" in n.message for n in app._notifications)
+
+
+async def test_the_parked_sales_list_says_what_was_paid_on_each(shop, make_app, till_ctx, monkeypatch):
+    """A parked sale with part payments looked like any other in Ctrl+O's list: nothing said money was on it."""
+    from tests.tui.test_sell import COFFEE
+
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(COFFEE)
+        await settle(app, pilot)
+        await pilot.press("f7", "f8", *"5", "enter", "escape")  # 5.00 by card
+        await settle(app, pilot)
+        await pilot.press("ctrl+y", "enter")
+        await settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        (option,) = app.screen.query_one("#parked-list").options
+        assert "paid card 5.00" in str(option.prompt)

@@ -32,6 +32,7 @@ from shopkeeper.tui.format import (STATUS_TEXT, local_time, money, movement_at, 
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
+from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned
 from shopkeeper.tui.widgets.form import field_row, show_message
 from shopkeeper.tui.widgets.top_bar import TopBar
 from shopkeeper.tui.widgets.virtual_table import Column, CountIndex, VirtualTable
@@ -178,7 +179,8 @@ class ProductScreen(ShopScreen):
             with TabPane("Details", id="details"):
                 yield Static("", id="product-summary", classes="title", markup=False)
                 for name, label, placeholder in self.FIELDS:
-                    yield field_row(label, Input(placeholder=placeholder, id=name, compact=True), name)
+                    # A scan into Barcodes adds its code; into any other field it is refused (``_scanned``).
+                    yield field_row(label, ScanAwareInput(placeholder=placeholder, id=name, compact=True), name)
                 yield field_row("Active", Checkbox("sold and counted", True, id="active", compact=True), "active")
             with TabPane("Journal", id="journal"):
                 if self.product_id is not None:
@@ -194,6 +196,23 @@ class ProductScreen(ShopScreen):
                 else:
                     yield Static("A new product has no changes yet.", classes="hint")
         yield ShopFooter(compact=True)
+
+    @on(Scanned)
+    def _scanned(self, event: Scanned) -> None:
+        """A scan (taken back out of the field it was typed into, or from a scanner device): with Barcodes
+        focused its code is added to the list there, keeping the codes already in it; anywhere else it is refused
+        out loud rather than typed into the name or the price."""
+        event.stop()
+        field = self.focused
+        if isinstance(field, Input) and field.id == "barcodes":
+            codes = [c.strip() for c in field.value.split(",") if c.strip()]
+            if event.code not in codes:
+                field.value = ", ".join([*codes, event.code])
+            field.cursor_position = len(field.value)
+            return
+        self.app.bell()
+        self.notify(f"scan {event.code} NOT used: this is a product's form (a code goes in Barcodes; F2 sells)",
+                    severity="error", timeout=6)
 
     def on_mount(self) -> None:
         self.mark_seen()

@@ -31,6 +31,7 @@ that ends a scan never answers that question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -189,9 +190,12 @@ class ParkedScreen(_Dialog):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, parked: list[till.ParkedSale]) -> None:
+    def __init__(self, parked: list[till.ParkedSale], money: Callable[[int], str]) -> None:
         super().__init__()
-        self.parked = parked
+        self.parked, self.money = parked, money
+
+    def _paid(self, p: till.ParkedSale) -> str:
+        return ("  paid " + " + ".join(f"{m} {self.money(a)}" for m, a in p.payments)) if p.payments else ""
 
     def compose(self) -> ComposeResult:
         from shopkeeper.tui.format import local_time
@@ -200,7 +204,7 @@ class ParkedScreen(_Dialog):
             yield Static("Resume a parked sale (Enter)", classes="prompt-title")
             yield OptionList(*[
                 Option(plain(f"#{p.id}  {local_time(p.updated_at)}  {p.lines} line(s)  {p.terminal}"
-                             f"{'  refund' if p.mode == 'refund' else ''}  {p.note}"), id=str(p.id))
+                             f"{'  refund' if p.mode == 'refund' else ''}{self._paid(p)}  {p.note}"), id=str(p.id))
                 for p in self.parked], id="parked-list")
 
     @on(OptionList.OptionSelected)
@@ -609,13 +613,25 @@ class SellScreen(ShopScreen):
             if yes:
                 self._void()
 
-        self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?", yes="Void",
-                                           no="Keep"), done)
+        give_back = ""
+        if self.draft.payments:
+            give_back = f" Then give back {self._payments_text(self.draft.payments)} paid on it."
+        self.app.push_screen(ConfirmScreen(f"Void this sale of {len(self.draft.lines)} line(s)?{give_back}",
+                                           yes="Void", no="Keep"), done)
+
+    def _payments_text(self, payments) -> str:
+        return " + ".join(f"{method} {self.money(amount)}" for method, amount in payments)
 
     def _void(self) -> None:
-        if self._do(lambda: till.void(self.shop.ctx)):
-            self.notify("sale voided", timeout=3)
-        # refused: a supervisor's approval runs ``_do`` again, and its own change shows the empty sale
+        def call() -> None:  # run again with a supervisor's approval when the cashier may not void
+            taken = till.void(self.shop.ctx)
+            if taken:
+                self.notify(f"sale voided: give back {self._payments_text(taken)}", severity="warning",
+                            timeout=20)
+            else:
+                self.notify("sale voided", timeout=3)
+
+        self._do(call)
 
     def action_park(self) -> None:
         def done(values: dict[str, str] | None) -> None:
@@ -645,7 +661,7 @@ class SellScreen(ShopScreen):
             if draft_id is not None:
                 self._do(lambda: till.resume(self.shop.ctx, draft_id))
 
-        self.app.push_screen(ParkedScreen(parked), done)
+        self.app.push_screen(ParkedScreen(parked, self.money), done)
 
     def action_refund(self) -> None:
         def done(values: dict[str, str] | None) -> None:

@@ -56,6 +56,7 @@ class ScanAwareInput(Input):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._detector = WedgeDetector(_settings)
+        self._before: tuple[str, float] | None = None  # the value before the keys now arriving, last key's time
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -66,8 +67,16 @@ class ScanAwareInput(Input):
             await self.action_submit()
             return
         if event.is_printable and event.character:
-            self._detector.feed(event.character, time.monotonic())
+            now = time.monotonic()
+            # The value before a burst's first key: a field whose text is selected on focus has it replaced by
+            # the burst, so taking the code back out gives that value back.
+            if self._before is None or now - self._before[1] > self._detector.max_pause:
+                self._before = (self.value, now)
+            else:
+                self._before = (self._before[0], now)
+            self._detector.feed(event.character, now)
         elif event.key != "tab":
+            self._before = None
             self._detector.reset()
         await super()._on_key(event)
 
@@ -75,10 +84,13 @@ class ScanAwareInput(Input):
         """On Enter: the scanned code if the keys since the last Enter were a scanner burst, removed from the
         field; else None."""
         scan = self._detector.feed("enter", time.monotonic())
+        before, self._before = self._before, None
         if scan is None:
             return None
         value = self.value
-        if value.endswith(scan.code):
+        if before is not None and not isinstance(self, ScanInput):
+            self.value = before[0]
+        elif value.endswith(scan.code):
             self.value = value[: len(value) - len(scan.code)]
         self.cursor_position = len(self.value)
         return scan.code.strip()
