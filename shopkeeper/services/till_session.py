@@ -34,8 +34,8 @@ from shopkeeper import bounds
 from shopkeeper.db import is_sqlite, locked, retry_clashes, statement, utcnow, write_transaction
 from shopkeeper.denominations import check_counts, total
 from shopkeeper.errors import InvalidInput, NotFound
-from shopkeeper.models import (AuditEvent, CashMovement, OpenSale, OpenSalePayment, Payment, Sale, SaleLine, Staff, Terminal, TillSession,
-                               TillSessionClose, database)
+from shopkeeper.models import (AuditEvent, CashMovement, OpenSale, OpenSalePayment, Payment, Sale, SaleLine, Staff,
+                               Terminal, TillSession, TillSessionClose, database)
 from shopkeeper.money import format_money, format_rate
 from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.context import Context, staff_id, terminal_id
