@@ -523,23 +523,33 @@ class SellScreen(ShopScreen):
         self.selected = keys[max(0, min(len(keys) - 1, i + step))]
         self.query_one("#lines", SaleLinesView).move_cursor(keys.index(self.selected))
 
-    def action_quantity(self) -> None:
-        line = self._selected_line()
-        if line is None:
-            return
+    def _ask(self, title: str, field: tuple[str, str, str, str], act: Callable[[str], Callable[[], object]]) -> None:
+        """Ask for one value (``field``: name, label, hint, value); ``act`` reads what was typed (a ``ShopError``
+        is shown and nothing is done) and gives the service call ``_do`` runs."""
 
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
             try:
-                qty = parse_qty(values["qty"])
-            except InvalidInput as exc:
+                call = act(values[field[0]])
+            except ShopError as exc:
                 self.notify(str(exc), severity="error")
                 return
-            self._do(lambda: till.set_quantity(self.shop.ctx, line.id, qty))
+            self._do(call)
 
-        self.app.push_screen(PromptScreen(f"Quantity of {line.description}", [
-            ("qty", "Quantity", "e.g. 3 or 0.25 (0 removes)", format_qty(line.quantity))]), done)
+        self.app.push_screen(PromptScreen(title, [field]), done)
+
+    def action_quantity(self) -> None:
+        line = self._selected_line()
+        if line is None:
+            return
+
+        def act(text: str) -> Callable[[], object]:
+            qty = parse_qty(text)
+            return lambda: till.set_quantity(self.shop.ctx, line.id, qty)
+
+        self._ask(f"Quantity of {line.description}",
+                  ("qty", "Quantity", "e.g. 3 or 0.25 (0 removes)", format_qty(line.quantity)), act)
 
     def action_remove(self) -> None:
         line = self._selected_line()
@@ -551,55 +561,36 @@ class SellScreen(ShopScreen):
         if line is None:
             return
 
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            try:
-                price = parse_money(values["price"], self.decimals, what="price")
-            except ShopError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self._do(lambda: till.set_price(self.shop.ctx, line.id, price))
+        def act(text: str) -> Callable[[], object]:
+            price = parse_money(text, self.decimals, what="price")
+            return lambda: till.set_price(self.shop.ctx, line.id, price)
 
-        self.app.push_screen(PromptScreen(f"Price of {line.description}", [
-            ("price", "Unit price", "another price than the catalogue's needs a supervisor",
-             self.money(line.unit_price))]), done)
+        self._ask(f"Price of {line.description}", ("price", "Unit price",
+                  "another price than the catalogue's needs a supervisor", self.money(line.unit_price)), act)
 
     def action_line_discount(self) -> None:
         line = self._selected_line()
         if line is None:
             return
 
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            try:
-                amount, rate = till.parse_discount(values["amount"], self.decimals)
-            except ShopError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self._do(lambda: till.set_line_discount(self.shop.ctx, line.id, amount, rate=rate))
+        def act(text: str) -> Callable[[], object]:
+            amount, rate = till.parse_discount(text, self.decimals)
+            return lambda: till.set_line_discount(self.shop.ctx, line.id, amount, rate=rate)
 
-        self.app.push_screen(PromptScreen(f"Discount on {line.description}", [
-            ("amount", "Discount", "amount (1.50) or percent (10%); 0 removes", "")]), done)
+        self._ask(f"Discount on {line.description}",
+                  ("amount", "Discount", "amount (1.50) or percent (10%); 0 removes", ""), act)
 
     def action_sale_discount(self) -> None:
         if self.draft is None or self.draft.empty:
             self.notify("the sale is empty", severity="warning", timeout=3)
             return
 
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            try:
-                amount, rate = till.parse_discount(values["amount"], self.decimals)
-            except ShopError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self._do(lambda: till.set_sale_discount(self.shop.ctx, amount, rate=rate))
+        def act(text: str) -> Callable[[], object]:
+            amount, rate = till.parse_discount(text, self.decimals)
+            return lambda: till.set_sale_discount(self.shop.ctx, amount, rate=rate)
 
-        self.app.push_screen(PromptScreen("Discount on the whole sale", [
-            ("amount", "Discount", "amount (5.00) or percent (10%); 0 removes", "")]), done)
+        self._ask("Discount on the whole sale",
+                  ("amount", "Discount", "amount (5.00) or percent (10%); 0 removes", ""), act)
 
     # -- the sale as a whole ---------------------------------------------------------------------------------
 
