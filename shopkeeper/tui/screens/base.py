@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
 from shopkeeper.errors import ShopError
+from shopkeeper.money import format_money
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -81,6 +82,14 @@ class ShopScreen(Screen):
     @property
     def shop(self) -> ShopkeeperApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def decimals(self) -> int:
+        """The shop currency's minor-unit digits."""
+        return self.shop.config.shop.decimals
+
+    def money(self, minor: int) -> str:
+        return format_money(minor, self.decimals)
 
     def refresh_data(self) -> None:
         """Re-read from the database what this screen shows."""

@@ -42,7 +42,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopkeeper.errors import InvalidInput, ShopError
-from shopkeeper.money import format_money, format_percent, format_qty, parse_money, parse_qty
+from shopkeeper.money import format_percent, format_qty, parse_money, parse_qty
 from shopkeeper.services.permissions import PermissionDenied
 from shopkeeper.services import till
 from shopkeeper.text import safe
@@ -271,13 +271,6 @@ class SellScreen(ShopScreen):
     @property
     def code_input(self) -> ScanInput:
         return self.query_one("#code", ScanInput)
-
-    @property
-    def decimals(self) -> int:
-        return self.shop.config.shop.decimals
-
-    def money(self, minor: int) -> str:
-        return format_money(minor, self.decimals)
 
     # -- showing the sale ----------------------------------------------------------------------------------
 

@@ -122,13 +122,6 @@ class TillScreen(ShopScreen):
     def on_mount(self) -> None:
         self.refresh_data()
 
-    @property
-    def decimals(self) -> int:
-        return self.shop.config.shop.decimals
-
-    def money(self, minor: int) -> str:
-        return format_money(minor, self.decimals)
-
     # -- showing -----------------------------------------------------------------------------------------
 
     def refresh_data(self) -> None:
