@@ -64,7 +64,8 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
             if args.preview:
                 ctx = cli.context()
                 parsed = parse_products_csv(data, decimals=ctx.decimals, layouts=layouts, profile=profile,
-                                            currency=ctx.currency, location=args.location)
+                                            currency=ctx.currency, location=args.location,
+                                            prices_include_tax=ctx.prices_include_tax)
                 return _preview(cli, path, parsed)
             report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
                                      ignore_stock=args.ignore_stock, layouts=layouts, profile=profile,

@@ -32,10 +32,20 @@ A profile (or map file)::
     items = { Type = ["variable"] }              #   one of these keys; item rows are not products
     item_keys = { SKU = "", ID = "id:" }         #   (column = prefix of its value in the parent column)
     sku_suffix = "ID"                            #   a variation without a SKU: "<item's SKU>-<its ID>"
+    named_values = true                          #   option cells "Colour: Red" (Odoo), several "A: x,B: y"
     [rows]
     skip_when_empty = ["Variant SKU", "Variant Price"]   # rows with all of these empty are not products
     skip_when = { Type = ["variable"] }                  # nor rows with one of these values
     leave_out = [{ column = "Archived", values = ["Y"], why = "archived" }]   # products left out, said once
+    say_when_filled = [{ column = "composite_sku", why = "..." }]             # said once, the row imported
+    continue_when_empty = ["Item Code"]          # a row with all of these (that the file has) empty continues
+                                                 #   the product above: a child table's further rows (ERPNext,
+                                                 #   Odoo write one row per barcode, variant value, tax...); its
+                                                 #   barcodes and option values are added, other values said once
+    continue_when_same = ["handle", "sku"]       # so does a row repeating these of the row above (nothing added)
+    tax_amount = "tax_value"                     # (top level) the tax on the price, which excludes it: a tax
+                                                 #   name without a rate takes tax / price, and a shop whose
+                                                 #   prices include tax stores price + tax
 
 A map file may start from a bundled profile (``extends = "woocommerce"``) and add to it, e.g. a ``[taxes]`` table.
 """
@@ -79,6 +89,9 @@ _LIST_SEP = re.compile(r"(?<!\\),")
 _RATE_IN_NAME = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
 
+_ATTRIBUTE = re.compile(r"^[^:,]+:\s*")
+
+
 class HeaderRejected(ShopError):
     """The file's header does not fit: one message for the whole file, nothing was read or changed."""
 
@@ -116,6 +129,11 @@ class Profile:
     skip_when_empty: list[str] = field(default_factory=list)
     skip_when: dict[str, list[str]] = field(default_factory=dict)
     leave_out: list[LeaveOut] = field(default_factory=list)
+    say_when_filled: list[LeaveOut] = field(default_factory=list)
+    continue_when_empty: list[str] = field(default_factory=list)
+    continue_when_same: list[str] = field(default_factory=list)
+    named_values: bool = False
+    tax_amount: str = ""
     key: str = ""
     """The bundled profile's name for ``--from`` and ``extends`` ("" for a map of its own)."""
 
@@ -149,7 +167,13 @@ class Profile:
                        skip_when_empty=list(rows.get("skip_when_empty", [])),
                        skip_when={k: list(v) for k, v in rows.get("skip_when", {}).items()},
                        leave_out=[LeaveOut(str(r["column"]), {str(v) for v in r["values"]}, str(r["why"]))
-                                  for r in rows.get("leave_out", [])], key=str(data.get("key", "")))
+                                  for r in rows.get("leave_out", [])],
+                       say_when_filled=[LeaveOut(str(r["column"]), set(), str(r["why"]))
+                                        for r in rows.get("say_when_filled", [])],
+                       continue_when_empty=_names(rows.get("continue_when_empty", [])),
+                       continue_when_same=_names(rows.get("continue_when_same", [])),
+                       named_values=bool(variants.get("named_values")), tax_amount=str(data.get("tax_amount", "")),
+                       key=str(data.get("key", "")))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise fail(f"not a column map: {exc}") from None
 
@@ -157,8 +181,9 @@ class Profile:
         names = {h.strip().lower() for h in header}
         return any(all(c.lower() in names for c in needed) for needed in self.recognise)
 
-    def bind(self, header: list[str], location: str | None = None) -> Binding:
-        """Which of the file's columns feed each of our fields; a header that does not fit is one message."""
+    def bind(self, header: list[str], location: str | None = None, *, prices_include_tax: bool = True) -> Binding:
+        """Which of the file's columns feed each of our fields; a header that does not fit is one message.
+        ``prices_include_tax``: the shop's rule, for a layout whose prices exclude tax (``tax_amount``)."""
         lowered = [h.strip().lower() for h in header]
         sources: dict[str, list[tuple[int, str]]] = {}
         for their, ours in self.columns.items():
@@ -191,7 +216,11 @@ class Profile:
                        lists={i for c in self.lists if (i := index(c)) is not None},
                        parent=index(self.parent), items={i: set(v) for i, v in indexed(self.items).items()},
                        item_keys=indexed(self.item_keys), sku_suffix=index(self.sku_suffix),
-                       leave_out=[(i, r) for r in self.leave_out if (i := index(r.column)) is not None])
+                       leave_out=[(i, r) for r in self.leave_out if (i := index(r.column)) is not None],
+                       say_filled=[(i, r) for r in self.say_when_filled if (i := index(r.column)) is not None],
+                       continue_empty=[i for c in self.continue_when_empty if (i := index(c)) is not None],
+                       continue_same=[i for c in self.continue_when_same if (i := index(c)) is not None],
+                       tax_amount=index(self.tax_amount), gross=prices_include_tax)
 
     @staticmethod
     def _location(their: str, header: list[str], hits: list[int], location: str | None) -> int:
@@ -220,14 +249,14 @@ class Family:
     members: list[Profile]
     source: str = ""
 
-    def bind(self, header: list[str], location: str | None = None) -> Binding:
+    def bind(self, header: list[str], location: str | None = None, *, prices_include_tax: bool = True) -> Binding:
         chosen = next((p for p in self.members if p.matches(header)), None)
         if chosen is not None:
-            return chosen.bind(header, location)
+            return chosen.bind(header, location, prices_include_tax=prices_include_tax)
         problems = []
         for member in self.members:
             try:
-                return member.bind(header, location)
+                return member.bind(header, location, prices_include_tax=prices_include_tax)
             except HeaderRejected as exc:
                 problems.append(exc.reason)
         raise HeaderRejected(f"neither layout of {self.name} fits: " + "; ".join(problems))
@@ -267,13 +296,28 @@ class Binding:
     item_keys: dict[int, str] = field(default_factory=dict)
     sku_suffix: int | None = None
     leave_out: list[tuple[int, LeaveOut]] = field(default_factory=list)
+    say_filled: list[tuple[int, LeaveOut]] = field(default_factory=list)
+    continue_empty: list[int] = field(default_factory=list)
+    continue_same: list[int] = field(default_factory=list)
+    tax_amount: int | None = None
+    gross: bool = True
     _item: tuple[str, dict[str, str]] | None = None
+    _held: tuple[dict[str, str], str, list[str], bool] | None = None
+    _keys: tuple[str, ...] | None = None
+    _rate: str = ""
     _parents: dict[str, dict[str, str]] = field(default_factory=dict)
     _said: dict[str, _Tally] = field(default_factory=dict)
 
+    @property
+    def continued(self) -> bool:
+        """Whether a later row may add to a product row (``continue_when_*``): its reader holds each product row
+        until the next row is read."""
+        return bool(self.continue_empty or self.continue_same)
+
     def cells(self, record: list[str], line: int = 0) -> dict[str, str] | None:
         """One row in our columns, or None for a row that is not a product (an image row, a variable parent, a
-        row left out). Raises ``ValueError`` for a cell outside its ``[values]`` table."""
+        row left out, a row continuing the product above, which it adds to). Raises ``ValueError`` for a cell
+        outside its ``[values]`` table."""
         def cell(i: int) -> str:
             value = record[i].strip() if i < len(record) else ""
             if i in self.lists:
@@ -288,10 +332,20 @@ class Binding:
                     return v
             raise ValueError(f"column {self.profile_column(i)}: {value!r} is not one of {', '.join(table)}")
 
+        if self.continued:
+            keys = tuple(cell(i) for i in self.continue_same)
+            if self.continue_empty and not any(cell(i) for i in self.continue_empty):
+                return self._continue(cell, line)
+            if self.continue_same and keys == self._keys and any(keys):
+                if self._held is not None:  # a further row of the product above (an X-Series composite's next
+                    self._say_filled(cell, line)  # component): said once for the product, nothing added
+                return None
+            self._held, self._keys = None, keys
         if self.skip_empty and not any(cell(i) for i in self.skip_empty):
             return None
         if any(cell(i) in values for i, values in self.skip_values.items()):
             return None
+        self._rate = self._rate_from_amount(cell) if self.tax_amount is not None else ""
         out: dict[str, str] = {}
         for ours, columns in self.sources.items():
             if ours == "tax":
@@ -305,6 +359,8 @@ class Binding:
             for name in ("price", "cost"):
                 if re.fullmatch(r"\d+,\d+", out.get(name, "")):
                     out[name] = out[name].replace(",", ".")
+        if self.tax_amount is not None and self.gross and cell(self.tax_amount) and out.get("price"):
+            out["price"] = self._with_tax(out["price"], cell(self.tax_amount))
         if any(cell(i) in values for i, values in self.items.items()):
             for i, prefix in self.item_keys.items():
                 if key := cell(i):
@@ -314,10 +370,12 @@ class Binding:
             if cell(i) in rule.values:
                 self._say(line, rule.column, rule.why)
                 return None
+        said = self._say_filled(cell, line)
         for ours, value in self.profile.fixed.items():
             if not out.get(ours):
                 out[ours] = value
-        variant = " / ".join(v for i in self.options if (v := cell(i)) and v not in self.profile.single)
+        options = self._options(cell)
+        variant = " / ".join(options)
         if self.parent is not None:
             return self._variation(record, out, cell, variant)
         if self.group is not None:
@@ -328,9 +386,89 @@ class Binding:
                         out[name] = self._item[1].get(name, "")
             elif key:
                 self._item = (key, dict(out))
+        if self.continued:
+            self._held = (out, out.get("name", ""), options, said)
         if variant and out.get("name"):
             out["name"] = f"{out['name']}{SEPARATOR}{variant}"
         return out
+
+    def _say_filled(self, cell, line: int) -> bool:
+        """Say a ``say_when_filled`` rule's note for a product row with that column filled, once a product (of
+        rows continuing it, only the first that has it): whether it was said."""
+        if self._held is not None and self._held[3]:
+            return True
+        said = False
+        for i, rule in self.say_filled:
+            if cell(i):
+                self._say(line, rule.column, rule.why)
+                said = True
+        if said and self._held is not None:
+            self._held = (*self._held[:3], True)
+        return said
+
+    def _options(self, cell) -> list[str]:
+        """The row's option values ("Red", "S"), the ones that mean "no variants" aside; with ``named_values``,
+        "Colour: Red" is "Red" and a cell may hold several ("Colour: Red,Size: S", Odoo's import-compatible
+        export)."""
+        values = []
+        for i in self.options:
+            value = cell(i)
+            parts = value.split(",") if self.profile.named_values else [value]
+            for part in parts:
+                part = _ATTRIBUTE.sub("", part.strip()) if self.profile.named_values else part
+                if part and part not in self.profile.single:
+                    values.append(part)
+        return values
+
+    def _continue(self, cell, line: int) -> None:
+        """A row continuing the product above (``continue_when_empty``): its barcodes are added to the product's,
+        its option values to its name ("Tee – Red / S"); a value in another column (a second tax, a second
+        vendor) is not imported, said once for the file. Nothing to add to (the row above was not imported, or
+        there is none): nothing is done."""
+        if self._held is None:
+            return None
+        out, name, options, _ = self._held
+        codes = [v for i, _ in self.sources.get("barcode", []) if (v := cell(i))]
+        if codes:
+            out["barcode"] = "|".join(dict.fromkeys([*filter(None, out.get("barcode", "").split("|")), *codes]))
+        more = self._options(cell)
+        if more:
+            options.extend(more)
+            out["name"] = f"{name}{SEPARATOR}{' / '.join(options)}" if name else name
+        for ours, columns in self.sources.items():
+            for i, their in columns:
+                if ours != "barcode" and cell(i):
+                    self._say(line, self.header[i].strip(),
+                              f"a further {their!r} on a row of its own (the product above has one already): "
+                              f"not imported, the product keeps its first")
+        return None
+
+    def _rate_from_amount(self, cell) -> str:
+        """The tax rate the tax amount gives on the price it excludes (``tax_amount``): "15" for 5.86957 on
+        39.13043, to the rate's three decimals; "" when either is missing or zero."""
+        from decimal import Decimal, InvalidOperation
+
+        assert self.tax_amount is not None
+        price = next((v for i, _ in self.sources.get("price", []) if (v := cell(i))), "")
+        try:
+            tax, net = Decimal(cell(self.tax_amount)), Decimal(price)
+        except InvalidOperation:
+            return ""
+        if not tax or not net:
+            return "0" if net and not tax and cell(self.tax_amount) else ""
+        rate = (tax * 100 / net).quantize(Decimal("0.001"))
+        return format(rate.normalize(), "f")
+
+    @staticmethod
+    def _with_tax(price: str, tax: str) -> str:
+        """``price`` (which excludes tax) with its tax added, as the shelf price of a shop whose prices include it;
+        as written when either is not a plain number (the number parser names what is wrong)."""
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            return format(Decimal(price) + Decimal(tax), "f")
+        except InvalidOperation:
+            return price
 
     def _variation(self, record: list[str], out: dict[str, str], cell, variant: str) -> dict[str, str]:
         """A row naming its item row (a WooCommerce variation): "Item – Red / L" from the item's name and its own
@@ -395,6 +533,8 @@ class Binding:
         for table in (self.profile.taxes, TAX_NAMES):
             if key in table:
                 return table[key]
+        if self._rate:
+            return self._rate  # the rate the file's tax amount gives (tax_amount)
         system = self.profile.key or "<system>"
         self._say(line, column, f"the tax {name!r} names no rate: imported without a tax rate of its own (a new "
                                 f"product takes the shop's default rate); to give it one, use a --map file with "

@@ -198,12 +198,14 @@ class ProductCsvReader:
     ``profile``: another system's layout (``import_profiles``); without one, a header that is not ours but matches
     a known system's is read as that system's (``profile`` says which afterwards). ``currency``: the shop's, for
     prices written with a symbol or code. ``location``: the shop's location, where a file has a stock column per
-    location."""
+    location. ``prices_include_tax``: the shop's rule, for a layout whose prices exclude tax (Lightspeed X-Series)."""
 
     def __init__(self, source: bytes | BinaryIO, *, decimals: int = 2, layouts: Layouts = None,
-                 profile: Profile | None = None, currency: str | None = None, location: str | None = None) -> None:
+                 profile: Profile | None = None, currency: str | None = None, location: str | None = None,
+                 prices_include_tax: bool = True) -> None:
         self.source, self.decimals, self.layouts = source, decimals, layouts
         self.given_profile, self.currency, self.location = profile, currency, location
+        self.prices_include_tax = prices_include_tax
         self.profile: Profile | None = profile
         self.errors: list[RowError] = []
         self.notes: list[RowError] = []
@@ -271,6 +273,7 @@ class ProductCsvReader:
         reader = csv.reader(text, delimiter=self.delimiter)
         header: list[str] | None = None
         binding = None
+        held: tuple[int, dict[str, str]] | None = None
         line = 1
         try:
             for record in reader:
@@ -282,7 +285,8 @@ class ProductCsvReader:
                     problem = None if self.given_profile else _header_problem(header)
                     chosen = self.given_profile or (recognise(record) if problem else None)
                     if chosen is not None:
-                        binding = self._binding = chosen.bind(record, self.location)
+                        binding = self._binding = chosen.bind(record, self.location,
+                                                              prices_include_tax=self.prices_include_tax)
                         self.profile = binding.profile  # a family's (--from lightspeed) is the layout it found
                     elif problem:
                         raise HeaderRejected(problem)
@@ -293,16 +297,25 @@ class ProductCsvReader:
                     try:
                         mapped = binding.cells(record, start)
                     except ValueError as exc:
-                        yield start, RowError(start, "", str(exc))
-                        continue
-                    if mapped is not None:
+                        mapped = RowError(start, "", str(exc))
+                    if held is not None and mapped is not None:  # a row after it cannot add to it any more
+                        yield held
+                        held = None
+                    if isinstance(mapped, dict) and binding.continued:
+                        held = (start, mapped)  # rows below may continue it (a further barcode, variant value)
+                    elif mapped is not None:
                         yield start, mapped
                 elif len(record) > len(header):
                     yield start, RowError(start, "", f"{len(record)} cells but the header has {len(header)}")
                 else:
                     yield start, record
         except csv.Error as exc:
+            if held is not None:
+                yield held
+                held = None
             yield reader.line_num, RowError(reader.line_num, "", f"malformed CSV: {exc}")
+        if held is not None:
+            yield held
         if header is None:
             raise HeaderRejected("empty file: expected a header row naming the columns")
 
@@ -378,11 +391,11 @@ CHECK_IN_FLIGHT = 6
 
 def parse_products_csv(data: bytes | BinaryIO, *, decimals: int = 2, layouts: Layouts = None,
                        profile: Profile | None = None, currency: str | None = None,
-                       location: str | None = None) -> ParsedCsv:
+                       location: str | None = None, prices_include_tax: bool = True) -> ParsedCsv:
     """Parse a whole product list into memory (a preview, a small file): ``ProductCsvReader``'s rows and problems.
     Never raises for a bad row."""
     reader = ProductCsvReader(data, decimals=decimals, layouts=layouts, profile=profile, currency=currency,
-                              location=location)
+                              location=location, prices_include_tax=prices_include_tax)
     rows = list(reader)
     return ParsedCsv(rows=rows, errors=reader.errors, delimiter=reader.delimiter, notes=reader.notes,
                      profile=reader.profile)
@@ -536,7 +549,7 @@ def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV"
     go to the product change log as ``import`` (a new cost as a ``revaluation``).
     """
     reader = ProductCsvReader(data, decimals=ctx.decimals, layouts=layouts, profile=profile, currency=ctx.currency,
-                              location=location)
+                              location=location, prices_include_tax=ctx.prices_include_tax)
     with tempfile.TemporaryFile() as spool:
         return _import(ctx, reader, spool, source=source, skip_bad=skip_bad, ignore_stock=ignore_stock,
                        layouts=layouts, batch_rows=batch_rows)

@@ -64,21 +64,29 @@ EXPECTED = {
         "210000000017": ("Hammer", ["0036000291452"], 2499, 1200, "pcs", 3_000, "Tools", "Tool Co", 20_000),
         "NAILS-100": ("Nails 100", [], 350, 110, "pcs", 40_000, "Tools", "Tool Co", 20_000),
     },
-    "lightspeed-x": {  # variants grouped by handle; "inventory_Harbour_Store" is the outlet "Harbour Store"
+    "lightspeed-x": {  # variants grouped by handle; "inventory_Harbour_Store" is the outlet "Harbour Store"; the
+        # price with its tax_value (the shop's prices include tax), GST's rate from it; a composite once
         "TS-BLK-S": ("Organic Tee – Black / S", [], 3900, 1250, "pcs", 1_000, "Apparel", "Hill Mills", 20_000),
         "TS-BLK-M": ("Organic Tee – Black / M", [], 3900, 1250, "pcs", 2_000, "Apparel", "Hill Mills", 20_000),
-        "9300601000017": ("Coffee Beans 1kg", [], 3200, 1800, "pcs", 0, "Coffee", "Bean Co", 20_000),
+        "9300601000017": ("Coffee Beans 1kg", [], 3200, 1800, "pcs", 0, "Coffee", "Bean Co", 15_000),
         "WRAP-1": ("Gift Wrap", [], 250, 0, "pcs", 0, "Services", None, 0),
+        "GIFT-1": ("Coffee Gift Pack", [], 6000, 3050, "pcs", 0, "Gifts", None, 15_000),
     },
     "odoo": {
         "OD-1": ("Desk Lamp", ["4006381333931"], 2990, 1100, "pcs", 7_000, "All / Saleable", "Lumen BV", 21_000),
         "OD-2": ("Rice", [], 320, 100, "kg", 25_500, "All / Food", None, 9_000),
         "OD-3": ("Gift Card", [], 2500, 0, "pcs", 0, "All / Saleable", None, 0),
+        # a variant per row, its further variant value on a row of its own
+        "TS-R-S": ("T-Shirt – Red / S", ["5000112548167"], 1500, 600, "pcs", 3_000, "All / Saleable", None, 21_000),
+        "TS-R-M": ("T-Shirt – Red / M", [], 1500, 600, "pcs", 2_000, "All / Saleable", None, 21_000),
     },
-    "erpnext": {  # "Nos" is by the piece, "Kg" by weight
-        "ER-1": ("Notebook A5", ["8710398527059"], 395, 150, "pcs", 20_000, "Products", None, 20_000),
+    "erpnext": {  # "Nos" is by the piece, "Kg" by weight; a second barcode on a row of its own; the template left
+        # out, its variant named by ERPNext; the disabled item left out
+        "ER-1": ("Notebook A5", ["8710398527059", "8710398527066"], 395, 150, "pcs", 20_000, "Products", None,
+                 20_000),
         "ER-2": ("Pen", [], 99, 20, "pcs", 100_000, "Products", None, 20_000),
         "ER-3": ("Rice (loose)", [], 240, 110, "kg", 12_500, "Food", None, 20_000),
+        "TS-RED-S": ("T-Shirt-RED-S", ["5901234123457"], 1200, 400, "pcs", 5_000, "Products", None, 20_000),
     },
 }
 
@@ -149,8 +157,7 @@ def test_rows_left_out_are_said_once_for_the_file(db, ctx):
     assert [(n.line, n.column, n.reason) for n in report.notes] == [
         (5, "Archived", "archived in Square: not imported")]
     parsed = parse_products_csv(sample("erpnext.csv"))
-    assert [(n.line, n.column) for n in parsed.notes] == [(3, "Item Code")]
-    assert "only an item's first barcode is imported" in parsed.notes[0].reason
+    assert [(n.line, n.column, n.reason) for n in parsed.notes] == [(8, "Disabled", "disabled in ERPNext: not imported")]
 
 
 def test_a_tax_named_without_a_rate_is_imported_without_one_and_said_once(db, ctx):
