@@ -181,9 +181,10 @@ class Profile:
         names = {h.strip().lower() for h in header}
         return any(all(c.lower() in names for c in needed) for needed in self.recognise)
 
-    def bind(self, header: list[str], location: str | None = None, *, prices_include_tax: bool = True) -> Binding:
+    def bind(self, header: list[str], location: str | None = None, *, prices_include_tax: bool = True,
+             decimals: int = 2) -> Binding:
         """Which of the file's columns feed each of our fields; a header that does not fit is one message.
-        ``prices_include_tax``: the shop's rule, for a layout whose prices exclude tax (``tax_amount``)."""
+        ``prices_include_tax``, ``decimals``: the shop's, for a layout whose prices exclude tax (``tax_amount``)."""
         lowered = [h.strip().lower() for h in header]
         sources: dict[str, list[tuple[int, str]]] = {}
         for their, ours in self.columns.items():
@@ -220,7 +221,7 @@ class Profile:
                        say_filled=[(i, r) for r in self.say_when_filled if (i := index(r.column)) is not None],
                        continue_empty=[i for c in self.continue_when_empty if (i := index(c)) is not None],
                        continue_same=[i for c in self.continue_when_same if (i := index(c)) is not None],
-                       tax_amount=index(self.tax_amount), gross=prices_include_tax)
+                       tax_amount=index(self.tax_amount), gross=prices_include_tax, decimals=decimals)
 
     @staticmethod
     def _location(their: str, header: list[str], hits: list[int], location: str | None) -> int:
@@ -249,14 +250,15 @@ class Family:
     members: list[Profile]
     source: str = ""
 
-    def bind(self, header: list[str], location: str | None = None, *, prices_include_tax: bool = True) -> Binding:
+    def bind(self, header: list[str], location: str | None = None, *, prices_include_tax: bool = True,
+             decimals: int = 2) -> Binding:
         chosen = next((p for p in self.members if p.matches(header)), None)
         if chosen is not None:
-            return chosen.bind(header, location, prices_include_tax=prices_include_tax)
+            return chosen.bind(header, location, prices_include_tax=prices_include_tax, decimals=decimals)
         problems = []
         for member in self.members:
             try:
-                return member.bind(header, location, prices_include_tax=prices_include_tax)
+                return member.bind(header, location, prices_include_tax=prices_include_tax, decimals=decimals)
             except HeaderRejected as exc:
                 problems.append(exc.reason)
         raise HeaderRejected(f"neither layout of {self.name} fits: " + "; ".join(problems))
@@ -301,6 +303,7 @@ class Binding:
     continue_same: list[int] = field(default_factory=list)
     tax_amount: int | None = None
     gross: bool = True
+    decimals: int = 2
     _item: tuple[str, dict[str, str]] | None = None
     _held: tuple[dict[str, str], str, list[str], bool] | None = None
     _keys: tuple[str, ...] | None = None
@@ -360,7 +363,7 @@ class Binding:
                 if re.fullmatch(r"\d+,\d+", out.get(name, "")):
                     out[name] = out[name].replace(",", ".")
         if self.tax_amount is not None and self.gross and cell(self.tax_amount) and out.get("price"):
-            out["price"] = self._with_tax(out["price"], cell(self.tax_amount))
+            out["price"] = self._with_tax(out["price"], cell(self.tax_amount), self.decimals)
         if any(cell(i) in values for i, values in self.items.items()):
             for i, prefix in self.item_keys.items():
                 if key := cell(i):
@@ -426,7 +429,10 @@ class Binding:
         vendor) is not imported, said once for the file. Nothing to add to (the row above was not imported, or
         there is none): nothing is done."""
         if self._held is None:
-            return None
+            if self._keys is None:
+                raise ValueError("this row continues the product above (its item columns are empty), but there is "
+                                 "none: is the file's first product row missing?")
+            return None  # the row above was not imported (left out, or bad): nothing to add to
         out, name, options, _ = self._held
         codes = [v for i, _ in self.sources.get("barcode", []) if (v := cell(i))]
         if codes:
@@ -460,15 +466,17 @@ class Binding:
         return format(rate.normalize(), "f")
 
     @staticmethod
-    def _with_tax(price: str, tax: str) -> str:
-        """``price`` (which excludes tax) with its tax added, as the shelf price of a shop whose prices include it;
-        as written when either is not a plain number (the number parser names what is wrong)."""
-        from decimal import Decimal, InvalidOperation
+    def _with_tax(price: str, tax: str, decimals: int) -> str:
+        """``price`` (which excludes tax) with its tax added, as the shelf price of a shop whose prices include it,
+        rounded half-even to the shop's decimals (39.13043 + 5.86957 is 45.00); as written when either is not a
+        plain number (the number parser names what is wrong)."""
+        from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
         try:
-            return format(Decimal(price) + Decimal(tax), "f")
+            gross = Decimal(price) + Decimal(tax)
         except InvalidOperation:
             return price
+        return format(gross.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN), "f")
 
     def _variation(self, record: list[str], out: dict[str, str], cell, variant: str) -> dict[str, str]:
         """A row naming its item row (a WooCommerce variation): "Item – Red / L" from the item's name and its own

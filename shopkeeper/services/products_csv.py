@@ -285,7 +285,7 @@ class ProductCsvReader:
                     problem = None if self.given_profile else _header_problem(header)
                     chosen = self.given_profile or (recognise(record) if problem else None)
                     if chosen is not None:
-                        binding = self._binding = chosen.bind(record, self.location,
+                        binding = self._binding = chosen.bind(record, self.location, decimals=self.decimals,
                                                               prices_include_tax=self.prices_include_tax)
                         self.profile = binding.profile  # a family's (--from lightspeed) is the layout it found
                     elif problem:

@@ -294,3 +294,75 @@ def test_a_woocommerce_list_cell_gives_its_first_item_and_keeps_an_escaped_comma
             b"12,variation,V-1,\"Tee - Red, dark\",5,,T-1,\"Red\\, dark\"\n")
     parsed = parse_products_csv(data)
     assert [(r.data.name, r.data.category) for r in parsed.rows] == [("Tee – Red, dark", "Tops")]
+
+
+ERPNEXT_HEAD = ('"ID","Item Code","Item Name","Item Group","Disabled","Standard Selling Rate","ID (Barcodes)",'
+                '"Barcode (Barcodes)"\n')
+
+
+def test_an_erpnext_barcode_row_adds_its_barcode_to_the_item_above_even_across_chunks(db, ctx, monkeypatch):
+    from shopkeeper.services import products_csv
+
+    monkeypatch.setattr(products_csv, "CHECK_CHUNK_ROWS", 1)  # the item and its barcode row in different chunks
+    data = (ERPNEXT_HEAD + '"A","A","Apple","Food",0,1.0,"b1","8710398527059"\n"","","","","","","b2","8710398527066"\n'
+            '"","","","","","","b3","5901234123457"\n"B","B","Bread","Food",0,2.0,"","4006381333931"\n')
+    report = import_products(ctx, data.encode())
+    assert (report.created, report.notes) == (2, [])
+    assert {sku: codes for sku, (_, codes, *_) in stored().items()} == {
+        "A": ["8710398527059", "8710398527066", "5901234123457"], "B": ["4006381333931"]}
+
+
+def test_an_erpnext_barcode_row_below_an_item_left_out_is_not_given_to_another(db, ctx):
+    data = (ERPNEXT_HEAD + '"A","A","Apple","Food",0,1.0,"","8710398527059"\n"OLD","OLD","Old","Food",1,1.0,"","4006381333931"\n'
+            '"","","","","","","b2","8710398527066"\n')
+    parsed = parse_products_csv(data.encode())
+    assert [(r.data.sku, r.data.barcodes) for r in parsed.rows] == [("A", ["8710398527059"])]
+    assert [(n.line, n.reason) for n in parsed.notes] == [(3, "disabled in ERPNext: not imported")]
+
+
+def test_a_barcode_row_with_no_item_above_names_its_line():
+    parsed = parse_products_csv((ERPNEXT_HEAD + '"","","","","","","b1","8710398527059"\n'
+                                 '"A","A","Apple","Food",0,1.0,"","4006381333931"\n').encode())
+    assert [r.data.sku for r in parsed.rows] == ["A"]
+    assert [(e.line, e.reason.split(":")[0]) for e in parsed.errors] == [
+        (2, "this row continues the product above (its item columns are empty), but there is none")]
+
+
+def test_odoo_variants_are_named_by_their_values_and_a_further_vendor_is_said_once():
+    parsed = parse_products_csv(sample("odoo.csv"))
+    assert [r.data.name for r in parsed.rows][-2:] == ["T-Shirt – Red / S", "T-Shirt – Red / M"]
+    assert [(n.line, n.column) for n in parsed.notes] == [(3, "Vendors/Vendor")]
+    assert parsed.notes[0].reason.startswith("a further 'Vendors/Vendor' on a row of its own")
+    assert [(r.data.sku, r.data.supplier) for r in parsed.rows][0] == ("OD-1", "Lumen BV")
+
+
+def test_odoo_import_compatible_variant_values_in_one_cell():
+    data = (b'"default_code","name","product_template_variant_value_ids","lst_price"\n'
+            b'"TS-R-S","T-Shirt","Color: Red,Size: S","15.0"\n"MUG","Mug","","4.5"\n')
+    parsed = parse_products_csv(data)
+    assert parsed.profile is PROFILES["odoo"]
+    assert [(r.data.name, r.data.price) for r in parsed.rows] == [("T-Shirt – Red / S", 1500), ("Mug", 450)]
+
+
+X_HEAD = "handle,sku,composite_name,composite_sku,composite_quantity,name,supply_price,retail_price,tax_name,tax_value\n"
+
+
+@pytest.mark.parametrize("included, price", [(True, 2721), (False, 2499)])
+def test_x_series_tax_value_gives_the_rate_and_the_shelf_price_as_the_shop_writes_prices(included, price):
+    data = X_HEAD + "hat,HAT-1,,,,Hat,10.00000,24.99000,Sales Tax,2.21786\n"  # 8.875 % of 24.99
+    parsed = parse_products_csv(data.encode(), prices_include_tax=included)
+    assert [(r.data.price, r.data.tax_rate) for r in parsed.rows] == [(price, 8_875)]
+    assert parsed.notes == []
+
+
+def test_an_x_series_composite_is_one_product_and_said_once(db, ctx):
+    data = X_HEAD + ("gift,GIFT-1,Beans,BEANS-1,1,Gift Pack,30.50000,52.17391,GST,7.82609\n"
+                     "gift,GIFT-1,Tee,TEE-1,2,Gift Pack,30.50000,52.17391,GST,7.82609\n"
+                     "box,BOX-1,Beans,BEANS-1,6,Box of Beans,60.00000,86.95652,GST,13.04348\n"
+                     "box,BOX-1,,,,Box of Beans,60.00000,86.95652,GST,13.04348\n")
+    report = import_products(ctx, data.encode())
+    assert {sku: (name, price, rate) for sku, (name, _, price, _, _, _, _, _, rate) in stored().items()} == {
+        "GIFT-1": ("Gift Pack", 6000, 15_000), "BOX-1": ("Box of Beans", 10000, 15_000)}
+    assert [(n.line, n.column) for n in report.notes] == [(2, "composite_sku")]
+    assert report.notes[0].reason.startswith("a composite (a product made of others): imported as a product of its "
+                                             "own") and report.notes[0].reason.endswith("(this row and 1 more)")
