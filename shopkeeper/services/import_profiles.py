@@ -200,7 +200,7 @@ class Profile:
         missing = [f for f in ("sku", "name") if not sources.get(f) and f not in self.fixed]
         if missing:
             wanted = ", ".join(repr(t) for t, o in self.columns.items() if o in missing)
-            raise HeaderRejected(f"no column for {' and '.join(missing)} (looked for {wanted}) in a {self.name} file")
+            raise HeaderRejected(f"no column for {' and '.join(missing)} (looked for {wanted}) for the layout {self.name}")
 
         def index(name: str | None) -> int | None:
             return lowered.index(name.lower()) if name and name.lower() in lowered else None

@@ -644,7 +644,7 @@ def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> 
                 check()
     check()
     errors = sorted(reader.errors + refused, key=lambda e: e.line)
-    return sha.hexdigest(), rows + len(reader.errors), errors
+    return sha.hexdigest(), rows + len({e.line for e in reader.errors}), errors  # a row with two bad cells is one row
 
 
 PARALLEL_ROWS = 20_000

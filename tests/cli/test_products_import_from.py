@@ -75,6 +75,20 @@ def test_skip_bad_that_imports_nothing_exits_non_zero(run, tmp_path):
     assert "format the barcode column as Text" in err
 
 
+def test_skip_bad_that_imports_nothing_exits_non_zero_when_a_row_has_two_bad_cells(run, tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("sku,name,price\nA,,x\nB,,1\n")  # line 2 has two problems: still two rows, both bad
+    code, out, err = run("products", "import", str(csv), "--skip-bad")
+    assert code == 2 and "nothing imported (every row is bad)" in err and "created" not in out
+
+
+def test_from_a_system_whose_columns_the_file_lacks_is_one_header_message(run):
+    code, _, err = run("products", "import", str(DATA / "erpnext.csv"), "--from", "odoo")
+    assert code == 2 and err.count("\n") == 1
+    assert "line 1: header: no column for sku and name (looked for 'Internal Reference', 'default_code', 'Name') " \
+           "for the layout Odoo" in err
+
+
 def test_from_lightspeed_reads_an_x_series_export_and_says_which_layout(run):
     code, out, err = run("products", "import", str(DATA / "lightspeed-x.csv"), "--from", "lightspeed",
                          "--location", "Main Outlet")
