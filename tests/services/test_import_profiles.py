@@ -59,7 +59,8 @@ EXPECTED = {
         "10001": ("Olives", [], 1490, 820, "kg", 4_250, "Deli", None, 9_000),
         "10002": ("Wool Socks – 23-25", ["4006381333931"], 1200, 300, "pcs", 10_000, "Clothing", None, 9_000),
         "10003": ("Wool Socks – 25-27", [], 1200, 300, "pcs", 7_000, "Clothing", None, 9_000),
-    },
+        "10004": ("Gift Box", [], 1990, 500, "pcs", 0, "Deli", None, 9_000),  # a composite; its next component's
+    },                                                                         # line is not a product
     "lightspeed-r": {  # the System ID where there is no Custom SKU
         "210000000017": ("Hammer", ["0036000291452"], 2499, 1200, "pcs", 3_000, "Tools", "Tool Co", 20_000),
         "NAILS-100": ("Nails 100", [], 350, 110, "pcs", 40_000, "Tools", "Tool Co", 20_000),
@@ -366,3 +367,9 @@ def test_an_x_series_composite_is_one_product_and_said_once(db, ctx):
     assert [(n.line, n.column) for n in report.notes] == [(2, "composite_sku")]
     assert report.notes[0].reason.startswith("a composite (a product made of others): imported as a product of its "
                                              "own") and report.notes[0].reason.endswith("(this row and 1 more)")
+
+
+def test_a_loyverse_composite_is_one_product_its_component_lines_are_not_bad_rows():
+    parsed = parse_products_csv(sample("loyverse.csv"))
+    assert not parsed.errors and [r.data.sku for r in parsed.rows] == ["10001", "10002", "10003", "10004"]
+    assert [(n.line, n.column) for n in parsed.notes] == [(5, "SKU of included item")]
