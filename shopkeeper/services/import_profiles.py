@@ -23,6 +23,9 @@ A profile (or map file)::
     plain_decimals = true                        # (top level) prices never group thousands: "19,90" is 19.90
     lists = ["Categories"]                       # (top level) cells listing several ("A, B"; "\\," in a name):
                                                  #   the first is taken
+    tax_amount = "tax_value"                     # (top level) the tax on the price, which excludes it: a tax
+                                                 #   name without a rate takes tax / price, and a shop whose
+                                                 #   prices include tax stores price + tax
     [variants]                                   # rows of one item, one product per variant
     group = ["Handle"]                           # the rows of an item share this (the first column present);
                                                  # a variant row's empty cells take its item's first row's
@@ -43,9 +46,6 @@ A profile (or map file)::
                                                  #   Odoo write one row per barcode, variant value, tax...); its
                                                  #   barcodes and option values are added, other values said once
     continue_when_same = ["handle", "sku"]       # so does a row repeating these of the row above (nothing added)
-    tax_amount = "tax_value"                     # (top level) the tax on the price, which excludes it: a tax
-                                                 #   name without a rate takes tax / price, and a shop whose
-                                                 #   prices include tax stores price + tax
 
 A map file may start from a bundled profile (``extends = "woocommerce"``) and add to it, e.g. a ``[taxes]`` table.
 """
@@ -55,6 +55,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
@@ -90,6 +91,7 @@ _RATE_IN_NAME = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
 
 _ATTRIBUTE = re.compile(r"^[^:,]+:\s*")
+_NEXT_ATTRIBUTE = re.compile(r",(?=[^,:]+:)")  # "Color: Red,Size: S" is two values; "Size: 1,5 L" is one
 
 
 class HeaderRejected(ShopError):
@@ -416,7 +418,7 @@ class Binding:
         values = []
         for i in self.options:
             value = cell(i)
-            parts = value.split(",") if self.profile.named_values else [value]
+            parts = _NEXT_ATTRIBUTE.split(value) if self.profile.named_values else [value]
             for part in parts:
                 part = _ATTRIBUTE.sub("", part.strip()) if self.profile.named_values else part
                 if part and part not in self.profile.single:
@@ -451,14 +453,15 @@ class Binding:
 
     def _rate_from_amount(self, cell) -> str:
         """The tax rate the tax amount gives on the price it excludes (``tax_amount``): "15" for 5.86957 on
-        39.13043, to the rate's three decimals; "" when either is missing or zero."""
-        from decimal import Decimal, InvalidOperation
-
+        39.13043, to the rate's three decimals; "0" for no tax on a price; "" when either is missing, not a
+        number, or the price is zero."""
         assert self.tax_amount is not None
         price = next((v for i, _ in self.sources.get("price", []) if (v := cell(i))), "")
         try:
             tax, net = Decimal(cell(self.tax_amount)), Decimal(price)
         except InvalidOperation:
+            return ""
+        if not (tax.is_finite() and net.is_finite()):
             return ""
         if not tax or not net:
             return "0" if net and not tax and cell(self.tax_amount) else ""
@@ -470,11 +473,11 @@ class Binding:
         """``price`` (which excludes tax) with its tax added, as the shelf price of a shop whose prices include it,
         rounded half-even to the shop's decimals (39.13043 + 5.86957 is 45.00); as written when either is not a
         plain number (the number parser names what is wrong)."""
-        from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-
         try:
             gross = Decimal(price) + Decimal(tax)
         except InvalidOperation:
+            return price
+        if not gross.is_finite():
             return price
         return format(gross.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN), "f")
 

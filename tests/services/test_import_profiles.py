@@ -339,10 +339,12 @@ def test_odoo_variants_are_named_by_their_values_and_a_further_vendor_is_said_on
 
 def test_odoo_import_compatible_variant_values_in_one_cell():
     data = (b'"default_code","name","product_template_variant_value_ids","lst_price"\n'
-            b'"TS-R-S","T-Shirt","Color: Red,Size: S","15.0"\n"MUG","Mug","","4.5"\n')
+            b'"TS-R-S","T-Shirt","Color: Red,Size: S","15.0"\n"MUG","Mug","","4.5"\n'
+            b'"OIL-15","Olive Oil","Size: 1,5 L","9.0"\n')
     parsed = parse_products_csv(data)
     assert parsed.profile is PROFILES["odoo"]
-    assert [(r.data.name, r.data.price) for r in parsed.rows] == [("T-Shirt – Red / S", 1500), ("Mug", 450)]
+    assert [(r.data.name, r.data.price) for r in parsed.rows] == [
+        ("T-Shirt – Red / S", 1500), ("Mug", 450), ("Olive Oil – 1,5 L", 900)]
 
 
 X_HEAD = "handle,sku,composite_name,composite_sku,composite_quantity,name,supply_price,retail_price,tax_name,tax_value\n"
