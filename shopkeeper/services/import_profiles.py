@@ -80,12 +80,13 @@ TAX_NAMES = {
 """Tax names that say their rate without a number: none at all, or the standard rate ("" : the shop's default rate,
 which a new product takes)."""
 UNIT_NAMES = {
-    **dict.fromkeys(("nos", "no", "no.", "unit", "units", "unit(s)", "each", "ea", "pc", "pcs", "piece", "pieces"),
-                    "pcs"),
-    **dict.fromkeys(("kg", "kgs", "kilogram", "kilograms"), "kg"),
+    **dict.fromkeys(("nos", "no", "no.", "unit", "units", "unit(s)", "each", "ea", "pc", "pcs", "piece", "pieces",
+                     "stuk", "stuks", "st", "st.", "stück", "stk", "stk.", "pièce", "pièces", "pce", "unité", "unités",
+                     "unidad", "unidades", "ud", "uds"), "pcs"),
+    **dict.fromkeys(("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramm", "kilogramme"), "kg"),
 }
-"""Units other systems name (ERPNext "Nos" and "Kg", Odoo "Units") as ours: ``pcs`` is sold by the piece, any other
-unit by measure."""
+"""Units other systems and spreadsheets name (ERPNext "Nos" and "Kg", Odoo "Units", a Dutch "stuk", a German
+"Stk.") as ours: ``pcs`` is sold by the piece, any other unit by measure."""
 _LIST_SEP = re.compile(r"(?<!\\),")
 _RATE_IN_NAME = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 

@@ -217,8 +217,9 @@ def test_a_map_file_reads_a_dutch_spreadsheet(db, ctx):
     report = import_products(replace(ctx, currency="EUR"), sample("dutch.csv"), profile=profile)
     assert report.created == 2
     kaas = products()["A-100"]
-    assert (kaas.name, kaas.price, kaas.avg_cost, kaas.on_hand, kaas.tax_rate, kaas.category) == (
-        "Kaas jong", 1295, 710, 3500, 9_000, "Winkel")
+    assert (kaas.name, kaas.price, kaas.avg_cost, kaas.on_hand, kaas.tax_rate, kaas.category, kaas.unit) == (
+        "Kaas jong", 1295, 710, 3500, 9_000, "Winkel", "kg")  # weighed: "kilo" is kg, "stuk" by the piece
+    assert products()["A-200"].unit == "pcs"
     assert Supplier.get_by_id(kaas.supplier_id).name == "Kaasboer"
 
 
