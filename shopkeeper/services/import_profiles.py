@@ -81,8 +81,8 @@ TAX_NAMES = {
 which a new product takes)."""
 UNIT_NAMES = {
     **dict.fromkeys(("nos", "no", "no.", "unit", "units", "unit(s)", "each", "ea", "pc", "pcs", "piece", "pieces",
-                     "stuk", "stuks", "st", "st.", "stück", "stk", "stk.", "pièce", "pièces", "pce", "unité", "unités",
-                     "unidad", "unidades", "ud", "uds"), "pcs"),
+                     "stuk", "stuks", "st", "st.", "stück", "stk", "stk.", "pièce", "pièces", "pce", "unité",
+                     "unités", "unidad", "unidades", "ud", "uds"), "pcs"),
     **dict.fromkeys(("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramm", "kilogramme"), "kg"),
 }
 """Units other systems and spreadsheets name (ERPNext "Nos" and "Kg", Odoo "Units", a Dutch "stuk", a German
@@ -203,7 +203,8 @@ class Profile:
         missing = [f for f in ("sku", "name") if not sources.get(f) and f not in self.fixed]
         if missing:
             wanted = ", ".join(repr(t) for t, o in self.columns.items() if o in missing)
-            raise HeaderRejected(f"no column for {' and '.join(missing)} (looked for {wanted}) for the layout {self.name}")
+            raise HeaderRejected(f"no column for {' and '.join(missing)} (looked for {wanted}) for the layout "
+                                 f"{self.name}")
 
         def index(name: str | None) -> int | None:
             return lowered.index(name.lower()) if name and name.lower() in lowered else None

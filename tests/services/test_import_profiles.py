@@ -158,7 +158,8 @@ def test_rows_left_out_are_said_once_for_the_file(db, ctx):
     assert [(n.line, n.column, n.reason) for n in report.notes] == [
         (5, "Archived", "archived in Square: not imported")]
     parsed = parse_products_csv(sample("erpnext.csv"))
-    assert [(n.line, n.column, n.reason) for n in parsed.notes] == [(8, "Disabled", "disabled in ERPNext: not imported")]
+    assert [(n.line, n.column, n.reason) for n in parsed.notes] == [
+        (8, "Disabled", "disabled in ERPNext: not imported")]
 
 
 def test_a_tax_named_without_a_rate_is_imported_without_one_and_said_once(db, ctx):
@@ -315,8 +316,8 @@ def test_an_erpnext_barcode_row_adds_its_barcode_to_the_item_above_even_across_c
 
 
 def test_an_erpnext_barcode_row_below_an_item_left_out_is_not_given_to_another(db, ctx):
-    data = (ERPNEXT_HEAD + '"A","A","Apple","Food",0,1.0,"","8710398527059"\n"OLD","OLD","Old","Food",1,1.0,"","4006381333931"\n'
-            '"","","","","","","b2","8710398527066"\n')
+    data = (ERPNEXT_HEAD + '"A","A","Apple","Food",0,1.0,"","8710398527059"\n'
+            '"OLD","OLD","Old","Food",1,1.0,"","4006381333931"\n"","","","","","","b2","8710398527066"\n')
     parsed = parse_products_csv(data.encode())
     assert [(r.data.sku, r.data.barcodes) for r in parsed.rows] == [("A", ["8710398527059"])]
     assert [(n.line, n.reason) for n in parsed.notes] == [(3, "disabled in ERPNext: not imported")]
@@ -348,7 +349,8 @@ def test_odoo_import_compatible_variant_values_in_one_cell():
         ("T-Shirt – Red / S", 1500), ("Mug", 450), ("Olive Oil – 1,5 L", 900)]
 
 
-X_HEAD = "handle,sku,composite_name,composite_sku,composite_quantity,name,supply_price,retail_price,tax_name,tax_value\n"
+X_HEAD = ("handle,sku,composite_name,composite_sku,composite_quantity,name,supply_price,retail_price,tax_name,"
+          "tax_value\n")
 
 
 @pytest.mark.parametrize("included, price", [(True, 2721), (False, 2499)])
