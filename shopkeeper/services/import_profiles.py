@@ -324,7 +324,15 @@ class Binding:
     def cells(self, record: list[str], line: int = 0) -> dict[str, str] | None:
         """One row in our columns, or None for a row that is not a product (an image row, a variable parent, a
         row left out, a row continuing the product above, which it adds to). Raises ``ValueError`` for a cell
-        outside its ``[values]`` table."""
+        outside its ``[values]`` table; a row below a bad row continues nothing (its reader has passed the product
+        above on)."""
+        try:
+            return self._cells(record, line)
+        except ValueError:
+            self._held = None
+            raise
+
+    def _cells(self, record: list[str], line: int) -> dict[str, str] | None:
         def cell(i: int) -> str:
             value = record[i].strip() if i < len(record) else ""
             if i in self.lists:

@@ -378,3 +378,13 @@ def test_a_loyverse_composite_is_one_product_its_component_lines_are_not_bad_row
     parsed = parse_products_csv(sample("loyverse.csv"))
     assert not parsed.errors and [r.data.sku for r in parsed.rows] == ["10001", "10002", "10003", "10004"]
     assert [(n.line, n.column) for n in parsed.notes] == [(5, "SKU of included item")]
+
+
+def test_a_barcode_row_below_a_bad_row_is_given_to_no_product(tmp_path):
+    path = tmp_path / "erp.toml"  # an ID outside its [values] table: the row is bad at the first cell read
+    path.write_text('extends = "erpnext"\n[values."ID"]\n"A" = "A"\n')
+    data = (ERPNEXT_HEAD + '"A","A","Apple","Food",0,1.0,"","8710398527059"\n'
+            '"B","B","Bread","Food",0,1.0,"","4006381333931"\n"","","","","","","b2","8710398527066"\n')
+    parsed = parse_products_csv(data.encode(), profile=load_map(path))
+    assert [(r.data.sku, r.data.barcodes) for r in parsed.rows] == [("A", ["8710398527059"])]
+    assert [e.line for e in parsed.errors] == [3]
