@@ -614,6 +614,23 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
 
 # --- slow movers -------------------------------------------------------------------------------------------------
 
+def _last_moves(ids: list[int], rate_from: str, hi: str) -> dict[int, tuple[str | None, str | None, int]]:
+    """product id → (its last sale and last receipt before ``hi``, the units it sold from ``rate_from`` to ``hi``
+    less those returned), each product's journal read once through the (product, id) index, 500 products a
+    query (three queries per product took a third of the report)."""
+    out = {}
+    for n in range(0, len(ids), 500):
+        chunk = ids[n:n + 500]
+        for pid, last, received, sold in _rows(
+                "SELECT product_id, MAX(CASE WHEN kind = 'sale' THEN created_at END), "
+                "MAX(CASE WHEN kind = 'receive' THEN created_at END), "
+                "SUM(CASE WHEN kind IN ('sale', 'return') AND created_at >= ? THEN quantity ELSE 0 END) "
+                f"FROM movement WHERE product_id IN ({', '.join('?' * len(chunk))}) AND created_at < ? "
+                "GROUP BY product_id", [rate_from, *chunk, hi]):
+            out[pid] = (last, received, -(sold or 0))
+    return out
+
+
 def slow_movers(opts: Options) -> Report:
     """Products with stock and no sale in the last ``days`` days up to ``--to`` (default today), by the value
     of the stock they tie up; days of cover at the rate they sold over the last ``rate_days`` days."""
@@ -625,8 +642,10 @@ def slow_movers(opts: Options) -> Report:
         scope = _scope(Options(start=end, end=end, category=opts.category, supplier=opts.supplier,
                                product_id=opts.product_id))
         cutoff = local_start(end - dt.timedelta(days=opts.days - 1))
-        recent = {pid for (pid,) in _rows("SELECT DISTINCT product_id FROM movement WHERE kind = 'sale' AND "
-                                          "created_at >= ? AND created_at < ?", [cutoff, scope.hi])}
+        # from the covering index ``movement_created_at`` (m026); a set built here beats SQL's DISTINCT
+        recent = set(map(operator.itemgetter(0), _rows(
+            "SELECT product_id FROM movement WHERE created_at >= ? AND created_at < ? AND kind = 'sale'",
+            [cutoff, scope.hi])))
         # read from the covering index ``product_value``; names only for the products shown
         stocked = _rows(f"SELECT p.id, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
                         f"{scope.product_filter()}", scope.params)
@@ -634,16 +653,12 @@ def slow_movers(opts: Options) -> Report:
                       key=lambda r: (-r[0], r[1]))
         shown = slow if limit is None else slow[:limit]
         info = _products(pid for _, pid, _ in shown)
-        rate_from = local_start(end - dt.timedelta(days=opts.rate_days - 1))
+        history = _last_moves([pid for _, pid, _ in shown], local_start(end - dt.timedelta(days=opts.rate_days - 1)),
+                              scope.hi)
         rows = []
         for value, pid, on_hand in shown:
             sku, name, _category = info[pid]
-            last = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'sale' AND "
-                         "created_at < ?", [pid, scope.hi])[0][0]
-            received = _rows("SELECT MAX(created_at) FROM movement WHERE product_id = ? AND kind = 'receive' AND "
-                             "created_at < ?", [pid, scope.hi])[0][0]
-            sold = -(_rows("SELECT SUM(quantity) FROM movement WHERE product_id = ? AND kind IN ('sale', 'return') "
-                           "AND created_at >= ? AND created_at < ?", [pid, rate_from, scope.hi])[0][0] or 0)
+            last, received, sold = history.get(pid, (None, None, 0))
             rows.append({"product_id": pid, "sku": sku, "name": name, "on_hand": on_hand, "value": value,
                          "last_sale": times.local_time(last)[:10] if last else "never",
                          "last_received": times.local_time(received)[:10] if received else "",
