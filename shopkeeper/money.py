@@ -6,7 +6,10 @@ converted at the edges only, through these functions. Nothing here ever touches 
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Iterable
+from itertools import repeat
 from decimal import Decimal, InvalidOperation
 
 from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
@@ -169,6 +172,18 @@ def round_div(numerator: int, denominator: int, mode: str = "half-even") -> int:
             raise ValueError(f"rounding mode must be one of {', '.join(ROUNDING_MODES)}, not {mode!r}")
         return quotient + (quotient & 1)
     return quotient + (1 if twice > denominator else 0)
+
+
+def round_div_all(numerators: Iterable[int], denominator: int) -> list[int]:
+    """``round_div(n, denominator)`` (half-even) of every numerator, the divisions done by C loops: a share of a
+    whole for each of 100k products took a tenth of the ABC report one call at a time. Half up is
+    ``floor((2n + d) / 2d)``; a tie (nothing left over) that lands on an odd quotient goes down to the even one."""
+    if denominator < 0:
+        numerators, denominator = map(operator.neg, numerators), -denominator
+    if denominator == 0:
+        raise ZeroDivisionError("round_div_all by zero")
+    doubled = map(operator.add, map(operator.lshift, numerators, repeat(1)), repeat(denominator))
+    return [q - (q & 1 and not r) for q, r in map(divmod, doubled, repeat(2 * denominator))]
 
 
 def allocate(amount: int, weights: list[int]) -> list[int]:

@@ -18,6 +18,7 @@ from shopkeeper.money import (
     parse_percent,
     parse_rate,
     round_div,
+    round_div_all,
     round_to_step,
 )
 
@@ -84,6 +85,18 @@ def test_round_div_is_half_even_and_exact(n, d):
     exact = Fraction(n, d)
     expected = round(exact)  # Fraction rounds half to even, exactly, at any size
     assert round_div(n, d) == expected
+
+
+@given(st.lists(st.integers(-10**30, 10**30)), st.integers(-10**15, 10**15).filter(bool))
+def test_round_div_all_rounds_each_as_round_div_does(numerators, d):
+    assert round_div_all(numerators, d) == [round_div(n, d) for n in numerators]
+
+
+def test_round_div_all_ties_go_to_even():
+    assert round_div_all([-3, -1, 1, 3, 5], 2) == [-2, 0, 0, 2, 2]
+    assert round_div_all([5, -5, 7], -2) == [-2, 2, -4]
+    with pytest.raises(ZeroDivisionError):
+        round_div_all([1], 0)
 
 
 def test_round_div_ties_go_to_even():

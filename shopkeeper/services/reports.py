@@ -33,7 +33,7 @@ from shopkeeper import times
 from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
-from shopkeeper.money import extend, round_div
+from shopkeeper.money import extend, round_div, round_div_all
 from shopkeeper.services import journal_cache, product_sales_cache, sales_cache
 from shopkeeper.services.stock import moving_average
 
@@ -557,6 +557,18 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
                   [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
 
 
+_BASIS_POINTS = list(range(10_001))
+"""0 to 100 % in basis points, as numbers made once and lying together in memory: rows that refer to them in
+any order stay in the cache (``abc``)."""
+
+
+def _shares(revenues: list[int], whole: int, count: int) -> list[int | None]:
+    """Each revenue's ``pct`` of ``whole`` (None for all when ``whole`` is 0)."""
+    if not whole:
+        return [None] * count
+    return round_div_all(map(operator.mul, revenues, itertools.repeat(10_000)), whole)
+
+
 @_collector_paused()
 def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
@@ -566,44 +578,63 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     with _snapshot():
         scope = _scope(opts, default_days=365)
         sold = _product_sales(scope)
-        # every active product and its name in one pass (one that sold is listed too, though inactive now)
-        found = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()}",
-                      [True, *scope.params])
-        products = dict(zip(map(operator.itemgetter(0), found), found, strict=True))
-        sold.update(dict.fromkeys(products.keys() - sold.keys(), _UNSOLD))
-        # by revenue, then id: (-revenue, id) pairs made by C loops
-        ranked = sorted(zip(map(operator.neg, map(operator.itemgetter(1), sold.values())), sold, strict=True))
-        shown = ranked if limit is None else ranked[:limit]
-        for pid, (sku, name, _category) in _products([pid for _, pid in shown if pid not in products]).items():
-            products[pid] = (pid, sku, name)
-    # a hundred thousand products: classes by bisection over the running revenue, rows by comprehension
-    revenues = list(map(operator.neg, map(operator.itemgetter(0), ranked)))
-    with_revenue = bisect.bisect_left(ranked, (0, -1))  # the products with revenue come first
+        # every active product and its name in id order (the table's own), and any that sold though inactive now
+        listed = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()} "
+                       "ORDER BY p.id", [True, *scope.params])
+        inactive = sold.keys() - set(map(operator.itemgetter(0), listed))
+        if inactive:
+            listed = sorted([*listed, *((pid, sku, name) for pid, (sku, name, _) in _products(inactive).items())])
+    count = len(listed)
+    revenue = [sold.get(pid, _UNSOLD)[1] for pid in map(operator.itemgetter(0), listed)]  # in id order
+    # ranked by revenue, then id: one integer key each, -revenue shifted above the position in id order
+    shift = count.bit_length()
+    keys = [(-r << shift) + n for n, r in enumerate(revenue)]
+    keys.sort()
+    ranked = list(map(divmod, keys, itertools.repeat(1 << shift)))  # (-revenue, position), best first
+    order = list(map(operator.itemgetter(1), ranked))
+    negated = list(map(operator.itemgetter(0), ranked))
+    revenues = list(map(operator.neg, negated))  # in rank order
+    # classes by bisection over the running revenue
+    with_revenue = bisect.bisect_left(negated, 0)  # the products with revenue come first
     running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
     whole = running[-1] if running else 0
     before = [0, *running[:-1]]  # a product is in A while what came before it is under a % of the whole
     a_end = bisect.bisect_left(before, -(-a * whole // 100))
     b_end = max(a_end, bisect.bisect_left(before, -(-b * whole // 100)))
-    ends = {"A": (0, a_end), "B": (a_end, b_end), "C": (b_end, len(ranked))}
+    ends = {"A": (0, a_end), "B": (a_end, b_end), "C": (b_end, count)}
     classes = {c: [hi - lo, sum(revenues[lo:hi])] for c, (lo, hi) in ends.items()}
-    shown_count = len(shown)
-    running += [whole] * (shown_count - len(running))
-    letters = ["A"] * min(a_end, shown_count) + ["B"] * max(0, min(b_end, shown_count) - a_end)
-    letters += ["C"] * (shown_count - len(letters))
-    if whole:
-        shares = [round_div(r * 10_000, whole) for r in revenues[:shown_count]]  # pct() of each
-        cumulative = [round_div(r * 10_000, whole) for r in running[:shown_count]]
+    shown = count if limit is None else min(limit, count)
+    letters = ["A"] * min(a_end, shown) + ["B"] * max(0, min(b_end, shown) - a_end)
+    letters += ["C"] * (shown - len(letters))
+    if whole:  # pct() of each: what came before and itself, then every product after the last with revenue
+        cumulative = round_div_all(map(operator.mul, running[:shown], itertools.repeat(10_000)), whole)
+        cumulative += [10_000] * (shown - len(cumulative))
+        cumulative = list(map(_BASIS_POINTS.__getitem__, cumulative))  # from 0 to 10,000: no revenue below 0
     else:
-        shares = cumulative = [None] * shown_count
+        cumulative = [None] * shown
+    if shown == count:
+        # every product: the rows built in id order, the order their names were read and lie in memory, then
+        # put in rank order (built in rank order, each row's reads missed the cache: three times slower); its
+        # class and cumulative share are written at its position first
+        classes_of: list[str | None] = [None] * count
+        cumulative_of: list[int | None] = [None] * count
+        for n, letter, cum in zip(order, letters, cumulative, strict=True):
+            classes_of[n] = letter
+            cumulative_of[n] = cum
+        shares = _shares(revenue, whole, count)
+        source = zip(listed, classes_of, revenue, shares, cumulative_of, strict=True)
+    else:
+        source = zip(map(listed.__getitem__, order[:shown]), letters, revenues, _shares(revenues[:shown], whole,
+                                                                                           shown), cumulative)
     rows = [{"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue, "share": share,
-             "cumulative": cum}
-            for (pid, sku, name), cls, revenue, share, cum in zip(map(products.__getitem__, map(
-                operator.itemgetter(1), shown)), letters, revenues, shares, cumulative, strict=False)]
+             "cumulative": cum} for (pid, sku, name), cls, revenue, share, cum in source]
+    if shown == count:
+        rows = list(map(rows.__getitem__, order))
     summary = [{"class": c, "products": n, "revenue": r, "share": pct(r, whole)} for c, (n, r) in classes.items()]
     return Report("abc", "ABC classes by revenue", _params(opts, scope, a=a, b=b), [
         Table("classes", "Classes", [Column("class", "Class"), Column("products", "Products", "int"),
                                      Column("revenue", "Revenue", "money"), Column("share", "Share", "pct")],
-              summary, {"class": "total", "products": len(ranked), "revenue": sum(r for _, r in classes.values()),
+              summary, {"class": "total", "products": count, "revenue": sum(r for _, r in classes.values()),
                         "share": 10_000 if whole else None}),
         Table("products", "Products", [Column("sku", "SKU"), Column("name", "Name"), Column("class", "Class"),
                                        Column("revenue", "Revenue", "money"), Column("share", "Share", "pct"),
