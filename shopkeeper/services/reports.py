@@ -885,26 +885,31 @@ def movement(opts: Options) -> Report:
         after = dict(_rows(f"SELECT +m.product_id, SUM(m.quantity) FROM movement m{join} WHERE m.created_at >= ?"
                            f"{scope.product_filter()} GROUP BY +m.product_id", [scope.hi, *scope.params]))
         where = f" AND {scope.where}" if scope.where else ""
-        stock = [row for row in _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE 1 = 1{where} "
-                                      "ORDER BY p.sku", scope.params)
-                 if row[3] or row[0] in moved or row[0] in after]
-    figures = ["opening", *[c for _, c in MOVEMENT_KINDS], "closing"]
-    nothing = [0] * len(MOVEMENT_KINDS)
-    values = []  # per product shown or not: (opening, each kind, closing)
+        stock = _rows(f"SELECT p.id, p.sku, p.name, p.on_hand FROM product p WHERE 1 = 1{where} ORDER BY p.sku",
+                      scope.params)
+    # the totals from the sums themselves, by C loops: a product with no row adds nothing to any figure
+    if scope.where:
+        ids = set(map(operator.itemgetter(0), stock))
+        moved = {pid: kinds for pid, kinds in moved.items() if pid in ids}
+    kinds_total = [sum(map(operator.itemgetter(n), moved.values())) for n in range(len(MOVEMENT_KINDS))]
+    closing_total = sum(map(operator.itemgetter(3), stock)) - sum(after.values())
+    total = dict(zip(["opening", *[c for _, c in MOVEMENT_KINDS], "closing"],
+                     [closing_total - sum(kinds_total), *kinds_total, closing_total], strict=True))
+    nothing = (0,) * len(MOVEMENT_KINDS)
+    kinds_of = moved.get
     rows = []
     for pid, sku, name, on_hand in stock:  # up to a row per product: written out, twice as fast as built
-        kinds = moved.get(pid, nothing)
-        closing = on_hand - after.get(pid, 0)
+        kinds = kinds_of(pid, nothing)
+        closing = on_hand - after.get(pid, 0) if after else on_hand
         received, sold, returned, adjusted, counted, to_supplier = kinds
         opening = closing - received - sold - returned - adjusted - counted - to_supplier
         if opening == 0 and closing == 0 and not any(kinds):
             continue
-        values.append((opening, *kinds, closing))
-        if limit is None or len(rows) < limit:
-            rows.append({"product_id": pid, "sku": sku, "name": name, "opening": opening, "received": received,
-                         "sold": sold, "returned": returned, "adjusted": adjusted, "counted": counted,
-                         "to_supplier": to_supplier, "closing": closing})
-    total = dict(zip(figures, [sum(column) for column in zip(*values)] or [0] * len(figures), strict=True))
+        if limit is not None and len(rows) == limit:
+            break
+        rows.append({"product_id": pid, "sku": sku, "name": name, "opening": opening, "received": received,
+                     "sold": sold, "returned": returned, "adjusted": adjusted, "counted": counted,
+                     "to_supplier": to_supplier, "closing": closing})
     columns = [Column("sku", "SKU"), Column("name", "Name"), Column("opening", "Opening", "qty"),
                *[Column(c, c.replace("_", " ").capitalize(), "qty") for _, c in MOVEMENT_KINDS],
                Column("closing", "Closing", "qty")]
