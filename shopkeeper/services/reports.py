@@ -673,29 +673,26 @@ def slow_movers(opts: Options) -> Report:
         scope = _scope(Options(start=end, end=end, category=opts.category, supplier=opts.supplier,
                                product_id=opts.product_id))
         cutoff = local_start(end - dt.timedelta(days=opts.days - 1))
-        # from the covering index ``movement_created_at`` (m026); a set built here beats SQL's DISTINCT
-        recent = set(map(operator.itemgetter(0), _rows(
-            "SELECT product_id FROM movement WHERE created_at >= ? AND created_at < ? AND kind = 'sale'",
-            [cutoff, scope.hi])))
-        # read from the covering index ``product_value``; names only for the products shown
-        stocked = _rows(f"SELECT p.id, p.on_hand, p.avg_cost FROM product p WHERE p.on_hand > 0"
-                        f"{scope.product_filter()}", scope.params)
-        slow = sorted(((extend(on_hand, cost), pid, on_hand) for pid, on_hand, cost in stocked if pid not in recent),
-                      key=lambda r: (-r[0], r[1]))
+        # products with stock and no sale since the cutoff, from two covering indexes: ``product_value`` and the
+        # journal's ``movement_created_at`` (m026); valued and sorted by SQL (in Python it was a third of the report)
+        slow = _rows(f"SELECT p.id, p.on_hand, {_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')} AS v "
+                     "FROM product p WHERE p.on_hand > 0 AND p.id NOT IN (SELECT product_id FROM movement WHERE "
+                     f"created_at >= ? AND created_at < ? AND kind = 'sale'){scope.product_filter()} "
+                     "ORDER BY v DESC, p.id", [cutoff, scope.hi, *scope.params])
         shown = slow if limit is None else slow[:limit]
-        info = _products(pid for _, pid, _ in shown)
-        history = _last_moves([pid for _, pid, _ in shown], local_start(end - dt.timedelta(days=opts.rate_days - 1)),
+        info = _products(pid for pid, _, _ in shown)
+        history = _last_moves([pid for pid, _, _ in shown], local_start(end - dt.timedelta(days=opts.rate_days - 1)),
                               scope.hi)
         rows = []
-        for value, pid, on_hand in shown:
+        for pid, on_hand, value in shown:
             sku, name, _category = info[pid]
             last, received, sold = history.get(pid, (None, None, 0))
             rows.append({"product_id": pid, "sku": sku, "name": name, "on_hand": on_hand, "value": value,
                          "last_sale": times.local_time(last)[:10] if last else "never",
                          "last_received": times.local_time(received)[:10] if received else "",
                          "cover_days": round_div(on_hand * opts.rate_days, sold) if sold > 0 else None})
-    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(r[2] for r in slow),
-             "value": sum(r[0] for r in slow)}
+    total = {"sku": "total", "name": f"{len(slow)} products", "on_hand": sum(map(operator.itemgetter(1), slow)),
+             "value": sum(map(operator.itemgetter(2), slow))}
     return Report("slow-movers", f"Slow movers: no sale in {opts.days} days",
                   _params(opts, scope, days=opts.days, rate_days=opts.rate_days), [
                       Table("products", f"Stock with no sale in {opts.days} days, by value tied up",
