@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import compress, count, repeat
 from decimal import Decimal, InvalidOperation
 
 from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
@@ -177,13 +177,17 @@ def round_div(numerator: int, denominator: int, mode: str = "half-even") -> int:
 def round_div_all(numerators: Iterable[int], denominator: int) -> list[int]:
     """``round_div(n, denominator)`` (half-even) of every numerator, the divisions done by C loops: a share of a
     whole for each of 100k products took a tenth of the ABC report one call at a time. Half up is
-    ``floor((2n + d) / 2d)``; a tie (nothing left over) that lands on an odd quotient goes down to the even one."""
+    ``floor((2n + d) / 2d)``; a tie (nothing left over) that landed on an odd quotient goes down to the even one."""
     if denominator < 0:
         numerators, denominator = map(operator.neg, numerators), -denominator
     if denominator == 0:
         raise ZeroDivisionError("round_div_all by zero")
-    doubled = map(operator.add, map(operator.lshift, numerators, repeat(1)), repeat(denominator))
-    return [q - (q & 1 and not r) for q, r in map(divmod, doubled, repeat(2 * denominator))]
+    twice = 2 * denominator
+    doubled = list(map(operator.add, map(operator.lshift, numerators, repeat(1)), repeat(denominator)))
+    quotients = list(map(operator.floordiv, doubled, repeat(twice)))
+    for n in compress(count(), map(operator.not_, map(operator.mod, doubled, repeat(twice)))):  # the ties
+        quotients[n] -= quotients[n] & 1
+    return quotients
 
 
 def allocate(amount: int, weights: list[int]) -> list[int]:

@@ -590,10 +590,9 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     shift = count.bit_length()
     keys = [(-r << shift) + n for n, r in enumerate(revenue)]
     keys.sort()
-    ranked = list(map(divmod, keys, itertools.repeat(1 << shift)))  # (-revenue, position), best first
-    order = list(map(operator.itemgetter(1), ranked))
-    negated = list(map(operator.itemgetter(0), ranked))
-    revenues = list(map(operator.neg, negated))  # in rank order
+    order = list(map(operator.and_, keys, itertools.repeat((1 << shift) - 1)))  # positions, best first
+    negated = list(map(operator.rshift, keys, itertools.repeat(shift)))  # -revenue, best first
+    revenues = list(map(operator.neg, negated))
     # classes by bisection over the running revenue
     with_revenue = bisect.bisect_left(negated, 0)  # the products with revenue come first
     running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
