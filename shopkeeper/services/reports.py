@@ -33,7 +33,7 @@ from shopkeeper import times
 from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
-from shopkeeper.money import extend, round_div, round_div_all
+from shopkeeper.money import extend, round_div, round_div_all, running_shares
 from shopkeeper.services import journal_cache, product_sales_cache, sales_cache
 from shopkeeper.services.stock import moving_average
 
@@ -557,11 +557,6 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
                   [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
 
 
-_BASIS_POINTS = list(range(10_001))
-"""0 to 100 % in basis points, as numbers made once and lying together in memory: rows that refer to them in
-any order stay in the cache (``abc``)."""
-
-
 def _shares(revenues: list[int], whole: int, count: int) -> list[int | None]:
     """Each revenue's ``pct`` of ``whole`` (None for all when ``whole`` is 0)."""
     if not whole:
@@ -606,9 +601,8 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     letters = ["A"] * min(a_end, shown) + ["B"] * max(0, min(b_end, shown) - a_end)
     letters += ["C"] * (shown - len(letters))
     if whole:  # pct() of each: what came before and itself, then every product after the last with revenue
-        cumulative = round_div_all(map(operator.mul, running[:shown], itertools.repeat(10_000)), whole)
+        cumulative = running_shares(running, whole)[:shown]
         cumulative += [10_000] * (shown - len(cumulative))
-        cumulative = list(map(_BASIS_POINTS.__getitem__, cumulative))  # from 0 to 10,000: no revenue below 0
     else:
         cumulative = [None] * shown
     if shown == count:
