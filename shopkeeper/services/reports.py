@@ -557,13 +557,6 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
                   [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
 
 
-def _shares(revenues: list[int], whole: int, count: int) -> list[int | None]:
-    """Each revenue's ``pct`` of ``whole`` (None for all when ``whole`` is 0)."""
-    if not whole:
-        return [None] * count
-    return round_div_all(map(operator.mul, revenues, itertools.repeat(10_000)), whole)
-
-
 @_collector_paused()
 def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     """Class A: the products that make the first ``a`` % of revenue; B up to ``b`` %; C the rest (and every
@@ -600,25 +593,28 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     shown = count if limit is None else min(limit, count)
     letters = ["A"] * min(a_end, shown) + ["B"] * max(0, min(b_end, shown) - a_end)
     letters += ["C"] * (shown - len(letters))
-    if whole:  # pct() of each: what came before and itself, then every product after the last with revenue
+    if whole:  # pct() of each product's revenue and of the running revenue up to it, in rank order: from the
+        # running totals, from the revenues (a nondecreasing list read backwards), and those not above 0 divided
         cumulative = running_shares(running, whole)[:shown]
         cumulative += [10_000] * (shown - len(cumulative))
+        shares = running_shares(revenues[with_revenue - 1::-1] if with_revenue else [], whole)[::-1][:shown]
+        shares += round_div_all(map(operator.mul, revenues[len(shares):shown], itertools.repeat(10_000)), whole)
     else:
-        cumulative = [None] * shown
+        cumulative = shares = [None] * shown
     if shown == count:
         # every product: the rows built in id order, the order their names were read and lie in memory, then
         # put in rank order (built in rank order, each row's reads missed the cache: three times slower); its
-        # class and cumulative share are written at its position first
+        # class and shares are written at its position first
         classes_of: list[str | None] = [None] * count
+        shares_of: list[int | None] = [None] * count
         cumulative_of: list[int | None] = [None] * count
-        for n, letter, cum in zip(order, letters, cumulative, strict=True):
+        for n, letter, share, cum in zip(order, letters, shares, cumulative, strict=True):
             classes_of[n] = letter
+            shares_of[n] = share
             cumulative_of[n] = cum
-        shares = _shares(revenue, whole, count)
-        source = zip(listed, classes_of, revenue, shares, cumulative_of, strict=True)
+        source = zip(listed, classes_of, revenue, shares_of, cumulative_of, strict=True)
     else:
-        source = zip(map(listed.__getitem__, order[:shown]), letters, revenues, _shares(revenues[:shown], whole,
-                                                                                           shown), cumulative)
+        source = zip(map(listed.__getitem__, order[:shown]), letters, revenues, shares, cumulative)
     rows = [{"product_id": pid, "sku": sku, "name": name, "class": cls, "revenue": revenue, "share": share,
              "cumulative": cum} for (pid, sku, name), cls, revenue, share, cum in source]
     if shown == count:

@@ -119,6 +119,23 @@ def test_abc_classes_follow_the_share_of_revenue(db, ctx):
     assert rows == {"BIG": "A", "MID": "B", "SMALL": "C", "NONE": "C"}
 
 
+def test_abc_shares_and_cumulative_shares_of_every_product_including_a_refund_only_one(db, ctx):
+    for sku, price in (("BIG", 7001), ("SMALL", 333), ("NEG", 250), ("NONE", 100)):
+        save_product(ProductData(sku=sku, name=sku, price=price))
+        stock.receive(ctx, sku, 5000, 10)
+    for sku, qty in (("BIG", 3000), ("SMALL", 1000), ("SMALL", 2000)):
+        sales.sell(ctx, [sales.LineInput(sku, qty)], payment="cash")
+    sales.refund(ctx, [sales.ReturnInput("NEG", 1000)], reason="no receipt")  # revenue below nothing
+    report = reports.run("abc", reports.Options())
+    rows = report.table("products").rows
+    whole = 3 * 7001 + 3 * 333
+    assert [(r["sku"], r["revenue"], r["share"], r["cumulative"]) for r in rows] == [
+        ("BIG", 21_003, reports.pct(21_003, whole), reports.pct(21_003, whole)),
+        ("SMALL", 999, reports.pct(999, whole), 10_000), ("NONE", 0, 0, 10_000),
+        ("NEG", -250, reports.pct(-250, whole), 10_000)]
+    assert reports.run("abc", reports.Options(limit=2)).table("products").rows == rows[:2]
+
+
 def test_slow_movers_are_stock_without_a_recent_sale_by_value(db, ctx):
     for sku, cost in (("SOLD", 100), ("CHEAP", 10), ("DEAR", 900), ("EMPTY", 5)):
         save_product(ProductData(sku=sku, name=sku, price=1000))
