@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365, help="the range: this many days up to the last sale")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--at-days", type=int, default=30, help="valuation --at: this many days before the end")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="time only this report (repeatable; 'best-sellers -1d' included), e.g. --only abc")
     args = parser.parse_args(argv)
 
     path = Path(args.path).expanduser().resolve()
@@ -183,13 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"shop {path.name}: {args.products:,} products, {args.movements:,} movements; {start} to {end} (local), "
           f"median of {args.runs}")
     print(f"{'report':<14} {'first':>9} {'ours':>9} {'duckdb':>9} {'ratio':>7}")
-    for name in [*reports.REPORTS, "valuation --at"]:
+    names = [*reports.REPORTS, "valuation --at", "best-sellers -1d"]
+    unknown = sorted(set(args.only or ()) - set(names))
+    if unknown:
+        parser.error(f"--only: no report named {', '.join(unknown)} (one of: {', '.join(names)})")
+    chosen = [name for name in names if not args.only or name in args.only]
+    for name in chosen[:-1] if chosen[-1:] == ["best-sellers -1d"] else chosen:
         opts = reports.Options(end=end) if name == "slow-movers" else reports.Options(start=start, end=end)
         if name == "valuation --at":
             opts = reports.Options(at=at_day)
         first, ours = timed(lambda name=name, opts=opts: reports.run(name.split()[0], opts), args.runs)
         _, theirs = timed(lambda name=name: [duck.execute(q).fetchall() for q in queries[name]], args.runs)
         print(f"{name:<14} {first:>7.0f}ms {ours:>7.0f}ms {theirs:>7.0f}ms {ours / theirs:>6.2f}x", flush=True)
+    if "best-sellers -1d" not in chosen:
+        close_database()
+        return 0
     day = dt.timedelta(days=1)
     opts = reports.Options(start=start - day, end=end - day)
     first, ours = timed(lambda: reports.run("best-sellers", opts), args.runs)

@@ -1016,6 +1016,27 @@ def _m025_open_sale_payments(db: Database) -> None:
     _new_tables(db, [OpenSalePayment])
 
 
+def _m026_movement_created_at_covering(db: Database) -> None:
+    """The journal's date index also holds each movement's kind, product and quantity, so a report over a range of
+    days (which products sold lately, what moved per product and kind, the reorder window) reads the index alone
+    instead of a table row per movement: the slow-movers' last 60 days of a 10M-row journal took 370 ms of
+    random row reads. Same name and first column, so ``INDEXED BY movement_created_at`` still holds; a sale still
+    writes one entry there, a few bytes longer. Rebuilding it reads the journal once (a minute on 10M rows)."""
+    db.execute_sql("DROP INDEX IF EXISTS movement_created_at")
+    db.execute_sql("CREATE INDEX movement_created_at ON movement (created_at, kind, product_id, quantity)")
+
+
+def _m027_journal_marks_packed(db: Database) -> None:
+    """A kept mark of the journal (``services/journal_cache.py``) holds its running totals per product packed in
+    its own row, read back as one blob instead of a row per product. The marks kept so far are a cache: dropped,
+    with the table of their totals, and kept afresh by the next ``movement`` report."""
+    blob = "BLOB" if is_sqlite(db) else "BYTEA"
+    db.execute_sql("DROP TABLE IF EXISTS journal_kept")
+    db.execute_sql("DROP TABLE IF EXISTS journal_mark")
+    db.execute_sql(f"CREATE TABLE journal_mark (anchor TEXT NOT NULL, boundary TEXT NOT NULL, rows_from_anchor BIGINT "
+                   f"NOT NULL, figures {blob} NOT NULL, PRIMARY KEY (anchor, boundary))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
@@ -1023,7 +1044,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
     _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
-    _m025_open_sale_payments,
+    _m025_open_sale_payments, _m026_movement_created_at_covering, _m027_journal_marks_packed,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,7 +6,11 @@ converted at the edges only, through these functions. Nothing here ever touches 
 
 from __future__ import annotations
 
+import bisect
+import operator
 import re
+from collections.abc import Iterable, Sequence
+from itertools import chain, compress, count, repeat
 from decimal import Decimal, InvalidOperation
 
 from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
@@ -169,6 +173,40 @@ def round_div(numerator: int, denominator: int, mode: str = "half-even") -> int:
             raise ValueError(f"rounding mode must be one of {', '.join(ROUNDING_MODES)}, not {mode!r}")
         return quotient + (quotient & 1)
     return quotient + (1 if twice > denominator else 0)
+
+
+def round_div_all(numerators: Iterable[int], denominator: int) -> list[int]:
+    """``round_div(n, denominator)`` (half-even) of every numerator, the divisions done by C loops: a share of a
+    whole for each of 100k products took a tenth of the ABC report one call at a time. Half up is
+    ``floor((2n + d) / 2d)``; a tie (nothing left over) that landed on an odd quotient goes down to the even one."""
+    if denominator < 0:
+        numerators, denominator = map(operator.neg, numerators), -denominator
+    if denominator == 0:
+        raise ZeroDivisionError("round_div_all by zero")
+    twice = 2 * denominator
+    doubled = list(map(operator.add, map(operator.lshift, numerators, repeat(1)), repeat(denominator)))
+    quotients = list(map(operator.floordiv, doubled, repeat(twice)))
+    for n in compress(count(), map(operator.not_, map(operator.mod, doubled, repeat(twice)))):  # the ties
+        quotients[n] -= quotients[n] & 1
+    return quotients
+
+
+BASIS_POINTS = tuple(range(10_001))
+"""0 to 100 % in basis points, as numbers made once: lists that share them stay small in the CPU cache."""
+
+
+def running_shares(running: Sequence[int], whole: int) -> list[int]:
+    """``round_div(r * 10_000, whole)`` (basis points, half-even) of each of ``running``, a nondecreasing list
+    of numbers from 0 to ``whole`` (> 0), as ``BASIS_POINTS``. Found by bisection, one per basis point, where
+    the share reaches it: 100k running totals took 40 ms one division each, 10,001 bisections take a few.
+    ``r * 10_000 / whole`` reaches ``b - 1/2`` at ``(2b - 1) * whole / 20_000``; exactly there it rounds to the
+    even one of ``b - 1`` and ``b``."""
+    ends = [0]
+    for b in range(1, 10_001):
+        at, rest = divmod((2 * b - 1) * whole, 20_000)
+        ends.append(bisect.bisect_left(running, at if rest == 0 and b % 2 == 0 else at + 1, ends[-1]))
+    ends.append(len(running))
+    return list(chain.from_iterable(map(repeat, BASIS_POINTS, map(operator.sub, ends[1:], ends))))
 
 
 def allocate(amount: int, weights: list[int]) -> list[int]:

@@ -1,3 +1,4 @@
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -18,6 +19,8 @@ from shopkeeper.money import (
     parse_percent,
     parse_rate,
     round_div,
+    round_div_all,
+    running_shares,
     round_to_step,
 )
 
@@ -84,6 +87,30 @@ def test_round_div_is_half_even_and_exact(n, d):
     exact = Fraction(n, d)
     expected = round(exact)  # Fraction rounds half to even, exactly, at any size
     assert round_div(n, d) == expected
+
+
+@given(st.lists(st.integers(-10**30, 10**30)), st.integers(-10**15, 10**15).filter(bool))
+def test_round_div_all_rounds_each_as_round_div_does(numerators, d):
+    assert round_div_all(numerators, d) == [round_div(n, d) for n in numerators]
+
+
+@given(st.lists(st.integers(0, 10**12)), st.integers(0, 10**6))
+def test_running_shares_are_each_running_totals_share_rounded_half_even(parts, extra):
+    running = list(itertools.accumulate(parts))
+    whole = (running[-1] if running else 0) + extra or 1
+    assert running_shares(running, whole) == [round_div(r * 10_000, whole) for r in running]
+
+
+def test_running_shares_tie_to_even():
+    # 1/20,000 of the whole: half a basis point, to 0; 3/20,000: one and a half, to 2; 5/20,000: 2.5, to 2
+    assert running_shares([1, 3, 5, 20_000], 20_000) == [0, 2, 2, 10_000]
+
+
+def test_round_div_all_ties_go_to_even():
+    assert round_div_all([-3, -1, 1, 3, 5], 2) == [-2, 0, 0, 2, 2]
+    assert round_div_all([5, -5, 7], -2) == [-2, 2, -4]
+    with pytest.raises(ZeroDivisionError):
+        round_div_all([1], 0)
 
 
 def test_round_div_ties_go_to_even():

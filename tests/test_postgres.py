@@ -530,6 +530,26 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
         time.tzset()
 
 
+def test_slow_movers_and_abc_value_and_rank_the_same_on_postgres(pg):
+    """slow-movers values and sorts in SQL (half to even, as ``money.extend``), abc ranks in Python: on PostgreSQL
+    as on SQLite."""
+    from shopkeeper.services import reports
+
+    ctx = Context(staff="pg", terminal="t1")
+    for sku in ("HALF", "EVEN", "SOLD"):
+        save_product(ProductData(sku=sku, name=sku, price=1000))
+    stock.receive(ctx, "HALF", 1500, 333)  # 499.5 → 500
+    stock.receive(ctx, "EVEN", 2500, 1)  # 2.5 → 2
+    stock.receive(ctx, "SOLD", 5000, 100)
+    sales.sell(ctx, [sales.LineInput("SOLD", 1000)], payment="card")
+    slow = reports.run("slow-movers", reports.Options()).table("products")
+    assert [(r["sku"], r["value"], r["last_sale"]) for r in slow.rows] == [("HALF", 500, "never"), ("EVEN", 2, "never")]
+    assert (slow.total["on_hand"], slow.total["value"]) == (4000, 502)
+    abc = reports.run("abc", reports.Options()).table("products").rows
+    assert [(r["sku"], r["class"], r["share"], r["cumulative"]) for r in abc] == [
+        ("SOLD", "A", 10_000, 10_000), ("HALF", "C", 0, 10_000), ("EVEN", "C", 0, 10_000)]
+
+
 def test_a_product_import_racing_sales_loses_no_stock_update(pg):
     """A price list imported while two tills sell the same products: each save writes only the columns it changes
     (never the cached stock it read a moment earlier), so every sale's stock change survives and `check` is clean."""

@@ -3,9 +3,9 @@ re-add a million journal rows.
 
 Per product and kind, what the journal moved from a month start to another is the difference of two running totals.
 A running total here is counted from an *anchor* (the first month start a report asked for), not from the shop's
-first day, so keeping one never reads the whole journal: a mark (``journal_mark``) is a month start, its anchor and
-the number of journal rows between the two (negative before the anchor); its totals per product are in
-``journal_kept``. A new mark is only ever derived from the outermost mark of its anchor by adding (or taking off)
+first day, so keeping one never reads the whole journal: a mark (``journal_mark``) is a month start, its anchor,
+the number of journal rows between the two (negative before the anchor) and its totals per product, packed in the
+mark's own row (``packed_figures``: 100k rows of totals took a third of the report to read back). A new mark is only ever derived from the outermost mark of its anchor by adding (or taking off)
 one live read of the months between them, so between any two marks of an anchor lies a run of links, each summed
 from exactly the rows it counted.
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from shopkeeper.db import is_sqlite, kept_figures_written, utcnow, write_transaction
 from shopkeeper.models import database
-from shopkeeper.services import stock
+from shopkeeper.services import packed_figures, stock
 
 KINDS = stock.KINDS
 COLUMNS = ("received", "sold", "returned", "adjusted", "counted", "to_supplier")
@@ -95,9 +95,8 @@ def month_starts(lo: str, hi: str) -> list[str]:
 
 
 def _kept(anchor: str, boundary: str) -> Sums:
-    cols = ", ".join(COLUMNS)
-    return {row[0]: row[1:] for row in _rows(
-        f"SELECT product_id, {cols} FROM journal_kept WHERE anchor = ? AND boundary = ?", [anchor, boundary])}
+    blob = _rows("SELECT figures FROM journal_mark WHERE anchor = ? AND boundary = ?", [anchor, boundary])[0][0]
+    return packed_figures.unpack(blob, len(COLUMNS))
 
 
 def sums(lo: str, hi: str) -> Sums:
@@ -176,7 +175,6 @@ def keep() -> None:
             db.execute_sql("LOCK TABLE journal_mark IN EXCLUSIVE MODE")
         if drop:
             db.execute_sql("DELETE FROM journal_mark")
-            db.execute_sql("DELETE FROM journal_kept")
         for anchor, base, base_rows, boundary, rows, moved, sign in pending:
             found = dict(db.execute_sql(f"SELECT boundary, rows_from_anchor FROM journal_mark WHERE anchor = {p}",
                                         (anchor,)).fetchall())
@@ -185,22 +183,15 @@ def keep() -> None:
                     break  # another process started this anchor meanwhile
             elif found.get(base) != base_rows or (max(found) if sign > 0 else min(found)) != base:
                 break  # the mark it grows from changed or is no longer the outermost one
-            if base is None:
-                totals: Sums = {}
-            else:
-                totals = _add(_kept(anchor, base), moved, sign)
-            db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor) VALUES ({p}, {p}, {p})",
-                           (anchor, boundary, rows))
-            rows_of = [(anchor, boundary, pid, *values) for pid, values in totals.items() if any(values)]
-            one = f"({', '.join([p] * (3 + len(COLUMNS)))})"
-            for n in range(0, len(rows_of), 100):  # many rows a statement: one round trip each on PostgreSQL
-                chunk = rows_of[n:n + 100]
-                db.execute_sql(f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) "
-                               f"VALUES {', '.join([one] * len(chunk))}", [v for row in chunk for v in row])
+            totals = {} if base is None else _add(_kept(anchor, base), moved, sign)
+            packed = packed_figures.pack({pid: values for pid, values in totals.items() if any(values)})
+            if packed is None:
+                break  # a total beyond 64 bits: not kept
+            db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor, figures) VALUES ({p}, "
+                           f"{p}, {p}, {p})", (anchor, boundary, rows, packed))
 
 
 def clear() -> None:
     """Forget every kept mark (the next report reads the months again)."""
     with write_transaction():
         database.obj.execute_sql("DELETE FROM journal_mark")
-        database.obj.execute_sql("DELETE FROM journal_kept")

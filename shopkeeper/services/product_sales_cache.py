@@ -7,7 +7,7 @@ in it (a *span*, ``product_sales_span``), and the next report over the same or a
 nearest kept span: it adds the days the span lacks and takes off the days it has too much, read live from the
 sale lines (tomorrow's year is yesterday's plus a day, less a day). The part days at the ends of a local range,
 and today (still being written), are always read live. A span is one row, its figures packed as 64-bit integers
-(``_pack``): reading and building 100k rows one by one took longer than the rest of a report.
+(``packed_figures``): reading and building 100k rows one by one took longer than the rest of a report.
 
 Like ``sales_cache``, a span records how many sale rows it was summed from and is used only while the sale table
 still holds exactly that many rows in its days: rows are never deleted, so an equal count means the same rows, and
@@ -19,14 +19,12 @@ recomputation from the sale lines, kept spans or not, and the table may be empti
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-
 from shopkeeper.db import kept_figures_written, utcnow, write_transaction
 from shopkeeper.models import database
+from shopkeeper.services import packed_figures
 
 if TYPE_CHECKING:
     from shopkeeper.services.reports import _Scope
@@ -108,32 +106,11 @@ def _add(into: dict[int, Sequence[int]], part: dict[int, Sequence[int]], sign: i
             into[pid] = [a + sign * v for a, v in zip(acc, values, strict=True)]
 
 
-def _pack(figures: dict[int, Sequence[int]]) -> bytes | None:
-    """Product id, units, revenue, cost of goods and lines of each product as little-endian 64-bit integers
-    (None if a figure does not fit: that span is then not kept)."""
-    try:
-        packed = array("q", [v for pid, values in figures.items() for v in (pid, *values)])
-    except OverflowError:
-        return None
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return packed.tobytes()
-
-
-def _unpack(blob: bytes) -> dict[int, Sequence[int]]:
-    """``_pack`` undone: product id → (units, revenue, cost of goods, lines), built by C loops (slices, zip)."""
-    packed = array("q")
-    packed.frombytes(bytes(blob))
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return dict(zip(packed[0::5], zip(packed[1::5], packed[2::5], packed[3::5], packed[4::5])))
-
-
 def _kept(first: int, end: int, scope: _Scope) -> dict[int, Sequence[int]]:
     from shopkeeper.services.reports import _rows
 
-    found = _unpack(_rows("SELECT figures FROM product_sales_span WHERE first_day = ? AND end_day = ?",
-                          [first, end])[0][0])
+    blob = _rows("SELECT figures FROM product_sales_span WHERE first_day = ? AND end_day = ?", [first, end])[0][0]
+    found: dict[int, Sequence[int]] = packed_figures.unpack(blob, 4)
     if scope.where:  # narrowed to some products
         wanted = {pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE {scope.where}", scope.params)}
         found = {pid: values for pid, values in found.items() if pid in wanted}
@@ -190,7 +167,7 @@ def product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
     edges = live(scope.lo, _midnight(first), scope)
     _add(edges, live(_midnight(end), scope.hi, scope))
     if not exact and not scope.where:  # a narrowed report's sums are only some of the products'
-        packed = _pack(middle)
+        packed = packed_figures.pack(middle)
         if packed is not None:
             _pending.append((first, end, sale_rows, packed))
     _add(middle, edges)

@@ -119,6 +119,23 @@ def test_abc_classes_follow_the_share_of_revenue(db, ctx):
     assert rows == {"BIG": "A", "MID": "B", "SMALL": "C", "NONE": "C"}
 
 
+def test_abc_shares_and_cumulative_shares_of_every_product_including_a_refund_only_one(db, ctx):
+    for sku, price in (("BIG", 7001), ("SMALL", 333), ("NEG", 250), ("NONE", 100)):
+        save_product(ProductData(sku=sku, name=sku, price=price))
+        stock.receive(ctx, sku, 5000, 10)
+    for sku, qty in (("BIG", 3000), ("SMALL", 1000), ("SMALL", 2000)):
+        sales.sell(ctx, [sales.LineInput(sku, qty)], payment="cash")
+    sales.refund(ctx, [sales.ReturnInput("NEG", 1000)], reason="no receipt")  # revenue below nothing
+    report = reports.run("abc", reports.Options())
+    rows = report.table("products").rows
+    whole = 3 * 7001 + 3 * 333
+    assert [(r["sku"], r["revenue"], r["share"], r["cumulative"]) for r in rows] == [
+        ("BIG", 21_003, reports.pct(21_003, whole), reports.pct(21_003, whole)),
+        ("SMALL", 999, reports.pct(999, whole), 10_000), ("NONE", 0, 0, 10_000),
+        ("NEG", -250, reports.pct(-250, whole), 10_000)]
+    assert reports.run("abc", reports.Options(limit=2)).table("products").rows == rows[:2]
+
+
 def test_slow_movers_are_stock_without_a_recent_sale_by_value(db, ctx):
     for sku, cost in (("SOLD", 100), ("CHEAP", 10), ("DEAR", 900), ("EMPTY", 5)):
         save_product(ProductData(sku=sku, name=sku, price=1000))
@@ -128,6 +145,35 @@ def test_slow_movers_are_stock_without_a_recent_sale_by_value(db, ctx):
     rows = reports.run("slow-movers", reports.Options()).table("products").rows
     assert [r["sku"] for r in rows] == ["DEAR", "CHEAP"]
     assert rows[0]["value"] == 2700 and rows[0]["last_sale"] == "never" and rows[0]["cover_days"] is None
+
+
+def refund_at(ctx, when: str, sale_id: int, sku: str, qty: int):
+    with mock.patch("shopkeeper.services.sales.utcnow", lambda: when), \
+            mock.patch("shopkeeper.services.stock.utcnow", lambda: when):
+        return sales.refund(ctx, [sales.ReturnInput(sku, qty)], sale_id=sale_id)
+
+
+def test_slow_movers_show_each_products_last_sale_receipt_and_cover_from_its_own_journal(db, ctx, utc):
+    for sku in ("OLD", "QUIET", "BUSY"):
+        save_product(ProductData(sku=sku, name=sku, price=1000))
+    receive_at(ctx, "2026-01-05T08:00:00.000000Z", "OLD", 10_000, 100)
+    receive_at(ctx, "2026-01-20T08:00:00.000000Z", "OLD", 2000, 100)
+    receive_at(ctx, "2026-01-06T08:00:00.000000Z", "QUIET", 4000, 50)
+    receive_at(ctx, "2026-01-07T08:00:00.000000Z", "BUSY", 4000, 50)
+    old = sell_at(ctx, "2026-02-10T09:00:00.000000Z", "OLD", 2000)  # in the 90 days of rate, not in the 60
+    refund_at(ctx, "2026-02-12T09:00:00.000000Z", old.sale_id, "OLD", 500)
+    sell_at(ctx, "2025-12-01T09:00:00.000000Z", "QUIET", 100)  # before the 90 days: no rate, no cover
+    sell_at(ctx, "2026-04-20T09:00:00.000000Z", "BUSY", 100)  # within the 60 days: not slow
+    sell_at(ctx, "2026-05-01T09:00:00.000000Z", "OLD", 1000)  # after --to: neither last sale nor rate
+    rows = reports.run("slow-movers", reports.Options(end=dt.date(2026, 4, 30))).table("products").rows
+    assert [(r["sku"], r["on_hand"], r["last_sale"], r["last_received"], r["cover_days"]) for r in rows] == [
+        ("OLD", 9500, "2026-02-10", "2026-01-20", 570),
+        ("QUIET", 3900, "2025-12-01", "2026-01-06", None)]
+
+
+def test_the_journals_date_index_covers_what_the_reports_read_by_date(db):
+    columns = [row[2] for row in db.execute_sql("PRAGMA index_info(movement_created_at)").fetchall()]
+    assert columns == ["created_at", "kind", "product_id", "quantity"]
 
 
 def test_kept_hours_can_be_forgotten_without_changing_a_figure(db, ctx):
