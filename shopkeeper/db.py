@@ -1016,6 +1016,17 @@ def _m025_open_sale_payments(db: Database) -> None:
     _new_tables(db, [OpenSalePayment])
 
 
+def _m026_stock_marks(db: Database) -> None:
+    """Kept stock and average cost of every product at closed month starts (``services/stock_cache.py``), which
+    ``valuation --at`` replays on from: a cache, checked against the journal's chain on every read."""
+    rowid = " WITHOUT ROWID" if is_sqlite(db) else ""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS stock_mark (boundary TEXT NOT NULL PRIMARY KEY, "
+                   "position BIGINT NOT NULL)" + rowid)
+    db.execute_sql("CREATE TABLE IF NOT EXISTS stock_kept (boundary TEXT NOT NULL, product_id BIGINT NOT NULL, "
+                   "on_hand BIGINT NOT NULL, avg_cost BIGINT NOT NULL, last_id BIGINT NOT NULL, "
+                   "PRIMARY KEY (boundary, product_id))" + rowid)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
@@ -1023,7 +1034,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m012_change_notices, _m013_product_search_text, _m014_ordering, _m015_till_sessions_payments,
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
     _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
-    _m025_open_sale_payments,
+    _m025_open_sale_payments, _m026_stock_marks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
