@@ -1018,10 +1018,10 @@ def _m025_open_sale_payments(db: Database) -> None:
 
 def _m026_stock_marks(db: Database) -> None:
     """Kept stock and average cost of every product at closed month starts (``services/stock_cache.py``), which
-    ``valuation --at`` replays on from: a cache, checked against the journal's chain on every read."""
+    ``valuation --at`` replays on from: a cache, checked against the journal on every read."""
     rowid = " WITHOUT ROWID" if is_sqlite(db) else ""
     db.execute_sql("CREATE TABLE IF NOT EXISTS stock_mark (boundary TEXT NOT NULL PRIMARY KEY, "
-                   "position BIGINT NOT NULL)" + rowid)
+                   "position BIGINT NOT NULL, last_id BIGINT NOT NULL)" + rowid)
     db.execute_sql("CREATE TABLE IF NOT EXISTS stock_kept (boundary TEXT NOT NULL, product_id BIGINT NOT NULL, "
                    "on_hand BIGINT NOT NULL, avg_cost BIGINT NOT NULL, last_id BIGINT NOT NULL, "
                    "PRIMARY KEY (boundary, product_id))" + rowid)

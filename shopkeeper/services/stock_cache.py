@@ -1,15 +1,17 @@
 """Kept stock and moving average cost of every product at closed UTC month starts, so ``valuation --at`` replays
 the journal from the month start before its date instead of walking back through every product's history.
 
-A mark (``stock_mark``) is a month start and the position of the journal's hash chain (``services/chain.py``) in
-the read snapshot its figures were replayed in; its rows (``stock_kept``) are each product's stock, average cost
-and last movement id before the month start, exactly what ``reports.stock_at`` gives there. The journal is
-append-only, but a movement stamped before a month start can commit late (PostgreSQL: several tills, ids out of
-order). Chain positions are handed out in commit order, so every movement committed after the mark was replayed
-has a link past the mark's position: a mark is used only while none of those is stamped before its month start
-(one join over the links since, which are few). When one is, the mark is dropped and kept afresh by the next
-report. A figure therefore always equals a full recomputation; the tables are a cache and may be emptied at any
-time (``clear``). At most ``MAX_MARKS`` marks are kept (a row per product each).
+A mark (``stock_mark``) is a month start, and where the journal stood in the read snapshot its figures were replayed
+in: the position of its hash chain (``services/chain.py``) and its last movement id. Its rows (``stock_kept``) are
+each product's stock, average cost and last movement id before the month start, exactly what ``reports.stock_at``
+gives there. The journal is append-only, but a movement stamped before a month start can commit late. Every
+movement committed after the mark was replayed either has a larger id (always so on SQLite, whose one writer at a
+time takes ids in commit order) or a link past the mark's position (chain positions are handed out in commit order;
+PostgreSQL's tills take ids out of it): a mark is used only while none of those is stamped before its month start,
+two reads of the rows committed since, which are few (a mark that held is moved on to where it was checked). When
+one is, the mark is dropped and kept afresh by the next report. A figure therefore always equals a full
+recomputation; the tables are a cache and may be emptied at any time (``clear``). At most ``MAX_MARKS`` marks are
+kept (a row per product each).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ State = dict[int, tuple[int, int, int]]
 """product id → (on hand, moving average cost, id of its last movement) just before a month start."""
 
 _pending: list[tuple[Any, ...]] = []
-"""What the report being built found: ("keep", boundary, position, state), ("advance", boundary, old, new) or
-("drop", boundary)."""
+"""What the report being built found: ("keep", boundary, where, state), ("advance", boundary, where, where now)
+or ("drop", boundary); where: (chain position, last movement id)."""
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple]:
@@ -59,27 +61,31 @@ def boundary_for(moment: str) -> str | None:
     return f"{year:04d}-{month:02d}-01T00:00:00.000000Z"
 
 
-def _position() -> int:
-    """The journal chain's last position in this snapshot (positions are in commit order)."""
-    found = _rows("SELECT MAX(position) FROM chain_link WHERE stream = ?", [chain.STREAMS["movement"]])
-    return found[0][0] or 0
+def _where() -> tuple[int, int]:
+    """(chain position, last movement id) of the journal in this snapshot."""
+    found = _rows("SELECT (SELECT MAX(position) FROM chain_link WHERE stream = ?), (SELECT MAX(id) FROM movement)",
+                  [chain.STREAMS["movement"]])
+    return found[0][0] or 0, found[0][1] or 0
 
 
 def holds(boundary: str) -> bool:
     """Whether a state is kept at ``boundary`` and still holds: no movement stamped before it committed since it
     was replayed. A stale one is dropped by ``keep``. Call inside the report's read snapshot."""
-    found = _rows("SELECT position FROM stock_mark WHERE boundary = ?", [boundary])
+    found = _rows("SELECT position, last_id FROM stock_mark WHERE boundary = ?", [boundary])
     if not found:
         return False
-    position = found[0][0]
-    late = _rows("SELECT COUNT(*) FROM chain_link l JOIN movement m ON m.id = l.row_id WHERE l.stream = ? AND "
-                 "l.position > ? AND m.created_at < ?", [chain.STREAMS["movement"], position, boundary])[0][0]
+    position, last_id = found[0]
+    # ``created_at || ''``: the new rows read by id, not the months before ``boundary`` by date
+    late = _rows("SELECT EXISTS (SELECT 1 FROM movement WHERE id > ? AND created_at || '' < ?) OR EXISTS ("
+                 "SELECT 1 FROM chain_link l JOIN movement m ON m.id = l.row_id WHERE l.stream = ? AND "
+                 "l.position > ? AND m.created_at < ?)",
+                 [last_id, boundary, chain.STREAMS["movement"], position, boundary])[0][0]
     if late:
         _pending.append(("drop", boundary))
         return False
-    now = _position()
-    if now != position:  # checked up to here: the next report looks at the links after this one only
-        _pending.append(("advance", boundary, position, now))
+    now = _where()
+    if now != (position, last_id):  # checked up to here: the next report looks at what came after only
+        _pending.append(("advance", boundary, (position, last_id), now))
     return True
 
 
@@ -100,7 +106,7 @@ def load(boundary: str, product_ids: Iterable[int] | None = None) -> State:
 
 def plan(boundary: str, state: State) -> None:
     """Keep ``state``, replayed at ``boundary`` in this read snapshot, once the report is built (``keep``)."""
-    _pending.append(("keep", boundary, _position(), state))
+    _pending.append(("keep", boundary, _where(), state))
 
 
 def forget_pending() -> None:
@@ -123,15 +129,17 @@ def keep() -> None:
             if what == "drop":
                 _drop(db, [boundary])
             elif what == "advance":
-                db.execute_sql(f"UPDATE stock_mark SET position = {p} WHERE boundary = {p} AND position = {p}",
-                               (rest[1], boundary, rest[0]))
+                (position, last_id), (now, now_id) = rest
+                db.execute_sql(f"UPDATE stock_mark SET position = {p}, last_id = {p} WHERE boundary = {p} AND "
+                               f"position = {p} AND last_id = {p}", (now, now_id, boundary, position, last_id))
             else:
-                position, state = rest
+                (position, last_id), state = rest
                 if db.execute_sql(f"SELECT 1 FROM stock_mark WHERE boundary = {p}", (boundary,)).fetchone():
                     continue  # another process kept it meanwhile
                 older = [b for (b,) in db.execute_sql("SELECT boundary FROM stock_mark ORDER BY boundary DESC")]
                 _drop(db, older[MAX_MARKS - 1:])
-                db.execute_sql(f"INSERT INTO stock_mark (boundary, position) VALUES ({p}, {p})", (boundary, position))
+                db.execute_sql(f"INSERT INTO stock_mark (boundary, position, last_id) VALUES ({p}, {p}, {p})",
+                               (boundary, position, last_id))
                 rows = [(boundary, pid, *values) for pid, values in state.items()]
                 one = f"({p}, {p}, {p}, {p}, {p})"
                 for n in range(0, len(rows), 200):  # many rows a statement: one round trip each on PostgreSQL

@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 
-from shopkeeper.models import Sale
+from shopkeeper.models import Movement, Product, Sale
 from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock, stock_cache
 from shopkeeper.services.catalog import ProductData, save_product
 
@@ -170,6 +170,20 @@ def test_a_movement_committed_late_before_a_kept_month_start_is_counted(db, ctx,
     # the stale mark was dropped and March 1st kept afresh, with the late receipt
     assert db.execute_sql("SELECT on_hand FROM stock_kept").fetchall() == [(20_000,)]
     assert _valuation_at(day) == again
+
+
+def test_a_movement_without_a_chain_link_stamped_before_a_kept_month_start_is_counted(db, ctx, utc):
+    """Written behind the services' back (an import of old data, a test's shop builder): no chain link, but a
+    larger id than any the mark saw."""
+    save_product(ProductData(sku="A", name="A", price=300))
+    receive_at(ctx, "2026-02-10T10:00:00.000000Z", "A", 10_000, 100)
+    day = dt.date(2026, 3, 5)
+    assert _valuation_at(day)[0][1]["on_hand"] == 10_000
+    Movement.insert(product=1, kind="adjust", quantity=-2000, unit_cost=100, reason="lost",
+                    created_at="2026-02-20T10:00:00.000000Z", reference="").execute()
+    Product.update(on_hand=Product.on_hand - 2000).execute()
+    again = _valuation_at(day)
+    assert again[0][1]["on_hand"] == 8_000 and again == _recomputed_at(day)
 
 
 def test_movements_committed_out_of_order_around_a_month_start_replay_in_id_order(db, ctx, utc):
