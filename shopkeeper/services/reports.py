@@ -784,7 +784,7 @@ def _valuation_at(moment: str, scope: _Scope) -> list[tuple]:
         for category, supplier in _rows(f"SELECT DISTINCT p.category, p.supplier_id {groups}", scope.params):
             summed[(category, supplier)] = [0, 0, 0, 0]  # every group, with stock then or not
         for category, supplier, *values in _rows(
-                f"SELECT p.category, p.supplier_id, COUNT(NULLIF(k.on_hand, 0)), SUM(k.on_hand), "
+                f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN k.on_hand <> 0 THEN 1 END), SUM(k.on_hand), "
                 f"SUM({_extend_sql('k.on_hand', 'k.avg_cost')}), SUM({_extend_sql('k.on_hand', 'p.price')}) "
                 f"FROM stock_kept k JOIN product p ON p.id = k.product_id WHERE k.boundary = ?"
                 f"{scope.product_filter()} GROUP BY p.category, p.supplier_id", [boundary, *scope.params]):
@@ -828,8 +828,9 @@ def valuation(opts: Options) -> Report:
         names = dict(_rows("SELECT id, name FROM supplier"))
         if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is; grouped
             # by supplier id, not name, so the covering index ``product_value`` gives the groups in order
-            pairs = _rows(f"SELECT p.category, p.supplier_id, COUNT(NULLIF(p.on_hand, 0)), SUM(p.on_hand), "
-                          f"SUM({_extend_sql('p.on_hand', 'p.avg_cost')}), SUM({_extend_sql('p.on_hand', 'p.price')}) "
+            pairs = _rows(f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN p.on_hand <> 0 THEN 1 END), "
+                          f"SUM(p.on_hand), SUM({_extend_sql('p.on_hand', 'p.avg_cost')}), "
+                          f"SUM({_extend_sql('p.on_hand', 'p.price')}) "
                           f"FROM product p WHERE 1 = 1{scope.product_filter()} GROUP BY p.category, p.supplier_id",
                           scope.params)
         else:
