@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_shop import build_shop  # noqa: E402
 
 from shopkeeper.db import close_database, open_database  # noqa: E402
-from shopkeeper.services import journal_cache, product_sales_cache, reports, sales_cache  # noqa: E402
+from shopkeeper.services import journal_cache, product_sales_cache, reports, sales_cache, stock_cache  # noqa: E402
 
 TABLES = {
     "product": "id BIGINT, sku VARCHAR, name VARCHAR, category VARCHAR, supplier_id BIGINT, on_hand BIGINT, "
@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     sales_cache.clear()  # the first run below reads every sale line, as a shop's first report does
     product_sales_cache.clear()
     journal_cache.clear()
+    stock_cache.clear()
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     last = con.execute("SELECT MAX(created_at) FROM sale").fetchone()[0]
     con.close()

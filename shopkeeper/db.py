@@ -1037,6 +1037,17 @@ def _m027_journal_marks_packed(db: Database) -> None:
                    f"NOT NULL, figures {blob} NOT NULL, PRIMARY KEY (anchor, boundary))")
 
 
+def _m028_stock_marks(db: Database) -> None:
+    """Kept stock and average cost of every product at closed month starts (``services/stock_cache.py``), which
+    ``valuation --at`` replays on from: a cache, checked against the journal on every read."""
+    rowid = " WITHOUT ROWID" if is_sqlite(db) else ""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS stock_mark (boundary TEXT NOT NULL PRIMARY KEY, "
+                   "position BIGINT NOT NULL, last_id BIGINT NOT NULL)" + rowid)
+    db.execute_sql("CREATE TABLE IF NOT EXISTS stock_kept (boundary TEXT NOT NULL, product_id BIGINT NOT NULL, "
+                   "on_hand BIGINT NOT NULL, avg_cost BIGINT NOT NULL, last_id BIGINT NOT NULL, "
+                   "PRIMARY KEY (boundary, product_id))" + rowid)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
@@ -1045,6 +1056,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
     _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
     _m025_open_sale_payments, _m026_movement_created_at_covering, _m027_journal_marks_packed,
+    _m028_stock_marks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

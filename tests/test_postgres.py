@@ -479,8 +479,8 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
     import datetime as dt
     from unittest import mock
 
-    from shopkeeper.services import product_sales_cache, reports
-    from tests.services.test_reports_properties import check_identities
+    from shopkeeper.services import product_sales_cache, reports, stock_cache
+    from tests.services.test_reports_properties import check_identities, full_replay
 
     monkeypatch.setattr(product_sales_cache, "MIN_DAYS", 1)  # keep spans of the few days sold here
     monkeypatch.setenv("TZ", "Europe/Paris")
@@ -515,6 +515,7 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
         marks = "SELECT boundary, rows_from_anchor FROM journal_mark ORDER BY boundary"
         assert pg.execute_sql(marks).fetchall() == [("2026-02-01T00:00:00.000000Z", 0),
                                                     ("2026-04-01T00:00:00.000000Z", 8)]  # the journal's months kept
+        assert pg.execute_sql("SELECT boundary FROM stock_mark").fetchall() == [("2026-03-01T00:00:00.000000Z",)]
         when("2026-03-10T09:30:00.000000Z", lambda: sales.sell(ctx, [sales.LineInput("MILK", 1000)]))
         check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))  # the late movement drops them
         late = reports.run("sales", reports.Options(start=dt.date(2026, 3, 10), end=dt.date(2026, 3, 10)))
@@ -525,6 +526,19 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
         assert spans == [(4,)]  # the kept span of 9 and 10 March, summed again with the late sale
         for name in reports.REPORTS:
             assert reports.run(name, reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))).tables
+        # a receipt stamped before the kept month start commits late: the stock kept at March 1st is dropped
+        when("2026-02-27T08:00:00.000000Z", lambda: stock.receive(ctx, "MILK", 10_000, 95))
+        at = reports.Options(at=dt.date(2026, 3, 11))
+        kept = reports.run("valuation", at).tables
+        assert pg.execute_sql("SELECT on_hand FROM stock_kept").fetchall() == [(10_000,)]  # and kept afresh
+        assert reports.run("valuation", at).tables == kept
+        stock_cache.enabled = False
+        try:
+            assert reports.run("valuation", at).tables == kept
+        finally:
+            stock_cache.enabled = True
+        moment = reports.local_start(dt.date(2026, 3, 12))
+        assert reports.stock_at(moment) == full_replay(moment)
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -548,6 +562,59 @@ def test_slow_movers_and_abc_value_and_rank_the_same_on_postgres(pg):
     abc = reports.run("abc", reports.Options()).table("products").rows
     assert [(r["sku"], r["class"], r["share"], r["cumulative"]) for r in abc] == [
         ("SOLD", "A", 10_000, 10_000), ("HALF", "C", 0, 10_000), ("EVEN", "C", 0, 10_000)]
+
+
+def test_a_receipt_committing_after_the_stock_was_kept_at_a_month_start_is_counted_on_postgres(pg, monkeypatch):
+    """A till's receipt stamped in February is written but not committed while a report keeps the stock at March
+    1st; it commits afterwards. Its chain link is only made at commit, past the kept position: the mark is dropped,
+    and the valuation equals the journal replayed in id order."""
+    import datetime as dt
+
+    from shopkeeper.db import write_transaction
+    from shopkeeper.services import reports, stock_cache
+    from tests.services.test_reports_properties import full_replay
+
+    stamps = {"MainThread": "2026-02-10T10:00:00.000000Z", "till-2": "2026-02-20T10:00:00.000000Z"}
+    monkeypatch.setattr(stock, "utcnow", lambda: stamps[threading.current_thread().name])
+    monkeypatch.setattr(sales, "utcnow", lambda: stamps[threading.current_thread().name])
+    ctx = Context(staff="pg", terminal="t1")
+    for sku in ("A", "B"):
+        save_product(ProductData(sku=sku, name=sku, price=300))
+        stock.receive(ctx, sku, 10_000, 100)
+    written, commit = threading.Event(), threading.Event()
+    errors = []
+
+    def till() -> None:
+        with database.connection_context():
+            try:
+                with write_transaction():
+                    stock.receive(Context(staff="pg", terminal="t2"), "A", 10_000, 300)
+                    written.set()
+                    commit.wait(10)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    other = threading.Thread(target=till, name="till-2")
+    other.start()
+    assert written.wait(10)
+    stamps["MainThread"] = "2026-03-03T10:00:00.000000Z"
+    sales.sell(ctx, [sales.LineInput("B", 1000)], payment="card")  # committed first, with a later id
+    at = reports.Options(at=dt.date(2026, 3, 5))
+    before = reports.run("valuation", at).table("category").total
+    assert before["on_hand"] == 19_000
+    assert pg.execute_sql("SELECT boundary FROM stock_mark").fetchall() == [("2026-03-01T00:00:00.000000Z",)]
+    commit.set()
+    other.join(30)
+    assert errors == []
+    after = reports.run("valuation", at).tables
+    assert after[0].total["on_hand"] == 29_000 and after[0].total["cost"] == 20 * 200 + 9 * 100
+    stock_cache.enabled = False
+    try:
+        assert reports.run("valuation", at).tables == after
+    finally:
+        stock_cache.enabled = True
+    moment = reports.local_start(dt.date(2026, 3, 6))
+    assert reports.stock_at(moment) == full_replay(moment)
 
 
 def test_a_product_import_racing_sales_loses_no_stock_update(pg):

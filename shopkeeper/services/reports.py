@@ -34,7 +34,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div, round_div_all, running_shares
-from shopkeeper.services import journal_cache, product_sales_cache, sales_cache
+from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -202,6 +202,12 @@ def _round_milli_positive(expr: str) -> str:
     """``round_div(expr, 1000)`` for an expression never below zero: half up, less one where exactly half fell
     on an even number (``x % 2000 = 500``). Three operations a row instead of a dozen."""
     return f"(({expr} + 500) / 1000 - CASE WHEN {expr} % 2000 = 500 THEN 1 ELSE 0 END)"
+
+
+def _extend_sql(quantity: str, amount: str) -> str:
+    """SQL for ``money.extend(quantity, amount)``: a whole number of units (most stock) needs no rounding."""
+    return (f"(CASE WHEN {quantity} % 1000 = 0 THEN {quantity} / 1000 * {amount} "
+            f"ELSE {_round_milli(f'{quantity} * {amount}')} END)")
 
 
 def _sign(kind: str = "s.kind") -> str:
@@ -703,38 +709,147 @@ def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int,
     return to a supplier (out at the order line's cost); every other movement recorded the average of its moment
     as its unit cost.
 
-    So the average before ``moment`` only depends on each product's movements from its last sale, adjustment or
-    count with a cost (which sets it) on: only those are read, found from the newest backwards through the
-    (product, id) index, and the quantity they start from is the stock then, today's stock less what moved
-    since (``check`` keeps ``on_hand`` equal to the journal's sum). The work grows with the products and their
-    movements after ``moment``, not with the journal before it."""
+    Replayed on from the kept state at the month start before ``moment`` (``stock_cache``) with the movements
+    since (``_since``), when it still holds; else the month start's state is replayed (``_walk``) and kept for
+    next time (a few products are walked to ``moment`` on their own)."""
     wanted = None if product_ids is None else set(product_ids)
+    boundary = stock_cache.boundary_for(moment)
+    if boundary is None:
+        return _stock_only(_walk(moment, wanted))
+    if stock_cache.holds(boundary):
+        base = stock_cache.load(boundary, wanted)
+    elif wanted is not None:
+        return _stock_only(_walk(moment, wanted))
+    else:
+        base = _walk(boundary)
+        stock_cache.plan(boundary, base)
+    state = _stock_only(base)
+    state.update(_since(boundary, moment, base, wanted)[0])
+    return state
+
+
+def _since(boundary: str, moment: str, base: stock_cache.State | None = None, wanted: set[int] | None = None
+           ) -> tuple[dict[int, tuple[int, int]], stock_cache.State]:
+    """The products (of ``wanted``) that moved from ``boundary`` to ``moment``: each one's (on hand, average cost)
+    at ``moment``, replayed on from its state at ``boundary`` in ``base`` (read from the kept mark for just these
+    products when None), and that base. A product whose movements since do not all come after its last one before
+    (ids committed out of order) is walked on its own."""
+    # read by date, sorted here: ``ORDER BY`` would have SQLite walk the (product, id) index instead
+    moved = _rows("SELECT product_id, id, kind, quantity, unit_cost FROM movement WHERE created_at >= ? AND "
+                  "created_at < ?", [boundary, moment])
+    moved.sort()  # by product, then id (ids are unique: nothing after them is compared)
+    rows: dict[int, list[tuple[str, int, int | None]]] = defaultdict(list)
+    first: dict[int, int] = {}
+    for pid, mid, kind, qty, cost in moved:
+        if wanted is None or pid in wanted:
+            rows[pid].append((kind, qty, cost))
+            first.setdefault(pid, mid)
+    if base is None:
+        base = stock_cache.load(boundary, rows)
+    out_of_order = {pid for pid, mid in first.items() if pid in base and mid < base[pid][2]}
+    changed = {}
+    for pid, tail in rows.items():
+        qty, avg, _ = base.get(pid, (0, None, 0))
+        changed[pid] = _replay(qty, avg, tail)
+    if out_of_order:
+        changed.update(_stock_only(_walk(moment, out_of_order)))
+    return changed, base
+
+
+def _stock_only(state: stock_cache.State) -> dict[int, tuple[int, int]]:
+    return {pid: (qty, avg) for pid, (qty, avg, _) in state.items()}
+
+
+def _replay(qty: int, avg: int | None, rows: Iterable[tuple[str, int, int | None]]) -> tuple[int, int]:
+    """(on hand, average cost) after ``rows`` (kind, quantity, unit cost) from ``qty`` at ``avg`` (None: from a
+    product's first movement, whose cost it takes)."""
+    for kind, q, cost in rows:
+        if avg is None:
+            avg = cost or 0
+        if cost is not None:
+            avg = moving_average(qty, avg, q, cost) if kind in AVERAGING_KINDS else cost
+        qty += q
+    return qty, avg or 0
+
+
+def _walk(moment: str, wanted: set[int] | None = None) -> stock_cache.State:
+    """``stock_at`` (with each product's last movement id) without a kept state: the average before ``moment``
+    only depends on each product's movements from its last sale, adjustment or count with a cost (which sets it)
+    on, so only those are read, found from the newest backwards through the (product, id) index, and the quantity
+    they start from is the stock then, today's stock less what moved since (``check`` keeps ``on_hand`` equal to
+    the journal's sum). The work grows with the products and their movements after ``moment``."""
     setting = ", ".join(f"'{k}'" for k in journal_cache.KINDS if k not in AVERAGING_KINDS)
     after = dict(_rows("SELECT +product_id, SUM(quantity) FROM movement WHERE created_at >= ? GROUP BY +product_id",
                        [moment]))
     on_hand = dict(_rows("SELECT id, on_hand FROM product"))
     tails: dict[int, list[tuple[str, int, int | None]]] = defaultdict(list)
-    # CROSS JOIN: SQLite loops over the products, each one's tail read from the (product, id) index
-    for pid, kind, qty, cost in _rows(
-            "WITH last AS (SELECT p.id AS pid, (SELECT m.id FROM movement m WHERE m.product_id = p.id AND "
-            f"m.created_at < ? AND m.unit_cost IS NOT NULL AND m.kind IN ({setting}) ORDER BY m.id DESC LIMIT 1) "
-            "AS lid FROM product p) SELECT m.product_id, m.kind, m.quantity, m.unit_cost FROM last CROSS JOIN "
-            "movement m WHERE m.product_id = last.pid AND m.id >= COALESCE(last.lid, 0) AND m.created_at < ? "
-            "ORDER BY m.product_id, m.id", [moment, moment]):
-        if wanted is None or pid in wanted:
+    last: dict[int, int] = {}
+    chunks: list[list[int] | None] = [None] if wanted is None else [
+        sorted(wanted)[n:n + 500] for n in range(0, len(wanted), 500)]
+    for chunk in chunks:
+        only = "" if chunk is None else f" WHERE p.id IN ({', '.join('?' * len(chunk))})"
+        # CROSS JOIN: SQLite loops over the products, each one's tail read from the (product, id) index
+        for pid, mid, kind, qty, cost in _rows(
+                "WITH last AS (SELECT p.id AS pid, (SELECT m.id FROM movement m WHERE m.product_id = p.id AND "
+                f"m.created_at < ? AND m.unit_cost IS NOT NULL AND m.kind IN ({setting}) ORDER BY m.id DESC LIMIT 1) "
+                f"AS lid FROM product p{only}) SELECT m.product_id, m.id, m.kind, m.quantity, m.unit_cost FROM last "
+                "CROSS JOIN movement m WHERE m.product_id = last.pid AND m.id >= COALESCE(last.lid, 0) AND "
+                "m.created_at < ? ORDER BY m.product_id, m.id", [moment, *(chunk or []), moment]):
             tails[pid].append((kind, qty, cost))
-    state: dict[int, tuple[int, int]] = {}
+            last[pid] = mid
+    state: stock_cache.State = {}
     for pid, rows in tails.items():
         qty = (on_hand.get(pid) or 0) - (after.get(pid) or 0) - sum(q for _, q, _ in rows)
-        avg = None
-        for kind, q, cost in rows:
-            if avg is None:
-                avg = cost or 0
-            if cost is not None:
-                avg = moving_average(qty, avg, q, cost) if kind in AVERAGING_KINDS else cost
-            qty += q
-        state[pid] = (qty, avg or 0)
+        state[pid] = (*_replay(qty, None, rows), last[pid])
     return state
+
+
+def _valuation_at(moment: str, scope: _Scope) -> list[tuple]:
+    """(category, supplier id, products with stock, on hand, at cost, at retail) of the products in ``scope`` as
+    their stock stood just before ``moment``: summed in SQL from the kept state at the month start before it, the
+    products that moved since put right here; else (no mark yet) from ``stock_at``, summed here."""
+    summed: dict[tuple[str, int | None], list[int]] = {}
+    boundary = stock_cache.boundary_for(moment)
+    if boundary is not None and stock_cache.holds(boundary):
+        changed, before = _since(boundary, moment)
+        groups = f"FROM product p WHERE 1 = 1{scope.product_filter()}"
+        for category, supplier in _rows(f"SELECT DISTINCT p.category, p.supplier_id {groups}", scope.params):
+            summed[(category, supplier)] = [0, 0, 0, 0]  # every group, with stock then or not
+        for category, supplier, *values in _rows(
+                f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN k.on_hand <> 0 THEN 1 END), SUM(k.on_hand), "
+                f"SUM({_extend_sql('k.on_hand', 'k.avg_cost')}), SUM({_extend_sql('k.on_hand', 'p.price')}) "
+                f"FROM stock_kept k JOIN product p ON p.id = k.product_id WHERE k.boundary = ?"
+                f"{scope.product_filter()} GROUP BY p.category, p.supplier_id", [boundary, *scope.params]):
+            summed[(category, supplier)] = [v or 0 for v in values]
+        ids = sorted(changed)
+        for n in range(0, len(ids), 500):
+            chunk = ids[n:n + 500]
+            for pid, category, supplier, price in _rows(
+                    f"SELECT p.id, p.category, p.supplier_id, p.price FROM product p WHERE p.id IN "
+                    f"({', '.join('?' * len(chunk))}){scope.product_filter()}", [*chunk, *scope.params]):
+                acc = summed[(category, supplier)]
+                qty, cost, _ = before.get(pid, (0, 0, 0))
+                _add_stock(acc, qty, cost, price, -1)
+                _add_stock(acc, *changed[pid], price)
+    else:  # summed here per category and supplier first: a few hundred groups, not a row per product
+        past = stock_at(moment)
+        for pid, category, supplier, price in _rows(f"SELECT p.id, p.category, p.supplier_id, p.price FROM "
+                                                    f"product p WHERE 1 = 1{scope.product_filter()}", scope.params):
+            acc = summed.get((category, supplier))
+            if acc is None:
+                acc = summed[(category, supplier)] = [0, 0, 0, 0]
+            _add_stock(acc, *past.get(pid, (0, 0)), price)
+    return [(category, supplier, *acc) for (category, supplier), acc in summed.items()]
+
+
+def _add_stock(acc: list[int], on_hand: int, cost: int, price: int, sign: int = 1) -> None:
+    """Add (``sign`` -1: take off) one product's stock to a group's (products with stock, on hand, at cost, at
+    retail)."""
+    if on_hand:
+        acc[0] += sign
+        acc[1] += sign * on_hand
+        acc[2] += sign * extend(on_hand, cost)
+        acc[3] += sign * extend(on_hand, price)
 
 
 def valuation(opts: Options) -> Report:
@@ -745,26 +860,13 @@ def valuation(opts: Options) -> Report:
         names = dict(_rows("SELECT id, name FROM supplier"))
         if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is; grouped
             # by supplier id, not name, so the covering index ``product_value`` gives the groups in order
-            pairs = _rows(f"SELECT p.category, p.supplier_id, SUM(CASE WHEN p.on_hand <> 0 THEN 1 ELSE 0 END), "
-                          f"SUM(p.on_hand), SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.avg_cost')}), "
-                          f"SUM({_round_milli('CAST(p.on_hand AS BIGINT) * p.price')}) FROM product p "
-                          f"WHERE 1 = 1{scope.product_filter()} GROUP BY p.category, p.supplier_id", scope.params)
-        else:  # summed here per category and supplier first: a few hundred groups, not a row per product
-            past = stock_at(local_start(opts.at + dt.timedelta(days=1)))
-            summed: dict[tuple[str, int | None], list[int]] = {}
-            for pid, category, supplier, price in _rows(f"SELECT p.id, p.category, p.supplier_id, p.price FROM "
-                                                        f"product p WHERE 1 = 1{scope.product_filter()}",
-                                                        scope.params):
-                acc = summed.get((category, supplier))
-                if acc is None:
-                    acc = summed[(category, supplier)] = [0, 0, 0, 0]
-                on_hand, cost = past.get(pid, (0, 0))
-                if on_hand:
-                    acc[0] += 1
-                    acc[1] += on_hand
-                    acc[2] += extend(on_hand, cost)
-                    acc[3] += extend(on_hand, price)
-            pairs = [(category, supplier, *acc) for (category, supplier), acc in summed.items()]
+            pairs = _rows(f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN p.on_hand <> 0 THEN 1 END), "
+                          f"SUM(p.on_hand), SUM({_extend_sql('p.on_hand', 'p.avg_cost')}), "
+                          f"SUM({_extend_sql('p.on_hand', 'p.price')}) "
+                          f"FROM product p WHERE 1 = 1{scope.product_filter()} GROUP BY p.category, p.supplier_id",
+                          scope.params)
+        else:
+            pairs = _valuation_at(local_start(opts.at + dt.timedelta(days=1)), scope)
         products = [(category, names.get(supplier, ""), *values) for category, supplier, *values in pairs]
     groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
     total = [0, 0, 0, 0]
@@ -926,11 +1028,13 @@ def run(name: str, opts: Options) -> Report:
     sales_cache.forget_pending()
     product_sales_cache.forget_pending()
     journal_cache.forget_pending()
+    stock_cache.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
     product_sales_cache.keep()  # and the span of days it summed per product
     journal_cache.keep()  # and the month starts of the journal it derived
+    stock_cache.keep()  # and the stock at the month start it replayed from
     return report
 
 
