@@ -500,45 +500,38 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
     the dimensions ``staff``, ``till`` (ids as text), ``category`` and ``rate``; and the payment rows'
     ``tender`` and ``rounding`` (``_live_tenders``).
 
-    A sale is counted at its first line (``line_no = 1``) for staff and till; a category or a tax rate counts its
-    lines. Narrowed to some products (``scope.where``), a sale's first line may be out of scope: the sales are
-    then counted as distinct ids, in a second query."""
+    A sale is counted at its first line (``line_no = 1``) for staff and till (narrowed to some products, whose
+    lines may not include a sale's first, as distinct ids); a category or a tax rate counts its lines. The
+    sales' dimensions and the lines' are summed by two queries: one grouped by all four made a row per
+    combination (150k for a year) to be added up here four times over, a second of a year's first report."""
     where = scope.product_filter() if scope else ""
     join = " JOIN product p ON p.id = l.product_id" if where else ""
     params = [lo, hi, *(scope.params if scope else [])]
     day = "substr(s.created_at, 1, 10), " if by_day else ""
-    found = _rows(f"SELECT {day}s.kind, s.staff_id, s.terminal_id, COALESCE(pc.category, ''), "
-                  "CASE WHEN l.product_id IS NULL THEN 1 ELSE 0 END, l.tax_rate, "
-                  "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), COUNT(*), SUM(l.total), SUM(l.tax), "
-                  f"SUM(l.discount), SUM({LINE_COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id "
-                  f"LEFT JOIN product pc ON pc.id = l.product_id{join} WHERE s.created_at >= ? AND "
-                  f"s.created_at < ?{where} GROUP BY {', '.join(str(n) for n in range(1, 7 + bool(by_day)))}",
-                  params)
-    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    lines = f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
+    span = f" WHERE s.created_at >= ? AND s.created_at < ?{where} GROUP BY "
+    figures = f"SUM(l.total), SUM(l.tax), SUM(l.discount), SUM({LINE_COGS})"
+    counted = "COUNT(DISTINCT s.id)" if where else "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END)"
+    out: dict[tuple, list[int]] = {}
 
-    def add(key: tuple, count: int, values: list[int]) -> None:
-        acc = out[key]
-        acc[0] += count
-        for i, v in enumerate(values, 1):
-            acc[i] += v
+    def add(key: tuple, values: Sequence[int]) -> None:
+        acc = out.get(key)
+        if acc is None:
+            out[key] = [v or 0 for v in values]
+        else:
+            out[key] = [a + (v or 0) for a, v in zip(acc, values, strict=True)]
 
-    for row in found:
-        prefix, row = (row[:1], row[1:]) if by_day else ((), row)
-        kind, staff_id, till_id, category, one_off, rate, first_lines, lines, *values = row
-        values = [v or 0 for v in values]
-        add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), first_lines, values)
-        add((*prefix, "till", "" if till_id is None else str(till_id), kind), first_lines, values)
-        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), lines, values)
-        add((*prefix, "rate", str(rate), kind), lines, values)
-    if where:
-        for key in [k for k in out if k[-3] in ("staff", "till")]:
-            out[key][0] = 0
-        for kind, staff_id, till_id, count in _rows(
-                f"SELECT s.kind, s.staff_id, s.terminal_id, COUNT(DISTINCT s.id) FROM sale_line l "
-                f"JOIN sale s ON s.id = l.sale_id{join} WHERE s.created_at >= ? AND s.created_at < ?{where} "
-                "GROUP BY 1, 2, 3", params):
-            out[("staff", "" if staff_id is None else str(staff_id), kind)][0] += count
-            out[("till", "" if till_id is None else str(till_id), kind)][0] += count
+    for row in _rows(f"SELECT {day}s.kind, s.staff_id, s.terminal_id, {counted}, {figures}{lines}{span}"
+                     f"{', '.join(str(n) for n in range(1, 4 + by_day))}", params):
+        prefix, (kind, staff_id, till_id, *values) = row[:by_day], row[by_day:]
+        add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), values)
+        add((*prefix, "till", "" if till_id is None else str(till_id), kind), values)
+    for row in _rows(f"SELECT {day}s.kind, COALESCE(pc.category, ''), CASE WHEN l.product_id IS NULL THEN 1 ELSE 0 "
+                     f"END, l.tax_rate, COUNT(*), {figures}{lines} LEFT JOIN product pc ON pc.id = l.product_id"
+                     f"{span}{', '.join(str(n) for n in range(1, 5 + by_day))}", params):
+        prefix, (kind, category, one_off, rate, *values) = row[:by_day], row[by_day:]
+        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), values)
+        add((*prefix, "rate", str(rate), kind), values)
     return {**out, **_live_tenders(lo, hi, scope, by_day=by_day)}
 
 
