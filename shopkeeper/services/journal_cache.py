@@ -193,10 +193,13 @@ def keep() -> None:
                            (anchor, boundary, rows))
             rows_of = [(anchor, boundary, pid, *values) for pid, values in totals.items() if any(values)]
             one = f"({', '.join([p] * (3 + len(COLUMNS)))})"
-            for n in range(0, len(rows_of), 100):  # many rows a statement: one round trip each on PostgreSQL
-                chunk = rows_of[n:n + 100]
-                db.execute_sql(f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) "
-                               f"VALUES {', '.join([one] * len(chunk))}", [v for row in chunk for v in row])
+            insert = f"INSERT INTO journal_kept (anchor, boundary, product_id, {', '.join(COLUMNS)}) VALUES "
+            if is_sqlite(db):  # one prepared statement for every row
+                db.cursor().executemany(insert + one, rows_of)
+            else:  # many rows a statement: one round trip each on PostgreSQL
+                for n in range(0, len(rows_of), 100):
+                    chunk = rows_of[n:n + 100]
+                    db.execute_sql(insert + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
 
 
 def clear() -> None:
