@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu = FIRST_CPU[0]
     queries = duck_queries(reports.local_start(start - day), reports.local_start(end), cutoff)
     _, theirs = timed(lambda: [duck.execute(q).fetchall() for q in queries["best-sellers"]], args.runs)
-    print(f"{'best-sellers -1d':<14} {first:>7.0f}ms {cpu:>7.0f}ms {ours:>7.0f}ms {theirs:>7.0f}ms {ours / theirs:>6.2f}x",
+    print(f"{'best-sellers -1d':<14} {first:>7.0f}ms {cpu:>7.0f}ms {ours:>7.0f}ms {theirs:>7.0f}ms "
+          f"{ours / theirs:>6.2f}x",
           flush=True)
     close_database()
     return 0
