@@ -504,6 +504,8 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
     lines may not include a sale's first, as distinct ids); a category or a tax rate counts its lines. The
     sales' dimensions and the lines' are summed by two queries: one grouped by all four made a row per
     combination (150k for a year) to be added up here four times over, a second of a year's first report."""
+    if lo >= hi:  # an empty end of a range (it starts or ends at UTC midnight): no query
+        return {}
     where = scope.product_filter() if scope else ""
     join = " JOIN product p ON p.id = l.product_id" if where else ""
     params = [lo, hi, *(scope.params if scope else [])]
