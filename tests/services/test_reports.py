@@ -205,3 +205,27 @@ def test_sales_by_payment_method_add_each_tender_to_its_own_method(db, ctx, utc)
         assert db.execute_sql("SELECT COUNT(*) FROM sales_day WHERE dim = 'tender'").fetchone()[0] == 4
     narrowed = reports.run("sales", dataclasses.replace(opts, category="nothing")).table("payment")
     assert narrowed.rows == []  # no sale holds a product of that category
+
+
+def test_days_kept_before_the_upgrade_are_summed_again_from_the_payment_rows(db, db_path, ctx, utc):
+    """A day kept by the version before payment rows were read (a split sale under "split", no tender rows) is
+    dropped by the upgrade (m026) and summed again: the report never shows the old figures."""
+    from shopkeeper.db import MIGRATIONS, _m026_sales_day_tenders, close_database, open_database
+    from shopkeeper.services.tenders import Tender
+
+    save_product(ProductData(sku="A", name="A", price=1_000))
+    receive_at(ctx, "2026-03-09T08:00:00.000000Z", "A", 10_000, 100)
+    with mock.patch("shopkeeper.services.sales.utcnow", lambda: "2026-03-10T09:00:00.000000Z"), \
+            mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-03-10T09:00:00.000000Z"):
+        sales.sell(ctx, [sales.LineInput("A", 2000)], payments=[Tender("card", 500), Tender("cash")])
+    opts = reports.Options(start=DAY, end=DAY)
+    reports.run("sales", opts)  # keeps the day
+    # what the previous version kept for it: the sale's payment column as one dimension, no payment rows
+    db.execute_sql("DELETE FROM sales_day WHERE dim IN ('tender', 'rounding')")
+    db.execute_sql("INSERT INTO sales_day (day, dim, key, kind, sale_rows, sales, total, tax, discount, cogs) "
+                   "VALUES ('2026-03-10', 'payment', 'split', 'sale', 1, 1, 2000, 0, 0, 200)")
+    db.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m026_sales_day_tenders),))
+    close_database()
+    open_database(str(db_path))
+    rows = reports.run("sales", opts).table("payment").rows
+    assert [(r["payment"], r["sales"], r["total"]) for r in rows] == [("card", 1, 500), ("cash", 1, 1_500)]
