@@ -495,7 +495,8 @@ def _live_tenders(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool
     return out
 
 
-def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False) -> dict[tuple, list[int]]:
+def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False,
+                 sellers: bool = True) -> dict[tuple, list[int]]:
     """([UTC day,] dimension, key, kind) → sales, total, tax, discount, cost of goods, from the sale lines, for
     the dimensions ``staff``, ``till`` (ids as text), ``category`` and ``rate``; and the payment rows'
     ``tender`` and ``rounding`` (``_live_tenders``).
@@ -503,7 +504,8 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
     A sale is counted at its first line (``line_no = 1``) for staff and till (narrowed to some products, whose
     lines may not include a sale's first, as distinct ids); a category or a tax rate counts its lines. The
     sales' dimensions and the lines' are summed by two queries: one grouped by all four made a row per
-    combination (150k for a year) to be added up here four times over, a second of a year's first report."""
+    combination (150k for a year) to be added up here four times over, a second of a year's first report.
+    ``sellers`` False: staff and till left out (``sales_cache`` summed them with the hours)."""
     if lo >= hi:  # an empty end of a range (it starts or ends at UTC midnight): no query
         return {}
     where = scope.product_filter() if scope else ""
@@ -524,7 +526,7 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
             out[key] = [a + (v or 0) for a, v in zip(acc, values, strict=True)]
 
     for row in _rows(f"SELECT {day}s.kind, s.staff_id, s.terminal_id, {counted}, {figures}{lines}{span}"
-                     f"{', '.join(str(n) for n in range(1, 4 + by_day))}", params):
+                     f"{', '.join(str(n) for n in range(1, 4 + by_day))}", params) if sellers else ():
         prefix, (kind, staff_id, till_id, *values) = row[:by_day], row[by_day:]
         add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), values)
         add((*prefix, "till", "" if till_id is None else str(till_id), kind), values)

@@ -28,6 +28,10 @@ enabled = True
 _pending: list[tuple[Any, ...]] = []
 """Closed hours read live by the report being built, written by ``keep`` once its read snapshot is over."""
 _pending_days: list[tuple[Any, ...]] = []
+_sellers: dict[str, dict[tuple[str, str, str], list[int]]] = {}
+"""UTC day → (``staff`` or ``till``, key, kind) → figures, from the hours the report being built read live."""
+_hours_read: dict[str, int] = {}
+"""UTC day → how many of its hours the report being built read live (24: ``_sellers`` holds the whole day)."""
 
 MAX_RUNS = 24
 """More separate runs of hours to read live than this: one query over their whole span instead."""
@@ -77,7 +81,9 @@ def _runs(hours: list[str]) -> list[tuple[str, str]]:
 
 
 def _read_live(hours: list[str]) -> dict[tuple[str, str], list[int]]:
-    from shopkeeper.services.reports import _live_sales
+    """(UTC hour, kind) → figures of ``hours``, from their sale lines; and, on the way, each UTC day's figures by
+    staff and till (``_sellers``), so that ``groups`` need not read the lines of a day read whole here again."""
+    from shopkeeper.services.reports import LINE_COGS, _rows
 
     if not hours:
         return {}
@@ -87,11 +93,25 @@ def _read_live(hours: list[str]) -> dict[tuple[str, str], list[int]]:
         runs = [(runs[0][0], runs[-1][1])]
     found: dict[tuple[str, str], list[int]] = {}
     for lo, hi in runs:
-        base = " FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE s.created_at >= ? AND s.created_at < ?"
-        for key, values in _live_sales("substr(s.created_at, 1, 13)", base, [lo, hi]).items():
-            if key[0] in wanted:
-                found[key] = values
+        for hour, kind, staff_id, till_id, *values in _rows(
+                "SELECT substr(s.created_at, 1, 13), s.kind, s.staff_id, s.terminal_id, "
+                "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), SUM(l.total), SUM(l.tax), SUM(l.discount), "
+                f"SUM({LINE_COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE s.created_at >= ? AND "
+                "s.created_at < ? GROUP BY 1, 2, 3, 4", [lo, hi]):
+            if hour not in wanted:
+                continue
+            _add_into(found, (hour, kind), values)
+            sellers = _sellers.setdefault(hour[:10], {})
+            _add_into(sellers, ("staff", "" if staff_id is None else str(staff_id), kind), values)
+            _add_into(sellers, ("till", "" if till_id is None else str(till_id), kind), values)
+    for hour in wanted:
+        _hours_read[hour[:10]] = _hours_read.get(hour[:10], 0) + 1
     return found
+
+
+def _add_into(into: dict[Any, list[int]], key: Any, values: list[int]) -> None:
+    acc = into.get(key)
+    into[key] = [v or 0 for v in values] if acc is None else [a + (v or 0) for a, v in zip(acc, values)]
 
 
 def figures(lo: str, hi: str) -> dict[tuple[str, str], list[int]]:
@@ -137,6 +157,8 @@ def forget_pending() -> None:
     """Start a report afresh (what an earlier, failed report read belongs to its own moment and database)."""
     _pending.clear()
     _pending_days.clear()
+    _sellers.clear()
+    _hours_read.clear()
 
 
 def _day_start(text: str, *, up: bool) -> str:
@@ -179,9 +201,17 @@ def groups(lo: str, hi: str) -> dict[tuple, list[int]]:
         if len(spans) > MAX_RUNS:
             spans = [[spans[0][0], spans[-1][1]]]
         for span_lo, span_hi in spans:
-            for key, values in _live_groups(span_lo, span_hi, by_day=True).items():
+            # staff and till of days whose every hour ``figures`` read live are summed already: not read again
+            days_in = [key[:10] for key in _hour_keys(span_lo, span_hi)[::24]]
+            read = all(_hours_read.get(day) == 24 for day in days_in)
+            for key, values in _live_groups(span_lo, span_hi, by_day=True, sellers=not read).items():
                 if key[0] in want:
                     found[key] = values
+            if read:
+                for day in days_in:
+                    if day in want:
+                        for (dim, key, kind), values in _sellers.get(day, {}).items():
+                            found[(day, dim, key, kind)] = values
         return found
 
     missing = [d for d in days if d not in kept_rows]
