@@ -30,7 +30,7 @@ from shopkeeper.barcodes import check_digit
 from shopkeeper.db import close_database, open_database
 from shopkeeper.money import RATE_SCALE, extend, round_div
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 SEED = 20261125
 BARCODE_PREFIX = "400"  # a GS1 company prefix range outside 20-29 (in-store codes), 9 digits of item number follow
 END = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -180,10 +180,11 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
 
     # Movements: an opening receipt per product, then a random mix of sales, receipts and adjustments, in time
     # order (one movement every ~30 s). Sales are real: a sale row of 1-4 lines (a movement each), paid by cash,
-    # card or other, rung up by one of four staff at one of three tills; about 2 % of sales are later refunded in
-    # part (a return sale, its line and a return movement). Prices include tax, as the default config says; the
-    # cost never changes, so every product's moving average cost is its cost. Stock never goes below zero: a sale
-    # line that would is posted as a receipt instead.
+    # card or other, or split between card and cash (a payment row per tender, change from cash), rung up by one
+    # of four staff at one of three tills; about 2 % of sales are later refunded in part (a return sale, its line,
+    # a return movement and a cash payment back). Prices include tax, as the default config says; the cost never
+    # changes, so every product's moving average cost is its cost. Stock never goes below zero: a sale line that
+    # would is posted as a receipt instead.
     con.executemany("INSERT INTO staff (id, name, active) VALUES (?, ?, ?)",
                     [(i, name, True) for i, name in enumerate(("Ana", "Ben", "Cleo", "Dev"), 1)])
     con.executemany("INSERT INTO terminal (id, name) VALUES (?, ?)", [(i, f"till-{i}") for i in (1, 2, 3)])
@@ -197,13 +198,16 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
     moves: list[tuple] = []
     sale_rows: list[tuple] = []
     line_rows: list[tuple] = []
-    ids = {"sale": 0, "line": 0}
+    pay_rows: list[tuple] = []
+    ids = {"sale": 0, "line": 0, "payment": 0}
     recent: list[tuple] = []  # (sale id, line id, product, quantity, unit price, tax rate, total, tax)
 
     def flush() -> None:
         con.executemany("INSERT INTO sale (id, kind, created_at, staff_id, terminal_id, original_id, subtotal, "
                         "discount, tax, total, payment, tendered, change, reason) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)", sale_rows)
+        con.executemany('INSERT INTO payment (id, sale_id, method, amount, tendered, "change") '
+                        "VALUES (?, ?, ?, ?, ?, ?)", pay_rows)
         con.executemany("INSERT INTO sale_line (id, sale_id, line_no, product_id, description, quantity, "
                         "unit_price, discount, tax_rate, tax, total, unit_cost, original_line_id) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)", line_rows)
@@ -213,6 +217,7 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
         moves.clear()
         sale_rows.clear()
         line_rows.clear()
+        pay_rows.clear()
 
     def sale(when: str, budget: int) -> int:
         """One sale of up to ``budget`` lines; returns the movements it posted (0: nothing was in stock)."""
@@ -237,10 +242,20 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
         if not lines:
             ids["sale"] -= 1
             return 0
-        payment = rng.choices(("cash", "card", "other"), (40, 55, 5))[0]
-        tendered = -(-total // 500) * 500 if payment == "cash" else None
-        sale_rows.append((sale_id, "sale", when, staff, till, None, total, tax, total, payment, tendered,
-                          tendered - total if tendered is not None else None, ""))
+        payment = rng.choices(("cash", "card", "other", "split"), (38, 53, 5, 4))[0]
+        # a split tender: some on card, the rest in cash (a payment row each, as ``sales.sell`` writes them)
+        card = rng.randint(1, total - 1) if payment == "split" and total > 1 else 0
+        if payment == "split" and not card:
+            payment = "card"
+        cash = total - card if payment in ("cash", "split") else 0
+        tendered = -(-cash // 500) * 500 if cash else None
+        change = tendered - cash if tendered is not None else None
+        for method, amount in (("card", card), ("cash", cash)) if payment == "split" else ((payment, total),):
+            ids["payment"] += 1
+            pay_rows.append((ids["payment"], sale_id, method, amount, tendered if method == "cash" else None,
+                             change if method == "cash" else None))
+        sale_rows.append((sale_id, "sale", when, staff, till, None, total, tax, total, payment, tendered, change,
+                          ""))
         line_rows.extend(lines)
         del recent[:-2000]
         return len(lines)
@@ -254,6 +269,8 @@ def build_shop(path: str | Path, products: int = 100_000, movements: int = 1_000
         stock[pid] += qty
         sale_rows.append((ids["sale"], "return", when, rng.randint(1, 4), rng.randint(1, 3), orig_sale, -amount,
                           -line_tax, -amount, "cash", None, None, "customer return"))
+        ids["payment"] += 1
+        pay_rows.append((ids["payment"], ids["sale"], "cash", -amount, None, None))
         line_rows.append((ids["line"], ids["sale"], 1, pid, names[pid], qty, price, rate, -line_tax, -amount,
                           costs[pid], orig_line))
         moves.append((pid, "return", qty, costs[pid], price, "", None, None, when, f"return:{ids['sale']}",

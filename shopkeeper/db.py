@@ -1048,6 +1048,13 @@ def _m028_stock_marks(db: Database) -> None:
                    "PRIMARY KEY (boundary, product_id))" + rowid)
 
 
+def _m029_sales_day_tenders(db: Database) -> None:
+    """Sales by payment method come from the payment rows (a split sale adds each tender to its own method), kept
+    per day as ``sales_day`` rows of dimensions ``tender`` and ``rounding``: the kept days, which have none, are
+    dropped, to be summed again on their next read (the table is a cache)."""
+    db.execute_sql("DELETE FROM sales_day")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
@@ -1056,7 +1063,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m016_audit_event, _m017_tax_rate_thousandths, _m018_import_runs, _m019_po_line_edited,
     _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
     _m025_open_sale_payments, _m026_movement_created_at_covering, _m027_journal_marks_packed,
-    _m028_stock_marks,
+    _m028_stock_marks, _m029_sales_day_tenders,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -3,6 +3,7 @@ that may be wiped (``.ci/run`` starts a local server); skipped otherwise, except
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -504,13 +505,18 @@ def test_every_report_ties_out_on_postgres_and_sees_a_late_commit(pg, monkeypatc
         first = when("2026-03-09T22:59:00.000000Z", lambda: sales.sell(ctx, [  # 23:59 in Paris
             sales.LineInput("MILK", 3000), sales.LineInput("OLIVES", 250),
             sales.LineInput(None, 1000, unit_price=500, description="Gift wrap")], payment="card"))
-        when("2026-03-09T23:01:00.000000Z", lambda: sales.sell(ctx, [sales.LineInput("MILK", 2000)]))  # 00:01
+        # 00:01, split: 1.00 on card, the 1.58 left rounds to 1.60 in cash, paid with 5.00 (3.40 change)
+        when("2026-03-09T23:01:00.000000Z", lambda: sales.sell(
+            dataclasses.replace(ctx, cash_rounding=5), [sales.LineInput("MILK", 2000)],
+            payments=[Tender("card", 100), Tender("cash", 500)]))
         when("2026-03-10T09:00:00.000000Z", lambda: sales.refund(ctx, [sales.ReturnInput("MILK", 1000)],
                                                                  sale_id=first.sale_id))
         when("2026-03-10T10:00:00.000000Z", lambda: stock.adjust(ctx, "MILK", -1000, "damaged"))
         when("2026-03-10T11:00:00.000000Z", lambda: stock.count(ctx, "OLIVES", 4_500))
         days = reports.run("sales", reports.Options(start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 11)))
         assert [r["sales"] for r in days.table("periods").rows] == [1, 1, 0]  # local days, not UTC ones
+        paid = {r["payment"]: (r["sales"], r["taken"], r["refunds"], r["rounding"]) for r in days.table("payment").rows}
+        assert paid == {"card": (2, 1259 + 100, -129, 0), "cash": (1, 160, 0, 2)}  # each tender to its method
         check_identities(dt.date(2026, 3, 9), dt.date(2026, 3, 11))
         marks = "SELECT boundary, rows_from_anchor FROM journal_mark ORDER BY boundary"
         assert pg.execute_sql(marks).fetchall() == [("2026-02-01T00:00:00.000000Z", 0),

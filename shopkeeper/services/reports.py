@@ -409,10 +409,18 @@ def sales(opts: Options) -> Report:
             grouped = sales_cache.groups(scope.lo, scope.hi)
         staff = dict(_rows("SELECT id, name FROM staff"))
         tills = dict(_rows("SELECT id, name FROM terminal"))
-    groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(_figures) for k in
-                                                    ("payment", "staff", "till", "category")}
+    groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(_figures) for k in ("staff", "till", "category")}
     tax_by_rate: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    tenders: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # sales, taken, refunds, rounding
     for (dim, key, kind), values in grouped.items():
+        if dim in ("tender", "rounding"):
+            acc = tenders["cash" if dim == "rounding" else key]  # only cash rounds
+            if dim == "rounding":
+                acc[3] += values[1]
+            else:
+                acc[0] += values[0] if kind == "sale" else 0
+                acc[1 if kind == "sale" else 2] += values[1]
+            continue
         if dim == "rate":
             tax_by_rate[int(key)][0] += values[1] - values[2]
             tax_by_rate[int(key)][1] += values[2]
@@ -429,8 +437,8 @@ def sales(opts: Options) -> Report:
             total_acc[key] += acc[key]
     tables = [Table("periods", f"Sales by {opts.by}", [Column("period", opts.by.capitalize()), *_SALES_FIGURES],
                     rows, {"period": "total", **_finish(total_acc)}, keys={"period": "period"})]
-    for name, title in (("payment", "By payment method"), ("staff", "By staff"), ("till", "By till"),
-                        ("category", "By category")):
+    tables.append(_tender_table(tenders, narrowed=bool(scope.where)))
+    for name, title in (("staff", "By staff"), ("till", "By till"), ("category", "By category")):
         grouped = groups[name]
         rows = [{name: key, **_finish(acc)} for key, acc in sorted(grouped.items())]
         columns = [Column(name, name.capitalize()), *_SALES_FIGURES]
@@ -448,52 +456,93 @@ def sales(opts: Options) -> Report:
     return Report("sales", "Sales", _params(opts, scope, by=opts.by), tables, chart)
 
 
-def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False) -> dict[tuple, list[int]]:
-    """([UTC day,] dimension, key, kind) → sales, total, tax, discount, cost of goods, from the sale lines, for
-    the dimensions ``payment``, ``staff``, ``till`` (ids as text), ``category`` and ``rate``.
+_TENDER_COLUMNS = [
+    Column("payment", "Payment"), Column("sales", "Sales", "int"), Column("taken", "Taken", "money"),
+    Column("refunds", "Refunds", "money"), Column("rounding", "Rounding", "money"), Column("total", "Total", "money"),
+]
 
-    A sale is counted at its first line (``line_no = 1``) for payment, staff and till; a category or a tax rate
-    counts its lines. Narrowed to some products (``scope.where``), a sale's first line may be out of scope: the
-    sales are then counted as distinct ids, in a second query."""
+
+def _tender_table(tenders: dict[str, list[int]], *, narrowed: bool) -> Table:
+    """By payment method, from the payment rows: the sales a method paid for (wholly or in part), what it took
+    and paid back, and its total, which leaves out the cash rounding (what cash took over the sales' totals) so
+    the methods' totals add up to the sales' totals (the report's ``total``)."""
+    rows = []
+    for method, (count, taken, refunds, rounding) in sorted(tenders.items()):
+        if (count, taken, refunds, rounding) == (0, 0, 0, 0) and method == "cash":
+            continue  # the rounding row of a range with no cash rounding and no cash
+        rows.append({"payment": method, "sales": count, "taken": taken, "refunds": refunds, "rounding": rounding,
+                     "total": taken + refunds - rounding})
+    total = {key: sum(row[key] for row in rows) for key in ("taken", "refunds", "rounding", "total")}
+    title = "By payment method" + (" (the whole sales holding these products)" if narrowed else "")
+    return Table("payment", title, _TENDER_COLUMNS, rows, {"payment": "total", "sales": None, **total})
+
+
+def _live_tenders(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False) -> dict[tuple, list[int]]:
+    """([UTC day,] dimension, key, kind) → sales, amount, 0, 0, 0 from the payment rows: dimension ``tender`` by
+    method (each payment row's amount under its own method, so a split sale adds to each; the amount is what the
+    tender settled, cash change not in it, a refund's rows negative), and ``rounding`` (key ``''``): every sale
+    counted, and the cash rounding (payments less total). Narrowed to some products, the payments of the sales
+    that hold one of them (a payment settles a whole sale, not its lines)."""
+    where = (" AND EXISTS (SELECT 1 FROM sale_line l JOIN product p ON p.id = l.product_id WHERE l.sale_id = s.id"
+             f"{scope.product_filter()})") if scope and scope.where else ""
+    params = [lo, hi, *(scope.params if where and scope else [])]
+    day = "substr(s.created_at, 1, 10), " if by_day else ""
+    keys = 1 + by_day  # [day,] kind
+    out: dict[tuple, list[int]] = {}
+    for *prefix, kind, method, count, amount in _rows(
+            f"SELECT {day}s.kind, t.method, COUNT(DISTINCT s.id), SUM(t.amount) FROM sale s JOIN payment t ON "
+            f"t.sale_id = s.id WHERE s.created_at >= ? AND s.created_at < ?{where} GROUP BY "
+            f"{', '.join(str(n) for n in range(1, keys + 2))}", params):
+        out[(*prefix, "tender", method, kind)] = [count, amount or 0, 0, 0, 0]
+    for *prefix, kind, count, rounding in _rows(
+            f"SELECT {day}s.kind, COUNT(*), SUM(s.rounding) FROM sale s WHERE s.created_at >= ? AND "
+            f"s.created_at < ?{where} GROUP BY {', '.join(str(n) for n in range(1, keys + 1))}", params):
+        out[(*prefix, "rounding", "", kind)] = [count, rounding or 0, 0, 0, 0]
+    return out
+
+
+def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool = False,
+                 sellers: bool = True) -> dict[tuple, list[int]]:
+    """([UTC day,] dimension, key, kind) → sales, total, tax, discount, cost of goods, from the sale lines, for
+    the dimensions ``staff``, ``till`` (ids as text), ``category`` and ``rate``; and the payment rows'
+    ``tender`` and ``rounding`` (``_live_tenders``).
+
+    A sale is counted at its first line (``line_no = 1``) for staff and till (narrowed to some products, whose
+    lines may not include a sale's first, as distinct ids); a category or a tax rate counts its lines. The
+    sales' dimensions and the lines' are summed by two queries: one grouped by all four made a row per
+    combination (150k for a year) to be added up here four times over, a second of a year's first report.
+    ``sellers`` False: staff and till left out (``sales_cache`` summed them with the hours)."""
+    if lo >= hi:  # an empty end of a range (it starts or ends at UTC midnight): no query
+        return {}
     where = scope.product_filter() if scope else ""
     join = " JOIN product p ON p.id = l.product_id" if where else ""
     params = [lo, hi, *(scope.params if scope else [])]
     day = "substr(s.created_at, 1, 10), " if by_day else ""
-    found = _rows(f"SELECT {day}s.kind, s.payment, s.staff_id, s.terminal_id, COALESCE(pc.category, ''), "
-                  "CASE WHEN l.product_id IS NULL THEN 1 ELSE 0 END, l.tax_rate, "
-                  "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), COUNT(*), SUM(l.total), SUM(l.tax), "
-                  f"SUM(l.discount), SUM({LINE_COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id "
-                  f"LEFT JOIN product pc ON pc.id = l.product_id{join} WHERE s.created_at >= ? AND "
-                  f"s.created_at < ?{where} GROUP BY {', '.join(str(n) for n in range(1, 8 + bool(by_day)))}",
-                  params)
-    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    lines = f" FROM sale_line l JOIN sale s ON s.id = l.sale_id{join}"
+    span = f" WHERE s.created_at >= ? AND s.created_at < ?{where} GROUP BY "
+    figures = f"SUM(l.total), SUM(l.tax), SUM(l.discount), SUM({LINE_COGS})"
+    counted = "COUNT(DISTINCT s.id)" if where else "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END)"
+    out: dict[tuple, list[int]] = {}
 
-    def add(key: tuple, count: int, values: list[int]) -> None:
-        acc = out[key]
-        acc[0] += count
-        for i, v in enumerate(values, 1):
-            acc[i] += v
+    def add(key: tuple, values: Sequence[int]) -> None:
+        acc = out.get(key)
+        if acc is None:
+            out[key] = [v or 0 for v in values]
+        else:
+            out[key] = [a + (v or 0) for a, v in zip(acc, values, strict=True)]
 
-    for row in found:
-        prefix, row = (row[:1], row[1:]) if by_day else ((), row)
-        kind, payment, staff_id, till_id, category, one_off, rate, first_lines, lines, *values = row
-        values = [v or 0 for v in values]
-        add((*prefix, "payment", payment, kind), first_lines, values)
-        add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), first_lines, values)
-        add((*prefix, "till", "" if till_id is None else str(till_id), kind), first_lines, values)
-        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), lines, values)
-        add((*prefix, "rate", str(rate), kind), lines, values)
-    if where:
-        for key in [k for k in out if k[-3] in ("payment", "staff", "till")]:
-            out[key][0] = 0
-        for kind, payment, staff_id, till_id, count in _rows(
-                f"SELECT s.kind, s.payment, s.staff_id, s.terminal_id, COUNT(DISTINCT s.id) FROM sale_line l "
-                f"JOIN sale s ON s.id = l.sale_id{join} WHERE s.created_at >= ? AND s.created_at < ?{where} "
-                "GROUP BY 1, 2, 3, 4", params):
-            out[("payment", payment, kind)][0] += count
-            out[("staff", "" if staff_id is None else str(staff_id), kind)][0] += count
-            out[("till", "" if till_id is None else str(till_id), kind)][0] += count
-    return dict(out)
+    for row in _rows(f"SELECT {day}s.kind, s.staff_id, s.terminal_id, {counted}, {figures}{lines}{span}"
+                     f"{', '.join(str(n) for n in range(1, 4 + by_day))}", params) if sellers else ():
+        prefix, (kind, staff_id, till_id, *values) = row[:by_day], row[by_day:]
+        add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), values)
+        add((*prefix, "till", "" if till_id is None else str(till_id), kind), values)
+    for row in _rows(f"SELECT {day}s.kind, COALESCE(pc.category, ''), CASE WHEN l.product_id IS NULL THEN 1 ELSE 0 "
+                     f"END, l.tax_rate, COUNT(*), {figures}{lines} LEFT JOIN product pc ON pc.id = l.product_id"
+                     f"{span}{', '.join(str(n) for n in range(1, 5 + by_day))}", params):
+        prefix, (kind, category, one_off, rate, *values) = row[:by_day], row[by_day:]
+        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), values)
+        add((*prefix, "rate", str(rate), kind), values)
+    return {**out, **_live_tenders(lo, hi, scope, by_day=by_day)}
 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------

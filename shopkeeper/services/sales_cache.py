@@ -19,7 +19,7 @@ import datetime as dt
 from typing import Any
 
 
-from shopkeeper.db import kept_figures_written, utcnow, write_transaction
+from shopkeeper.db import is_sqlite, kept_figures_written, utcnow, write_transaction
 from shopkeeper.models import database
 
 enabled = True
@@ -28,6 +28,10 @@ enabled = True
 _pending: list[tuple[Any, ...]] = []
 """Closed hours read live by the report being built, written by ``keep`` once its read snapshot is over."""
 _pending_days: list[tuple[Any, ...]] = []
+_sellers: dict[str, dict[tuple[str, str, str], list[int]]] = {}
+"""UTC day → (``staff`` or ``till``, key, kind) → figures, from the hours the report being built read live."""
+_hours_read: dict[str, int] = {}
+"""UTC day → how many of its hours the report being built read live (24: ``_sellers`` holds the whole day)."""
 
 MAX_RUNS = 24
 """More separate runs of hours to read live than this: one query over their whole span instead."""
@@ -77,7 +81,9 @@ def _runs(hours: list[str]) -> list[tuple[str, str]]:
 
 
 def _read_live(hours: list[str]) -> dict[tuple[str, str], list[int]]:
-    from shopkeeper.services.reports import _live_sales
+    """(UTC hour, kind) → figures of ``hours``, from their sale lines; and, on the way, each UTC day's figures by
+    staff and till (``_sellers``), so that ``groups`` need not read the lines of a day read whole here again."""
+    from shopkeeper.services.reports import LINE_COGS, _rows
 
     if not hours:
         return {}
@@ -87,11 +93,25 @@ def _read_live(hours: list[str]) -> dict[tuple[str, str], list[int]]:
         runs = [(runs[0][0], runs[-1][1])]
     found: dict[tuple[str, str], list[int]] = {}
     for lo, hi in runs:
-        base = " FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE s.created_at >= ? AND s.created_at < ?"
-        for key, values in _live_sales("substr(s.created_at, 1, 13)", base, [lo, hi]).items():
-            if key[0] in wanted:
-                found[key] = values
+        for hour, kind, staff_id, till_id, *values in _rows(
+                "SELECT substr(s.created_at, 1, 13), s.kind, s.staff_id, s.terminal_id, "
+                "SUM(CASE WHEN l.line_no = 1 THEN 1 ELSE 0 END), SUM(l.total), SUM(l.tax), SUM(l.discount), "
+                f"SUM({LINE_COGS}) FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE s.created_at >= ? AND "
+                "s.created_at < ? GROUP BY 1, 2, 3, 4", [lo, hi]):
+            if hour not in wanted:
+                continue
+            _add_into(found, (hour, kind), values)
+            sellers = _sellers.setdefault(hour[:10], {})
+            _add_into(sellers, ("staff", "" if staff_id is None else str(staff_id), kind), values)
+            _add_into(sellers, ("till", "" if till_id is None else str(till_id), kind), values)
+    for hour in wanted:
+        _hours_read[hour[:10]] = _hours_read.get(hour[:10], 0) + 1
     return found
+
+
+def _add_into(into: dict[Any, list[int]], key: Any, values: list[int]) -> None:
+    acc = into.get(key)
+    into[key] = [v or 0 for v in values] if acc is None else [a + (v or 0) for a, v in zip(acc, values)]
 
 
 def figures(lo: str, hi: str) -> dict[tuple[str, str], list[int]]:
@@ -119,16 +139,17 @@ def figures(lo: str, hi: str) -> dict[tuple[str, str], list[int]]:
         kept = {key: v for key, v in kept.items() if key[0] not in changed}
         live.update(_read_live(changed))
         missing += changed
-    # keep the closed hours read live (an hour without sales too: it is known to be empty)
-    per_hour_rows: dict[str, int] = {}
-    for (hour, _kind), values in live.items():
-        per_hour_rows[hour] = per_hour_rows.get(hour, 0) + values[0]
+    # keep the closed hours read live (an hour without sales too: it is known to be empty); the figures are put
+    # under their hours first, in one pass (looking each hour's up among all a year read was quadratic: seconds)
+    by_hour: dict[str, list[tuple[str, list[int]]]] = {}
+    for (hour, kind), values in live.items():
+        by_hour.setdefault(hour, []).append((kind, values))
     for hour in missing:
         if hour >= open_from:
             continue
-        kinds = [(kind, v) for (h, kind), v in live.items() if h == hour] if hour in per_hour_rows else []
-        for kind, values in kinds or [("sale", [0, 0, 0, 0, 0])]:
-            _pending.append((hour, kind, per_hour_rows.get(hour, 0), *values))
+        kinds = by_hour.get(hour) or [("sale", [0, 0, 0, 0, 0])]
+        sale_rows = sum(values[0] for _kind, values in kinds)
+        _pending.extend((hour, kind, sale_rows, *values) for kind, values in kinds)
     return {**kept, **live}
 
 
@@ -136,6 +157,8 @@ def forget_pending() -> None:
     """Start a report afresh (what an earlier, failed report read belongs to its own moment and database)."""
     _pending.clear()
     _pending_days.clear()
+    _sellers.clear()
+    _hours_read.clear()
 
 
 def _day_start(text: str, *, up: bool) -> str:
@@ -178,9 +201,17 @@ def groups(lo: str, hi: str) -> dict[tuple, list[int]]:
         if len(spans) > MAX_RUNS:
             spans = [[spans[0][0], spans[-1][1]]]
         for span_lo, span_hi in spans:
-            for key, values in _live_groups(span_lo, span_hi, by_day=True).items():
+            # staff and till of days whose every hour ``figures`` read live are summed already: not read again
+            days_in = [key[:10] for key in _hour_keys(span_lo, span_hi)[::24]]
+            read = all(_hours_read.get(day) == 24 for day in days_in)
+            for key, values in _live_groups(span_lo, span_hi, by_day=True, sellers=not read).items():
                 if key[0] in want:
                     found[key] = values
+            if read:
+                for day in days_in:
+                    if day in want:
+                        for (dim, key, kind), values in _sellers.get(day, {}).items():
+                            found[(day, dim, key, kind)] = values
         return found
 
     missing = [d for d in days if d not in kept_rows]
@@ -189,7 +220,7 @@ def groups(lo: str, hi: str) -> dict[tuple, list[int]]:
     def sales_of(found: dict[tuple, list[int]]) -> dict[str, int]:
         per_day: dict[str, int] = {}
         for (day, dim, _key, _kind), values in found.items():
-            if dim == "payment":
+            if dim == "rounding":  # one row per day and kind, counting every sale
                 per_day[day] = per_day.get(day, 0) + values[0]
         return per_day
 
@@ -207,11 +238,13 @@ def groups(lo: str, hi: str) -> dict[tuple, list[int]]:
         "SELECT dim, key, kind, SUM(sales), SUM(total), SUM(tax), SUM(discount), SUM(cogs) FROM sales_day WHERE "
         f"day >= ? AND day < ? AND dim <> ''{not_in} GROUP BY dim, key, kind", span + skip)}
     counts = sales_of(live)
+    by_day: dict[str, list[tuple]] = {}  # in one pass, not a search of all the live rows per day
+    for key, values in live.items():
+        by_day.setdefault(key[0], []).append((*key[1:], values))
     for day in missing:
         if day >= today:
             continue
-        rows = [(key, v) for key, v in live.items() if key[0] == day]
-        for (_, dim, key, kind), values in rows or [((day, "", "", "sale"), [0, 0, 0, 0, 0])]:
+        for dim, key, kind, values in by_day.get(day) or [("", "", "sale", [0, 0, 0, 0, 0])]:
             _pending_days.append((day, dim, key, kind, counts.get(day, 0), *values))
     out: dict[tuple, list[int]] = {}
     for part in (kept, live, _live_groups(lo, first), _live_groups(last, hi)):
@@ -230,19 +263,32 @@ def keep() -> None:
         return
     hours, days = list(_pending), list(_pending_days)
     forget_pending()
-    db = database.obj
-    p = db.param
-    figures = ("sale_rows = excluded.sale_rows, sales = excluded.sales, total = excluded.total, tax = excluded.tax, "
-               "discount = excluded.discount, cogs = excluded.cogs")
-    hour_sql = (f"INSERT INTO sales_hour (hour, kind, sale_rows, sales, total, tax, discount, cogs) VALUES "
-                f"({', '.join([p] * 8)}) ON CONFLICT (hour, kind) DO UPDATE SET {figures}")
-    day_sql = (f"INSERT INTO sales_day (day, dim, key, kind, sale_rows, sales, total, tax, discount, cogs) VALUES "
-               f"({', '.join([p] * 10)}) ON CONFLICT (day, dim, key, kind) DO UPDATE SET {figures}")
     with kept_figures_written():
-        for row in hours:
-            db.execute_sql(hour_sql, row)
-        for row in days:
-            db.execute_sql(day_sql, row)
+        _upsert("sales_hour", ("hour", "kind"), hours)
+        _upsert("sales_day", ("day", "dim", "key", "kind"), days)
+
+
+_FIGURES = ("sale_rows", "sales", "total", "tax", "discount", "cogs")
+
+
+def _upsert(table: str, key: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert (or replace) kept rows, ``key`` then ``_FIGURES``, in as few statements as the driver allows: one
+    ``executemany`` on SQLite; on PostgreSQL several hundred rows a statement (psycopg2's ``executemany`` is a round
+    trip a row). A year's first report keeps some 40k rows: written one statement each, that took seconds."""
+    if not rows:
+        return
+    db = database.obj
+    rows = list({row[:len(key)]: row for row in rows}.values())  # each key once: PostgreSQL refuses it twice
+    one = f"({', '.join([db.param] * (len(key) + len(_FIGURES)))})"
+    head = f"INSERT INTO {table} ({', '.join(key + _FIGURES)}) VALUES "
+    tail = (f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in _FIGURES))
+    if is_sqlite(db):
+        db.cursor().executemany(head + one + tail, rows)
+        return
+    for n in range(0, len(rows), 500):
+        chunk = rows[n:n + 500]
+        db.execute_sql(head + ", ".join([one] * len(chunk)) + tail, [v for row in chunk for v in row])
 
 
 def clear() -> None:

@@ -311,3 +311,58 @@ def test_kept_spans_can_be_forgotten_without_changing_a_figure(db, ctx, utc):
     assert db.execute_sql("SELECT COUNT(*) FROM product_sales_span").fetchone() == (1,)
     product_sales_cache.clear()
     assert reports.run("worst-sellers", opts).tables == before
+
+
+def test_sales_by_payment_method_add_each_tender_to_its_own_method(db, ctx, utc):
+    """A split sale adds its card part to card and its cash part to cash (the change given back not counted, the
+    cash rounding shown apart), a refund takes off by its own payment rows; kept days say the same."""
+    from shopkeeper.services.tenders import Tender
+
+    save_product(ProductData(sku="A", name="A", price=1_003))
+    receive_at(ctx, "2026-03-09T08:00:00.000000Z", "A", 10_000, 100)
+    rounding = dataclasses.replace(ctx, cash_rounding=5)
+    with mock.patch("shopkeeper.services.sales.utcnow", lambda: "2026-03-10T09:00:00.000000Z"), \
+            mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-03-10T09:00:00.000000Z"):
+        # 30.09 due: 20.00 on card, the 10.09 left rounds to 10.10 in cash, paid with 20.00 (9.90 change)
+        split = sales.sell(rounding, [sales.LineInput("A", 3000)],
+                           payments=[Tender("card", 2_000), Tender("cash", 2_000)])
+        sales.sell(ctx, [sales.LineInput("A", 1000)], payment="other")
+        sales.refund(ctx, [sales.ReturnInput("A", 1000)], sale_id=split.sale_id,
+                     payments=[Tender("card")])
+    assert split.payment == "split" and split.rounding == 1
+    opts = reports.Options(start=DAY, end=DAY)
+    for _ in range(2):  # the first time from the payment rows, the second from the kept day
+        rep = reports.run("sales", opts)
+        rows = {r["payment"]: (r["sales"], r["taken"], r["refunds"], r["rounding"], r["total"])
+                for r in rep.table("payment").rows}
+        assert rows == {"card": (1, 2_000, -1_003, 0, 997), "cash": (1, 1_010, 0, 1, 1_009),
+                        "other": (1, 1_003, 0, 0, 1_003)}
+        assert "split" not in rows
+        assert rep.table("payment").total["total"] == rep.table("periods").total["total"] == 3_009
+        assert db.execute_sql("SELECT COUNT(*) FROM sales_day WHERE dim = 'tender'").fetchone()[0] == 4
+    narrowed = reports.run("sales", dataclasses.replace(opts, category="nothing")).table("payment")
+    assert narrowed.rows == []  # no sale holds a product of that category
+
+
+def test_days_kept_before_the_upgrade_are_summed_again_from_the_payment_rows(db, db_path, ctx, utc):
+    """A day kept by the version before payment rows were read (a split sale under "split", no tender rows) is
+    dropped by the upgrade (m026) and summed again: the report never shows the old figures."""
+    from shopkeeper.db import MIGRATIONS, _m029_sales_day_tenders, close_database, open_database
+    from shopkeeper.services.tenders import Tender
+
+    save_product(ProductData(sku="A", name="A", price=1_000))
+    receive_at(ctx, "2026-03-09T08:00:00.000000Z", "A", 10_000, 100)
+    with mock.patch("shopkeeper.services.sales.utcnow", lambda: "2026-03-10T09:00:00.000000Z"), \
+            mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-03-10T09:00:00.000000Z"):
+        sales.sell(ctx, [sales.LineInput("A", 2000)], payments=[Tender("card", 500), Tender("cash")])
+    opts = reports.Options(start=DAY, end=DAY)
+    reports.run("sales", opts)  # keeps the day
+    # what the previous version kept for it: the sale's payment column as one dimension, no payment rows
+    db.execute_sql("DELETE FROM sales_day WHERE dim IN ('tender', 'rounding')")
+    db.execute_sql("INSERT INTO sales_day (day, dim, key, kind, sale_rows, sales, total, tax, discount, cogs) "
+                   "VALUES ('2026-03-10', 'payment', 'split', 'sale', 1, 1, 2000, 0, 0, 200)")
+    db.execute_sql("DELETE FROM schema_version WHERE version > ?", (MIGRATIONS.index(_m029_sales_day_tenders),))
+    close_database()
+    open_database(str(db_path))
+    rows = reports.run("sales", opts).table("payment").rows
+    assert [(r["payment"], r["sales"], r["total"]) for r in rows] == [("card", 1, 500), ("cash", 1, 1_500)]

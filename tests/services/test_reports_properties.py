@@ -18,28 +18,30 @@ from hypothesis import strategies as st
 
 from shopkeeper.db import close_database, open_database
 from shopkeeper.errors import ShopError
-from shopkeeper.models import Movement, Product, Sale, SaleLine
+from shopkeeper.models import Movement, Payment, Product, Sale, SaleLine
 from shopkeeper.money import extend
 from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock
 from shopkeeper.services.catalog import ProductData, save_product
 from shopkeeper.services.context import Context
+from shopkeeper.services.tenders import Tender
 
 SKUS = ["A", "B", "KG"]  # KG is sold by weight
 qty = st.integers(1, 4_000)
 line = st.one_of(st.tuples(st.sampled_from(SKUS), qty, st.integers(0, 50)),
                  st.tuples(st.none(), qty, st.integers(0, 50)))
+payment = st.one_of(st.sampled_from(sales.PAYMENTS),  # one method, or split: some on card, the rest in cash
+                    st.integers(1, 400).map(lambda card: (Tender("card", card), Tender("cash"))))
 op = st.one_of(
     st.tuples(st.just("receive"), st.sampled_from(SKUS), qty, st.integers(0, 900)),
     st.tuples(st.just("adjust"), st.sampled_from(SKUS), st.integers(-3_000, 3_000),
               st.sampled_from(["damaged", "found", "stolen"])),
     st.tuples(st.just("count"), st.sampled_from(SKUS), st.integers(0, 8_000)),
-    st.tuples(st.just("sell"), st.lists(line, min_size=1, max_size=3), st.sampled_from(sales.PAYMENTS),
-              st.integers(0, 30)),
+    st.tuples(st.just("sell"), st.lists(line, min_size=1, max_size=3), payment, st.integers(0, 30)),
     st.tuples(st.just("refund"), st.integers(1, 8), st.sampled_from([*SKUS, None]), qty),
 )
 late_op = st.one_of(  # a sale or refund stamped earlier than it commits (per mille into what has elapsed)
-    st.tuples(st.tuples(st.just("sell"), st.lists(line, min_size=1, max_size=3), st.sampled_from(sales.PAYMENTS),
-                        st.integers(0, 30)), st.integers(0, 1000)),
+    st.tuples(st.tuples(st.just("sell"), st.lists(line, min_size=1, max_size=3), payment, st.integers(0, 30)),
+              st.integers(0, 1000)),
     st.tuples(st.tuples(st.just("refund"), st.integers(1, 8), st.sampled_from([*SKUS, None]), qty),
               st.integers(0, 1000)),
 )
@@ -83,7 +85,10 @@ def _apply(ctx: Context, step: tuple) -> None:
         items = [sales.LineInput(sku, max(q, 100) if sku == "KG" else max(1, q // 1000) * 1000,
                                  unit_price=None if sku else 333, description="" if sku else "one-off",
                                  discount=disc) for sku, q, disc in step[1]]
-        sales.sell(ctx, items, payment=step[2], discount=step[3])
+        if isinstance(step[2], str):
+            sales.sell(ctx, items, payment=step[2], discount=step[3])
+        else:
+            sales.sell(ctx, items, payments=step[2], discount=step[3])
     else:
         sold = [s.id for s in Sale.select(Sale.id).where(Sale.kind == "sale").order_by(Sale.id)]
         if sold:  # a drawn product the sale did not have is refused, and nothing happens
@@ -131,10 +136,19 @@ def check_identities(first: dt.date, last: dt.date) -> None:
                for line in SaleLine.select().join(Sale))
     assert total["cogs"] == cogs
     assert total["margin"] == total["net"] - cogs
-    for name in ("payment", "staff", "till", "category"):
+    for name in ("staff", "till", "category"):
         assert sum(r["total"] for r in rep.table(name).rows) == total["total"]
         assert sum(r["cogs"] for r in rep.table(name).rows) == cogs
-    assert sum(r["sales"] for r in rep.table("payment").rows) == total["sales"]
+    # by payment method: each payment row under its own method (a split sale under each of its methods), the
+    # cash rounding apart, so that the methods' totals add up to the sales' totals
+    by_method = {r["payment"]: r for r in rep.table("payment").rows}
+    assert sum(r["total"] for r in by_method.values()) == rep.table("payment").total["total"] == total["total"]
+    paid: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for p in Payment.select(Payment, Sale).join(Sale):
+        paid[p.method][0 if p.sale.kind == "sale" else 1] += p.amount
+    assert {m: [r["taken"], r["refunds"]] for m, r in by_method.items()} == {m: v for m, v in paid.items()}
+    assert sum(r["rounding"] for r in by_method.values()) == sum(s.rounding for s in every_sale)
+    assert "split" not in by_method
     assert rep.table("tax").total["tax"] == total["tax"]
     assert sum(r["total"] for r in periods.rows) == total["total"]
 
@@ -228,7 +242,8 @@ def test_reports_tie_out_with_the_journal(ops, include_tax, zone, late, local_zo
     with tempfile.TemporaryDirectory() as tmp:
         open_database(str(Path(tmp) / "shop.db"))
         try:
-            ctx = Context(staff="p", terminal="t", prices_include_tax=include_tax, default_tax_rate=5_500)
+            ctx = Context(staff="p", terminal="t", prices_include_tax=include_tax, default_tax_rate=5_500,
+                          cash_rounding=5)
             for sku, price, rate in (("A", 199, 20_000), ("B", 1250, 5_500), ("KG", 2390, 0)):
                 save_product(ProductData(sku=sku, name=sku, price=price, tax_rate=rate,
                                          unit="kg" if sku == "KG" else "pcs"))
