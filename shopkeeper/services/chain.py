@@ -373,7 +373,8 @@ def _link_after(stream: str, position: int, prev: bytes, after: int, cursor, bat
     hash is ``prev``), ``batch`` rows a read. Under the chain lock. Returns how many were linked."""
     code, sql, done = STREAMS[stream], _select(stream, f"id > {database.obj.param} ORDER BY id LIMIT {batch}"), 0
     while True:
-        rows = cursor.execute(sql, (after,)).fetchall()
+        cursor.execute(sql, (after,))
+        rows = cursor.fetchall()
         if not rows:
             return done
         found = _encode(stream, rows, cursor)
