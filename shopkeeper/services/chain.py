@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -432,7 +433,7 @@ def _seal_on_close() -> None:
         return
     try:
         seal_pending()
-    except (DatabaseError, ShopError) as exc:
+    except (DatabaseError, sqlite3.Error, ShopError) as exc:
         log.warning("chain: rows left unsealed at close, for the next seal: %s", exc)
     _unsealed.commits = 0
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -70,7 +71,7 @@ def check(*, full: bool = False, against: str | None = None, store: bool = True)
     not_sealed = None
     try:
         chain.seal_pending()
-    except (DatabaseError, ShopError) as exc:  # read-only file, or busy: check what is sealed
+    except (DatabaseError, sqlite3.Error, ShopError) as exc:  # read-only file, or busy: check what is sealed
         not_sealed = str(exc)
     with _snapshot():
         report = ChainReport(chain.head(seal_first=False))
