@@ -406,6 +406,22 @@ def seal_pending() -> int:
         return _seal_sqlite(db.connection().cursor())
 
 
+def seal_due(now: float | None = None) -> bool:
+    """This process made commits that are not sealed yet, the first ``SEAL_WITHIN`` seconds ago or more: a quiet
+    till's last sales, which no further commit will seal soon. ``seal_if_due`` (the till app polls it)."""
+    state = _unsealed
+    return bool(state.commits) and (time.monotonic() if now is None else now) - state.first >= SEAL_WITHIN
+
+
+def seal_if_due() -> int:
+    """``seal_pending`` when ``seal_due``; should it fail (the database busy), not tried again for ``SEAL_WITHIN``
+    seconds. Returns how many rows were linked."""
+    if not seal_due():
+        return 0
+    _unsealed.first = time.monotonic()
+    return seal_pending()
+
+
 def unsealed() -> dict[str, int]:
     """Rows committed and not linked yet, per stream: on SQLite those above each stream's last linked row (the
     next seal links them); on PostgreSQL none (a row there with no link is not in the chain)."""
