@@ -205,3 +205,35 @@ def test_check_says_which_rows_are_not_sealed_yet_and_why(shop, ctx, db_path, ca
     out = capsys.readouterr().out
     assert ("not sealed yet: 1 movement, 1 sale row(s) committed after the last seal (attempt to write a readonly "
             "database); the next seal links them") in out
+
+
+SELLER = """
+import sys
+from shopkeeper.db import close_database, open_database
+from shopkeeper.services import chain
+from shopkeeper.services.context import Context
+from shopkeeper.services.sales import LineInput, sell
+chain.SEAL_EVERY = 7
+open_database(sys.argv[1])
+ctx = Context(staff="s", terminal=sys.argv[2], negative_stock="allow")
+for n in range(30):
+    sell(ctx, [LineInput("MILK" if n % 2 else "BREAD", 1000)], payment="card")
+close_database()
+"""
+
+
+def test_three_processes_selling_at_once_on_sqlite_make_one_chain(shop, db_path):
+    """Each process seals every 7 of its commits whatever the others wrote, and at close: one chain in commit
+    (= id) order, every sale in it, no position twice."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", SELLER, str(db_path), f"till-{n}"], stderr=subprocess.PIPE,
+                              text=True) for n in range(3)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert chain.unsealed() == {"movement": 0, "sale": 0, "audit": 0}
+    report = check(full=True)
+    assert report.ok and report.mismatches == [], [str(b) for b in report.breaks]
+    assert report.head.positions == {"movement": 92, "sale": 90, "audit": 0}
