@@ -153,6 +153,18 @@ def test_the_first_commit_after_seal_within_seconds_seals(shop, ctx, monkeypatch
     assert chain.unsealed() == {"movement": 0, "sale": 0, "audit": 0}
 
 
+def test_a_bulk_commit_seals_its_own_rows_so_no_commit_links_more_than_a_batch(shop, ctx, monkeypatch):
+    """An import's batch registers thousands of rows in one commit: it seals them itself (``SEAL_ROWS``), rather
+    than leave fifty such batches for one commit to link while the tills wait for the write lock."""
+    chain.seal_pending()
+    monkeypatch.setattr(chain, "SEAL_ROWS", 6)
+    milk, bread = (Product.get(Product.sku == sku).id for sku in ("MILK", "BREAD"))
+    stock.post_movements(ctx, [Entry(milk if n % 2 else bread, "adjust", 1000, reason="found") for n in range(5)])
+    assert chain.unsealed()["movement"] == 5
+    stock.post_movements(ctx, [Entry(milk, "adjust", 1000, reason="found")])
+    assert chain.unsealed()["movement"] == 0
+
+
 def test_rows_of_every_kind_sealed_in_one_batch_verify(shop, ctx):
     _varied_sales(ctx)
     assert chain.unsealed()["sale"] == 3  # all of them in the coming batch

@@ -171,6 +171,9 @@ proof that the values a service hands ``register_row`` are what the database sto
 SEAL_EVERY = 50
 """SQLite: a commit that wrote chained rows links every row not linked yet when this process has made this many
 such commits since it last sealed, ..."""
+SEAL_ROWS = 500
+"""... or registered this many rows since (a bulk writer, such as an import's batch, seals its own rows: one commit
+never has to link more than a batch), ..."""
 SEAL_WITHIN = 60.0
 """... or when the first of them is at least this many seconds old."""
 
@@ -207,9 +210,10 @@ _pending = _Pending()
 
 class _Unsealed:
     """SQLite: this process's commits of chained rows since it last sealed (any thread: a race only moves a seal
-    by a commit), and when the first of them was made (``time.monotonic``)."""
+    by a commit), the rows they registered, and when the first of them was made (``time.monotonic``)."""
 
     commits = 0
+    rows = 0
     first = 0.0
 
 
@@ -313,18 +317,19 @@ def _lock(cursor=None) -> None:
 def seal() -> None:
     """``db.write_transaction``'s hook, just before the outermost commit, when the transaction wrote chained rows.
     PostgreSQL: link them, under the chain lock, held until the commit (``_seal_registered``). SQLite: count the
-    commit; every ``SEAL_EVERY`` commits, or ``SEAL_WITHIN`` seconds after the first one not sealed, link every
-    row not linked yet, this transaction's included (it holds the write lock)."""
+    commit; every ``SEAL_EVERY`` commits (or ``SEAL_ROWS`` rows), or ``SEAL_WITHIN`` seconds after the first one
+    not sealed, link every row not linked yet, this transaction's included (it holds the write lock)."""
     pending = _pending
     if not pending.ids and not pending.rows:
         return
     if is_sqlite():
-        pending.ids, pending.rows = {}, {}
         state, now = _unsealed, time.monotonic()
         if not state.commits:
             state.first = now
         state.commits += 1
-        if state.commits >= SEAL_EVERY or now - state.first >= SEAL_WITHIN:
+        state.rows += sum(map(len, pending.ids.values())) + sum(map(len, pending.rows.values()))
+        pending.ids, pending.rows = {}, {}
+        if state.commits >= SEAL_EVERY or state.rows >= SEAL_ROWS or now - state.first >= SEAL_WITHIN:
             _seal_sqlite(database.obj.connection().cursor())
         return
     _seal_registered(pending)
@@ -362,7 +367,7 @@ def _seal_registered(pending: _Pending) -> None:
 def _seal_sqlite(cursor) -> int:
     """SQLite, inside a write transaction: link every row above each stream's last linked row, in id order.
     Returns how many rows were linked."""
-    _unsealed.commits = 0
+    _unsealed.commits = _unsealed.rows = 0
     return sum(_link_after(stream, *tip_, cursor) for stream, tip_ in _tips(cursor, _ALL).items())
 
 
@@ -400,7 +405,7 @@ def seal_pending() -> int:
     if db.in_transaction():
         return _seal_sqlite(db.connection().cursor())
     if not any(unsealed().values()):
-        _unsealed.commits = 0
+        _unsealed.commits = _unsealed.rows = 0
         return 0
     with write_transaction():
         return _seal_sqlite(db.connection().cursor())
@@ -451,7 +456,7 @@ def _seal_on_close() -> None:
         seal_pending()
     except (DatabaseError, sqlite3.Error, ShopError) as exc:
         log.warning("chain: rows left unsealed at close, for the next seal: %s", exc)
-    _unsealed.commits = 0
+    _unsealed.commits = _unsealed.rows = 0
 
 
 
