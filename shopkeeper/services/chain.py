@@ -366,6 +366,7 @@ def _seal_registered(pending: _Pending) -> None:
 
 def _seal_sqlite(cursor) -> int:
     """SQLite, inside a write transaction: link every row above each stream's last linked row, in id order.
+    Every link on SQLite is appended so (``seal_unlinked`` too), so the tip's row is the highest linked one.
     Returns how many rows were linked."""
     _unsealed.commits = _unsealed.rows = 0
     return sum(_link_after(stream, *tip_, cursor) for stream, tip_ in _tips(cursor, _ALL).items())
