@@ -506,16 +506,29 @@ before_close(_seal_on_close)
 
 
 def seal_unlinked(stream: str, *, batch: int = 50_000) -> int:
-    """Link every row of ``stream`` above its highest linked row, in id order: rows written before the chain
-    existed (an upgrade) or by a tool that bypassed the services (a benchmark's generator). A row below it without
-    a link stays out of the chain: ``check`` names it. Returns how many were linked."""
+    """Link every row of ``stream`` that has no link yet: rows written before the chain existed (an upgrade) or by
+    a tool that bypassed the services (a benchmark's raw side). Those above the highest linked row in id order; on
+    PostgreSQL, whose chain is in commit order anyway, those below it first. On SQLite a row below it stays out of
+    the chain (``check`` names it): every SQLite link is appended in id order above the last, which the batch
+    seal relies on. Returns how many were linked."""
     code, p = STREAMS[stream], database.obj.param
     with write_transaction():
         _lock()
+        cursor = database.obj.connection().cursor()
         after = database.execute_sql(f"SELECT COALESCE(MAX(row_id), 0) FROM chain_link WHERE stream = {p}",
                                      (code,)).fetchone()[0]
+        done = 0
+        if not is_sqlite():
+            stray = [r[0] for r in database.execute_sql(  # a set difference: no (stream, row_id) index
+                f"SELECT id FROM {TABLES[stream]} WHERE id <= {p} EXCEPT SELECT row_id FROM chain_link "
+                f"WHERE stream = {p} ORDER BY 1", (after, code))]
+            found = contents(stream, stray, cursor)
+            if found:
+                tips = {stream: tip(stream)}
+                _insert_links(_link({stream: found}, [stream], tips), cursor)
+                done = len(found)
         position, prev = tip(stream)
-        return _link_after(stream, position, prev, after, database.obj.connection().cursor(), batch)
+        return done + _link_after(stream, position, prev, after, cursor, batch)
 
 
 
