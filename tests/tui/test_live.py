@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.tui.conftest import settle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +99,7 @@ async def test_two_changes_before_the_index_arrives_keep_the_cursor_on_its_produ
         assert screen.table.cursor == 11
 
 
+@pytest.mark.sqlite_only  # PostgreSQL links every row at its commit
 async def test_a_quiet_till_has_its_last_sales_sealed_into_the_chain(shop, make_app, monkeypatch):
     """SQLite links rows to the hash chain in batches; a till that made a sale and then went quiet has it linked
     by the app's poll once the first unlinked commit is ``SEAL_WITHIN`` old, with no further commit."""
