@@ -261,7 +261,18 @@ def _connect(db: Database, location: str) -> None:
 
 def close_database() -> None:
     if database.obj is not None and not database.obj.is_closed():
+        for hook in _before_close_hooks:
+            hook()
         database.obj.close()
+
+
+_before_close_hooks: list[Callable[[], None]] = []
+
+
+def before_close(hook: Callable[[], None]) -> None:
+    """Call ``hook`` when the open database is about to be closed (``close_database``), still open: the hash chains
+    link what this process's commits left unlinked (``services/chain.py``)."""
+    _before_close_hooks.append(hook)
 
 
 _rollback_hooks: list[Callable[[], None]] = []

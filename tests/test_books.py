@@ -332,14 +332,16 @@ def test_the_chain_head_as_of_the_period_end_is_printed_when_the_shop_keeps_a_ch
 
     asked = []
 
-    def head(*, until: str) -> str:
+    def head(*, until: str, seal_first: bool = True) -> str:
+        assert not seal_first  # sealed before the export's read snapshot, where it may not write
         asked.append(until)
         return "ab12cd34"
 
     fake = types.ModuleType("shopkeeper.services.chain")
     fake.head = head
+    fake.seal_pending = lambda: asked.append("sealed")
     monkeypatch.setitem(sys.modules, "shopkeeper.services.chain", fake)
     monkeypatch.setattr(shopkeeper.services, "chain", fake, raising=False)
     text = export("hledger")
     assert "; chain head at the end of the period: ab12cd34" in text.splitlines()[2]
-    assert asked == [reports.local_start(DAY2 + dt.timedelta(days=1))]
+    assert asked == ["sealed", reports.local_start(DAY2 + dt.timedelta(days=1))]

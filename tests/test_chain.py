@@ -94,13 +94,33 @@ def test_a_deleted_movement_is_caught(shop, db_path):
     assert "gone" in report.breaks[0].reason
 
 
-def test_a_row_slipped_in_behind_the_app_is_not_in_the_chain(shop, db_path):
+def test_a_row_slipped_in_among_sealed_rows_is_not_in_the_chain(shop, db_path):
+    chain.head()  # sealed
+    close_database()
+    _rewrite(db_path, "INSERT INTO audit_event (id, created_at, kind, subject, detail) VALUES (0, 'x', 'void', '', '')")
+    open_database(str(db_path))
+    report = check()
+    assert [(b.stream, b.row_id) for b in report.breaks] == [("audit", 0)]
+    assert "not in the chain" in report.breaks[0].reason
+
+
+def test_a_row_appended_behind_the_app_after_the_last_seal_is_linked_by_the_next(shop, db_path):
+    """On SQLite a row above the last link is one committed since the last seal: the next seal links it, whoever
+    wrote it. What protects history is a head printed before the rewrite (as with a chain recomputed by hand)."""
+    printed = str(chain.head())
     close_database()
     _rewrite(db_path, "INSERT INTO audit_event (created_at, kind, subject, detail) VALUES ('x', 'void', '', '')")
     open_database(str(db_path))
-    report = check()
-    assert [(b.stream, b.row_id) for b in report.breaks] == [("audit", 2)]
-    assert "not in the chain" in report.breaks[0].reason
+    report = check(against=printed)
+    assert report.ok and report.head.positions["audit"] == 2
+
+
+def test_a_blob_written_behind_the_app_is_named_not_a_traceback(shop, db_path):
+    close_database()
+    _rewrite(db_path, "UPDATE movement SET reason = X'00FF' WHERE id = 2")
+    open_database(str(db_path))
+    report = check(full=True)
+    assert [(b.stream, b.row_id) for b in report.breaks] == [("movement", 2)]
 
 
 def test_a_rewrite_with_the_chain_recomputed_is_caught_against_an_earlier_head(shop, ctx, db_path):

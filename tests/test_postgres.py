@@ -128,15 +128,15 @@ def test_two_tills_committing_out_of_id_order_extend_one_chain(pg, monkeypatch):
         save_product(ProductData(sku=sku, name=sku))
         stock.receive(ctx, sku, 100_000, 10)
     first_sealing, second_done = threading.Event(), threading.Event()
-    lock = chain._locked_tips
+    tips = chain._tips
 
-    def lock_after_the_other_till(*args):
-        if threading.current_thread().name == "till-1":
+    def lock_after_the_other_till(*args, lock=False):
+        if lock and threading.current_thread().name == "till-1":
             first_sealing.set()
             second_done.wait(10)
-        return lock(*args)
+        return tips(*args, lock=lock)
 
-    monkeypatch.setattr(chain, "_locked_tips", lock_after_the_other_till)
+    monkeypatch.setattr(chain, "_tips", lock_after_the_other_till)
     sold, errors = {}, []
 
     def ring(name: str, sku: str) -> None:

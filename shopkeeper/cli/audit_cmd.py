@@ -67,7 +67,8 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
             "verified": {s: {"from": a, "to": b} for s, (a, b) in report.verified.items()},
             "breaks": [{"table": b.stream if b.stream != "audit" else "audit_event", "row": b.row_id,
                         "position": b.position, "reason": b.reason} for b in report.breaks],
-            "stored_checkpoint": report.stored_checkpoint}
+            "stored_checkpoint": report.stored_checkpoint,
+            "unsealed": {chain_table(s): n for s, n in report.unsealed.items()}}
         if report.against:
             data["chain"]["against"] = {"head": report.against.printed, "ok": report.against.ok,
                                         "reason": report.against.reason}
@@ -108,6 +109,12 @@ def check(args: argparse.Namespace, cli: Cli) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def chain_table(stream: str) -> str:
+    from shopkeeper.services.chain import TABLES
+
+    return TABLES[stream]
+
+
 def _chain_text(report, full: bool) -> list[str]:
     lines = []
     if report.checkpoint_problem:
@@ -119,6 +126,10 @@ def _chain_text(report, full: bool) -> list[str]:
         count = sum(b - a for a, b in report.verified.values())
         lines.append(f"ok: hash chains verified ({since}: {count} rows"
                      f"{'' if full else '; --full re-hashes every row'})")
+    if report.unsealed:
+        rows = ", ".join(f"{n} {chain_table(s)}" for s, n in report.unsealed.items())
+        why = f" ({report.not_sealed_because})" if report.not_sealed_because else " (committed meanwhile)"
+        lines.append(f"not sealed yet: {rows} row(s) committed after the last seal{why}; the next seal links them")
     if report.against is not None:
         if report.against.ok:
             lines.append(f"ok: today's history extends {report.against.printed}")

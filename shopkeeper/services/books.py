@@ -148,7 +148,7 @@ def _chain_head(until: str) -> str:
     end, so a re-export of a closed period prints the same head."""
     from shopkeeper.services import chain
 
-    return str(chain.head(until=until))
+    return str(chain.head(until=until, seal_first=False))  # sealed before the snapshot (``books``)
 
 
 class _Day:
@@ -174,6 +174,9 @@ def build(start: dt.date, end: dt.date, accounts: AccountsSection | None = None,
     lo, hi = local_start(start), local_start(end + dt.timedelta(days=1))
     days: dict[dt.date, _Day] = defaultdict(_Day)
     when = _When(start, end)
+    from shopkeeper.services import chain
+
+    chain.seal_pending()  # before the read snapshot: the head covers every row committed (SQLite seals in batches)
     with _snapshot():
         _sales(days, names, lo, hi, decimals, when)
         opening_value, closing_value, first_movement = _stock(days, names, lo, hi, when)

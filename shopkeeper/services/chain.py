@@ -2,10 +2,11 @@
 log (``audit_event``): every row has a link ``(stream, position, row_id, hash)`` in ``chain_link``, where
 ``hash = sha256(previous link's hash + the row's canonical content)``. See docs/chain.md.
 
-Rows are sealed at commit, inside the transaction that wrote them: services ``register`` the ids they insert and
-``db.write_transaction`` calls ``seal`` just before the outermost commit. Sealing takes the chain lock (SQLite's
-``BEGIN IMMEDIATE`` already holds it; PostgreSQL takes a transaction advisory lock), so two tills committing at once
-append one after the other, never beside each other: positions are in commit order, not id order.
+Rows are sealed (linked) under the chain lock (SQLite's ``BEGIN IMMEDIATE`` already holds it; PostgreSQL takes a
+transaction advisory lock), so two tills committing at once append one after the other, never beside each other:
+positions are in commit order. On PostgreSQL every transaction seals its own rows just before it commits; on SQLite,
+where ids ascend in commit order, rows are sealed in batches: every ``SEAL_EVERY`` commits and before any head is
+taken (see "sealing" below).
 """
 
 from __future__ import annotations
@@ -13,17 +14,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import sha256
 
-from shopkeeper.db import before_commit, is_sqlite, on_rollback, rollbacks, utcnow, write_transaction
-from shopkeeper.errors import InvalidInput
+from peewee import DatabaseError
+
+from shopkeeper.db import before_close, before_commit, is_sqlite, on_rollback, rollbacks, utcnow, write_transaction
+from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import database
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 """Of the canonical serialisation below: a change to a field list is a new version (and a new genesis)."""
@@ -58,9 +65,17 @@ def genesis(stream: str) -> bytes:
     return hashlib.sha256(f"shopkeeper-chain-v{VERSION}:{stream}".encode()).digest()
 
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+def _blob(value: object) -> object:
+    """A value JSON has no form for: only a BLOB written behind the app's back (no chained column holds one). As
+    ``{"blob": hex}``, which no row written by the app encodes to, so it can be hashed, never matches, and is named."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"blob": bytes(value).hex()}
+    raise TypeError(f"chain: cannot encode a {type(value).__name__}")
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=_blob)
 try:  # what ``_encoder.encode`` makes on every call, made once
-    _c_encode = json.encoder.c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",",
+    _c_encode = json.encoder.c_make_encoder(None, _blob, json.encoder.encode_basestring, None, ":", ",",
                                             False, False, True)
 except TypeError:  # no C speedups, or another signature: the plain encoder
     _c_encode = None
@@ -137,11 +152,30 @@ def _encode(stream: str, rows: list[tuple], cursor=None) -> dict[int, bytes]:
     return {row[0]: _json([row, lines[row[0]], payments[row[0]]]).encode() for row in rows}
 
 
-# --- sealing at commit ------------------------------------------------------------------------------------------
+# --- sealing ----------------------------------------------------------------------------------------------------
+#
+# A seal links rows that are committed (or being committed) and not linked yet, after each stream's tip, under the
+# chain lock. Which rows those are, and so when a seal can run, depends on the database:
+# - PostgreSQL hands out ids at insert and transactions commit in any order, so only the writing transaction knows
+#   its rows: services register them, and ``seal`` links them just before that transaction commits.
+# - SQLite has one writer at a time (``BEGIN IMMEDIATE``), so ids ascend in commit order and every row above a
+#   stream's last linked row is committed and unlinked: any write transaction can link them all, in id order. So
+#   the till does not pay per sale: every ``SEAL_EVERY`` commits (or after ``SEAL_WITHIN`` seconds) the committing
+#   transaction links everything not linked yet in one statement, and so does every head (Z report, books export,
+#   ``check``) and the closing of the shop (``seal_pending``). docs/chain.md says why, and what it measured.
 
 CROSS_CHECK = os.environ.get("SHOPKEEPER_CHAIN_CROSS_CHECK") == "1"
-"""Re-read every row registered by its values at seal and compare (the test suite turns this on): the proof that
-the values a service hands ``register_row`` are what the database stored."""
+"""PostgreSQL: re-read every row registered by its values at seal and compare (the test suite turns this on): the
+proof that the values a service hands ``register_row`` are what the database stored."""
+
+SEAL_EVERY = 50
+"""SQLite: a commit that wrote chained rows links every row not linked yet when this process has made this many
+such commits since it last sealed, ..."""
+SEAL_ROWS = 500
+"""... or registered this many rows since (a bulk writer, such as an import's batch, seals its own rows: one commit
+never has to link more than a batch), ..."""
+SEAL_WITHIN = 60.0
+"""... or when the first of them is at least this many seconds old."""
 
 _TEXT = frozenset({"kind", "created_at", "reason", "reference", "lot", "expiry", "payment", "description", "method",
                    "subject", "detail"})
@@ -163,16 +197,27 @@ def insert_columns(table: str) -> str:
 
 
 class _Pending(threading.local):
-    """What this thread's transaction wrote and has not sealed yet, and the tips its connection last sealed."""
+    """What this thread's transaction wrote and has not sealed yet."""
 
     def __init__(self) -> None:
         self.ids: dict[str, list[int]] = {}  # rows to read back at seal
         self.rows: dict[str, dict[int, tuple]] = {}  # rows registered with their values
         self.since = 0  # db.rollbacks() when ``rows`` got its first row
-        self.tips: tuple | None = None  # (connection, data_version, rollbacks(), {stream: (position, hash)})
 
 
 _pending = _Pending()
+
+
+class _Unsealed:
+    """SQLite: this process's commits of chained rows since it last sealed (any thread: a race only moves a seal
+    by a commit), the rows they registered, and when the first of them was made (``time.monotonic``)."""
+
+    commits = 0
+    rows = 0
+    first = 0.0
+
+
+_unsealed = _Unsealed()
 
 
 def register(stream: str, row_id: int) -> None:
@@ -231,10 +276,9 @@ def _discard() -> None:
     _pending.rows = {}
 
 
+
 def _forget() -> None:
-    """A rollback: the tips this connection remembers may not have been committed; an ended transaction's rows
-    were never committed."""
-    _pending.tips = None
+    """A rollback, or a database opened: an ended transaction's rows were never committed."""
     db = database.obj
     if db is None or not db.in_transaction():  # the outermost transaction rolled back (or a database was opened)
         _pending.ids.clear()
@@ -243,25 +287,26 @@ def _forget() -> None:
 
 def tip(stream: str) -> tuple[int, bytes]:
     """(position, hash) of the last link of ``stream``; (0, genesis) when it has none."""
-    return _tips(database.obj.connection().cursor(), [stream])[stream]
+    return _tips(database.obj.connection().cursor(), [stream])[stream][:2]
 
 
 @functools.lru_cache(maxsize=16)
 def _tips_sql(p: str, n: int) -> str:
-    one = f"SELECT stream, position, hash FROM chain_link WHERE stream = {p} ORDER BY position DESC LIMIT 1"
+    one = f"SELECT stream, position, hash, row_id FROM chain_link WHERE stream = {p} ORDER BY position DESC LIMIT 1"
     return " UNION ALL ".join(f"SELECT * FROM ({one}) AS t{k}" for k in range(n))
 
 
-def _tips(cursor, streams: list[str], *, lock: bool = False) -> dict[str, tuple[int, bytes]]:
-    """Each stream's tip; with ``lock`` (PostgreSQL), after taking the chain lock, in the same round trip."""
+def _tips(cursor, streams: list[str], *, lock: bool = False) -> dict[str, tuple[int, bytes, int]]:
+    """Each stream's tip: (position, hash, row id); (0, genesis, 0) for a stream with no link. With ``lock``
+    (PostgreSQL), after taking the chain lock, in the same round trip."""
     sql = _tips_sql(database.obj.param, len(streams))
     codes = [STREAMS[s] for s in streams]
     if lock:
         cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [ADVISORY_KEY, *codes])
     else:
         cursor.execute(sql, codes)
-    found = {code: (position, bytes(digest)) for code, position, digest in cursor.fetchall()}
-    return {s: found.get(STREAMS[s], (0, genesis(s))) for s in streams}
+    found = {code: (position, bytes(digest), row_id) for code, position, digest, row_id in cursor.fetchall()}
+    return {s: found.get(STREAMS[s], (0, genesis(s), 0)) for s in streams}
 
 
 def _lock(cursor=None) -> None:
@@ -269,41 +314,33 @@ def _lock(cursor=None) -> None:
         (cursor or database.obj.connection().cursor()).execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
 
 
-_ALL = list(STREAMS)
-
-
-def _locked_tips(cursor, streams: list[str]) -> tuple[dict[str, tuple[int, bytes]], tuple | None]:
-    """Take the chain lock and read the tips under it (SQLite: of every stream).
-
-    SQLite: the write transaction already holds the lock. The tips this connection sealed last are still the tips
-    when no other connection has committed since (``PRAGMA data_version`` is unchanged: it moves with every other
-    connection's commit, in this process or another) and nothing rolled back (``db.rollbacks``); chain.py's other
-    writers forget them. Otherwise they are read. PostgreSQL: the advisory lock, then the tips, two statements in
-    one round trip: under READ COMMITTED each statement takes its own snapshot, so the second one's comes after the
-    lock was granted and sees the commit of whoever held it before.
-
-    Returns the tips and, on SQLite, what makes them valid (for ``seal`` to remember with the tips it leaves)."""
-    if not is_sqlite():
-        return _tips(cursor, streams, lock=True), None
-    serial = rollbacks()
-    valid = (cursor.connection, cursor.execute("PRAGMA data_version").fetchone()[0], serial)
-    cached = _pending.tips
-    if cached is not None and cached[:3] == valid:
-        return dict(cached[3]), valid
-    return _tips(cursor, _ALL), valid
-
-
 def seal() -> None:
-    """Link every registered row that still exists, per stream in id order, after the current tips. Runs inside
-    the writing transaction (``before_commit``); the lock it takes is held until that commits. Raw cursor calls:
-    this is on every sale's path (bench/bench_sales.py, docs/chain.md "Measured").
-
-    Rows registered with their values are hashed from them, unless something rolled back since the first was
-    registered (a savepoint may have taken them away): then every row is read back, as those registered by id are."""
+    """``db.write_transaction``'s hook, just before the outermost commit, when the transaction wrote chained rows.
+    PostgreSQL: link them, under the chain lock, held until the commit (``_seal_registered``). SQLite: count the
+    commit; every ``SEAL_EVERY`` commits (or ``SEAL_ROWS`` rows), or ``SEAL_WITHIN`` seconds after the first one
+    not sealed, link every row not linked yet, this transaction's included (it holds the write lock)."""
     pending = _pending
-    ids, rows = pending.ids, pending.rows
-    if not ids and not rows:
+    if not pending.ids and not pending.rows:
         return
+    if is_sqlite():
+        state, now = _unsealed, time.monotonic()
+        if not state.commits:
+            state.first = now
+        state.commits += 1
+        state.rows += sum(map(len, pending.ids.values())) + sum(map(len, pending.rows.values()))
+        pending.ids, pending.rows = {}, {}
+        if state.commits >= SEAL_EVERY or state.rows >= SEAL_ROWS or now - state.first >= SEAL_WITHIN:
+            _seal_sqlite(database.obj.connection().cursor())
+        return
+    _seal_registered(pending)
+
+
+def _seal_registered(pending: _Pending) -> None:
+    """PostgreSQL: link every registered row that still exists, per stream in id order, after the current tips.
+    Raw cursor calls: this is on every sale's path. Rows registered with their values are hashed from them, unless
+    something rolled back since the first was registered (a savepoint may have taken them away): then every row is
+    read back, as those registered by id are. Two round trips: the lock with the tips, and the INSERT."""
+    ids, rows = pending.ids, pending.rows
     pending.ids, pending.rows = {}, {}
     stale = bool(rows) and pending.since != rollbacks()
     found: dict[str, dict[int, bytes]] = {}
@@ -323,17 +360,105 @@ def seal() -> None:
     streams = [s for s in STREAMS if found.get(s)]
     if not streams:  # all rolled back to savepoints
         return
-    kept = pending.tips
-    tips, valid = _locked_tips(cursor, streams)
+    tips = {s: t[:2] for s, t in _tips(cursor, streams, lock=True).items()}
+    _insert_links(_link(found, streams, tips), cursor)
+
+
+def _seal_sqlite(cursor) -> int:
+    """SQLite, inside a write transaction: link every row above each stream's last linked row, in id order.
+    Every link on SQLite is appended so (``seal_unlinked`` too), so the tip's row is the highest linked one.
+    Returns how many rows were linked."""
+    _unsealed.commits = _unsealed.rows = 0
+    return sum(_link_after(stream, *tip_, cursor) for stream, tip_ in _tips(cursor, _ALL).items())
+
+
+_ALL = list(STREAMS)
+
+
+def _link_after(stream: str, position: int, prev: bytes, after: int, cursor, batch: int = 50_000) -> int:
+    """Link the rows of ``stream`` whose id is above ``after``, in id order, after the link at ``position`` (whose
+    hash is ``prev``), ``batch`` rows a read. Under the chain lock. Returns how many were linked."""
+    code, sql, done = STREAMS[stream], _select(stream, f"id > {database.obj.param} ORDER BY id LIMIT {batch}"), 0
+    while True:
+        cursor.execute(sql, (after,))
+        rows = cursor.fetchall()
+        if not rows:
+            return done
+        found = _encode(stream, rows, cursor)
+        links = []
+        for row in rows:
+            prev = sha256(prev + found[row[0]]).digest()
+            position += 1
+            links.append((code, position, row[0], prev))
+        _insert_links(links, cursor)
+        done += len(links)
+        after = rows[-1][0]
+
+
+def seal_pending() -> int:
+    """Link every committed row not linked yet, now: before a head is taken (``head``), by ``check``, and when a
+    process closes the shop. SQLite only: on PostgreSQL every row is linked at its commit. Inside a write
+    transaction, in it; otherwise in one of its own, begun only when there is something to link; nothing on a
+    database opened read-only. Returns how many rows were linked."""
+    db = database.obj
+    if not is_sqlite(db) or getattr(db, "read_only", False):
+        return 0
+    if db.in_transaction():
+        return _seal_sqlite(db.connection().cursor())
+    if not any(unsealed().values()):
+        _unsealed.commits = _unsealed.rows = 0
+        return 0
+    with write_transaction():
+        return _seal_sqlite(db.connection().cursor())
+
+
+def seal_due(now: float | None = None) -> bool:
+    """This process made commits that are not sealed yet, the first ``SEAL_WITHIN`` seconds ago or more: a quiet
+    till's last sales, which no further commit will seal soon. ``seal_if_due`` (the till app polls it)."""
+    state = _unsealed
+    return bool(state.commits) and (time.monotonic() if now is None else now) - state.first >= SEAL_WITHIN
+
+
+def seal_if_due() -> int:
+    """``seal_pending`` when ``seal_due``; should it fail (the database busy), not tried again for ``SEAL_WITHIN``
+    seconds. Returns how many rows were linked."""
+    if not seal_due():
+        return 0
+    _unsealed.first = time.monotonic()
+    return seal_pending()
+
+
+def unsealed() -> dict[str, int]:
+    """Rows committed and not linked yet, per stream: on SQLite those above each stream's last linked row (the
+    next seal links them); on PostgreSQL none (a row there with no link is not in the chain)."""
+    if not is_sqlite():
+        return dict.fromkeys(STREAMS, 0)
+    cursor = database.obj.connection().cursor()
+    return {s: cursor.execute(f"SELECT COUNT(*) FROM {TABLES[s]} WHERE id > ?", (t[2],)).fetchone()[0]
+            for s, t in _tips(cursor, _ALL).items()}
+
+
+def unsealed_sums() -> dict[int, int]:
+    """Quantity per product over the movements not linked yet (``unsealed``)."""
+    if not is_sqlite():
+        return {}
+    cursor = database.obj.connection().cursor()
+    after = _tips(cursor, ["movement"])["movement"][2]
+    return dict(cursor.execute("SELECT product_id, SUM(quantity) FROM movement WHERE id > ? GROUP BY product_id",
+                               (after,)).fetchall())
+
+
+def _seal_on_close() -> None:
+    """A process closing the shop links what its commits left unlinked (``db.before_close``). If it cannot (the
+    database busy or unwritable), the next seal of any process links them."""
+    if not _unsealed.commits:
+        return
     try:
-        _insert_links(_link(found, streams, tips), cursor)
-    except sqlite3.IntegrityError:  # a position taken: the tips kept were stale after all (never a fork: the key)
-        if valid is None or kept is None:
-            raise
-        tips = _tips(cursor, _ALL)
-        _insert_links(_link(found, streams, tips), cursor)
-    if valid is not None:  # the tips this commit leaves, for the next one on this connection
-        pending.tips = (*valid, tips)
+        seal_pending()
+    except (DatabaseError, sqlite3.Error, ShopError) as exc:
+        log.warning("chain: rows left unsealed at close, for the next seal: %s", exc)
+    _unsealed.commits = _unsealed.rows = 0
+
 
 
 def _link(found: dict[str, dict[int, bytes]], streams: list[str], tips: dict[str, tuple[int, bytes]]) -> list[tuple]:
@@ -360,22 +485,6 @@ def _cross_check(rows: dict[str, dict[int, bytes]], cursor) -> None:
                                      f"database holds {stored.get(row_id)!r}")
 
 
-def _append(stream: str, ids: list[int]) -> int:
-    """Link rows ``ids`` (not linked yet) after the stream's tip."""
-    found = contents(stream, ids)
-    if not found:
-        return 0
-    code = STREAMS[stream]
-    position, prev = tip(stream)
-    links = []
-    for row_id in sorted(found):
-        prev = link_hash(prev, found[row_id])
-        position += 1
-        links.append((code, position, row_id, prev))
-    _insert_links(links)
-    return len(links)
-
-
 @functools.lru_cache(maxsize=64)
 def _links_sql(p: str, n: int) -> str:
     row = f"({p}, {p}, {p}, {p})"
@@ -383,8 +492,7 @@ def _links_sql(p: str, n: int) -> str:
 
 
 def _insert_links(links: list[tuple], cursor=None) -> None:
-    """One INSERT per 250 links. Forgets the tips this connection remembers: ``seal`` sets them again after it."""
-    _pending.tips = None
+    """One INSERT per 250 links."""
     p = database.obj.param
     cursor = cursor or database.obj.connection().cursor()
     for start in range(0, len(links), 250):
@@ -394,37 +502,34 @@ def _insert_links(links: list[tuple], cursor=None) -> None:
 
 before_commit(seal)
 on_rollback(_forget)
+before_close(_seal_on_close)
 
 
 def seal_unlinked(stream: str, *, batch: int = 50_000) -> int:
-    """Link every row of ``stream`` that has no link yet, in id order: rows written before the chain existed (an
-    upgrade) or by a tool that bypassed the services (a benchmark's generator). Returns how many were linked."""
-    table, code, p = TABLES[stream], STREAMS[stream], database.obj.param
-    done = 0
+    """Link every row of ``stream`` that has no link yet: rows written before the chain existed (an upgrade) or by
+    a tool that bypassed the services (a benchmark's raw side). Those above the highest linked row in id order; on
+    PostgreSQL, whose chain is in commit order anyway, those below it first. On SQLite a row below it stays out of
+    the chain (``check`` names it): every SQLite link is appended in id order above the last, which the batch
+    seal relies on. Returns how many were linked."""
+    code, p = STREAMS[stream], database.obj.param
     with write_transaction():
         _lock()
+        cursor = database.obj.connection().cursor()
         after = database.execute_sql(f"SELECT COALESCE(MAX(row_id), 0) FROM chain_link WHERE stream = {p}",
                                      (code,)).fetchone()[0]
-        stray = [r[0] for r in database.execute_sql(  # a set difference: chain_link has no (stream, row_id) index
-            f"SELECT id FROM {table} WHERE id <= {p} EXCEPT SELECT row_id FROM chain_link WHERE stream = {p} "
-            "ORDER BY 1", (after, code))]
-        if stray:
-            done += _append(stream, stray)
+        done = 0
+        if not is_sqlite():
+            stray = [r[0] for r in database.execute_sql(  # a set difference: no (stream, row_id) index
+                f"SELECT id FROM {TABLES[stream]} WHERE id <= {p} EXCEPT SELECT row_id FROM chain_link "
+                f"WHERE stream = {p} ORDER BY 1", (after, code))]
+            found = contents(stream, stray, cursor)
+            if found:
+                tips = {stream: tip(stream)}
+                _insert_links(_link({stream: found}, [stream], tips), cursor)
+                done = len(found)
         position, prev = tip(stream)
-        while True:
-            rows = database.execute_sql(_select(stream, f"id > {p} ORDER BY id LIMIT {batch}"), (after,)).fetchall()
-            if not rows:
-                break
-            found = _encode(stream, rows)
-            links = []
-            for row in rows:
-                prev = link_hash(prev, found[row[0]])
-                position += 1
-                links.append((code, position, row[0], prev))
-            _insert_links(links)
-            done += len(links)
-            after = rows[-1][0]
-    return done
+        return done + _link_after(stream, position, prev, after, cursor, batch)
+
 
 
 # --- heads ------------------------------------------------------------------------------------------------------
@@ -455,15 +560,19 @@ def combine(positions: dict[str, int], hashes: dict[str, bytes]) -> str:
     return hashlib.sha256(f"shopkeeper-chain-head-v{VERSION}\n{text}".encode()).hexdigest()
 
 
-def head(until: str | None = None) -> Head:
+def head(until: str | None = None, *, seal_first: bool = True) -> Head:
     """The current chain head: a small value with each stream's position and hash; ``str()`` of it is the
     printable head (``chain:movement=123456,sale=789,audit=12:sha256:ab12…``), short enough for a receipt line and
     enough to prove later that the history then is part of the history now (``shopkeeper check --against``).
     It covers what is committed: rows written earlier in the caller's own transaction are sealed at its commit,
-    after this head (a Z report's close reads it and then writes its own rows).
+    after this head on PostgreSQL (a Z report's close reads it and then writes its own rows). On SQLite every row
+    committed is linked first (``seal_pending``), and so is what the caller's transaction wrote so far; ``seal_first``
+    False leaves that out (``check`` seals before its read snapshot).
 
     ``until`` (UTC text): the head as it stood over the rows created before then (each stream's last link whose
     row is older), so a books export of a closed period prints the same head however often it is made."""
+    if seal_first:
+        seal_pending()
     if until is None:
         tips = {s: tip(s) for s in STREAMS}
     else:

@@ -79,6 +79,7 @@ class ShopkeeperApp(App):
         self._data_version: int | None = None
         self._listener: Any = None
         self._remote_pending = False
+        self._sealing = False  # a thread linking rows to the hash chain is running (``_seal_if_due``)
         self._low_running = self._low_pending = False
         self.server_down = ""  # why the PostgreSQL server cannot be reached; "" while it can
         self._retry_delay = 0.1
@@ -286,10 +287,30 @@ class ShopkeeperApp(App):
             if version != self._data_version:
                 self._data_version = version
                 self.data_changed()
+            self._seal_if_due()
         except DatabaseError as exc:  # a locked or vanished database must not kill the app
             self.notify(f"cannot read the database: {exc}", severity="error", timeout=5)
         finally:
             self._poll_timer = self.set_timer(self.poll_interval, self._poll)
+
+    def _seal_if_due(self) -> None:
+        """SQLite links rows to the hash chain in batches (``services/chain.py``): a till gone quiet after a few
+        sales has its last ones linked ``SEAL_WITHIN`` seconds after the first, in a thread."""
+        from shopkeeper.models import database
+        from shopkeeper.services import chain
+
+        if self._sealing or not chain.seal_due():
+            return
+
+        def seal() -> None:
+            try:
+                with database.connection_context():
+                    chain.seal_if_due()
+            finally:
+                self._sealing = False
+
+        self._sealing = True
+        self.run_worker(seal, thread=True, group="chain-seal", exit_on_error=False)
 
     def _start_listener(self) -> None:
         from shopkeeper.db import backend_pid

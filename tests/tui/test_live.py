@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.tui.conftest import settle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +97,25 @@ async def test_two_changes_before_the_index_arrives_keep_the_cursor_on_its_produ
         await pilot.pause()
         assert screen.table.cursor_row.sku == "SOAP-BAR"
         assert screen.table.cursor == 11
+
+
+@pytest.mark.sqlite_only  # PostgreSQL links every row at its commit
+async def test_a_quiet_till_has_its_last_sales_sealed_into_the_chain(shop, make_app, monkeypatch):
+    """SQLite links rows to the hash chain in batches; a till that made a sale and then went quiet has it linked
+    by the app's poll once the first unlinked commit is ``SEAL_WITHIN`` old, with no further commit."""
+    from shopkeeper.services import chain, sales
+    from shopkeeper.services.context import Context
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        chain.seal_pending()
+        monkeypatch.setattr(chain, "SEAL_EVERY", 1000)
+        sales.sell(Context(staff="Ana", terminal="till-1"), [sales.LineInput("MILK-1L", 1000)], payment="card")
+        assert chain.unsealed()["sale"] == 1
+        monkeypatch.setattr(chain, "SEAL_WITHIN", 0.0)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and chain.unsealed()["sale"]:
+            await pilot.pause(0.1)
+            await app.workers.wait_for_complete()
+        assert chain.unsealed() == {"movement": 0, "sale": 0, "audit": 0}
