@@ -103,7 +103,14 @@ def parse_date(text: str, *, what: str) -> dt.date:
         raise InvalidInput(f"{what}: {text.strip()!r} is not a date like 2026-11-25", field=what, value=text) from None
     if day.year < 1000:
         raise InvalidInput(f"{what}: write the year with four digits", field=what, value=text)
+    if day > LAST_DAY:
+        raise InvalidInput(f"{what}: {day} is past the last day a report reaches ({LAST_DAY})", field=what,
+                           value=text)
     return day
+
+
+LAST_DAY = dt.date(9998, 12, 31)
+"""The last day a report reaches: the UTC time of the local midnight after it must still be a date."""
 
 
 def today() -> dt.date:
@@ -268,7 +275,10 @@ def _scope(opts: Options, *, default_days: int = 30) -> _Scope:
     if start > end:
         raise InvalidInput(f"--from {start} is after --to {end}", field="from", value=str(start))
     conds, params = [], []
-    if opts.category is not None:
+    if opts.category == "":
+        conds.append("COALESCE(p.category, '') = ''")
+    elif opts.category is not None:
+        _known_category(opts.category)
         conds.append("p.category = ?")
         params.append(opts.category)
     if opts.supplier is not None:
@@ -283,6 +293,30 @@ def _scope(opts: Options, *, default_days: int = 30) -> _Scope:
         params.append(opts.product_id)
     return _Scope(start, end, local_start(start), local_start(end + dt.timedelta(days=1)), " AND ".join(conds),
                   params)
+
+
+NO_CATEGORY = "(none)"
+"""The label of the row of products without a category (``Options.category = ""`` selects them)."""
+ONE_OFF_ITEMS = "(one-off items)"
+"""The sales report's category row of one-off lines: no product stands behind them."""
+
+
+def drill_category(label: str) -> str | None:
+    """The ``Options.category`` that lists the products behind a category row: "" for those without one; None for
+    the one-off items, which are no products."""
+    if label == ONE_OFF_ITEMS:
+        return None
+    return "" if label == NO_CATEGORY else label
+
+
+def _known_category(category: str) -> None:
+    """Refuse a category no product has (a typo would print an empty report), naming one differing only in case."""
+    if _rows("SELECT 1 FROM product WHERE category = ? LIMIT 1", [category]):
+        return
+    alike = _rows("SELECT category FROM product WHERE lower(category) = lower(?) LIMIT 1", [category])
+    hint = f"; did you mean {alike[0][0]!r}?" if alike else ""
+    raise InvalidInput(f"category: no product has the category {category!r}{hint}", field="category",
+                       value=category)
 
 
 def narrow_to_period(opts: Options) -> Options:
@@ -303,6 +337,8 @@ def _params(opts: Options, scope: _Scope, **extra: Any) -> dict[str, Any]:
     for key in ("category", "supplier", "product_id"):
         if getattr(opts, key) is not None:
             params[key] = getattr(opts, key)
+    if opts.category == "":
+        params["category"] = NO_CATEGORY
     params.update(extra)
     return params
 
@@ -475,7 +511,7 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
         add((*prefix, "payment", payment, kind), first_lines, values)
         add((*prefix, "staff", "" if staff_id is None else str(staff_id), kind), first_lines, values)
         add((*prefix, "till", "" if till_id is None else str(till_id), kind), first_lines, values)
-        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), lines, values)
+        add((*prefix, "category", ONE_OFF_ITEMS if one_off else (category or NO_CATEGORY), kind), lines, values)
         add((*prefix, "rate", str(rate), kind), lines, values)
     if where:
         for key in [k for k in out if k[-3] in ("payment", "staff", "till")]:
@@ -738,7 +774,7 @@ def valuation(opts: Options) -> Report:
     total = [0, 0, 0, 0]
     for category, supplier, *values in products:
         values = [v or 0 for v in values]
-        for key, label in (("category", category or "(none)"), ("supplier", supplier or "(none)")):
+        for key, label in (("category", category or NO_CATEGORY), ("supplier", supplier or "(none)")):
             acc = groups[key][label]
             for i, v in enumerate(values):
                 acc[i] += v

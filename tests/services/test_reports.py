@@ -52,6 +52,7 @@ def test_a_sale_committed_late_into_a_kept_hour_is_counted(db, ctx, utc):
 
 def test_a_movement_committed_late_into_a_kept_month_is_counted(db, ctx, utc):
     save_product(ProductData(sku="A", name="A", price=250))
+    save_product(ProductData(sku="B", name="B", price=250, category="Dairy"))  # never moved
     receive_at(ctx, "2026-01-20T08:00:00.000000Z", "A", 10_000, 100)
     sell_at(ctx, "2026-02-10T09:15:00.000000Z", "A")
     sell_at(ctx, "2026-03-10T09:15:00.000000Z", "A")
@@ -174,3 +175,17 @@ def test_kept_spans_can_be_forgotten_without_changing_a_figure(db, ctx, utc):
     assert db.execute_sql("SELECT COUNT(*) FROM product_sales_span").fetchone() == (1,)
     product_sales_cache.clear()
     assert reports.run("worst-sellers", opts).tables == before
+
+
+def test_a_category_row_drills_to_its_products_also_without_a_category(db, ctx):
+    save_product(ProductData(sku="TEA", name="Tea", price=300, category="Pantry"))
+    save_product(ProductData(sku="PEN", name="Pen", price=150))  # no category: the "(none)" row
+    for sku in ("TEA", "PEN"):
+        stock.receive(ctx, sku, 5000, 100)
+        sales.sell(ctx, [sales.LineInput(sku, 1000)], payment="cash")
+    labels = [r["category"] for r in reports.run("sales", reports.Options()).table("category").rows]
+    assert labels == ["(none)", "Pantry"]
+    drilled = {label: [r["sku"] for r in reports.run("best-sellers", reports.Options(
+        category=reports.drill_category(label))).table("products").rows] for label in labels}
+    assert drilled == {"(none)": ["PEN"], "Pantry": ["TEA"]}
+    assert reports.drill_category("(one-off items)") is None  # no products behind it
