@@ -666,10 +666,28 @@ def _parse_digital_link(text: str, symbology: str | None, currency_decimals: int
     try:
         uri = _GS1DigitalLinkURI.parse(text)
     except _BiipParseError as exc:
-        raise BarcodeError(f"{text!r} is a web address but not a GS1 Digital Link the till can sell from: "
-                           f"{_plain(str(exc))}", field="code", reason="not a GS1 Digital Link") from None
+        uri = _without_bad_lot(text)
+        if uri is None:
+            raise BarcodeError(f"{text!r} is a web address but not a GS1 Digital Link the till can sell from: "
+                               f"{_plain(str(exc))}", field="code", reason="not a GS1 Digital Link") from None
     return _from_element_strings(uri.element_strings, text, symbology or "GS1 Digital Link", currency_decimals,
                                  currency)
+
+
+_DL_LOT = re.compile(r"/10(?:/[^/?#]*)?(?=[/?#]|$)")
+
+
+def _without_bad_lot(text: str):
+    """The Digital Link read without its lot (``/10/…`` in the path), when an empty or malformed lot is what made
+    it unreadable; else None. As in an element string (``_without_empty_lot``), a bad lot never blocks a sale."""
+    key = text.find("/01/")  # the lot qualifies the GTIN: it follows it
+    match = _DL_LOT.search(text, key + 4) if key >= 0 else None
+    if match is None:
+        return None
+    try:
+        return _GS1DigitalLinkURI.parse(text[:match.start()] + text[match.end():])
+    except _BiipParseError:
+        return None
 
 
 # ISO 4217 numeric codes of the currencies a shop is likely to keep (AI 393n carries the numeric one).

@@ -100,6 +100,19 @@ def test_empty_lot_before_the_next_field_is_no_lot_and_the_rest_is_read():
     assert (scan.code, scan.lot, scan.expiry) == ("9501101530003", None, dt.date(2025, 12, 31))
 
 
+@pytest.mark.parametrize("uri", [
+    "https://id.gs1.org/01/09521234543213/10/?17=261231",  # the same empty lot, as a Digital Link path: "/10/"
+    "https://id.gs1.org/01/09521234543213/10?17=261231",
+    "https://id.gs1.org/01/09521234543213/10/AB%20C/21/12345?17=261231",  # a space: not an AI (10) character
+])
+def test_digital_link_with_an_empty_or_malformed_lot_sells_its_gtin_without_a_lot(uri):
+    # DL_LOT_EXPIRY above (BWIPP's GS1 Digital Link example) with its lot emptied or spoiled: a malformed lot
+    # never blocks a sale, in a Digital Link as in an element string; the rest of the URI is still read
+    scan = parse_scan("]Q1" + uri)
+    assert (scan.code, scan.lot, scan.expiry) == ("9521234543213", None, dt.date(2026, 12, 31))
+    assert scan.serial == ("12345" if "/21/" in uri else None)
+
+
 def test_a_lot_that_is_there_is_still_read_from_the_same_suite():
     # Same suite: "Valid [GTIN, EXPIRY, BATCH]" 01095011015300031725123110ABC-123<FNC1>
     scan = parse_scan("01095011015300031725123110ABC-123\x1d")

@@ -114,14 +114,16 @@ def _preview(cli: Cli, path: Path, parsed) -> int:
     layout = parsed.profile.describe() if parsed.profile else "shopkeeper's own columns"
 
     def text() -> str:
+        # codes and figures are shown whole (a column widens for a long one); only a long name is shortened
+        sku_w = max([10, *(len(r["sku"]) for r in rows)])
         out = [f"{path}: read as {layout}; preview, nothing changed",
-               f"{'SKU':<10} {'Name':<24} {'Barcodes':<13} {'Price':>8} {'Cost':>8} {'Unit':<4} {'Tax':>4} "
-               f"{'Stock':>6}", "  Category / Supplier"]
+               f"{'SKU':<{sku_w}} {'Name':<26} {'Price':>8} {'Cost':>8} {'Unit':<4} {'Tax':>5} {'Stock':>6}",
+               "  Barcodes · Category / Supplier"]
         for r in rows:
-            out.append(f"{r['sku'][:10]:<10} {r['name'][:24]:<24} {'|'.join(r['barcodes'])[:13]:<13} "
-                       f"{r['price'] or '-':>8} {r['cost'] or '-':>8} {(r['unit'] or '-')[:4]:<4} "
-                       f"{(r['tax'] or '-')[:4]:>4} {(r['on_hand'] or '-')[:6]:>6}")
-            out.append(f"  {r['category'] or '-'} / {r['supplier'] or '-'}")
+            name = r["name"] if len(r["name"]) <= 26 else r["name"][:25] + "…"
+            out.append(f"{r['sku']:<{sku_w}} {name:<26} {r['price'] or '-':>8} {r['cost'] or '-':>8} "
+                       f"{r['unit'] or '-':<4} {r['tax'] or '-':>5} {r['on_hand'] or '-':>6}")
+            out.append(f"  {'|'.join(r['barcodes']) or '-'} · {r['category'] or '-'} / {r['supplier'] or '-'}")
         more = len(parsed.rows) - len(rows)
         out.append(f"{len(parsed.rows)} good row(s)" + (f" ({more} not shown)" if more > 0 else "")
                    + (f", {len(parsed.errors)} bad:" if parsed.errors else ""))

@@ -155,6 +155,8 @@ def report(args: argparse.Namespace, cli: Cli) -> int:
         raise InvalidInput("--plot draws the sales report only", field="plot")
     if args.csv and cli.json:
         raise InvalidInput("choose one of --csv and --json", field="csv")
+    if args.csv and args.plot:
+        raise InvalidInput("choose one of --csv and --plot", field="csv")
     opts = options(args)
     cli.open_db()
     rep = run(args.name, opts)

@@ -99,6 +99,9 @@ def _settings(args: argparse.Namespace, cli):
         changes["pause_ms"] = args.pause_ms
     if getattr(args, "emit_on_pause", None) is not None:
         changes["emit_on_pause"] = args.emit_on_pause
+    if changes.get("terminators") == () and not changes.get("emit_on_pause", settings.emit_on_pause):
+        raise InvalidInput("--terminators none needs --emit-on-pause: a scanner that sends no Enter or Tab ends a "
+                           "scan with a pause", field="terminators")
     if getattr(args, "keep_aim", False):
         changes["strip_aim"] = False
     if getattr(args, "no_grab", False):

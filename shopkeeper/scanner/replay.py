@@ -24,8 +24,8 @@ python-evdev's ``python -m evdev.evtest`` (every value in decimal; ``SYN_DROPPED
     time 1700000000.123456 type 1 (EV_KEY), code 30   (KEY_A), value 1
     time 1700000000.123456 ------------- SYN_REPORT -------------
 
-A recording pasted from a forum post or a markdown file keeps its leading indentation (spaces, tabs); it is read
-the same. A file that is neither says why (empty, binary events, other text) instead of "no events".
+A recording pasted from a forum post or a markdown file keeps its leading indentation (spaces, tabs), one quoted
+in a reply its ``>`` marks; it is read the same. A file that is neither says why (empty, binary events, other text) instead of "no events".
 """
 
 from __future__ import annotations
@@ -78,9 +78,10 @@ def _where(source: str, lineno: int) -> str:
 
 
 def _lines(lines: Iterable[str]) -> Iterable[tuple[int, str]]:
-    """Numbered lines without their line end and without leading indentation (a pasted recording keeps it)."""
+    """Numbered lines without their line end and without leading indentation or quote marks (a pasted or quoted
+    recording keeps them; no line of a recording starts with ``>``)."""
     for lineno, line in enumerate(lines, 1):
-        yield lineno, line.rstrip("\r\n").lstrip(" \t")
+        yield lineno, line.rstrip("\r\n").lstrip(" \t>")
 
 
 def _evtest_value(etype: int, code: int, value: str, where: str, line: str) -> int:

@@ -103,7 +103,14 @@ def parse_date(text: str, *, what: str) -> dt.date:
         raise InvalidInput(f"{what}: {text.strip()!r} is not a date like 2026-11-25", field=what, value=text) from None
     if day.year < 1000:
         raise InvalidInput(f"{what}: write the year with four digits", field=what, value=text)
+    if day > LAST_DAY:
+        raise InvalidInput(f"{what}: {day} is past the last day a report reaches ({LAST_DAY})", field=what,
+                           value=text)
     return day
+
+
+LAST_DAY = dt.date(9998, 12, 31)
+"""The last day a report reaches: the UTC time of the local midnight after it must still be a date."""
 
 
 def today() -> dt.date:
@@ -274,7 +281,10 @@ def _scope(opts: Options, *, default_days: int = 30) -> _Scope:
     if start > end:
         raise InvalidInput(f"--from {start} is after --to {end}", field="from", value=str(start))
     conds, params = [], []
-    if opts.category is not None:
+    if opts.category == "":
+        conds.append("COALESCE(p.category, '') = ''")
+    elif opts.category is not None:
+        _known_category(opts.category)
         conds.append("p.category = ?")
         params.append(opts.category)
     if opts.supplier is not None:
@@ -289,6 +299,30 @@ def _scope(opts: Options, *, default_days: int = 30) -> _Scope:
         params.append(opts.product_id)
     return _Scope(start, end, local_start(start), local_start(end + dt.timedelta(days=1)), " AND ".join(conds),
                   params)
+
+
+NO_CATEGORY = "(none)"
+"""The label of the row of products without a category (``Options.category = ""`` selects them)."""
+ONE_OFF_ITEMS = "(one-off items)"
+"""The sales report's category row of one-off lines: no product stands behind them."""
+
+
+def drill_category(label: str) -> str | None:
+    """The ``Options.category`` that lists the products behind a category row: "" for those without one; None for
+    the one-off items, which are no products."""
+    if label == ONE_OFF_ITEMS:
+        return None
+    return "" if label == NO_CATEGORY else label
+
+
+def _known_category(category: str) -> None:
+    """Refuse a category no product has (a typo would print an empty report), naming one differing only in case."""
+    if _rows("SELECT 1 FROM product WHERE category = ? LIMIT 1", [category]):
+        return
+    alike = _rows("SELECT category FROM product WHERE lower(category) = lower(?) LIMIT 1", [category])
+    hint = f"; did you mean {alike[0][0]!r}?" if alike else ""
+    raise InvalidInput(f"category: no product has the category {category!r}{hint}", field="category",
+                       value=category)
 
 
 def narrow_to_period(opts: Options) -> Options:
@@ -309,6 +343,8 @@ def _params(opts: Options, scope: _Scope, **extra: Any) -> dict[str, Any]:
     for key in ("category", "supplier", "product_id"):
         if getattr(opts, key) is not None:
             params[key] = getattr(opts, key)
+    if opts.category == "":
+        params["category"] = NO_CATEGORY
     params.update(extra)
     return params
 
@@ -384,6 +420,17 @@ def _live_sales(bucket_sql: str, base: str, params: list[Any]) -> dict[tuple[str
                                                params)}
 
 
+def _first_sale_day(lo: str, hi: str) -> str:
+    """Where the kept hours and days of a range start: the UTC day of its first sale (``hi`` when it has none).
+    The range before it holds no sale in this snapshot, so it adds nothing, and nothing of it is kept: a report
+    from 1990 on would otherwise keep a row for every empty hour since. A sale stamped earlier that commits later
+    moves the start back in the next report."""
+    first = _rows("SELECT MIN(created_at) FROM sale WHERE created_at >= ? AND created_at < ?", [lo, hi])[0][0]
+    if first is None:
+        return hi
+    return max(lo, first[:10] + "T00:00:00.000000Z")
+
+
 def sales(opts: Options) -> Report:
     opts = narrow_to_period(opts)
     if opts.by not in PERIODS:
@@ -397,16 +444,17 @@ def sales(opts: Options) -> Report:
         params = [scope.lo, scope.hi, *scope.params]
         by_period: dict[str, dict[str, int]] = {label: _figures() for label in periods(scope.start, scope.end,
                                                                                            opts.by)}
+        kept_from = _first_sale_day(scope.lo, scope.hi)
         if scope.where or bucket.width != 13 or not sales_cache.enabled:
             hourly = _live_sales(bucket.sql("s.created_at"), base, params)
         else:
-            hourly = sales_cache.figures(scope.lo, scope.hi)
+            hourly = sales_cache.figures(kept_from, scope.hi)
         for (hour, kind), values in hourly.items():
             _add(by_period[bucket(hour)], kind, *values)
         if scope.where or not sales_cache.enabled:
             grouped = _live_groups(scope.lo, scope.hi, scope)
         else:
-            grouped = sales_cache.groups(scope.lo, scope.hi)
+            grouped = sales_cache.groups(kept_from, scope.hi)
         staff = dict(_rows("SELECT id, name FROM staff"))
         tills = dict(_rows("SELECT id, name FROM terminal"))
     groups: dict[str, dict[str, dict[str, int]]] = {k: defaultdict(_figures) for k in ("staff", "till", "category")}
@@ -540,7 +588,7 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
                      f"END, l.tax_rate, COUNT(*), {figures}{lines} LEFT JOIN product pc ON pc.id = l.product_id"
                      f"{span}{', '.join(str(n) for n in range(1, 5 + by_day))}", params):
         prefix, (kind, category, one_off, rate, *values) = row[:by_day], row[by_day:]
-        add((*prefix, "category", "(one-off items)" if one_off else (category or "(none)"), kind), values)
+        add((*prefix, "category", ONE_OFF_ITEMS if one_off else (category or NO_CATEGORY), kind), values)
         add((*prefix, "rate", str(rate), kind), values)
     return {**out, **_live_tenders(lo, hi, scope, by_day=by_day)}
 
@@ -921,7 +969,7 @@ def valuation(opts: Options) -> Report:
     total = [0, 0, 0, 0]
     for category, supplier, *values in products:
         values = [v or 0 for v in values]
-        for key, label in (("category", category or "(none)"), ("supplier", supplier or "(none)")):
+        for key, label in (("category", category or NO_CATEGORY), ("supplier", supplier or "(none)")):
             acc = groups[key][label]
             for i, v in enumerate(values):
                 acc[i] += v

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from peewee import IntegrityError
 
 from shopkeeper.barcode_settings import BarcodeSettings
-from shopkeeper.barcodes import Scan, addon_price, parse_scan
+from shopkeeper.barcodes import BadCheckDigit, Scan, addon_price, parse_scan
 from shopkeeper.db import retry_clashes, utcnow, write_transaction
 from shopkeeper.errors import InvalidInput, NotFound
 from shopkeeper.models import OpenSale, OpenSaleLine, OpenSalePayment, Product, Sale, SaleLine, database
@@ -362,6 +362,15 @@ def _parse(code: str, layouts: BarcodeSettings | None, ctx: Context) -> Scan | N
     return parse_scan(code, layouts, currency_decimals=ctx.decimals, strict=strict, currency=ctx.currency)
 
 
+def _exact_sku(code: str) -> Scan | None:
+    """``code`` as a plain code when it is exactly a product's SKU (numeric SKUs whose last digit is no check
+    digit: an import keeps them as written); None otherwise."""
+    text = code.strip()
+    if not Product.select().where(Product.sku == text).exists():
+        return None
+    return Scan(raw=text, kind="free", code=text, keys=(text,))
+
+
 def _weighed_price(price: int, unit_price: int) -> tuple[int, int, int]:
     """A price label on a product sold by measure: (quantity, unit price, discount) that add up to ``price``.
 
@@ -436,7 +445,12 @@ def _resolve(ctx: Context, code: str, quantity: int | None, layouts: BarcodeSett
         raise InvalidInput("nothing scanned: a code is needed after the quantity")
     if quantity is not None and quantity <= 0:
         raise InvalidInput("quantity must be more than zero")
-    scan = _parse(code, layouts, ctx)
+    try:
+        scan = _parse(code, layouts, ctx)
+    except BadCheckDigit:
+        scan = _exact_sku(code)  # a numeric SKU (kept as imported) is that SKU, not a mis-scanned barcode
+        if scan is None:
+            raise
     product = lookup(code, scan)
     if product is None:
         raise UnknownCode(code, scan, quantity)

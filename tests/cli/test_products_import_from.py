@@ -44,6 +44,17 @@ def test_preview_shows_rows_as_stored_and_changes_nothing(run):
     assert code == 0 and "A-100" not in out
 
 
+def test_preview_never_cuts_a_code_or_a_number(run, tmp_path):
+    # Lightspeed R-Series' System ID, a 12-digit SKU, was shown as "2100000000"; a stock of 1234567 as "123456"
+    csv = tmp_path / "long.csv"
+    csv.write_text("sku,name,barcode,price,on_hand\n"
+                   "210000000017,A name longer than the column has room for,4006381333931|5000112548167,1.00,1234567\n")
+    code, out, _ = run("products", "import", str(csv), "--preview")
+    assert code == 0
+    assert "210000000017" in out and "1234567" in out and "4006381333931|5000112548167" in out
+    assert "A name longer than the co…" in out
+
+
 def test_square_with_two_locations_needs_location(tmp_path, capsys):
     config, db = tmp_path / "usd.toml", str(tmp_path / "usd.db")
     config.write_text('[shop]\ncurrency = "USD"\n')

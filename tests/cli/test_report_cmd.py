@@ -74,6 +74,11 @@ def test_sales_plot_draws_a_chart(shop):
     (("report", "sales", "--from", "2026-02-02", "--to", "2026-02-01"), "is after --to"),
     (("report", "valuation", "--supplier", "Nobody"), "no supplier called 'Nobody'"),
     (("report", "valuation", "--plot"), "--plot draws the sales report only"),
+    (("report", "sales", "--from", "2026-01-01", "--to", "9999-12-31"), "--to: 9999-12-31 is past the last day"),
+    (("report", "valuation", "--at", "9999-12-31"), "--at: 9999-12-31 is past the last day"),
+    (("report", "sales", "--category", "Nothing"), "no product has the category 'Nothing'"),
+    (("report", "best-sellers", "--category", "dairy"), "no product has the category 'dairy'; did you mean 'Dairy'?"),
+    (("report", "sales", "--plot", "--csv"), "choose one of --csv and --plot"),
 ])
 def test_bad_report_input_is_one_line_and_exit_2(shop, args, message):
     code, _, err = shop(*args)

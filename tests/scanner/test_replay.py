@@ -129,6 +129,14 @@ def test_evemu_recording_pasted_with_space_indentation_replays():
     assert rec.events == read_recording(DATA / "aim_scan.evemu").events
 
 
+@pytest.mark.parametrize("marker", ["> ", ">\t", "> > ", ">"])
+def test_recording_quoted_in_a_forum_reply_or_email_replays(marker):
+    # a reply quotes a post with '>' before each line (markdown blockquote, email), as the indentation above
+    text = "\n".join(marker + line for line in (DATA / "hex_msc_scan.evtest.txt").read_text().splitlines())
+    rec = parse_recording(f"Here is my evtest output:\n\n{text}\n", "quoted.md")
+    assert rec.events == read_recording(DATA / "hex_msc_scan.evtest.txt").events
+
+
 def test_replay_source_feeds_a_hub():
     hub = ScanHub()
     got, done = [], threading.Event()

@@ -97,7 +97,7 @@ def test_listen_keep_aim_leaves_the_identifier_in_the_code(capsys):
     (["--pause-ms", "0"], "'0' is not a whole number of milliseconds above 0"),
     (["--pause-ms", "fast"], "'fast' is not a whole number of milliseconds"),
     (["--terminators", "space"], "give enter, tab, both (enter,tab) or none"),
-    (["--terminators", "none"], "set emit_on_pause = true"),
+    (["--terminators", "none"], "--terminators none needs --emit-on-pause"),
 ])
 def test_listen_bad_decoder_settings_exit_2_with_a_message(argv, message, capsys):
     try:

@@ -93,6 +93,17 @@ def test_wrong_check_digit_is_refused_not_looked_up(demo_db, ctx):
         till.add_scan(ctx, MILK[:-1] + "0")
 
 
+@pytest.mark.parametrize(("sku", "misscan"), [("123456789013", "123456789014"), ("00012345", "00012346"),
+                                             ("12345678901230", "12345678901232")])
+def test_numeric_sku_that_fails_its_check_digit_sells_as_that_sku(demo_db, ctx, sku, misscan):
+    # issue 16: "a code that fails its check digit but is exactly a SKU is that SKU" (an import keeps such SKUs)
+    catalog.save_product(catalog.ProductData(sku=sku, name="Numbered item", price=100))
+    draft = till.add_scan(ctx, f"2*{sku}")
+    assert [(line.sku, line.quantity) for line in draft.lines] == [(sku, 2000)]
+    with pytest.raises(InvalidInput, match="check digit"):  # one digit off is still a mis-scan, not a lookup
+        till.add_scan(ctx, misscan)
+
+
 def test_unknown_code_then_create_product_and_sell(demo_db, ctx):
     with pytest.raises(UnknownCode):
         till.add_scan(ctx, "9780306406157")

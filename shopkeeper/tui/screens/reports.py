@@ -246,7 +246,11 @@ class ReportsScreen(ShopScreen):
             opts = replace(self.opts, period=row["period"], rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", reports.narrow_to_period(opts)))
         elif "category" in current.keys:
-            opts = replace(self.opts, category=row["category"], rank="revenue", limit=None)
+            category = reports.drill_category(row["category"])
+            if category is None:
+                self.notify("one-off items are sold without a product: there is no product list behind them")
+                return
+            opts = replace(self.opts, category=category, rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", opts))
 
     def context_product(self) -> int | None:
