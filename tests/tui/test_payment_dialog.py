@@ -133,3 +133,20 @@ async def test_refund_shows_how_the_sale_was_paid_and_pays_back_the_same_way(dem
         back = last_sale()
         assert (back.kind, back.original_id, back.payment) == ("return", sold.id, "split")
         assert payments(back.id) == [("card", -200, None, None), ("cash", -950, None, None)]
+
+
+async def test_refund_dialog_lists_each_method_once_for_a_sale_paid_in_two_cash_parts(demo_db, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _ = await coffee_in_dialog(app, pilot)
+        await pilot.press("5", "enter")  # 5.00 cash of 11.50: a part payment
+        await press_alone(app, pilot, "enter")  # the rest in cash
+        await settle(app, pilot)
+        sold = last_sale()
+        assert [m for m, *_ in payments(sold.id)] == ["cash", "cash"]
+        await pilot.press("ctrl+f", *str(sold.id), "enter", "enter")
+        await settle(app, pilot)
+        assert "(paid cash)" in str(screen.query_one("#sale-mode").content)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert text(app.screen, "#pay-original") == "The sale was paid: cash 11.50"

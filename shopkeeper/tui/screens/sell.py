@@ -706,12 +706,12 @@ class SellScreen(ShopScreen):
         return None
 
     def _original_payments(self, d: till.Draft) -> list[tuple[str, int]] | None:
-        """How the sale a refund is against was paid (amounts positive), or None."""
+        """How the sale a refund is against was paid, per method, or None."""
         if d.original_sale is None:
             return None
-        from shopkeeper.services.sales import sale_payments
+        from shopkeeper.services.sales import paid_by_method
 
-        return [(method, amount) for method, amount in sale_payments(d.original_sale)]
+        return paid_by_method(d.original_sale)
 
     def complete(self, payment, tendered: int | None, expected_total: int | None = None) -> None:
         """Commit the sale: ``payment`` is a method, the tenders of a split payment, or None (a refund paid back
