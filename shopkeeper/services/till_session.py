@@ -515,7 +515,10 @@ def render(report: Report, decimals: int, width: int = WIDTH) -> str:
                 else "none")
     out.append(row("Receipts", receipts))
     if report.chain_head:
-        out.append("Chain head (one line, for")  # a receipt is narrower than a head: wrapped, never cut
-        out.append("shopkeeper check --against):")
-        out.extend(report.chain_head[i:i + width] for i in range(0, len(report.chain_head), width))
+        # One unbroken line, whatever the width: it is typed back as it stands (``shopkeeper check --against``),
+        # and a head cut into pieces invites a piece left out. The screen and the CLI show it whole; on paper
+        # narrower than the head the printer folds it, its characters still in one run.
+        out.append("Chain head, for")
+        out.append("shopkeeper check --against:")
+        out.append(report.chain_head)
     return "\n".join(out) + "\n"

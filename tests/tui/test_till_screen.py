@@ -142,6 +142,8 @@ async def test_paying_with_no_session_asks_to_open_one_and_the_sale_is_kept(shop
         await settle(app, pilot)
         assert isinstance(app.screen, PromptScreen)
         await type_into(app, pilot, "100.00", "")
+        await press_alone(app, pilot, "enter")  # the card payment dialog, on the rest: Enter charges it
+        await settle(app, pilot)
         session = till_session.current(till_ctx)
         sale = _last_sale()
         assert Sale.select().count() == sales_before + 1
@@ -157,7 +159,7 @@ async def test_no_question_in_a_shop_that_never_opened_a_session(shop, make_app)
         await settle(app, pilot)
         app.deliver_scan(MILK)
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         assert Sale.select().count() == sales_before + 1 and _last_sale().till_session is None
 
@@ -170,7 +172,7 @@ async def test_reprint_from_the_sell_screen_shows_the_receipt_marked_copy(shop, 
         await settle(app, pilot)
         app.deliver_scan(MILK)
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         await pilot.press("ctrl+g")
         await settle(app, pilot)
@@ -208,7 +210,7 @@ async def test_selling_without_a_session_when_asked_completes_the_sale_naming_no
         await settle(app, pilot)
         await pilot.press("f8")
         await settle(app, pilot)
-        await press_alone(app, pilot, "s")
+        await press_alone(app, pilot, "s", "enter")  # sell without; then Enter charges the rest to the card
         await settle(app, pilot)
         assert Sale.select().count() == sales_before + 1 and _last_sale().till_session is None
         app.deliver_scan(MILK)

@@ -8,7 +8,7 @@ from shopkeeper.config import Config
 from shopkeeper.db import close_database, open_database
 from shopkeeper.models import Sale
 from shopkeeper.services import training
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 
 MILK = "4006381333931"
 
@@ -34,7 +34,7 @@ async def test_the_guides_first_step_is_ticked_when_a_practice_sale_is_made(shop
             await pilot.press(key)
         await pilot.press("enter")
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         app.action_training()  # the command palette's Training: in training, the guide
         await settle(app, pilot)

@@ -13,8 +13,8 @@ Enter      add the typed code (``3*`` before a code or a scan sets the quantity)
 Ctrl+T     quantity of the chosen line     Ctrl+R  remove the chosen line
 Ctrl+L     line discount                   Ctrl+B  sale discount (amount or ``10%``)
 Ctrl+S     price of the chosen line (another price than the catalogue's needs ``price_override``)
-F7         pay: the payment dialog (cash; F8 F9 there switch to card, other; split over several)
-F8 F9      pay all by card · other at once (a refund: pay back all by card · other)
+F7 F8 F9   pay: the payment dialog on cash, card or other (a refund: F7 as the sale was paid). Enter on a
+           blank amount pays the rest by that method; F7 F8 F9 there switch method; split over several
 Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
 Ctrl+F     refund (against a sale number, or without a receipt with a reason)
 Ctrl+N     void the sale                   Escape  back (the sale stays open)
@@ -663,8 +663,9 @@ class SellScreen(ShopScreen):
         ]), done)
 
     def action_pay(self, payment: str) -> None:
-        """F8/F9: paid (or paid back) all by card or other at once. F7: the payment dialog (``PaymentScreen``),
-        where a payment can be split over cash, card and other, and a refund is paid back as the sale was paid."""
+        """F7/F8/F9: the payment dialog (``PaymentScreen``) on cash, card or other. Every tender key behaves alike:
+        the dialog shows the amount and Enter confirms it (a blank amount is the rest), so a stray key never charges
+        a card; there a payment can be split, and a refund is paid back as the sale was paid (F7) or by a method."""
         d = self.draft
         if self.shop.server_down:
             self.notify("cannot take payment: the database server is unreachable. The sale is kept; pay once the "
@@ -674,9 +675,6 @@ class SellScreen(ShopScreen):
             self.notify("nothing to pay: the sale is empty", severity="warning", timeout=3)
             return
         if self._ask_for_session(lambda: self.action_pay(payment)):
-            return
-        if payment != "cash":
-            self.complete(payment, None, d.total)
             return
         from shopkeeper.tui.screens.payment import PaymentScreen
 
