@@ -218,3 +218,48 @@ async def test_selling_without_a_session_when_asked_completes_the_sale_naming_no
         await pilot.press("f8")  # the next sale asks again
         await settle(app, pilot)
         assert isinstance(app.screen, ChoiceScreen)
+
+
+async def test_the_close_count_is_blind_expected_and_variance_only_once_the_count_is_in(shop, make_app, till_ctx):
+    till_session.open(till_ctx, 15000)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_till(app, pilot)
+        assert "Expected cash" in screen.report_text  # nobody has a PIN: the X report is everyone's
+        await pilot.press("ctrl+k")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptScreen)
+        shown = str(screen.query_one("#till-report").content)  # behind the dialog
+        assert "Expected" not in shown and "150.00" not in shown  # no number to aim at while counting
+        await type_into(app, pilot, "149.00", "")
+        assert "Expected" not in str(screen.query_one("#till-report").content)  # the confirmation: still blind
+        await press_alone(app, pilot, "y")
+        await settle(app, pilot)
+        assert screen.showing == "Z" and "= Expected cash" in screen.report_text and "SHORT" in screen.report_text
+
+
+async def test_a_cancelled_count_brings_the_x_report_back(shop, make_app, till_ctx):
+    till_session.open(till_ctx, 15000)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_till(app, pilot)
+        await pilot.press("ctrl+k")
+        await settle(app, pilot)
+        await press_alone(app, pilot, "escape")
+        await settle(app, pilot)
+        assert screen.showing == "X" and "Expected cash" in screen.report_text
+
+
+async def test_the_z_report_chain_head_is_one_line_on_the_80_column_screen(shop, make_app, till_ctx):
+    till_session.open(till_ctx, 15000)
+    head = till_session.close(till_ctx, 15000).chain_head
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_till(app, pilot)
+        await pilot.press("ctrl+r", "1", "enter")
+        await settle(app, pilot)
+        assert screen.showing == "Z"
+        await pilot.press("end")
+        screen.query_one("#till-report-box").scroll_end(animate=False)
+        await settle(app, pilot)
+        assert any(head in line for line in screen_lines(app))
