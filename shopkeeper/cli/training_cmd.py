@@ -20,11 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def training(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.db import close_database, open_database
-    from shopkeeper.services.training import prepare
+    from shopkeeper.services.training import begin, prepare
 
     cli.open_db()
     real = cli.location
     busy = cli.config.database.busy_timeout_ms
+    begin(cli.context())  # the ``training`` permission (--staff), recorded in the shop's audit log
     done = prepare(real, reset=args.reset, busy_timeout_ms=busy)
     close_database()
     open_database(str(done.path), busy_timeout_ms=busy)

@@ -16,6 +16,8 @@ Ctrl+X     X report now (nothing is reset)
 Ctrl+K     close: count the drawer, write and show the Z report
 Ctrl+R     show a Z report again (by session number)
 Ctrl+G     print the report shown
+Ctrl+T     training: switch this till to the practice copy (``training``: a cashier gets the supervisor prompt);
+           in training, the guide
 =========  ====================================================
 """
 
@@ -39,7 +41,7 @@ from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 KEYS = ("F7 open  F8 cash in  F9 cash out  ^N no sale  ^X X report\n"
-        "^K close (count)  ^R Z report again  ^G print  Esc back")
+        "^K close (count)  ^R Z report again  ^G print  ^T training  Esc back")
 
 
 def parse_amount_and_counts(text_amount: str, text_counts: str, decimals: int, allowed) -> tuple[int | None,
@@ -103,6 +105,7 @@ class TillScreen(ShopScreen):
         Binding("ctrl+k", "close_session", "Close"),
         Binding("ctrl+r", "z_report", "Z report"),
         Binding("ctrl+g", "print_report", "Print"),
+        Binding("ctrl+t", "app.training", "Training"),
     ]
 
     def __init__(self) -> None:
