@@ -263,3 +263,50 @@ async def test_the_z_report_chain_head_is_one_line_on_the_80_column_screen(shop,
         screen.query_one("#till-report-box").scroll_end(animate=False)
         await settle(app, pilot)
         assert any(head in line for line in screen_lines(app))
+
+
+async def test_sell_without_a_session_covers_a_cash_part_payment_and_the_rest_of_that_sale(shop, make_app, till_ctx):
+    till_session.open(replace(till_ctx, terminal="till-2"), 0)  # the shop keeps sessions; none at this till
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(MILK)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await press_alone(app, pilot, "s")  # sell without a session
+        await settle(app, pilot)
+        await pilot.press("1", "enter")  # 1.00 cash of 2.58: a part payment
+        await settle(app, pilot)
+        assert till.current_sale(till_ctx).payments == [("cash", 100)]
+        await press_alone(app, pilot, "escape", "f7")  # back to the sale, then pay the rest
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ChoiceScreen)  # one question for the sale: already answered
+        await press_alone(app, pilot, "enter")
+        await settle(app, pilot)
+        sale = _last_sale()
+        assert sale.total == 258 and sale.till_session is None
+
+
+async def test_a_part_payment_asks_about_the_session_like_paying_in_full(shop, make_app, till_ctx):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7")  # no session was ever opened: no question, the dialog
+        await settle(app, pilot)
+        till_session.open(replace(till_ctx, terminal="till-2"), 0)  # meanwhile the shop starts keeping sessions
+        await pilot.press("1", "enter")  # a cash part payment: asked about like a full one, not taken silently
+        await settle(app, pilot)
+        assert till.current_sale(till_ctx).payments == []
+        assert any("no till session is open" in n.message for n in app._notifications)
+        await press_alone(app, pilot, "escape", "f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)
