@@ -45,11 +45,22 @@ STARTED = "training_started"  # the audit event in the real shop
 def begin(ctx) -> None:
     """A till is switched to the practice copy: needs ``training`` (a cashier: a supervisor's PIN, checked here),
     and the real shop's audit log says who did it at which till and who approved it. Call on the real shop."""
-    from shopkeeper.services import audit_log, permissions
+    record_start(ctx, allowed(ctx))
+
+
+def allowed(ctx):
+    """The ``training`` permission's check alone (``permissions.require``): before the copy is made or reset."""
+    from shopkeeper.services import permissions
 
     if active():
         raise ShopError("this database is itself a training copy; open the real shop to start training")
-    approval = permissions.require(ctx, permissions.TRAINING)
+    return permissions.require(ctx, permissions.TRAINING)
+
+
+def record_start(ctx, approval) -> None:
+    """Training started at ``ctx.terminal``, in the real shop's audit log (with the override, when approved)."""
+    from shopkeeper.services import audit_log
+
     with write_transaction():
         audit_log.record(ctx, STARTED, subject=f"terminal:{ctx.terminal}", supervisor_id=approval.supervisor_id)
         approval.record(ctx, "training")
@@ -217,19 +228,19 @@ class Step:
     how: str  # what to press
 
 
-STEPS = (
+STEPS = (  # each ``how`` fits one line of the guide at 80 columns (70 characters)
     Step("sale", "Ring up a sale",
-         "F2 Sell · scan an item (or type its barcode and Enter) · F8 card, or F7 cash and Enter"),
+         "F2 Sell · scan an item (or type its code, Enter) · F8 Enter: by card"),
     Step("weighed", "Sell a weighed item",
-         "F2 · type the weight with * before the code (0.75*APPLES-KG, Enter) or scan a scale label · F8"),
+         "F2 · 0.75*APPLES-KG Enter (or scan a scale label) · F7 Enter: cash"),
     Step("refund", "Refund an item",
-         "F2 · Ctrl+F refund · the sale's number, Enter · F7 to pay the money back"),
+         "F2 · Ctrl+F · the sale's number, Enter · F7 Enter · supervisor's PIN"),
     Step("void", "Void a sale",
-         "F2 · scan an item · Ctrl+N void · y: the sale is thrown away, nothing was sold"),
+         "F2 · scan an item · Ctrl+N · y (a supervisor's PIN): nothing sold"),
     Step("park", "Park a sale",
-         "F2 · scan an item · Ctrl+Y park: serve the next customer; Ctrl+O brings it back"),
+         "F2 · scan an item · Ctrl+Y park: next customer; Ctrl+O brings it back"),
     Step("count", "Count a shelf",
-         "F5 Count · scan an item · type what is on the shelf · post the count"),
+         "F5 Count · scan an item · type what is on the shelf · F9 posts"),
 )
 
 

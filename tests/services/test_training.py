@@ -212,3 +212,20 @@ def test_switching_to_training_needs_the_training_permission_and_is_in_the_shops
     training.begin(as_("Cam").approved_by("Sue", PINS["Sue"]))
     event = AuditEvent.get(AuditEvent.kind == training.STARTED)
     assert (event.staff.name, event.supervisor.name) == ("Cam", "Sue")
+
+
+def test_cli_reset_of_a_copy_in_use_exits_2_with_who_has_it_and_records_no_start(real, ctx, capsys):
+    from shopkeeper.cli import main
+    from shopkeeper.models import AuditEvent
+    from shopkeeper.services import till_claim
+
+    done = training.prepare(real)
+    open_database(str(done.path))
+    lease = till_claim.take("till-7", exact=True)
+    close_database()
+    assert main(["--db", real, "training", "--reset", "--no-tui"]) == 2
+    assert "open in the app at till till-7" in capsys.readouterr().err
+    open_database(real)
+    assert not AuditEvent.select().where(AuditEvent.kind == training.STARTED).exists()
+    open_database(str(done.path))
+    lease.release()
