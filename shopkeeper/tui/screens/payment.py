@@ -13,8 +13,9 @@ last tender answers, and the till commits the sale with the part payments and it
 The till's F7, F8 and F9 open this dialog on cash, card or other alike: Enter on the blank amount pays the rest by
 that method (two keys for a card: the amount is seen before the card is charged), or the cash handed over and Enter.
 
-On a refund against a sale the dialog lists how the sale was paid and opens (from F7) on "as paid": Enter pays back the way
-the sale was paid (``sales.refund_tenders``); F7 F8 F9 choose a method instead. Nothing is handed over on a refund: no change.
+On a refund against a sale the dialog lists how the sale was paid (per method) and opens, from F7, on "as paid":
+Enter pays back the way the sale was paid (``sales.refund_tenders``); F7 F8 F9 choose a method instead (F8 or F9 on
+the till open it on that method). Nothing is handed over on a refund: no change.
 
 Like every dialog it sits behind the app's ``KeyGate``: a scanner's burst typed into the amount field is taken back
 out and refused out loud, never taken as an amount.
