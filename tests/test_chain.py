@@ -200,14 +200,15 @@ def test_an_upgrade_links_every_earlier_row_and_checkpoints_them(shop, db_path):
 
 
 def test_the_head_printed_on_the_z_report_catches_a_rewrite_with_the_chain_recomputed(shop, ctx, db_path):
-    """The issue's "done when": the Z report prints the head (wrapped to the paper, never cut); a delivery
+    """The issue's "done when": the Z report prints the head (on one line of its own); a delivery
     rewritten behind the app's back, stock cache and chain recomputed to match, fails ``check --against`` it."""
     from shopkeeper.services import till_session
 
     till_session.open(ctx, 10_000)
     sales.sell(ctx, [sales.LineInput("MILK", 1000)], payment="cash", till_session=till_session.current(ctx).id)
     report = till_session.close(ctx, 10_129)
-    printed = "".join(report.text.split("shopkeeper check --against):\n", 1)[1].split())
+    lines = report.text.splitlines()
+    printed = lines[lines.index("shopkeeper check --against:") + 1]
     assert printed == report.chain_head == str(chain.head())
     assert check(against=printed).ok
     close_database()

@@ -214,3 +214,32 @@ def test_a_cashier_closing_over_held_cash_is_told_before_a_supervisor_is_asked(d
     add_staff()
     with pytest.raises(InvalidInput, match="unfinished sale"):  # not PermissionDenied: no PIN to ask for
         till_session.close(replace(ctx, staff="Cam"), 10500)
+
+
+def test_the_drawer_is_counted_blind_a_cashier_x_report_has_no_cash_figures_a_supervisor_one_has(demo_db, ctx):
+    from tests.staff_helpers import add_staff, as_
+
+    add_staff()
+    cam, sue = as_("Cam"), as_("Sue")
+    till_session.open(sue, 15000)
+    _sell(cam, COFFEE, tendered=2000)  # 11.50 cash
+    blind = till_session.x_report(cam)
+    assert blind.blind and blind.sales == 1
+    for figure in ("Expected", "Float", "150.00", "161.50", "11.50"):
+        assert figure not in blind.text
+    assert "counted blind" in blind.text
+    assert "expected_cash" not in blind.as_json() and "float" not in blind.as_json()
+    full = till_session.x_report(sue)
+    assert not full.blind and full.expected_cash == 16150 and "= Expected cash" in full.text
+    z = till_session.close(cam.approved_by("Sue", "2222"), 16100)  # the count, then expected and the variance
+    assert (z.expected_cash, z.over_short) == (16150, -50) and "SHORT" in z.text
+
+
+def test_the_z_report_prints_the_chain_head_on_one_line_and_every_other_line_fits_the_paper(demo_db, ctx):
+    till_session.open(ctx, 15000)
+    _sell(ctx, COFFEE, tendered=2000)
+    z = till_session.close(ctx, 16150)
+    lines = z.text.splitlines()
+    assert z.chain_head and z.chain_head in lines  # whole, on a line of its own: typed back as it stands
+    assert lines[lines.index(z.chain_head) - 1] == "shopkeeper check --against:"
+    assert all(len(line) <= till_session.WIDTH for line in lines if line != z.chain_head)

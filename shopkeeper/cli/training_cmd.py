@@ -20,12 +20,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def training(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.db import close_database, open_database
-    from shopkeeper.services.training import prepare
+    from shopkeeper.services.training import allowed, prepare, record_start
 
     cli.open_db()
     real = cli.location
     busy = cli.config.database.busy_timeout_ms
+    ctx = cli.context()
+    approval = allowed(ctx)  # the ``training`` permission (--staff), before anything is made or reset
     done = prepare(real, reset=args.reset, busy_timeout_ms=busy)
+    open_database(real, busy_timeout_ms=busy)
+    record_start(ctx, approval)  # in the shop's audit log, once the copy is there
     close_database()
     open_database(str(done.path), busy_timeout_ms=busy)
     if args.no_tui or not sys.stdout.isatty():

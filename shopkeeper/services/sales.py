@@ -364,13 +364,20 @@ def sale_payments(sale_id: int) -> list[tuple[str, int]]:
             .where(Payment.sale == sale_id).order_by(Payment.id)]
 
 
+def paid_by_method(sale_id: int) -> list[tuple[str, int]]:
+    """How sale ``sale_id`` was paid, one (method, amount) per method in the order first used: two cash part
+    payments are one "cash" (what a cashier paying a refund back needs to know)."""
+    paid: dict[str, int] = {}
+    for method, amount in sale_payments(sale_id):
+        paid[method] = paid.get(method, 0) + amount
+    return list(paid.items())
+
+
 def refund_tenders(sale_id: int, due: int) -> list[Tender]:
     """The default way to pay back ``due`` on a refund of sale ``sale_id``: the way it was paid. A sale paid by one
     method is paid back by it; a split sale pays back to its card and other tenders first (each at most what it
     paid less what earlier refunds of that sale paid back to it), then cash for the rest."""
-    paid: dict[str, int] = {}
-    for method, amount in sale_payments(sale_id):
-        paid[method] = paid.get(method, 0) + amount
+    paid = dict(paid_by_method(sale_id))
     if len(paid) <= 1:
         return [Tender(next(iter(paid), "cash"))]
     returns = Sale.select(Sale.id).where((Sale.original == sale_id) & (Sale.kind == "return"))

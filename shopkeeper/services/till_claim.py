@@ -96,6 +96,12 @@ def _gone(row: TillClaim, me: Holder) -> bool:
     return row.host == me.host and not _holder(row).running()
 
 
+def live_claims() -> list[TillClaim]:
+    """The claims of the apps running on this database now (by till name)."""
+    me = Holder.this_process()
+    return [row for row in TillClaim.select().order_by(TillClaim.name) if not _gone(row, me)]
+
+
 def _try_claim(name: str, me: Holder) -> TillClaim | None:
     """Claim ``name`` for ``me``; returns the claim of the live app holding it instead, or None when claimed."""
     for _ in range(2):  # PostgreSQL: two apps inserting the same new name at once; the loser reads the winner's row

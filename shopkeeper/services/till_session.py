@@ -92,8 +92,14 @@ class Report:
     last_receipt: int | None = None
     chain_head: str = ""
     text: str = ""  # the report as printed
+    blind: bool = False  # an X report for someone who may not close the day: no money figures (``x_report``)
 
     def as_json(self) -> dict:
+        if self.blind:
+            return {"kind": self.kind, "terminal": self.session.terminal, "number": self.session.number,
+                    "opened_at": self.session.opened_at, "opened_by": self.session.opened_by, "at": self.at,
+                    "blind": True, "sales": self.sales, "refunds": self.refunds, "voids": self.voids,
+                    "no_sales": self.no_sales, "text": self.text}
         return {
             "kind": self.kind, "terminal": self.session.terminal, "number": self.session.number,
             "opened_at": self.session.opened_at, "opened_by": self.session.opened_by, "at": self.at,
@@ -387,11 +393,20 @@ def _held_cash(where) -> int:
 
 
 def x_report(ctx: Context) -> Report:
-    """The open session's figures now; nothing is reset or written."""
+    """The open session's figures now; nothing is reset or written.
+
+    The drawer is counted blind: the cash expected in it (and every money figure it could be worked out from) is on
+    the X report only for someone who may close the day (``close_day``: a supervisor, the owner). Anyone else gets
+    the counts (sales, refunds, voids, no sales) and counts the drawer without a number to aim at; the Z report,
+    written once the count is in, shows what was expected and the over/short."""
     row = _open_row(terminal_id(ctx))
     if row is None:
         raise InvalidInput(f"no till session is open at till {ctx.terminal}", field="session", reason="not open")
     report = _figures(ctx, row, "X", utcnow())
+    if not permissions.may(ctx, permissions.CLOSE_DAY):
+        report = Report("X", report.session, report.at, sales=report.sales, refunds=report.refunds,
+                        voids=report.voids, no_sales=report.no_sales, first_receipt=report.first_receipt,
+                        last_receipt=report.last_receipt, blind=True)
     report.text = render(report, ctx.decimals)
     return report
 
@@ -472,6 +487,15 @@ def render(report: Report, decimals: int, width: int = WIDTH) -> str:
         out.append(row("  by", s.opened_by))
     out.append(row("Closed" if report.kind == "Z" else "Taken", local_time(report.at)))
     out.append("-" * width)
+    if report.blind:
+        out.append(row("Sales", str(report.sales)))
+        out.append(row("Refunds", str(report.refunds)))
+        out.append(row("Voids", str(report.voids)))
+        out.append(row("No sale openings", str(report.no_sales)))
+        out.append("-" * width)
+        out.extend(["Cash is counted blind: the", "Z report shows what was", "expected, after the count.",
+                    "(A supervisor's X report has", "the cash figures.)"])
+        return "\n".join(out) + "\n"
     out.append(row("Float", money(report.float_amount)))
     out.append(row("+ Cash sales", money(report.cash_sales)))
     out.append(row("- Cash refunds", money(report.cash_refunds)))
@@ -515,7 +539,10 @@ def render(report: Report, decimals: int, width: int = WIDTH) -> str:
                 else "none")
     out.append(row("Receipts", receipts))
     if report.chain_head:
-        out.append("Chain head (one line, for")  # a receipt is narrower than a head: wrapped, never cut
-        out.append("shopkeeper check --against):")
-        out.extend(report.chain_head[i:i + width] for i in range(0, len(report.chain_head), width))
+        # One unbroken line, whatever the width: it is typed back as it stands (``shopkeeper check --against``),
+        # and a head cut into pieces invites a piece left out. The screen and the CLI show it whole; on paper
+        # narrower than the head the printer folds it, its characters still in one run.
+        out.append("Chain head, for")
+        out.append("shopkeeper check --against:")
+        out.append(report.chain_head)
     return "\n".join(out) + "\n"

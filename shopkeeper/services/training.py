@@ -5,7 +5,16 @@ the data folder (``training-<database>.db``), so practice never needs a server's
 shop's schema. It holds the shop's catalogue (suppliers, products, prices, costs, barcodes) and its stock on hand as
 one opening ``adjust`` movement per product, and a ``training`` setting that marks it: every screen and receipt
 opened on it says TRAINING. Nothing is ever written to the real shop: its journal, drawer and books never see a
-practice sale. ``prepare(reset=True)`` starts the copy afresh.
+practice sale. ``prepare(reset=True)`` starts the copy afresh; it refuses while an app has the copy open (its till
+claim, ``services.till_claim``), as replacing the file under a running app would pull it from under that app.
+
+Staff: the copy has the shop's staff with their roles and PIN hashes (refreshed from the shop each time training
+starts), so a trainee signs in with their own PIN and practises the supervisor prompt for a refund or a void as it
+is in the shop. The hashes are as safe there as in the shop: the copy is created readable by its owner only, like
+the shop, and no export or JSON output ever carries a hash. PIN failures and lockouts in practice stay in the copy.
+
+Switching to training needs the ``training`` permission (``begin``): a cashier gets the supervisor prompt, and the
+shop's audit log records who opened training at which till, and who approved it.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from pathlib import Path
 
 from shopkeeper.db import close_database, open_database, write_transaction
 from shopkeeper.errors import ShopError
-from shopkeeper.models import ShopSetting, database
+from shopkeeper.models import ShopSetting, Staff, database
 
 SETTING = "training"
 MARK = "TRAINING"
@@ -29,6 +38,32 @@ _COPIED = {
                 "supplier_id", "category", "active", "updated_at"),
     "barcode": ("id", "code", "product_id"),
 }
+_STAFF = ("name", "active", "role", "pin_hash")  # by name: the copy's own rows refer to its own staff ids
+STARTED = "training_started"  # the audit event in the real shop
+
+
+def begin(ctx) -> None:
+    """A till is switched to the practice copy: needs ``training`` (a cashier: a supervisor's PIN, checked here),
+    and the real shop's audit log says who did it at which till and who approved it. Call on the real shop."""
+    record_start(ctx, allowed(ctx))
+
+
+def allowed(ctx):
+    """The ``training`` permission's check alone (``permissions.require``): before the copy is made or reset."""
+    from shopkeeper.services import permissions
+
+    if active():
+        raise ShopError("this database is itself a training copy; open the real shop to start training")
+    return permissions.require(ctx, permissions.TRAINING)
+
+
+def record_start(ctx, approval) -> None:
+    """Training started at ``ctx.terminal``, in the real shop's audit log (with the override, when approved)."""
+    from shopkeeper.services import audit_log
+
+    with write_transaction():
+        audit_log.record(ctx, STARTED, subject=f"terminal:{ctx.terminal}", supervisor_id=approval.supervisor_id)
+        approval.record(ctx, "training")
 
 
 def training_location(location: str) -> Path:
@@ -76,13 +111,21 @@ def prepare(location: str, *, reset: bool = False, busy_timeout_ms: int = 10_000
     """Make sure the practice copy of the shop at ``location`` exists (a fresh one with ``reset``) and return where
     it is. Reads the shop (the bound database must be it, or nothing is bound) and leaves nothing bound."""
     target = training_location(location)
-    if target.exists() and not reset:
-        _refuse_foreign(target, busy_timeout_ms)
-        return Prepared(target, False, 0)
     if database.obj is None or database.obj.is_closed():
         open_database(location, busy_timeout_ms=busy_timeout_ms, create=False)
     if active():
         raise ShopError("this database is itself a training copy; open the real shop to start training")
+    staff = database.execute_sql(f"SELECT {', '.join(_STAFF)} FROM staff ORDER BY id").fetchall()
+    if target.exists() and not reset:
+        close_database()
+        _refuse_foreign(target, busy_timeout_ms)
+        open_database(str(target), busy_timeout_ms=busy_timeout_ms)
+        try:
+            with write_transaction():
+                _copy_staff(staff)
+        finally:
+            close_database()
+        return Prepared(target, False, 0)
     copied = {table: database.execute_sql(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id").fetchall()
               for table, cols in _COPIED.items()}
     stock = database.execute_sql("SELECT id, on_hand, avg_cost FROM product WHERE on_hand <> 0 ORDER BY id").fetchall()
@@ -90,12 +133,13 @@ def prepare(location: str, *, reset: bool = False, busy_timeout_ms: int = 10_000
     close_database()
     if target.exists():
         _refuse_foreign(target, busy_timeout_ms)
+        _refuse_open(target, busy_timeout_ms)
     building = target.with_name(target.name + ".building")
     for path in (building, *_sidecars(building)):
         path.unlink(missing_ok=True)
     open_database(str(building), busy_timeout_ms=busy_timeout_ms)
     try:
-        _fill(copied, stock, settings)
+        _fill(copied, stock, settings, staff)
     finally:
         close_database()
     for path in (target, *_sidecars(target)):
@@ -125,7 +169,33 @@ def _refuse_foreign(target: Path, busy_timeout_ms: int) -> None:
                         "away first", field="db", reason="not a training copy")
 
 
-def _fill(copied: dict[str, list[tuple]], stock: list[tuple], settings: list[tuple]) -> None:
+def _refuse_open(target: Path, busy_timeout_ms: int) -> None:
+    """A copy an app is running on (a live till claim in it) is never replaced: the app would go on writing to a
+    file that is gone. Says which till, process and host have it open."""
+    from shopkeeper.services.till_claim import live_claims
+
+    open_database(str(target), busy_timeout_ms=busy_timeout_ms)
+    try:
+        live = live_claims()
+    finally:
+        close_database()
+    if live:
+        who = "; ".join(f"till {row.name} (pid {row.pid} on {row.host}, since {row.claimed_at[:19].replace('T', ' ')}"
+                        f" UTC)" for row in live)
+        raise ShopError(f"the practice copy {target} is open in the app at {who}: leave training there first (the "
+                        "guide's x, or quit), then reset it; nothing was changed", field="reset", reason="in use")
+
+
+def _copy_staff(staff: list[tuple]) -> None:
+    """The shop's staff, roles and PIN hashes into the copy (inside its write transaction), matched by name; PIN
+    failures and lockouts in the copy are its own. Members only in the copy are kept."""
+    for name, active_, role, pin_hash in staff:
+        (Staff.insert(name=name, active=active_, role=role, pin_hash=pin_hash)
+         .on_conflict(conflict_target=[Staff.name],
+                      update={Staff.active: active_, Staff.role: role, Staff.pin_hash: pin_hash}).execute())
+
+
+def _fill(copied: dict[str, list[tuple]], stock: list[tuple], settings: list[tuple], staff: list[tuple]) -> None:
     from shopkeeper.services.context import Context
     from shopkeeper.services.stock import Entry, post_movements
 
@@ -138,6 +208,7 @@ def _fill(copied: dict[str, list[tuple]], stock: list[tuple], settings: list[tup
             if rows:
                 database.obj.connection().cursor().executemany(
                     f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([p] * len(cols))})", rows)
+        _copy_staff(staff)
         for key, value in [*settings, (SETTING, "1")]:
             (ShopSetting.insert(key=key, value=value)
              .on_conflict(conflict_target=[ShopSetting.key], update={ShopSetting.value: value}).execute())
@@ -157,19 +228,19 @@ class Step:
     how: str  # what to press
 
 
-STEPS = (
+STEPS = (  # each ``how`` fits one line of the guide at 80 columns (70 characters)
     Step("sale", "Ring up a sale",
-         "F2 Sell · scan an item (or type its barcode and Enter) · F8 card, or F7 cash and Enter"),
+         "F2 Sell · scan an item (or type its code, Enter) · F8 Enter: by card"),
     Step("weighed", "Sell a weighed item",
-         "F2 · type the weight with * before the code (0.75*APPLES-KG, Enter) or scan a scale label · F8"),
+         "F2 · 0.75*APPLES-KG Enter (or scan a scale label) · F7 Enter: cash"),
     Step("refund", "Refund an item",
-         "F2 · Ctrl+F refund · the sale's number, Enter · F7 to pay the money back"),
+         "F2 · Ctrl+F · the sale's number, Enter · F7 Enter · supervisor's PIN"),
     Step("void", "Void a sale",
-         "F2 · scan an item · Ctrl+N void · y: the sale is thrown away, nothing was sold"),
+         "F2 · scan an item · Ctrl+N · y (a supervisor's PIN): nothing sold"),
     Step("park", "Park a sale",
-         "F2 · scan an item · Ctrl+Y park: serve the next customer; Ctrl+O brings it back"),
+         "F2 · scan an item · Ctrl+Y park: next customer; Ctrl+O brings it back"),
     Step("count", "Count a shelf",
-         "F5 Count · scan an item · type what is on the shelf · post the count"),
+         "F5 Count · scan an item · type what is on the shelf · F9 posts"),
 )
 
 

@@ -621,32 +621,36 @@ class ShopkeeperApp(App):
         return TrainingGuideScreen()
 
     def action_training(self) -> None:
-        """The command palette's Training: in the shop, switch this till to the practice copy (the app restarts on
-        it), which needs the ``training`` permission (a supervisor's PIN for a cashier); in training, the guide."""
+        """Training (Ctrl+T on the Till screen, or the command palette): in the shop, switch this till to the
+        practice copy (the app restarts on it) once confirmed; ``services.training.begin`` checks the ``training``
+        permission (a cashier gets the supervisor prompt) and records it. In training: the guide."""
         from shopkeeper.tui.screens.training import TrainingGuideScreen
 
         if self.training:
             if not isinstance(self.screen, TrainingGuideScreen):
                 self.push_screen(TrainingGuideScreen())
             return
-        from shopkeeper.services import permissions
-
-        try:
-            permissions.require(self.ctx, permissions.TRAINING)
-        except permissions.PermissionDenied as exc:
-            self.ask_supervisor(exc, self.action_training)
-            return
-        except ShopError as exc:  # a wrong supervisor PIN, a locked-out member
-            self.notify(str(exc), severity="error", timeout=6)
-            return
         from shopkeeper.tui.screens.confirm import ConfirmScreen
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.exit(SWITCH_TO_TRAINING)
+                self._begin_training()
 
         self.push_screen(ConfirmScreen("Switch this till to TRAINING? The app reopens on a practice copy of the "
                                        "shop; nothing done there reaches the real shop.", yes="Train"), answer)
+
+    def _begin_training(self) -> None:
+        from shopkeeper.services import permissions, training
+
+        try:
+            training.begin(self.ctx)
+        except permissions.PermissionDenied as exc:
+            self.ask_supervisor(exc, self._begin_training)
+            return
+        except ShopError as exc:  # a wrong supervisor PIN, a locked-out member
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        self.exit(SWITCH_TO_TRAINING)
 
     def set_staff(self, name: str) -> None:
         self.ctx = self.ctx.as_staff(name.strip())

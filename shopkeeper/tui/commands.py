@@ -26,7 +26,8 @@ class ShopCommands(Provider):
         commands.append(("Stock", "Back to the stock table", app.action_home))
         commands.append(("Who is at the till", "Staff: change the cashier recorded on sales and movements",
                          app.action_choose_staff))
-        commands.append(("Training", "Switch this till to the practice copy (a supervisor's); in training: the guide",
+        commands.append(("Training", "Switch this till to the practice copy (a supervisor's; F11, Ctrl+T); in "
+                         "training: the guide",
                          app.action_training))
         commands.append(("Help", "Keys and screens (F1)", app.action_help))
         return commands

@@ -134,7 +134,7 @@ return lines.join('\\n');
 @pytest.mark.requires("chromium")
 def test_a_browser_rings_up_a_sale(demo_db, db_path, tmp_path):
     """``shopkeeper serve --login`` and headless Chromium: the login page, the token, the stock screen, keys typed
-    in the page (F2, a scanned code, F8) reach the app, and the sale is committed at the browser's own till."""
+    in the page (F2, a scanned code, F8 and Enter) reach the app, and the sale is committed at the browser's own till."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.keys import Keys
@@ -191,6 +191,8 @@ def test_a_browser_rings_up_a_sale(demo_db, db_path, tmp_path):
         keys.send_keys(MILK + Keys.ENTER)
         wait_for("TOTAL EUR 1.29")
         keys.send_keys(Keys.F8)
+        wait_for("Remaining 1.29")  # the payment dialog on card: Enter charges the rest
+        keys.send_keys(Keys.ENTER)
         wait_for("✓ Sale #")
         # With the page still open: its app quits as on Ctrl+Q and gives its till up, at once (a server that left
         # the sessions open would wait for the browsers, up to aiohttp's shutdown timeout of a minute).

@@ -15,7 +15,7 @@ from shopkeeper.config import Config
 from shopkeeper.db import close_database, open_database
 from tests.tcp_proxy import TcpProxy
 from tests.test_live_notify import URL, wipe
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 from tests.tui.shop_data import seed_shop
 
 pytestmark = [pytest.mark.requires("postgres"), pytest.mark.slow, pytest.mark.xdist_group("postgres")]
@@ -128,7 +128,7 @@ async def test_a_lost_server_is_shown_payment_waits_and_the_sale_survives(pg_sho
             assert not app.server_down
             assert "SERVER UNREACHABLE" not in str(screen.query_one("TopBar").render())
             assert [line.sku for line in screen.draft.lines] == ["MILK-1L"]  # the open sale was kept
-            await pilot.press("f8")
+            await press_alone(app, pilot, "f8", "enter")
             await settle(app, pilot)
             assert screen.draft.empty
             assert Sale.select().count() == sales_before + 1

@@ -78,7 +78,7 @@ async def test_cash_rounding_shows_the_rounded_due_and_is_recorded(demo_db, make
         screen = await open_sell(app, pilot)
         app.deliver_scan(COFFEE)
         await settle(app, pilot)
-        await pilot.press("f8")  # a card sale first: 11.50, never rounded
+        await press_alone(app, pilot, "f8", "enter")  # a card sale first: 11.50, never rounded
         await settle(app, pilot)
         for _ in range(3):
             app.deliver_scan("4006381333931")  # milk 3 × 1.29 = 3.87
@@ -133,3 +133,38 @@ async def test_refund_shows_how_the_sale_was_paid_and_pays_back_the_same_way(dem
         back = last_sale()
         assert (back.kind, back.original_id, back.payment) == ("return", sold.id, "split")
         assert payments(back.id) == [("card", -200, None, None), ("cash", -950, None, None)]
+
+
+async def test_refund_dialog_lists_each_method_once_for_a_sale_paid_in_two_cash_parts(demo_db, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _ = await coffee_in_dialog(app, pilot)
+        await pilot.press("5", "enter")  # 5.00 cash of 11.50: a part payment
+        await press_alone(app, pilot, "enter")  # the rest in cash
+        await settle(app, pilot)
+        sold = last_sale()
+        assert [m for m, *_ in payments(sold.id)] == ["cash", "cash"]
+        await pilot.press("ctrl+f", *str(sold.id), "enter", "enter")
+        await settle(app, pilot)
+        assert "(paid cash)" in str(screen.query_one("#sale-mode").content)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert text(app.screen, "#pay-original") == "The sale was paid: cash 11.50"
+
+
+async def test_card_key_opens_the_dialog_on_card_and_charges_nothing_until_enter(demo_db, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_sell(app, pilot)
+        app.deliver_scan(COFFEE)
+        await settle(app, pilot)
+        sales_before = Sale.select().count()
+        await press_alone(app, pilot, "f8")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PaymentScreen) and Sale.select().count() == sales_before
+        assert str(dialog.query_one("#pay-method").content) == "Card"
+        assert text(dialog, "#pay-remaining") == "Remaining 11.50"
+        await press_alone(app, pilot, "enter")  # the rest, by card
+        await settle(app, pilot)
+        assert payments(last_sale().id) == [("card", 1150, None, None)]

@@ -130,7 +130,7 @@ async def test_unknown_code_sold_as_one_off(demo_db, make_app):
         await type_code(pilot, "12.50")
         await settle(app, pilot)
         assert rows(screen) == [("Handmade mug", "1")]
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         sale = last_sale()
         assert sale.total == 1250 and SaleLine.get(SaleLine.sale == sale).product is None
@@ -158,7 +158,7 @@ async def test_weighed_item_from_a_scale_label(demo_db, db_path, till_ctx):
         app.deliver_scan(scale_label("28", "12345", "0250"))
         await settle(app, pilot)
         assert rows(screen) == [("Kalamata olives (loose) ⚖", "0.25 kg")]
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         assert Movement.select().where(Movement.sale == last_sale()).get().quantity == -250
 
@@ -229,7 +229,7 @@ async def test_line_and_sale_discounts(demo_db, make_app):
         assert screen.draft.total == 1150 - 115 + 899 - 134
         totals = str(screen.query_one("#totals").content)
         assert "Sale disc -1.34" in totals and "TOTAL EUR 18.00" in totals
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         assert last_sale().total == 1800 and last_sale().discount == 134
 
@@ -260,7 +260,7 @@ async def test_park_serve_another_and_resume(demo_db, make_app):
         assert rows(screen) == []
         app.deliver_scan(COFFEE)
         await settle(app, pilot)
-        await pilot.press("f8")  # the next customer pays
+        await press_alone(app, pilot, "f8", "enter")  # the next customer pays
         await settle(app, pilot)
         await pilot.press("ctrl+o")
         await settle(app, pilot)
@@ -309,7 +309,7 @@ async def test_card_payment(demo_db, make_app):
         app.deliver_scan(COFFEE)
         await settle(app, pilot)
         before = Product.get(Product.sku == "COFFEE-500").on_hand
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         assert (last_sale().payment, last_sale().total, last_sale().tendered) == ("card", 1150, None)
         assert Product.get(Product.sku == "COFFEE-500").on_hand == before - 1000
@@ -322,7 +322,7 @@ async def test_refund_against_a_sale(demo_db, make_app):
         app.deliver_scan(MILK)
         app.deliver_scan(COFFEE)
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         sold = last_sale()
         await pilot.press("ctrl+f", *str(sold.id), "enter", "enter")
@@ -351,7 +351,7 @@ async def test_refund_without_receipt_needs_a_reason(demo_db, make_app):
         await settle(app, pilot)
         app.deliver_scan(COFFEE)
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         assert (last_sale().kind, last_sale().total, last_sale().reason) == ("return", -1150, "faulty")
 
@@ -447,6 +447,8 @@ def test_wedge_scan_in_the_real_app_is_paid_and_journaled(demo_db, db_path):
         wait_for("Whole milk 1 l")
         wait_for("TOTAL EUR 2.58")
         _tmux("send-keys", "-t", session, "F8")
+        wait_for("Remaining 2.58")  # the payment dialog on card: Enter charges the rest
+        _tmux("send-keys", "-t", session, "Enter")
         wait_for("✓ Sale #")
         _tmux("send-keys", "-t", session, "C-q")
         deadline = time.monotonic() + 10

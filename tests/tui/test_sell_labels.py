@@ -7,7 +7,7 @@ from textual.widgets import Static
 from shopkeeper.models import SaleLine
 from shopkeeper.services import till
 from shopkeeper.tui.screens.sell import ExpiredScreen
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 from tests.tui.test_sell import SIZE, open_sell, rows, wedge
 
 EXPIRED_MILK = "]d2010400638133393117250131" + "10L2501"  # GS1 DataMatrix: MILK-1L, expired 2025-01-31, lot L2501
@@ -33,7 +33,7 @@ async def test_expired_item_is_sold_only_after_ctrl_e_never_by_a_scans_enter(dem
         await settle(app, pilot)
         assert app.screen is screen
         assert rows(screen) == [("Whole milk 1 l", "1")]
-        await pilot.press("f8")  # card
+        await press_alone(app, pilot, "f8", "enter")  # card
         await settle(app, pilot)
         line = SaleLine.select().order_by(SaleLine.id.desc()).first()
         assert (line.lot, line.expiry) == ("L2501", "2025-01-31")

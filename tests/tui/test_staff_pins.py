@@ -45,7 +45,7 @@ async def test_a_cashier_refund_asks_a_supervisor_pin_right_there_and_records_bo
         await settle(app, pilot)
         till.start_refund(app.ctx, sale_id)
         app.screen.refresh_data()
-        await pilot.press("f8")  # pay the refund back (by card, all at once): a cashier may not alone
+        await press_alone(app, pilot, "f8", "enter")  # pay the refund back by card: a cashier may not alone
         await settle(app, pilot)
         assert isinstance(app.screen, SupervisorScreen)
         intro = str(app.screen.query_one("#pin-intro").content)
@@ -54,7 +54,7 @@ async def test_a_cashier_refund_asks_a_supervisor_pin_right_there_and_records_bo
         await settle(app, pilot)
         assert isinstance(app.screen, SellScreen)
         assert till.current_sale(app.ctx).mode == "refund"
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         await pilot.press(*"sue", "enter", *"9999", "enter")  # a wrong PIN is said in the dialog, which stays
         await settle(app, pilot)

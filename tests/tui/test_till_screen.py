@@ -142,6 +142,8 @@ async def test_paying_with_no_session_asks_to_open_one_and_the_sale_is_kept(shop
         await settle(app, pilot)
         assert isinstance(app.screen, PromptScreen)
         await type_into(app, pilot, "100.00", "")
+        await press_alone(app, pilot, "enter")  # the card payment dialog, on the rest: Enter charges it
+        await settle(app, pilot)
         session = till_session.current(till_ctx)
         sale = _last_sale()
         assert Sale.select().count() == sales_before + 1
@@ -157,7 +159,7 @@ async def test_no_question_in_a_shop_that_never_opened_a_session(shop, make_app)
         await settle(app, pilot)
         app.deliver_scan(MILK)
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         assert Sale.select().count() == sales_before + 1 and _last_sale().till_session is None
 
@@ -170,7 +172,7 @@ async def test_reprint_from_the_sell_screen_shows_the_receipt_marked_copy(shop, 
         await settle(app, pilot)
         app.deliver_scan(MILK)
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         await pilot.press("ctrl+g")
         await settle(app, pilot)
@@ -208,11 +210,103 @@ async def test_selling_without_a_session_when_asked_completes_the_sale_naming_no
         await settle(app, pilot)
         await pilot.press("f8")
         await settle(app, pilot)
-        await press_alone(app, pilot, "s")
+        await press_alone(app, pilot, "s", "enter")  # sell without; then Enter charges the rest to the card
         await settle(app, pilot)
         assert Sale.select().count() == sales_before + 1 and _last_sale().till_session is None
         app.deliver_scan(MILK)
         await settle(app, pilot)
         await pilot.press("f8")  # the next sale asks again
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+
+
+async def test_the_close_count_is_blind_expected_and_variance_only_once_the_count_is_in(shop, make_app, till_ctx):
+    till_session.open(till_ctx, 15000)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_till(app, pilot)
+        assert "Expected cash" in screen.report_text  # nobody has a PIN: the X report is everyone's
+        await pilot.press("ctrl+k")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptScreen)
+        shown = str(screen.query_one("#till-report").content)  # behind the dialog
+        assert "Expected" not in shown and "150.00" not in shown  # no number to aim at while counting
+        await type_into(app, pilot, "149.00", "")
+        assert "Expected" not in str(screen.query_one("#till-report").content)  # the confirmation: still blind
+        await press_alone(app, pilot, "y")
+        await settle(app, pilot)
+        assert screen.showing == "Z" and "= Expected cash" in screen.report_text and "SHORT" in screen.report_text
+
+
+async def test_a_cancelled_count_brings_the_x_report_back(shop, make_app, till_ctx):
+    till_session.open(till_ctx, 15000)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_till(app, pilot)
+        await pilot.press("ctrl+k")
+        await settle(app, pilot)
+        await press_alone(app, pilot, "escape")
+        await settle(app, pilot)
+        assert screen.showing == "X" and "Expected cash" in screen.report_text
+
+
+async def test_the_z_report_chain_head_is_one_line_on_the_80_column_screen(shop, make_app, till_ctx):
+    till_session.open(till_ctx, 15000)
+    head = till_session.close(till_ctx, 15000).chain_head
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_till(app, pilot)
+        await pilot.press("ctrl+r", "1", "enter")
+        await settle(app, pilot)
+        assert screen.showing == "Z"
+        await pilot.press("end")
+        screen.query_one("#till-report-box").scroll_end(animate=False)
+        await settle(app, pilot)
+        assert any(head in line for line in screen_lines(app))
+
+
+async def test_sell_without_a_session_covers_a_cash_part_payment_and_the_rest_of_that_sale(shop, make_app, till_ctx):
+    till_session.open(replace(till_ctx, terminal="till-2"), 0)  # the shop keeps sessions; none at this till
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(MILK)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await press_alone(app, pilot, "s")  # sell without a session
+        await settle(app, pilot)
+        await pilot.press("1", "enter")  # 1.00 cash of 2.58: a part payment
+        await settle(app, pilot)
+        assert till.current_sale(till_ctx).payments == [("cash", 100)]
+        await press_alone(app, pilot, "escape", "f7")  # back to the sale, then pay the rest
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ChoiceScreen)  # one question for the sale: already answered
+        await press_alone(app, pilot, "enter")
+        await settle(app, pilot)
+        sale = _last_sale()
+        assert sale.total == 258 and sale.till_session is None
+
+
+async def test_a_part_payment_asks_about_the_session_like_paying_in_full(shop, make_app, till_ctx):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.deliver_scan(MILK)
+        await settle(app, pilot)
+        await pilot.press("f7")  # no session was ever opened: no question, the dialog
+        await settle(app, pilot)
+        till_session.open(replace(till_ctx, terminal="till-2"), 0)  # meanwhile the shop starts keeping sessions
+        await pilot.press("1", "enter")  # a cash part payment: asked about like a full one, not taken silently
+        await settle(app, pilot)
+        assert till.current_sale(till_ctx).payments == []
+        assert any("no till session is open" in n.message for n in app._notifications)
+        await press_alone(app, pilot, "escape", "f7")
         await settle(app, pilot)
         assert isinstance(app.screen, ChoiceScreen)

@@ -8,7 +8,7 @@ from shopkeeper.config import Config
 from shopkeeper.db import close_database, open_database
 from shopkeeper.models import Sale
 from shopkeeper.services import training
-from tests.tui.conftest import settle
+from tests.tui.conftest import press_alone, settle
 
 MILK = "4006381333931"
 
@@ -34,7 +34,7 @@ async def test_the_guides_first_step_is_ticked_when_a_practice_sale_is_made(shop
             await pilot.press(key)
         await pilot.press("enter")
         await settle(app, pilot)
-        await pilot.press("f8")
+        await press_alone(app, pilot, "f8", "enter")
         await settle(app, pilot)
         app.action_training()  # the command palette's Training: in training, the guide
         await settle(app, pilot)
@@ -44,3 +44,34 @@ async def test_the_guides_first_step_is_ticked_when_a_practice_sale_is_made(shop
     close_database()
     open_database(str(db_path))
     assert Sale.select().count() == real_sales
+
+
+async def test_a_cashier_opens_training_from_the_till_screen_with_a_supervisors_pin(shop, make_app, till_ctx,
+                                                                                   monkeypatch):
+    from shopkeeper.models import AuditEvent
+    from shopkeeper.tui.app import SWITCH_TO_TRAINING
+    from shopkeeper.tui.screens.help import help_text
+    from shopkeeper.tui.screens.sign_in import SupervisorScreen
+    from shopkeeper.tui.screens.till import TillScreen
+    from tests.staff_helpers import PINS, add_staff
+    from tests.tui.test_staff_pins import sign_in, typing_like_a_person
+
+    assert "Ctrl+T Training" in " ".join(help_text().split())  # in the help, from the Till screen's keys
+    typing_like_a_person(monkeypatch)
+    add_staff()
+    app = make_app(till_ctx.as_staff("Cam"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(app, pilot, PINS["Cam"])
+        await pilot.press("f11")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TillScreen)
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        await press_alone(app, pilot, "y")  # "Switch this till to TRAINING?"
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)  # a cashier may not alone: the supervisor prompt
+        await pilot.press(*"Sue", "enter", *PINS["Sue"], "enter")
+        await settle(app, pilot)
+    assert app.return_value == SWITCH_TO_TRAINING
+    event = AuditEvent.get(AuditEvent.kind == training.STARTED)
+    assert (event.staff.name, event.supervisor.name) == ("Cam", "Sue")

@@ -10,10 +10,12 @@ on the sale (payment has started: taking goods off it now needs a supervisor), a
 last tender answers, and the till commits the sale with the part payments and it in one transaction
 (``till.complete``). On a refund nothing is kept before the last tender: Escape cancels every tender taken.
 
-The common case keeps today's keys: F7, then Enter (exact) or the cash handed over and Enter.
+The till's F7, F8 and F9 open this dialog on cash, card or other alike: Enter on the blank amount pays the rest by
+that method (two keys for a card: the amount is seen before the card is charged), or the cash handed over and Enter.
 
-On a refund against a sale the dialog lists how the sale was paid and opens on "as paid": Enter pays back the way
-the sale was paid (``sales.refund_tenders``); F7 F8 F9 choose a method instead. Nothing is handed over on a refund: no change.
+On a refund against a sale the dialog lists how the sale was paid (per method) and opens, from F7, on "as paid":
+Enter pays back the way the sale was paid (``sales.refund_tenders``); F7 F8 F9 choose a method instead (F8 or F9 on
+the till open it on that method). Nothing is handed over on a refund: no change.
 
 Like every dialog it sits behind the app's ``KeyGate``: a scanner's burst typed into the amount field is taken back
 out and refused out loud, never taken as an amount.
@@ -60,7 +62,7 @@ class PaymentScreen(ShopModal[list[Tender] | None]):
         self.due, self.decimals, self.cash_step, self.currency = due, decimals, cash_step, currency
         self.refund = refund
         self.original = original or []
-        self.method = AS_PAID if refund and self.original else method
+        self.method = AS_PAID if refund and self.original and method == "cash" else method  # F7: as paid
         self.tenders: list[Tender] = []
         self.taken: list[tuple[str, int]] = list(taken or [])  # (method, amount it settles) for the list shown
         self.take = take

@@ -13,8 +13,8 @@ Enter      add the typed code (``3*`` before a code or a scan sets the quantity)
 Ctrl+T     quantity of the chosen line     Ctrl+R  remove the chosen line
 Ctrl+L     line discount                   Ctrl+B  sale discount (amount or ``10%``)
 Ctrl+S     price of the chosen line (another price than the catalogue's needs ``price_override``)
-F7         pay: the payment dialog (cash; F8 F9 there switch to card, other; split over several)
-F8 F9      pay all by card · other at once (a refund: pay back all by card · other)
+F7 F8 F9   pay: the payment dialog on cash, card or other (a refund: F7 as the sale was paid). Enter on a
+           blank amount pays the rest by that method; F7 F8 F9 there switch method; split over several
 Ctrl+Y     park the sale                   Ctrl+O  resume a parked sale
 Ctrl+F     refund (against a sale number, or without a receipt with a reason)
 Ctrl+N     void the sale                   Escape  back (the sale stays open)
@@ -22,7 +22,8 @@ Ctrl+G     reprint a receipt (the last one by default), marked COPY
 =========  ==========================================================
 
 Paying with no till session open at this till, once the shop keeps till sessions (one was ever opened), asks to
-open one first (F11 Till) or to sell without one; the sale stays open either way.
+open one first (F11 Till) or to sell without one; the sale stays open either way. The rule is the same for a part
+payment and for paying in full, and the answer covers the sale: its part payments and its rest are asked once.
 
 An item whose label says it has expired (GS1 AI 17) asks first: Ctrl+E sells it anyway, Escape does not; the Enter
 that ends a scan never answers that question.
@@ -244,7 +245,7 @@ class SellScreen(ShopScreen):
         self.last_result = None
         self._original_for: int | None = None  # the refunded sale whose payments ``_original_paid`` says
         self._original_paid = ""
-        self._selling_without_session = False  # "sell without a session" chosen for the payment under way
+        self._without_session_for: int | None = None  # the open sale "sell without a session" was chosen for
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -285,6 +286,8 @@ class SellScreen(ShopScreen):
     def show(self, draft: till.Draft) -> None:
         old_keys = [line.id for line in self.draft.lines] if self.draft is not None else []
         self.draft = draft
+        if draft.empty:  # paid, voided or parked: the next sale is asked about the session afresh (ids recur)
+            self._without_session_for = None
         self.paint_promptly()  # the line on screen now, not at the next 60 Hz slot (ShopScreen.paint_promptly)
         keys = [line.id for line in draft.lines]
         if draft.changed_line in keys:
@@ -663,8 +666,9 @@ class SellScreen(ShopScreen):
         ]), done)
 
     def action_pay(self, payment: str) -> None:
-        """F8/F9: paid (or paid back) all by card or other at once. F7: the payment dialog (``PaymentScreen``),
-        where a payment can be split over cash, card and other, and a refund is paid back as the sale was paid."""
+        """F7/F8/F9: the payment dialog (``PaymentScreen``) on cash, card or other. Every tender key behaves alike:
+        the dialog shows the amount and Enter confirms it (a blank amount is the rest), so a stray key never charges
+        a card; there a payment can be split, and a refund is paid back as the sale was paid (F7) or by a method."""
         d = self.draft
         if self.shop.server_down:
             self.notify("cannot take payment: the database server is unreachable. The sale is kept; pay once the "
@@ -675,16 +679,15 @@ class SellScreen(ShopScreen):
             return
         if self._ask_for_session(lambda: self.action_pay(payment)):
             return
-        if payment != "cash":
-            self.complete(payment, None, d.total)
-            return
         from shopkeeper.tui.screens.payment import PaymentScreen
 
         original = self._original_payments(d) if d.mode == "refund" else None
 
         def done(tenders: list | None) -> None:
             if tenders is not None:
-                self.complete(tenders or None, None, d.total)
+                pay = lambda: self.complete(tenders or None, None, d.total)  # noqa: E731
+                if not self._ask_for_session(pay):  # a session closed at this till while the dialog was open
+                    pay()
             elif self.draft is not None and self.draft.payment_started:
                 self.notify(f"{self.money(self.draft.paid)} paid so far stays on the sale; F7 pays the rest",
                             severity="warning", timeout=6)
@@ -695,7 +698,12 @@ class SellScreen(ShopScreen):
             taken=d.payments, take=None if d.mode == "refund" else lambda t: self._take_part(t, d.total)), done)
 
     def _take_part(self, tender, total: int) -> str | None:
-        """A part payment from the payment dialog, kept on the open sale; None, or why it was refused."""
+        """A part payment from the payment dialog, kept on the open sale; None, or why it was refused. Under the
+        same session rule as paying in full (``_ask_for_session``): money taken at a till with no session open, in
+        a shop that keeps sessions, is asked about first."""
+        if self._session_question_due():
+            return ("no till session is open at this till: Esc, then F7 asks whether to open one (the sale and what "
+                    "was paid stay)")
         try:
             draft = till.take_payment(self.shop.ctx, tender, expected_total=total)
         except ShopError as exc:
@@ -706,12 +714,12 @@ class SellScreen(ShopScreen):
         return None
 
     def _original_payments(self, d: till.Draft) -> list[tuple[str, int]] | None:
-        """How the sale a refund is against was paid (amounts positive), or None."""
+        """How the sale a refund is against was paid, per method, or None."""
         if d.original_sale is None:
             return None
-        from shopkeeper.services.sales import sale_payments
+        from shopkeeper.services.sales import paid_by_method
 
-        return [(method, amount) for method, amount in sale_payments(d.original_sale)]
+        return paid_by_method(d.original_sale)
 
     def complete(self, payment, tendered: int | None, expected_total: int | None = None) -> None:
         """Commit the sale: ``payment`` is a method, the tenders of a split payment, or None (a refund paid back
@@ -739,13 +747,24 @@ class SellScreen(ShopScreen):
             return result.payment
         return " + ".join(f"{t.method} {self.money(t.amount)}" for t in result.payments)
 
+    def _session_question_due(self) -> bool:
+        """Whether paying now must first ask about the till session (``till_session.needs_session``): not when
+        "sell without a session" was chosen for this very sale — the answer covers all its payments, a part
+        payment and the rest alike."""
+        from shopkeeper.services import till_session
+
+        d = self.draft
+        if d is not None and self._without_session_for == d.id:
+            return False
+        return self.service(lambda: till_session.needs_session(self.shop.ctx), changed=False) is True
+
     def _ask_for_session(self, then) -> bool:
         """Paying with no till session open at this till, in a shop that keeps them, asks to open one first (or to
-        sell without one this time); the sale stays open meanwhile. True while the question is on screen."""
-        from shopkeeper.services import till_session
+        sell this sale without one); the sale stays open meanwhile. Asked once per sale, before its first payment,
+        part or full. True while the question is on screen."""
         from shopkeeper.tui.screens.confirm import ChoiceScreen
 
-        if self.service(lambda: till_session.needs_session(self.shop.ctx), changed=False) is not True:
+        if not self._session_question_due():
             return False
 
         def chosen(choice: str | None) -> None:
@@ -754,12 +773,9 @@ class SellScreen(ShopScreen):
 
                 open_session_dialog(self, then=then)
             elif choice == "sell":
-                self._selling_without_session = True
+                self._without_session_for = self.draft.id if self.draft is not None else None
                 then()
 
-        if self._selling_without_session:
-            self._selling_without_session = False
-            return False
         self.app.push_screen(ChoiceScreen(
             f"No till session is open at till {self.shop.ctx.terminal}: its cash would not be in a cash-up.\n"
             "Open a session with a float first? The sale stays as it is.",

@@ -16,6 +16,8 @@ Ctrl+X     X report now (nothing is reset)
 Ctrl+K     close: count the drawer, write and show the Z report
 Ctrl+R     show a Z report again (by session number)
 Ctrl+G     print the report shown
+Ctrl+T     training: switch this till to the practice copy (``training``: a cashier gets the supervisor prompt);
+           in training, the guide
 =========  ====================================================
 """
 
@@ -39,7 +41,7 @@ from shopkeeper.tui.widgets.footer import ShopFooter
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 KEYS = ("F7 open  F8 cash in  F9 cash out  ^N no sale  ^X X report\n"
-        "^K close (count)  ^R Z report again  ^G print  Esc back")
+        "^K close (count)  ^R Z report again  ^G print  ^T training  Esc back")
 
 
 def parse_amount_and_counts(text_amount: str, text_counts: str, decimals: int, allowed) -> tuple[int | None,
@@ -103,12 +105,14 @@ class TillScreen(ShopScreen):
         Binding("ctrl+k", "close_session", "Close"),
         Binding("ctrl+r", "z_report", "Z report"),
         Binding("ctrl+g", "print_report", "Print"),
+        Binding("ctrl+t", "app.training", "Training"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.report_text = ""  # the report shown (X now, or a Z)
-        self.showing = "X"  # "X": the open session's figures, kept current; "Z": a closed session's report
+        self.showing = "X"  # "X": the open session's figures, kept current; "Z": a closed session's report;
+        # "count": nothing while the drawer is counted (blind)
         self.z_number: int | None = None  # the session whose Z report is shown
 
     def compose(self) -> ComposeResult:
@@ -142,7 +146,7 @@ class TillScreen(ShopScreen):
             status.update(f"Till {ctx.terminal}: session {session.number} open since "
                           f"{local_time(session.opened_at)} by {session.opened_by or '—'}")
         status.set_class(stale, "-stale")
-        if self.showing == "X":
+        if self.showing == "X":  # blind for a member who may not close the day (``till_session.x_report``)
             self._show(till_session.x_report(ctx).text)
 
     def _show(self, text: str, kind: str = "X") -> None:
@@ -208,6 +212,7 @@ class TillScreen(ShopScreen):
 
         def counted(values: dict[str, str] | None) -> None:
             if values is None:
+                self._show_x()  # not closed: the X report (as this member may see it) comes back
                 return
             try:
                 amount, counts = parse_amount_and_counts(values["counted"], values["counts"], self.decimals,
@@ -219,6 +224,7 @@ class TillScreen(ShopScreen):
 
             def confirmed(yes: bool | None) -> None:
                 if not yes:
+                    self._show_x()
                     return
                 # the app's context as it is when the act runs: a supervisor's approval is in it on the retry
                 report = self.service(lambda: till_session.close(self.shop.ctx, amount, counts),
@@ -233,10 +239,13 @@ class TillScreen(ShopScreen):
             self.app.push_screen(ConfirmScreen(f"Close session {session.number} with {shown} counted? The Z report "
                                                "is final.", yes="Close", no="Back"), confirmed)
 
+        # A blind count: no figure to aim at on screen while the drawer is counted (not even a supervisor's X
+        # report); the Z report shows what was expected and the over/short once the count is in.
+        self._show("Counting the drawer: the figures are hidden until the count is in.", "count")
         self.app.push_screen(PromptScreen(f"Close session {session.number}: count the drawer", [
             ("counted", "Counted", "the cash in the drawer, e.g. 412.35", ""),
             ("counts", "By coin", "optional: 50.00x4 20.00x3 …", ""),
-        ], hint="count before you look at the X report: the Z report says what was expected"), counted)
+        ], hint="a blind count: the Z report then shows what was expected and the over/short"), counted)
 
     def action_z_report(self) -> None:
         def done(values: dict[str, str] | None) -> None:

@@ -1,5 +1,6 @@
-"""The training guide (Ctrl+P, Training, in training): a new cashier's first day, step by step, each ticked off when the training
-database shows it happened (``services.training.Guide``), never on a key press."""
+"""The training guide (in training: F11 Till, Ctrl+T; or Ctrl+P, Training): a new cashier's first day, step by
+step, each ticked off when the training database shows it happened (``services.training.Guide``), never on a key
+press."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class TrainingGuideScreen(ShopScreen):
         with VerticalScroll(id="guide"):
             yield Static("Practise here as much as you like: this is a copy of the shop. Nothing you do reaches "
                          "the real stock, the drawer or the books. Each step is ticked when it has really "
-                         "happened. Esc: start; Ctrl+P, Training: back to this guide.", classes="hint", markup=False)
+                         "happened. Esc: start; F11 then Ctrl+T (or Ctrl+P, Training): back to this guide.",
+                         classes="hint", markup=False)
             for n, step in enumerate(STEPS, 1):
                 yield Static(self._line(n, step, False), id=f"step-{step.key}", classes="guide-step", markup=False)
             yield Static("", id="guide-summary", classes="title", markup=False)
