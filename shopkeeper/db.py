@@ -352,6 +352,9 @@ class _LockFiles(threading.local):
 
 
 _lock_files = _LockFiles()
+# A forked child has copies of the parent's open files, and a flock belongs to the open file, shared by both: the
+# child opens its own.
+os.register_at_fork(after_in_child=lambda: setattr(_lock_files, "files", {}))
 
 
 def _lock_file(db: Database, role: str) -> io.FileIO | None:
@@ -386,28 +389,31 @@ def _announce(db: Database) -> io.FileIO | None:
     return file
 
 
-def let_writers_in(timeout: float = 5.0) -> bool:
-    """Call between the batches of a long job, outside any transaction: wait until no write transaction of another
-    connection (process or thread) is waiting or running, so whoever queued behind the last batch goes first;
-    returns at once when none is. At most ``timeout`` seconds (a stuck writer: the next batch then waits for the
-    write lock as usual). False when there is no writers' lock file (see ``_lock_file``): pause instead."""
+def let_writers_in(timeout: float = 5.0) -> bool | None:
+    """Call between the batches of a long job: wait until no write transaction of another connection (process or
+    thread) is waiting or running, so whoever queued behind the last batch goes first; returns at once when none
+    is. At most ``timeout`` seconds (a stuck writer: the next batch then waits for the write lock as usual).
+    Returns whether someone was waiting; None when there is no writers' lock file (see ``_lock_file``) or the job
+    is inside a transaction of its own: the caller pauses instead."""
     db = database.obj
-    file = _lock_file(db, "let_in")
+    file = _lock_file(db, "let_in") if not db.in_transaction() else None
     if file is None:
-        return False
+        return None
     deadline = time.monotonic() + timeout
+    waited = False
     while True:
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 return True
+            waited = True
             time.sleep(LET_IN_POLL)
             continue
         except OSError:
-            return False
+            return None
         fcntl.flock(file, fcntl.LOCK_UN)
-        return True
+        return waited
 
 
 @contextlib.contextmanager

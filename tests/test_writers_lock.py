@@ -17,8 +17,13 @@ def test_a_batch_job_goes_on_at_once_when_no_till_waits(db, monkeypatch):
     monkeypatch.setattr(shop_db.time, "sleep", paused.append)
     with write_transaction():  # this thread's own transaction, ended: it does not count as waiting
         pass
-    assert let_writers_in() is True
+    assert let_writers_in() is False  # no one was waiting
     assert paused == []
+
+
+def test_a_batch_job_inside_a_transaction_of_its_own_does_not_wait_for_itself(db):
+    with write_transaction():  # this thread holds the lock file shared: an exclusive try would wait for itself
+        assert let_writers_in() is None  # the caller pauses instead
 
 
 def test_a_batch_job_waits_until_a_till_that_queued_has_committed(db, db_path, monkeypatch):
@@ -43,7 +48,7 @@ def test_a_batch_job_waits_until_a_till_that_queued_has_committed(db, db_path, m
     thread.start()
     assert entered.wait(10)
     monkeypatch.setattr(shop_db.time, "sleep", poll)
-    assert let_writers_in() is True
+    assert let_writers_in() is True  # someone was waiting
     events.append("job goes on")
     thread.join(10)
     assert events == ["job waits", "till committed", "job goes on"]
@@ -66,6 +71,17 @@ def test_an_import_pauses_only_for_a_waiting_till_and_ends_with_full_sync(db, ct
     assert paused == []  # no fixed pause: the lock file shows no one waits
     assert let_in == [1, 1, 1]  # between batches, which were committed with synchronous=NORMAL
     assert database.obj.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL again, for the next sale
+
+
+def test_an_import_pauses_now_and_then_for_writers_that_cannot_announce_themselves(db, ctx, monkeypatch):
+    """An older shopkeeper at another till, the sqlite3 shell: no announcement, so every ``UNANNOUNCED_EVERY``
+    seconds the import pauses as long as SQLite's busy handler needs to get in."""
+    paused = []
+    monkeypatch.setattr(products_csv.time, "sleep", paused.append)
+    monkeypatch.setattr(products_csv, "UNANNOUNCED_EVERY", 0.0)
+    data = "sku,name,price\n" + "".join(f"S{i},Item {i},1.00\n" for i in range(30))
+    products_csv.import_products(ctx, data.encode(), batch_rows=10)
+    assert len(paused) == 3 and all(0 <= pause <= products_csv.BATCH_PAUSE for pause in paused)
 
 
 def test_deferred_sync_restores_full_sync_when_the_job_fails(db):

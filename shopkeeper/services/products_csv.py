@@ -511,8 +511,14 @@ MAX_BATCH_ROWS = 50_000
 
 BATCH_PAUSE = 0.11
 """Seconds the importer lets go of the database between batches on SQLite when it cannot see who waits (no
-writers' lock file: ``db.let_writers_in``). A till waiting for the write lock polls (SQLite's busy handler) at least
-every 100 ms: a longer pause lets it in for certain."""
+writers' lock file: ``db.let_writers_in``), and every ``UNANNOUNCED_EVERY``. A till waiting for the write lock
+polls (SQLite's busy handler) at least every 100 ms: a longer pause lets it in for certain."""
+
+UNANNOUNCED_EVERY = 2.0
+"""Seconds of batches after which the importer pauses ``BATCH_PAUSE`` even though no writer announced itself: one
+that cannot (an older shopkeeper on another till during an upgrade, the sqlite3 shell, a user who may not open the
+lock file) still gets in, after about two seconds instead of never (a busy handler's polls rarely fall in the
+moments between two batches)."""
 
 
 def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV", skip_bad: bool = False,
@@ -572,6 +578,7 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepare
                    report: ImportReport, *, source: str, ignore_stock: bool, layouts: Layouts, sized: bool) -> None:
     """Write ``batches``, each in its own transaction; between two, tills waiting for the database go first."""
     batch = next(batches, None)
+    paused = time.perf_counter()
     while batch is not None:
         started = time.perf_counter()
         try:
@@ -587,8 +594,14 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepare
         released = time.perf_counter()
         del batch  # its rows are freed before the next batch's are read: one batch in memory at a time
         batch = next(batches, None)  # read from the spool while the tills that waited have the database
-        if is_sqlite() and not let_writers_in():  # no lock file to see who waits: a pause long enough for any
+        if not is_sqlite():  # PostgreSQL: the batch's row locks, no lock on the whole database
+            continue
+        waited = let_writers_in()
+        if waited:
+            paused = time.perf_counter()
+        elif waited is None or time.perf_counter() - paused > UNANNOUNCED_EVERY:  # a pause any writer gets in by
             time.sleep(max(0.0, BATCH_PAUSE - (time.perf_counter() - released)))
+            paused = time.perf_counter()
 
 
 class _Prepared(NamedTuple):
