@@ -381,12 +381,22 @@ def _lock_file(db: Database, role: str) -> io.FileIO | None:
 def _announce(db: Database) -> io.FileIO | None:
     """Hold the writers' lock file shared for the transaction about to begin (None: there is none)."""
     file = _lock_file(db, "announce")
-    if file is not None:
+    if file is None:
+        return None
+    for _ in range(ANNOUNCE_TRIES):  # held exclusively only while a job checks for waiters: an instant
         try:
-            fcntl.flock(file, fcntl.LOCK_SH)  # waits only while a job checks for waiters: an instant
+            fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return file
+        except BlockingIOError:
+            time.sleep(LET_IN_POLL)
         except OSError:
             return None
-    return file
+    return None  # a job stopped in that instant (suspended): this transaction goes on unannounced
+
+
+ANNOUNCE_TRIES = 50
+"""Tries (``LET_IN_POLL`` apart) to announce a write transaction before it goes on without: a till never hangs on
+the lock file, whatever the job holding it does."""
 
 
 def let_writers_in(timeout: float = 5.0) -> bool | None:

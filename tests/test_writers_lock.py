@@ -55,6 +55,21 @@ def test_a_batch_job_waits_until_a_till_that_queued_has_committed(db, db_path, m
     assert Path(f"{db_path}{shop_db.WRITERS_LOCK}").exists()
 
 
+def test_a_till_never_hangs_on_the_lock_file_of_a_job_stopped_while_it_checked(db, db_path, monkeypatch):
+    """A job suspended in the instant it holds the lock file exclusively: a write transaction tries a while, then
+    goes on unannounced (SQLite's own write lock still orders it)."""
+    import fcntl
+
+    tries = []
+    monkeypatch.setattr(shop_db.time, "sleep", tries.append)
+    with open(f"{db_path}{shop_db.WRITERS_LOCK}", "a+b") as job:
+        fcntl.flock(job, fcntl.LOCK_EX)
+        with write_transaction():
+            database.obj.execute_sql("CREATE TABLE sold (id INTEGER)")
+    assert len(tries) == shop_db.ANNOUNCE_TRIES
+    assert database.obj.execute_sql("SELECT count(*) FROM sold").fetchone()[0] == 0
+
+
 def test_an_import_pauses_only_for_a_waiting_till_and_ends_with_full_sync(db, ctx, monkeypatch):
     paused, let_in = [], []
     monkeypatch.setattr(products_csv.time, "sleep", paused.append)
