@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import functools
+import io
 import os
 import random
 import sqlite3
@@ -306,9 +308,12 @@ def kept_figures_written() -> Iterator[None]:
 
 @contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
-    """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints."""
+    """One write transaction: ``BEGIN IMMEDIATE`` on SQLite. Nested calls become savepoints. On SQLite the
+    outermost one is announced on the writers' lock file from before it waits for the write lock until it ends
+    (``let_writers_in``)."""
     db = database.obj  # the bound database: through the proxy, each step inside costs a lookup
     outermost = not db.in_transaction()
+    announced = _announce(db) if outermost else None
     try:
         with db.atomic():
             yield
@@ -334,6 +339,120 @@ def write_transaction() -> Iterator[None]:
             if message is not None:
                 raise StorageError(f"{message}; nothing was saved", reason=error_kind(exc)) from None
         raise
+    finally:
+        if announced is not None:
+            fcntl.flock(announced, fcntl.LOCK_UN)
+
+
+WRITERS_LOCK = "-writers"
+"""A lock file beside a SQLite database (``shop.db-writers``, empty): every write transaction holds it shared from
+before it asks for the write lock until it ends; a long job that writes in batches (an import) takes it exclusively
+between batches, which it gets only when no one is waiting (``let_writers_in``). So the job pauses exactly as long
+as a till needs, and not at all when none is selling. Locks held with ``flock``: per open file, so threads of one
+process (a TUI selling while it imports) wait for each other as processes do."""
+
+LET_IN_POLL = 0.002
+"""Seconds between two tries of ``let_writers_in`` (a blocking ``flock`` cannot time out)."""
+
+
+class _LockFiles(threading.local):
+    """This thread's open writers' lock files: one to announce its transactions, one to let others in."""
+
+    def __init__(self) -> None:
+        self.files: dict[tuple[str, str], io.FileIO] = {}
+
+
+_lock_files = _LockFiles()
+# A forked child has copies of the parent's open files, and a flock belongs to the open file, shared by both: the
+# child opens its own.
+os.register_at_fork(after_in_child=lambda: setattr(_lock_files, "files", {}))
+
+
+def _lock_file(db: Database, role: str) -> io.FileIO | None:
+    """This thread's open writers' lock file of ``db`` for ``role``, or None: not a SQLite file (PostgreSQL's
+    short transactions take no global lock, ``:memory:`` has no other writer), read-only, or a folder we may not
+    write (then the job pauses a fixed time instead)."""
+    path = getattr(db, "path", None)
+    if path is None or getattr(db, "read_only", False) or not isinstance(db, SqliteDatabase):
+        return None
+    name = f"{path}{WRITERS_LOCK}"
+    files = _lock_files.files
+    found = files.get((role, name))
+    if found is None:
+        for key in [key for key in files if key[0] == role]:  # another database now: one file per role open
+            files.pop(key).close()
+        try:
+            mode = os.stat(path).st_mode & 0o777  # the database's own, as SQLite gives its -wal and -shm
+            found = files[(role, name)] = io.FileIO(os.open(name, os.O_RDWR | os.O_CREAT, mode), "r+")
+        except OSError:
+            return None
+    return found
+
+
+def _announce(db: Database) -> io.FileIO | None:
+    """Hold the writers' lock file shared for the transaction about to begin (None: there is none)."""
+    file = _lock_file(db, "announce")
+    if file is None:
+        return None
+    for _ in range(ANNOUNCE_TRIES):  # held exclusively only while a job checks for waiters: an instant
+        try:
+            fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return file
+        except BlockingIOError:
+            time.sleep(LET_IN_POLL)
+        except OSError:
+            return None
+    return None  # a job stopped in that instant (suspended): this transaction goes on unannounced
+
+
+ANNOUNCE_TRIES = 50
+"""Tries (``LET_IN_POLL`` apart) to announce a write transaction before it goes on without: a till never hangs on
+the lock file, whatever the job holding it does."""
+
+
+def let_writers_in(timeout: float = 5.0) -> bool | None:
+    """Call between the batches of a long job: wait until no write transaction of another connection (process or
+    thread) is waiting or running, so whoever queued behind the last batch goes first; returns at once when none
+    is. At most ``timeout`` seconds (a stuck writer: the next batch then waits for the write lock as usual).
+    Returns whether someone was waiting; None when there is no writers' lock file (see ``_lock_file``) or the job
+    is inside a transaction of its own: the caller pauses instead."""
+    db = database.obj
+    file = _lock_file(db, "let_in") if not db.in_transaction() else None
+    if file is None:
+        return None
+    deadline = time.monotonic() + timeout
+    waited = False
+    while True:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return True
+            waited = True
+            time.sleep(LET_IN_POLL)
+            continue
+        except OSError:
+            return None
+        fcntl.flock(file, fcntl.LOCK_UN)
+        return waited
+
+
+@contextlib.contextmanager
+def deferred_sync() -> Iterator[None]:
+    """Commits of this connection not flushed to disk one by one until the block ends (SQLite in WAL mode:
+    ``synchronous=NORMAL``, which keeps the database consistent and may lose only the last commits at a power cut).
+    The next commit flushed as usual (this connection's after the block, or any till's: a sale flushes the whole
+    log before it) makes them durable. Only for work that is finished by running it again (an import's batches,
+    whose progress is in the same transactions), never for a sale."""
+    db = database.obj
+    if not is_sqlite(db) or db.in_transaction():
+        yield
+        return
+    db.execute_sql("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}")
 
 
 _BUSY = ("database is locked", "database table is locked", "database is busy", "lock timeout")

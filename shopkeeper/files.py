@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shopkeeper.errors import ConfigError
 
-SIDECARS = ("-wal", "-shm", "-journal")
+SIDECARS = ("-wal", "-shm", "-journal", "-writers")  # -writers: db.WRITERS_LOCK, empty, given the group too
 
 
 def mode_for(group: str = "") -> int:

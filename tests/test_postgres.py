@@ -296,6 +296,41 @@ def test_a_batch_import_on_postgres_logs_counts_and_chains_every_row(pg):
     assert report.ok and report.head.positions["movement"] == n
 
 
+def test_a_barcode_a_till_took_during_an_import_on_postgres_stops_it_naming_the_holder(pg, monkeypatch):
+    """A code given to another product after the import checked its file: the unique index refuses it inside the
+    batch (a savepoint keeps the transaction usable on PostgreSQL) and the import stops naming its line and holder;
+    the batch left nothing, and once the code is free a rerun finishes the import."""
+    from shopkeeper.services import products_csv
+    from shopkeeper.services.products_csv import ImportStopped, import_products
+
+    ctx = Context(staff="pg", terminal="t1")
+    data = ("sku,name,barcode\n" + "".join(f"S{i},Item {i},{2000000000000 + 10 * i + _check(i)}\n"
+                                             for i in range(20))).encode()
+    code = f"{2000000000000 + 10 * 14 + _check(14)}"
+    write, calls = products_csv._write_batch, []
+
+    def a_till_takes_a_code_after_the_first_batch(*args, **kw):
+        if calls:
+            save_product(ProductData(sku="OTHER", name="Other", barcodes=[code]))
+        calls.append(1)
+        write(*args, **kw)
+
+    monkeypatch.setattr(products_csv, "_write_batch", a_till_takes_a_code_after_the_first_batch)
+    with pytest.raises(ImportStopped, match=f"line 16: S14: barcode {code} already belongs to OTHER"):
+        import_products(ctx, data, source="list.csv", batch_rows=10)
+    assert Product.select().count() == 11  # the first batch and OTHER
+    monkeypatch.setattr(products_csv, "_write_batch", write)
+    save_product(ProductData(sku="OTHER", barcodes=[]))
+    assert import_products(ctx, data, source="list.csv", batch_rows=10).created == 10
+    assert chain_check.check(full=True).ok
+
+
+def _check(i: int) -> int:
+    from shopkeeper.barcodes import check_digit
+
+    return int(check_digit(f"{200000000000 + i:012d}"))
+
+
 def test_editing_a_product_while_a_till_sells_it_keeps_the_stock(pg, monkeypatch):
     """A product edited (an import's new price) while another till sells it: the edit must not write back the stock
     it read before the sale committed. (Found by tests/test_kill9.py: `check` reported on_hand != journal.)"""

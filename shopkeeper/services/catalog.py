@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from peewee import AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, IntegrityError, TextField
+from peewee import __exception_wrapper__ as peewee_errors
 
 from shopkeeper.barcodes import BarcodeError, Layouts, lookup_keys, parse_scan
 from shopkeeper.db import is_sqlite, statement, utcnow, write_transaction
@@ -517,8 +518,9 @@ IN_CHUNK = 500
 """Values in one ``IN (…)`` list: well under SQLite's and PostgreSQL's parameter limits."""
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):
+    """One product of a batch save (a tuple: an import makes one per row)."""
+
     product_id: int
     sku: str
     created: bool
@@ -697,7 +699,8 @@ def _insert_products(creates: list[tuple[str, dict[str, object]]], now: str) -> 
 def _replace_barcodes(changes: dict[int, tuple[list[str], list[str]]], positions: dict[str, int],
                       created: dict[str, int], existing: dict[str, Product]) -> None:
     """Give each product its wanted codes: codes it no longer has go first (another row of the batch may take
-    them), then a code still on another product is refused, naming it."""
+    them), then a code still on another product is refused, naming it (looked up only then: the unique index
+    checks every code as it is inserted)."""
     db = database.obj
     gone = [(product_id, code) for product_id, (old, new) in changes.items() for code in old if code not in new]
     if gone:
@@ -705,10 +708,16 @@ def _replace_barcodes(changes: dict[int, tuple[list[str], list[str]]], positions
     wanted = {code: product_id for product_id, (old, new) in changes.items() for code in new if code not in old}
     if not wanted:
         return
-    sku_of = {**{pid: sku for sku, pid in created.items()}, **{p.id: sku for sku, p in existing.items()}}
-    for code, holder in barcode_holders(list(wanted)).items():
-        sku = sku_of[wanted[code]]
-        raise InvalidInput(f"{sku}: barcode {code} already belongs to {holder}", field="barcodes",
-                           reason=f"{code} already belongs to {holder}", value=code, line=positions[sku])
-    db.cursor().executemany(f"INSERT INTO barcode (code, product_id) VALUES ({db.param}, {db.param})",
-                            list(wanted.items()))
+    try:
+        # the unique index finds a code on another product (a till gave it meanwhile); the driver's error as Peewee's
+        with db.savepoint(), peewee_errors:
+            db.cursor().executemany(f"INSERT INTO barcode (code, product_id) VALUES ({db.param}, {db.param})",
+                                    list(wanted.items()))
+    except IntegrityError:
+        sku_of = {**{pid: sku for sku, pid in created.items()}, **{p.id: sku for sku, p in existing.items()}}
+        for code, holder in barcode_holders(list(wanted)).items():
+            sku = sku_of[wanted[code]]
+            raise InvalidInput(f"{sku}: barcode {code} already belongs to {holder}", field="barcodes",
+                               reason=f"{code} already belongs to {holder}", value=code,
+                               line=positions[sku]) from None
+        raise

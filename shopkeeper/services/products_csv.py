@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple
 
 from shopkeeper.barcodes import Layouts
-from shopkeeper.db import is_sqlite, write_transaction
+from shopkeeper.db import deferred_sync, is_sqlite, let_writers_in, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
@@ -523,8 +523,15 @@ MAX_BATCH_ROWS = 50_000
 """The most rows in one batch (its prepared rows are held in memory while it is written)."""
 
 BATCH_PAUSE = 0.11
-"""Seconds the importer lets go of the database between batches on SQLite. A till waiting for the write lock
+"""Seconds the importer lets go of the database between batches on SQLite when it cannot see who waits (no
+writers' lock file: ``db.let_writers_in``), and every ``UNANNOUNCED_EVERY``. A till waiting for the write lock
 polls (SQLite's busy handler) at least every 100 ms: a longer pause lets it in for certain."""
+
+UNANNOUNCED_EVERY = 2.0
+"""Seconds of batches after which the importer pauses ``BATCH_PAUSE`` even though no writer announced itself: one
+that cannot (an older shopkeeper on another till during an upgrade, the sqlite3 shell, a user who may not open the
+lock file) still gets in, after about two seconds instead of never (a busy handler's polls rarely fall in the
+moments between two batches)."""
 
 
 def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV", skip_bad: bool = False,
@@ -535,8 +542,8 @@ def import_products(ctx: Context, data: bytes | BinaryIO, *, source: str = "CSV"
     The whole file is read and checked first, without taking the database (every bad row, duplicate and barcode
     already on another product is found then): a file with bad rows changes nothing unless ``skip_bad``. Then the
     rows are written in batches of about ``BATCH_SECONDS`` each (or of ``batch_rows``), each its own short
-    transaction with a pause after it, so tills keep selling; the
-    file is streamed twice and never held in memory as rows. Progress is kept in ``import_run``: if the import is
+    transaction; between two, the tills waiting for the database go first (``db.let_writers_in``: no pause when
+    none waits), so tills keep selling. The file is streamed twice and never held in memory as rows. Progress is kept in ``import_run``: if the import is
     interrupted (killed, a power cut, a barcode a till took meanwhile: ``ImportStopped``), running the same file
     again carries on after the last stored row and says so (``ImportReport.resumed``).
 
@@ -573,8 +580,18 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
                 approval.record(ctx, f"import:{source}")
     report.resumed = run if run.rows_done else None
     size = [batch_rows or 200]
-    batches = _batches(spool, bad, run.last_line, size)
+    with deferred_sync():  # the batches flushed to disk together, by the run's end (a rerun redoes lost ones)
+        _write_batches(ctx, run, _batches(spool, bad, run.last_line, size), size, report, source=source,
+                       ignore_stock=ignore_stock, layouts=layouts, sized=batch_rows is None)
+    report.count_session = import_runs.finish(ctx, run)
+    return report
+
+
+def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepared]], size: list[int],
+                   report: ImportReport, *, source: str, ignore_stock: bool, layouts: Layouts, sized: bool) -> None:
+    """Write ``batches``, each in its own transaction; between two, tills waiting for the database go first."""
     batch = next(batches, None)
+    paused = time.perf_counter()
     while batch is not None:
         started = time.perf_counter()
         try:
@@ -584,16 +601,20 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
             raise ImportStopped(
                 f"{source}: import stopped at line {line}: {exc}. The rows before it are stored; fix this and run "
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
-        if batch_rows is None:  # the next batch sized to take about BATCH_SECONDS, as this one went
+        if sized:  # the next batch sized to take about BATCH_SECONDS, as this one went
             took = max(time.perf_counter() - started, 1e-3)
             size[0] = max(20, min(MAX_BATCH_ROWS, 2 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
         released = time.perf_counter()
         del batch  # its rows are freed before the next batch's are read: one batch in memory at a time
-        batch = next(batches, None)  # read from the spool in the pause, while the tills have the database
-        if is_sqlite():
+        batch = next(batches, None)  # read from the spool while the tills that waited have the database
+        if not is_sqlite():  # PostgreSQL: the batch's row locks, no lock on the whole database
+            continue
+        waited = let_writers_in()
+        if waited:
+            paused = time.perf_counter()
+        elif waited is None or time.perf_counter() - paused > UNANNOUNCED_EVERY:  # a pause any writer gets in by
             time.sleep(max(0.0, BATCH_PAUSE - (time.perf_counter() - released)))
-    report.count_session = import_runs.finish(ctx, run)
-    return report
+            paused = time.perf_counter()
 
 
 class _Prepared(NamedTuple):

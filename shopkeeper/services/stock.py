@@ -17,7 +17,7 @@ from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services import audit_log, permissions
 from shopkeeper.services.catalog import find_product
-from shopkeeper.services.chain import insert_columns, register, register_row
+from shopkeeper.services.chain import insert_columns, register_row
 from shopkeeper.services.context import Context, staff_id, terminal_id
 from shopkeeper.text import clean
 
@@ -139,7 +139,8 @@ def _checked(ctx: Context, e: Entry, on_hand: int, avg_cost: int, sku: str, post
 def _post_many(db, ctx: Context, entries: list[Entry], now: str, staff: int, terminal: int, posted: Posted) -> None:
     """``post_movements`` for many entries (their products already locked): the same rules per entry, in entry
     order, against the stock each leaves; the products' stock moved by their summed quantities in one
-    ``executemany``; the movements inserted ``_ROWS_PER_INSERT`` at a time, each registered for the chain."""
+    ``executemany``; the movements inserted ``_ROWS_PER_INSERT`` at a time, each registered for the chain with its
+    values."""
     ids = sorted({e.product_id for e in entries})
     found: dict[int, tuple[int, int, str]] = {}
     for start in range(0, len(ids), 500):
@@ -170,10 +171,11 @@ def _post_many(db, ctx: Context, entries: list[Entry], now: str, staff: int, ter
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start:start + _ROWS_PER_INSERT]
         sql = f"{insert} VALUES {', '.join([one] * len(chunk))} RETURNING id"
-        # Ids ascend in the order of the VALUES (SQLite under its write lock; PostgreSQL's sequence, row by row).
+        # Ids ascend in the order of the VALUES (SQLite under its write lock; PostgreSQL's sequence, row by row):
+        # each row is hashed at commit from the values bound, not read back.
         new = sorted(row[0] for row in db.execute_sql(sql, [v for row in chunk for v in row]).fetchall())
-        for movement_id in new:
-            register("movement", movement_id)
+        for movement_id, values in zip(new, chunk):
+            register_row("movement", (movement_id, *values))
         posted.movement_ids += new
 
 

@@ -171,7 +171,7 @@ def test_restore_refuses_damaged_copies_open_shops_and_the_live_file(shop, tmp_p
     _zero_an_index_page(copy)
     code, _, err = shop("restore", str(copy))
     assert code == 2 and "is damaged; nothing was changed" in err
-    assert sorted(p.name for p in tmp_path.glob("shop.db*")) == ["shop.db"]
+    assert sorted(p.name for p in tmp_path.glob("shop.db*")) == ["shop.db", "shop.db-writers"]  # db.WRITERS_LOCK
 
 
 KILLED_BACKUP = """
