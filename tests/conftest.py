@@ -20,6 +20,31 @@ from shopkeeper.services.context import Context  # noqa: E402
 chain.CROSS_CHECK = True
 
 
+def pytest_configure(config) -> None:
+    """PostgreSQL's ``pg_trgm`` lives in a schema of its own for the tests. An extension is one per database and
+    lands in whichever schema first created it: ``public`` (tests/test_postgres.py, which drops and recreates that
+    schema) or a TUI worker's ``sk_tui_gwN`` (dropped when that worker starts). Dropping it there, CASCADE, took the
+    trigram indexes of the other schema with it, across xdist workers: a deadlock or a missing index now and then.
+    Done once, by the controller, before the workers start."""
+    url = os.environ.get("SHOPKEEPER_TEST_PG")
+    if not url or hasattr(config, "workerinput") or importlib.util.find_spec("psycopg2") is None:
+        return
+    import psycopg2
+
+    try:
+        with psycopg2.connect(url) as con, con.cursor() as cur:
+            cur.execute("CREATE SCHEMA IF NOT EXISTS sk_extensions")
+            cur.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                        "WHERE e.extname = 'pg_trgm'")
+            row = cur.fetchone()
+            if row is not None and row[0] != "sk_extensions":  # its functions are not ours to move: made again
+                cur.execute("DROP EXTENSION pg_trgm CASCADE")
+            if row is None or row[0] != "sk_extensions":
+                cur.execute("CREATE EXTENSION pg_trgm SCHEMA sk_extensions")
+    except psycopg2.Error:
+        pass  # no server, or not allowed: the tests run as before (and say what is missing themselves)
+
+
 def _missing_tool(tool: str) -> str | None:
     """Why ``tool`` cannot be used here, or None when it can."""
     if tool == "tmux":
