@@ -46,6 +46,13 @@ A profile (or map file)::
                                                  #   Odoo write one row per barcode, variant value, tax...); its
                                                  #   barcodes and option values are added, other values said once
     continue_when_same = ["handle", "sku"]       # so does a row repeating these of the row above (nothing added)
+    [sku]                                        # a product the system keeps without a SKU of its own:
+    from = ["Barcode", "External ID"]            #   the first of these columns that is filled is its SKU
+    drop_prefix = "__export__."                  #   (this prefix of it aside)
+    group_and_options = true                     #   else its group key and option values: "linen-tee-natural-m"
+    missing = "how to export one"                #   else the row is refused saying this
+    [variants] name_suffix = "-"                 # the system's own variant name ends with one "-part" per option
+                                                 #   value ("T-Shirt-RED-S", ERPNext): "T-Shirt – Red / S"
 
 A map file may start from a bundled profile (``extends = "woocommerce"``) and add to it, e.g. a ``[taxes]`` table.
 """
@@ -84,9 +91,34 @@ UNIT_NAMES = {
                      "stuk", "stuks", "st", "st.", "stück", "stk", "stk.", "pièce", "pièces", "pce", "unité",
                      "unités", "unidad", "unidades", "ud", "uds"), "pcs"),
     **dict.fromkeys(("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramm", "kilogramme"), "kg"),
+    **dict.fromkeys(("g", "gr", "gram", "grams", "gramm", "gramme", "grammes"), "g"),
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "lb"),
+    **dict.fromkeys(("oz", "ounce", "ounces"), "oz"),
 }
 """Units other systems and spreadsheets name (ERPNext "Nos" and "Kg", Odoo "Units", a Dutch "stuk", a German
-"Stk.") as ours: ``pcs`` is sold by the piece, any other unit by measure."""
+"Stk.", Square's "Pound (lb)") as ours: ``pcs`` is sold by the piece, any other unit by measure."""
+_PER = re.compile(r"^per\s+", re.IGNORECASE)
+_PRECISION = re.compile(r"\s*(?:[(\[]\s*(?:precision[:\s]*)?\d*[.,]?\d+\s*[)\]]|,?\s*precision[:\s]*\d*[.,]?\d+)\s*$",
+                        re.IGNORECASE)
+_ABBREVIATION = re.compile(r"^(?P<name>.*?)\s*\((?P<abbr>[^()]+)\)$")
+
+
+def unit_named(text: str) -> str:
+    """Our unit for a unit as another system writes it: a name or an abbreviation ("Nos", "kilo"), Square's
+    "Unit and Precision" ("Kilogram (kg)", "Per Pound (lb)", a precision after it: "(.00)", "[2]", "precision 2");
+    "" for none (by the piece). A unit we do not know is kept as its abbreviation (or name): sold by measure."""
+    unit = " ".join(text.split())
+    while (trimmed := _PRECISION.sub("", unit)) != unit:
+        unit = trimmed
+    unit = _PER.sub("", unit)
+    named = _ABBREVIATION.match(unit)
+    candidates = [named["abbr"].strip(), named["name"].strip()] if named else [unit]
+    for candidate in candidates:
+        if candidate.lower() in UNIT_NAMES:
+            return UNIT_NAMES[candidate.lower()]
+    return candidates[0]
+
+
 _LIST_SEP = re.compile(r"(?<!\\),")
 _RATE_IN_NAME = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
@@ -137,6 +169,11 @@ class Profile:
     continue_when_same: list[str] = field(default_factory=list)
     named_values: bool = False
     tax_amount: str = ""
+    sku_from: list[str] = field(default_factory=list)
+    sku_drop_prefix: str = ""
+    sku_from_options: bool = False
+    sku_missing: str = ""
+    name_suffix: str = ""
     key: str = ""
     """The bundled profile's name for ``--from`` and ``extends`` ("" for a map of its own)."""
 
@@ -152,7 +189,7 @@ class Profile:
         for their, ours in [*columns.items(), *((f"[fixed] {k}", k) for k in fixed)]:
             if ours not in FIELDS:
                 raise fail(f"{their!r} = {ours!r}: {ours!r} is not one of our fields ({', '.join(FIELDS)})")
-        variants, rows = data.get("variants", {}), data.get("rows", {})
+        variants, rows, sku = data.get("variants", {}), data.get("rows", {}), data.get("sku", {})
         try:
             return cls(name=str(data.get("name") or where), columns={str(k): str(v) for k, v in columns.items()},
                        source=str(data.get("source", "")), recognise=[list(r) for r in data.get("recognise", [])],
@@ -176,7 +213,9 @@ class Profile:
                        continue_when_empty=_names(rows.get("continue_when_empty", [])),
                        continue_when_same=_names(rows.get("continue_when_same", [])),
                        named_values=bool(variants.get("named_values")), tax_amount=str(data.get("tax_amount", "")),
-                       key=str(data.get("key", "")))
+                       sku_from=_names(sku.get("from", [])), sku_drop_prefix=str(sku.get("drop_prefix", "")),
+                       sku_from_options=bool(sku.get("group_and_options")), sku_missing=str(sku.get("missing", "")),
+                       name_suffix=str(variants.get("name_suffix", "")), key=str(data.get("key", "")))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise fail(f"not a column map: {exc}") from None
 
@@ -200,7 +239,10 @@ class Profile:
             else:
                 hits = [lowered.index(pattern)] if pattern in lowered else []
             sources.setdefault(ours, []).extend((i, their) for i in hits)
-        missing = [f for f in ("sku", "name") if not sources.get(f) and f not in self.fixed]
+        sku_from = [lowered.index(c.lower()) for c in self.sku_from if c.lower() in lowered]
+        fallback = bool(sku_from) or (self.sku_from_options and any(g.lower() in lowered for g in self.group))
+        missing = [f for f in ("sku", "name") if not sources.get(f) and f not in self.fixed
+                   and not (f == "sku" and fallback)]
         if missing:
             wanted = ", ".join(repr(t) for t, o in self.columns.items() if o in missing)
             raise HeaderRejected(f"no column for {' and '.join(missing)} (looked for {wanted}) for the layout "
@@ -225,7 +267,8 @@ class Profile:
                        say_filled=[(i, r) for r in self.say_when_filled if (i := index(r.column)) is not None],
                        continue_empty=[i for c in self.continue_when_empty if (i := index(c)) is not None],
                        continue_same=[i for c in self.continue_when_same if (i := index(c)) is not None],
-                       tax_amount=index(self.tax_amount), gross=prices_include_tax, decimals=decimals)
+                       tax_amount=index(self.tax_amount), gross=prices_include_tax, decimals=decimals,
+                       sku_from=sku_from)
 
     @staticmethod
     def _location(their: str, header: list[str], hits: list[int], location: str | None) -> int:
@@ -306,6 +349,7 @@ class Binding:
     continue_empty: list[int] = field(default_factory=list)
     continue_same: list[int] = field(default_factory=list)
     tax_amount: int | None = None
+    sku_from: list[int] = field(default_factory=list)
     gross: bool = True
     decimals: int = 2
     _item: tuple[str, dict[str, str]] | None = None
@@ -369,7 +413,7 @@ class Binding:
                 found = [v for i, _ in columns if (v := cell(i))]
             out[ours] = "|".join(dict.fromkeys(found)) if ours == "barcode" else (found[0] if found else "")
         if unit := out.get("unit"):
-            out["unit"] = UNIT_NAMES.get(unit.lower(), unit)
+            out["unit"] = unit_named(unit)
         if self.profile.plain_decimals:
             for name in ("price", "cost"):
                 if re.fullmatch(r"\d+,\d+", out.get(name, "")):
@@ -391,6 +435,8 @@ class Binding:
                 out[ours] = value
         options = self._options(cell)
         variant = " / ".join(options)
+        if "sku" in out and not out["sku"]:
+            out["sku"] = self._sku_of(cell, options, line)
         if self.parent is not None:
             return self._variation(record, out, cell, variant)
         if self.group is not None:
@@ -404,8 +450,42 @@ class Binding:
         if self.continued:
             self._held = (out, out.get("name", ""), options, said)
         if variant and out.get("name"):
-            out["name"] = f"{out['name']}{SEPARATOR}{variant}"
+            out["name"] = self._variant_name(out["name"], options)
         return out
+
+    def _variant_name(self, name: str, options: list[str]) -> str:
+        """"Item – Red / S" from the item's name and its option values; where the system's own name for the
+        variant ends with one part per value (``name_suffix``: ERPNext's "T-Shirt-RED-S", its template's name and
+        the values' abbreviations), those parts are dropped first."""
+        sep = self.profile.name_suffix
+        if sep and options:
+            head, *tail = name.rsplit(sep, len(options))
+            if len(tail) == len(options) and head.strip() and all(t.strip() for t in tail):
+                name = head.strip()
+        return f"{name}{SEPARATOR}{' / '.join(options)}"
+
+    def _sku_of(self, cell, options: list[str], line: int) -> str:
+        """The SKU of a product the system keeps without one (``[sku]``): the first of the ``from`` columns that
+        is filled (a barcode, an ID the system gives every product), else its group key and option values; said
+        once for the file. None of them: "" (refused as an empty SKU), or the profile's ``missing`` message."""
+        sku_columns = ", ".join(dict.fromkeys(self.header[i].strip() for i, _ in self.sources.get("sku", []))) \
+            or "SKU column"
+        for i in self.sku_from:
+            if value := cell(i).split("|")[0].strip():
+                prefix = self.profile.sku_drop_prefix
+                sku = value[len(prefix):] if prefix and value.startswith(prefix) else value
+                self._say(line, self.header[i].strip(),
+                          f"no {sku_columns}: the product's {self.header[i].strip()} is its SKU")
+                return sku
+        if self.profile.sku_from_options and self.group is not None and (key := cell(self.group)):
+            sku = "-".join([key, *("-".join(o.lower().split()) for o in options)])
+            self._say(line, self.header[self.group].strip(),
+                      f"no {sku_columns}: the product's {self.header[self.group].strip()} and option values are "
+                      f"its SKU")
+            return sku
+        if self.profile.sku_missing:
+            raise ValueError(f"sku: empty ({sku_columns}): {self.profile.sku_missing}")
+        return ""
 
     def _say_filled(self, cell, line: int) -> bool:
         """Say a ``say_when_filled`` rule's note for a product row with that column filled, once a product (of
@@ -452,7 +532,7 @@ class Binding:
         more = self._options(cell)
         if more:
             options.extend(more)
-            out["name"] = f"{name}{SEPARATOR}{' / '.join(options)}" if name else name
+            out["name"] = self._variant_name(name, options) if name else name
         for ours, columns in self.sources.items():
             for i, their in columns:
                 if ours != "barcode" and cell(i):

@@ -35,10 +35,14 @@ SETTINGS = {"square": dict(currency="USD", location="Harbour"), "lightspeed-x": 
 # sku: (name, barcodes, price, cost, unit, stock at the chosen location, category, supplier, tax rate)
 # (tax 20_000 is the test shop's default rate: the file gives none, or names a tax without a rate)
 EXPECTED = {
-    "square": {  # Harbour's own price for the large mug; the archived mug is left out
+    "square": {  # Harbour's own price for the large mug; the archived mug is left out; coffee sold by the pound
+        # and olives by the kilogram ("Unit and Precision"), a variation without SKU or GTIN known by its Token
         "CB-01": ("Cold Brew", ["0012345678905"], 450, 120, "pcs", 5_000, "Drinks", "Bean Co", 8_875),
         "MUG-S": ("Mug – Small", [], 129900, 40000, "pcs", 1_000, "Goods", "Clay Works", 20_000),
         "MUG-L": ("Mug – Large", [], 1500, 500, "pcs", 0, "Goods", "Clay Works", 20_000),
+        "COF-HB": ("Loose Coffee – House Blend", [], 1299, 610, "lb", 8_250, "Coffee", "Bean Co", 20_000),
+        "EF56GH78IJ": ("Loose Coffee – Decaf", [], 1449, 700, "lb", 2_500, "Coffee", "Bean Co", 20_000),
+        "OLV-1": ("Olives", [], 1980, 900, "kg", 1_750, "Deli", None, 8_875),
     },
     "shopify": {
         "LT-NAT-S": ("Linen Tee – Natural / S", ["4006381333931"], 3800, 1550, "pcs", 4_000, "Shirts", "Hill Mills",
@@ -46,6 +50,11 @@ EXPECTED = {
         "LT-NAT-M": ("Linen Tee – Natural / M", ["5000112548167"], 3800, 1550, "pcs", 6_000, "Shirts", "Hill Mills",
                      20_000),
         "GB-01": ("Gift Box", [], 500, 200, "pcs", 10_000, "Gifts", "Hill Mills", 20_000),
+        # Variant SKU is optional in Shopify: the barcode, else the handle and the option values
+        "5901234123471": ("Canvas Tote – Sand", ["5901234123471"], 2400, 900, "pcs", 3_000, "Bags", "Hill Mills",
+                          20_000),
+        "canvas-tote-dark-olive": ("Canvas Tote – Dark Olive", [], 2400, 900, "pcs", 2_000, "Bags", "Hill Mills",
+                                   20_000),
     },
     "woocommerce": {  # variations named from their parent; no SKU: the parent's and the ID; no price: left out;
         # the first of several categories
@@ -80,14 +89,19 @@ EXPECTED = {
         # a variant per row, its further variant value on a row of its own
         "TS-R-S": ("T-Shirt – Red / S", ["5000112548167"], 1500, 600, "pcs", 3_000, "All / Saleable", None, 21_000),
         "TS-R-M": ("T-Shirt – Red / M", [], 1500, 600, "pcs", 2_000, "All / Saleable", None, 21_000),
+        # no Internal Reference: the barcode, else the External ID (without Odoo's "__export__.")
+        "8710398527073": ("Beeswax Candle", ["8710398527073"], 1250, 400, "pcs", 6_000, "All / Saleable", None,
+                          21_000),
+        "product_product_31_6b7c8d9e": ("Napkins", [], 350, 120, "pcs", 40_000, "All / Saleable", None, 21_000),
     },
     "erpnext": {  # "Nos" is by the piece, "Kg" by weight; a second barcode on a row of its own; the template left
-        # out, its variant named by ERPNext; the disabled item left out
+        # out, its variants named from its name and their attribute values (a row each); the disabled item left out
         "ER-1": ("Notebook A5", ["8710398527059", "8710398527066"], 395, 150, "pcs", 20_000, "Products", None,
                  20_000),
         "ER-2": ("Pen", [], 99, 20, "pcs", 100_000, "Products", None, 20_000),
         "ER-3": ("Rice (loose)", [], 240, 110, "kg", 12_500, "Food", None, 20_000),
-        "TS-RED-S": ("T-Shirt-RED-S", ["5901234123457"], 1200, 400, "pcs", 5_000, "Products", None, 20_000),
+        "TS-RED-S": ("T-Shirt – Red / S", ["5901234123457"], 1200, 400, "pcs", 5_000, "Products", None, 20_000),
+        "TS-BLU-M": ("T-Shirt – Blue / M", ["5901234123464"], 1200, 400, "pcs", 2_000, "Products", None, 20_000),
     },
 }
 
@@ -156,10 +170,10 @@ def test_dollar_prices_in_a_euro_shop_are_refused(db, ctx):
 def test_rows_left_out_are_said_once_for_the_file(db, ctx):
     report = import_products(replace(ctx, currency="USD"), sample("square.csv"), location="Main Street")
     assert [(n.line, n.column, n.reason) for n in report.notes] == [
-        (5, "Archived", "archived in Square: not imported")]
+        (5, "Archived", "archived in Square: not imported"), (7, "Token", "no SKU: the product's Token is its SKU")]
     parsed = parse_products_csv(sample("erpnext.csv"))
     assert [(n.line, n.column, n.reason) for n in parsed.notes] == [
-        (8, "Disabled", "disabled in ERPNext: not imported")]
+        (10, "Disabled", "disabled in ERPNext: not imported")]
 
 
 def test_a_tax_named_without_a_rate_is_imported_without_one_and_said_once(db, ctx):
@@ -333,8 +347,8 @@ def test_a_barcode_row_with_no_item_above_names_its_line():
 
 def test_odoo_variants_are_named_by_their_values_and_a_further_vendor_is_said_once():
     parsed = parse_products_csv(sample("odoo.csv"))
-    assert [r.data.name for r in parsed.rows][-2:] == ["T-Shirt – Red / S", "T-Shirt – Red / M"]
-    assert [(n.line, n.column) for n in parsed.notes] == [(3, "Vendors/Vendor")]
+    assert [r.data.name for r in parsed.rows][3:5] == ["T-Shirt – Red / S", "T-Shirt – Red / M"]
+    assert [(n.line, n.column) for n in parsed.notes][0] == (3, "Vendors/Vendor")
     assert parsed.notes[0].reason.startswith("a further 'Vendors/Vendor' on a row of its own")
     assert [(r.data.sku, r.data.supplier) for r in parsed.rows][0] == ("OD-1", "Lumen BV")
 
