@@ -402,3 +402,83 @@ def test_a_barcode_row_below_a_bad_row_is_given_to_no_product(tmp_path):
     parsed = parse_products_csv(data.encode(), profile=load_map(path))
     assert [(r.data.sku, r.data.barcodes) for r in parsed.rows] == [("A", ["8710398527059"])]
     assert [e.line for e in parsed.errors] == [3]
+
+
+# Square's item import spreadsheet glossary (https://squareup.com/help/us/en/article/8211-item-import-spreadsheet-
+# glossary; its Catalan edition, .../es/ca/article/8211, "Unitat i precisió: Tipus d'unitat i precisió (decimals)")
+# puts "Unit and Precision" between "Variation Name" and "SKU": the variation's unit and its decimals. Square's
+# standard weight units are the MeasurementUnitWeight values (developer.squareup.com/reference/square/enums/
+# MeasurementUnitWeight: ounce, pound, stone, milligram, gram, kilogram), shown by name and abbreviation.
+@pytest.mark.parametrize("cell, unit", [
+    ("", ""), ("Kilogram (kg)", "kg"), ("Per Pound (lb)", "lb"), ("Per Pound (lb) (.00)", "lb"),
+    ("Pound (lb) [2]", "lb"), ("kg (0.001)", "kg"), ("Gram (g) Precision: 1", "g"), ("Ounce (oz)", "oz"),
+    ("Per Yard (yd) (.0)", "yd"), ("Nos", "pcs"), ("Units", "pcs"), ("Litre", "Litre")])
+def test_a_unit_as_other_systems_write_it_is_ours(cell, unit):
+    from shopkeeper.services.import_profiles import unit_named
+
+    assert unit_named(cell) == unit
+
+
+def test_square_items_sold_by_weight_keep_their_unit_and_their_variations():
+    parsed = parse_products_csv(sample("square.csv"), currency="USD", location="Main Street")
+    assert [(r.data.sku, r.data.name, r.data.unit, r.on_hand) for r in parsed.rows if r.data.unit] == [
+        ("COF-HB", "Loose Coffee – House Blend", "lb", 20_500), ("EF56GH78IJ", "Loose Coffee – Decaf", "lb", 4_000),
+        ("OLV-1", "Olives", "kg", 3_000)]
+
+
+ODOO_HEAD = '"Internal Reference","Name","Barcode","Sales Price"\n'
+
+
+def test_an_odoo_product_without_internal_reference_is_known_by_its_barcode_and_said_once():
+    parsed = parse_products_csv((ODOO_HEAD + '"","Candle","8710398527073","12.5"\n'
+                                 '"","Soap","5901234123457","3.0"\n"OD-9","Mug","","4.0"\n').encode())
+    assert [(r.data.sku, r.data.name) for r in parsed.rows] == [
+        ("8710398527073", "Candle"), ("5901234123457", "Soap"), ("OD-9", "Mug")]
+    assert [(n.line, n.column, n.reason) for n in parsed.notes] == [
+        (2, "Barcode", "no Internal Reference: the product's Barcode is its SKU (this row and 1 more)")]
+
+
+def test_an_odoo_product_with_neither_reference_nor_barcode_nor_external_id_says_how_to_export_it():
+    parsed = parse_products_csv((ODOO_HEAD + '"","Napkins","","3.5"\n').encode())
+    assert parsed.rows == []
+    assert [e.line for e in parsed.errors] == [2]
+    assert "no Internal Reference and no Barcode in Odoo: export it again with the field External ID" in \
+        parsed.errors[0].reason
+
+
+def test_an_odoo_import_compatible_export_without_default_code_takes_the_external_id():
+    data = (b'"id","default_code","name","list_price"\n'
+            b'"__export__.product_template_12_5e8b6a1c","","Napkins","3.5"\n'
+            b'"product.product_delivery_01","","Delivery","5.0"\n')
+    parsed = parse_products_csv(data)
+    assert parsed.profile is PROFILES["odoo"]
+    assert [r.data.sku for r in parsed.rows] == ["product_template_12_5e8b6a1c", "product.product_delivery_01"]
+
+
+def test_shopify_variants_without_sku_take_the_barcode_else_the_handle_and_options():
+    parsed = parse_products_csv(sample("shopify.csv"))
+    assert [(r.data.sku, r.data.name) for r in parsed.rows][-2:] == [
+        ("5901234123471", "Canvas Tote – Sand"), ("canvas-tote-dark-olive", "Canvas Tote – Dark Olive")]
+    assert [n.column for n in parsed.notes] == ["Variant Barcode", "Handle"]
+
+
+ERPNEXT_VARIANTS_HEAD = ('"ID","Item Code","Item Name","Item Group","Has Variants","Variant Of","Standard Selling Rate",'
+                         '"ID (Variant Attributes)","Attribute (Variant Attributes)",'
+                         '"Attribute Value (Variant Attributes)"\n')
+
+
+def test_erpnext_variants_are_named_from_the_template_name_and_their_attribute_values():
+    # ERPNext names a variant "<template's item name>-<abbr>-<abbr>" (erpnext/controllers/item_variant.py,
+    # make_variant_item_code); a name the shop changed keeps its own words
+    data = (ERPNEXT_VARIANTS_HEAD
+            + '"SOCK-GRN-42","SOCK-GRN-42","Wool Sock-GRN-42","Clothing",0,"SOCK",9.5,"v1","Colour","Green"\n'
+              '"","","","","","","","v2","Size","42"\n'
+              '"SOCK","SOCK","Wool Sock","Clothing",1,"",9.5,"t1","Colour",""\n"","","","","","","","t2","Size",""\n'
+              '"SOCK-RED-43","SOCK-RED-43","Red wool sock, large","Clothing",0,"SOCK",9.5,"v3","Colour","Red"\n'
+              '"","","","","","","","v4","Size","43"\n'
+              '"PEN","PEN","Ball-Pen","Office",0,"",1.0,"","",""\n')
+    parsed = parse_products_csv(data.encode())
+    assert [(r.data.sku, r.data.name) for r in parsed.rows] == [
+        ("SOCK-GRN-42", "Wool Sock – Green / 42"), ("SOCK-RED-43", "Red wool sock, large – Red / 43"),
+        ("PEN", "Ball-Pen")]
+    assert parsed.errors == [] and parsed.notes == []
