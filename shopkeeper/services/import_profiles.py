@@ -46,6 +46,8 @@ A profile (or map file)::
                                                  #   Odoo write one row per barcode, variant value, tax...); its
                                                  #   barcodes and option values are added, other values said once
     continue_when_same = ["handle", "sku"]       # so does a row repeating these of the row above (nothing added)
+    formula_quote = true                         # (top level) a cell the system wrote as "'-5" (an apostrophe
+                                                 #   before a leading =, + or -, Odoo) is "-5"
     [sku]                                        # a product the system keeps without a SKU of its own:
     from = ["Barcode", "External ID"]            #   the first of these columns that is filled is its SKU
     drop_prefix = "__export__."                  #   (this prefix of it aside)
@@ -174,6 +176,7 @@ class Profile:
     sku_from_options: bool = False
     sku_missing: str = ""
     name_suffix: str = ""
+    formula_quote: bool = False
     key: str = ""
     """The bundled profile's name for ``--from`` and ``extends`` ("" for a map of its own)."""
 
@@ -215,7 +218,8 @@ class Profile:
                        named_values=bool(variants.get("named_values")), tax_amount=str(data.get("tax_amount", "")),
                        sku_from=_names(sku.get("from", [])), sku_drop_prefix=str(sku.get("drop_prefix", "")),
                        sku_from_options=bool(sku.get("group_and_options")), sku_missing=str(sku.get("missing", "")),
-                       name_suffix=str(variants.get("name_suffix", "")), key=str(data.get("key", "")))
+                       name_suffix=str(variants.get("name_suffix", "")),
+                       formula_quote=bool(data.get("formula_quote")), key=str(data.get("key", "")))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise fail(f"not a column map: {exc}") from None
 
@@ -379,6 +383,8 @@ class Binding:
     def _cells(self, record: list[str], line: int) -> dict[str, str] | None:
         def cell(i: int) -> str:
             value = record[i].strip() if i < len(record) else ""
+            if self.profile.formula_quote and value[:2] in ("'=", "'+", "'-"):
+                value = value[1:]
             if i in self.lists:
                 value = _LIST_SEP.split(value, 1)[0].replace("\\,", ",").strip()
             if value.lower() in self.blank.get(i, ()):

@@ -482,3 +482,10 @@ def test_erpnext_variants_are_named_from_the_template_name_and_their_attribute_v
         ("SOCK-GRN-42", "Wool Sock – Green / 42"), ("SOCK-RED-43", "Red wool sock, large – Red / 43"),
         ("PEN", "Ball-Pen")]
     assert parsed.errors == [] and parsed.notes == []
+
+
+def test_odoo_text_starting_like_a_formula_loses_the_apostrophe_odoo_put_before_it():
+    # odoo/addons/web/controllers/export.py, CSVExport.from_data: "Spreadsheet apps tend to detect formulas on
+    # leading =, + and -", so a text cell starting with one is written after "'"
+    parsed = parse_products_csv((ODOO_HEAD + '"\'+44-CABLE","\'- Clearance cable -","","2.5"\n').encode())
+    assert [(r.data.sku, r.data.name) for r in parsed.rows] == [("+44-CABLE", "- Clearance cable -")]
