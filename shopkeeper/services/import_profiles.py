@@ -603,8 +603,9 @@ class Binding:
     def _taxes(self, record: list[str], columns: list[tuple[int, str]], cell, line: int) -> list[str]:
         """The tax cells, where a column per tax with cells Y/N (Loyverse, Square: "Tax - VAT (9%)") gives the rate
         of the one that applies. Two that apply are refused: a compound tax is not one rate. A tax named without
-        its rate (a column in ``tax_names``, a Y/N column whose header has no rate) is read by ``_tax_named``."""
-        rates, plain = [], []
+        its rate (a column in ``tax_names``, a Y/N column whose header has no rate) is read by ``_tax_named``.
+        Every Y/N column answered N: no tax applies in the system, the rate is 0 (a blank one says nothing)."""
+        rates, plain, answered, applies = [], [], False, False
         for i, their in columns:
             value = cell(i)
             if i in self.tax_named:
@@ -615,14 +616,19 @@ class Binding:
             if rate is None and not per_tax:
                 plain += [value] if value else []
             elif value.lower() in ("y", "yes", "true", "1"):
+                applies = True
                 if rate is not None:
                     rates.append(rate[1])
                 elif named := self._tax_named(self._wild_part(their, i), self.header[i].strip(), line):
                     rates.append(named)
-            elif value.lower() not in ("", "n", "no", "false", "0"):
+            elif value.lower() in ("n", "no", "false", "0"):
+                answered = True
+            elif value:
                 raise ValueError(f"column {self.header[i].strip()}: {value!r} is neither Y nor N")
         if len(rates) > 1:
             raise ValueError(f"{len(rates)} taxes apply ({', '.join(r + '%' for r in rates)}): one rate per product")
+        if answered and not applies and not plain:
+            return ["0"]
         return rates or plain
 
     def _wild_part(self, their: str, i: int) -> str:

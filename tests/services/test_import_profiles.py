@@ -36,12 +36,13 @@ SETTINGS = {"square": dict(currency="USD", location="Harbour"), "lightspeed-x": 
 # (tax 20_000 is the test shop's default rate: the file gives none, or names a tax without a rate)
 EXPECTED = {
     "square": {  # Harbour's own price for the large mug; the archived mug is left out; coffee sold by the pound
-        # and olives by the kilogram ("Unit and Precision"), a variation without SKU or GTIN known by its Token
+        # and olives by the kilogram ("Unit and Precision"), a variation without SKU or GTIN known by its Token;
+        # "N" in the only tax column: Square does not tax it (0 %)
         "CB-01": ("Cold Brew", ["0012345678905"], 450, 120, "pcs", 5_000, "Drinks", "Bean Co", 8_875),
-        "MUG-S": ("Mug – Small", [], 129900, 40000, "pcs", 1_000, "Goods", "Clay Works", 20_000),
-        "MUG-L": ("Mug – Large", [], 1500, 500, "pcs", 0, "Goods", "Clay Works", 20_000),
-        "COF-HB": ("Loose Coffee – House Blend", [], 1299, 610, "lb", 8_250, "Coffee", "Bean Co", 20_000),
-        "EF56GH78IJ": ("Loose Coffee – Decaf", [], 1449, 700, "lb", 2_500, "Coffee", "Bean Co", 20_000),
+        "MUG-S": ("Mug – Small", [], 129900, 40000, "pcs", 1_000, "Goods", "Clay Works", 0),
+        "MUG-L": ("Mug – Large", [], 1500, 500, "pcs", 0, "Goods", "Clay Works", 0),
+        "COF-HB": ("Loose Coffee – House Blend", [], 1299, 610, "lb", 8_250, "Coffee", "Bean Co", 0),
+        "EF56GH78IJ": ("Loose Coffee – Decaf", [], 1449, 700, "lb", 2_500, "Coffee", "Bean Co", 0),
         "OLV-1": ("Olives", [], 1980, 900, "kg", 1_750, "Deli", None, 8_875),
     },
     "shopify": {
@@ -218,6 +219,12 @@ def test_a_tax_column_per_tax_gives_the_rate_of_the_one_that_applies_and_two_are
     assert [(e.line, e.reason) for e in parsed.errors] == [
         (3, "2 taxes apply (9%, 21%): one rate per product"),
         (4, "column Tax - VAT (9%): 'maybe' is neither Y nor N")]
+
+
+def test_a_product_every_tax_column_answers_n_for_is_untaxed_and_blank_ones_say_nothing():
+    head = "Handle,SKU,Name,Sold by weight,Price [Shop],Tax - VAT (9%),Tax - VAT (21%)\n"
+    parsed = parse_products_csv((head + "g,G1,Gift card,N,10.00,N,N\nh,H1,Hat,N,5.00,,\n").encode())
+    assert [(r.data.sku, r.data.tax_rate) for r in parsed.rows] == [("G1", 0), ("H1", None)]
 
 
 def test_from_overrides_recognition():
