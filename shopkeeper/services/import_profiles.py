@@ -490,7 +490,7 @@ class Binding:
                       f"its SKU")
             return sku
         if self.profile.sku_missing:
-            raise ValueError(f"sku: empty ({sku_columns}): {self.profile.sku_missing}")
+            raise ValueError(f"sku: empty: {self.profile.sku_missing}")
         return ""
 
     def _say_filled(self, cell, line: int) -> bool:
