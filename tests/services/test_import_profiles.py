@@ -496,3 +496,22 @@ def test_odoo_text_starting_like_a_formula_loses_the_apostrophe_odoo_put_before_
     # leading =, + and -", so a text cell starting with one is written after "'"
     parsed = parse_products_csv((ODOO_HEAD + '"\'+44-CABLE","\'- Clearance cable -","","2.5"\n').encode())
     assert [(r.data.sku, r.data.name) for r in parsed.rows] == [("+44-CABLE", "- Clearance cable -")]
+
+
+def test_an_x_series_export_in_its_current_layout_and_an_outlet_named_with_dash_and_brackets():
+    # the header of a 2025 X-Series product export (a public migration script's REAL_HEADERS): shipping weight
+    # and dimensions after "tags", no loyalty columns; an outlet "Warehouse - Pearson WAGGA WAGGA (MAIN)"
+    head = ("id,handle,sku,composite_name,composite_sku,composite_quantity,name,description,product_category,"
+            "variant_option_one_name,variant_option_one_value,variant_option_two_name,variant_option_two_value,"
+            "variant_option_three_name,variant_option_three_value,tags,active_online,weight,weight_unit,length,"
+            "width,height,dimensions_unit,supply_price,retail_price,tax_name,tax_value,account_code,"
+            "account_code_purchase,brand_name,supplier_name,supplier_code,active,track_inventory,"
+            "inventory_WGA_Pearson,reorder_point_WGA_Pearson,restock_level_WGA_Pearson,"
+            "inventory_Warehouse_-_Pearson_WAGGA_WAGGA_(MAIN),reorder_point_Warehouse_-_Pearson_WAGGA_WAGGA_(MAIN),"
+            "restock_level_Warehouse_-_Pearson_WAGGA_WAGGA_(MAIN)\n")
+    row = ("0aa1,walker,WLK-1,,,,Walker,,Mobility,,,,,,,,1,4.2,kg,60,50,90,cm,120.00000,181.81818,GST,18.18182,"
+           ",,Acme,Acme,AC-1,1,1,2,1,3,7,2,10\n")
+    parsed = parse_products_csv((head + row).encode(), location="Warehouse - Pearson WAGGA WAGGA (MAIN)")
+    assert parsed.profile is PROFILES["lightspeed-x"] and not parsed.errors
+    assert [(r.data.sku, r.data.name, r.data.price, r.data.tax_rate, r.on_hand, r.data.reorder_point)
+            for r in parsed.rows] == [("WLK-1", "Walker", 20000, 10_000, 7_000, 2_000)]
