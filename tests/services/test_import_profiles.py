@@ -9,7 +9,7 @@ import pytest
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Product, Supplier
 from shopkeeper.services.catalog import product_barcodes
-from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, load_map, profile_named
+from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, load_map, profile_named, unit_named
 from shopkeeper.services.import_values import check_barcode_cell, read_amount
 from shopkeeper.services.products_csv import CsvRejected, import_products, parse_products_csv
 
@@ -421,8 +421,6 @@ def test_a_barcode_row_below_a_bad_row_is_given_to_no_product(tmp_path):
     ("Pound (lb) [2]", "lb"), ("kg (0.001)", "kg"), ("Gram (g) Precision: 1", "g"), ("Ounce (oz)", "oz"),
     ("Per Yard (yd) (.0)", "yd"), ("Nos", "pcs"), ("Units", "pcs"), ("Litre", "Litre")])
 def test_a_unit_as_other_systems_write_it_is_ours(cell, unit):
-    from shopkeeper.services.import_profiles import unit_named
-
     assert unit_named(cell) == unit
 
 
