@@ -513,3 +513,13 @@ def test_an_x_series_export_in_its_current_layout_and_an_outlet_named_with_dash_
     assert parsed.profile is PROFILES["lightspeed-x"] and not parsed.errors
     assert [(r.data.sku, r.data.name, r.data.price, r.data.tax_rate, r.on_hand, r.data.reorder_point)
             for r in parsed.rows] == [("WLK-1", "Walker", 20000, 10_000, 7_000, 2_000)]
+
+
+def test_a_map_file_says_which_column_gives_a_row_without_sku_its_sku(tmp_path):
+    path = tmp_path / "map.toml"
+    path.write_text((DATA / "dutch-map.toml").read_text("utf-8") + '[sku]\nfrom = ["EAN-code"]\n', "utf-8")
+    data = ("Artikelnummer;Omschrijving;EAN-code;Verkoopprijs\n;Kaas oud;8710398527073;16,95\n"
+            "A-1;Kaas jong;4006381333931;12,95\n;Zakje;;0,10\n")
+    parsed = parse_products_csv(data.encode(), profile=load_map(path))
+    assert [(r.data.sku, r.data.name) for r in parsed.rows] == [("8710398527073", "Kaas oud"), ("A-1", "Kaas jong")]
+    assert [(e.line, e.reason) for e in parsed.errors] == [(4, "empty")]
