@@ -523,3 +523,12 @@ def test_a_map_file_says_which_column_gives_a_row_without_sku_its_sku(tmp_path):
     parsed = parse_products_csv(data.encode(), profile=load_map(path))
     assert [(r.data.sku, r.data.name) for r in parsed.rows] == [("8710398527073", "Kaas oud"), ("A-1", "Kaas jong")]
     assert [(e.line, e.reason) for e in parsed.errors] == [(4, "empty")]
+
+
+def test_a_loyverse_shop_pricing_by_the_pound_says_so_in_a_map(tmp_path):
+    # Loyverse's export says only "Sold by weight" Y: the price is per the shop's unit of weight ("kilogram,
+    # pound, etc.", help.loyverse.com/help/how-sell-items-weight); kg unless a map says otherwise
+    path = tmp_path / "lb.toml"
+    path.write_text('extends = "loyverse"\n[values."Sold by weight"]\nY = "lb"\n', "utf-8")
+    parsed = parse_products_csv(sample("loyverse.csv"), profile=load_map(path))
+    assert [(r.data.sku, r.data.unit) for r in parsed.rows][:2] == [("10001", "lb"), ("10002", None)]
