@@ -466,8 +466,8 @@ class Binding:
         sep = self.profile.name_suffix
         if sep and options:
             head, *tail = name.rsplit(sep, len(options))
-            if len(tail) == len(options) and head.strip() and all(t.strip() for t in tail):
-                name = head.strip()
+            if len(tail) == len(options) and head.strip() and all(t and not re.search(r"\s", t) for t in tail):
+                name = head.strip()  # an abbreviation is a code: "RED", "S", "42", never "Extra Large"
         return f"{name}{SEPARATOR}{' / '.join(options)}"
 
     def _sku_of(self, cell, options: list[str], line: int) -> str:

@@ -481,11 +481,12 @@ def test_erpnext_variants_are_named_from_the_template_name_and_their_attribute_v
               '"SOCK","SOCK","Wool Sock","Clothing",1,"",9.5,"t1","Colour",""\n"","","","","","","","t2","Size",""\n'
               '"SOCK-RED-43","SOCK-RED-43","Red wool sock, large","Clothing",0,"SOCK",9.5,"v3","Colour","Red"\n'
               '"","","","","","","","v4","Size","43"\n'
-              '"PEN","PEN","Ball-Pen","Office",0,"",1.0,"","",""\n')
+              '"PEN","PEN","Ball-Pen","Office",0,"",1.0,"","",""\n'
+              '"MUG-XL","MUG-XL","Mug-Extra Large","Kitchen",0,"MUG",6.0,"m1","Size","XL"\n')
     parsed = parse_products_csv(data.encode())
     assert [(r.data.sku, r.data.name) for r in parsed.rows] == [
         ("SOCK-GRN-42", "Wool Sock – Green / 42"), ("SOCK-RED-43", "Red wool sock, large – Red / 43"),
-        ("PEN", "Ball-Pen")]
+        ("PEN", "Ball-Pen"), ("MUG-XL", "Mug-Extra Large – XL")]
     assert parsed.errors == [] and parsed.notes == []
 
 
