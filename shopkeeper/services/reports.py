@@ -35,6 +35,7 @@ from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div, round_div_all, running_shares
 from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache
+from shopkeeper.services.opening_stock import opening_count_sql
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -1002,17 +1003,20 @@ def _reason(kind: str, reason: str) -> str:
 
 def shrinkage(opts: Options) -> Report:
     """Adjustments and count variances by reason, product and period, in units and at cost (the unit cost each
-    movement recorded). Gains (found, counted more) are included with their sign; losses are negative."""
+    movement recorded). Gains (found, counted more) are included with their sign; losses are negative. A product's
+    opening count (``opening_stock``: an import's ``on_hand``, a first stock take) is its opening stock, left out."""
     opts = narrow_to_period(opts)
     limit = _limit(opts, 50)
     with _snapshot():
         scope = _scope(opts)
         bucket = _Bucketer(scope.start, scope.end, opts.by)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
-        # ``kind IN ('adjust', 'count')`` as written in the partial covering index ``movement_loss`` (m023)
+        # ``kind IN ('adjust', 'count')`` as written in the partial covering index ``movement_loss`` (m023); a
+        # product's opening count is its opening stock, not a variance (``opening_stock``)
         found = _rows(f"SELECT m.created_at, m.kind, m.reason, m.product_id, m.quantity, m.unit_cost FROM movement m"
                       f"{join} WHERE m.kind IN ('adjust', 'count') AND m.created_at >= ? AND m.created_at < ?"
-                      f"{scope.product_filter()}", [scope.lo, scope.hi, *scope.params])
+                      f" AND NOT {opening_count_sql('m')}{scope.product_filter()}",
+                      [scope.lo, scope.hi, *scope.params])
         by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         by_period = {label: [0, 0] for label in periods(scope.start, scope.end, opts.by)}

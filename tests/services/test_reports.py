@@ -400,3 +400,40 @@ def test_a_report_reaching_back_before_the_first_sale_keeps_no_hours_or_days_bef
     assert again.table("periods").total["total"] == 500
     assert [r["total"] for r in again.table("periods").rows if r["total"]] == [250, 250]
     assert sum(r["total"] for r in again.table("payment").rows) == 500
+
+
+def test_an_imported_opening_stock_is_not_shrinkage_and_movement_still_reconciles(db, ctx):
+    from shopkeeper.services.products_csv import import_products
+
+    # the import posts its on_hand as ordinary counts ("counted 30"), as every import before this rule did
+    import_products(ctx, b"sku,name,price,cost,on_hand\nMILK,Milk,1.29,0.80,30\nTEA,Tea,3.00,1.00,12\n")
+    assert {m.reason for m in Movement.select()} == {"counted 30", "counted 12"}
+    save_product(ProductData(sku="PEN", name="Pen", price=150))
+    sales.sell(ctx, [sales.LineInput("PEN", 2000)], payment="cash")  # sold before anyone counted it
+    stock.count(ctx, "PEN", 5000)  # the shop's first stock take: PEN's opening stock (7 were there)
+    stock.adjust(ctx, "MILK", -1000, "damaged")
+    stock.count(ctx, "MILK", 28_000)  # a real count: one missing
+    stock.receive(ctx, "TEA", 5000, 100)
+    stock.count(ctx, "TEA", 16_000)  # one missing since the receipt
+    opts = reports.Options(limit=0)
+    shrink = reports.run("shrinkage", opts)
+    assert {r["reason"]: r["units"] for r in shrink.table("reasons").rows} == {"count variance": -2000,
+                                                                                "damaged": -1000}
+    assert shrink.table("reasons").total["units"] == -3000
+    assert {r["sku"] for r in shrink.table("products").rows} == {"MILK", "TEA"}
+    # movement keeps the opening counts in "counted": opening + moves = closing, to the unit
+    rows = {r["sku"]: r for r in reports.run("movement", opts).table("products").rows}
+    assert (rows["MILK"]["counted"], rows["PEN"]["counted"], rows["TEA"]["counted"]) == (29_000, 7000, 11_000)
+    for r in rows.values():
+        moved = sum(r[c] for _, c in reports.MOVEMENT_KINDS)
+        assert r["opening"] + moved == r["closing"] == Product.get_by_id(r["product_id"]).on_hand
+
+
+def test_an_import_that_recounts_stock_the_journal_knows_is_a_variance(db, ctx):
+    from shopkeeper.services.products_csv import import_products
+
+    save_product(ProductData(sku="MILK", name="Milk", price=129))
+    stock.receive(ctx, "MILK", 30_000, 80)
+    import_products(ctx, b"sku,name,price,on_hand\nMILK,Milk,1.29,27\n")  # the re-import counts three fewer
+    assert reports.run("shrinkage", reports.Options()).table("reasons").rows == [
+        {"reason": "count variance", "units": -3000, "cost": -240}]
