@@ -627,12 +627,16 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     with _snapshot():
         scope = _scope(opts)
         sold = _product_sales(scope)
+        in_scope = len(sold)  # the products the total row adds up: those that sold (and, worst, every active one)
         if worst:  # products that sold nothing are the worst of all: the first of them, up to the limit
             extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
-            for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} "
-                                f"ORDER BY p.id{extra}", [True, *scope.params]):
+            active = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} ORDER BY p.id"
+                           f"{extra}", [True, *scope.params])
+            sold_only = None if limit is None or len(active) < limit + len(sold) else set(sold)
+            for (pid,) in active:
                 if pid not in sold:
                     sold[pid] = _UNSOLD
+            in_scope = len(sold) if sold_only is None else _active_or_sold(scope, sold_only)
         index = RANKS.index(opts.rank)
         # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too),
         # as (metric, ±id) pairs made by C loops
@@ -653,12 +657,34 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
              "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": units, "revenue": revenue,
-             "margin": revenue - cost, "share": 10_000 if whole else None}
+    total = {"rank": None, "sku": "total", "name": _sellers_total_label(in_scope, worst=worst), "units": units,
+             "revenue": revenue, "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
     return Report(name, title, _params(opts, scope, rank=opts.rank),
-                  [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
+                  [Table("products", _sellers_table_title(title, len(rows), in_scope), _SELLER_COLUMNS, rows, total,
+                         keys={"product": "product_id"})])
+
+
+def _active_or_sold(scope: _Scope, sold: set[int]) -> int:
+    """How many products of ``scope`` are active or in ``sold``: the worst sellers' whole list, counted when a
+    ``--limit`` read only its start."""
+    active = _rows(f"SELECT COUNT(*) FROM product p WHERE p.active = ?{scope.product_filter()}",
+                   [True, *scope.params])[0][0]
+    inactive = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
+                     [False, *scope.params])
+    return active + sum(1 for (pid,) in inactive if pid in sold)
+
+
+def _sellers_total_label(count: int, *, worst: bool) -> str:
+    """The total row adds up every product in scope, shown or not (its share is 100 %): the best sellers' are
+    those that sold, the worst sellers' every active product as well."""
+    return f"all {count} products" if worst else f"all {count} that sold"
+
+
+def _sellers_table_title(title: str, shown: int, count: int) -> str:
+    """Says when ``--limit`` shows fewer rows than the total adds up, so the column is not expected to add up."""
+    return title if shown >= count else f"{title}: {shown} of {count} shown, total of all"
 
 
 @_collector_paused()

@@ -99,3 +99,18 @@ def test_a_name_a_spreadsheet_would_run_is_exported_as_text(shop, tmp_path):
     code, out, _ = shop("report", "movement", "--csv")
     rows = {r["sku"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["EVIL"]["name"].startswith("'=") and rows["EVIL"]["closing"] == "2"
+
+
+def test_worst_sellers_label_their_total_and_write_shares_with_two_decimals(shop, tmp_path):
+    more = tmp_path / "more.csv"
+    more.write_text("sku,name,price\nPEN,Pen,2.00\n")
+    assert shop("products", "import", str(more))[0] == 0
+    code, text, _ = shop("report", "worst-sellers", "--limit", "2")
+    assert code == 0 and "Worst sellers by units: 2 of 3 shown, total of all" in text
+    total = text.splitlines()[-1].split()
+    assert total[:4] == ["total", "all", "3", "products"] and total[-1] == "100.00"
+    code, out, _ = shop("report", "worst-sellers", "--limit", "2", "--csv")
+    shares = [r["share"] for r in csv.DictReader(io.StringIO(out))]
+    assert shares == ["0.00", "5.88", "100.00"]  # one number of decimals down the column
+    data = json.loads(shop("--json", "report", "worst-sellers", "--limit", "2")[1])["tables"]["products"]
+    assert [r["share"] for r in data["rows"]] == ["0.00", "5.88"] and data["total"]["name"] == "all 3 products"

@@ -437,3 +437,19 @@ def test_an_import_that_recounts_stock_the_journal_knows_is_a_variance(db, ctx):
     import_products(ctx, b"sku,name,price,on_hand\nMILK,Milk,1.29,27\n")  # the re-import counts three fewer
     assert reports.run("shrinkage", reports.Options()).table("reasons").rows == [
         {"reason": "count variance", "units": -3000, "cost": -240}]
+
+
+def test_the_sellers_total_row_counts_every_product_it_adds_up_also_past_the_limit(db, ctx):
+    for n in range(5):
+        save_product(ProductData(sku=f"P{n}", name=f"P{n}", price=100))
+    save_product(ProductData(sku="OLD", name="Old", price=100))
+    stock.receive(ctx, "OLD", 5000, 50)
+    sales.sell(ctx, [sales.LineInput("OLD", 1000)], payment="cash")
+    save_product(ProductData(sku="OLD", name="Old", price=100, active=False))  # sold, then taken off the list
+    worst = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    # the total adds up every active product and every one that sold: 5 unsold + OLD, though one row is shown
+    assert worst.total["name"] == "all 6 products" and worst.total["share"] == 10_000
+    assert len(worst.rows) == 1 and worst.title == "Worst sellers by units: 1 of 6 shown, total of all"
+    assert reports.run("worst-sellers", reports.Options(limit=0)).table("products").total["name"] == "all 6 products"
+    best = reports.run("best-sellers", reports.Options()).table("products")
+    assert best.total["name"] == "all 1 that sold" and best.title == "Best sellers by units"

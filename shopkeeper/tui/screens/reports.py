@@ -26,6 +26,7 @@ from textual_plotext import PlotextPlot
 from shopkeeper.errors import ShopError
 from shopkeeper.money import format_money
 from shopkeeper.services import reports
+from shopkeeper.services.report_cells import cell
 from shopkeeper.services.reports import Options, Report, Table
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
@@ -38,22 +39,6 @@ MAX_ROWS = 500
 
 CHART_MIN_HEIGHT = 30
 """Screen rows from which net sales are drawn as a chart; below, as a sparkline."""
-
-
-def cell(value: object, kind: str, decimals: int) -> str:
-    from shopkeeper.money import format_percent, format_qty, format_rate
-
-    if value is None:
-        return ""
-    if kind == "money":
-        return format_money(value, decimals)  # type: ignore[arg-type]
-    if kind == "qty":
-        return format_qty(value)  # type: ignore[arg-type]
-    if kind == "pct":
-        return format_percent(value)  # type: ignore[arg-type]
-    if kind == "rate":
-        return format_rate(value)  # type: ignore[arg-type]
-    return str(value)
 
 
 class ReportsScreen(ShopScreen):
