@@ -102,3 +102,37 @@ async def test_changing_the_report_runs_it_and_a_bad_date_is_said_in_place(shop,
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert "From: '2026-02-30' is not a date" in str(screen.query_one("#report-status", Static).render())
+
+
+async def test_a_products_journal_drilled_from_a_report_opens_at_its_days_and_ctrl_t_shows_all(shop, make_app,
+                                                                                              till_ctx):
+    from unittest import mock
+
+    from shopkeeper.services import queries, stock
+
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-01-20T10:00:00.000000Z"):
+        stock.receive(till_ctx, "BREAD-SD", 12_000, 150)  # after the report's day: not in its journal
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY, end=DAY)))
+        await settle(app, pilot)
+        app.screen.query_one("#report-table", DataTable).focus()
+        await pilot.press("enter")  # the day → its products, best first by revenue: bread
+        await settle(app, pilot)
+        assert app.screen.report.tables[0].rows[0]["sku"] == "BREAD-SD"
+        await pilot.press("enter")  # bread → its journal, at the report's day
+        await settle(app, pilot)
+        journal = app.screen
+        assert isinstance(journal, JournalScreen)
+        assert journal.query_one("#since", Input).value == journal.query_one("#until", Input).value == "2026-01-05"
+        assert "the report's days, 2026-01-05 to 2026-01-05" in str(journal.query_one("#journal-message",
+                                                                                     Static).render())
+        assert queries.journal_count(journal.filter) == 2  # the opening receipt and the sale of that day
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert journal.query_one("#since", Input).value == "" and journal.filter.since == ""
+        assert journal.filter.product_id is not None and queries.journal_count(journal.filter) == 3
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportsScreen) and app.screen.report_name == "best-sellers"

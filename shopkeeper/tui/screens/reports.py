@@ -10,6 +10,7 @@ behind it (best sellers by revenue), a product to its journal.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import ClassVar
 
@@ -226,7 +227,9 @@ class ReportsScreen(ShopScreen):
             return
         row = current.rows[int(key)]
         if "product" in current.keys:
-            self.app.action_open("journal", row["product_id"])  # type: ignore[attr-defined]
+            from shopkeeper.tui.screens.journal import JournalScreen
+
+            self.app.push_screen(JournalScreen(row["product_id"], days=self._journal_days()))
         elif "period" in current.keys:
             opts = replace(self.opts, period=row["period"], rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", reports.narrow_to_period(opts)))
@@ -237,6 +240,14 @@ class ReportsScreen(ShopScreen):
                 return
             opts = replace(self.opts, category=category, rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", opts))
+
+    def _journal_days(self) -> tuple[dt.date, dt.date] | None:
+        """The days a product's journal opens at from this report: the report's own range. None (every day) for
+        the slow movers, whose one day ends a look back over days without a sale, and a report with no range."""
+        params = self.report.params if self.report else {}
+        if self.report is None or self.report.name == "slow-movers" or "from" not in params or "to" not in params:
+            return None
+        return dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
 
     def context_product(self) -> int | None:
         current = self.current
