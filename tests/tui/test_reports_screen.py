@@ -10,7 +10,7 @@ from textual_plotext import PlotextPlot
 from shopkeeper.services.reports import Options
 from shopkeeper.tui.screens.journal import JournalScreen
 from shopkeeper.tui.screens.reports import ReportsScreen
-from tests.tui.conftest import settle
+from tests.tui.conftest import scan_burst, settle
 
 SIZE = (80, 24)
 DAY = dt.date(2026, 1, 5)  # the test shop's sales day (tests/tui/shop_data.py)
@@ -134,5 +134,37 @@ async def test_a_products_journal_drilled_from_a_report_opens_at_its_days_and_ct
         assert journal.query_one("#since", Input).value == "" and journal.filter.since == ""
         assert journal.filter.product_id is not None and queries.journal_count(journal.filter) == 3
         await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportsScreen) and app.screen.report_name == "best-sellers"
+
+
+async def test_a_scanner_burst_into_the_reports_screen_changes_nothing_and_is_said(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY, end=DAY)))
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#report-table", DataTable)
+        table.focus()
+        scan_burst(app, "5449000000996")  # into the table: its Enter would have drilled into the day
+        await settle(app, pilot)
+        assert app.screen is screen and screen.report_name == "sales" and table.has_focus
+        said = [n.message for n in app._notifications if "5449000000996" in n.message]
+        assert said == ["scan 5449000000996 not used: reports take no product codes (nothing changed)"]
+        start = screen.query_one("#report-from", Input)
+        start.focus()
+        scan_burst(app, "5449000000996")  # into a date field: taken back out, the report not run with it
+        await settle(app, pilot)
+        assert start.value == DAY.isoformat() and screen.report.params["from"] == DAY.isoformat()
+        assert "not a date" not in str(screen.query_one("#report-status", Static).render())
+        by = screen.query_one("#report-by", Select)
+        by.focus()
+        scan_burst(app, "5449000000996")  # into the period choice: its Enter would have opened the list
+        await settle(app, pilot)
+        assert not by.expanded and by.value == "day" and app.screen is screen
+        assert len([n for n in app._notifications if "5449000000996" in n.message]) == 3
+        table.focus()
+        await pilot.press("enter")  # a person's Enter still drills
         await settle(app, pilot)
         assert isinstance(app.screen, ReportsScreen) and app.screen.report_name == "best-sellers"

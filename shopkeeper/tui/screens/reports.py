@@ -11,11 +11,12 @@ behind it (best sellers by revenue), a product to its journal.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -25,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from shopkeeper.errors import ShopError
+from shopkeeper.scanner.wedge import WedgeDetector
 from shopkeeper.money import format_money
 from shopkeeper.services import reports
 from shopkeeper.services.report_cells import cell
@@ -33,6 +35,7 @@ from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
+from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, wedge_settings
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 MAX_ROWS = 500
@@ -40,6 +43,38 @@ MAX_ROWS = 500
 
 CHART_MIN_HEIGHT = 30
 """Screen rows from which net sales are drawn as a chart; below, as a sparkline."""
+
+
+class BurstIsAScan:
+    """For a widget where Enter acts (drills into a row, opens a list): a scanner's burst (a code and Enter, faster
+    than a person types) is taken as a scan (``Scanned``, which the screen declines), so its Enter does nothing."""
+
+    _detector: WedgeDetector | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self._detector is None:
+            self._detector = WedgeDetector(wedge_settings())
+        now = time.monotonic()
+        if event.key == "enter":
+            scan = self._detector.feed("enter", now)
+            if scan is not None:
+                event.stop()
+                event.prevent_default()
+                self.post_message(Scanned(scan.code.strip(), source="wedge"))  # type: ignore[attr-defined]
+                return
+        elif event.is_printable and event.character:
+            self._detector.feed(event.character, now)
+        else:
+            self._detector.reset()
+        await super()._on_key(event)  # type: ignore[misc]
+
+
+class ReportTable(BurstIsAScan, DataTable):
+    """The report's table: Enter drills into the highlighted row, never a scanner's Enter."""
+
+
+class ReportSelect(BurstIsAScan, Select):
+    """A choice of report or period: Enter opens its list, never a scanner's Enter."""
 
 
 class ReportsScreen(ShopScreen):
@@ -67,22 +102,22 @@ class ReportsScreen(ShopScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
         with Horizontal(id="reports-controls"):
-            yield Select([(n, n) for n in reports.REPORTS], value=self.report_name, allow_blank=False,
+            yield ReportSelect([(n, n) for n in reports.REPORTS], value=self.report_name, allow_blank=False,
                          id="report-name", compact=True)
             yield Label("From")
-            yield Input(self.opts.start.isoformat() if self.opts.start else "", placeholder="YYYY-MM-DD",
-                        id="report-from", compact=True)
+            yield ScanAwareInput(self.opts.start.isoformat() if self.opts.start else "", placeholder="YYYY-MM-DD",
+                                 id="report-from", compact=True)
             yield Label("To")
-            yield Input(self.opts.end.isoformat() if self.opts.end else "", placeholder="YYYY-MM-DD",
-                        id="report-to", compact=True)
-            yield Select([(p, p) for p in reports.PERIODS], value=self.opts.by, allow_blank=False,
+            yield ScanAwareInput(self.opts.end.isoformat() if self.opts.end else "", placeholder="YYYY-MM-DD",
+                                 id="report-to", compact=True)
+            yield ReportSelect([(p, p) for p in reports.PERIODS], value=self.opts.by, allow_blank=False,
                          id="report-by", compact=True)
         yield Static("", id="report-status", markup=False)
         yield PlotextPlot(id="report-chart")
         with Horizontal(id="report-spark"):
             yield Static("", id="report-spark-label", markup=False)
             yield Sparkline([], id="report-sparkline")
-        yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+        yield ReportTable(id="report-table", cursor_type="row", zebra_stripes=True)
         yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -145,6 +180,13 @@ class ReportsScreen(ShopScreen):
     @on(Input.Submitted)
     def _input_submitted(self) -> None:
         self.action_run()
+
+    @on(Scanned)
+    def _scanned(self, event: Scanned) -> None:
+        """A scan (a burst into the table or a date field, or a scanner device) changes nothing here: said so."""
+        event.stop()
+        self.notify(f"scan {event.code} not used: reports take no product codes (nothing changed)",
+                    severity="warning")
 
     # -- showing ------------------------------------------------------------------------------------------------
 
