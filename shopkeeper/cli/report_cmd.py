@@ -10,7 +10,7 @@ from typing import Any
 from shopkeeper.cli import Cli, add_json
 from shopkeeper.errors import InvalidInput
 from shopkeeper.money import format_money, json_qty
-from shopkeeper.services.report_cells import cell
+from shopkeeper.services.report_cells import BAR_WIDTH, cell
 
 NAMES = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
 
@@ -125,11 +125,11 @@ def plot_text(rep, decimals: int, width: int = 100, height: int = 25) -> str:
     plt.plotsize(width, height)
     labels = [label for label, _ in rep.chart]
     values = [float(format_money(v, decimals)) for _, v in rep.chart]  # a picture only: every figure stays exact
-    plt.bar(list(range(len(values))), values)
+    plt.bar(list(range(len(values))), values, width=BAR_WIDTH)
     step = max(1, len(labels) // 8)
     plt.xticks(list(range(0, len(labels), step)), labels[::step])
     plt.title(f"Net sales by {rep.params.get('by', 'day')}, {rep.params['from']} to {rep.params['to']}")
-    text = plt.build()
+    text = plt.uncolorize(plt.build())  # the clear theme still ends every line with a colour reset
     plt.clear_figure()
     return text
 

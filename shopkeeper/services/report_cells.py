@@ -1,11 +1,15 @@
-"""A report's figure as text, by its column's kind: one form for the command line's text, CSV and JSON and for the
-Reports screen, so a column reads the same everywhere (exact, locale-free)."""
+"""How a report is shown, the same on the command line (text, CSV, JSON, ``--plot``) and on the Reports screen: a
+figure as text by its column's kind (exact, locale-free), and the sales chart's bars."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shopkeeper.money import format_money, format_qty, format_rate, format_share
+
+BAR_WIDTH = 0.6
+"""A chart bar's width, of its period's slot: the gap keeps two periods of the same height apart (touching, they
+read as one wide bar)."""
 
 
 def cell(value: Any, kind: str, decimals: int) -> str:

@@ -67,6 +67,7 @@ def test_csv_table_chooses_a_section_and_movement_closes_on_stock(shop):
 def test_sales_plot_draws_a_chart(shop):
     code, out, _ = shop("report", "sales", "--plot")
     assert code == 0 and "Net sales by day" in out
+    assert "\x1b" not in out  # plain characters, in a file and with NO_COLOR: no colour reset at each line's end
 
 
 @pytest.mark.parametrize(("args", "message"), [

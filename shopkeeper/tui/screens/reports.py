@@ -29,7 +29,7 @@ from shopkeeper.errors import ShopError
 from shopkeeper.scanner.wedge import WedgeDetector
 from shopkeeper.money import format_money
 from shopkeeper.services import reports
-from shopkeeper.services.report_cells import cell
+from shopkeeper.services.report_cells import BAR_WIDTH, cell
 from shopkeeper.services.reports import Options, Report, Table
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
@@ -218,7 +218,7 @@ class ReportsScreen(ShopScreen):
         plt.clear_data()
         plt.clear_figure()
         values = [float(format_money(v, decimals)) for _, v in points]  # a picture only; the table is exact
-        plt.bar(list(range(len(values))), values)
+        plt.bar(list(range(len(values))), values, width=BAR_WIDTH)
         step = max(1, len(points) // 6)
         plt.xticks(list(range(0, len(points), step)), [label for label, _ in points][::step])
         plt.title(f"Net sales by {self.report.params.get('by', 'day')}")
