@@ -628,9 +628,10 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
         scope = _scope(opts)
         sold = _product_sales(scope)
         in_scope = len(sold)  # the products the total row adds up: those that sold (and, worst, every active one)
-        if worst:  # products that sold nothing are the worst of all: the first of them, up to the limit
+        if worst:  # products that sold nothing are the worst of all: up to the limit, those ranked first among
+            # them, which (ties by the highest id first) are those of the highest ids
             extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
-            active = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} ORDER BY p.id"
+            active = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} ORDER BY p.id DESC"
                            f"{extra}", [True, *scope.params])
             sold_only = None if limit is None or len(active) < limit + len(sold) else set(sold)
             for (pid,) in active:

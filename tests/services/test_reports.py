@@ -453,3 +453,15 @@ def test_the_sellers_total_row_counts_every_product_it_adds_up_also_past_the_lim
     assert reports.run("worst-sellers", reports.Options(limit=0)).table("products").total["name"] == "all 6 products"
     best = reports.run("best-sellers", reports.Options()).table("products")
     assert best.total["name"] == "all 1 that sold" and best.title == "Best sellers by units"
+
+
+def test_worst_sellers_with_a_limit_are_the_start_of_the_whole_list(db, ctx):
+    for n in range(8):
+        save_product(ProductData(sku=f"P{n}", name=f"P{n}", price=100))
+    stock.receive(ctx, "P3", 5000, 50)
+    sales.sell(ctx, [sales.LineInput("P3", 1000)], payment="cash")
+    whole = [r["sku"] for r in reports.run("worst-sellers", reports.Options(limit=0)).table("products").rows]
+    assert whole[:3] == ["P7", "P6", "P5"]  # unsold, ties by the highest id first
+    for limit in (1, 3, 7):
+        rows = reports.run("worst-sellers", reports.Options(limit=limit)).table("products").rows
+        assert [r["sku"] for r in rows] == whole[:limit]
