@@ -168,3 +168,22 @@ async def test_a_scanner_burst_into_the_reports_screen_changes_nothing_and_is_sa
         await pilot.press("enter")  # a person's Enter still drills
         await settle(app, pilot)
         assert isinstance(app.screen, ReportsScreen) and app.screen.report_name == "best-sellers"
+
+
+async def test_enter_on_a_shrinkage_day_lists_that_days_losses_by_product(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("shrinkage", Options(start=DAY - dt.timedelta(days=1), end=DAY)))
+        await settle(app, pilot)
+        await pilot.press("ctrl+n", "ctrl+n")  # by day
+        screen = app.screen
+        assert screen.current.name == "periods"
+        table = screen.query_one("#report-table", DataTable)
+        table.focus()
+        await pilot.press("down", "enter")  # the shop's day, with the damaged eggs
+        await settle(app, pilot)
+        drilled = app.screen
+        assert drilled is not screen and drilled.report_name == "shrinkage" and drilled.current.name == "products"
+        assert drilled.report.params["from"] == drilled.report.params["to"] == DAY.isoformat()
+        assert [(r["sku"], r["units"]) for r in drilled.current.rows] == [("EGGS-6", -1000)]

@@ -5,7 +5,8 @@ one-line sparkline instead, so the table keeps its rows.
 
 A report runs in a thread worker (a year of a big shop's sales takes a moment), never on the event loop; its
 result comes back as a ``ReportReady`` message. Enter on a row drills down: a period or a category to the products
-behind it (best sellers by revenue), a product to its journal.
+behind it (best sellers by revenue; a shrinkage day to its losses by product), a product to its journal at the
+report's days.
 """
 
 from __future__ import annotations
@@ -92,12 +93,14 @@ class ReportsScreen(ShopScreen):
             super().__init__()
             self.report = report
 
-    def __init__(self, name: str = "sales", opts: Options | None = None) -> None:
+    def __init__(self, name: str = "sales", opts: Options | None = None, *, table: str | None = None) -> None:
+        """``table``: the table shown first (a drill to the products of a figure), else the report's first."""
         super().__init__()
         self.report_name = name
         self.opts = opts or Options()
         self.report: Report | None = None
         self.table_index = 0
+        self.first_table = table
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
@@ -169,6 +172,8 @@ class ReportsScreen(ShopScreen):
         same = previous is not None and previous.name == event.report.name
         if not same or self.table_index >= len(event.report.tables):
             self.table_index = 0
+        if previous is None and self.first_table in event.report.names():
+            self.table_index = event.report.names().index(self.first_table)
         self._draw_chart()
         self._fill_table()
 
@@ -272,6 +277,9 @@ class ReportsScreen(ShopScreen):
             from shopkeeper.tui.screens.journal import JournalScreen
 
             self.app.push_screen(JournalScreen(row["product_id"], days=self._journal_days()))
+        elif "period" in current.keys and self.report_name == "shrinkage":  # the day's losses, by product
+            opts = replace(self.opts, period=row["period"], limit=None)
+            self.app.push_screen(ReportsScreen("shrinkage", reports.narrow_to_period(opts), table="products"))
         elif "period" in current.keys:
             opts = replace(self.opts, period=row["period"], rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", reports.narrow_to_period(opts)))
