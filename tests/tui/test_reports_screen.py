@@ -187,3 +187,18 @@ async def test_enter_on_a_shrinkage_day_lists_that_days_losses_by_product(shop, 
         assert drilled is not screen and drilled.report_name == "shrinkage" and drilled.current.name == "products"
         assert drilled.report.params["from"] == drilled.report.params["to"] == DAY.isoformat()
         assert [(r["sku"], r["units"]) for r in drilled.current.rows] == [("EGGS-6", -1000)]
+
+
+async def test_empty_date_fields_show_the_days_the_report_covers(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales"))  # the default range: the last 30 days
+        await settle(app, pilot)
+        screen = app.screen
+        start, end = screen.query_one("#report-from", Input), screen.query_one("#report-to", Input)
+        assert (start.value, end.value) == ("", "")
+        assert (start.placeholder, end.placeholder) == (screen.report.params["from"], screen.report.params["to"])
+        screen.query_one("#report-name", Select).value = "valuation"  # now, no range
+        await settle(app, pilot)
+        assert screen.report.name == "valuation" and start.placeholder == "YYYY-MM-DD"

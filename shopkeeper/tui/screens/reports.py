@@ -174,6 +174,7 @@ class ReportsScreen(ShopScreen):
             self.table_index = 0
         if previous is None and self.first_table in event.report.names():
             self.table_index = event.report.names().index(self.first_table)
+        self._show_range()
         self._draw_chart()
         self._fill_table()
 
@@ -276,7 +277,7 @@ class ReportsScreen(ShopScreen):
         if "product" in current.keys:
             from shopkeeper.tui.screens.journal import JournalScreen
 
-            self.app.push_screen(JournalScreen(row["product_id"], days=self._journal_days()))
+            self.app.push_screen(JournalScreen(row["product_id"], days=self._report_days()))
         elif "period" in current.keys and self.report_name == "shrinkage":  # the day's losses, by product
             opts = replace(self.opts, period=row["period"], limit=None)
             self.app.push_screen(ReportsScreen("shrinkage", reports.narrow_to_period(opts), table="products"))
@@ -291,9 +292,16 @@ class ReportsScreen(ShopScreen):
             opts = replace(self.opts, category=category, rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", opts))
 
-    def _journal_days(self) -> tuple[dt.date, dt.date] | None:
-        """The days a product's journal opens at from this report: the report's own range. None (every day) for
-        the slow movers, whose one day ends a look back over days without a sale, and a report with no range."""
+    def _show_range(self) -> None:
+        """Empty From/To fields show the days the report covers (the default range) in grey, as their placeholder."""
+        days = self._report_days()
+        for input_id, day in (("#report-from", days[0] if days else None), ("#report-to", days[1] if days else None)):
+            self.query_one(input_id, Input).placeholder = day.isoformat() if day else "YYYY-MM-DD"
+
+    def _report_days(self) -> tuple[dt.date, dt.date] | None:
+        """The days this report covers, where a product's journal drilled from it opens (and what empty From/To
+        fields show). None for the slow movers, whose one day ends a look back over days without a sale (their
+        journal opens at every day), and for a report with no range (valuation)."""
         params = self.report.params if self.report else {}
         if self.report is None or self.report.name == "slow-movers" or "from" not in params or "to" not in params:
             return None
