@@ -154,6 +154,12 @@ def format_percent(bp: int) -> str:
     return text or "0"
 
 
+def format_share(bp: int) -> str:
+    """A share or margin in basis points with both its decimals always written: ``1250`` → ``"12.50"``, ``300`` →
+    ``"3.00"``. Exact (a basis point is the second decimal), and a column of them lines up on the point."""
+    return f"{Decimal(bp).scaleb(-2):.2f}"
+
+
 def json_qty(milli: int) -> int | Decimal:
     """A quantity as a JSON number: an int when whole, else an exact Decimal (the JSON encoder writes it as-is)."""
     return milli // QTY_SCALE if milli % QTY_SCALE == 0 else qty_decimal(milli)

@@ -605,6 +605,23 @@ def test_slow_movers_and_abc_value_and_rank_the_same_on_postgres(pg):
         ("SOLD", "A", 10_000, 10_000), ("HALF", "C", 0, 10_000), ("EVEN", "C", 0, 10_000)]
 
 
+def test_opening_counts_stay_out_of_shrinkage_and_worst_sellers_count_past_the_limit_on_postgres(pg):
+    """The opening-count rule (a correlated NOT EXISTS in a CASE) and the worst sellers' count past ``--limit``
+    run as SQL on PostgreSQL too."""
+    from shopkeeper.services import reports
+    from shopkeeper.services.products_csv import import_products
+
+    ctx = Context(staff="pg", terminal="t1")
+    import_products(ctx, b"sku,name,price,cost,on_hand\nJAM,Jam,3.20,1.60,18\nMUG,Mug,8.00,3.00,6\n")
+    stock.adjust(ctx, "JAM", -1000, "damaged")
+    stock.count(ctx, "JAM", 16_000)
+    shrink = reports.run("shrinkage", reports.Options(limit=0))
+    assert {r["reason"]: r["units"] for r in shrink.table("reasons").rows} == {"count variance": -1000,
+                                                                                "damaged": -1000}
+    worst = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    assert [r["sku"] for r in worst.rows] == ["MUG"] and worst.total["name"] == "all 2 products"
+
+
 def test_a_receipt_committing_after_the_stock_was_kept_at_a_month_start_is_counted_on_postgres(pg, monkeypatch):
     """A till's receipt stamped in February is written but not committed while a report keeps the stock at March
     1st; it commits afterwards. Its chain link is only made at commit, past the kept position: the mark is dropped,

@@ -9,7 +9,8 @@ from typing import Any
 
 from shopkeeper.cli import Cli, add_json
 from shopkeeper.errors import InvalidInput
-from shopkeeper.money import format_money, format_percent, format_qty, format_rate, json_qty
+from shopkeeper.money import format_money, json_qty
+from shopkeeper.services.report_cells import BAR_WIDTH, cell
 
 NAMES = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
 
@@ -46,21 +47,6 @@ def options(args: argparse.Namespace):
         end=parse_date(args.end, what="--to") if args.end else None,
         by=args.by, category=args.category, supplier=args.supplier, rank=args.rank, days=args.days,
         at=parse_date(args.at, what="--at") if args.at else None, limit=args.limit)
-
-
-def cell(value: Any, kind: str, decimals: int) -> str:
-    """One figure as text: exact, locale-free (the form CSV and JSON use too)."""
-    if value is None:
-        return ""
-    if kind == "money":
-        return format_money(value, decimals)
-    if kind == "qty":
-        return format_qty(value)
-    if kind == "pct":
-        return format_percent(value)
-    if kind == "rate":
-        return format_rate(value)
-    return str(value)
 
 
 def json_cell(value: Any, kind: str, decimals: int) -> Any:
@@ -139,11 +125,11 @@ def plot_text(rep, decimals: int, width: int = 100, height: int = 25) -> str:
     plt.plotsize(width, height)
     labels = [label for label, _ in rep.chart]
     values = [float(format_money(v, decimals)) for _, v in rep.chart]  # a picture only: every figure stays exact
-    plt.bar(list(range(len(values))), values)
+    plt.bar(list(range(len(values))), values, width=BAR_WIDTH)
     step = max(1, len(labels) // 8)
     plt.xticks(list(range(0, len(labels), step)), labels[::step])
     plt.title(f"Net sales by {rep.params.get('by', 'day')}, {rep.params['from']} to {rep.params['to']}")
-    text = plt.build()
+    text = plt.uncolorize(plt.build())  # the clear theme still ends every line with a colour reset
     plt.clear_figure()
     return text
 

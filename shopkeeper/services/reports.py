@@ -35,6 +35,7 @@ from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div, round_div_all, running_shares
 from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache
+from shopkeeper.services.opening_stock import opening_count_sql
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -626,12 +627,17 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     with _snapshot():
         scope = _scope(opts)
         sold = _product_sales(scope)
-        if worst:  # products that sold nothing are the worst of all: the first of them, up to the limit
+        in_scope = len(sold)  # the products the total row adds up: those that sold (and, worst, every active one)
+        if worst:  # products that sold nothing are the worst of all: up to the limit, those ranked first among
+            # them, which (ties by the highest id first) are those of the highest ids
             extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
-            for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} "
-                                f"ORDER BY p.id{extra}", [True, *scope.params]):
+            active = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} ORDER BY p.id DESC"
+                           f"{extra}", [True, *scope.params])
+            sold_only = None if limit is None or len(active) < limit + len(sold) else set(sold)
+            for (pid,) in active:
                 if pid not in sold:
                     sold[pid] = _UNSOLD
+            in_scope = len(sold) if sold_only is None else _active_or_sold(scope, sold_only)
         index = RANKS.index(opts.rank)
         # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too),
         # as (metric, ±id) pairs made by C loops
@@ -652,12 +658,34 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
              "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": units, "revenue": revenue,
-             "margin": revenue - cost, "share": 10_000 if whole else None}
+    total = {"rank": None, "sku": "total", "name": _sellers_total_label(in_scope, worst=worst), "units": units,
+             "revenue": revenue, "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
     return Report(name, title, _params(opts, scope, rank=opts.rank),
-                  [Table("products", title, _SELLER_COLUMNS, rows, total, keys={"product": "product_id"})])
+                  [Table("products", _sellers_table_title(title, len(rows), in_scope), _SELLER_COLUMNS, rows, total,
+                         keys={"product": "product_id"})])
+
+
+def _active_or_sold(scope: _Scope, sold: set[int]) -> int:
+    """How many products of ``scope`` are active or in ``sold``: the worst sellers' whole list, counted when a
+    ``--limit`` read only its start."""
+    active = _rows(f"SELECT COUNT(*) FROM product p WHERE p.active = ?{scope.product_filter()}",
+                   [True, *scope.params])[0][0]
+    inactive = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
+                     [False, *scope.params])
+    return active + sum(1 for (pid,) in inactive if pid in sold)
+
+
+def _sellers_total_label(count: int, *, worst: bool) -> str:
+    """The total row adds up every product in scope, shown or not (its share is 100 %): the best sellers' are
+    those that sold, the worst sellers' every active product as well."""
+    return f"all {count} products" if worst else f"all {count} that sold"
+
+
+def _sellers_table_title(title: str, shown: int, count: int) -> str:
+    """Says when ``--limit`` shows fewer rows than the total adds up, so the column is not expected to add up."""
+    return title if shown >= count else f"{title}: {shown} of {count} shown, total of all"
 
 
 @_collector_paused()
@@ -1002,17 +1030,20 @@ def _reason(kind: str, reason: str) -> str:
 
 def shrinkage(opts: Options) -> Report:
     """Adjustments and count variances by reason, product and period, in units and at cost (the unit cost each
-    movement recorded). Gains (found, counted more) are included with their sign; losses are negative."""
+    movement recorded). Gains (found, counted more) are included with their sign; losses are negative. A product's
+    opening count (``opening_stock``: an import's ``on_hand``, a first stock take) is its opening stock, left out."""
     opts = narrow_to_period(opts)
     limit = _limit(opts, 50)
     with _snapshot():
         scope = _scope(opts)
         bucket = _Bucketer(scope.start, scope.end, opts.by)
         join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
-        # ``kind IN ('adjust', 'count')`` as written in the partial covering index ``movement_loss`` (m023)
+        # ``kind IN ('adjust', 'count')`` as written in the partial covering index ``movement_loss`` (m023); a
+        # product's opening count is its opening stock, not a variance (``opening_stock``)
         found = _rows(f"SELECT m.created_at, m.kind, m.reason, m.product_id, m.quantity, m.unit_cost FROM movement m"
                       f"{join} WHERE m.kind IN ('adjust', 'count') AND m.created_at >= ? AND m.created_at < ?"
-                      f"{scope.product_filter()}", [scope.lo, scope.hi, *scope.params])
+                      f" AND NOT {opening_count_sql('m')}{scope.product_filter()}",
+                      [scope.lo, scope.hi, *scope.params])
         by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         by_period = {label: [0, 0] for label in periods(scope.start, scope.end, opts.by)}

@@ -67,6 +67,7 @@ def test_csv_table_chooses_a_section_and_movement_closes_on_stock(shop):
 def test_sales_plot_draws_a_chart(shop):
     code, out, _ = shop("report", "sales", "--plot")
     assert code == 0 and "Net sales by day" in out
+    assert "\x1b" not in out  # plain characters, in a file and with NO_COLOR: no colour reset at each line's end
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -99,3 +100,18 @@ def test_a_name_a_spreadsheet_would_run_is_exported_as_text(shop, tmp_path):
     code, out, _ = shop("report", "movement", "--csv")
     rows = {r["sku"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["EVIL"]["name"].startswith("'=") and rows["EVIL"]["closing"] == "2"
+
+
+def test_worst_sellers_label_their_total_and_write_shares_with_two_decimals(shop, tmp_path):
+    more = tmp_path / "more.csv"
+    more.write_text("sku,name,price\nPEN,Pen,2.00\n")
+    assert shop("products", "import", str(more))[0] == 0
+    code, text, _ = shop("report", "worst-sellers", "--limit", "2")
+    assert code == 0 and "Worst sellers by units: 2 of 3 shown, total of all" in text
+    total = text.splitlines()[-1].split()
+    assert total[:4] == ["total", "all", "3", "products"] and total[-1] == "100.00"
+    code, out, _ = shop("report", "worst-sellers", "--limit", "2", "--csv")
+    shares = [r["share"] for r in csv.DictReader(io.StringIO(out))]
+    assert shares == ["0.00", "5.88", "100.00"]  # one number of decimals down the column
+    data = json.loads(shop("--json", "report", "worst-sellers", "--limit", "2")[1])["tables"]["products"]
+    assert [r["share"] for r in data["rows"]] == ["0.00", "5.88"] and data["total"]["name"] == "all 3 products"

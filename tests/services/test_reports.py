@@ -400,3 +400,68 @@ def test_a_report_reaching_back_before_the_first_sale_keeps_no_hours_or_days_bef
     assert again.table("periods").total["total"] == 500
     assert [r["total"] for r in again.table("periods").rows if r["total"]] == [250, 250]
     assert sum(r["total"] for r in again.table("payment").rows) == 500
+
+
+def test_an_imported_opening_stock_is_not_shrinkage_and_movement_still_reconciles(db, ctx):
+    from shopkeeper.services.products_csv import import_products
+
+    # the import posts its on_hand as ordinary counts ("counted 30"), as every import before this rule did
+    import_products(ctx, b"sku,name,price,cost,on_hand\nMILK,Milk,1.29,0.80,30\nTEA,Tea,3.00,1.00,12\n")
+    assert {m.reason for m in Movement.select()} == {"counted 30", "counted 12"}
+    save_product(ProductData(sku="PEN", name="Pen", price=150))
+    sales.sell(ctx, [sales.LineInput("PEN", 2000)], payment="cash")  # sold before anyone counted it
+    stock.count(ctx, "PEN", 5000)  # the shop's first stock take: PEN's opening stock (7 were there)
+    stock.adjust(ctx, "MILK", -1000, "damaged")
+    stock.count(ctx, "MILK", 28_000)  # a real count: one missing
+    stock.receive(ctx, "TEA", 5000, 100)
+    stock.count(ctx, "TEA", 16_000)  # one missing since the receipt
+    opts = reports.Options(limit=0)
+    shrink = reports.run("shrinkage", opts)
+    assert {r["reason"]: r["units"] for r in shrink.table("reasons").rows} == {"count variance": -2000,
+                                                                                "damaged": -1000}
+    assert shrink.table("reasons").total["units"] == -3000
+    assert {r["sku"] for r in shrink.table("products").rows} == {"MILK", "TEA"}
+    # movement keeps the opening counts in "counted": opening + moves = closing, to the unit
+    rows = {r["sku"]: r for r in reports.run("movement", opts).table("products").rows}
+    assert (rows["MILK"]["counted"], rows["PEN"]["counted"], rows["TEA"]["counted"]) == (29_000, 7000, 11_000)
+    for r in rows.values():
+        moved = sum(r[c] for _, c in reports.MOVEMENT_KINDS)
+        assert r["opening"] + moved == r["closing"] == Product.get_by_id(r["product_id"]).on_hand
+
+
+def test_an_import_that_recounts_stock_the_journal_knows_is_a_variance(db, ctx):
+    from shopkeeper.services.products_csv import import_products
+
+    save_product(ProductData(sku="MILK", name="Milk", price=129))
+    stock.receive(ctx, "MILK", 30_000, 80)
+    import_products(ctx, b"sku,name,price,on_hand\nMILK,Milk,1.29,27\n")  # the re-import counts three fewer
+    assert reports.run("shrinkage", reports.Options()).table("reasons").rows == [
+        {"reason": "count variance", "units": -3000, "cost": -240}]
+
+
+def test_the_sellers_total_row_counts_every_product_it_adds_up_also_past_the_limit(db, ctx):
+    for n in range(5):
+        save_product(ProductData(sku=f"P{n}", name=f"P{n}", price=100))
+    save_product(ProductData(sku="OLD", name="Old", price=100))
+    stock.receive(ctx, "OLD", 5000, 50)
+    sales.sell(ctx, [sales.LineInput("OLD", 1000)], payment="cash")
+    save_product(ProductData(sku="OLD", name="Old", price=100, active=False))  # sold, then taken off the list
+    worst = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    # the total adds up every active product and every one that sold: 5 unsold + OLD, though one row is shown
+    assert worst.total["name"] == "all 6 products" and worst.total["share"] == 10_000
+    assert len(worst.rows) == 1 and worst.title == "Worst sellers by units: 1 of 6 shown, total of all"
+    assert reports.run("worst-sellers", reports.Options(limit=0)).table("products").total["name"] == "all 6 products"
+    best = reports.run("best-sellers", reports.Options()).table("products")
+    assert best.total["name"] == "all 1 that sold" and best.title == "Best sellers by units"
+
+
+def test_worst_sellers_with_a_limit_are_the_start_of_the_whole_list(db, ctx):
+    for n in range(8):
+        save_product(ProductData(sku=f"P{n}", name=f"P{n}", price=100))
+    stock.receive(ctx, "P3", 5000, 50)
+    sales.sell(ctx, [sales.LineInput("P3", 1000)], payment="cash")
+    whole = [r["sku"] for r in reports.run("worst-sellers", reports.Options(limit=0)).table("products").rows]
+    assert whole[:3] == ["P7", "P6", "P5"]  # unsold, ties by the highest id first
+    for limit in (1, 3, 7):
+        rows = reports.run("worst-sellers", reports.Options(limit=limit)).table("products").rows
+        assert [r["sku"] for r in rows] == whole[:limit]

@@ -10,7 +10,7 @@ from textual_plotext import PlotextPlot
 from shopkeeper.services.reports import Options
 from shopkeeper.tui.screens.journal import JournalScreen
 from shopkeeper.tui.screens.reports import ReportsScreen
-from tests.tui.conftest import settle
+from tests.tui.conftest import scan_burst, settle
 
 SIZE = (80, 24)
 DAY = dt.date(2026, 1, 5)  # the test shop's sales day (tests/tui/shop_data.py)
@@ -102,3 +102,103 @@ async def test_changing_the_report_runs_it_and_a_bad_date_is_said_in_place(shop,
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert "From: '2026-02-30' is not a date" in str(screen.query_one("#report-status", Static).render())
+
+
+async def test_a_products_journal_drilled_from_a_report_opens_at_its_days_and_ctrl_t_shows_all(shop, make_app,
+                                                                                              till_ctx):
+    from unittest import mock
+
+    from shopkeeper.services import queries, stock
+
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-01-20T10:00:00.000000Z"):
+        stock.receive(till_ctx, "BREAD-SD", 12_000, 150)  # after the report's day: not in its journal
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY, end=DAY)))
+        await settle(app, pilot)
+        app.screen.query_one("#report-table", DataTable).focus()
+        await pilot.press("enter")  # the day → its products, best first by revenue: bread
+        await settle(app, pilot)
+        assert app.screen.report.tables[0].rows[0]["sku"] == "BREAD-SD"
+        await pilot.press("enter")  # bread → its journal, at the report's day
+        await settle(app, pilot)
+        journal = app.screen
+        assert isinstance(journal, JournalScreen)
+        assert journal.query_one("#since", Input).value == journal.query_one("#until", Input).value == "2026-01-05"
+        assert "the report's days, 2026-01-05 to 2026-01-05" in str(journal.query_one("#journal-message",
+                                                                                     Static).render())
+        assert queries.journal_count(journal.filter) == 2  # the opening receipt and the sale of that day
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert journal.query_one("#since", Input).value == "" and journal.filter.since == ""
+        assert journal.filter.product_id is not None and queries.journal_count(journal.filter) == 3
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportsScreen) and app.screen.report_name == "best-sellers"
+
+
+async def test_a_scanner_burst_into_the_reports_screen_changes_nothing_and_is_said(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales", Options(start=DAY, end=DAY)))
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#report-table", DataTable)
+        table.focus()
+        scan_burst(app, "5449000000996")  # into the table: its Enter would have drilled into the day
+        await settle(app, pilot)
+        assert app.screen is screen and screen.report_name == "sales" and table.has_focus
+        said = [n.message for n in app._notifications if "5449000000996" in n.message]
+        assert said == ["scan 5449000000996 not used: reports take no product codes (nothing changed)"]
+        start = screen.query_one("#report-from", Input)
+        start.focus()
+        scan_burst(app, "5449000000996")  # into a date field: taken back out, the report not run with it
+        await settle(app, pilot)
+        assert start.value == DAY.isoformat() and screen.report.params["from"] == DAY.isoformat()
+        assert "not a date" not in str(screen.query_one("#report-status", Static).render())
+        by = screen.query_one("#report-by", Select)
+        by.focus()
+        scan_burst(app, "5449000000996")  # into the period choice: its Enter would have opened the list
+        await settle(app, pilot)
+        assert not by.expanded and by.value == "day" and app.screen is screen
+        assert len([n for n in app._notifications if "5449000000996" in n.message]) == 3
+        table.focus()
+        await pilot.press("enter")  # a person's Enter still drills
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportsScreen) and app.screen.report_name == "best-sellers"
+
+
+async def test_enter_on_a_shrinkage_day_lists_that_days_losses_by_product(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("shrinkage", Options(start=DAY - dt.timedelta(days=1), end=DAY)))
+        await settle(app, pilot)
+        await pilot.press("ctrl+n", "ctrl+n")  # by day
+        screen = app.screen
+        assert screen.current.name == "periods"
+        table = screen.query_one("#report-table", DataTable)
+        table.focus()
+        await pilot.press("down", "enter")  # the shop's day, with the damaged eggs
+        await settle(app, pilot)
+        drilled = app.screen
+        assert drilled is not screen and drilled.report_name == "shrinkage" and drilled.current.name == "products"
+        assert drilled.report.params["from"] == drilled.report.params["to"] == DAY.isoformat()
+        assert [(r["sku"], r["units"]) for r in drilled.current.rows] == [("EGGS-6", -1000)]
+
+
+async def test_empty_date_fields_show_the_days_the_report_covers(shop, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReportsScreen("sales"))  # the default range: the last 30 days
+        await settle(app, pilot)
+        screen = app.screen
+        start, end = screen.query_one("#report-from", Input), screen.query_one("#report-to", Input)
+        assert (start.value, end.value) == ("", "")
+        assert (start.placeholder, end.placeholder) == (screen.report.params["from"], screen.report.params["to"])
+        screen.query_one("#report-name", Select).value = "valuation"  # now, no range
+        await settle(app, pilot)
+        assert screen.report.name == "valuation" and start.placeholder == "YYYY-MM-DD"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -68,11 +69,16 @@ class JournalScreen(ShopScreen):
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "apply", "Apply filters"),
         Binding("ctrl+r", "clear", "Clear filters"),
+        Binding("ctrl+t", "all_dates", "All dates"),
     ]
 
-    def __init__(self, product_id: int | None = None) -> None:
+    def __init__(self, product_id: int | None = None, *, days: tuple[dt.date, dt.date] | None = None) -> None:
+        """``days``: open at these local days, inclusive (a report's range, drilled from); Ctrl+T shows all."""
         super().__init__()
-        self.filter = JournalFilter(product_id=product_id)
+        self.days = days
+        since, until = ("", "") if days is None else (local_day_bounds(days[0].isoformat()),
+                                                      local_day_bounds(days[1].isoformat(), end=True))
+        self.filter = JournalFilter(product_id=product_id, since=since, until=until)
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
@@ -105,6 +111,12 @@ class JournalScreen(ShopScreen):
             detail = queries.product_detail(self.filter.product_id)
             if detail is not None:
                 self.query_one("#product", Input).value = safe(detail.sku)
+        if self.days is not None:
+            with self.prevent(Input.Changed):
+                self.query_one("#since", Input).value = self.days[0].isoformat()
+                self.query_one("#until", Input).value = self.days[1].isoformat()
+            self.query_one("#journal-message", Static).update(
+                f"the report's days, {self.days[0]} to {self.days[1]} · Ctrl+T: all dates")
         self.query_one("#journal-table", VirtualTable).focus()
 
     @property
@@ -172,6 +184,13 @@ class JournalScreen(ShopScreen):
             for select_id in ("kind", "staff", "terminal"):
                 self.query_one(f"#{select_id}", Select).clear()
             for input_id in ("product", "since", "until"):
+                self.query_one(f"#{input_id}", Input).value = ""
+        self.action_apply()
+
+    def action_all_dates(self) -> None:
+        """Drop the date range only (a report's, drilled from): every day of the other filters."""
+        with self.prevent(Input.Changed):
+            for input_id in ("since", "until"):
                 self.query_one(f"#{input_id}", Input).value = ""
         self.action_apply()
 

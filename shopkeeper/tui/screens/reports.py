@@ -5,16 +5,19 @@ one-line sparkline instead, so the table keeps its rows.
 
 A report runs in a thread worker (a year of a big shop's sales takes a moment), never on the event loop; its
 result comes back as a ``ReportReady`` message. Enter on a row drills down: a period or a category to the products
-behind it (best sellers by revenue), a product to its journal.
+behind it (best sellers by revenue; a shrinkage day to its losses by product), a product to its journal at the
+report's days.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -24,13 +27,16 @@ from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from shopkeeper.errors import ShopError
+from shopkeeper.scanner.wedge import WedgeDetector
 from shopkeeper.money import format_money
 from shopkeeper.services import reports
+from shopkeeper.services.report_cells import BAR_WIDTH, cell
 from shopkeeper.services.reports import Options, Report, Table
 from shopkeeper.text import safe
 from shopkeeper.tui.format import plain
 from shopkeeper.tui.screens.base import ShopScreen
 from shopkeeper.tui.widgets.footer import ShopFooter
+from shopkeeper.tui.widgets.scan_input import ScanAwareInput, Scanned, wedge_settings
 from shopkeeper.tui.widgets.top_bar import TopBar
 
 MAX_ROWS = 500
@@ -40,20 +46,36 @@ CHART_MIN_HEIGHT = 30
 """Screen rows from which net sales are drawn as a chart; below, as a sparkline."""
 
 
-def cell(value: object, kind: str, decimals: int) -> str:
-    from shopkeeper.money import format_percent, format_qty, format_rate
+class BurstIsAScan:
+    """For a widget where Enter acts (drills into a row, opens a list): a scanner's burst (a code and Enter, faster
+    than a person types) is taken as a scan (``Scanned``, which the screen declines), so its Enter does nothing."""
 
-    if value is None:
-        return ""
-    if kind == "money":
-        return format_money(value, decimals)  # type: ignore[arg-type]
-    if kind == "qty":
-        return format_qty(value)  # type: ignore[arg-type]
-    if kind == "pct":
-        return format_percent(value)  # type: ignore[arg-type]
-    if kind == "rate":
-        return format_rate(value)  # type: ignore[arg-type]
-    return str(value)
+    _detector: WedgeDetector | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self._detector is None:
+            self._detector = WedgeDetector(wedge_settings())
+        now = time.monotonic()
+        if event.key == "enter":
+            scan = self._detector.feed("enter", now)
+            if scan is not None:
+                event.stop()
+                event.prevent_default()
+                self.post_message(Scanned(scan.code.strip(), source="wedge"))  # type: ignore[attr-defined]
+                return
+        elif event.is_printable and event.character:
+            self._detector.feed(event.character, now)
+        else:
+            self._detector.reset()
+        await super()._on_key(event)  # type: ignore[misc]
+
+
+class ReportTable(BurstIsAScan, DataTable):
+    """The report's table: Enter drills into the highlighted row, never a scanner's Enter."""
+
+
+class ReportSelect(BurstIsAScan, Select):
+    """A choice of report or period: Enter opens its list, never a scanner's Enter."""
 
 
 class ReportsScreen(ShopScreen):
@@ -71,32 +93,34 @@ class ReportsScreen(ShopScreen):
             super().__init__()
             self.report = report
 
-    def __init__(self, name: str = "sales", opts: Options | None = None) -> None:
+    def __init__(self, name: str = "sales", opts: Options | None = None, *, table: str | None = None) -> None:
+        """``table``: the table shown first (a drill to the products of a figure), else the report's first."""
         super().__init__()
         self.report_name = name
         self.opts = opts or Options()
         self.report: Report | None = None
         self.table_index = 0
+        self.first_table = table
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.TITLE)
         with Horizontal(id="reports-controls"):
-            yield Select([(n, n) for n in reports.REPORTS], value=self.report_name, allow_blank=False,
+            yield ReportSelect([(n, n) for n in reports.REPORTS], value=self.report_name, allow_blank=False,
                          id="report-name", compact=True)
             yield Label("From")
-            yield Input(self.opts.start.isoformat() if self.opts.start else "", placeholder="YYYY-MM-DD",
-                        id="report-from", compact=True)
+            yield ScanAwareInput(self.opts.start.isoformat() if self.opts.start else "", placeholder="YYYY-MM-DD",
+                                 id="report-from", compact=True)
             yield Label("To")
-            yield Input(self.opts.end.isoformat() if self.opts.end else "", placeholder="YYYY-MM-DD",
-                        id="report-to", compact=True)
-            yield Select([(p, p) for p in reports.PERIODS], value=self.opts.by, allow_blank=False,
+            yield ScanAwareInput(self.opts.end.isoformat() if self.opts.end else "", placeholder="YYYY-MM-DD",
+                                 id="report-to", compact=True)
+            yield ReportSelect([(p, p) for p in reports.PERIODS], value=self.opts.by, allow_blank=False,
                          id="report-by", compact=True)
         yield Static("", id="report-status", markup=False)
         yield PlotextPlot(id="report-chart")
         with Horizontal(id="report-spark"):
             yield Static("", id="report-spark-label", markup=False)
             yield Sparkline([], id="report-sparkline")
-        yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+        yield ReportTable(id="report-table", cursor_type="row", zebra_stripes=True)
         yield ShopFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -148,6 +172,9 @@ class ReportsScreen(ShopScreen):
         same = previous is not None and previous.name == event.report.name
         if not same or self.table_index >= len(event.report.tables):
             self.table_index = 0
+        if previous is None and self.first_table in event.report.names():
+            self.table_index = event.report.names().index(self.first_table)
+        self._show_range()
         self._draw_chart()
         self._fill_table()
 
@@ -159,6 +186,13 @@ class ReportsScreen(ShopScreen):
     @on(Input.Submitted)
     def _input_submitted(self) -> None:
         self.action_run()
+
+    @on(Scanned)
+    def _scanned(self, event: Scanned) -> None:
+        """A scan (a burst into the table or a date field, or a scanner device) changes nothing here: said so."""
+        event.stop()
+        self.notify(f"scan {event.code} not used: reports take no product codes (nothing changed)",
+                    severity="warning")
 
     # -- showing ------------------------------------------------------------------------------------------------
 
@@ -190,7 +224,7 @@ class ReportsScreen(ShopScreen):
         plt.clear_data()
         plt.clear_figure()
         values = [float(format_money(v, decimals)) for _, v in points]  # a picture only; the table is exact
-        plt.bar(list(range(len(values))), values)
+        plt.bar(list(range(len(values))), values, width=BAR_WIDTH)
         step = max(1, len(points) // 6)
         plt.xticks(list(range(0, len(points), step)), [label for label, _ in points][::step])
         plt.title(f"Net sales by {self.report.params.get('by', 'day')}")
@@ -241,7 +275,12 @@ class ReportsScreen(ShopScreen):
             return
         row = current.rows[int(key)]
         if "product" in current.keys:
-            self.app.action_open("journal", row["product_id"])  # type: ignore[attr-defined]
+            from shopkeeper.tui.screens.journal import JournalScreen
+
+            self.app.push_screen(JournalScreen(row["product_id"], days=self._report_days()))
+        elif "period" in current.keys and self.report_name == "shrinkage":  # the day's losses, by product
+            opts = replace(self.opts, period=row["period"], limit=None)
+            self.app.push_screen(ReportsScreen("shrinkage", reports.narrow_to_period(opts), table="products"))
         elif "period" in current.keys:
             opts = replace(self.opts, period=row["period"], rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", reports.narrow_to_period(opts)))
@@ -252,6 +291,21 @@ class ReportsScreen(ShopScreen):
                 return
             opts = replace(self.opts, category=category, rank="revenue", limit=None)
             self.app.push_screen(ReportsScreen("best-sellers", opts))
+
+    def _show_range(self) -> None:
+        """Empty From/To fields show the days the report covers (the default range) in grey, as their placeholder."""
+        days = self._report_days()
+        for input_id, day in (("#report-from", days[0] if days else None), ("#report-to", days[1] if days else None)):
+            self.query_one(input_id, Input).placeholder = day.isoformat() if day else "YYYY-MM-DD"
+
+    def _report_days(self) -> tuple[dt.date, dt.date] | None:
+        """The days this report covers, where a product's journal drilled from it opens (and what empty From/To
+        fields show). None for the slow movers, whose one day ends a look back over days without a sale (their
+        journal opens at every day), and for a report with no range (valuation)."""
+        params = self.report.params if self.report else {}
+        if self.report is None or self.report.name == "slow-movers" or "from" not in params or "to" not in params:
+            return None
+        return dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
 
     def context_product(self) -> int | None:
         current = self.current
