@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 
 from shopkeeper.models import Movement, Product, Sale
+from shopkeeper.money import extend
 from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock, stock_cache
 from shopkeeper.services.catalog import ProductData, save_product
 
@@ -400,3 +401,41 @@ def test_a_report_reaching_back_before_the_first_sale_keeps_no_hours_or_days_bef
     assert again.table("periods").total["total"] == 500
     assert [r["total"] for r in again.table("periods").rows if r["total"]] == [250, 250]
     assert sum(r["total"] for r in again.table("payment").rows) == 500
+
+
+def adjust_at(ctx, when: str, sku: str, delta: int, reason: str):
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: when):
+        return stock.adjust(ctx, sku, delta, reason)
+
+
+def test_shrinkage_by_product_and_day_equals_each_movement_rounded_on_its_own(db, ctx, utc):
+    """Summed by SQL: each movement's value rounded half to even as ``extend`` does, then added up; products
+    largest loss first (ties by id), also narrowed to a category."""
+    for sku, category in (("KG", "deli"), ("BOX", "deli"), ("TIN", "dry")):
+        save_product(ProductData(sku=sku, name=sku, price=999, category=category, unit="kg" if sku == "KG" else "pcs"))
+        receive_at(ctx, "2026-03-01T08:00:00.000000Z", sku, 90_000, 333)
+    adjust_at(ctx, "2026-03-02T09:00:00.000000Z", "KG", -1_500, "damaged")  # 499.5 → 500 (even)
+    adjust_at(ctx, "2026-03-02T23:30:00.000000Z", "KG", -2_500, "expired")  # 832.5 → 832 (even)
+    adjust_at(ctx, "2026-03-03T10:00:00.000000Z", "BOX", -4_000, "stolen")
+    adjust_at(ctx, "2026-03-03T11:00:00.000000Z", "TIN", 1_000, "found")
+    adjust_at(ctx, "2026-03-04T11:00:00.000000Z", "TIN", -5_000, "stolen")
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-03-05T12:00:00.000000Z"):
+        stock.count(ctx, "BOX", 85_500)
+    opts = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), limit=0)
+    report = reports.run("shrinkage", opts)
+    losses = list(Movement.select().where(Movement.kind.in_(["adjust", "count"])))
+    by_sku = {}
+    for m in losses:
+        sku = Product.get_by_id(m.product_id).sku
+        units, value = by_sku.get(sku, (0, 0))
+        by_sku[sku] = (units + m.quantity, value + extend(m.quantity, m.unit_cost))
+    assert [(r["sku"], r["units"], r["cost"]) for r in report.table("products").rows] == sorted(
+        ((sku, *v) for sku, v in by_sku.items()), key=lambda r: r[2])
+    assert by_sku["KG"] == (-4_000, -500 - 832)
+    assert {r["reason"]: r["units"] for r in report.table("reasons").rows} == {
+        "damaged": -1_500, "expired": -2_500, "stolen": -9_000, "found": 1_000, "count variance": -500}
+    days = {r["period"]: r["units"] for r in report.table("periods").rows if r["units"]}
+    assert days == {"2026-03-02": -4_000, "2026-03-03": -3_000, "2026-03-04": -5_000, "2026-03-05": -500}
+    deli = reports.run("shrinkage", dataclasses.replace(opts, category="deli"))
+    assert [r["sku"] for r in deli.table("products").rows] == ["BOX", "KG"]
+    assert deli.table("reasons").total == {"reason": "total", "units": -8_500, "cost": -500 - 832 - 4 * 333 - 166}
