@@ -617,6 +617,53 @@ _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("nam
                    Column("margin", "Margin", "money"), Column("share", "Share", "pct")]
 
 
+def _ranked(ids: list[int], metric: list[int], limit: int | None, *, worst: bool) -> list[tuple[int, int, int]]:
+    """(metric, product id, position in ``ids``) of the first ``limit`` products (None: all) by ``metric``, the
+    highest first (``worst``: the lowest), ties by id, the highest first. Only the products at or past the
+    ``limit``-th figure (found by a heap over the bare figures) are put in order: a tuple per product to sort
+    took a third of the report."""
+    if not ids:
+        return []
+    if limit is None:
+        near: Iterable[int] = range(len(ids))
+    else:
+        edge = (heapq.nsmallest if worst else heapq.nlargest)(limit, metric)[-1]
+        near = itertools.compress(range(len(ids)), map(edge.__ge__ if worst else edge.__le__, metric))
+    if worst:
+        order = sorted(near, key=lambda n: (metric[n], -ids[n]))
+    else:
+        order = sorted(near, key=lambda n: (metric[n], ids[n]), reverse=True)
+    return [(metric[n], ids[n], n) for n in order[:limit]]
+
+
+def _with_unsold(ranked: list[tuple[int, int, int | None]], sold: set[int], limit: int | None,
+                 scope: _Scope) -> tuple[list[tuple[int, int, int | None]], int]:
+    """The worst ``ranked`` sellers with the active products in scope that sold nothing (0 by any metric, ties by
+    id, the highest first, position None) in their places; and how many those are. Only as many of them are read
+    as can be shown, the highest ids first (reading every product's id was a quarter of the report)."""
+    filtered = scope.product_filter()
+    # ``NOT p.active`` as written in the partial index ``product_inactive`` (m030)
+    inactive = {pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE NOT p.active{filtered}", scope.params)}
+    everyone = _rows(f"SELECT COUNT(*) FROM product p{' WHERE ' + scope.where if scope.where else ''}",
+                     scope.params)[0][0]
+    unsold = everyone - len(inactive) - len(sold) + len(sold & inactive)  # sold: of the products in scope
+    wanted = unsold if limit is None else min(limit, unsold)
+    if limit is not None and len(ranked) == limit and ranked[-1][0] < 0:
+        wanted = 0  # every one shown sold less than nothing (refunds): no product without a sale comes first
+    found: list[int] = []
+    below, size = None, 64
+    while len(found) < wanted:
+        rows = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{'' if below is None else ' AND p.id < ?'}"
+                     f"{filtered} ORDER BY p.id DESC LIMIT {size}",
+                     [True, *([] if below is None else [below]), *scope.params])
+        found += [pid for (pid,) in rows if pid not in sold][:wanted - len(found)]
+        if len(rows) < size:
+            break
+        below, size = rows[-1][0], size * 8
+    merged = sorted([*ranked, *((0, pid, None) for pid in found)], key=lambda r: (r[0], -r[1]))
+    return (merged if limit is None else merged[:limit]), unsold
+
+
 @_collector_paused()
 def sellers(opts: Options, *, worst: bool = False) -> Report:
     if opts.rank not in RANKS:
@@ -625,34 +672,23 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     limit = _limit(opts, 20)
     with _snapshot():
         scope = _scope(opts)
-        sold = _product_sales(scope)
-        if worst:  # products that sold nothing are the worst of all: the first of them, up to the limit
-            extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
-            for (pid,) in _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} "
-                                f"ORDER BY p.id{extra}", [True, *scope.params]):
-                if pid not in sold:
-                    sold[pid] = _UNSOLD
+        sold = product_sales_cache.sold_columns(scope)
         index = RANKS.index(opts.rank)
-        # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too),
-        # as (metric, ±id) pairs made by C loops
-        values = sold.values()
-        if index == 2:
-            metric = map(operator.sub, map(operator.itemgetter(1), values), map(operator.itemgetter(2), values))
-        else:
-            metric = map(operator.itemgetter(index), values)
-        keyed = list(zip(metric, map(operator.neg, sold) if worst else sold, strict=True))
-        if limit is None:
-            keyed.sort(reverse=not worst)
-        else:
-            keyed = heapq.nsmallest(limit, keyed) if worst else heapq.nlargest(limit, keyed)
-        shown = [(-key if worst else key, sold[-key if worst else key]) for _, key in keyed]
-        units, revenue, cost = _totals(sold)
+        metric = (sold.units, sold.revenue, list(map(operator.sub, sold.revenue, sold.cost)) if index == 2 else [])
+        ranked: list[tuple[int, int, int | None]] = list(_ranked(sold.ids, metric[index], limit, worst=worst))
+        counted = len(sold.ids)
+        if worst:  # products that sold nothing are among the worst of all
+            ranked, unsold = _with_unsold(ranked, set(sold.ids), limit, scope)
+            counted += unsold
+        units, revenue, cost = sum(sold.units), sum(sold.revenue), sum(sold.cost)
         whole = (units, revenue, revenue - cost)[index]
+        shown = [(pid, (0, 0, 0) if n is None else (sold.units[n], sold.revenue[n], sold.cost[n]))
+                 for _, pid, n in ranked]
         info = _products(pid for pid, _ in shown)
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
              "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": f"{len(sold)} products", "units": units, "revenue": revenue,
+    total = {"rank": None, "sku": "total", "name": f"{counted} products", "units": units, "revenue": revenue,
              "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"

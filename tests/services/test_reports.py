@@ -439,3 +439,22 @@ def test_shrinkage_by_product_and_day_equals_each_movement_rounded_on_its_own(db
     deli = reports.run("shrinkage", dataclasses.replace(opts, category="deli"))
     assert [r["sku"] for r in deli.table("products").rows] == ["BOX", "KG"]
     assert deli.table("reasons").total == {"reason": "total", "units": -8_500, "cost": -500 - 832 - 4 * 333 - 166}
+
+
+def test_the_worst_sellers_shown_are_the_first_of_every_product_ranked_including_the_unsold(db, ctx):
+    """The products that sold nothing rank by id, the highest first, among all active ones, not only among the
+    first few ids; the total counts every product ranked (those that sold, inactive or not, and every active one
+    that did not)."""
+    for sku in ("A", "B", "C", "D", "OFF", "OFF_SOLD"):
+        save_product(ProductData(sku=sku, name=sku, price=100))
+        stock.receive(ctx, sku, 5000, 10)
+    for sku in ("A", "OFF_SOLD"):
+        sales.sell(ctx, [sales.LineInput(sku, 1000)], payment="cash")
+    for sku in ("OFF", "OFF_SOLD"):
+        save_product(ProductData(sku=sku, name=sku, price=100, active=False))
+    every = reports.run("worst-sellers", reports.Options(limit=0)).table("products")
+    assert [r["sku"] for r in every.rows] == ["D", "C", "B", "OFF_SOLD", "A"]
+    assert every.total["name"] == "5 products"
+    first = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    assert [r["sku"] for r in first.rows] == ["D"] and first.total["name"] == "5 products"
+    assert reports.run("worst-sellers", reports.Options(limit=3)).table("products").rows == every.rows[:3]
