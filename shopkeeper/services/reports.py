@@ -595,23 +595,6 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
-def _product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
-    """product id → [units, revenue (net of tax), cost of goods, lines] over the scope, refunds taken off: from
-    the kept spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
-    return product_sales_cache.product_sales(scope)
-
-
-_UNSOLD = (0, 0, 0, 0)
-"""The figures of a product that sold nothing."""
-
-
-def _totals(sold: dict[int, Sequence[int]]) -> tuple[int, int, int]:
-    """Units, revenue and cost of goods of every product."""
-    values = sold.values()
-    return (sum(map(operator.itemgetter(0), values)), sum(map(operator.itemgetter(1), values)),
-            sum(map(operator.itemgetter(2), values)))
-
-
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
                    Column("units", "Units", "qty"), Column("revenue", "Revenue", "money"),
                    Column("margin", "Margin", "money"), Column("share", "Share", "pct")]
@@ -704,21 +687,22 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts, default_days=365)
-        sold = _product_sales(scope)
+        sold = product_sales_cache.sold_columns(scope)
         # every active product and its name in id order (the table's own), and any that sold though inactive now
         listed = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()} "
                        "ORDER BY p.id", [True, *scope.params])
-        inactive = sold.keys() - set(map(operator.itemgetter(0), listed))
+        ids = list(map(operator.itemgetter(0), listed))
+        inactive = set(sold.ids).difference(ids)
         if inactive:
             listed = sorted([*listed, *((pid, sku, name) for pid, (sku, name, _) in _products(inactive).items())])
+            ids = list(map(operator.itemgetter(0), listed))
     count = len(listed)
-    revenue = [sold.get(pid, _UNSOLD)[1] for pid in map(operator.itemgetter(0), listed)]  # in id order
-    # ranked by revenue, then id: one integer key each, -revenue shifted above the position in id order
-    shift = count.bit_length()
-    keys = [(-r << shift) + n for n, r in enumerate(revenue)]
-    keys.sort()
-    order = list(map(operator.and_, keys, itertools.repeat((1 << shift) - 1)))  # positions, best first
-    negated = list(map(operator.rshift, keys, itertools.repeat(shift)))  # -revenue, best first
+    revenue_of = dict(zip(sold.ids, sold.revenue))
+    revenue = list(map(revenue_of.get, ids, itertools.repeat(0)))  # in id order
+    # positions ranked by revenue, the highest first, then id (a stable sort of the id order), by C loops
+    negated_by_id = list(map(operator.neg, revenue))
+    order = sorted(range(count), key=negated_by_id.__getitem__)
+    negated = list(map(negated_by_id.__getitem__, order))  # -revenue, best first
     revenues = list(map(operator.neg, negated))
     # classes by bisection over the running revenue
     with_revenue = bisect.bisect_left(negated, 0)  # the products with revenue come first

@@ -458,3 +458,23 @@ def test_the_worst_sellers_shown_are_the_first_of_every_product_ranked_including
     first = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
     assert [r["sku"] for r in first.rows] == ["D"] and first.total["name"] == "5 products"
     assert reports.run("worst-sellers", reports.Options(limit=3)).table("products").rows == every.rows[:3]
+
+
+def test_a_kept_span_notes_the_last_sale_it_saw_and_one_kept_without_it_is_checked_by_its_count(db, ctx, utc):
+    """On SQLite a span is checked by a probe for a sale after the last id it saw; a span kept before the upgrade
+    (no id) by counting its days' sales again, so a late sale is counted either way."""
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2026-03-01T08:00:00.000000Z", "A", 50_000, 100)
+    for day in range(2, 20):
+        sell_at(ctx, f"2026-03-{day:02d}T09:15:00.000000Z", "A")
+    opts = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))
+    reports.run("best-sellers", opts)
+    last = db.execute_sql("SELECT MAX(id) FROM sale").fetchone()[0]
+    assert db.execute_sql("SELECT sale_rows, last_sale_id FROM product_sales_span").fetchall() == [(18, last)]
+    db.execute_sql("UPDATE product_sales_span SET last_sale_id = NULL")  # as kept by the version before
+    sell_at(ctx, "2026-03-10T09:59:59.999999Z", "A", 5000)  # stamped inside the kept days, committed late
+    assert reports.run("best-sellers", opts).table("products").rows[0]["units"] == 23_000
+    assert db.execute_sql("SELECT sale_rows, last_sale_id FROM product_sales_span").fetchall() == [(19, last + 1)]
+    sell_at(ctx, "2026-03-11T09:00:00.000000Z", "A", 2000)  # and again, found by the probe after the new id
+    assert reports.run("worst-sellers", opts).table("products").rows[0]["units"] == 25_000
+    assert reports.run("best-sellers", opts).table("products").rows[0]["units"] == 25_000
