@@ -605,6 +605,26 @@ def test_slow_movers_and_abc_value_and_rank_the_same_on_postgres(pg):
         ("SOLD", "A", 10_000, 10_000), ("HALF", "C", 0, 10_000), ("EVEN", "C", 0, 10_000)]
 
 
+def test_worst_sellers_and_shrinkage_rank_and_round_the_same_on_postgres(pg):
+    """worst-sellers counts the unsold from the partial index of inactive products and reads the highest ids
+    first; shrinkage values each movement in SQL (half to even) and sums by product: on PostgreSQL as on SQLite."""
+    from shopkeeper.services import reports
+
+    ctx = Context(staff="pg", terminal="t1")
+    for sku in ("A", "B", "C", "OFF"):
+        save_product(ProductData(sku=sku, name=sku, price=1000))
+        stock.receive(ctx, sku, 9000, 333)
+    sales.sell(ctx, [sales.LineInput("A", 1000)], payment="card")
+    save_product(ProductData(sku="OFF", name="OFF", price=1000, active=False))
+    worst = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    assert [r["sku"] for r in worst.rows] == ["C"] and worst.total["name"] == "3 products"
+    stock.adjust(ctx, "B", -1500, "damaged")  # 499.5 → 500
+    stock.adjust(ctx, "B", -2500, "stolen")  # 832.5 → 832
+    stock.adjust(ctx, "C", 1000, "found")
+    shrink = reports.run("shrinkage", reports.Options()).table("products")
+    assert [(r["sku"], r["units"], r["cost"]) for r in shrink.rows] == [("B", -4000, -1332), ("C", 1000, 333)]
+
+
 def test_a_receipt_committing_after_the_stock_was_kept_at_a_month_start_is_counted_on_postgres(pg, monkeypatch):
     """A till's receipt stamped in February is written but not committed while a report keeps the stock at March
     1st; it commits afterwards. Its chain link is only made at commit, past the kept position: the mark is dropped,
