@@ -691,21 +691,19 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
         # every active product and its name in id order (the table's own), and any that sold though inactive now
         listed = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()} "
                        "ORDER BY p.id", [True, *scope.params])
-        ids = list(map(operator.itemgetter(0), listed))
-        inactive = set(sold.ids).difference(ids)
+        revenue_of = dict(zip(sold.ids, sold.revenue))
+        # the inactive ones from the partial index ``product_inactive`` (m030): few, unlike the products that sold
+        inactive = [pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE NOT p.active{scope.product_filter()}",
+                                            scope.params) if pid in revenue_of]
         if inactive:
             listed = sorted([*listed, *((pid, sku, name) for pid, (sku, name, _) in _products(inactive).items())])
-            ids = list(map(operator.itemgetter(0), listed))
     count = len(listed)
-    revenue_of = dict(zip(sold.ids, sold.revenue))
-    revenue = list(map(revenue_of.get, ids, itertools.repeat(0)))  # in id order
-    # positions ranked by revenue, the highest first, then id (a stable sort of the id order), by C loops
-    negated_by_id = list(map(operator.neg, revenue))
-    order = sorted(range(count), key=negated_by_id.__getitem__)
-    negated = list(map(negated_by_id.__getitem__, order))  # -revenue, best first
-    revenues = list(map(operator.neg, negated))
+    revenue = list(map(revenue_of.get, map(operator.itemgetter(0), listed), itertools.repeat(0)))  # in id order
+    # positions ranked by revenue, the highest first, then id (a stable sort keeps the id order of ties)
+    order = sorted(range(count), key=revenue.__getitem__, reverse=True)
+    revenues = list(map(revenue.__getitem__, order))
     # classes by bisection over the running revenue
-    with_revenue = bisect.bisect_left(negated, 0)  # the products with revenue come first
+    with_revenue = bisect.bisect_left(revenues, 0, key=operator.neg)  # the products with revenue come first
     running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
     whole = running[-1] if running else 0
     before = [0, *running[:-1]]  # a product is in A while what came before it is under a % of the whole
