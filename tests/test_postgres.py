@@ -620,6 +620,24 @@ def test_opening_counts_stay_out_of_shrinkage_and_worst_sellers_count_past_the_l
                                                                                 "damaged": -1000}
     worst = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
     assert [r["sku"] for r in worst.rows] == ["MUG"] and worst.total["name"] == "all 2 products"
+def test_worst_sellers_and_shrinkage_rank_and_round_the_same_on_postgres(pg):
+    """worst-sellers counts the unsold from the partial index of inactive products and reads the highest ids
+    first; shrinkage values each movement in SQL (half to even) and sums by product: on PostgreSQL as on SQLite."""
+    from shopkeeper.services import reports
+
+    ctx = Context(staff="pg", terminal="t1")
+    for sku in ("A", "B", "C", "OFF"):
+        save_product(ProductData(sku=sku, name=sku, price=1000))
+        stock.receive(ctx, sku, 9000, 333)
+    sales.sell(ctx, [sales.LineInput("A", 1000)], payment="card")
+    save_product(ProductData(sku="OFF", name="OFF", price=1000, active=False))
+    worst = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    assert [r["sku"] for r in worst.rows] == ["C"] and worst.total["name"] == "all 3 products"
+    stock.adjust(ctx, "B", -1500, "damaged")  # 499.5 → 500
+    stock.adjust(ctx, "B", -2500, "stolen")  # 832.5 → 832
+    stock.adjust(ctx, "C", 1000, "found")
+    shrink = reports.run("shrinkage", reports.Options()).table("products")
+    assert [(r["sku"], r["units"], r["cost"]) for r in shrink.rows] == [("B", -4000, -1332), ("C", 1000, 333)]
 
 
 def test_a_receipt_committing_after_the_stock_was_kept_at_a_month_start_is_counted_on_postgres(pg, monkeypatch):

@@ -26,9 +26,16 @@ def pack(figures: Mapping[int, Sequence[int]]) -> bytes | None:
 
 def unpack(blob: bytes, width: int) -> dict[int, tuple[int, ...]]:
     """``pack`` undone: product id → its ``width`` figures as a tuple."""
+    ids, *figures = unpack_columns(blob, width)
+    return dict(zip(ids, zip(*figures)))
+
+
+def unpack_columns(blob: bytes, width: int) -> list[list[int]]:
+    """``pack`` undone by column: the product ids, then each of the ``width`` figures, in one order (a report
+    that sums or ranks a figure over every product reads it as one list, no tuple per product)."""
     packed = array("q")
     packed.frombytes(bytes(blob))
     if sys.byteorder != "little":
         packed.byteswap()
     step = width + 1
-    return dict(zip(packed[0::step], zip(*(packed[n::step] for n in range(1, step)))))
+    return [packed[n::step].tolist() for n in range(step)]

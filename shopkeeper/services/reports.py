@@ -596,26 +596,56 @@ def _live_groups(lo: str, hi: str, scope: _Scope | None = None, *, by_day: bool 
 
 # --- best and worst sellers, abc ---------------------------------------------------------------------------------
 
-def _product_sales(scope: _Scope) -> dict[int, Sequence[int]]:
-    """product id → [units, revenue (net of tax), cost of goods, lines] over the scope, refunds taken off: from
-    the kept spans (``product_sales_cache``), equal to ``product_sales_cache.live`` over the scope."""
-    return product_sales_cache.product_sales(scope)
-
-
-_UNSOLD = (0, 0, 0, 0)
-"""The figures of a product that sold nothing."""
-
-
-def _totals(sold: dict[int, Sequence[int]]) -> tuple[int, int, int]:
-    """Units, revenue and cost of goods of every product."""
-    values = sold.values()
-    return (sum(map(operator.itemgetter(0), values)), sum(map(operator.itemgetter(1), values)),
-            sum(map(operator.itemgetter(2), values)))
-
-
 _SELLER_COLUMNS = [Column("rank", "#", "int"), Column("sku", "SKU"), Column("name", "Name"),
                    Column("units", "Units", "qty"), Column("revenue", "Revenue", "money"),
                    Column("margin", "Margin", "money"), Column("share", "Share", "pct")]
+
+
+def _ranked(ids: list[int], metric: list[int], limit: int | None, *, worst: bool) -> list[tuple[int, int, int]]:
+    """(metric, product id, position in ``ids``) of the first ``limit`` products (None: all) by ``metric``, the
+    highest first (``worst``: the lowest), ties by id, the highest first. Only the products at or past the
+    ``limit``-th figure (found by a heap over the bare figures) are put in order: a tuple per product to sort
+    took a third of the report."""
+    if not ids:
+        return []
+    if limit is None:
+        near: Iterable[int] = range(len(ids))
+    else:
+        edge = (heapq.nsmallest if worst else heapq.nlargest)(limit, metric)[-1]
+        near = itertools.compress(range(len(ids)), map(edge.__ge__ if worst else edge.__le__, metric))
+    if worst:
+        order = sorted(near, key=lambda n: (metric[n], -ids[n]))
+    else:
+        order = sorted(near, key=lambda n: (metric[n], ids[n]), reverse=True)
+    return [(metric[n], ids[n], n) for n in order[:limit]]
+
+
+def _with_unsold(ranked: list[tuple[int, int, int | None]], sold: set[int], limit: int | None,
+                 scope: _Scope) -> tuple[list[tuple[int, int, int | None]], int]:
+    """The worst ``ranked`` sellers with the active products in scope that sold nothing (0 by any metric, ties by
+    id, the highest first, position None) in their places; and how many those are. Only as many of them are read
+    as can be shown, the highest ids first (reading every product's id was a quarter of the report)."""
+    filtered = scope.product_filter()
+    # ``NOT p.active`` as written in the partial index ``product_inactive`` (m030)
+    inactive = {pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE NOT p.active{filtered}", scope.params)}
+    everyone = _rows(f"SELECT COUNT(*) FROM product p{' WHERE ' + scope.where if scope.where else ''}",
+                     scope.params)[0][0]
+    unsold = everyone - len(inactive) - len(sold) + len(sold & inactive)  # sold: of the products in scope
+    wanted = unsold if limit is None else min(limit, unsold)
+    if limit is not None and len(ranked) == limit and ranked[-1][0] < 0:
+        wanted = 0  # every one shown sold less than nothing (refunds): no product without a sale comes first
+    found: list[int] = []
+    below, size = None, 64
+    while len(found) < wanted:
+        rows = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{'' if below is None else ' AND p.id < ?'}"
+                     f"{filtered} ORDER BY p.id DESC LIMIT {size}",
+                     [True, *([] if below is None else [below]), *scope.params])
+        found += [pid for (pid,) in rows if pid not in sold][:wanted - len(found)]
+        if len(rows) < size:
+            break
+        below, size = rows[-1][0], size * 8
+    merged = sorted([*ranked, *((0, pid, None) for pid in found)], key=lambda r: (r[0], -r[1]))
+    return (merged if limit is None else merged[:limit]), unsold
 
 
 @_collector_paused()
@@ -626,55 +656,29 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     limit = _limit(opts, 20)
     with _snapshot():
         scope = _scope(opts)
-        sold = _product_sales(scope)
-        in_scope = len(sold)  # the products the total row adds up: those that sold (and, worst, every active one)
-        if worst:  # products that sold nothing are the worst of all: up to the limit, those ranked first among
-            # them, which (ties by the highest id first) are those of the highest ids
-            extra = "" if limit is None else f" LIMIT {limit + len(sold)}"
-            active = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()} ORDER BY p.id DESC"
-                           f"{extra}", [True, *scope.params])
-            sold_only = None if limit is None or len(active) < limit + len(sold) else set(sold)
-            for (pid,) in active:
-                if pid not in sold:
-                    sold[pid] = _UNSOLD
-            in_scope = len(sold) if sold_only is None else _active_or_sold(scope, sold_only)
+        sold = product_sales_cache.sold_columns(scope)
         index = RANKS.index(opts.rank)
-        # ranked by the metric, ties by id (the best: the highest id first; the worst: the highest id first too),
-        # as (metric, ±id) pairs made by C loops
-        values = sold.values()
-        if index == 2:
-            metric = map(operator.sub, map(operator.itemgetter(1), values), map(operator.itemgetter(2), values))
-        else:
-            metric = map(operator.itemgetter(index), values)
-        keyed = list(zip(metric, map(operator.neg, sold) if worst else sold, strict=True))
-        if limit is None:
-            keyed.sort(reverse=not worst)
-        else:
-            keyed = heapq.nsmallest(limit, keyed) if worst else heapq.nlargest(limit, keyed)
-        shown = [(-key if worst else key, sold[-key if worst else key]) for _, key in keyed]
-        units, revenue, cost = _totals(sold)
+        metric = (sold.units, sold.revenue, list(map(operator.sub, sold.revenue, sold.cost)) if index == 2 else [])
+        ranked: list[tuple[int, int, int | None]] = list(_ranked(sold.ids, metric[index], limit, worst=worst))
+        counted = len(sold.ids)
+        if worst:  # products that sold nothing are among the worst of all
+            ranked, unsold = _with_unsold(ranked, set(sold.ids), limit, scope)
+            counted += unsold
+        units, revenue, cost = sum(sold.units), sum(sold.revenue), sum(sold.cost)
         whole = (units, revenue, revenue - cost)[index]
+        shown = [(pid, (0, 0, 0) if n is None else (sold.units[n], sold.revenue[n], sold.cost[n]))
+                 for _, pid, n in ranked]
         info = _products(pid for pid, _ in shown)
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
              "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": _sellers_total_label(in_scope, worst=worst), "units": units,
-             "revenue": revenue, "margin": revenue - cost, "share": 10_000 if whole else None}
+    total = {"rank": None, "sku": "total", "name": _sellers_total_label(counted, worst=worst), "units": units, "revenue": revenue,
+             "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
     return Report(name, title, _params(opts, scope, rank=opts.rank),
-                  [Table("products", _sellers_table_title(title, len(rows), in_scope), _SELLER_COLUMNS, rows, total,
+                  [Table("products", _sellers_table_title(title, len(rows), counted), _SELLER_COLUMNS, rows, total,
                          keys={"product": "product_id"})])
-
-
-def _active_or_sold(scope: _Scope, sold: set[int]) -> int:
-    """How many products of ``scope`` are active or in ``sold``: the worst sellers' whole list, counted when a
-    ``--limit`` read only its start."""
-    active = _rows(f"SELECT COUNT(*) FROM product p WHERE p.active = ?{scope.product_filter()}",
-                   [True, *scope.params])[0][0]
-    inactive = _rows(f"SELECT p.id FROM product p WHERE p.active = ?{scope.product_filter()}",
-                     [False, *scope.params])
-    return active + sum(1 for (pid,) in inactive if pid in sold)
 
 
 def _sellers_total_label(count: int, *, worst: bool) -> str:
@@ -696,24 +700,23 @@ def abc(opts: Options, *, a: int = 80, b: int = 95) -> Report:
     limit = _limit(opts, 0)
     with _snapshot():
         scope = _scope(opts, default_days=365)
-        sold = _product_sales(scope)
+        sold = product_sales_cache.sold_columns(scope)
         # every active product and its name in id order (the table's own), and any that sold though inactive now
         listed = _rows(f"SELECT p.id, p.sku, p.name FROM product p WHERE p.active = ?{scope.product_filter()} "
                        "ORDER BY p.id", [True, *scope.params])
-        inactive = sold.keys() - set(map(operator.itemgetter(0), listed))
+        revenue_of = dict(zip(sold.ids, sold.revenue))
+        # the inactive ones from the partial index ``product_inactive`` (m030): few, unlike the products that sold
+        inactive = [pid for (pid,) in _rows(f"SELECT p.id FROM product p WHERE NOT p.active{scope.product_filter()}",
+                                            scope.params) if pid in revenue_of]
         if inactive:
             listed = sorted([*listed, *((pid, sku, name) for pid, (sku, name, _) in _products(inactive).items())])
     count = len(listed)
-    revenue = [sold.get(pid, _UNSOLD)[1] for pid in map(operator.itemgetter(0), listed)]  # in id order
-    # ranked by revenue, then id: one integer key each, -revenue shifted above the position in id order
-    shift = count.bit_length()
-    keys = [(-r << shift) + n for n, r in enumerate(revenue)]
-    keys.sort()
-    order = list(map(operator.and_, keys, itertools.repeat((1 << shift) - 1)))  # positions, best first
-    negated = list(map(operator.rshift, keys, itertools.repeat(shift)))  # -revenue, best first
-    revenues = list(map(operator.neg, negated))
+    revenue = list(map(revenue_of.get, map(operator.itemgetter(0), listed), itertools.repeat(0)))  # in id order
+    # positions ranked by revenue, the highest first, then id (a stable sort keeps the id order of ties)
+    order = sorted(range(count), key=revenue.__getitem__, reverse=True)
+    revenues = list(map(revenue.__getitem__, order))
     # classes by bisection over the running revenue
-    with_revenue = bisect.bisect_left(negated, 0)  # the products with revenue come first
+    with_revenue = bisect.bisect_left(revenues, 0, key=operator.neg)  # the products with revenue come first
     running = list(itertools.accumulate(revenues[:with_revenue]))  # after each of them
     whole = running[-1] if running else 0
     before = [0, *running[:-1]]  # a product is in A while what came before it is under a % of the whole
@@ -1028,38 +1031,42 @@ def _reason(kind: str, reason: str) -> str:
     return (reason.split(":", 1)[0].strip() or "(no reason)").lower()
 
 
+@_collector_paused()
 def shrinkage(opts: Options) -> Report:
     """Adjustments and count variances by reason, product and period, in units and at cost (the unit cost each
     movement recorded). Gains (found, counted more) are included with their sign; losses are negative. A product's
-    opening count (``opening_stock``: an import's ``on_hand``, a first stock take) is its opening stock, left out."""
+    opening count (``opening_stock``: an import's ``on_hand``, a first stock take) is its opening stock, left out.
+
+    Summed by SQL three times over the partial covering index ``movement_loss`` (m023), by (kind, reason), by
+    product and by stored hour: adding up each movement in Python was most of the report."""
     opts = narrow_to_period(opts)
     limit = _limit(opts, 50)
     with _snapshot():
         scope = _scope(opts)
         bucket = _Bucketer(scope.start, scope.end, opts.by)
-        join = " JOIN product p ON p.id = m.product_id" if scope.where else ""
-        # ``kind IN ('adjust', 'count')`` as written in the partial covering index ``movement_loss`` (m023); a
+        # narrowed to some products, the movements still read by date (``+``: not each product's whole journal
+        # through the (product, id) index, seconds for a category)
+        join = " JOIN product p ON p.id = +m.product_id" if scope.where else ""
+        # ``kind IN ('adjust', 'count')`` as written in the index; each movement's value rounded as ``extend``; a
         # product's opening count is its opening stock, not a variance (``opening_stock``)
-        found = _rows(f"SELECT m.created_at, m.kind, m.reason, m.product_id, m.quantity, m.unit_cost FROM movement m"
-                      f"{join} WHERE m.kind IN ('adjust', 'count') AND m.created_at >= ? AND m.created_at < ?"
-                      f" AND NOT {opening_count_sql('m')}{scope.product_filter()}",
-                      [scope.lo, scope.hi, *scope.params])
+        summed = f"SUM(m.quantity), SUM({_extend_sql('CAST(m.quantity AS BIGINT)', 'COALESCE(m.unit_cost, 0)')})"
+        base = (f"{summed} FROM movement m{join} WHERE m.kind IN ('adjust', 'count') AND m.created_at >= ? AND "
+                f"m.created_at < ? AND NOT {opening_count_sql('m')}{scope.product_filter()} GROUP BY ")
+        params = [scope.lo, scope.hi, *scope.params]
         by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for kind, reason, qty, value in _rows(f"SELECT m.kind, m.reason, {base}m.kind, m.reason", params):
+            acc = by_reason[_reason(kind, reason)]
+            acc[0] += qty
+            acc[1] += value
         by_period = {label: [0, 0] for label in periods(scope.start, scope.end, opts.by)}
-        labels: dict[tuple[str, str], str] = {}
-        width = bucket.width
-        for created, kind, reason, pid, qty, cost in found:
-            value = extend(qty, cost or 0)
-            label = labels.get((kind, reason))
-            if label is None:
-                label = labels[(kind, reason)] = _reason(kind, reason)
-            for acc in (by_reason[label], by_product[pid], by_period[bucket(created[:width])]):
-                acc[0] += qty
-                acc[1] += value
-        ranked = sorted(by_product.items(), key=lambda item: (item[1][1], item[0]))
+        for hour, qty, value in _rows(f"SELECT {bucket.sql('m.created_at')}, {base}1", params):
+            acc = by_period[bucket(hour)]
+            acc[0] += qty
+            acc[1] += value
+        # largest loss first (ties by id): sorted by SQL, a row per product that moved
+        ranked = _rows(f"SELECT m.product_id, {base}m.product_id ORDER BY 3, 1", params)
         shown = ranked if limit is None else ranked[:limit]
-        info = _products(pid for pid, _ in shown)
+        info = _products(pid for pid, _, _ in shown)
     units, cost = sum(v[0] for v in by_reason.values()), sum(v[1] for v in by_reason.values())
     total = {"units": units, "cost": cost}
     figures = [Column("units", "Units", "qty"), Column("cost", "At cost", "money")]
@@ -1068,8 +1075,8 @@ def shrinkage(opts: Options) -> Report:
               [{"reason": r, "units": v[0], "cost": v[1]} for r, v in sorted(by_reason.items())],
               {"reason": "total", **total}),
         Table("products", "By product, largest loss first", [Column("sku", "SKU"), Column("name", "Name"), *figures],
-              [{"product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0], "cost": v[1]}
-               for pid, v in shown], {"sku": "total", "name": f"{len(by_product)} products", **total},
+              [{"product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": qty, "cost": value}
+               for pid, qty, value in shown], {"sku": "total", "name": f"{len(ranked)} products", **total},
               keys={"product": "product_id"}),
         Table("periods", f"By {opts.by}", [Column("period", opts.by.capitalize()), *figures],
               [{"period": p, "units": v[0], "cost": v[1]} for p, v in by_period.items()],

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 
 from shopkeeper.models import Movement, Product, Sale
+from shopkeeper.money import extend
 from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock, stock_cache
 from shopkeeper.services.catalog import ProductData, save_product
 
@@ -465,3 +466,78 @@ def test_worst_sellers_with_a_limit_are_the_start_of_the_whole_list(db, ctx):
     for limit in (1, 3, 7):
         rows = reports.run("worst-sellers", reports.Options(limit=limit)).table("products").rows
         assert [r["sku"] for r in rows] == whole[:limit]
+def adjust_at(ctx, when: str, sku: str, delta: int, reason: str):
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: when):
+        return stock.adjust(ctx, sku, delta, reason)
+
+
+def test_shrinkage_by_product_and_day_equals_each_movement_rounded_on_its_own(db, ctx, utc):
+    """Summed by SQL: each movement's value rounded half to even as ``extend`` does, then added up; products
+    largest loss first (ties by id), also narrowed to a category."""
+    for sku, category in (("KG", "deli"), ("BOX", "deli"), ("TIN", "dry")):
+        save_product(ProductData(sku=sku, name=sku, price=999, category=category, unit="kg" if sku == "KG" else "pcs"))
+        receive_at(ctx, "2026-03-01T08:00:00.000000Z", sku, 90_000, 333)
+    adjust_at(ctx, "2026-03-02T09:00:00.000000Z", "KG", -1_500, "damaged")  # 499.5 → 500 (even)
+    adjust_at(ctx, "2026-03-02T23:30:00.000000Z", "KG", -2_500, "expired")  # 832.5 → 832 (even)
+    adjust_at(ctx, "2026-03-03T10:00:00.000000Z", "BOX", -4_000, "stolen")
+    adjust_at(ctx, "2026-03-03T11:00:00.000000Z", "TIN", 1_000, "found")
+    adjust_at(ctx, "2026-03-04T11:00:00.000000Z", "TIN", -5_000, "stolen")
+    with mock.patch("shopkeeper.services.stock.utcnow", lambda: "2026-03-05T12:00:00.000000Z"):
+        stock.count(ctx, "BOX", 85_500)
+    opts = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), limit=0)
+    report = reports.run("shrinkage", opts)
+    losses = list(Movement.select().where(Movement.kind.in_(["adjust", "count"])))
+    by_sku = {}
+    for m in losses:
+        sku = Product.get_by_id(m.product_id).sku
+        units, value = by_sku.get(sku, (0, 0))
+        by_sku[sku] = (units + m.quantity, value + extend(m.quantity, m.unit_cost))
+    assert [(r["sku"], r["units"], r["cost"]) for r in report.table("products").rows] == sorted(
+        ((sku, *v) for sku, v in by_sku.items()), key=lambda r: r[2])
+    assert by_sku["KG"] == (-4_000, -500 - 832)
+    assert {r["reason"]: r["units"] for r in report.table("reasons").rows} == {
+        "damaged": -1_500, "expired": -2_500, "stolen": -9_000, "found": 1_000, "count variance": -500}
+    days = {r["period"]: r["units"] for r in report.table("periods").rows if r["units"]}
+    assert days == {"2026-03-02": -4_000, "2026-03-03": -3_000, "2026-03-04": -5_000, "2026-03-05": -500}
+    deli = reports.run("shrinkage", dataclasses.replace(opts, category="deli"))
+    assert [r["sku"] for r in deli.table("products").rows] == ["BOX", "KG"]
+    assert deli.table("reasons").total == {"reason": "total", "units": -8_500, "cost": -500 - 832 - 4 * 333 - 166}
+
+
+def test_the_worst_sellers_shown_are_the_first_of_every_product_ranked_including_the_unsold(db, ctx):
+    """The products that sold nothing rank by id, the highest first, among all active ones, not only among the
+    first few ids; the total counts every product ranked (those that sold, inactive or not, and every active one
+    that did not)."""
+    for sku in ("A", "B", "C", "D", "OFF", "OFF_SOLD"):
+        save_product(ProductData(sku=sku, name=sku, price=100))
+        stock.receive(ctx, sku, 5000, 10)
+    for sku in ("A", "OFF_SOLD"):
+        sales.sell(ctx, [sales.LineInput(sku, 1000)], payment="cash")
+    for sku in ("OFF", "OFF_SOLD"):
+        save_product(ProductData(sku=sku, name=sku, price=100, active=False))
+    every = reports.run("worst-sellers", reports.Options(limit=0)).table("products")
+    assert [r["sku"] for r in every.rows] == ["D", "C", "B", "OFF_SOLD", "A"]
+    assert every.total["name"] == "all 5 products"
+    first = reports.run("worst-sellers", reports.Options(limit=1)).table("products")
+    assert [r["sku"] for r in first.rows] == ["D"] and first.total["name"] == "all 5 products"
+    assert reports.run("worst-sellers", reports.Options(limit=3)).table("products").rows == every.rows[:3]
+
+
+def test_a_kept_span_notes_the_last_sale_it_saw_and_one_kept_without_it_is_checked_by_its_count(db, ctx, utc):
+    """On SQLite a span is checked by a probe for a sale after the last id it saw; a span kept before the upgrade
+    (no id) by counting its days' sales again, so a late sale is counted either way."""
+    save_product(ProductData(sku="A", name="A", price=250))
+    receive_at(ctx, "2026-03-01T08:00:00.000000Z", "A", 50_000, 100)
+    for day in range(2, 20):
+        sell_at(ctx, f"2026-03-{day:02d}T09:15:00.000000Z", "A")
+    opts = reports.Options(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))
+    reports.run("best-sellers", opts)
+    last = db.execute_sql("SELECT MAX(id) FROM sale").fetchone()[0]
+    assert db.execute_sql("SELECT sale_rows, last_sale_id FROM product_sales_span").fetchall() == [(18, last)]
+    db.execute_sql("UPDATE product_sales_span SET last_sale_id = NULL")  # as kept by the version before
+    sell_at(ctx, "2026-03-10T09:59:59.999999Z", "A", 5000)  # stamped inside the kept days, committed late
+    assert reports.run("best-sellers", opts).table("products").rows[0]["units"] == 23_000
+    assert db.execute_sql("SELECT sale_rows, last_sale_id FROM product_sales_span").fetchall() == [(19, last + 1)]
+    sell_at(ctx, "2026-03-11T09:00:00.000000Z", "A", 2000)  # and again, found by the probe after the new id
+    assert reports.run("worst-sellers", opts).table("products").rows[0]["units"] == 25_000
+    assert reports.run("best-sellers", opts).table("products").rows[0]["units"] == 25_000
