@@ -34,7 +34,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div, round_div_all, running_shares
-from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache
+from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache, stock_value
 from shopkeeper.services.stock import moving_average
 
 REPORTS = ("sales", "best-sellers", "worst-sellers", "slow-movers", "valuation", "shrinkage", "movement", "abc")
@@ -952,11 +952,14 @@ def _add_stock(acc: list[int], on_hand: int, cost: int, price: int, sign: int = 
 def valuation(opts: Options) -> Report:
     """Stock at moving average cost and at retail (today's price), by category and by supplier; ``at`` values
     the stock as it stood at the end of that local day, replayed from the journal."""
+    may_fold, fold = not database.obj.in_transaction(), False
     with _snapshot():
         scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
         names = dict(_rows("SELECT id, name FROM supplier"))
-        if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is; grouped
-            # by supplier id, not name, so the covering index ``product_value`` gives the groups in order
+        if opts.at is None and opts.product_id is None:  # today's stock: the groups kept by the database
+            pairs, extra = stock_value.groups(scope.where, scope.params)
+            fold = may_fold and extra > stock_value.FOLD_AFTER
+        elif opts.at is None:  # one product's: summed in SQL, its value rounded as a line's is
             pairs = _rows(f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN p.on_hand <> 0 THEN 1 END), "
                           f"SUM(p.on_hand), SUM({_extend_sql('p.on_hand', 'p.avg_cost')}), "
                           f"SUM({_extend_sql('p.on_hand', 'p.price')}) "
@@ -965,6 +968,8 @@ def valuation(opts: Options) -> Report:
         else:
             pairs = _valuation_at(local_start(opts.at + dt.timedelta(days=1)), scope)
         products = [(category, names.get(supplier, ""), *values) for category, supplier, *values in pairs]
+    if fold:  # after the read snapshot: folding writes
+        stock_value.fold()
     groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
     total = [0, 0, 0, 0]
     for category, supplier, *values in products:

@@ -1,0 +1,135 @@
+"""Today's stock value per (category, supplier), kept by the database itself (``valuation`` now reads it).
+
+``stock_value`` holds signed rows (category, supplier id, products, products with stock, on hand, at cost, at
+retail) whose sums per (category, supplier id) always equal the full ``GROUP BY`` over ``product``: triggers on
+``product`` append a row for every insert, delete and change of on hand, average cost, price, category or supplier,
+in the writer's own transaction, so no code path (sale, receipt, count, import, catalog edit, training copy,
+restore, SQL typed by hand) can leave the figures stale. Each product's value is rounded as ``money.extend`` does
+(the reports' ``_extend_sql``).
+
+The triggers only ever INSERT: two tills changing products of one group never wait on one shared row (an UPDATE
+of a group row from a trigger would deadlock on PostgreSQL when two sales lock two group rows in opposite orders).
+A read sums the rows per group; once more than ``FOLD_AFTER`` rows have piled up beyond one per group, ``fold``
+replaces the rows it sees by their sums per group in one transaction (on PostgreSQL a ``DELETE … RETURNING`` of
+the rows its snapshot sees, so rows other tills commit meanwhile stay as they are, to be folded next time).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import Database
+
+from shopkeeper.db import is_sqlite, kept_figures_written
+from shopkeeper.models import database
+
+TABLE = "stock_value"
+FIGURES = ("products", "stocked", "on_hand", "cost", "retail")
+"""Per group: products (with stock or not: the group exists while it has one), products with stock, on hand
+(thousandths), value at average cost and at retail (minor units)."""
+WATCHED = ("on_hand", "avg_cost", "price", "category", "supplier_id")
+"""The product columns the figures depend on: an UPDATE that changes none of them appends nothing."""
+FOLD_AFTER = 2000
+"""Rows beyond one per group that a read tolerates before it folds them (a read sums ~1 µs a row)."""
+
+
+def _contribution(row: str) -> list[str]:
+    """SQL for one product's figures, ``row`` being ``NEW`` or ``OLD`` (or a table alias)."""
+    from shopkeeper.services.reports import _extend_sql  # the one rounding rule of a product's value
+
+    return ["1", f"CASE WHEN {row}.on_hand <> 0 THEN 1 ELSE 0 END", f"{row}.on_hand",
+            _extend_sql(f"{row}.on_hand", f"{row}.avg_cost"), _extend_sql(f"{row}.on_hand", f"{row}.price")]
+
+
+def _insert(row: str, figures: list[str]) -> str:
+    return (f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
+            f"VALUES ({row}.category, {row}.supplier_id, {', '.join(figures)})")
+
+
+def _inserts() -> dict[str, str]:
+    """The statements a trigger runs: a product in, out, changed within its group (one row of differences), moved
+    to another group (out of the old, into the new)."""
+    new, old = _contribution("NEW"), _contribution("OLD")
+    return {"insert": _insert("NEW", new), "delete": _insert("OLD", [f"-({f})" for f in old]),
+            "change": _insert("NEW", [f"({n}) - ({o})" for n, o in zip(new, old, strict=True)]),
+            "move_out": _insert("OLD", [f"-({f})" for f in old]), "move_in": _insert("NEW", new)}
+
+
+def _same_group(sqlite: bool) -> str:
+    same = "IS" if sqlite else "IS NOT DISTINCT FROM"
+    return f"OLD.category {same} NEW.category AND OLD.supplier_id {same} NEW.supplier_id"
+
+
+def _changed(sqlite: bool) -> str:
+    differs = "IS NOT" if sqlite else "IS DISTINCT FROM"
+    return " OR ".join(f"OLD.{c} {differs} NEW.{c}" for c in WATCHED)
+
+
+def install(db: Database) -> None:
+    """Create the table and ``product``'s triggers (dropping older ones of the same names), and fill the table
+    from the full ``GROUP BY`` (a migration's step: inside its transaction, so no change is missed between)."""
+    sqlite = is_sqlite(db)
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (category TEXT, supplier_id BIGINT, "
+                   + ", ".join(f"{f} BIGINT NOT NULL" for f in FIGURES) + ")")
+    sql = _inserts()
+    columns = ", ".join(WATCHED)
+    if sqlite:
+        for name in ("insert", "delete", "change", "move"):
+            db.execute_sql(f"DROP TRIGGER IF EXISTS product_stock_value_{name}")
+        db.execute_sql(f"CREATE TRIGGER product_stock_value_insert AFTER INSERT ON product BEGIN {sql['insert']}; END")
+        db.execute_sql(f"CREATE TRIGGER product_stock_value_delete AFTER DELETE ON product BEGIN {sql['delete']}; END")
+        db.execute_sql(f"CREATE TRIGGER product_stock_value_change AFTER UPDATE OF {columns} ON product "
+                       f"WHEN ({_same_group(True)}) AND ({_changed(True)}) BEGIN {sql['change']}; END")
+        db.execute_sql(f"CREATE TRIGGER product_stock_value_move AFTER UPDATE OF {columns} ON product "
+                       f"WHEN NOT ({_same_group(True)}) BEGIN {sql['move_out']}; {sql['move_in']}; END")
+    else:
+        db.execute_sql(
+            "CREATE OR REPLACE FUNCTION shopkeeper_stock_value() RETURNS trigger AS $$ BEGIN "
+            f"IF TG_OP = 'INSERT' THEN {sql['insert']}; "
+            f"ELSIF TG_OP = 'DELETE' THEN {sql['delete']}; "
+            f"ELSIF {_same_group(False)} THEN {sql['change']}; "
+            f"ELSE {sql['move_out']}; {sql['move_in']}; END IF; "
+            "RETURN NULL; END $$ LANGUAGE plpgsql")
+        for name in ("row", "update"):
+            db.execute_sql(f"DROP TRIGGER IF EXISTS product_stock_value_{name} ON product")
+        db.execute_sql("CREATE TRIGGER product_stock_value_row AFTER INSERT OR DELETE ON product "
+                       "FOR EACH ROW EXECUTE FUNCTION shopkeeper_stock_value()")
+        db.execute_sql(f"CREATE TRIGGER product_stock_value_update AFTER UPDATE OF {columns} ON product "
+                       f"FOR EACH ROW WHEN ({_changed(False)}) EXECUTE FUNCTION shopkeeper_stock_value()")
+    db.execute_sql(f"DELETE FROM {TABLE}")
+    sums = ", ".join(f"SUM({f})" if f != "1" else "COUNT(*)" for f in _contribution("p"))
+    db.execute_sql(f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
+                   f"SELECT p.category, p.supplier_id, {sums} FROM product p GROUP BY p.category, p.supplier_id")
+
+
+def groups(where: str = "", params: list[Any] | None = None) -> tuple[list[tuple], int]:
+    """(category, supplier id, products with stock, on hand, at cost, at retail) of every group that has a product
+    (``where``: conditions on ``p.category`` and ``p.supplier_id``), in the caller's read snapshot, and how many
+    rows beyond one per group were summed (``fold`` when past ``FOLD_AFTER``)."""
+    from shopkeeper.services.reports import _rows
+
+    rows = _rows(f"SELECT p.category, p.supplier_id, SUM(p.stocked), SUM(p.on_hand), SUM(p.cost), SUM(p.retail), "
+                 f"COUNT(*) FROM {TABLE} p{' WHERE ' + where if where else ''} GROUP BY p.category, p.supplier_id "
+                 "HAVING SUM(p.products) <> 0", params or [])
+    extra = sum(row[-1] for row in rows) - len(rows)
+    return [row[:-1] for row in rows], extra
+
+
+def fold() -> None:
+    """Replace the rows of ``stock_value`` by their sums per group (groups left without a product are dropped), in
+    a write transaction of its own; best effort (a busy or read-only database leaves them for next time)."""
+    db = database.obj
+    sums = ", ".join(f"SUM({f})" for f in FIGURES)
+    insert = f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
+    grouped = "GROUP BY category, supplier_id HAVING SUM(products) <> 0"
+    with kept_figures_written():
+        if is_sqlite(db):  # the write lock is held: nothing commits meanwhile; new rows get larger rowids
+            last = db.execute_sql(f"SELECT MAX(rowid) FROM {TABLE}").fetchone()[0]
+            if last is None:
+                return
+            db.execute_sql(f"{insert}SELECT category, supplier_id, {sums} FROM {TABLE} WHERE rowid <= ? {grouped}",
+                           (last,))
+            db.execute_sql(f"DELETE FROM {TABLE} WHERE rowid <= ?", (last,))
+        else:  # READ COMMITTED: the DELETE takes the rows its snapshot sees; rows committed meanwhile stay
+            db.execute_sql(f"WITH gone AS (DELETE FROM {TABLE} RETURNING *) {insert}SELECT category, supplier_id, "
+                           f"{sums} FROM gone {grouped}")
