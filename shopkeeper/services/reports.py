@@ -952,13 +952,11 @@ def _add_stock(acc: list[int], on_hand: int, cost: int, price: int, sign: int = 
 def valuation(opts: Options) -> Report:
     """Stock at moving average cost and at retail (today's price), by category and by supplier; ``at`` values
     the stock as it stood at the end of that local day, replayed from the journal."""
-    may_fold, fold = not database.obj.in_transaction(), False
     with _snapshot():
         scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
         names = dict(_rows("SELECT id, name FROM supplier"))
         if opts.at is None and opts.product_id is None:  # today's stock: the groups kept by the database
-            pairs, extra = stock_value.groups(scope.where, scope.params)
-            fold = may_fold and extra > stock_value.FOLD_AFTER
+            pairs = stock_value.groups(scope.where, scope.params)[0]
         elif opts.at is None:  # one product's: summed in SQL, its value rounded as a line's is
             pairs = _rows(f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN p.on_hand <> 0 THEN 1 END), "
                           f"SUM(p.on_hand), SUM({_extend_sql('p.on_hand', 'p.avg_cost')}), "
@@ -968,8 +966,6 @@ def valuation(opts: Options) -> Report:
         else:
             pairs = _valuation_at(local_start(opts.at + dt.timedelta(days=1)), scope)
         products = [(category, names.get(supplier, ""), *values) for category, supplier, *values in pairs]
-    if fold:  # after the read snapshot: folding writes
-        stock_value.fold()
     groups = {"category": defaultdict(lambda: [0, 0, 0, 0]), "supplier": defaultdict(lambda: [0, 0, 0, 0])}
     total = [0, 0, 0, 0]
     for category, supplier, *values in products:
@@ -1131,12 +1127,14 @@ def run(name: str, opts: Options) -> Report:
     product_sales_cache.forget_pending()
     journal_cache.forget_pending()
     stock_cache.forget_pending()
+    stock_value.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
     product_sales_cache.keep()  # and the span of days it summed per product
     journal_cache.keep()  # and the month starts of the journal it derived
     stock_cache.keep()  # and the stock at the month start it replayed from
+    stock_value.keep()  # and the kept stock value's rows summed per group, if they piled up
     return report
 
 

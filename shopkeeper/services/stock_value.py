@@ -112,7 +112,24 @@ def groups(where: str = "", params: list[Any] | None = None) -> tuple[list[tuple
                  f"COUNT(*) FROM {TABLE} p{' WHERE ' + where if where else ''} GROUP BY p.category, p.supplier_id "
                  "HAVING SUM(p.products) <> 0", params or [])
     extra = sum(row[-1] for row in rows) - len(rows)
+    if extra > FOLD_AFTER:
+        _pending[:] = [True]
     return [row[:-1] for row in rows], extra
+
+
+_pending: list[bool] = []
+"""[True] when the report being built summed more rows than it should have: ``keep`` folds them."""
+
+
+def forget_pending() -> None:
+    _pending.clear()
+
+
+def keep() -> None:
+    """Fold the rows if the last report found too many (after its read snapshot: folding writes)."""
+    if _pending:
+        forget_pending()
+        fold()
 
 
 def fold() -> None:
