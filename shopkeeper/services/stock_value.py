@@ -69,37 +69,40 @@ def install(db: Database) -> None:
     """Create the table and ``product``'s triggers (dropping older ones of the same names), and fill the table
     from the full ``GROUP BY`` (a migration's step: inside its transaction, so no change is missed between)."""
     sqlite = is_sqlite(db)
-    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (category TEXT, supplier_id BIGINT, "
-                   + ", ".join(f"{f} BIGINT NOT NULL" for f in FIGURES) + ")")
+
+    def run(sql: str) -> None:  # no parameters: a literal % (the rounding's modulo) is doubled for psycopg
+        db.execute_sql(sql if sqlite else sql.replace("%", "%%"))
+
+    run(f"CREATE TABLE IF NOT EXISTS {TABLE} (category TEXT, supplier_id BIGINT, "
+        + ", ".join(f"{f} BIGINT NOT NULL" for f in FIGURES) + ")")
     sql = _inserts()
     columns = ", ".join(WATCHED)
     if sqlite:
         for name in ("insert", "delete", "change", "move"):
-            db.execute_sql(f"DROP TRIGGER IF EXISTS product_stock_value_{name}")
-        db.execute_sql(f"CREATE TRIGGER product_stock_value_insert AFTER INSERT ON product BEGIN {sql['insert']}; END")
-        db.execute_sql(f"CREATE TRIGGER product_stock_value_delete AFTER DELETE ON product BEGIN {sql['delete']}; END")
-        db.execute_sql(f"CREATE TRIGGER product_stock_value_change AFTER UPDATE OF {columns} ON product "
-                       f"WHEN ({_same_group(True)}) AND ({_changed(True)}) BEGIN {sql['change']}; END")
-        db.execute_sql(f"CREATE TRIGGER product_stock_value_move AFTER UPDATE OF {columns} ON product "
-                       f"WHEN NOT ({_same_group(True)}) BEGIN {sql['move_out']}; {sql['move_in']}; END")
+            run(f"DROP TRIGGER IF EXISTS product_stock_value_{name}")
+        run(f"CREATE TRIGGER product_stock_value_insert AFTER INSERT ON product BEGIN {sql['insert']}; END")
+        run(f"CREATE TRIGGER product_stock_value_delete AFTER DELETE ON product BEGIN {sql['delete']}; END")
+        run(f"CREATE TRIGGER product_stock_value_change AFTER UPDATE OF {columns} ON product "
+            f"WHEN ({_same_group(True)}) AND ({_changed(True)}) BEGIN {sql['change']}; END")
+        run(f"CREATE TRIGGER product_stock_value_move AFTER UPDATE OF {columns} ON product "
+            f"WHEN NOT ({_same_group(True)}) BEGIN {sql['move_out']}; {sql['move_in']}; END")
     else:
-        db.execute_sql(
-            "CREATE OR REPLACE FUNCTION shopkeeper_stock_value() RETURNS trigger AS $$ BEGIN "
+        run("CREATE OR REPLACE FUNCTION shopkeeper_stock_value() RETURNS trigger AS $$ BEGIN "
             f"IF TG_OP = 'INSERT' THEN {sql['insert']}; "
             f"ELSIF TG_OP = 'DELETE' THEN {sql['delete']}; "
             f"ELSIF {_same_group(False)} THEN {sql['change']}; "
             f"ELSE {sql['move_out']}; {sql['move_in']}; END IF; "
             "RETURN NULL; END $$ LANGUAGE plpgsql")
         for name in ("row", "update"):
-            db.execute_sql(f"DROP TRIGGER IF EXISTS product_stock_value_{name} ON product")
-        db.execute_sql("CREATE TRIGGER product_stock_value_row AFTER INSERT OR DELETE ON product "
-                       "FOR EACH ROW EXECUTE FUNCTION shopkeeper_stock_value()")
-        db.execute_sql(f"CREATE TRIGGER product_stock_value_update AFTER UPDATE OF {columns} ON product "
-                       f"FOR EACH ROW WHEN ({_changed(False)}) EXECUTE FUNCTION shopkeeper_stock_value()")
-    db.execute_sql(f"DELETE FROM {TABLE}")
+            run(f"DROP TRIGGER IF EXISTS product_stock_value_{name} ON product")
+        run("CREATE TRIGGER product_stock_value_row AFTER INSERT OR DELETE ON product "
+            "FOR EACH ROW EXECUTE FUNCTION shopkeeper_stock_value()")
+        run(f"CREATE TRIGGER product_stock_value_update AFTER UPDATE OF {columns} ON product "
+            f"FOR EACH ROW WHEN ({_changed(False)}) EXECUTE FUNCTION shopkeeper_stock_value()")
+    run(f"DELETE FROM {TABLE}")
     sums = ", ".join(f"SUM({f})" if f != "1" else "COUNT(*)" for f in _contribution("p"))
-    db.execute_sql(f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
-                   f"SELECT p.category, p.supplier_id, {sums} FROM product p GROUP BY p.category, p.supplier_id")
+    run(f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
+        f"SELECT p.category, p.supplier_id, {sums} FROM product p GROUP BY p.category, p.supplier_id")
 
 
 def groups(where: str = "", params: list[Any] | None = None) -> tuple[list[tuple], int]:
