@@ -1163,3 +1163,19 @@ def test_the_stock_value_migration_fills_the_kept_groups_on_an_older_postgres_sh
     sales.sell(ctx, [sales.LineInput("KG", 333), sales.LineInput("A", 1000)], payment="card")
     save_product(ProductData(sku="A", category="Bakery", supplier=""))
     _stock_value_equals_the_products()
+
+
+def test_tills_fold_the_kept_stock_value_now_and_then_on_postgres(pg, monkeypatch):
+    from shopkeeper.services import stock_value
+
+    monkeypatch.setattr(stock_value, "FOLD_EVERY", 3)
+    monkeypatch.setattr(stock_value, "_commits", [0])
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=199, category="Dairy"))
+    save_product(ProductData(sku="B", name="B", price=500))
+    for n in range(12):
+        stock.receive(ctx, "AB"[n % 2], 1_000, 50 + n)
+    # folded at the last third commit: one row a group, and since then at most two commits of two rows (a receipt
+    # changes the average cost, then the stock)
+    assert database.execute_sql("SELECT COUNT(*) FROM stock_value").fetchone()[0] <= 2 + 2 * 2
+    _stock_value_equals_the_products()

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import Database
+from peewee import Database, DatabaseError
 
-from shopkeeper.db import is_sqlite, kept_figures_written
+from shopkeeper.db import before_commit, is_sqlite, kept_figures_written
 from shopkeeper.models import database
 
 TABLE = "stock_value"
@@ -138,18 +138,57 @@ def keep() -> None:
 def fold() -> None:
     """Replace the rows of ``stock_value`` by their sums per group (groups left without a product are dropped), in
     a write transaction of its own; best effort (a busy or read-only database leaves them for next time)."""
-    db = database.obj
+    with kept_figures_written():
+        _fold(database.obj)
+
+
+ADVISORY_KEY = 0x73746F636B76616C  # "stockval": one folder at a time on PostgreSQL
+
+
+def _fold(db: Database) -> None:
     sums = ", ".join(f"SUM({f})" for f in FIGURES)
     insert = f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
     grouped = "GROUP BY category, supplier_id HAVING SUM(products) <> 0"
-    with kept_figures_written():
-        if is_sqlite(db):  # the write lock is held: nothing commits meanwhile; new rows get larger rowids
-            last = db.execute_sql(f"SELECT MAX(rowid) FROM {TABLE}").fetchone()[0]
-            if last is None:
+    if is_sqlite(db):  # the write lock is held: nothing commits meanwhile; new rows get larger rowids
+        last = db.execute_sql(f"SELECT MAX(rowid) FROM {TABLE}").fetchone()[0]
+        if last is None:
+            return
+        db.execute_sql(f"{insert}SELECT category, supplier_id, {sums} FROM {TABLE} WHERE rowid <= ? {grouped}",
+                       (last,))
+        db.execute_sql(f"DELETE FROM {TABLE} WHERE rowid <= ?", (last,))
+        return
+    # READ COMMITTED: the DELETE takes the rows its statement's snapshot sees; rows committed meanwhile stay
+    db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
+    db.execute_sql(f"WITH gone AS (DELETE FROM {TABLE} RETURNING *) {insert}SELECT category, supplier_id, {sums} "
+                   f"FROM gone {grouped}")
+
+
+FOLD_EVERY = 1000
+"""Every this many write transactions of a process, the last one also folds the rows (``db.before_commit``), so
+they stay few in a shop that sells all day and never asks for a valuation: a few milliseconds once in a thousand
+commits."""
+_commits = [0]
+
+
+def _fold_now_and_then() -> None:
+    """``db.before_commit``'s hook: fold inside the committing transaction every ``FOLD_EVERY`` commits. SQLite
+    holds the write lock already. PostgreSQL folds only when no other transaction is folding (a try-lock: a till
+    never waits for it) and at READ COMMITTED (where a row another fold took away is skipped, not an error). In a
+    savepoint, best effort: a failure leaves the rows for next time and never costs the sale."""
+    _commits[0] += 1
+    if _commits[0] < FOLD_EVERY:
+        return
+    _commits[0] = 0
+    db = database.obj
+    try:
+        with db.atomic():
+            if not is_sqlite(db) and not db.execute_sql(
+                    "SELECT current_setting('transaction_isolation') = 'read committed' AND "
+                    "pg_try_advisory_xact_lock(%s)", (ADVISORY_KEY,)).fetchone()[0]:
                 return
-            db.execute_sql(f"{insert}SELECT category, supplier_id, {sums} FROM {TABLE} WHERE rowid <= ? {grouped}",
-                           (last,))
-            db.execute_sql(f"DELETE FROM {TABLE} WHERE rowid <= ?", (last,))
-        else:  # READ COMMITTED: the DELETE takes the rows its snapshot sees; rows committed meanwhile stay
-            db.execute_sql(f"WITH gone AS (DELETE FROM {TABLE} RETURNING *) {insert}SELECT category, supplier_id, "
-                           f"{sums} FROM gone {grouped}")
+            _fold(db)
+    except DatabaseError:
+        return
+
+
+before_commit(_fold_now_and_then)

@@ -126,3 +126,16 @@ def test_the_migration_fills_the_kept_groups_on_a_shop_of_the_previous_version(d
         assert_kept_equals_live()
     finally:
         close_database()
+
+
+def test_a_shop_that_never_asks_for_a_valuation_still_folds_its_rows_now_and_then(db, ctx, monkeypatch):
+    monkeypatch.setattr(stock_value, "FOLD_EVERY", 4)
+    monkeypatch.setattr(stock_value, "_commits", [0])
+    save_product(ProductData(sku="A", name="A", price=199, category="Dairy"))
+    save_product(ProductData(sku="B", name="B", price=500, category="Bakery"))
+    for n in range(4 * 5):
+        stock.receive(ctx, "AB"[n % 2], 1_000, 50 + n)
+    # folded at the last fourth commit: one row a group, and since then at most three commits of two rows (a
+    # receipt changes the average cost, then the stock); unfolded, there would be more than 40
+    assert db.execute_sql("SELECT COUNT(*) FROM stock_value").fetchone()[0] <= 2 + 3 * 2
+    assert_kept_equals_live()
