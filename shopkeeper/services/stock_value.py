@@ -33,12 +33,21 @@ FOLD_AFTER = 2000
 """Rows beyond one per group that a read tolerates before it folds them (a read sums ~1 µs a row)."""
 
 
-def _contribution(row: str) -> list[str]:
+def _contribution(row: str, sqlite: bool) -> list[str]:
     """SQL for one product's figures, ``row`` being ``NEW`` or ``OLD`` (or a table alias)."""
     from shopkeeper.services.reports import _extend_sql  # the one rounding rule of a product's value
 
+    extend = _extend_sql if sqlite else _extend_numeric
     return ["1", f"CASE WHEN {row}.on_hand <> 0 THEN 1 ELSE 0 END", f"{row}.on_hand",
-            _extend_sql(f"{row}.on_hand", f"{row}.avg_cost"), _extend_sql(f"{row}.on_hand", f"{row}.price")]
+            extend(f"{row}.on_hand", f"{row}.avg_cost"), extend(f"{row}.on_hand", f"{row}.price")]
+
+
+def _extend_numeric(quantity: str, amount: str) -> str:
+    """PostgreSQL: ``money.extend`` (``_extend_sql``'s rounding, half to even) in NUMERIC. Stock and a price within
+    ``bounds`` make a value past BIGINT (10^12 thousandths at 10^13 minor units), and a trigger that overflowed
+    would refuse the sale itself; SQLite turns such a product into a REAL instead, as its ``GROUP BY`` did."""
+    x = f"({quantity}::numeric * {amount})"
+    return f"(SIGN({x}) * (div(ABS({x}) + 500, 1000) - CASE WHEN mod(ABS({x}), 2000) = 500 THEN 1 ELSE 0 END))"
 
 
 def _insert(row: str, figures: list[str]) -> str:
@@ -46,10 +55,10 @@ def _insert(row: str, figures: list[str]) -> str:
             f"VALUES ({row}.category, {row}.supplier_id, {', '.join(figures)})")
 
 
-def _inserts() -> dict[str, str]:
+def _inserts(sqlite: bool) -> dict[str, str]:
     """The statements a trigger runs: a product in, out, changed within its group (one row of differences), moved
     to another group (out of the old, into the new)."""
-    new, old = _contribution("NEW"), _contribution("OLD")
+    new, old = _contribution("NEW", sqlite), _contribution("OLD", sqlite)
     return {"insert": _insert("NEW", new), "delete": _insert("OLD", [f"-({f})" for f in old]),
             "change": _insert("NEW", [f"({n}) - ({o})" for n, o in zip(new, old, strict=True)]),
             "move_out": _insert("OLD", [f"-({f})" for f in old]), "move_in": _insert("NEW", new)}
@@ -73,9 +82,10 @@ def install(db: Database) -> None:
     def run(sql: str) -> None:  # no parameters: a literal % (the rounding's modulo) is doubled for psycopg
         db.execute_sql(sql if sqlite else sql.replace("%", "%%"))
 
-    run(f"CREATE TABLE IF NOT EXISTS {TABLE} (category TEXT, supplier_id BIGINT, "
-        + ", ".join(f"{f} BIGINT NOT NULL" for f in FIGURES) + ")")
-    sql = _inserts()
+    money = "BIGINT" if sqlite else "NUMERIC"  # NUMERIC: see ``_extend_numeric``
+    run(f"CREATE TABLE IF NOT EXISTS {TABLE} (category TEXT, supplier_id BIGINT, products BIGINT NOT NULL, "
+        f"stocked BIGINT NOT NULL, on_hand BIGINT NOT NULL, cost {money} NOT NULL, retail {money} NOT NULL)")
+    sql = _inserts(sqlite)
     columns = ", ".join(WATCHED)
     if sqlite:
         for name in ("insert", "delete", "change", "move"):
@@ -100,7 +110,7 @@ def install(db: Database) -> None:
         run(f"CREATE TRIGGER product_stock_value_update AFTER UPDATE OF {columns} ON product "
             f"FOR EACH ROW WHEN ({_changed(False)}) EXECUTE FUNCTION shopkeeper_stock_value()")
     run(f"DELETE FROM {TABLE}")
-    sums = ", ".join(f"SUM({f})" if f != "1" else "COUNT(*)" for f in _contribution("p"))
+    sums = ", ".join(f"SUM({f})" if f != "1" else "COUNT(*)" for f in _contribution("p", sqlite))
     run(f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
         f"SELECT p.category, p.supplier_id, {sums} FROM product p GROUP BY p.category, p.supplier_id")
 
