@@ -9,9 +9,11 @@ restore, SQL typed by hand) can leave the figures stale. Each product's value is
 
 The triggers only ever INSERT: two tills changing products of one group never wait on one shared row (an UPDATE
 of a group row from a trigger would deadlock on PostgreSQL when two sales lock two group rows in opposite orders).
-A read sums the rows per group; once more than ``FOLD_AFTER`` rows have piled up beyond one per group, ``fold``
-replaces the rows it sees by their sums per group in one transaction (on PostgreSQL a ``DELETE … RETURNING`` of
-the rows its snapshot sees, so rows other tills commit meanwhile stay as they are, to be folded next time).
+A read sums the rows per group. A fold replaces the rows it sees by their sums per group in one transaction (on
+PostgreSQL a ``DELETE … RETURNING`` of the rows its statement's snapshot sees, so rows other tills commit meanwhile
+stay as they are, to be folded next time): after a report that summed more than ``FOLD_AFTER`` rows beyond one per
+group, and in every ``FOLD_EVERY``th write transaction of a process, so the rows stay few without reports too.
+docs/reports.md says what it costs a till.
 """
 
 from __future__ import annotations
@@ -156,6 +158,7 @@ ADVISORY_KEY = 0x73746F636B76616C  # "stockval": one folder at a time on Postgre
 
 
 def _fold(db: Database) -> None:
+    """The fold itself, inside the caller's write transaction."""
     sums = ", ".join(f"SUM({f})" for f in FIGURES)
     insert = f"INSERT INTO {TABLE} (category, supplier_id, {', '.join(FIGURES)}) "
     grouped = "GROUP BY category, supplier_id HAVING SUM(products) <> 0"
