@@ -1200,6 +1200,14 @@ def _m031_product_sales_span_last_sale(db: Database) -> None:
         db.execute_sql("ALTER TABLE product_sales_span ADD COLUMN last_sale_id BIGINT")
 
 
+def _m032_stock_value(db: Database) -> None:
+    """Today's stock value per category and supplier kept by triggers on ``product`` (``services/stock_value.py``),
+    so ``valuation`` sums a few hundred kept rows instead of every product; filled here from the products."""
+    from shopkeeper.services import stock_value
+
+    stock_value.install(db)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_initial, _m002_shop_settings, _m003_till_claims, _m004_draft_discount_rates, _m005_bigint_text,
     _m006_lot_expiry, _m007_sale_created_at, _m008_sales_hour, _m009_product_change,
@@ -1209,7 +1217,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _m020_reorder_position, _m021_staff_pins, _m022_chain, _m023_product_sales_span, _m024_journal_reports,
     _m025_open_sale_payments, _m026_movement_created_at_covering, _m027_journal_marks_packed,
     _m028_stock_marks, _m029_sales_day_tenders, _m030_product_inactive,
-    _m031_product_sales_span_last_sale,
+    _m031_product_sales_span_last_sale, _m032_stock_value,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -460,12 +460,14 @@ def _narrow_columns(db) -> list[tuple[str, str, str]]:
 
 def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     from shopkeeper.bounds import MAX_MONEY, MAX_QUANTITY
-    from shopkeeper.db import _m005_bigint_text
+    from shopkeeper.db import _m005_bigint_text, _m032_stock_value
 
     assert _narrow_columns(pg) == []
     # A database made by the previous version: integer and varchar(255) columns, integer sequences, and not yet
-    # the generated search text (m013), which would pin the type of name and SKU.
+    # the generated search text (m013), which would pin the type of name and SKU, nor the kept stock value's
+    # trigger (m032), which pins those of the columns it watches.
     pg.execute_sql("ALTER TABLE product DROP COLUMN search_text")
+    pg.execute_sql("DROP FUNCTION shopkeeper_stock_value() CASCADE")
     for table, column, kind in (("product", "on_hand", "integer"), ("product", "price", "integer"),
                                 ("product", "sku", "varchar(255)"), ("sale", "id", "integer"),
                                 ("sale", "total", "integer"), ("movement", "quantity", "integer"),
@@ -475,6 +477,7 @@ def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     assert len(_narrow_columns(pg)) == 7
     with pg.atomic():
         _m005_bigint_text(pg)  # the step migrate() runs on such a database
+        _m032_stock_value(pg)  # and a later one
     assert _narrow_columns(pg) == []
 
     ctx = Context(staff="pg", terminal="t1", negative_stock="allow")
@@ -489,6 +492,7 @@ def test_postgres_columns_are_bigint_and_text_on_new_and_older_databases(pg):
     assert type(total) is int and total == MAX_QUANTITY - 2000  # a bigint sum is numeric: read back as int
     refund = sales.refund(ctx, sale_id=sold.sale_id)
     assert type(refund.total) is int and refund.total == -MAX_MONEY
+    _stock_value_equals_the_products()
 
 
 def test_lot_expiry_migration_upgrades_a_postgres_database_of_the_previous_version(pg):
@@ -1116,3 +1120,104 @@ def test_check_says_when_an_append_only_trigger_is_dropped_or_disabled_on_postgr
     pg.execute_sql("ALTER TABLE sale DISABLE TRIGGER sale_append_only")
     pg.execute_sql("DROP TRIGGER audit_event_append_only ON audit_event")
     assert unprotected(pg) == ["sale: UPDATE, DELETE", "audit_event: UPDATE, DELETE"]
+
+
+def _stock_value_equals_the_products() -> None:
+    """The kept groups equal the products summed here (in Python: exact past BIGINT too)."""
+    from shopkeeper.money import extend
+    from shopkeeper.services import stock_value
+
+    want: dict[tuple, list[int]] = {}
+    for p in Product.select():
+        acc = want.setdefault((p.category, p.supplier_id), [0, 0, 0, 0])
+        for i, v in enumerate((1 if p.on_hand else 0, p.on_hand, extend(p.on_hand, p.avg_cost),
+                               extend(p.on_hand, p.price))):
+            acc[i] += v
+    assert {(c, s): list(v) for c, s, *v in stock_value.groups()[0]} == want
+
+
+def test_two_tills_changing_products_of_the_same_groups_at_once_neither_wait_nor_deadlock_on_postgres(pg):
+    """Till 1 changes a product of group X then one of group Y in one transaction, till 2 one of Y then one of X,
+    both half-way at once: the kept stock value (``services/stock_value.py``) only appends rows, so neither waits
+    for the other (a trigger updating one row per group would have them lock X and Y in opposite orders: one is
+    told 'deadlock detected'). Meanwhile a fold takes only the committed rows; the figures stay exact."""
+    from shopkeeper.services import stock_value
+
+    ctx = Context(staff="pg", terminal="t1")
+    for sku, category in (("X1", "X"), ("X2", "X"), ("Y1", "Y"), ("Y2", "Y")):
+        save_product(ProductData(sku=sku, name=sku, category=category, price=250))
+        stock.receive(ctx, sku, 10_000, 77)
+    step = threading.Barrier(3, timeout=10)  # the two tills and the fold go on together
+    errors = []
+
+    def till(first: str, then: str) -> None:
+        with database.connection_context():
+            try:
+                with database.atomic():
+                    database.execute_sql("UPDATE product SET on_hand = on_hand - 1500 WHERE sku = %s", (first,))
+                    step.wait()
+                    database.execute_sql("UPDATE product SET on_hand = on_hand - 2500, avg_cost = 81 "
+                                         "WHERE sku = %s", (then,))
+                    step.wait()  # both tills have changed both groups; neither has committed
+                    step.wait()  # the fold is done
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    def fold_meanwhile() -> None:
+        with database.connection_context():
+            try:
+                step.wait()
+                step.wait()
+                stock_value.fold()  # while both tills hold rows not yet committed: it takes the others only
+                step.wait()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=till, args=("X1", "Y1")), threading.Thread(target=till, args=("Y2", "X2")),
+               threading.Thread(target=fold_meanwhile)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    assert database.execute_sql("SELECT COUNT(*) FROM stock_value").fetchone()[0] == 2 + 4  # folded + 4 changes
+    _stock_value_equals_the_products()
+    assert {p.sku: p.on_hand for p in Product.select()} == {"X1": 8_500, "X2": 7_500, "Y1": 7_500, "Y2": 8_500}
+    stock_value.fold()
+    _stock_value_equals_the_products()
+
+
+def test_the_stock_value_migration_fills_the_kept_groups_on_an_older_postgres_shop(pg):
+    from shopkeeper.db import MIGRATIONS, SCHEMA_VERSION, _m032_stock_value, current_version
+
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=199, category="Dairy", supplier="Acme"))
+    save_product(ProductData(sku="KG", name="KG", price=2390, unit="kg"))
+    stock.receive(ctx, "A", 2_500, 77)
+    pg.execute_sql("DROP TABLE stock_value")
+    pg.execute_sql("DROP FUNCTION shopkeeper_stock_value() CASCADE")  # and the triggers: as the older version was
+    pg.execute_sql("DELETE FROM schema_version WHERE version > %s", (MIGRATIONS.index(_m032_stock_value),))
+    stock.receive(ctx, "KG", 1_237, 333)
+    close_database()
+    db = open_database(URL)
+    assert current_version(db) == SCHEMA_VERSION
+    _stock_value_equals_the_products()
+    sales.sell(ctx, [sales.LineInput("KG", 333), sales.LineInput("A", 1000)], payment="card")
+    save_product(ProductData(sku="A", category="Bakery", supplier=""))
+    _stock_value_equals_the_products()
+
+
+def test_tills_fold_the_kept_stock_value_now_and_then_on_postgres(pg, monkeypatch):
+    from shopkeeper.services import stock_value
+
+    monkeypatch.setattr(stock_value, "FOLD_EVERY", 3)
+    monkeypatch.setattr(stock_value, "_commits", [0])
+    ctx = Context(staff="pg", terminal="t1")
+    save_product(ProductData(sku="A", name="A", price=199, category="Dairy"))
+    save_product(ProductData(sku="B", name="B", price=500))
+    for n in range(12):
+        stock.receive(ctx, "AB"[n % 2], 1_000, 50 + n)
+    # folded at the last third commit: one row a group, and since then at most two commits of two rows (a receipt
+    # changes the average cost, then the stock)
+    assert database.execute_sql("SELECT COUNT(*) FROM stock_value").fetchone()[0] <= 2 + 2 * 2
+    _stock_value_equals_the_products()

@@ -34,7 +34,7 @@ from shopkeeper.db import is_sqlite
 from shopkeeper.errors import InvalidInput
 from shopkeeper.models import database
 from shopkeeper.money import extend, round_div, round_div_all, running_shares
-from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache
+from shopkeeper.services import journal_cache, product_sales_cache, sales_cache, stock_cache, stock_value
 from shopkeeper.services.opening_stock import opening_count_sql
 from shopkeeper.services.stock import moving_average
 
@@ -986,8 +986,9 @@ def valuation(opts: Options) -> Report:
     with _snapshot():
         scope = _scope(Options(category=opts.category, supplier=opts.supplier, product_id=opts.product_id))
         names = dict(_rows("SELECT id, name FROM supplier"))
-        if opts.at is None:  # today's stock: summed in SQL, each product's value rounded as a line's is; grouped
-            # by supplier id, not name, so the covering index ``product_value`` gives the groups in order
+        if opts.at is None and opts.product_id is None:  # today's stock: the groups kept by the database
+            pairs = stock_value.groups(scope.where, scope.params)[0]
+        elif opts.at is None:  # one product's: summed in SQL, its value rounded as a line's is
             pairs = _rows(f"SELECT p.category, p.supplier_id, COUNT(CASE WHEN p.on_hand <> 0 THEN 1 END), "
                           f"SUM(p.on_hand), SUM({_extend_sql('p.on_hand', 'p.avg_cost')}), "
                           f"SUM({_extend_sql('p.on_hand', 'p.price')}) "
@@ -1164,12 +1165,14 @@ def run(name: str, opts: Options) -> Report:
     product_sales_cache.forget_pending()
     journal_cache.forget_pending()
     stock_cache.forget_pending()
+    stock_value.forget_pending()
     with _snapshot():
         report = builder(opts)
     sales_cache.keep()  # the closed hours this report had to read live, for the next one
     product_sales_cache.keep()  # and the span of days it summed per product
     journal_cache.keep()  # and the month starts of the journal it derived
     stock_cache.keep()  # and the stock at the month start it replayed from
+    stock_value.keep()  # and the kept stock value's rows summed per group, if they piled up
     return report
 
 

@@ -16,6 +16,7 @@ from shopkeeper.errors import InvalidInput, StockRefused
 from shopkeeper.models import CountLine, CountSession, Product, database
 from shopkeeper.money import format_qty, round_div
 from shopkeeper.services import audit_log, permissions
+from shopkeeper.services import stock_value  # noqa: F401 - every writer of stock folds its kept rows now and then
 from shopkeeper.services.catalog import find_product
 from shopkeeper.services.chain import insert_columns, register_row
 from shopkeeper.services.context import Context, staff_id, terminal_id

@@ -276,3 +276,84 @@ def test_reports_tie_out_with_the_journal(ops, include_tax, zone, late, local_zo
                 check_identities(first, _local_day(clock()))
         finally:
             close_database()
+
+
+valued_op = st.one_of(
+    st.tuples(st.just("receive"), st.sampled_from(SKUS), qty, st.integers(0, 900)),
+    st.tuples(st.just("adjust"), st.sampled_from(SKUS), st.integers(-3_000, 3_000), st.just("damaged")),
+    st.tuples(st.just("count"), st.sampled_from(SKUS), st.integers(0, 8_000)),
+    st.tuples(st.just("sell"), st.lists(line, min_size=1, max_size=3), st.just("card"), st.just(0)),
+    st.tuples(st.just("edit"), st.sampled_from(SKUS), st.sampled_from(["price", "category", "supplier"]),
+              st.integers(0, 3)),
+    st.tuples(st.just("import"), st.lists(st.tuples(st.sampled_from([*SKUS, "N1", "N2"]), st.integers(0, 3)),
+                                          min_size=1, max_size=4, unique_by=lambda t: t[0])),
+    st.tuples(st.just("new"), st.integers(0, 3), st.integers(-2_500, 9_999)),  # a product with no history ...
+    st.tuples(st.just("delete"), st.integers(0, 5)),  # ... which may be deleted
+)
+
+
+def _apply_valued(ctx: Context, step: tuple) -> None:
+    from peewee import fn
+
+    from shopkeeper.services.catalog import save_products
+
+    categories, suppliers = ["", "Dairy", "Bakery", "Dry"], [None, "Acme", "Bolt", "Corn"]
+    if step[0] == "edit":
+        _, sku, what, n = step
+        value = {"price": {"price": 100 + 37 * n}, "category": {"category": categories[n]},
+                 "supplier": {"supplier": suppliers[n] or ""}}[what]
+        save_product(ProductData(sku=sku, **value))
+    elif step[0] == "import":
+        save_products([ProductData(sku=sku, name=sku, category=categories[n], price=50 + n) for sku, n in step[1]])
+    elif step[0] == "new":
+        sku = f"H{(Product.select(fn.MAX(Product.id)).scalar() or 0) + 1}"  # unique: a deleted H's id may return
+        Product.insert(sku=sku, name="h", category=categories[step[1]], on_hand=step[2], avg_cost=13 + step[1],
+                       price=29).execute()
+    elif step[0] == "delete":
+        fresh = [p.id for p in Product.select(Product.id).where(Product.sku.startswith("H")).order_by(Product.id)]
+        if fresh:
+            Product.delete().where(Product.id == fresh[step[1] % len(fresh)]).execute()
+    else:
+        _apply(ctx, step)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(valued_op, max_size=20), fold_after=st.integers(0, 6))
+def test_valuation_now_equals_the_products_after_any_changes(ops, fold_after, monkeypatch):
+    """The kept stock value (``services/stock_value.py``) under sales, receipts, counts, catalog edits of price,
+    category and supplier, imports, products added and deleted by hand, and folds at any moment: every group,
+    filtered or not, equals a recomputation from the products."""
+    from shopkeeper.services import stock_value
+
+    monkeypatch.setattr(stock_value, "FOLD_AFTER", fold_after)
+    with tempfile.TemporaryDirectory() as tmp:
+        open_database(str(Path(tmp) / "shop.db"))
+        try:
+            ctx = Context(staff="p", terminal="t", negative_stock="allow")
+            for sku, price in (("A", 199), ("B", 1250), ("KG", 2390)):
+                save_product(ProductData(sku=sku, name=sku, price=price, unit="kg" if sku == "KG" else "pcs"))
+            for step in ops:
+                try:
+                    _apply_valued(ctx, step)
+                except ShopError:
+                    pass
+                products = list(Product.select())
+                report = reports.run("valuation", reports.Options())
+                for key, of in (("category", lambda p: p.category or reports.NO_CATEGORY),
+                                ("supplier", lambda p: p.supplier.name if p.supplier_id else "(none)")):
+                    want: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+                    for p in products:
+                        acc = want[of(p)]
+                        for i, v in enumerate((1 if p.on_hand else 0, p.on_hand, extend(p.on_hand, p.avg_cost),
+                                               extend(p.on_hand, p.price))):
+                            acc[i] += v
+                    got = {r[key]: [r["products"], r["on_hand"], r["cost"], r["retail"]]
+                           for r in report.table(key).rows}
+                    assert got == dict(want)
+                for category in {p.category for p in products if p.category}:
+                    narrowed = reports.run("valuation", reports.Options(category=category)).table("category").total
+                    assert narrowed["cost"] == sum(extend(p.on_hand, p.avg_cost) for p in products
+                                                   if p.category == category)
+        finally:
+            close_database()
