@@ -23,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 from shopkeeper.barcodes import Layouts
 from shopkeeper.db import deferred_sync, is_sqlite, let_writers_in, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.file_kinds import not_csv_text
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
     format_money,
@@ -104,6 +105,8 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
     """The file's lines as text, line endings kept (the csv module joins a quoted cell's lines); a byte that is not
     UTF-8 is refused naming its line."""
     for number, raw in enumerate(stream, 1):
+        if number == 1 and (reason := not_csv_text(raw)):
+            raise ShopError(reason, reason=reason, line=1)
         try:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
