@@ -50,3 +50,30 @@ async def test_expired_item_escape_leaves_it_unsold(demo_db, make_app):
         await settle(app, pilot)
         assert app.screen is screen and rows(screen) == []
         assert till.current_sale(app.ctx).empty
+
+
+def _terminal_keys(app, text: str) -> None:
+    """A keyboard-emulating scanner, as a terminal delivers it: each character as the key Textual names it
+    (``?`` is ``question_mark``), then Enter, all queued before the app handles the first."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for ch in text:
+        app.post_message(events.Key(_character_to_key(ch), ch))
+    app.post_message(events.Key("enter", "\r"))
+
+
+async def test_a_digital_link_with_a_query_scanned_into_the_code_field_sells_and_does_not_open_help(demo_db,
+                                                                                                   make_app):
+    # GS1 Digital Link 1.2 (https://ref.gs1.org/standards/digital-link/), section 4.5's form: GTIN in the path,
+    # expiry (17) in the query string. MILK-1L's GTIN, expired 2025-01-31, lot L2501.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_sell(app, pilot)
+        _terminal_keys(app, "https://id.gs1.org/01/04006381333931/10/L2501?17=250131")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ExpiredScreen)  # not the help screen, and the query was read
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        assert app.screen is screen and rows(screen) == [("Whole milk 1 l", "1")]
+        assert screen.code_input.value == ""

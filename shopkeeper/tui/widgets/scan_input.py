@@ -58,7 +58,18 @@ class ScanAwareInput(Input):
         self._detector = WedgeDetector(_settings)
         self._before: tuple[str, float] | None = None  # the value before the keys now arriving, last key's time
 
+    def _question_mark_opens_help(self) -> bool:
+        """``?`` opens help from an empty field; inside text it is typed (a GS1 Digital Link's query:
+        ``…/01/09506000134352?17=291231``). Judged here, as the key's turn comes: the app sees a burst's ``?``
+        before this field has taken the keys in front of it."""
+        return not self.value.strip()
+
     async def _on_key(self, event: events.Key) -> None:
+        if event.key == "question_mark" and self._question_mark_opens_help():
+            event.stop()
+            event.prevent_default()
+            self.app.action_help()
+            return
         if event.key == "enter":
             # Handled here, in key order: left to the "enter" binding, the submit would run only after keys
             # already queued behind it (the next scan of a burst) had been typed into this field.
@@ -115,6 +126,11 @@ class ScanInput(ScanAwareInput):
         # Compact (one line, no border) by default: it sits in one-line form rows, where a bordered Input (3 lines
         # tall) shows only its top border and hides what is typed.
         super().__init__(placeholder=placeholder, id=id, classes=classes, compact=compact)
+
+    def _question_mark_opens_help(self) -> bool:
+        """Also with only a quantity typed (``3*``): no code has begun."""
+        value = self.value.strip()
+        return not value or value.endswith(("*", "×"))
 
     async def action_submit(self) -> None:
         code = self._take_scan()
