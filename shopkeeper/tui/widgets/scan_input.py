@@ -23,8 +23,19 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
+from shopkeeper.barcodes import GS
 from shopkeeper.scanner.settings import ScannerSettings
 from shopkeeper.scanner.wedge import WedgeDetector
+
+
+GS_SHOWN = "␝"
+"""How a code field shows the GS1 group separator (ASCII 29, sent by a scanner as Ctrl+]): a terminal would take
+the control character itself as a command, not text."""
+
+
+def as_code(text: str) -> str:
+    """A code field's text as the code it stands for: its shown separators back to ASCII 29."""
+    return text.replace(GS_SHOWN, GS)
 
 
 class Scanned(Message):
@@ -77,19 +88,28 @@ class ScanAwareInput(Input):
             event.prevent_default()
             await self.action_submit()
             return
+        if event.character == GS or event.key == "ctrl+right_square_bracket":  # a scanner's GS1 separator (FNC1)
+            event.stop()
+            event.prevent_default()
+            self._typed(GS_SHOWN)
+            self.insert_text_at_cursor(GS_SHOWN)
+            return
         if event.is_printable and event.character:
-            now = time.monotonic()
-            # The value before a burst's first key: a field whose text is selected on focus has it replaced by
-            # the burst, so taking the code back out gives that value back.
-            if self._before is None or now - self._before[1] > self._detector.max_pause:
-                self._before = (self.value, now)
-            else:
-                self._before = (self._before[0], now)
-            self._detector.feed(event.character, now)
+            self._typed(event.character)
         elif event.key != "tab":
             self._before = None
             self._detector.reset()
         await super()._on_key(event)
+
+    def _typed(self, character: str) -> None:
+        now = time.monotonic()
+        # The value before a burst's first key: a field whose text is selected on focus has it replaced by the
+        # burst, so taking the code back out gives that value back.
+        if self._before is None or now - self._before[1] > self._detector.max_pause:
+            self._before = (self.value, now)
+        else:
+            self._before = (self._before[0], now)
+        self._detector.feed(character, now)
 
     def _take_scan(self) -> str | None:
         """On Enter: the scanned code if the keys since the last Enter were a scanner burst, removed from the
@@ -104,7 +124,7 @@ class ScanAwareInput(Input):
         elif value.endswith(scan.code):
             self.value = value[: len(value) - len(scan.code)]
         self.cursor_position = len(self.value)
-        return scan.code.strip()
+        return as_code(scan.code.strip())
 
     async def action_submit(self) -> None:
         code = self._take_scan()
@@ -138,7 +158,7 @@ class ScanInput(ScanAwareInput):
         # A quantity typed before the scan ("3*", "-2*") stays in the field for the screen to pair with the code;
         # anything else typed is replaced by what was scanned.
         left = self.value.strip() if code else ""
-        code = code or self.value.strip()
+        code = code or as_code(self.value.strip())
         self.value = left if left.endswith(("*", "×")) else ""
         if code:
             self.post_message(Scanned(code, source=source))
