@@ -143,7 +143,7 @@ def plot_text(rep, decimals: int, width: int = 100, height: int = 25) -> str:
     step = max(1, len(labels) // 8)
     plt.xticks(list(range(0, len(labels), step)), labels[::step])
     plt.title(f"Net sales by {rep.params.get('by', 'day')}, {rep.params['from']} to {rep.params['to']}")
-    text = plt.build()
+    text = plt.uncolorize(plt.build())  # the "clear" theme still ends each line with an ESC [0m
     plt.clear_figure()
     return text
 
