@@ -34,3 +34,21 @@ def test_a_file_that_is_not_csv_text_is_named_for_what_it_is(run, tmp_path, cont
                        "(File › Save As › CSV UTF-8)\n")
     code, out, _ = run("--json", "stock")
     assert code == 0 and '"sku"' not in out
+
+
+def test_a_header_separated_by_another_character_says_which(run, tmp_path):
+    assert run("init")[0] == 0
+    path = tmp_path / "pipes.csv"
+    path.write_text("sku|name|price\nA|Apple|1.00\n")
+    code, _, err = run("products", "import", str(path))
+    assert code == 2
+    assert err == (f"shopkeeper: {path}: line 1: header: one column, 'sku|name|price': its columns seem separated "
+                   "by '|'; save the file with ',' or ';' (or a tab) between columns\n")
+
+
+def test_unknown_columns_are_named_as_the_file_writes_them(run, tmp_path):
+    assert run("init")[0] == 0
+    path = tmp_path / "dutch.csv"
+    path.write_text("Artikelnummer;Omschrijving;EAN-code\nA-1;Kaas;\n")
+    code, _, err = run("products", "import", str(path))
+    assert code == 2 and "unknown column(s) Artikelnummer, Omschrijving, EAN-code; required column(s)" in err
