@@ -50,6 +50,7 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services import import_runs
     from shopkeeper.services.import_profiles import load_map, profile_named
     from shopkeeper.services.products_csv import import_products, parse_products_csv
+    from shopkeeper.times import local_time
 
     path = Path(args.file)
     profile = profile_named(args.system) if args.system else load_map(Path(args.map)) if args.map else None
@@ -82,10 +83,11 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
             raise
     if report.resumed is not None:
         run = report.resumed
-        print(cli.lines(f"{path}: finished the import of this file started {run.started_at} and interrupted after "
+        print(cli.lines(f"{path}: finished the import of this file started {local_time(run.started_at)} and "
+                        f"interrupted after "
                         f"{run.rows_done} of {run.rows_total} rows (those were not redone)"), file=sys.stderr)
     for run in import_runs.unfinished():
-        print(cli.lines(f"warning: the import of {run.source} started {run.started_at} stopped after "
+        print(cli.lines(f"warning: the import of {run.source} started {local_time(run.started_at)} stopped after "
                         f"{run.rows_done} of {run.rows_total} rows; run it again to finish it"), file=sys.stderr)
     if report.profile is not None:
         print(cli.lines(f"{path}: read as {report.profile.describe()}"), file=sys.stderr)
