@@ -50,6 +50,7 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services import import_runs
     from shopkeeper.services.import_profiles import load_map, profile_named
     from shopkeeper.services.products_csv import import_products, parse_products_csv
+    from shopkeeper.times import local_time
 
     path = Path(args.file)
     profile = profile_named(args.system) if args.system else load_map(Path(args.map)) if args.map else None
@@ -67,9 +68,13 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
                                             currency=ctx.currency, location=args.location,
                                             prices_include_tax=ctx.prices_include_tax)
                 return _preview(cli, path, parsed)
-            report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
-                                     ignore_stock=args.ignore_stock, layouts=layouts, profile=profile,
-                                     location=args.location)
+            try:
+                report = import_products(cli.context(), data, source=str(path), skip_bad=args.skip_bad,
+                                         ignore_stock=args.ignore_stock, layouts=layouts, profile=profile,
+                                         location=args.location)
+            except KeyboardInterrupt:
+                print(cli.lines(_interrupted(path)), file=sys.stderr)
+                return 130
         except OSError as exc:
             raise ShopError(f"{path}: cannot read: {exc.strerror}") from None
         except ShopError as exc:
@@ -78,10 +83,11 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
             raise
     if report.resumed is not None:
         run = report.resumed
-        print(cli.lines(f"{path}: finished the import of this file started {run.started_at} and interrupted after "
+        print(cli.lines(f"{path}: finished the import of this file started {local_time(run.started_at)} and "
+                        f"interrupted after "
                         f"{run.rows_done} of {run.rows_total} rows (those were not redone)"), file=sys.stderr)
     for run in import_runs.unfinished():
-        print(cli.lines(f"warning: the import of {run.source} started {run.started_at} stopped after "
+        print(cli.lines(f"warning: the import of {run.source} started {local_time(run.started_at)} stopped after "
                         f"{run.rows_done} of {run.rows_total} rows; run it again to finish it"), file=sys.stderr)
     if report.profile is not None:
         print(cli.lines(f"{path}: read as {report.profile.describe()}"), file=sys.stderr)
@@ -95,6 +101,18 @@ def import_csv(args: argparse.Namespace, cli: Cli) -> int:
              f"{path}: {report.created} created, {report.updated} updated, {report.counted} counted"
              + (f", {len(report.skipped)} skipped" if report.skipped else ""))
     return 0
+
+
+def _interrupted(path: Path) -> str:
+    """What Ctrl+C left of an import of ``path``: the batches stored before it stay, and running the same file again
+    carries on after them."""
+    from shopkeeper.services import import_runs
+
+    run = next((r for r in reversed(import_runs.unfinished()) if r.source == str(path)), None)
+    if run is None or not run.rows_done:
+        return f"{path}: import interrupted before any row was stored: nothing changed"
+    return (f"{path}: import interrupted after {run.rows_done} of {run.rows_total} rows; those are stored. Run the "
+            f"same command again to finish it (stored rows are not redone)")
 
 
 PREVIEW_ROWS = 10

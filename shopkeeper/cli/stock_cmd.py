@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--product", help="SKU or barcode")
     p.add_argument("--since", help="date or time, local (YYYY-MM-DD[ HH:MM]); an offset like +01:00 or Z is "
                                    "respected")
+    p.add_argument("--lot", help="only goods of this lot (batch) as their label gave it (GS1 AI 10): what a "
+                                 "recall asks for")
     p.add_argument("--limit", type=int_arg(0, MAX_ROWS), default=0, help="only the newest N")
     add_json(p)
     p.set_defaults(func=journal)
@@ -198,6 +200,8 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
         query = query.where(Movement.product == find_product(args.product).id)
     if args.since:
         query = query.where(Movement.created_at >= _since(args.since))
+    if args.lot:
+        query = query.where(Movement.lot == args.lot)
     if args.limit:
         query = query.order_by(Movement.id.desc()).limit(args.limit)
         movements = list(query.objects())[::-1]
@@ -210,7 +214,7 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
     rows = [{"id": m.id, "time": m.created_at, "sku": m.sku, "kind": m.kind,
              "quantity": json_qty(m.quantity), "unit_cost": money(m.unit_cost), "unit_price": money(m.unit_price),
              "reason": m.reason, "reference": m.reference,
-             "staff": m.staff_name, "terminal": m.terminal_name} for m in movements]
+             "staff": m.staff_name, "terminal": m.terminal_name, "lot": m.lot, "expiry": m.expiry} for m in movements]
 
     def text() -> str:
         from shopkeeper.times import local_time, zone_label
@@ -222,6 +226,7 @@ def journal(args: argparse.Namespace, cli: Cli) -> int:
             f"{m.id:>7} {local_time(m.created_at, seconds=True)}  {m.kind:<{kind_width}} {m.sku:<14} "
             f"{format_qty(m.quantity):>9}  {m.reference or ''}"
             f"{'  ' + m.reason if m.reason else ''}{'  by ' + m.staff_name if m.staff_name else ''}"
+            f"{'  lot ' + m.lot if m.lot else ''}{'  expires ' + m.expiry if m.expiry else ''}"
             for m in movements)])
 
     cli.emit(rows, text)

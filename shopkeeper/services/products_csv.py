@@ -23,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 from shopkeeper.barcodes import Layouts
 from shopkeeper.db import deferred_sync, is_sqlite, let_writers_in, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
+from shopkeeper.file_kinds import not_csv_text
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
     format_money,
@@ -104,6 +105,8 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
     """The file's lines as text, line endings kept (the csv module joins a quoted cell's lines); a byte that is not
     UTF-8 is refused naming its line."""
     for number, raw in enumerate(stream, 1):
+        if number == 1 and (reason := not_csv_text(raw)):
+            raise ShopError(reason, reason=reason, line=1)
         try:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
@@ -129,9 +132,13 @@ def _unneutralise(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_START else cell
 
 
-def _header_problem(header: list[str]) -> str | None:
-    """What is wrong with a header of our own layout, in one message (None: it is fine)."""
-    unknown = [name or f"#{i + 1}" for i, name in enumerate(header) if name not in COLUMNS]
+def _header_problem(header: list[str], shown: list[str]) -> str | None:
+    """What is wrong with a header of our own layout (``header``: its names lowercased; ``shown``: as the file
+    writes them), in one message (None: it is fine)."""
+    if len(header) == 1 and (separator := _other_separator(shown[0])):
+        return (f"one column, {shown[0]!r}: its columns seem separated by {separator!r}; save the "
+                "file with ',' or ';' (or a tab) between columns")
+    unknown = [shown[i] or f"#{i + 1}" for i, name in enumerate(header) if name not in COLUMNS]
     duplicate = [name for i, name in enumerate(header) if name and name in header[:i]]
     missing = [name for name in REQUIRED if name not in header]
     problems = ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + \
@@ -142,6 +149,17 @@ def _header_problem(header: list[str]) -> str | None:
     return ("; ".join(problems) + f". Known columns: {', '.join(COLUMNS)}. An export of "
             + ", ".join(dict.fromkeys(p.name.split(" (")[0] for p in PROFILES.values()))
             + " is recognised by its header; for another layout use --from SYSTEM or --map FILE")
+
+
+def _other_separator(cell: str) -> str | None:
+    """The character a one-column header seems to be separated by (``sku|name|price``), if it names a column of
+    ours on each side of it."""
+    marks = [ch for ch in dict.fromkeys(cell) if not ch.isalnum() and ch not in "_ -"]
+    for mark in sorted(marks, key=cell.count, reverse=True):
+        names = [part.strip().lower() for part in cell.split(mark)]
+        if sum(name in COLUMNS for name in names) >= 2:
+            return mark
+    return None
 
 
 class _Seen:
@@ -282,7 +300,7 @@ class ProductCsvReader:
                     continue
                 if header is None:
                     header = [cell.strip().lower() for cell in record]
-                    problem = None if self.given_profile else _header_problem(header)
+                    problem = None if self.given_profile else _header_problem(header, [c.strip() for c in record])
                     chosen = self.given_profile or (recognise(record) if problem else None)
                     if chosen is not None:
                         binding = self._binding = chosen.bind(record, self.location, decimals=self.decimals,

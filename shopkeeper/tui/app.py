@@ -112,14 +112,15 @@ class ShopkeeperApp(App):
 
     def _question_mark_opens_help(self) -> bool:
         """``?`` in a text field (where Textual hides the app's ``?`` binding, as the field types the key). It
-        opens help from a code field (``?`` is never part of a code) and from an empty field; it is text inside
-        text (a product name, a note, a filter already typed)."""
+        opens help from an empty field; it is text inside text (a product name, a note, a filter already typed).
+        A field that takes scans decides for itself, in the order its keys arrive (``ScanAwareInput``): a
+        scanner's burst may still be on its way into it when the app sees the ``?``."""
         from textual.widgets import Input
 
-        from shopkeeper.tui.widgets.scan_input import ScanInput
+        from shopkeeper.tui.widgets.scan_input import ScanAwareInput
 
         focused = self.focused
-        return isinstance(focused, Input) and (isinstance(focused, ScanInput) or not focused.value)
+        return isinstance(focused, Input) and not isinstance(focused, ScanAwareInput) and not focused.value
 
     # -- start-up ---------------------------------------------------------------------------------------------
 

@@ -69,13 +69,13 @@ async def test_question_mark_opens_help_from_the_stock_filter_and_closes_it(shop
         assert isinstance(app.screen, StockScreen)
 
 
-async def test_question_mark_opens_help_from_the_sell_code_field_even_with_a_code_typed(shop, make_app):
+async def test_question_mark_opens_help_from_the_sell_code_field_with_a_quantity_typed(shop, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f2")
         await settle(app, pilot)
-        await pilot.press(*"3*", "question_mark")  # never part of a code
+        await pilot.press(*"3*", "question_mark")  # no code begun yet
         await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen)
         assert app.screen_stack[-2].code_input.value == "3*"

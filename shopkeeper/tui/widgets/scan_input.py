@@ -23,8 +23,19 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
+from shopkeeper.barcodes import GS
 from shopkeeper.scanner.settings import ScannerSettings
 from shopkeeper.scanner.wedge import WedgeDetector
+
+
+GS_SHOWN = "␝"
+"""How a code field shows the GS1 group separator (ASCII 29, sent by a scanner as Ctrl+]): a terminal would take
+the control character itself as a command, not text."""
+
+
+def as_code(text: str) -> str:
+    """A code field's text as the code it stands for: its shown separators back to ASCII 29."""
+    return text.replace(GS_SHOWN, GS)
 
 
 class Scanned(Message):
@@ -58,7 +69,18 @@ class ScanAwareInput(Input):
         self._detector = WedgeDetector(_settings)
         self._before: tuple[str, float] | None = None  # the value before the keys now arriving, last key's time
 
+    def _question_mark_opens_help(self) -> bool:
+        """``?`` opens help from an empty field; inside text it is typed (a GS1 Digital Link's query:
+        ``…/01/09506000134352?17=291231``). Judged here, as the key's turn comes: the app sees a burst's ``?``
+        before this field has taken the keys in front of it."""
+        return not self.value.strip()
+
     async def _on_key(self, event: events.Key) -> None:
+        if event.key == "question_mark" and self._question_mark_opens_help():
+            event.stop()
+            event.prevent_default()
+            self.app.action_help()
+            return
         if event.key == "enter":
             # Handled here, in key order: left to the "enter" binding, the submit would run only after keys
             # already queued behind it (the next scan of a burst) had been typed into this field.
@@ -66,19 +88,28 @@ class ScanAwareInput(Input):
             event.prevent_default()
             await self.action_submit()
             return
+        if event.character == GS or event.key == "ctrl+right_square_bracket":  # a scanner's GS1 separator (FNC1)
+            event.stop()
+            event.prevent_default()
+            self._typed(GS_SHOWN)
+            self.insert_text_at_cursor(GS_SHOWN)
+            return
         if event.is_printable and event.character:
-            now = time.monotonic()
-            # The value before a burst's first key: a field whose text is selected on focus has it replaced by
-            # the burst, so taking the code back out gives that value back.
-            if self._before is None or now - self._before[1] > self._detector.max_pause:
-                self._before = (self.value, now)
-            else:
-                self._before = (self._before[0], now)
-            self._detector.feed(event.character, now)
+            self._typed(event.character)
         elif event.key != "tab":
             self._before = None
             self._detector.reset()
         await super()._on_key(event)
+
+    def _typed(self, character: str) -> None:
+        now = time.monotonic()
+        # The value before a burst's first key: a field whose text is selected on focus has it replaced by the
+        # burst, so taking the code back out gives that value back.
+        if self._before is None or now - self._before[1] > self._detector.max_pause:
+            self._before = (self.value, now)
+        else:
+            self._before = (self._before[0], now)
+        self._detector.feed(character, now)
 
     def _take_scan(self) -> str | None:
         """On Enter: the scanned code if the keys since the last Enter were a scanner burst, removed from the
@@ -93,7 +124,7 @@ class ScanAwareInput(Input):
         elif value.endswith(scan.code):
             self.value = value[: len(value) - len(scan.code)]
         self.cursor_position = len(self.value)
-        return scan.code.strip()
+        return as_code(scan.code.strip())
 
     async def action_submit(self) -> None:
         code = self._take_scan()
@@ -116,13 +147,18 @@ class ScanInput(ScanAwareInput):
         # tall) shows only its top border and hides what is typed.
         super().__init__(placeholder=placeholder, id=id, classes=classes, compact=compact)
 
+    def _question_mark_opens_help(self) -> bool:
+        """Also with only a quantity typed (``3*``): no code has begun."""
+        value = self.value.strip()
+        return not value or value.endswith(("*", "×"))
+
     async def action_submit(self) -> None:
         code = self._take_scan()
         source = "wedge" if code else "keyboard"
         # A quantity typed before the scan ("3*", "-2*") stays in the field for the screen to pair with the code;
         # anything else typed is replaced by what was scanned.
         left = self.value.strip() if code else ""
-        code = code or self.value.strip()
+        code = code or as_code(self.value.strip())
         self.value = left if left.endswith(("*", "×")) else ""
         if code:
             self.post_message(Scanned(code, source=source))
