@@ -79,6 +79,8 @@ def test_sales_plot_draws_a_chart(shop):
     (("report", "sales", "--category", "Nothing"), "no product has the category 'Nothing'"),
     (("report", "best-sellers", "--category", "dairy"), "no product has the category 'dairy'; did you mean 'Dairy'?"),
     (("report", "sales", "--plot", "--csv"), "choose one of --csv and --plot"),
+    (("report",), "name a report (sales, best-sellers"),
+    (("report", "sales", "--keep"), "--keep runs no report: leave out 'sales'"),
 ])
 def test_bad_report_input_is_one_line_and_exit_2(shop, args, message):
     code, _, err = shop(*args)
@@ -99,3 +101,10 @@ def test_a_name_a_spreadsheet_would_run_is_exported_as_text(shop, tmp_path):
     code, out, _ = shop("report", "movement", "--csv")
     rows = {r["sku"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["EVIL"]["name"].startswith("'=") and rows["EVIL"]["closing"] == "2"
+
+
+def test_report_keep_keeps_the_closed_days_for_cron(shop):
+    code, out, _ = shop("--json", "report", "--keep")
+    assert code == 0 and set(json.loads(out)["kept_ms"]) == {"sales", "products", "journal", "stock"}
+    code, text, _ = shop("report", "--keep")
+    assert code == 0 and text.startswith("kept the figures of the closed days: sales ")
