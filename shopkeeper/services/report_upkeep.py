@@ -49,16 +49,29 @@ def _last_moment() -> str:
     return now if last is None or last >= now else min(now, journal_cache.month_start_after(last))
 
 
+CHUNK_DAYS = 31
+"""The sales are kept a run of this many UTC days at a time, newest first: each run is one read snapshot and one
+short write transaction (a month of a big shop's hours and days), and the recent months, which most reports ask
+for, are kept first; years of history kept cold take minutes, but never hold the write lock for long."""
+
+
 def _keep_sales() -> None:
     """Every closed UTC hour and day since the first sale (``sales_cache``), today excluded."""
-    sales_cache.forget_pending()
-    with reports._snapshot():
-        today = utcnow()[:10] + "T00:00:00.000000Z"
-        first = reports._first_sale_day("0000-01-01T00:00:00.000000Z", today)
-        if first < today:
-            sales_cache.figures(first, today)
-            sales_cache.groups(first, today)
-    sales_cache.keep()
+    today = dt.date.fromisoformat(utcnow()[:10])
+    first = reports._rows("SELECT MIN(created_at) FROM sale")[0][0]
+    if first is None:
+        return
+    start = dt.date.fromisoformat(first[:10])
+    end = today
+    while end > start:
+        lo = max(start, end - dt.timedelta(days=CHUNK_DAYS))
+        sales_cache.forget_pending()
+        with reports._snapshot():  # from the first sale's day on, empty hours too: a report reads none of them
+            sales_cache.figures(f"{lo}T00:00:00.000000Z", f"{end}T00:00:00.000000Z")
+            sales_cache.groups(f"{lo}T00:00:00.000000Z", f"{end}T00:00:00.000000Z")
+        sales_cache.keep()
+        let_writers_in()
+        end = lo
 
 
 def _keep_spans() -> None:
