@@ -94,13 +94,20 @@ def test_once_kept_ahead_a_report_reads_no_closed_day_live(db, shop, monkeypatch
 
 
 def test_the_next_keep_reads_only_the_days_since(db, shop, monkeypatch):
-    report_upkeep.keep_closed_days()
+    def now(stamp: str) -> None:
+        for module in (report_upkeep, *CACHES):
+            monkeypatch.setattr(module, "utcnow", lambda: stamp)
+
+    now("2026-05-02T12:00:00.000000Z")
+    report_upkeep.keep_closed_days()  # up to 1 May
     sell_at(shop, "2026-05-02T11:00:00.000000Z", "A")
     read = []
     live = sales_cache._read_live
     monkeypatch.setattr(sales_cache, "_read_live", lambda hours: read.extend(hours) or live(hours))
+    now("2026-05-03T09:00:00.000000Z")  # the day turned
     report_upkeep.keep_closed_days()
-    assert read and {hour[:10] for hour in read} <= {"2026-05-01", "2026-05-02"}
+    assert sorted(read) == [f"2026-05-02T{hour:02d}" for hour in range(24)]
+    monkeypatch.undo()
     assert every_report() == recomputed()
 
 
