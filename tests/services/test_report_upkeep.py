@@ -21,6 +21,11 @@ RANGES = [reports.Options(start=dt.date(2025, 5, 1), end=dt.date(2026, 4, 30), l
 
 @pytest.fixture
 def shop(db, ctx, utc):
+    build_shop(ctx)
+    return ctx
+
+
+def build_shop(ctx) -> None:
     """Four months of sales and receipts of two products, the last sale on 30 April 2026."""
     for sku in ("A", "B"):
         save_product(ProductData(sku=sku, name=sku, price=250, category="Dairy" if sku == "A" else "Deli"))
@@ -31,7 +36,6 @@ def shop(db, ctx, utc):
         sell_at(ctx, f"2026-{month:02d}-20T17:40:00.000000Z", "B")
         receive_at(ctx, f"2026-{month:02d}-25T08:00:00.000000Z", "A", 1000, 100 + month * 10)
     sell_at(ctx, "2026-04-30T18:00:00.000000Z", "A")
-    return ctx
 
 
 def every_report() -> list:
