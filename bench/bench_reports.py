@@ -13,6 +13,10 @@ median, and our ratio to it. On a busy machine, or with the shop's pages not yet
 waits for others: its CPU time is the work. ``best-sellers -1d`` is the range a day earlier, as the next day's report
 starts from a kept span: one day read and added, one taken off (its first run keeps the new span). ``valuation --at``
 values the stock as it stood ``--at-days`` before the end. ``--only NAME`` times some reports only.
+
+Then (unless ``--no-keep``) every kept figure is cleared again and the maintenance a shop's cron or idle app runs
+(``report --keep``, ``services/report_upkeep.py``) keeps the closed days afresh, timed; and each report's first run
+after it is timed again ('kept first'): the cost of an owner's first report of the day.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_shop import build_shop  # noqa: E402
 
 from shopkeeper.db import close_database, open_database  # noqa: E402
-from shopkeeper.services import journal_cache, product_sales_cache, reports, sales_cache, stock_cache  # noqa: E402
+from shopkeeper.services import (  # noqa: E402
+    journal_cache, product_sales_cache, report_upkeep, reports, sales_cache, stock_cache)
 
 TABLES = {
     "product": "id BIGINT, sku VARCHAR, name VARCHAR, category VARCHAR, supplier_id BIGINT, on_hand BIGINT, "
@@ -155,7 +160,38 @@ def timed(call, runs: int) -> tuple[float, float]:
         t = time.perf_counter()
         call()
         times.append((time.perf_counter() - t) * 1000)
-    return first, statistics.median(times)
+    return first, statistics.median(times) if times else first
+
+
+def _options(name: str, start: dt.date, end: dt.date, at_day: dt.date) -> reports.Options:
+    if name == "slow-movers":
+        return reports.Options(end=end)
+    if name == "valuation --at":
+        return reports.Options(at=at_day)
+    return reports.Options(start=start, end=end)
+
+
+def _clear() -> None:
+    sales_cache.clear()
+    product_sales_cache.clear()
+    journal_cache.clear()
+    stock_cache.clear()
+
+
+def kept_by_maintenance(chosen: list[str], start: dt.date, end: dt.date, at_day: dt.date) -> None:
+    """The figures kept afresh by the maintenance (``report --keep``) from nothing kept, timed, then each report's
+    first run after it: what an owner's first report of the day costs when cron ran the maintenance overnight."""
+    _clear()
+    t, cpu = time.perf_counter(), time.process_time()
+    took = report_upkeep.keep_closed_days()
+    print(f"maintenance (report --keep) from nothing kept: {time.perf_counter() - t:.1f}s "
+          f"(cpu {time.process_time() - cpu:.1f}s; " + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()) + ")")
+    print(f"{'kept first':<14} {'first':>9} {'cpu':>9}")
+    for name in chosen:
+        if name == "best-sellers -1d":
+            continue
+        first, _ = timed(lambda name=name: reports.run(name.split()[0], _options(name, start, end, at_day)), 0)
+        print(f"{name:<14} {first:>7.0f}ms {FIRST_CPU[0]:>7.0f}ms", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365, help="the range: this many days up to the last sale")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--at-days", type=int, default=30, help="valuation --at: this many days before the end")
+    parser.add_argument("--no-keep", dest="keep", action="store_false",
+                        help="leave out the maintenance step and the first runs after it")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="time only this report (repeatable; 'best-sellers -1d' included), e.g. --only abc")
     args = parser.parse_args(argv)
@@ -177,10 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     build_shop(path, args.products, args.movements)
     duck = load_duckdb(path)
     open_database(str(path))
-    sales_cache.clear()  # the first run below reads every sale line, as a shop's first report does
-    product_sales_cache.clear()
-    journal_cache.clear()
-    stock_cache.clear()
+    _clear()  # the first run below reads every sale line, as a shop's first report does
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     last = con.execute("SELECT MAX(created_at) FROM sale").fetchone()[0]
     con.close()
@@ -199,14 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only: no report named {', '.join(unknown)} (one of: {', '.join(names)})")
     chosen = [name for name in names if not args.only or name in args.only]
     for name in chosen[:-1] if chosen[-1:] == ["best-sellers -1d"] else chosen:
-        opts = reports.Options(end=end) if name == "slow-movers" else reports.Options(start=start, end=end)
-        if name == "valuation --at":
-            opts = reports.Options(at=at_day)
+        opts = _options(name, start, end, at_day)
         first, ours = timed(lambda name=name, opts=opts: reports.run(name.split()[0], opts), args.runs)
         cpu = FIRST_CPU[0]
         _, theirs = timed(lambda name=name: [duck.execute(q).fetchall() for q in queries[name]], args.runs)
         print(f"{name:<14} {first:>7.0f}ms {cpu:>7.0f}ms {ours:>7.0f}ms {theirs:>7.0f}ms {ours / theirs:>6.2f}x",
               flush=True)
+    if args.keep:
+        kept_by_maintenance(chosen, start, end, at_day)
     if "best-sellers -1d" not in chosen:
         close_database()
         return 0

@@ -697,6 +697,54 @@ def test_a_receipt_committing_after_the_stock_was_kept_at_a_month_start_is_count
     assert reports.stock_at(moment) == full_replay(moment)
 
 
+def test_figures_kept_ahead_on_postgres_count_a_sale_that_commits_after_them(pg, monkeypatch):
+    """The maintenance (``report_upkeep``) keeps the closed days while a till's sale stamped in one of them is
+    written but not committed; it commits afterwards. Every report still equals a full recomputation, before and
+    after the next maintenance run."""
+    from shopkeeper.db import write_transaction
+    from shopkeeper.services import report_upkeep
+    from tests.services.test_report_upkeep import build_shop, every_report, recomputed
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        ctx = Context(staff="pg", terminal="t1", default_tax_rate=20_000)
+        build_shop(ctx)
+        monkeypatch.setattr(stock, "utcnow", lambda: "2026-03-05T10:00:00.000000Z")
+        monkeypatch.setattr(sales, "utcnow", lambda: "2026-03-05T10:00:00.000000Z")
+        written, commit = threading.Event(), threading.Event()
+        errors = []
+
+        def till_2() -> None:
+            with database.connection_context():
+                try:
+                    with write_transaction():
+                        sales.sell(Context(staff="pg", terminal="t2"), [sales.LineInput("B", 4000)],
+                                   payment="card")
+                        written.set()
+                        commit.wait(30)
+                except Exception as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+        other = threading.Thread(target=till_2)
+        other.start()
+        assert written.wait(10)
+        report_upkeep.keep_closed_days()
+        assert pg.execute_sql("SELECT COUNT(*) FROM journal_mark").fetchone()[0] == 5
+        assert pg.execute_sql("SELECT COUNT(*) FROM stock_mark").fetchone()[0] == 3
+        commit.set()
+        other.join(30)
+        assert errors == []
+        kept = every_report()
+        assert kept == recomputed()
+        assert kept[1][0].total["units"] == 17_000  # the year's best sellers: the late sale's 4 units in
+        report_upkeep.keep_closed_days()
+        assert every_report() == kept
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_product_import_racing_sales_loses_no_stock_update(pg):
     """A price list imported while two tills sell the same products: each save writes only the columns it changes
     (never the cached stock it read a moment earlier), so every sale's stock change survives and `check` is clean."""

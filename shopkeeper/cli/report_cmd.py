@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="what sells, what sits, what the stock is worth, what went missing",
                        description="Dates are local calendar days, inclusive (default: the last 30 days; abc: "
                                    "365). Money is exact; CSV and JSON carry the same figures as the text.")
-    p.add_argument("name", choices=NAMES, metavar="NAME", help=", ".join(NAMES))
+    p.add_argument("name", nargs="?", choices=NAMES, metavar="NAME", help=", ".join(NAMES))
+    p.add_argument("--keep", action="store_true",
+                   help="no report: keep the figures of every closed day not kept yet, so the next reports read "
+                        "only the days since (for the owner's cron, e.g. nightly)")
     p.add_argument("--from", dest="start", metavar="DATE", help="first day, e.g. 2026-11-01")
     p.add_argument("--to", dest="end", metavar="DATE", help="last day (default: today)")
     p.add_argument("--by", choices=("day", "week", "month"), default="day", help="period (sales, shrinkage)")
@@ -137,6 +140,10 @@ def plot_text(rep, decimals: int, width: int = 100, height: int = 25) -> str:
 def report(args: argparse.Namespace, cli: Cli) -> int:
     from shopkeeper.services.reports import run
 
+    if args.keep:
+        return keep(args, cli)
+    if args.name is None:
+        raise InvalidInput(f"name a report ({', '.join(NAMES)}), or give --keep", field="name")
     if args.plot and args.name != "sales":
         raise InvalidInput("--plot draws the sales report only", field="plot")
     if args.csv and cli.json:
@@ -157,4 +164,18 @@ def report(args: argparse.Namespace, cli: Cli) -> int:
         print(plot_text(rep, d, min(size.columns, 160), max(12, min(size.lines - 2, 30))), file=cli.out)
         return 0
     cli.emit(as_json(rep, d), lambda: as_text(rep, d))
+    return 0
+
+
+def keep(args: argparse.Namespace, cli: Cli) -> int:
+    """``report --keep``: ``report_upkeep.keep_closed_days``, and how long each step took."""
+    from shopkeeper.services import report_upkeep
+
+    if args.name is not None:
+        raise InvalidInput(f"--keep runs no report: leave out {args.name!r}", field="keep", value=args.name)
+    cli.open_db()
+    took = report_upkeep.keep_closed_days()
+    cli.emit({"kept_ms": {step: round(seconds * 1000) for step, seconds in took.items()}},
+             lambda: "kept the figures of the closed days: " + ", ".join(
+                 f"{step} {seconds:.1f} s" for step, seconds in took.items()))
     return 0

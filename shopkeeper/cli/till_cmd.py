@@ -202,7 +202,22 @@ def close_session(args: argparse.Namespace, cli: Cli) -> int:
     cli.emit(_money_json(report.as_json(), cli.decimals), report.text.rstrip("\n"))
     if args.print:
         _print(cli, report.text)  # the session is closed either way: a printer failure is reported after it
+    _keep_report_figures()
     return 0
+
+
+def _keep_report_figures() -> None:
+    """After a close, the reports' figures of the closed days not kept yet (``report_upkeep``). Best effort: the
+    session is closed and its Z report printed whatever happens here."""
+    from peewee import DatabaseError
+
+    from shopkeeper.errors import ShopError
+    from shopkeeper.services import report_upkeep
+
+    try:
+        report_upkeep.keep_closed_days()
+    except (DatabaseError, ShopError):
+        pass
 
 
 def z_report(args: argparse.Namespace, cli: Cli) -> int:

@@ -35,8 +35,12 @@ COLUMNS = ("received", "sold", "returned", "adjusted", "counted", "to_supplier")
 enabled = True
 """Switched off by tests to check the plain recomputation."""
 
-MAX_MARKS = 12
-"""More marks than this: all are dropped and kept afresh (a mark holds a row per product that moved)."""
+MAX_MARKS = 16
+"""More marks than this: a report keeps none of its own (a mark holds a row per product that moved); the
+maintenance (``keep_months``) keeps ``WINDOW`` + 1 of them and drops the rest."""
+
+WINDOW = 12
+"""Months the maintenance keeps marks for (their ``WINDOW`` + 1 month starts): any range within the last year."""
 
 SETTLED = dt.timedelta(hours=1)
 """A month start is kept only once it is this far in the past (a late commit is then unlikely, never wrong)."""
@@ -146,9 +150,9 @@ def _derive(marks: dict[str, dict[str, int]], first: str, last: str, middle: Sum
             if min(kept) == last:
                 _pending.append((anchor, last, kept[last], first, kept[last] - count, middle, -1))
                 return
-    if held + 2 > MAX_MARKS:  # start over rather than grow without end
-        _drop_all = True
-    elif first in marks:  # an older anchor of the same name that cannot grow this way
+    if held + 2 > MAX_MARKS:  # full: read live, and leave the marks the maintenance keeps as they are
+        return
+    if first in marks:  # an older anchor of the same name that cannot grow this way
         return
     _pending.append((first, None, 0, first, 0, {}, 1))
     _pending.append((first, first, 0, last, count, middle, 1))
@@ -189,6 +193,91 @@ def keep() -> None:
                 break  # a total beyond 64 bits: not kept
             db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor, figures) VALUES ({p}, "
                            f"{p}, {p}, {p})", (anchor, boundary, rows, packed))
+
+
+def month_start_after(moment: str) -> str:
+    """The first UTC month start after ``moment`` (stored UTC text)."""
+    year, month = int(moment[:4]), int(moment[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}-01T00:00:00.000000Z"
+
+
+def keep_months(starts: list[str]) -> int:
+    """The maintenance's marks: one anchor with a mark at each of ``starts`` (consecutive settled month starts),
+    every other mark dropped. Grown from the marks already kept when they still hold (one index range count), a
+    month's live read and a short write transaction at a time, so a new month costs one month's read; otherwise
+    built afresh from ``starts[0]``. Returns how many marks were written. Best effort, as ``keep``."""
+    if not starts:
+        return 0
+    marks: dict[str, dict[str, int]] = {}
+    for anchor, boundary, rows in _rows("SELECT anchor, boundary, rows_from_anchor FROM journal_mark", []):
+        marks.setdefault(anchor, {})[boundary] = rows
+    anchor, have = _held_run(marks, starts)
+    written = 0
+    if have == 0:  # nothing to grow from: a new anchor at the window's start
+        anchor = starts[0]
+        if not _write_mark(anchor, None, 0, starts[0], 0, {}):
+            return written
+        written, have = 1, 1
+        totals: Sums = {}
+    else:
+        totals = dict(_kept(anchor, starts[have - 1]))
+    rows = marks.get(anchor, {}).get(starts[have - 1], 0)
+    for lo, hi in zip(starts[have - 1:], starts[have:]):
+        moved, count = live(lo, hi)
+        _add(totals, moved)
+        if not _write_mark(anchor, lo, rows, hi, rows + count, totals):
+            return written
+        rows += count
+        written += 1
+    with kept_figures_written():  # the rest: other anchors, and this one's months before the window
+        database.obj.execute_sql(
+            f"DELETE FROM journal_mark WHERE anchor <> {database.obj.param} OR boundary < {database.obj.param} OR "
+            f"boundary > {database.obj.param}", (anchor, starts[0], starts[-1]))
+    return written
+
+
+def _held_run(marks: dict[str, dict[str, int]], starts: list[str]) -> tuple[str, int]:
+    """The anchor whose marks hold at the most of ``starts`` from the first on, and how many: checked against
+    the journal by one index range count (a late commit in a kept month: none hold)."""
+    best, have = "", 0
+    for anchor, kept in marks.items():
+        n = 0
+        while n < len(starts) and starts[n] in kept:
+            n += 1
+        if n > have:
+            best, have = anchor, n
+    if have > 1:
+        first, last = starts[0], starts[have - 1]
+        moved = _rows("SELECT COUNT(*) FROM movement WHERE created_at >= ? AND created_at < ?", [first, last])[0][0]
+        if moved != marks[best][last] - marks[best][first]:
+            return "", 0
+    return best, have
+
+
+def _write_mark(anchor: str, base: str | None, base_rows: int, boundary: str, rows: int, totals: Sums) -> bool:
+    """Write one mark of ``anchor`` if the mark it grows from (``base``, or none for a new anchor) is still as it
+    was read; whatever else this anchor had at ``boundary`` is replaced. False: not written (busy, changed)."""
+    packed = packed_figures.pack({pid: values for pid, values in totals.items() if any(values)})
+    if packed is None:
+        return False
+    db = database.obj
+    p = db.param
+    done = False
+    with kept_figures_written():
+        if not is_sqlite(db):  # one writer of marks at a time
+            db.execute_sql("LOCK TABLE journal_mark IN EXCLUSIVE MODE")
+        found = dict(db.execute_sql(f"SELECT boundary, rows_from_anchor FROM journal_mark WHERE anchor = {p}",
+                                    (anchor,)).fetchall())
+        if base is None:
+            db.execute_sql("DELETE FROM journal_mark")
+        elif found.get(base) != base_rows:
+            return False  # another process dropped or rebuilt the marks meanwhile
+        db.execute_sql(f"DELETE FROM journal_mark WHERE anchor = {p} AND boundary = {p}", (anchor, boundary))
+        db.execute_sql(f"INSERT INTO journal_mark (anchor, boundary, rows_from_anchor, figures) VALUES ({p}, {p}, "
+                       f"{p}, {p})", (anchor, boundary, rows, packed))
+        done = True
+    return done
 
 
 def clear() -> None:

@@ -838,8 +838,9 @@ def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int,
     as its unit cost.
 
     Replayed on from the kept state at the month start before ``moment`` (``stock_cache``) with the movements
-    since (``_since``), when it still holds; else the month start's state is replayed (``_walk``) and kept for
-    next time (a few products are walked to ``moment`` on their own)."""
+    since (``_since``), when it still holds; else the month start's state is replayed on from an earlier kept one
+    (``stock_cache.derive``) or, with none near, walked (``_walk``), and kept for next time (a few products are
+    walked to ``moment`` on their own)."""
     wanted = None if product_ids is None else set(product_ids)
     boundary = stock_cache.boundary_for(moment)
     if boundary is None:
@@ -848,8 +849,10 @@ def stock_at(moment: str, product_ids: Iterable[int] | None = None) -> dict[int,
         base = stock_cache.load(boundary, wanted)
     elif wanted is not None:
         return _stock_only(_walk(moment, wanted))
-    else:
-        base = _walk(boundary)
+    else:  # from an earlier kept month start, if one is near; else every product walked
+        base = stock_cache.derive(boundary)
+        if base is None:
+            base = _walk(boundary)
         stock_cache.plan(boundary, base)
     state = _stock_only(base)
     state.update(_since(boundary, moment, base, wanted)[0])

@@ -104,6 +104,74 @@ def load(boundary: str, product_ids: Iterable[int] | None = None) -> State:
     return state
 
 
+MAX_REPLAY = dt.timedelta(days=62)
+"""``derive`` replays on from an earlier mark at most this far back (a month or two of movements read once is
+quicker than walking every product's history; many months are not)."""
+
+
+def derive(boundary: str) -> State | None:
+    """The state at ``boundary`` replayed on from the latest earlier mark that holds, if one is at most
+    ``MAX_REPLAY`` earlier; else None (the caller walks the products, ``reports._walk``). Call inside the report's
+    read snapshot."""
+    oldest = (dt.datetime.fromisoformat(boundary.replace("Z", "+00:00")) - MAX_REPLAY).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+    for (base,) in _rows("SELECT boundary FROM stock_mark WHERE boundary < ? AND boundary >= ? ORDER BY boundary "
+                         "DESC", [boundary, oldest]):
+        if holds(base):
+            return replay_on(load(base), base, boundary)
+    return None
+
+
+def replay_on(base: State, base_boundary: str, boundary: str) -> State:
+    """``base`` (the state at ``base_boundary``) with the movements from there to ``boundary`` replayed on, as
+    ``reports._since`` does: a product whose movements since do not all come after its last one before (ids
+    committed out of order) is walked on its own."""
+    from shopkeeper.services.reports import _replay, _walk
+
+    # read by date, sorted here (by product, then id): ``ORDER BY`` would walk the (product, id) index instead
+    moved = _rows("SELECT product_id, id, kind, quantity, unit_cost FROM movement WHERE created_at >= ? AND "
+                  "created_at < ?", [base_boundary, boundary])
+    moved.sort()
+    tails: dict[int, list[tuple[str, int, int | None]]] = {}
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for pid, mid, kind, qty, cost in moved:
+        tail = tails.get(pid)
+        if tail is None:
+            tail = tails[pid] = []
+            first[pid] = mid
+        tail.append((kind, qty, cost))
+        last[pid] = mid
+    out_of_order = {pid for pid, mid in first.items() if pid in base and mid < base[pid][2]}
+    state = dict(base)
+    for pid, tail in tails.items():
+        if pid not in out_of_order:
+            qty, avg, _ = base.get(pid, (0, None, 0))
+            state[pid] = (*_replay(qty, avg, tail), last[pid])
+    if out_of_order:
+        state.update(_walk(boundary, out_of_order))
+    return state
+
+
+def keep_months(boundaries: list[str]) -> int:
+    """The maintenance's marks: the state at each of ``boundaries`` (settled month starts, oldest first, at most
+    ``MAX_MARKS``), each in a read snapshot of its own and written after it: a mark that holds is left as it is,
+    a missing one is replayed on from the one before (``derive``) or, with none near, walked. Returns how many
+    marks were written. Best effort, as ``keep``."""
+    from shopkeeper.services.reports import _snapshot, _walk
+
+    written = 0
+    for boundary in boundaries[-MAX_MARKS:]:
+        forget_pending()
+        with _snapshot():
+            if not holds(boundary):
+                state = derive(boundary)
+                plan(boundary, _walk(boundary) if state is None else state)
+                written += 1
+        keep()
+    return written
+
+
 def plan(boundary: str, state: State) -> None:
     """Keep ``state``, replayed at ``boundary`` in this read snapshot, once the report is built (``keep``)."""
     _pending.append(("keep", boundary, _where(), state))

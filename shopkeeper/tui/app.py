@@ -35,7 +35,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from shopkeeper.config import Config
-from shopkeeper.db import connection_lost, data_version, is_sqlite
+from shopkeeper.db import connection_lost, data_version, is_sqlite, utcnow
 from shopkeeper.errors import ShopError
 from shopkeeper.services.context import Context
 from shopkeeper.text import has_control, printable, safe
@@ -91,6 +91,8 @@ class ShopkeeperApp(App):
         self.start_notice = ""  # shown once the app runs (e.g. which till this session got)
         self.key_gate = KeyGate(self, super().on_event)
         self.last_input = time.monotonic()  # for the idle lock (``lock_if_idle``)
+        self._kept_day = ""  # the UTC day the reports' figures were last kept on (``keep_figures_if_due``)
+        self._keeping = False  # a thread keeping them is running
 
     async def on_event(self, event: events.Event) -> None:
         # A paste is text from elsewhere that an ``Input`` would take and paint as it is: its control characters
@@ -150,6 +152,7 @@ class ShopkeeperApp(App):
 
             self.push_screen(StaffScreen(first=True))
         self._idle_timer = self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
+        self._upkeep_timer = self.set_interval(IDLE_CHECK_SECONDS, self.keep_figures_if_due)
         from shopkeeper import files
         from shopkeeper.locations import sqlite_path
 
@@ -590,6 +593,35 @@ class ShopkeeperApp(App):
         if roles_apply() and not any(isinstance(screen, SignInScreen) for screen in self.screen_stack):
             self.push_screen(SignInScreen())
 
+    def keep_figures_if_due(self, now: float | None = None) -> None:
+        """Once a UTC day (after the day turns, and at start), when nobody pressed a key for ``KEEP_AFTER_IDLE``
+        seconds: ``keep_figures``."""
+        now = time.monotonic() if now is None else now
+        if self._kept_day == utcnow()[:10] or now - self.last_input < KEEP_AFTER_IDLE:
+            return
+        self.keep_figures()
+
+    def keep_figures(self) -> None:
+        """Keep the reports' figures of the closed days not kept yet (``report_upkeep``), in a thread: the owner's
+        first report of the day then reads only today. Best effort: it gives way to the tills' sales, and a failure
+        is tried again the next day (every report still reads what is not kept)."""
+        from shopkeeper.models import database
+        from shopkeeper.services import report_upkeep
+
+        if self._keeping:
+            return
+        self._keeping = True
+        self._kept_day = utcnow()[:10]
+
+        def keep() -> None:
+            try:
+                with database.connection_context():
+                    report_upkeep.keep_closed_days()
+            finally:
+                self._keeping = False
+
+        self.run_worker(keep, thread=True, group="report-upkeep", exit_on_error=False)
+
     def ask_supervisor(self, denied: Any, retry: Callable[[], object]) -> None:
         """An act was refused (``PermissionDenied``): ask for a supervisor's name and PIN right here, then run
         ``retry`` once with a context carrying them; the service checks the PIN and records both names. Escape
@@ -661,6 +693,8 @@ class ShopkeeperApp(App):
 
 
 IDLE_CHECK_SECONDS = 15
+KEEP_AFTER_IDLE = 60
+"""Seconds without a key before the app keeps the reports' figures of the closed days (``keep_figures_if_due``)."""
 
 
 SWITCH_TO_TRAINING = "switch to training"

@@ -80,6 +80,8 @@ def test_sales_plot_draws_a_chart(shop):
     (("report", "sales", "--category", "Nothing"), "no product has the category 'Nothing'"),
     (("report", "best-sellers", "--category", "dairy"), "no product has the category 'dairy'; did you mean 'Dairy'?"),
     (("report", "sales", "--plot", "--csv"), "choose one of --csv and --plot"),
+    (("report",), "name a report (sales, best-sellers"),
+    (("report", "sales", "--keep"), "--keep runs no report: leave out 'sales'"),
 ])
 def test_bad_report_input_is_one_line_and_exit_2(shop, args, message):
     code, _, err = shop(*args)
@@ -115,3 +117,8 @@ def test_worst_sellers_label_their_total_and_write_shares_with_two_decimals(shop
     assert shares == ["0.00", "5.88", "100.00"]  # one number of decimals down the column
     data = json.loads(shop("--json", "report", "worst-sellers", "--limit", "2")[1])["tables"]["products"]
     assert [r["share"] for r in data["rows"]] == ["0.00", "5.88"] and data["total"]["name"] == "all 3 products"
+def test_report_keep_keeps_the_closed_days_for_cron(shop):
+    code, out, _ = shop("--json", "report", "--keep")
+    assert code == 0 and set(json.loads(out)["kept_ms"]) == {"sales", "products", "journal", "stock"}
+    code, text, _ = shop("report", "--keep")
+    assert code == 0 and text.startswith("kept the figures of the closed days: sales ")

@@ -110,3 +110,23 @@ def test_cli_sale_prints_its_receipt_when_a_printer_command_is_configured(shop, 
     assert code == 0, err
     printed = out_file.read_text()
     assert "Still water" in printed and "Danke!" in printed and "COPY" not in printed
+
+
+def test_closing_the_till_keeps_the_reports_closed_days_and_a_failure_there_changes_nothing(shop, monkeypatch):
+    from peewee import OperationalError
+
+    from shopkeeper.services import report_upkeep
+
+    kept = []
+    monkeypatch.setattr(report_upkeep, "keep_closed_days", lambda: kept.append(1) or {})
+    assert shop(*TILL, "till", "open", "--float", "150.00")[0] == 0
+    code, out, _ = shop(*TILL, "till", "close", "--counted", "150.00")
+    assert code == 0 and "Z REPORT" in out and kept == [1]
+
+    def busy() -> dict:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(report_upkeep, "keep_closed_days", busy)
+    assert shop(*TILL, "till", "open", "--float", "150.00")[0] == 0
+    code, out, err = shop(*TILL, "till", "close", "--counted", "150.00")
+    assert code == 0 and "Z REPORT" in out and err == ""

@@ -85,7 +85,7 @@ def test_the_journal_keeps_at_most_max_marks_and_its_figures_hold(db, ctx, utc, 
     ranges = [(dt.date(2026, 1, 5), dt.date(2026, 4, 5)),  # marks Feb 1 (the anchor) and Apr 1
               (dt.date(2026, 4, 1), dt.date(2026, 6, 5)),  # grows from Apr 1, the outermost, to Jun 1
               (dt.date(2026, 1, 20), dt.date(2026, 6, 5)),  # Feb 1 to Jun 1 from two marks
-              (dt.date(2026, 4, 5), dt.date(2026, 7, 5)),  # May 1 to Jul 1: a fourth and fifth mark, so afresh
+              (dt.date(2026, 4, 5), dt.date(2026, 7, 5)),  # May 1 to Jul 1: a fourth and fifth mark, so none
               (dt.date(2026, 2, 5), dt.date(2026, 9, 5)), (dt.date(2026, 1, 5), dt.date(2026, 4, 5))]
     for n, (start, end) in enumerate(ranges * 2):
         opts = reports.Options(start=start, end=end, limit=0)

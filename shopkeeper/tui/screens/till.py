@@ -235,6 +235,7 @@ class TillScreen(ShopScreen):
                 self._show(report.text, "Z")
                 self.refresh_data()
                 self._print(report.text)
+                self.app.keep_figures()  # the day's work is done: the reports' closed days kept meanwhile
 
             self.app.push_screen(ConfirmScreen(f"Close session {session.number} with {shown} counted? The Z report "
                                                "is final.", yes="Close", no="Back"), confirmed)
