@@ -93,8 +93,12 @@ def as_csv(rep, decimals: int, table: str | None) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+PARAM_WORDS = {"product_id": "product", "days": "unsold for days", "rate_days": "rate of sale over days"}
+"""The header's words for a report's parameters where the JSON key is not one (the JSON keeps the keys)."""
+
+
 def as_text(rep, decimals: int) -> str:
-    params = "  ".join(f"{k} {v}" for k, v in rep.params.items())
+    params = "  ".join(f"{PARAM_WORDS.get(k, k)} {v}" for k, v in rep.params.items())
     out = [f"{rep.title}  ({params})"]
     for t in rep.tables:
         rows = [[cell(r.get(c.key), c.kind, decimals) for c in t.columns] for r in t.rows]

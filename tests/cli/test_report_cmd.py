@@ -122,3 +122,12 @@ def test_report_keep_keeps_the_closed_days_for_cron(shop):
     assert code == 0 and set(json.loads(out)["kept_ms"]) == {"sales", "products", "journal", "stock"}
     code, text, _ = shop("report", "--keep")
     assert code == 0 and text.startswith("kept the figures of the closed days: sales ")
+
+
+def test_slow_movers_header_says_its_windows_in_words_and_json_keeps_the_keys(shop):
+    code, text, _ = shop("report", "slow-movers", "--days", "30")
+    header = text.splitlines()[0]
+    assert code == 0 and "unsold for days 30" in header and "rate of sale over days 90" in header
+    assert "rate_days" not in header
+    data = json.loads(shop("--json", "report", "slow-movers", "--days", "30")[1])
+    assert (data["days"], data["rate_days"]) == (30, 90)
