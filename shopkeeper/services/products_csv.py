@@ -9,9 +9,9 @@ import io
 import marshal
 import multiprocessing
 import os
+import re
 import tempfile
 import time
-import re
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -90,9 +90,37 @@ class CsvRejected(ShopError):
 
     def __init__(self, source: str, errors: list[RowError], *, skipping: bool = False) -> None:
         self.errors = errors
-        lines = "\n".join(f"  {source}: {e}" for e in errors)
+        rows = len({e.line for e in errors})  # a row with two bad cells is one bad row
         hint = "every row is bad" if skipping else "fix them, or use --skip-bad to import the good rows"
-        super().__init__(f"{source}: {len(errors)} bad row(s), nothing imported ({hint}):\n{lines}")
+        lines = "\n".join(f"  {source}: {text}" for text in _summarised(errors))
+        super().__init__(f"{source}: {rows} bad row(s), nothing imported ({hint}):\n{lines}")
+
+
+SAME_SHOWN = 3
+"""Problems of one kind in one column (the same reason but for the value quoted) listed line by line; the rest of
+them are one line naming how many and where: a file of 100k rows in another currency is a screenful, not 200k
+lines."""
+
+
+def _same_kind(error: RowError) -> tuple[str, str]:
+    return error.column, re.sub(r"'[^']*'", "'…'", error.reason)
+
+
+def _summarised(errors: list[RowError]) -> list[str]:
+    """The errors in file order, each kind's first ``SAME_SHOWN`` in full, then one line for the rest of it."""
+    seen: dict[tuple[str, str], list[int]] = {}
+    out: list[str] = []
+    for error in errors:
+        lines = seen.setdefault(_same_kind(error), [])
+        lines.append(error.line)
+        if len(lines) <= SAME_SHOWN:
+            out.append(str(error))
+    for (column, _), lines in seen.items():
+        rest = lines[SAME_SHOWN:]
+        if rest:
+            where = ", ".join(map(str, rest[:5])) + (f", … {rest[-1]}" if len(rest) > 5 else "")
+            out.append(f"the same{f' in column {column}' if column else ''} on {len(rest)} more line(s): {where}")
+    return out
 
 
 def _binary(source: bytes | BinaryIO) -> BinaryIO:

@@ -150,3 +150,19 @@ def test_an_import_logs_price_and_cost_changes_with_the_file_name(db, ctx):
                ProductChange.select().where(ProductChange.old.is_null(False)).order_by(ProductChange.id)]
     assert changes == [("price", "129", "135", "import", "import of prices.csv", "tester"),
                        ("avg_cost", "80", "85", "revaluation", "import of prices.csv", "tester")]
+
+
+def test_a_file_wrong_on_every_row_the_same_way_is_a_screenful_not_a_line_per_cell():
+    from shopkeeper.services.products_csv import RowError
+
+    errors = [RowError(line, column, f"'${line}.00' is written in $, but the shop's currency is EUR")
+              for line in range(2, 100_002) for column in ("price", "cost")]
+    errors.insert(3, RowError(3, "sku", "duplicate SKU A (first on line 2)"))
+    text = str(CsvRejected("usd.csv", errors))
+    assert text.splitlines()[0].startswith("usd.csv: 100000 bad row(s), nothing imported")  # rows, not cells
+    assert len(text.splitlines()) == 1 + 3 + 3 + 1 + 2
+    assert "usd.csv: line 2, column price: '$2.00' is written in $" in text
+    assert "usd.csv: line 3, column sku: duplicate SKU A" in text
+    assert "usd.csv: the same in column price on 99997 more line(s): 5, 6, 7, 8, 9, … 100001" in text
+    assert text.endswith("the same in column cost on 99997 more line(s): 5, 6, 7, 8, 9, … 100001")
+    assert len(CsvRejected("usd.csv", errors).errors) == 200_001  # every one still there for --json and screens
