@@ -672,8 +672,8 @@ def sellers(opts: Options, *, worst: bool = False) -> Report:
     rows = [{"rank": n, "product_id": pid, "sku": info[pid][0], "name": info[pid][1], "units": v[0],
              "revenue": v[1], "margin": v[1] - v[2], "share": pct((v[0], v[1], v[1] - v[2])[index], whole)}
             for n, (pid, v) in enumerate(shown, 1)]
-    total = {"rank": None, "sku": "total", "name": _sellers_total_label(counted, worst=worst), "units": units, "revenue": revenue,
-             "margin": revenue - cost, "share": 10_000 if whole else None}
+    total = {"rank": None, "sku": "total", "name": _sellers_total_label(counted, worst=worst), "units": units,
+             "revenue": revenue, "margin": revenue - cost, "share": 10_000 if whole else None}
     name = "worst-sellers" if worst else "best-sellers"
     title = f"{'Worst' if worst else 'Best'} sellers by {opts.rank}"
     return Report(name, title, _params(opts, scope, rank=opts.rank),

@@ -80,7 +80,7 @@ def test_figures_kept_ahead_equal_a_full_recomputation_also_after_late_commits(d
 
 def test_once_kept_ahead_a_report_reads_no_closed_day_live(db, shop, monkeypatch):
     report_upkeep.keep_closed_days()
-    hours, spans, months = [], [], []
+    hours, spans = [], []
     monkeypatch.setattr(sales_cache, "_read_live", mock.Mock(side_effect=lambda h: hours.extend(h) or {}))
     live_spans = product_sales_cache.live
     monkeypatch.setattr(product_sales_cache, "live",

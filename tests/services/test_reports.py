@@ -7,8 +7,6 @@ import dataclasses
 import datetime as dt
 from unittest import mock
 
-import pytest
-
 from shopkeeper.models import Movement, Product, Sale
 from shopkeeper.money import extend
 from shopkeeper.services import journal_cache, product_sales_cache, reports, sales, sales_cache, stock, stock_cache
