@@ -123,6 +123,13 @@ class Draft:
         """Thousandths of units over all lines."""
         return sum(line.quantity for line in self.lines)
 
+    @property
+    def items(self) -> int:
+        """How many things the customer takes, as a cashier counts them: pieces by their number, a line of goods
+        sold by measure (1.25 kg of cheese) as one; a refund's lines likewise. Adding kilograms to pieces would say
+        nothing a cashier can check against the bag."""
+        return sum(-(-abs(line.quantity) // 1000) if line.unit == "pcs" else 1 for line in self.lines)
+
     def line(self, line_id: int) -> DraftLine:
         for line in self.lines:
             if line.id == line_id:

@@ -81,6 +81,14 @@ def test_multiplier_sets_the_quantity(demo_db, ctx):
         till.add_scan(ctx, "3*")
 
 
+def test_the_sale_counts_items_as_a_cashier_does_pieces_by_number_a_weighed_line_as_one(demo_db, ctx):
+    till.add_scan(ctx, "3*" + MILK)
+    till.add_scan(ctx, "1.25*CHEESE-KG")
+    draft = till.add_scan(ctx, "0.35*OLIVES-KG")
+    assert draft.units == 4600  # thousandths over the lines: kilograms added to pieces
+    assert draft.items == 5  # three bottles, a piece of cheese, a tub of olives
+
+
 def test_unknown_code_raises_a_specific_error(demo_db, ctx):
     with pytest.raises(UnknownCode) as info:
         till.add_scan(ctx, "4*NO-SUCH-THING")

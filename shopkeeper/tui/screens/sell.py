@@ -330,7 +330,6 @@ class SellScreen(ShopScreen):
         if d is None:
             return
         mode = self.query_one("#sale-mode", Static)
-        units = format_qty(d.units)
         if d.mode == "refund":
             # fits 80 columns; the free-text reason comes last, so only it can run into the ellipsis
             against = f"against sale #{d.original_sale}" if d.original_sale else "no receipt"
@@ -340,7 +339,7 @@ class SellScreen(ShopScreen):
             self._set_text(mode, f"REFUND {against}{paid} · {len(d.lines)} line(s) · {how}{reason}")
             mode.set_class(True, "-refund")
         else:
-            self._set_text(mode, f"Sale · {len(d.lines)} line(s), {units} unit(s)")
+            self._set_text(mode, f"Sale · {len(d.lines)} line(s), {d.items} item(s)")
             mode.set_class(False, "-refund")
         parts = []
         if d.mode == "sale" and (d.discount or d.discount_rate):
