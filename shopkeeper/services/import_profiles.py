@@ -259,7 +259,7 @@ class Profile:
             return {i: v for c, v in table.items() if (i := index(c)) is not None}
 
         group = next((i for g in self.group if (i := index(g)) is not None), None)
-        return Binding(self, sources, group, [i for o in self.options if (i := index(o)) is not None],
+        binding = Binding(self, sources, group, [i for o in self.options if (i := index(o)) is not None],
                        [i for c in self.skip_when_empty if (i := index(c)) is not None],
                        {i: set(v) for i, v in indexed(self.skip_when).items()}, indexed(self.values), list(header),
                        blank={i: {b.lower() for b in v} for i, v in indexed(self.blank).items()},
@@ -273,6 +273,20 @@ class Profile:
                        continue_same=[i for c in self.continue_when_same if (i := index(c)) is not None],
                        tax_amount=index(self.tax_amount), gross=prices_include_tax, decimals=decimals,
                        sku_from=sku_from)
+        if not self.key:  # a map of the shop's own: a column it does not name is not silently dropped
+            used = {i for hits in sources.values() for i, _ in hits}
+            used |= {i for i in map(index, self._named()) if i is not None}
+            unused = [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]
+            if unused:
+                binding._say(1, "", f"not in the map, so not imported: {', '.join(unused)}")
+        return binding
+
+    def _named(self) -> set[str]:
+        """Every column of the file this profile reads besides ``columns``: variants, rows, SKU, tax columns."""
+        return {*self.group, *self.options, *self.single, self.parent, *self.items, *self.item_keys, self.sku_suffix,
+                *self.skip_when_empty, *self.skip_when, *(r.column for r in self.leave_out),
+                *(r.column for r in self.say_when_filled), *self.continue_when_empty, *self.continue_when_same,
+                self.tax_amount, *self.sku_from, *self.values, *self.blank, *self.tax_names, *self.lists} - {""}
 
     @staticmethod
     def _location(their: str, header: list[str], hits: list[int], location: str | None) -> int:

@@ -119,3 +119,15 @@ def test_a_tax_named_without_a_rate_is_said_once_in_the_preview_and_the_import(r
     assert "line 3, column tax_name" in out
     code, _, err = run("products", "import", str(csv))
     assert code == 0 and err.count("names no rate") == 1
+
+
+def test_a_map_says_which_columns_of_the_file_it_does_not_import(run, tmp_path):
+    csv = tmp_path / "winkel.csv"
+    csv.write_text((DATA / "dutch.csv").read_text("utf-8").replace("Leverancier", "Leverancier;Opmerking;Kleur", 1)
+                   .replace("Kaasboer", "Kaasboer;vers;geel", 1), "utf-8")
+    code, out, err = run("products", "import", str(csv), "--map", str(DATA / "dutch-map.toml"), "--preview")
+    assert code == 0
+    assert "not in the map, so not imported: Opmerking, Kleur" in out + err
+    code, out, err = run("products", "import", str(DATA / "dutch.csv"), "--map", str(DATA / "dutch-map.toml"),
+                         "--preview")
+    assert code == 0 and "not in the map" not in out + err  # every column mapped: nothing to say
