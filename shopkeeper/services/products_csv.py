@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from shopkeeper.barcodes import Layouts
 from shopkeeper.db import deferred_sync, is_sqlite, let_writers_in, write_transaction
@@ -44,7 +44,7 @@ from shopkeeper.services.catalog import (
     save_prepared,
 )
 from shopkeeper.services.context import Context
-from shopkeeper.services.import_profiles import PROFILES, HeaderRejected, Profile, recognise
+from shopkeeper.services.import_profiles import PROFILES, Binding, Family, HeaderRejected, Profile, recognise
 from shopkeeper.services.import_runs import ImportRun
 from shopkeeper.services.import_values import check_barcode_cell, check_sku_cell, read_amount
 from shopkeeper.text import clean, is_clean, safe
@@ -177,6 +177,19 @@ def _header_problem(header: list[str], shown: list[str]) -> str | None:
     return ("; ".join(problems) + f". Known columns: {', '.join(COLUMNS)}. An export of "
             + ", ".join(dict.fromkeys(p.name.split(" (")[0] for p in PROFILES.values()))
             + " is recognised by its header; for another layout use --from SYSTEM or --map FILE")
+
+
+def _bound(profile: Profile | Family, record: list[str], location: str | None, **shop: Any) -> Binding:
+    """``profile`` bound to the file's header; a header that does not fit but is another system's export says
+    which (a Square file read ``--from shopify``)."""
+    try:
+        return profile.bind(record, location, **shop)
+    except HeaderRejected as exc:
+        other = recognise(record)
+        if other is None or other.key == getattr(profile, "key", None):
+            raise
+        raise HeaderRejected(f"{exc.reason}; the header is that of a {other.name} export: try --from {other.key}") \
+            from None
 
 
 def _other_separator(cell: str) -> str | None:
@@ -331,8 +344,8 @@ class ProductCsvReader:
                     problem = None if self.given_profile else _header_problem(header, [c.strip() for c in record])
                     chosen = self.given_profile or (recognise(record) if problem else None)
                     if chosen is not None:
-                        binding = self._binding = chosen.bind(record, self.location, decimals=self.decimals,
-                                                              prices_include_tax=self.prices_include_tax)
+                        binding = self._binding = _bound(chosen, record, self.location, decimals=self.decimals,
+                                                         prices_include_tax=self.prices_include_tax)
                         self.profile = binding.profile  # a family's (--from lightspeed) is the layout it found
                     elif problem:
                         raise HeaderRejected(problem)

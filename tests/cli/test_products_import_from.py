@@ -131,3 +131,10 @@ def test_a_map_says_which_columns_of_the_file_it_does_not_import(run, tmp_path):
     code, out, err = run("products", "import", str(DATA / "dutch.csv"), "--map", str(DATA / "dutch-map.toml"),
                          "--preview")
     assert code == 0 and "not in the map" not in out + err  # every column mapped: nothing to say
+
+
+def test_from_the_wrong_system_says_which_system_the_header_is(run):
+    code, _, err = run("products", "import", str(DATA / "square.csv"), "--from", "shopify")
+    assert code == 2 and "for the layout Shopify; the header is that of a Square export: try --from square" in err
+    code, _, err = run("products", "import", str(DATA / "odoo.csv"), "--from", "odoo", "--preview")
+    assert code == 0 and "try --from" not in err
