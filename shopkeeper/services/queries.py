@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from shopkeeper import dialect
+from shopkeeper.barcodes import parse_scan
+from shopkeeper.errors import ShopError
 from shopkeeper.models import database
 from shopkeeper.services.reorder import LOW_SQL, low_stock_query, reorder_line
 
@@ -114,6 +116,11 @@ def _where(query: StockQuery, *, window: bool = True) -> _Where:
     if not text:
         return _Where("1 = 1", [])
     p = database.param
+    label = _label_codes(text)
+    if label:  # a GS1 label (Digital Link, element string): the product its GTIN names, not the text's letters
+        by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE b.code IN "
+                                              f"({', '.join([p] * len(label))})")
+        return _Where(by_code, list(label))
     name_or_sku, args = dialect.name_or_sku_contains(text)
     if len(text) < BARCODE_PREFIX_MIN:
         # A short prefix such as "4006" matches a whole manufacturer's range: tens of thousands of codes, a pause
@@ -124,6 +131,18 @@ def _where(query: StockQuery, *, window: bool = True) -> _Where:
     broad = window and _counts_more(f"SELECT 1 FROM barcode b WHERE {prefix}", prefix_args, BROAD_PREFIX_CODES)
     by_code = dialect.in_subquery("p.id", f"SELECT b.product_id FROM barcode b WHERE {prefix}", broad=broad)
     return _Where(f"({name_or_sku} OR {by_code})", [*args, *prefix_args], broad)
+
+
+def _label_codes(text: str) -> tuple[str, ...]:
+    """The barcode forms of the GTIN a GS1 label carries (a Digital Link URI, an element string with lot or
+    expiry) when ``text`` is one, as the till reads it; () for anything else (a name, a SKU, a barcode prefix)."""
+    if text.isdigit() and len(text) <= 14:
+        return ()  # a barcode or its prefix: matched as typed
+    try:
+        scan = parse_scan(text)
+    except ShopError:
+        return ()
+    return scan.keys if scan.kind == "gs1" else ()
 
 
 def _counts_more(sql: str, args: list, limit: int) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shopkeeper.models import CountSession, Movement, Product
 from shopkeeper.tui.screens.count import CountScreen
 from shopkeeper.tui.screens.journal import JournalScreen
@@ -44,6 +46,23 @@ async def test_filter_finds_a_product_by_barcode_and_enter_opens_it(shop, make_a
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press(*"4006381333931", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ProductScreen)
+        assert app.screen.detail.sku == "MILK-1L"
+
+
+@pytest.mark.parametrize("label", [
+    "https://id.gs1.org/01/04006381333931/10/L42?17=291231",  # a GS1 Digital Link (GS1 DL standard 1.4, §4)
+    "]C1010400638133393110L42",  # an element string: GTIN, then lot (GS1 General Specifications §3.2)
+])
+async def test_a_label_typed_into_the_stock_filter_shows_and_opens_its_product(shop, make_app, label):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#filter").value = label  # typed by hand or pasted: no scanner burst to recognise
+        await settle(app, pilot)
+        assert visible_skus(app.screen.table) == ["MILK-1L"]  # the filter reads the label's GTIN
+        await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, ProductScreen)
         assert app.screen.detail.sku == "MILK-1L"
