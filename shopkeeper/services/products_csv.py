@@ -9,13 +9,16 @@ import io
 import marshal
 import multiprocessing
 import os
-import tempfile
-import time
 import re
+import sys
+import tempfile
+import threading
+import time
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple
@@ -215,7 +218,7 @@ class ProductCsvReader:
         for checked in self._checked(prepare=False):
             yield checked[_ROW]
 
-    def _checked(self, *, prepare: bool, pool: Executor | None = None) -> Iterator[tuple]:
+    def _checked(self, *, prepare: bool, pool: _CheckPool | None = None) -> Iterator[tuple]:
         """Every row the file has, checked, in order: ``_check_rows``'s tuples for the rows that are good and no
         duplicate (the others are in ``errors``). The rows are parsed (and with ``prepare`` prepared) in chunks,
         by ``pool``'s processes when given: reading the CSV and the checks across rows stay here."""
@@ -373,16 +376,28 @@ def _check_rows(task: tuple[_RowParser, list[tuple[int, object]]]) -> list[tuple
     return out
 
 
-def _in_pool(pool: Executor, tasks: Iterator[tuple]) -> Iterator[list[tuple]]:
-    """``_check_rows`` of every task by ``pool``, results in order, at most ``CHECK_IN_FLIGHT`` tasks submitted
-    and not yet taken (the file is never all in memory)."""
-    pending: deque = deque()
+def _in_pool(pool: _CheckPool, tasks: Iterator[tuple]) -> Iterator[list[tuple]]:
+    """``_check_rows`` of every task, results in order: by ``pool``'s processes once they are up (until then, and
+    for good if the pool breaks, here), at most ``CHECK_IN_FLIGHT`` tasks submitted and not yet taken (the file is
+    never all in memory)."""
+    pending: deque[tuple[tuple, Future | list[tuple]]] = deque()
+
+    def taken() -> list[tuple]:
+        task, result = pending.popleft()
+        if isinstance(result, list):
+            return result
+        try:
+            return result.result()
+        except BrokenProcessPool:  # a process died (killed, out of memory): the rest is checked here
+            pool.broken = True
+            return _check_rows(task)
+
     for task in tasks:
-        pending.append(pool.submit(_check_rows, task))
-        if len(pending) >= CHECK_IN_FLIGHT:
-            yield pending.popleft().result()
+        pending.append((task, pool.submit(task) if pool.ready() else _check_rows(task)))
+        while pending and (len(pending) >= CHECK_IN_FLIGHT or isinstance(pending[0][1], list)):
+            yield taken()
     while pending:
-        yield pending.popleft().result()
+        yield taken()
 
 
 CHECK_IN_FLIGHT = 6
@@ -689,18 +704,62 @@ def _spare_cores() -> float:
     return cores - os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
+class _CheckPool:
+    """``CHECK_PROCESSES`` processes from a fresh server process (``forkserver``, not a fork of this one: a TUI's
+    threads and an open database connection stay here), started by a thread of their own: the server's imports
+    (about half a second) overlap the first chunks, which are checked here meanwhile (``ready``)."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        self.executor = ProcessPoolExecutor(CHECK_PROCESSES, mp_context=context)
+        self.broken = False
+        self._up = threading.Event()
+        threading.Thread(target=self._start, name="check-pool-start", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            for started in [self.executor.submit(_started) for _ in range(CHECK_PROCESSES)]:
+                started.result()
+        except Exception:  # noqa: BLE001 - a pool that cannot start: the file is checked here, as without one
+            self.broken = True
+        self._up.set()
+
+    def ready(self) -> bool:
+        return self._up.is_set() and not self.broken
+
+    def submit(self, task: tuple) -> Future:
+        return self.executor.submit(_check_rows, task)
+
+    def close(self) -> None:
+        self._up.wait()  # not while its thread may still submit
+        self.executor.shutdown(cancel_futures=True)
+
+
+def _started() -> None:
+    """A check pool's process is up (its first task)."""
+
+
+def _can_start_processes() -> bool:
+    """Whether a pool's processes can start: each re-imports the main module from its file, which a script read
+    from stdin (``python -``) has none of."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or getattr(main, "__spec__", None) is not None or os.path.isfile(path)
+
+
 @contextmanager
-def _check_pool(lines: int) -> Iterator[Executor | None]:
-    """A pool of ``CHECK_PROCESSES`` processes for a file of more than ``PARALLEL_ROWS`` lines on a machine with
-    ``SPARE_CORES`` to spare (``_spare_cores``), else None. Its processes start from a fresh server process
-    (``forkserver``), not a fork of this one: a TUI's threads and an open database connection stay here."""
-    if lines <= PARALLEL_ROWS or CHECK_PROCESSES < 2 or _spare_cores() < SPARE_CORES:
+def _check_pool(lines: int) -> Iterator[_CheckPool | None]:
+    """A ``_CheckPool`` for a file of more than ``PARALLEL_ROWS`` lines on a machine with ``SPARE_CORES`` to spare
+    (``_spare_cores``), else None (also when processes cannot start: ``_can_start_processes``)."""
+    if lines <= PARALLEL_ROWS or CHECK_PROCESSES < 2 or _spare_cores() < SPARE_CORES or not _can_start_processes():
         yield None
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(CHECK_PROCESSES, mp_context=context) as pool:
+    pool = _CheckPool()
+    try:
         yield pool
+    finally:
+        pool.close()
 
 
 SPOOL_ROWS = 500
