@@ -455,6 +455,66 @@ def deferred_sync() -> Iterator[None]:
         db.execute_sql(f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}")
 
 
+class _Checkpointer:
+    """A thread with a connection of its own that runs a passive WAL checkpoint each time it is asked
+    (``checkpoints_apart``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wanted = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            return
+        try:
+            while not self.stopping:
+                self.wanted.wait()
+                self.wanted.clear()
+                try:  # PASSIVE: never waits for nor blocks a reader or writer; what it cannot copy, the next one does
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """A last checkpoint, then the thread ends."""
+        self.stopping = True
+        self.wanted.set()
+        self.thread.join()
+
+
+@contextlib.contextmanager
+def checkpoints_apart() -> Iterator[Callable[[], None]]:
+    """Copying this connection's commits from the WAL into the database file (a checkpoint, which SQLite otherwise
+    does in the committing connection once the WAL holds 1,000 pages) left to a thread of its own, on another core:
+    yields a function to call after each commit, which asks for a passive checkpoint and returns at once; a last one
+    is made before the block ends. For a long job writing in batches (an import, whose every batch rewrites many
+    index pages): its next batch is prepared and written meanwhile. Outside SQLite files (PostgreSQL, ``:memory:``)
+    the function does nothing."""
+    db = database.obj
+    path = getattr(db, "path", None)
+    if not is_sqlite(db) or path is None or getattr(db, "read_only", False) or db.in_transaction():
+        yield lambda: None
+        return
+    db.execute_sql("PRAGMA wal_autocheckpoint = 0")
+    checkpointer = _Checkpointer(path)
+    try:
+        yield checkpointer.wanted.set
+    finally:
+        checkpointer.stop()
+        db.execute_sql(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+
+
+WAL_AUTOCHECKPOINT = 1000
+"""SQLite's own default (pages), restored after ``checkpoints_apart``."""
+
+
 _BUSY = ("database is locked", "database table is locked", "database is busy", "lock timeout")
 """SQLite's busy timeout running out (and PostgreSQL's lock_timeout, when a shop sets one)."""
 _CLASHED = ("deadlock detected", "could not serialize access")
