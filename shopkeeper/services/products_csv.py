@@ -604,7 +604,7 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
     return report
 
 
-def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepared]], size: list[int],
+def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Spooled]], size: list[int],
                    report: ImportReport, *, source: str, ignore_stock: bool, layouts: Layouts, sized: bool,
                    checkpoint: Callable[[], None] = lambda: None) -> None:
     """Write ``batches``, each in its own transaction; between two, tills waiting for the database go first.
@@ -616,7 +616,7 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepare
         try:
             _write_batch(ctx, run, batch, report, source=source, ignore_stock=ignore_stock, layouts=layouts)
         except ShopError as exc:
-            line = batch[exc.line].line if isinstance(exc.line, int) and exc.line < len(batch) else batch[0].line
+            line = batch[exc.line if isinstance(exc.line, int) and exc.line < len(batch) else 0][0]
             raise ImportStopped(
                 f"{source}: import stopped at line {line}: {exc}. The rows before it are stored; fix this and run "
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
@@ -637,12 +637,9 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepare
             paused = time.perf_counter()
 
 
-class _Prepared(NamedTuple):
-    """A row checked and prepared (``catalog.prepare_product``) before the import takes the database, as spooled."""
-
-    line: int
-    on_hand: int | None
-    prepared: Prepared
+_Spooled = tuple[int, int | None, str, dict]
+"""A row checked and prepared before the import takes the database, as spooled and written: ``(line, on_hand,
+sku, wanted)``, the last two a ``catalog.Prepared``'s."""
 
 
 def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> tuple[str, int, list[RowError]]:
@@ -784,15 +781,17 @@ def _spooled(spool: BinaryIO) -> Iterator[list[tuple]]:
         yield marshal.loads(spool.read(int.from_bytes(size, "little")))
 
 
-def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[_Prepared]]:
+def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[_Spooled]]:
     """The spooled rows still to write, in batches of ``size[0]`` (which the caller may change between batches)."""
     spool.seek(0)
-    batch: list[_Prepared] = []
+    batch: list[_Spooled] = []
     for chunk in _spooled(spool):
-        for line, on_hand, sku, wanted in chunk:
-            if line <= after_line or line in bad:
-                continue
-            batch.append(_Prepared(line, on_hand, Prepared(sku, wanted)))
+        if after_line or bad:
+            chunk = [row for row in chunk if row[0] > after_line and row[0] not in bad]
+        while chunk:
+            room = size[0] - len(batch)
+            batch += chunk[:room]
+            chunk = chunk[room:]
             if len(batch) >= size[0]:
                 yield batch
                 batch = []
@@ -800,20 +799,21 @@ def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -
         yield batch
 
 
-def _write_batch(ctx: Context, run: ImportRun, batch: list[_Prepared], report: ImportReport, *, source: str,
+def _write_batch(ctx: Context, run: ImportRun, batch: list[_Spooled], report: ImportReport, *, source: str,
                  ignore_stock: bool, layouts: Layouts) -> None:
     """One batch in one short transaction: the products, their counted stock, and the run's progress. The rows
     were checked before (``_check_file``): under the lock only the set-based writes are left."""
     with write_transaction():
-        saved = save_prepared([row.prepared for row in batch], default_tax_rate=ctx.default_tax_rate, ctx=ctx,
-                              kind="import", note=f"import of {source}")
-        counts = [(s.product_id, row.on_hand) for s, row in zip(saved, batch)
-                  if row.on_hand is not None and not ignore_stock]
+        saved = save_prepared([Prepared(sku, wanted) for _, _, sku, wanted in batch],
+                              default_tax_rate=ctx.default_tax_rate, ctx=ctx, kind="import",
+                              note=f"import of {source}")
+        counts = [] if ignore_stock else [(s.product_id, row[1]) for s, row in zip(saved, batch)
+                                          if row[1] is not None]
         if counts:
             session = import_runs.count_session(ctx, run, note=f"import of {source}")
             stock.count_now(ctx, session, counts)
         created = sum(s.created for s in saved)
-        import_runs.advance(run, batch[-1].line, len(batch))
+        import_runs.advance(run, batch[-1][0], len(batch))
     report.created += created
     report.updated += len(saved) - created
     report.counted += len(counts)
