@@ -353,8 +353,10 @@ def _check_rows(task: tuple[_RowParser, list[tuple[int, object]]]) -> list[tuple
             out.append((line, [cells], None, None, None, None, None))
             continue
         if header is not None:  # our own layout: a list of cells, at most as many as the header names
-            cells = {name: _unneutralise(cell.strip())
-                     for name, cell in zip(header, cells + [""] * (len(header) - len(cells)))}
+            if len(cells) < len(header):
+                cells = cells + [""] * (len(header) - len(cells))
+            # stripped by _parse_row; a cell with an apostrophe first, to find the export's formula guard
+            cells = {name: _unneutralise(cell.strip()) if "'" in cell else cell for name, cell in zip(header, cells)}
         problems: list[RowError] = []
         notes: list[RowError] = []
         row = _parse_row(line, cells, parser.decimals, parser.decimal_comma, problems, parser.layouts, notes,
