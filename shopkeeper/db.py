@@ -502,17 +502,14 @@ def checkpoints_apart() -> Iterator[Callable[[], None]]:
     if not is_sqlite(db) or path is None or getattr(db, "read_only", False) or db.in_transaction():
         yield lambda: None
         return
+    pages = int(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
     db.execute_sql("PRAGMA wal_autocheckpoint = 0")
     checkpointer = _Checkpointer(path)
     try:
         yield checkpointer.wanted.set
     finally:
         checkpointer.stop()
-        db.execute_sql(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
-
-
-WAL_AUTOCHECKPOINT = 1000
-"""SQLite's own default (pages), restored after ``checkpoints_apart``."""
+        db.execute_sql(f"PRAGMA wal_autocheckpoint = {pages}")
 
 
 _BUSY = ("database is locked", "database table is locked", "database is busy", "lock timeout")
