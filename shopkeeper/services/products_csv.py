@@ -689,8 +689,8 @@ def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> 
 
 PARALLEL_ROWS = 20_000
 """A file of more lines than this is checked by a pool of processes when the machine has ``SPARE_CORES``.
-Starting the pool costs about 0.3 s and each row about 15 µs here instead of 45 µs (bench/bench_import.py's
-rows): it pays from about 15,000 rows on a machine with an idle core."""
+Starting the pool costs about 0.3 s (the first chunks are checked here meanwhile) and each row about 15 µs here
+instead of 45 µs (bench/bench_import.py's rows): it pays from about 15,000 rows on a machine with an idle core."""
 
 CHECK_PROCESSES = 2
 
