@@ -455,60 +455,84 @@ def deferred_sync() -> Iterator[None]:
         db.execute_sql(f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}")
 
 
-class _Checkpointer:
-    """A thread with a connection of its own that runs a passive WAL checkpoint each time it is asked
-    (``checkpoints_apart``)."""
+class Checkpoints:
+    """WAL checkpoints made by a thread with a connection of its own (``checkpoints_apart``): ``start`` one after a
+    commit, ``wait`` until it is done before the next write transaction begins (which then starts the WAL over
+    from its beginning instead of growing it: a WAL that only grows makes every page read slower)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.wanted = threading.Event()
+    def __init__(self, connection: sqlite3.Connection | None) -> None:
+        self.connection = connection
+        self.asked = self.done = 0
         self.stopping = False
+        self.changed = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-        self.thread.start()
+        if connection is not None:
+            self.thread.start()
+
+    def start(self) -> None:
+        """Ask for a passive checkpoint; returns at once."""
+        if self.connection is not None:
+            with self.changed:
+                self.asked += 1
+                self.changed.notify_all()
+
+    def wait(self) -> None:
+        """Return when every checkpoint asked for is done."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.done >= self.asked)
 
     def _run(self) -> None:
-        try:
-            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error:
-            return
-        try:
-            while not self.stopping:
-                self.wanted.wait()
-                self.wanted.clear()
-                try:  # PASSIVE: never waits for nor blocks a reader or writer; what it cannot copy, the next one does
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:
-                    pass
-        finally:
-            connection.close()
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.asked > self.done or self.stopping)
+                if self.asked == self.done:
+                    return
+                asked = self.asked
+            try:  # PASSIVE: never waits for nor blocks a reader or writer; what it cannot copy, the next one does
+                self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                pass
+            with self.changed:
+                self.done = asked
+                self.changed.notify_all()
 
     def stop(self) -> None:
         """A last checkpoint, then the thread ends."""
-        self.stopping = True
-        self.wanted.set()
+        if self.connection is None:
+            return
+        self.start()
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
         self.thread.join()
+        self.connection.close()
 
 
 @contextlib.contextmanager
-def checkpoints_apart() -> Iterator[Callable[[], None]]:
+def checkpoints_apart() -> Iterator[Checkpoints]:
     """Copying this connection's commits from the WAL into the database file (a checkpoint, which SQLite otherwise
-    does in the committing connection once the WAL holds 1,000 pages) left to a thread of its own, on another core:
-    yields a function to call after each commit, which asks for a passive checkpoint and returns at once; a last one
-    is made before the block ends. For a long job writing in batches (an import, whose every batch rewrites many
-    index pages): its next batch is prepared and written meanwhile. Outside SQLite files (PostgreSQL, ``:memory:``)
-    the function does nothing."""
+    does in the committing connection once the WAL holds 1,000 pages) left to a thread of its own, on another core,
+    with a last one before the block ends. For a long job writing in batches (an import, whose every batch rewrites
+    many index pages): each checkpoint overlaps what comes between two batches (the tills that waited, reading the
+    next batch). Outside SQLite files (PostgreSQL, ``:memory:``) ``Checkpoints`` does nothing."""
     db = database.obj
     path = getattr(db, "path", None)
-    if not is_sqlite(db) or path is None or getattr(db, "read_only", False) or db.in_transaction():
-        yield lambda: None
+    connection = None
+    if is_sqlite(db) and path is not None and not getattr(db, "read_only", False) and not db.in_transaction():
+        try:
+            connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            connection = None
+    if connection is None:
+        yield Checkpoints(None)
         return
     pages = int(db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
     db.execute_sql("PRAGMA wal_autocheckpoint = 0")
-    checkpointer = _Checkpointer(path)
+    checkpoints = Checkpoints(connection)
     try:
-        yield checkpointer.wanted.set
+        yield checkpoints
     finally:
-        checkpointer.stop()
+        checkpoints.stop()
         db.execute_sql(f"PRAGMA wal_autocheckpoint = {pages}")
 
 

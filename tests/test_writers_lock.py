@@ -132,7 +132,7 @@ def test_a_batch_jobs_commits_are_copied_from_the_wal_by_a_thread_of_their_own(d
         return database.obj.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
 
     pages = autocheckpoint()
-    with checkpoints_apart() as checkpoint:
+    with checkpoints_apart() as checkpoints:
         assert autocheckpoint() == 0
         before = db_path.stat().st_size
         with write_transaction():  # about 8 MB: 2,000 pages, twice SQLite's threshold for a checkpoint at commit
@@ -140,6 +140,11 @@ def test_a_batch_jobs_commits_are_copied_from_the_wal_by_a_thread_of_their_own(d
             database.obj.execute_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
                                      "INSERT INTO big SELECT hex(randomblob(2000)) FROM n")
         assert db_path.stat().st_size == before  # in the WAL only: the commit did not checkpoint
-        checkpoint()
-    assert db_path.stat().st_size > before + 8_000_000
+        checkpoints.start()
+        checkpoints.wait()
+        assert db_path.stat().st_size > before + 8_000_000
+        wal = db_path.with_name(db_path.name + "-wal").stat().st_size
+        with write_transaction():  # the WAL all copied: this transaction starts it over, it does not grow it
+            database.obj.execute_sql("INSERT INTO big VALUES ('one more')")
+        assert db_path.with_name(db_path.name + "-wal").stat().st_size <= wal
     assert autocheckpoint() == pages == 1000  # SQLite's own
