@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from shopkeeper import db as shop_db
-from shopkeeper.db import checkpoints_apart, deferred_sync, let_writers_in, write_transaction
+from shopkeeper.db import deferred_sync, let_writers_in, write_transaction
 from shopkeeper.models import database
 from shopkeeper.services import products_csv
 
@@ -122,29 +122,3 @@ def test_an_import_into_memory_pauses_as_before(monkeypatch, ctx):
         assert len(paused) == 2
     finally:
         close_database()
-
-
-def test_a_batch_jobs_commits_are_copied_from_the_wal_by_a_thread_of_their_own(db, db_path):
-    """The committing connection does not checkpoint inside ``checkpoints_apart`` (a thread does, on another core);
-    by the block's end every commit is copied into the database file, and the connection checkpoints its commits
-    itself again after it."""
-    def autocheckpoint() -> int:
-        return database.obj.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
-
-    pages = autocheckpoint()
-    with checkpoints_apart() as checkpoints:
-        assert autocheckpoint() == 0
-        before = db_path.stat().st_size
-        with write_transaction():  # about 8 MB: 2,000 pages, twice SQLite's threshold for a checkpoint at commit
-            database.obj.execute_sql("CREATE TABLE big (data TEXT)")
-            database.obj.execute_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-                                     "INSERT INTO big SELECT hex(randomblob(2000)) FROM n")
-        assert db_path.stat().st_size == before  # in the WAL only: the commit did not checkpoint
-        checkpoints.start()
-        checkpoints.wait()
-        assert db_path.stat().st_size > before + 8_000_000
-        wal = db_path.with_name(db_path.name + "-wal").stat().st_size
-        with write_transaction():  # the WAL all copied: this transaction starts it over, it does not grow it
-            database.obj.execute_sql("INSERT INTO big VALUES ('one more')")
-        assert db_path.with_name(db_path.name + "-wal").stat().st_size <= wal
-    assert autocheckpoint() == pages == 1000  # SQLite's own

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple
 
 from shopkeeper.barcodes import Layouts
-from shopkeeper.db import Checkpoints, checkpoints_apart, deferred_sync, is_sqlite, let_writers_in, write_transaction
+from shopkeeper.db import deferred_sync, is_sqlite, let_writers_in, write_transaction
 from shopkeeper.errors import InvalidInput, ShopError
 from shopkeeper.models import Barcode, Product, Supplier
 from shopkeeper.money import (
@@ -597,25 +597,19 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
                 approval.record(ctx, f"import:{source}")
     report.resumed = run if run.rows_done else None
     size = [batch_rows or 200]
-    # the batches flushed to disk together, by the run's end (a rerun redoes lost ones), and copied from the WAL
-    # into the database by another thread while the next one is written
-    with deferred_sync(), checkpoints_apart() as checkpoints:
+    with deferred_sync():  # the batches flushed to disk together, by the run's end (a rerun redoes lost ones)
         _write_batches(ctx, run, _batches(spool, bad, run.last_line, size), size, report, source=source,
-                       ignore_stock=ignore_stock, layouts=layouts, sized=batch_rows is None, checkpoints=checkpoints)
+                       ignore_stock=ignore_stock, layouts=layouts, sized=batch_rows is None)
     report.count_session = import_runs.finish(ctx, run)
     return report
 
 
 def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Spooled]], size: list[int],
-                   report: ImportReport, *, source: str, ignore_stock: bool, layouts: Layouts, sized: bool,
-                   checkpoints: Checkpoints | None = None) -> None:
-    """Write ``batches``, each in its own transaction; between two, tills waiting for the database go first.
-    ``checkpoints``: the WAL copied after each batch, while the tills that waited go (``db.checkpoints_apart``)."""
-    checkpoints = checkpoints or Checkpoints(None)
+                   report: ImportReport, *, source: str, ignore_stock: bool, layouts: Layouts, sized: bool) -> None:
+    """Write ``batches``, each in its own transaction; between two, tills waiting for the database go first."""
     batch = next(batches, None)
     paused = time.perf_counter()
     while batch is not None:
-        checkpoints.wait()  # the last batch copied before this one begins, which then starts the WAL over
         started = time.perf_counter()
         try:
             _write_batch(ctx, run, batch, report, source=source, ignore_stock=ignore_stock, layouts=layouts)
@@ -624,7 +618,6 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Spooled
             raise ImportStopped(
                 f"{source}: import stopped at line {line}: {exc}. The rows before it are stored; fix this and run "
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
-        checkpoints.start()
         if sized:  # the next batch sized to take about BATCH_SECONDS, as this one went
             took = max(time.perf_counter() - started, 1e-3)
             size[0] = max(20, min(MAX_BATCH_ROWS, 2 * len(batch), int(len(batch) * BATCH_SECONDS / took)))
