@@ -30,17 +30,30 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
-from biip import ParseError as _BiipParseError
-from biip.checksums import gs1_price_weight_check_digit as _price_check_digit
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI as _GS1DigitalLinkURI
-from biip.gs1_messages import GS1Message as _GS1Message
-from biip.gtin import Gtin as _Gtin
-from biip.gtin import GtinFormat as _GtinFormat
-from biip.symbology import SymbologyIdentifier as _SymbologyIdentifier
-from biip.upc import Upc as _Upc
-
 from shopkeeper.barcode_settings import RCN_PREFIXES, BarcodeSettings, VariableMeasureLayout
 from shopkeeper.errors import InvalidInput
+
+
+class _Biip:
+    """biip's names, imported on first use: importing biip takes about a quarter of a second (its table of GS1
+    prefixes), which a plain GTIN (every import row, most scans: the string work below) never needs; every
+    process that only opens the shop or imports a product list starts that much sooner."""
+
+    def __getattr__(self, name: str):
+        from biip import ParseError
+        from biip.checksums import gs1_price_weight_check_digit
+        from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+        from biip.gs1_messages import GS1Message
+        from biip.symbology import SymbologyIdentifier
+        from biip.upc import Upc
+
+        self.__dict__.update(ParseError=ParseError, price_check_digit=gs1_price_weight_check_digit,
+                             GS1DigitalLinkURI=GS1DigitalLinkURI, GS1Message=GS1Message,
+                             SymbologyIdentifier=SymbologyIdentifier, Upc=Upc)
+        return self.__dict__[name]
+
+
+_biip = _Biip()
 
 __all__ = [
     "GS",
@@ -107,8 +120,8 @@ def split_aim(code: str) -> tuple[str | None, str]:
     if not _AIM_RE.match(code):
         return None, code
     try:
-        ident = _SymbologyIdentifier.extract(code)
-    except (_BiipParseError, ValueError, IndexError):
+        ident = _biip.SymbologyIdentifier.extract(code)
+    except (_biip.ParseError, ValueError, IndexError):
         return None, code
     return ident.value, code[len(ident.value):]
 
@@ -176,11 +189,11 @@ def expand_upc_e(code: str) -> str:
     """
     code = code.strip()
     try:
-        return _Upc.parse(code).as_upc_a()
-    except _BiipParseError as exc:
+        return _biip.Upc.parse(code).as_upc_a()
+    except _biip.ParseError as exc:
         msg = str(exc)
         if "check digit" in msg and len(code) == 8:
-            expected = str(_Upc.parse(code[:7]).check_digit)
+            expected = str(_biip.Upc.parse(code[:7]).check_digit)
             raise BadCheckDigit(
                 f"wrong check digit in UPC-E {code}: the last digit should be {expected}, not {code[-1]}",
                 code=code, expected=expected, got=code[-1]) from None
@@ -519,7 +532,7 @@ def _free(text: str, symbology: str | None) -> Scan:
 def _upc_e(text: str, symbology: str | None) -> Scan:
     upc_a = expand_upc_e(text)
     forms = _gtin_forms(upc_a)
-    upc_e8 = _Upc.parse(text).as_upc_e()
+    upc_e8 = _biip.Upc.parse(text).as_upc_e()
     return Scan(raw=text, kind="gtin", code=forms[0], keys=tuple(_unique([*forms, upc_e8])), symbology="UPC-E")
 
 
@@ -570,7 +583,7 @@ def _variable_measure(raw: str, ean: str, layout: VariableMeasureLayout, symbolo
     value_digits = ean[vs]
     label = f" ({layout.name})" if layout.name else ""
     if cs is not None:
-        expected = str(_price_check_digit(value_digits))
+        expected = str(_biip.price_check_digit(value_digits))
         if ean[cs] != expected:
             raise BadCheckDigit(
                 f"wrong {layout.measure} check digit in {ean}{label}: the digit at position {cs.start + 1} should "
@@ -582,7 +595,7 @@ def _variable_measure(raw: str, ean: str, layout: VariableMeasureLayout, symbolo
     zero = list(ean[:12])
     zero[vs] = "0" * (vs.stop - vs.start)
     if cs is not None:
-        zero[cs] = str(_price_check_digit("0" * (vs.stop - vs.start)))
+        zero[cs] = str(_biip.price_check_digit("0" * (vs.stop - vs.start)))
     payload = "".join(zero)
     lookup = payload + check_digit(payload)
     price = qty = None
@@ -620,8 +633,8 @@ def _parse_gs1(text: str, symbology: str | None, currency_decimals: int, *, stri
     never blocks a sale.
     """
     try:
-        message = _GS1Message.parse(text)
-    except _BiipParseError as exc:
+        message = _biip.GS1Message.parse(text)
+    except _biip.ParseError as exc:
         message = _without_empty_lot(text)
         if message is None:
             if strict:
@@ -645,15 +658,15 @@ def _without_empty_lot(text: str):
     if not changed:
         return None
     try:
-        return _GS1Message.parse(GS.join(s for s in segments if s))
-    except _BiipParseError:
+        return _biip.GS1Message.parse(GS.join(s for s in segments if s))
+    except _biip.ParseError:
         return None
 
 
 def _readable(element_string: str) -> bool:
     try:
-        _GS1Message.parse(element_string)
-    except _BiipParseError:
+        _biip.GS1Message.parse(element_string)
+    except _biip.ParseError:
         return False
     return True
 
@@ -664,8 +677,8 @@ _URI = re.compile(r"^https?://", re.IGNORECASE)
 def _parse_digital_link(text: str, symbology: str | None, currency_decimals: int, currency: str | None) -> Scan:
     """A GS1 Digital Link URI (a QR code or DataMatrix with a web address holding GS1 keys)."""
     try:
-        uri = _GS1DigitalLinkURI.parse(text)
-    except _BiipParseError as exc:
+        uri = _biip.GS1DigitalLinkURI.parse(text)
+    except _biip.ParseError as exc:
         uri = _without_bad_lot(text)
         if uri is None:
             raise BarcodeError(f"{text!r} is a web address but not a GS1 Digital Link the till can sell from: "
@@ -685,8 +698,8 @@ def _without_bad_lot(text: str):
     if match is None:
         return None
     try:
-        return _GS1DigitalLinkURI.parse(text[:match.start()] + text[match.end():])
-    except _BiipParseError:
+        return _biip.GS1DigitalLinkURI.parse(text[:match.start()] + text[match.end():])
+    except _biip.ParseError:
         return None
 
 

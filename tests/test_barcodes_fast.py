@@ -99,3 +99,20 @@ def test_upc_e_suppression_is_biips(system, rest, zeros):
     except Exception:  # biip's EncodeError: no UPC-E form
         expected = None
     assert barcodes.compress_upc_a(upc_a) == expected
+
+
+def test_biip_is_imported_only_by_a_code_that_needs_it():
+    """Importing biip takes about a quarter of a second: a process that opens the shop and imports a product list
+    of plain GTINs (an import, its check pool's processes) never pays it; an element string still reads."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from shopkeeper.services.products_csv import parse_products_csv\n"
+              "from shopkeeper.barcodes import parse_scan\n"
+              "parsed = parse_products_csv(b'sku,name,barcode\\nA,Apple,4006381333931\\nB,Pear,036000291452\\n')\n"
+              "assert not parsed.errors and 'biip' not in sys.modules, (parsed.errors, sys.modules.get('biip'))\n"
+              "assert parse_scan(']C101095011010209171719050810ABCD1234').lot == 'ABCD1234'\n"
+              "assert 'biip' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", script], env=os.environ, check=True)

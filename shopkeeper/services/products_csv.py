@@ -10,12 +10,15 @@ import marshal
 import multiprocessing
 import os
 import re
+import sys
 import tempfile
+import threading
 import time
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
@@ -274,7 +277,7 @@ class ProductCsvReader:
         for checked in self._checked(prepare=False):
             yield checked[_ROW]
 
-    def _checked(self, *, prepare: bool, pool: Executor | None = None) -> Iterator[tuple]:
+    def _checked(self, *, prepare: bool, pool: _CheckPool | None = None) -> Iterator[tuple]:
         """Every row the file has, checked, in order: ``_check_rows``'s tuples for the rows that are good and no
         duplicate (the others are in ``errors``). The rows are parsed (and with ``prepare`` prepared) in chunks,
         by ``pool``'s processes when given: reading the CSV and the checks across rows stay here."""
@@ -409,8 +412,10 @@ def _check_rows(task: tuple[_RowParser, list[tuple[int, object]]]) -> list[tuple
             out.append((line, [cells], None, None, None, None, None))
             continue
         if header is not None:  # our own layout: a list of cells, at most as many as the header names
-            cells = {name: _unneutralise(cell.strip())
-                     for name, cell in zip(header, cells + [""] * (len(header) - len(cells)))}
+            if len(cells) < len(header):
+                cells = cells + [""] * (len(header) - len(cells))
+            # stripped by _parse_row; a cell with an apostrophe first, to find the export's formula guard
+            cells = {name: _unneutralise(cell.strip()) if "'" in cell else cell for name, cell in zip(header, cells)}
         problems: list[RowError] = []
         notes: list[RowError] = []
         row = _parse_row(line, cells, parser.decimals, parser.decimal_comma, problems, parser.layouts, notes,
@@ -432,16 +437,28 @@ def _check_rows(task: tuple[_RowParser, list[tuple[int, object]]]) -> list[tuple
     return out
 
 
-def _in_pool(pool: Executor, tasks: Iterator[tuple]) -> Iterator[list[tuple]]:
-    """``_check_rows`` of every task by ``pool``, results in order, at most ``CHECK_IN_FLIGHT`` tasks submitted
-    and not yet taken (the file is never all in memory)."""
-    pending: deque = deque()
+def _in_pool(pool: _CheckPool, tasks: Iterator[tuple]) -> Iterator[list[tuple]]:
+    """``_check_rows`` of every task, results in order: by ``pool``'s processes once they are up (until then, and
+    for good if the pool breaks, here), at most ``CHECK_IN_FLIGHT`` tasks submitted and not yet taken (the file is
+    never all in memory)."""
+    pending: deque[tuple[tuple, Future | list[tuple]]] = deque()
+
+    def taken() -> list[tuple]:
+        task, result = pending.popleft()
+        if isinstance(result, list):
+            return result
+        try:
+            return result.result()
+        except BrokenProcessPool:  # a process died (killed, out of memory): the rest is checked here
+            pool.broken = True
+            return _check_rows(task)
+
     for task in tasks:
-        pending.append(pool.submit(_check_rows, task))
-        if len(pending) >= CHECK_IN_FLIGHT:
-            yield pending.popleft().result()
+        pending.append((task, pool.submit(task) if pool.ready() else _check_rows(task)))
+        while pending and (len(pending) >= CHECK_IN_FLIGHT or isinstance(pending[0][1], list)):
+            yield taken()
     while pending:
-        yield pending.popleft().result()
+        yield taken()
 
 
 CHECK_IN_FLIGHT = 6
@@ -646,7 +663,7 @@ def _import(ctx: Context, reader: ProductCsvReader, spool: BinaryIO, *, source: 
     return report
 
 
-def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepared]], size: list[int],
+def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Spooled]], size: list[int],
                    report: ImportReport, *, source: str, ignore_stock: bool, layouts: Layouts, sized: bool) -> None:
     """Write ``batches``, each in its own transaction; between two, tills waiting for the database go first."""
     batch = next(batches, None)
@@ -656,7 +673,7 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepare
         try:
             _write_batch(ctx, run, batch, report, source=source, ignore_stock=ignore_stock, layouts=layouts)
         except ShopError as exc:
-            line = batch[exc.line].line if isinstance(exc.line, int) and exc.line < len(batch) else batch[0].line
+            line = batch[exc.line if isinstance(exc.line, int) and exc.line < len(batch) else 0][0]
             raise ImportStopped(
                 f"{source}: import stopped at line {line}: {exc}. The rows before it are stored; fix this and run "
                 f"the same file again to finish (stored rows are not redone)", line=line) from None
@@ -676,12 +693,9 @@ def _write_batches(ctx: Context, run: ImportRun, batches: Iterator[list[_Prepare
             paused = time.perf_counter()
 
 
-class _Prepared(NamedTuple):
-    """A row checked and prepared (``catalog.prepare_product``) before the import takes the database, as spooled."""
-
-    line: int
-    on_hand: int | None
-    prepared: Prepared
+_Spooled = tuple[int, int | None, str, dict]
+"""A row checked and prepared before the import takes the database, as spooled and written: ``(line, on_hand,
+sku, wanted)``, the last two a ``catalog.Prepared``'s."""
 
 
 def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> tuple[str, int, list[RowError]]:
@@ -729,8 +743,8 @@ def _check_file(reader: ProductCsvReader, spool: BinaryIO, layouts: Layouts) -> 
 
 PARALLEL_ROWS = 20_000
 """A file of more lines than this is checked by a pool of processes when the machine has ``SPARE_CORES``.
-Starting the pool costs about 0.3 s and each row about 15 µs here instead of 45 µs (bench/bench_import.py's
-rows): it pays from about 15,000 rows on a machine with an idle core."""
+Starting the pool costs about 0.3 s (the first chunks are checked here meanwhile) and each row about 15 µs here
+instead of 45 µs (bench/bench_import.py's rows): it pays from about 15,000 rows on a machine with an idle core."""
 
 CHECK_PROCESSES = 2
 
@@ -748,18 +762,62 @@ def _spare_cores() -> float:
     return cores - os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
+class _CheckPool:
+    """``CHECK_PROCESSES`` processes from a fresh server process (``forkserver``, not a fork of this one: a TUI's
+    threads and an open database connection stay here), started by a thread of their own: the server's imports
+    (about half a second) overlap the first chunks, which are checked here meanwhile (``ready``)."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        self.executor = ProcessPoolExecutor(CHECK_PROCESSES, mp_context=context)
+        self.broken = False
+        self._up = threading.Event()
+        threading.Thread(target=self._start, name="check-pool-start", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            for started in [self.executor.submit(_started) for _ in range(CHECK_PROCESSES)]:
+                started.result()
+        except Exception:  # noqa: BLE001 - a pool that cannot start: the file is checked here, as without one
+            self.broken = True
+        self._up.set()
+
+    def ready(self) -> bool:
+        return self._up.is_set() and not self.broken
+
+    def submit(self, task: tuple) -> Future:
+        return self.executor.submit(_check_rows, task)
+
+    def close(self) -> None:
+        self._up.wait()  # not while its thread may still submit
+        self.executor.shutdown(cancel_futures=True)
+
+
+def _started() -> None:
+    """A check pool's process is up (its first task)."""
+
+
+def _can_start_processes() -> bool:
+    """Whether a pool's processes can start: each re-imports the main module from its file, which a script read
+    from stdin (``python -``) has none of."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or getattr(main, "__spec__", None) is not None or os.path.isfile(path)
+
+
 @contextmanager
-def _check_pool(lines: int) -> Iterator[Executor | None]:
-    """A pool of ``CHECK_PROCESSES`` processes for a file of more than ``PARALLEL_ROWS`` lines on a machine with
-    ``SPARE_CORES`` to spare (``_spare_cores``), else None. Its processes start from a fresh server process
-    (``forkserver``), not a fork of this one: a TUI's threads and an open database connection stay here."""
-    if lines <= PARALLEL_ROWS or CHECK_PROCESSES < 2 or _spare_cores() < SPARE_CORES:
+def _check_pool(lines: int) -> Iterator[_CheckPool | None]:
+    """A ``_CheckPool`` for a file of more than ``PARALLEL_ROWS`` lines on a machine with ``SPARE_CORES`` to spare
+    (``_spare_cores``), else None (also when processes cannot start: ``_can_start_processes``)."""
+    if lines <= PARALLEL_ROWS or CHECK_PROCESSES < 2 or _spare_cores() < SPARE_CORES or not _can_start_processes():
         yield None
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(CHECK_PROCESSES, mp_context=context) as pool:
+    pool = _CheckPool()
+    try:
         yield pool
+    finally:
+        pool.close()
 
 
 SPOOL_ROWS = 500
@@ -779,15 +837,17 @@ def _spooled(spool: BinaryIO) -> Iterator[list[tuple]]:
         yield marshal.loads(spool.read(int.from_bytes(size, "little")))
 
 
-def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[_Prepared]]:
+def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -> Iterator[list[_Spooled]]:
     """The spooled rows still to write, in batches of ``size[0]`` (which the caller may change between batches)."""
     spool.seek(0)
-    batch: list[_Prepared] = []
+    batch: list[_Spooled] = []
     for chunk in _spooled(spool):
-        for line, on_hand, sku, wanted in chunk:
-            if line <= after_line or line in bad:
-                continue
-            batch.append(_Prepared(line, on_hand, Prepared(sku, wanted)))
+        if after_line or bad:
+            chunk = [row for row in chunk if row[0] > after_line and row[0] not in bad]
+        while chunk:
+            room = size[0] - len(batch)
+            batch += chunk[:room]
+            chunk = chunk[room:]
             if len(batch) >= size[0]:
                 yield batch
                 batch = []
@@ -795,20 +855,21 @@ def _batches(spool: BinaryIO, bad: set[int], after_line: int, size: list[int]) -
         yield batch
 
 
-def _write_batch(ctx: Context, run: ImportRun, batch: list[_Prepared], report: ImportReport, *, source: str,
+def _write_batch(ctx: Context, run: ImportRun, batch: list[_Spooled], report: ImportReport, *, source: str,
                  ignore_stock: bool, layouts: Layouts) -> None:
     """One batch in one short transaction: the products, their counted stock, and the run's progress. The rows
     were checked before (``_check_file``): under the lock only the set-based writes are left."""
     with write_transaction():
-        saved = save_prepared([row.prepared for row in batch], default_tax_rate=ctx.default_tax_rate, ctx=ctx,
-                              kind="import", note=f"import of {source}")
-        counts = [(s.product_id, row.on_hand) for s, row in zip(saved, batch)
-                  if row.on_hand is not None and not ignore_stock]
+        saved = save_prepared([Prepared(sku, wanted) for _, _, sku, wanted in batch],
+                              default_tax_rate=ctx.default_tax_rate, ctx=ctx, kind="import",
+                              note=f"import of {source}")
+        counts = [] if ignore_stock else [(s.product_id, row[1]) for s, row in zip(saved, batch)
+                                          if row[1] is not None]
         if counts:
             session = import_runs.count_session(ctx, run, note=f"import of {source}")
             stock.count_now(ctx, session, counts)
         created = sum(s.created for s in saved)
-        import_runs.advance(run, batch[-1].line, len(batch))
+        import_runs.advance(run, batch[-1][0], len(batch))
     report.created += created
     report.updated += len(saved) - created
     report.counted += len(counts)

@@ -254,6 +254,8 @@ def test_a_file_checked_by_the_pool_gives_what_one_checked_here_gives(db, ctx, m
     in_pool, pooled_chunks = products_csv._in_pool, []
 
     def counted(pool, tasks):
+        pool._up.wait()  # every chunk by the pool's processes (the first ones are checked here while it starts)
+        assert pool.ready()
         for chunk in in_pool(pool, tasks):
             pooled_chunks.append(len(chunk))
             yield chunk
@@ -272,6 +274,71 @@ def test_a_file_checked_by_the_pool_gives_what_one_checked_here_gives(db, ctx, m
                                                      (21, "")]
     assert [(n.line, n.column) for n in notes] == [(19, "barcode")]
     assert [row[0] for row in spooled] == [line for line in range(2, 32) if line not in (5, 9, 13, 15, 21)]
+
+
+def test_the_first_chunks_are_checked_here_while_the_pool_starts(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(products_csv, "CHECK_CHUNK_ROWS", 5)
+    monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(products_csv, "_spare_cores", lambda: 2.0)
+    data = catalogue(40)
+    monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 10**9)
+    here = _checked_file(data)
+    monkeypatch.setattr(products_csv, "PARALLEL_ROWS", 0)
+    gate, start, in_pool, ready = threading.Event(), products_csv._CheckPool._start, products_csv._in_pool, []
+
+    def held(self):  # the pool's processes come up only once the first chunk is checked
+        gate.wait()
+        start(self)
+
+    def watched(pool, tasks):
+        for chunk in in_pool(pool, tasks):
+            ready.append(pool.ready())
+            gate.set()
+            yield chunk
+
+    monkeypatch.setattr(products_csv._CheckPool, "_start", held)
+    monkeypatch.setattr(products_csv, "_in_pool", watched)
+    assert _checked_file(data) == here
+    assert ready[0] is False and len(ready) == 8
+
+
+def test_a_pool_that_breaks_leaves_its_chunks_to_be_checked_here():
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken:
+        broken = False
+
+        def ready(self):
+            return not self.broken
+
+        def submit(self, task):
+            future = Future()
+            future.set_exception(BrokenProcessPool("a process was killed"))
+            return future
+
+    reader = products_csv.ProductCsvReader(catalogue(30))
+    tasks = list(reader._tasks(reader._records(products_csv._lines(products_csv._binary(reader.source))), True))
+    pool = Broken()
+    assert list(products_csv._in_pool(pool, iter(tasks))) == [products_csv._check_rows(task) for task in tasks]
+    assert pool.broken
+
+
+def test_a_script_read_from_stdin_checks_its_file_here(tmp_path):
+    """A pool's processes re-import the main module from its file: ``python -`` has none (it would crash)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (b"from shopkeeper.services import products_csv\n"
+              b"products_csv._spare_cores = lambda: 2.0\n"
+              b"with products_csv._check_pool(10 * products_csv.PARALLEL_ROWS) as pool:\n"
+              b"    print(pool is None)\n")
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, cwd=tmp_path, env=os.environ,
+                          check=True)
+    assert done.stdout.strip() == b"True"
 
 
 def test_a_big_file_is_checked_here_when_no_core_is_spare(monkeypatch):
