@@ -862,7 +862,7 @@ def _write_batch(ctx: Context, run: ImportRun, batch: list[_Spooled], report: Im
     with write_transaction():
         saved = save_prepared([Prepared(sku, wanted) for _, _, sku, wanted in batch],
                               default_tax_rate=ctx.default_tax_rate, ctx=ctx, kind="import",
-                              note=f"import of {source}")
+                              note=f"import of {source}", savepoint=False)
         counts = [] if ignore_stock else [(s.product_id, row[1]) for s, row in zip(saved, batch)
                                           if row[1] is not None]
         if counts:

@@ -350,3 +350,25 @@ def test_a_big_file_is_checked_here_when_no_core_is_spare(monkeypatch):
         assert pool is None  # too small to pay for starting one
     with products_csv._check_pool(products_csv.PARALLEL_ROWS + 1) as pool:
         assert pool is not None
+
+
+def test_a_batch_writes_its_products_in_the_batch_transaction_not_in_a_savepoint(db, ctx, monkeypatch):
+    """Inside a savepoint SQLite keeps a statement journal of every page each statement changes once ``product``
+    has triggers (the kept stock value's): the batch's product insert ran 8× slower there. The batch is all or
+    nothing as a whole, so its products need none (the count session, once per import, still takes one)."""
+    import traceback
+
+    from shopkeeper.models import database
+
+    opened: list[set[str]] = []
+    savepoint = database.obj.savepoint
+
+    def spied(*args, **kw):
+        opened.append({frame.name for frame in traceback.extract_stack()})
+        return savepoint(*args, **kw)
+
+    monkeypatch.setattr(database.obj, "savepoint", spied)
+    data = "sku,name,price,cost,on_hand\n" + "".join(f"S{i:04d},Item {i},1.50,0.50,{i % 7}\n" for i in range(50))
+    report = import_products(ctx, data.encode(), batch_rows=20)
+    assert report.created == report.counted == 50
+    assert [names for names in opened if "save_prepared" in names or "count_now" in names] == []
