@@ -136,8 +136,8 @@ def _where(query: StockQuery, *, window: bool = True) -> _Where:
 def _label_codes(text: str) -> tuple[str, ...]:
     """The barcode forms of the GTIN a GS1 label carries (a Digital Link URI, an element string with lot or
     expiry) when ``text`` is one, as the till reads it; () for anything else (a name, a SKU, a barcode prefix)."""
-    if text.isdigit() and len(text) <= 14:
-        return ()  # a barcode or its prefix: matched as typed
+    if not (text.startswith(("http://", "https://", "]")) or (text.isdigit() and len(text) > 14)):
+        return ()  # a name, a SKU, a barcode or its prefix: matched as typed (and no label reader per keystroke)
     try:
         scan = parse_scan(text)
     except ShopError:
